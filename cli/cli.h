@@ -1,0 +1,75 @@
+/* cli.h - shared state and helpers of the earshot command line
+ *
+ * Every command handler gets a struct es_ctx holding the global options;
+ * the config and the inbox are opened lazily, only by commands that need
+ * them, so `earshot parse` works with no config and no database.
+ */
+#ifndef EARSHOT_CLI_H
+#define EARSHOT_CLI_H
+
+#include <stdio.h>
+
+#include "earshot/buf.h"
+#include "earshot/config.h"
+#include "earshot/inbox.h"
+#include "earshot/item.h"
+
+/* Exit statuses: the contract other tools rely on. */
+enum { ES_EXIT_OK = 0, ES_EXIT_FAIL = 1, ES_EXIT_USAGE = 2 };
+
+struct es_ctx {
+    const char *config_path; /* --config, or NULL: look it up */
+    const char *db_path;     /* --db, or NULL: from config */
+    const char *data_dir;    /* --data-dir, or NULL: look it up */
+    struct es_config *cfg;   /* owned, lazily loaded */
+    struct es_inbox *ib;     /* owned, lazily opened */
+    char *found_data_dir;    /* owned */
+    char *found_db_path;     /* owned */
+};
+
+/* Loads the config (once). Prints the error and returns NULL on failure. */
+struct es_config *es_ctx_config(struct es_ctx *ctx);
+/* Opens the inbox (once), creating the database. Prints the error and
+ * returns NULL on failure. */
+struct es_inbox *es_ctx_inbox(struct es_ctx *ctx);
+/* The folder holding earshot.conf, samples/ and lexicons/: --data-dir, the
+ * config's data_dir, $EARSHOT_DATA_DIR, the install prefix of the running
+ * binary, the compiled-in install dir, then the source tree. NULL when
+ * none exists. */
+const char *es_ctx_data_dir(struct es_ctx *ctx);
+
+/* Command-line option parsing shared by the handlers: a small table so
+ * that every command accepts `--opt VALUE`, `--opt=VALUE` and `--help`. */
+struct es_opt {
+    const char *name;   /* "limit" for --limit */
+    int takes_value;    /* 1: --name VALUE */
+    const char **value; /* set to the value (or "1" for a flag) */
+};
+
+/* Parses @argv[1..] against @opts. Non-option words go to @args (up to
+ * @maxargs, count in *nargs). Returns 0, ES_EXIT_USAGE after printing a
+ * message, or -1 when --help was given (caller prints usage, exits 0). */
+int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
+                      const char **args, int maxargs, int *nargs,
+                      const char *usage);
+
+/* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
+int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* JSON output of items and mentions (cli/json.c). */
+void es_json_item_fields(struct es_buf *out, const struct es_item *item);
+void es_json_item(struct es_buf *out, const struct es_item *item);
+void es_json_mention(struct es_buf *out, const struct es_mention *m);
+void es_json_key_str(struct es_buf *out, const char *key, const char *val);
+
+/* Command handlers. */
+int cmd_init(int argc, char **argv, struct es_ctx *ctx);
+int cmd_serve(int argc, char **argv, struct es_ctx *ctx);
+int cmd_poll(int argc, char **argv, struct es_ctx *ctx);
+int cmd_sources(int argc, char **argv, struct es_ctx *ctx);
+int cmd_inbox(int argc, char **argv, struct es_ctx *ctx);
+int cmd_show(int argc, char **argv, struct es_ctx *ctx);
+int cmd_parse(int argc, char **argv, struct es_ctx *ctx);
+int cmd_ingest(int argc, char **argv, struct es_ctx *ctx);
+
+#endif

@@ -1,0 +1,347 @@
+/* main.c - earshot's entry point and command table
+ *
+ * Global options come before the command (`earshot --db x.db inbox`), as in
+ * git; each command parses its own options. Libraries with global state
+ * (libcurl, libxml2) are initialised here, once, before any thread starts.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <libxml/parser.h>
+
+#include "cli.h"
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+
+struct cmd {
+    const char *name;
+    int (*fn)(int argc, char **argv, struct es_ctx *ctx);
+    const char *summary;
+};
+
+static const struct cmd commands[] = {
+    { "init", cmd_init, "create the database and show where things are" },
+    { "serve", cmd_serve, "poll every source on its schedule until stopped" },
+    { "poll", cmd_poll, "one pass over due sources, then exit" },
+    { "sources", cmd_sources, "the health of every source" },
+    { "inbox", cmd_inbox, "list mentions" },
+    { "show", cmd_show, "one mention in full" },
+    { "parse", cmd_parse,
+      "parse a document and print JSON Lines (no database)" },
+    { "ingest", cmd_ingest, "store the entries of a local feed document" },
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: earshot [--config FILE] [--db FILE] [--data-dir DIR] "
+                 "COMMAND [ARGS]\n"
+                 "       earshot --help | --version\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'earshot COMMAND --help' describes a command.\n"
+                 "Exit status: 0 success, 1 failure, 2 usage error.\n");
+}
+
+int es_cli_fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("error: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return ES_EXIT_FAIL;
+}
+
+int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
+                      const char **args, int maxargs, int *nargs,
+                      const char *usage_text)
+{
+    int only_args = 0;
+    *nargs = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (only_args || a[0] != '-' || a[1] == '\0') {
+            if (*nargs >= maxargs) {
+                fprintf(stderr, "error: unexpected argument '%s'\n%s", a,
+                        usage_text);
+                return ES_EXIT_USAGE;
+            }
+            args[(*nargs)++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            only_args = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            return -1;
+        if (strncmp(a, "--", 2) != 0) {
+            fprintf(stderr, "error: unknown option '%s'\n%s", a, usage_text);
+            return ES_EXIT_USAGE;
+        }
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
+        const struct es_opt *o = NULL;
+        for (size_t k = 0; opts && opts[k].name; k++) {
+            if (strlen(opts[k].name) == nlen &&
+                strncmp(opts[k].name, name, nlen) == 0) {
+                o = &opts[k];
+                break;
+            }
+        }
+        if (!o) {
+            fprintf(stderr, "error: unknown option '--%.*s'\n%s", (int)nlen,
+                    name, usage_text);
+            return ES_EXIT_USAGE;
+        }
+        if (o->takes_value) {
+            if (eq) {
+                *o->value = eq + 1;
+            } else if (i + 1 < argc) {
+                *o->value = argv[++i];
+            } else {
+                fprintf(stderr, "error: option '--%s' needs a value\n%s",
+                        o->name, usage_text);
+                return ES_EXIT_USAGE;
+            }
+        } else {
+            if (eq) {
+                fprintf(stderr, "error: option '--%s' takes no value\n%s",
+                        o->name, usage_text);
+                return ES_EXIT_USAGE;
+            }
+            *o->value = "1";
+        }
+    }
+    return 0;
+}
+
+/* ==== Finding data, config and database ==== */
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int has_config(const char *dir)
+{
+    if (!is_dir(dir))
+        return 0;
+    char *p = es_xasprintf("%s/earshot.conf", dir);
+    int ok = access(p, R_OK) == 0;
+    free(p);
+    return ok;
+}
+
+/* PREFIX/share/earshot for a binary installed as PREFIX/bin/earshot, so a
+ * relocated install still finds its data. */
+static char *prefix_data_dir(void)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return NULL;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    slash = strrchr(exe, '/');
+    if (!slash)
+        return NULL;
+    *slash = '\0';
+    return es_xasprintf("%s/share/earshot", exe);
+}
+
+const char *es_ctx_data_dir(struct es_ctx *ctx)
+{
+    if (ctx->found_data_dir)
+        return ctx->found_data_dir;
+    if (ctx->data_dir) {
+        ctx->found_data_dir = es_xstrdup(ctx->data_dir);
+        return ctx->found_data_dir;
+    }
+    if (ctx->cfg && es_config_data_dir(ctx->cfg)) {
+        ctx->found_data_dir = es_xstrdup(es_config_data_dir(ctx->cfg));
+        return ctx->found_data_dir;
+    }
+    const char *env = getenv("EARSHOT_DATA_DIR");
+    if (env && *env && is_dir(env)) {
+        ctx->found_data_dir = es_xstrdup(env);
+        return ctx->found_data_dir;
+    }
+    char *pfx = prefix_data_dir();
+    if (has_config(pfx)) {
+        ctx->found_data_dir = pfx;
+        return pfx;
+    }
+    free(pfx);
+    if (has_config(ES_INSTALL_DATADIR))
+        ctx->found_data_dir = es_xstrdup(ES_INSTALL_DATADIR);
+    else if (has_config(ES_SOURCE_DATADIR))
+        ctx->found_data_dir = es_xstrdup(ES_SOURCE_DATADIR);
+    return ctx->found_data_dir;
+}
+
+struct es_config *es_ctx_config(struct es_ctx *ctx)
+{
+    if (ctx->cfg)
+        return ctx->cfg;
+    const char *path = ctx->config_path;
+    char *found = NULL;
+    if (!path)
+        path = getenv("EARSHOT_CONFIG");
+    if (!path || !*path) {
+        const char *dd = es_ctx_data_dir(ctx);
+        if (!dd) {
+            es_cli_fail("no config found: pass --config FILE or set "
+                        "EARSHOT_CONFIG");
+            return NULL;
+        }
+        path = found = es_xasprintf("%s/earshot.conf", dd);
+    }
+    if (es_config_load(&ctx->cfg, path) < 0) {
+        es_cli_fail("%s", es_error_last());
+        ctx->cfg = NULL;
+    }
+    free(found);
+    return ctx->cfg;
+}
+
+/* $XDG_DATA_HOME/earshot/earshot.db, the default home of the database when
+ * neither --db nor the config names one. */
+static char *default_db_path(void)
+{
+    const char *xdg = getenv("XDG_DATA_HOME");
+    const char *home = getenv("HOME");
+    char *dir;
+    if (xdg && *xdg)
+        dir = es_xasprintf("%s/earshot", xdg);
+    else if (home && *home)
+        dir = es_xasprintf("%s/.local/share/earshot", home);
+    else
+        return es_xstrdup("earshot.db");
+    /* mkdir -p for the two levels that may be missing. */
+    char *parent = es_xstrdup(dir);
+    char *slash = strrchr(parent, '/');
+    if (slash) {
+        *slash = '\0';
+        mkdir(parent, 0755);
+    }
+    free(parent);
+    mkdir(dir, 0755);
+    char *p = es_xasprintf("%s/earshot.db", dir);
+    free(dir);
+    return p;
+}
+
+struct es_inbox *es_ctx_inbox(struct es_ctx *ctx)
+{
+    if (ctx->ib)
+        return ctx->ib;
+    const char *path = ctx->db_path;
+    if (!path)
+        path = getenv("EARSHOT_DB");
+    if (!path || !*path) {
+        struct es_config *cfg = es_ctx_config(ctx);
+        if (!cfg)
+            return NULL;
+        path = es_config_database(cfg);
+    }
+    if (!path || !*path)
+        path = ctx->found_db_path = default_db_path();
+    if (es_inbox_open(&ctx->ib, path) < 0) {
+        es_cli_fail("%s", es_error_last());
+        ctx->ib = NULL;
+        return NULL;
+    }
+    if (!ctx->found_db_path)
+        ctx->found_db_path = es_xstrdup(path);
+    return ctx->ib;
+}
+
+/* ==== main ==== */
+
+int main(int argc, char **argv)
+{
+    struct es_ctx ctx = { 0 };
+    int i = 1;
+    int rc;
+
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        const char *val = NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return ES_EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("earshot %s\n", ES_VERSION);
+            return ES_EXIT_OK;
+        }
+        if (strncmp(a, "--config", 8) == 0 && (a[8] == '\0' || a[8] == '='))
+            slot = &ctx.config_path;
+        else if (strncmp(a, "--db", 4) == 0 && (a[4] == '\0' || a[4] == '='))
+            slot = &ctx.db_path;
+        else if (strncmp(a, "--data-dir", 10) == 0 &&
+                 (a[10] == '\0' || a[10] == '='))
+            slot = &ctx.data_dir;
+        if (!slot) {
+            fprintf(stderr, "error: unknown option '%s'\n", a);
+            usage(stderr);
+            return ES_EXIT_USAGE;
+        }
+        val = strchr(a, '=');
+        if (val) {
+            val++;
+        } else if (i + 1 < argc) {
+            val = argv[++i];
+        } else {
+            fprintf(stderr, "error: option '%s' needs a value\n", a);
+            return ES_EXIT_USAGE;
+        }
+        *slot = val;
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return ES_EXIT_USAGE;
+    }
+    const struct cmd *cmd = NULL;
+    for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)
+        if (strcmp(commands[k].name, argv[i]) == 0)
+            cmd = &commands[k];
+    if (strcmp(argv[i], "help") == 0) {
+        usage(stdout);
+        return ES_EXIT_OK;
+    }
+    if (strcmp(argv[i], "version") == 0) {
+        printf("earshot %s\n", ES_VERSION);
+        return ES_EXIT_OK;
+    }
+    if (!cmd) {
+        fprintf(stderr, "error: unknown command '%s'\n", argv[i]);
+        usage(stderr);
+        return ES_EXIT_USAGE;
+    }
+
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    xmlInitParser();
+    rc = cmd->fn(argc - i, argv + i, &ctx);
+    es_inbox_free(ctx.ib);
+    es_config_free(ctx.cfg);
+    free(ctx.found_data_dir);
+    free(ctx.found_db_path);
+    xmlCleanupParser();
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,43 @@
+/* html.h - HTML to plain text and HTML character references
+ *
+ * Module-private helpers for collectors: feeds publish HTML in their
+ * descriptions and content, Mastodon and others in their JSON. The
+ * classifier wants plain text, so markup goes and references are decoded
+ * the way a browser would. Everything here is pure, reentrant and never
+ * allocates beyond the output buffer; output is always valid UTF-8.
+ */
+#ifndef EARSHOT_COLLECTORS_HTML_H
+#define EARSHOT_COLLECTORS_HTML_H
+
+#include <stddef.h>
+
+#include "earshot/buf.h"
+
+/* Appends the text of the HTML fragment [@html, @html + @len) to @out:
+ * tags removed, script/style/template content dropped, block-level tags
+ * and <br> act as white space, character references decoded, every run of
+ * white space (including no-break space) collapsed to one space, leading
+ * and trailing space trimmed. Invalid UTF-8 becomes U+FFFD. */
+void es_html_to_text(const char *html, size_t len, struct es_buf *out);
+
+/* Appends @s to @out with character references decoded: the HTML 4 named
+ * entities plus &apos;, and numeric references (invalid ones give U+FFFD,
+ * 128..159 the Windows-1252 character as in HTML5). A '&' that starts no
+ * known reference is kept. Invalid UTF-8 becomes U+FFFD. */
+void es_html_decode_entities(const char *s, size_t len, struct es_buf *out);
+
+/* Decodes the one reference that starts at @s (s[0] == '&'): returns the
+ * number of bytes it spans and sets *cp, or returns 0 when @s starts no
+ * reference. */
+size_t es_html_parse_ref(const char *s, size_t len, unsigned long *cp);
+
+/* Returns the code point of the HTML 4 entity named by the @len bytes at
+ * @name (no '&', no ';'), "apos" included; 0 when there is none. */
+unsigned long es_html_entity(const char *name, size_t len);
+
+/* Returns the Unicode code point that Windows-1252 gives @byte; the five
+ * bytes it leaves undefined map to the C1 control of the same value, as
+ * the WHATWG encoding standard does. */
+unsigned long es_html_cp1252(unsigned char byte);
+
+#endif

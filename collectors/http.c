@@ -1,0 +1,658 @@
+/* http.c - GET over libcurl's multi interface, with earshot's limits
+ *
+ * A poll cycle fetches hundreds of feeds, often many from one host, so the
+ * client is built on one long-lived multi handle: its connection cache
+ * keeps HTTP/1.1 connections alive between transfers and between cycles,
+ * and a small pool of easy handles is reused (curl_easy_reset keeps their
+ * caches). At most max_parallel transfers run at once, and at most
+ * MAX_PER_HOST of them against one host, so a long list of feeds on one
+ * server neither opens dozens of sockets to it nor waits in libcurl's
+ * pending queue, where the transfer timeout would already be ticking.
+ *
+ * Everything a transfer can go wrong with ends up here as one error code
+ * and one message naming the URL (without its userinfo): curl errors, HTTP
+ * status codes, a body over max_body, a 304. Request and response headers
+ * are never printed, since they may carry tokens.
+ */
+#include "http.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+
+#ifndef ES_VERSION
+#define ES_VERSION "0.0.0"
+#endif
+
+#define USER_AGENT "earshot/" ES_VERSION " (+https://github.com/earshot)"
+
+/* Transfers in flight against one host. Enough to keep a server busy
+ * without looking like an attack on it. */
+#define MAX_PER_HOST 8
+
+/* The longest Retry-After we honour, seconds. */
+#define RETRY_AFTER_MAX (7 * 24 * 3600)
+
+struct hostq;
+
+/* One slot of the pool: an easy handle and the state of its transfer. */
+struct transfer {
+    CURL *easy;
+    int busy; /* a transfer is in flight */
+    const struct es_http_request *req;
+    struct hostq *q;            /* the host queue it came from */
+    struct curl_slist *headers; /* the request headers we built */
+    char *retry_after;          /* raw Retry-After of the last response */
+    long max_body;
+    int too_big; /* the write callback refused more */
+    struct es_http_response res;
+    char errbuf[CURL_ERROR_SIZE]; /* curl's detailed message */
+};
+
+struct es_http {
+    struct es_config_http cfg; /* limits, defaults filled in */
+    CURLM *multi;              /* owns the connection and DNS caches */
+    struct transfer *slots;    /* max_parallel of them */
+    size_t nslots;
+};
+
+/* ==== Responses ==== */
+
+void es_http_response_init(struct es_http_response *res)
+{
+    memset(res, 0, sizeof(*res));
+    es_buf_init(&res->body);
+    res->retry_after = -1;
+}
+
+void es_http_response_release(struct es_http_response *res)
+{
+    free(res->error);
+    es_buf_release(&res->body);
+    free(res->etag);
+    free(res->last_modified);
+    free(res->content_type);
+    es_http_response_init(res);
+}
+
+char *es_http__redact_url(const char *url, char *out, size_t size)
+{
+    const char *rest = url;
+    const char *sep = strstr(url, "://");
+    size_t scheme_len = 0;
+
+    if (sep) {
+        const char *auth = sep + 3;
+        size_t auth_len = strcspn(auth, "/?#");
+        const char *at = NULL;
+        for (size_t i = 0; i < auth_len; i++)
+            if (auth[i] == '@')
+                at = auth + i;
+        scheme_len = (size_t)(auth - url);
+        rest = at ? at + 1 : auth;
+    }
+    snprintf(out, size, "%.*s%s", (int)scheme_len, url, rest);
+    return out;
+}
+
+/* ==== Client ==== */
+
+static long or_default(long v, long def)
+{
+    return v > 0 ? v : def;
+}
+
+struct es_http *es_http_new(const struct es_config_http *cfg)
+{
+    struct es_http *h = es_xcalloc(1, sizeof(*h));
+    struct es_config_http zero = { 0 };
+
+    if (!cfg)
+        cfg = &zero;
+    h->cfg.connect_timeout_ms =
+        or_default(cfg->connect_timeout_ms, ES_HTTP_CONNECT_TIMEOUT_MS);
+    h->cfg.timeout_ms = or_default(cfg->timeout_ms, ES_HTTP_TIMEOUT_MS);
+    h->cfg.max_body = or_default(cfg->max_body, ES_HTTP_MAX_BODY);
+    /* "Follow no redirect" is a valid wish: only a negative count (or no
+     * config at all) means the default. */
+    h->cfg.max_redirects = cfg == &zero || cfg->max_redirects < 0
+                               ? ES_HTTP_MAX_REDIRECTS
+                               : cfg->max_redirects;
+    h->cfg.max_parallel = or_default(cfg->max_parallel, ES_HTTP_MAX_PARALLEL);
+
+    h->multi = curl_multi_init();
+    if (!h->multi) {
+        fprintf(stderr, "fatal: curl_multi_init failed\n");
+        abort();
+    }
+    long per_host =
+        h->cfg.max_parallel < MAX_PER_HOST ? h->cfg.max_parallel : MAX_PER_HOST;
+    /* A backstop for redirects to a busy host; our own dispatch keeps the
+     * count under this for the hosts it knows. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAX_HOST_CONNECTIONS, per_host);
+    /* Keep enough idle connections that the next cycle reuses them. */
+    curl_multi_setopt(h->multi, CURLMOPT_MAXCONNECTS,
+                      h->cfg.max_parallel + per_host);
+
+    h->nslots = (size_t)h->cfg.max_parallel;
+    h->slots = es_xcalloc(h->nslots, sizeof(*h->slots));
+    for (size_t i = 0; i < h->nslots; i++)
+        es_http_response_init(&h->slots[i].res);
+    return h;
+}
+
+/* Clears what one transfer left in @t, keeping the easy handle. */
+static void transfer_reset(struct transfer *t)
+{
+    curl_slist_free_all(t->headers);
+    t->headers = NULL;
+    free(t->retry_after);
+    t->retry_after = NULL;
+    es_http_response_release(&t->res);
+    t->busy = 0;
+    t->too_big = 0;
+    t->req = NULL;
+    t->q = NULL;
+    t->errbuf[0] = '\0';
+}
+
+void es_http_free(struct es_http *h)
+{
+    if (!h)
+        return;
+    for (size_t i = 0; i < h->nslots; i++) {
+        struct transfer *t = &h->slots[i];
+        if (t->busy)
+            curl_multi_remove_handle(h->multi, t->easy);
+        transfer_reset(t);
+        if (t->easy)
+            curl_easy_cleanup(t->easy);
+    }
+    free(h->slots);
+    curl_multi_cleanup(h->multi);
+    free(h);
+}
+
+/* ==== Callbacks ==== */
+
+static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t len = size * nmemb;
+
+    /* Content-Length was checked up front (CURLOPT_MAXFILESIZE); this
+     * catches chunked and compressed bodies that grow past the cap. */
+    if (t->res.body.len + len > (size_t)t->max_body) {
+        t->too_big = 1;
+        return 0;
+    }
+    es_buf_add(&t->res.body, ptr, len);
+    return len;
+}
+
+/* Replaces *@dst with a copy of the header value in @v (@len bytes),
+ * trimmed of surrounding blanks and the line ending. */
+static void set_header_value(char **dst, const char *v, size_t len)
+{
+    while (len && (*v == ' ' || *v == '\t')) {
+        v++;
+        len--;
+    }
+    while (len && (v[len - 1] == '\r' || v[len - 1] == '\n' ||
+                   v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    free(*dst);
+    *dst = es_xstrndup(v, len);
+}
+
+static int header_is(const char *buf, size_t len, const char *name)
+{
+    size_t n = strlen(name);
+    return len > n && buf[n] == ':' && strncasecmp(buf, name, n) == 0;
+}
+
+static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t len = size * nitems;
+
+    /* Each response of a redirect chain (and any 1xx) sends its own block
+     * of headers: only the final one's validators count. */
+    if (len >= 5 && strncmp(buf, "HTTP/", 5) == 0) {
+        free(t->res.etag);
+        free(t->res.last_modified);
+        free(t->res.content_type);
+        free(t->retry_after);
+        t->res.etag = t->res.last_modified = t->res.content_type = NULL;
+        t->retry_after = NULL;
+    } else if (header_is(buf, len, "ETag")) {
+        set_header_value(&t->res.etag, buf + 5, len - 5);
+    } else if (header_is(buf, len, "Last-Modified")) {
+        set_header_value(&t->res.last_modified, buf + 14, len - 14);
+    } else if (header_is(buf, len, "Content-Type")) {
+        set_header_value(&t->res.content_type, buf + 13, len - 13);
+    } else if (header_is(buf, len, "Retry-After")) {
+        set_header_value(&t->retry_after, buf + 12, len - 12);
+    }
+    return len;
+}
+
+/* Returns Retry-After as seconds from now: delta-seconds or an HTTP-date;
+ * -1 when absent or unreadable. */
+static int64_t parse_retry_after(const char *v)
+{
+    if (!v || !*v)
+        return -1;
+    int64_t delta;
+    if (strspn(v, "0123456789") == strlen(v)) {
+        errno = 0;
+        long long s = strtoll(v, NULL, 10);
+        delta = errno ? RETRY_AFTER_MAX : (int64_t)s;
+    } else {
+        time_t when = curl_getdate(v, NULL);
+        if (when == (time_t)-1)
+            return -1;
+        delta = (int64_t)when - (int64_t)time(NULL);
+    }
+    /* A server asking for weeks of silence is more likely confused than
+     * sincere; a date in the past means "now". */
+    if (delta > RETRY_AFTER_MAX)
+        delta = RETRY_AFTER_MAX;
+    return delta < 0 ? 0 : delta;
+}
+
+/* ==== One transfer ==== */
+
+/* Prepares slot @t for @req; returns a curl error on failure. */
+static CURLcode transfer_setup(struct es_http *h, struct transfer *t,
+                               const struct es_http_request *req)
+{
+    CURL *e = t->easy;
+    CURLcode rc = CURLE_OK;
+
+    curl_easy_reset(e);
+    t->req = req;
+    t->max_body = h->cfg.max_body;
+    t->busy = 1;
+
+    if (req->headers)
+        for (size_t i = 0; req->headers[i]; i++)
+            t->headers = curl_slist_append(t->headers, req->headers[i]);
+    if (req->etag && *req->etag) {
+        char *line = es_xasprintf("If-None-Match: %s", req->etag);
+        t->headers = curl_slist_append(t->headers, line);
+        free(line);
+    }
+    if (req->last_modified && *req->last_modified) {
+        char *line = es_xasprintf("If-Modified-Since: %s", req->last_modified);
+        t->headers = curl_slist_append(t->headers, line);
+        free(line);
+    }
+
+#define SET(opt, val)                                                          \
+    do {                                                                       \
+        if (rc == CURLE_OK)                                                    \
+            rc = curl_easy_setopt(e, opt, val);                                \
+    } while (0)
+    SET(CURLOPT_URL, req->url);
+    SET(CURLOPT_PRIVATE, (void *)t);
+    SET(CURLOPT_ERRORBUFFER, t->errbuf);
+    SET(CURLOPT_WRITEFUNCTION, on_write);
+    SET(CURLOPT_WRITEDATA, (void *)t);
+    SET(CURLOPT_HEADERFUNCTION, on_header);
+    SET(CURLOPT_HEADERDATA, (void *)t);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, h->cfg.connect_timeout_ms);
+    SET(CURLOPT_TIMEOUT_MS, h->cfg.timeout_ms);
+    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->cfg.max_body);
+    SET(CURLOPT_FOLLOWLOCATION, h->cfg.max_redirects > 0 ? 1L : 0L);
+    SET(CURLOPT_MAXREDIRS, h->cfg.max_redirects);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    SET(CURLOPT_PROTOCOLS_STR, "http,https,file");
+    SET(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+#else
+    SET(CURLOPT_PROTOCOLS,
+        (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS | CURLPROTO_FILE));
+    SET(CURLOPT_REDIR_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    SET(CURLOPT_ACCEPT_ENCODING, ""); /* every coding libcurl decodes */
+    SET(CURLOPT_USERAGENT, USER_AGENT);
+    /* Over TLS, wait for the first connection's ALPN answer and share it
+     * as HTTP/2 streams rather than open a socket per feed. Plain http://
+     * never gets HTTP/2 here, but libcurl 7.88 would still hold every
+     * other transfer to that host until the first response arrives, so a
+     * slow first feed would stall them all: no waiting there. */
+    if (strncasecmp(req->url, "https:", 6) == 0)
+        SET(CURLOPT_PIPEWAIT, 1L);
+    if (t->headers)
+        SET(CURLOPT_HTTPHEADER, t->headers);
+#undef SET
+    return rc;
+}
+
+/* Fills t->res from the finished transfer (curl result @rc), sets the
+ * thread's error message, and returns the status. */
+static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
+{
+    struct es_http_response *res = &t->res;
+    char url[512];
+    char msg[1024];
+    long code = 0;
+    int status = 0;
+
+    es_http__redact_url(t->req->url, url, sizeof(url));
+    curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
+    res->http_code = code;
+
+    if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
+        status = ES_ETOOBIG;
+        snprintf(msg, sizeof(msg),
+                 "response from '%s' is over the %ld-byte limit (max_body)",
+                 url, h->cfg.max_body);
+    } else if (rc != CURLE_OK) {
+        status = ES_ENETWORK;
+        snprintf(msg, sizeof(msg), "cannot fetch '%s': %s", url,
+                 t->errbuf[0] ? t->errbuf : curl_easy_strerror(rc));
+    } else if (code == 304) {
+        status = ES_EUNCHANGED;
+        snprintf(msg, sizeof(msg), "'%s' not modified (HTTP 304)", url);
+    } else if (code == 429 || code == 503) {
+        res->retry_after = parse_retry_after(t->retry_after);
+        /* A 503 without Retry-After is an outage, not a throttle. */
+        status =
+            code == 429 || res->retry_after >= 0 ? ES_ERATELIMIT : ES_ENETWORK;
+        snprintf(msg, sizeof(msg), "HTTP %ld from '%s'", code, url);
+    } else if (code == 401 || code == 403) {
+        status = ES_EAUTH;
+        snprintf(msg, sizeof(msg), "HTTP %ld from '%s'", code, url);
+    } else if (code != 0 && (code < 200 || code > 299)) {
+        /* >= 400, or a 3xx we did not follow (no Location). */
+        status = ES_ENETWORK;
+        snprintf(msg, sizeof(msg), "HTTP %ld from '%s'", code, url);
+    }
+
+    res->status = status;
+    if (status < 0) {
+        es_buf_clear(&res->body);
+        res->error = es_xstrdup(msg);
+        es_error_set(status, "%s", msg);
+    } else {
+        es_error_clear();
+    }
+    return status;
+}
+
+/* ==== Batches ==== */
+
+/* The requests of one batch that go to one host, in the caller's order.
+ * Hosts with requests left to start form a ring that the dispatcher walks
+ * round-robin, so a thousand feeds on one server do not delay the feeds
+ * of the others, and a saturated host costs one step to skip. */
+struct hostq {
+    const char *key;    /* host_key(), borrowed from the batch */
+    const size_t *idx;  /* request indices, a slice of batch.order */
+    size_t len;         /* requests queued */
+    size_t pos;         /* requests started */
+    size_t busy;        /* requests in flight */
+    struct hostq *next; /* ring of hosts with requests to start */
+};
+
+struct batch {
+    char **keys;   /* host_key() of each request */
+    size_t *order; /* request indices grouped by host */
+    struct hostq *hosts;
+    struct hostq *ring; /* the host before the next to try; NULL: none */
+    size_t nring;
+};
+
+/* Returns the part of @url that names a server ("http://host:port"),
+ * lower-cased, for counting transfers per host; "" for file:// and
+ * anything without an authority. The caller frees it. */
+static char *host_key(const char *url)
+{
+    const char *sep = strstr(url, "://");
+    if (!sep || strncasecmp(url, "file:", 5) == 0)
+        return es_xstrdup("");
+    const char *auth = sep + 3;
+    size_t len = strcspn(auth, "/?#");
+    for (size_t i = len; i > 0; i--)
+        if (auth[i - 1] == '@') {
+            len -= i;
+            auth += i;
+            break;
+        }
+    char *key =
+        es_xasprintf("%.*s%.*s", (int)(auth - url), url, (int)len, auth);
+    for (char *c = key; *c; c++)
+        if (*c >= 'A' && *c <= 'Z')
+            *c = (char)(*c - 'A' + 'a');
+    return key;
+}
+
+struct keyed {
+    const char *key;
+    size_t i;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const struct keyed *x = a;
+    const struct keyed *y = b;
+    int c = strcmp(x->key, y->key);
+    if (c)
+        return c;
+    return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* Groups the @n requests by host into @b's queues. */
+static void batch_init(struct batch *b, const struct es_http_request *reqs,
+                       size_t n)
+{
+    struct keyed *k = es_xcalloc(n ? n : 1, sizeof(*k));
+    size_t nhosts = 0;
+
+    memset(b, 0, sizeof(*b));
+    b->keys = es_xcalloc(n ? n : 1, sizeof(*b->keys));
+    b->order = es_xcalloc(n ? n : 1, sizeof(*b->order));
+    b->hosts = es_xcalloc(n ? n : 1, sizeof(*b->hosts));
+    for (size_t i = 0; i < n; i++) {
+        b->keys[i] = host_key(reqs[i].url);
+        k[i].key = b->keys[i];
+        k[i].i = i;
+    }
+    qsort(k, n, sizeof(*k), cmp_keyed);
+    for (size_t i = 0; i < n; i++) {
+        b->order[i] = k[i].i;
+        if (i == 0 || strcmp(k[i].key, k[i - 1].key) != 0) {
+            struct hostq *q = &b->hosts[nhosts++];
+            q->key = k[i].key;
+            q->idx = &b->order[i];
+        }
+        b->hosts[nhosts - 1].len++;
+    }
+    for (size_t i = 0; i < nhosts; i++)
+        b->hosts[i].next = &b->hosts[(i + 1) % nhosts];
+    b->ring = nhosts ? &b->hosts[nhosts - 1] : NULL;
+    b->nring = nhosts;
+    free(k);
+}
+
+static void batch_release(struct batch *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(b->keys[i]);
+    free(b->keys);
+    free(b->order);
+    free(b->hosts);
+}
+
+/* Returns the next host with a request to start and room for it, or
+ * NULL. At most MAX_PER_HOST transfers per host: the hosts skipped here
+ * are the saturated ones, and there are few of those. */
+static struct hostq *batch_next_host(struct batch *b)
+{
+    for (size_t k = 0; b->ring && k < b->nring; k++) {
+        struct hostq *q = b->ring->next;
+        if (!q->key[0] || q->busy < MAX_PER_HOST)
+            return q;
+        b->ring = q;
+    }
+    return NULL;
+}
+
+/* Takes the next request of @q, which batch_next_host() returned, and
+ * moves the ring on. Returns the request index. */
+static size_t batch_take(struct batch *b, struct hostq *q)
+{
+    size_t i = q->idx[q->pos++];
+    q->busy++;
+    if (q->pos < q->len) {
+        b->ring = q; /* round-robin: the next start goes to the next host */
+    } else {
+        if (q->next == q)
+            b->ring = NULL;
+        else
+            b->ring->next = q->next;
+        b->nring--;
+    }
+    return i;
+}
+
+static struct transfer *free_slot(struct es_http *h)
+{
+    for (size_t i = 0; i < h->nslots; i++)
+        if (!h->slots[i].busy) {
+            if (!h->slots[i].easy) {
+                h->slots[i].easy = curl_easy_init();
+                if (!h->slots[i].easy) {
+                    fprintf(stderr, "fatal: curl_easy_init failed\n");
+                    abort();
+                }
+            }
+            return &h->slots[i];
+        }
+    return NULL;
+}
+
+/* Hands a finished transfer to @cb and frees the slot. */
+static int deliver(struct es_http *h, struct transfer *t, CURLcode rc,
+                   es_http_done_cb cb, void *payload)
+{
+    transfer_finish(h, t, rc);
+    t->q->busy--;
+    int ret = cb(t->req, &t->res, payload);
+    transfer_reset(t);
+    return ret;
+}
+
+int es_http_get_many(struct es_http *h, const struct es_http_request *reqs,
+                     size_t n, es_http_done_cb cb, void *payload)
+{
+    struct batch b;
+    size_t active = 0;
+    size_t done = 0;
+    int refill = 1; /* a slot was freed since the last fill */
+    int ret = 0;
+
+    assert(h && cb && (reqs || n == 0));
+    batch_init(&b, reqs, n);
+
+    while (done < n) {
+        struct hostq *q;
+        while (refill && active < h->nslots && (q = batch_next_host(&b))) {
+            size_t i = batch_take(&b, q);
+            struct transfer *t = free_slot(h);
+            t->q = q;
+            CURLcode rc = transfer_setup(h, t, &reqs[i]);
+            if (rc == CURLE_OK &&
+                curl_multi_add_handle(h->multi, t->easy) != CURLM_OK)
+                rc = CURLE_FAILED_INIT;
+            if (rc != CURLE_OK) {
+                done++;
+                ret = deliver(h, t, rc, cb, payload);
+                if (ret)
+                    goto done;
+                continue;
+            }
+            active++;
+        }
+        refill = 0;
+        if (done == n)
+            break;
+
+        int still = 0;
+        CURLMcode mc = curl_multi_perform(h->multi, &still);
+        if (mc != CURLM_OK) {
+            fprintf(stderr, "fatal: curl_multi_perform: %s\n",
+                    curl_multi_strerror(mc));
+            abort();
+        }
+
+        CURLMsg *msg;
+        int queued;
+        while ((msg = curl_multi_info_read(h->multi, &queued))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            char *priv = NULL;
+            CURLcode rc = msg->data.result;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+            struct transfer *t = (struct transfer *)(void *)priv;
+            curl_multi_remove_handle(h->multi, t->easy);
+            active--;
+            done++;
+            refill = 1;
+            ret = deliver(h, t, rc, cb, payload);
+            if (ret)
+                goto done;
+        }
+        /* A freed slot is refilled before waiting on the sockets. */
+        if (!refill && active > 0)
+            curl_multi_poll(h->multi, NULL, 0, 1000, NULL);
+    }
+
+done:
+    if (ret) {
+        for (size_t i = 0; i < h->nslots; i++)
+            if (h->slots[i].busy) {
+                curl_multi_remove_handle(h->multi, h->slots[i].easy);
+                transfer_reset(&h->slots[i]);
+            }
+    }
+    batch_release(&b, n);
+    return ret;
+}
+
+/* es_http_get's callback: moves the response to the caller's struct. */
+static int take_response(const struct es_http_request *req,
+                         struct es_http_response *res, void *payload)
+{
+    struct es_http_response *out = payload;
+    (void)req;
+    *out = *res;
+    es_http_response_init(res);
+    return 0;
+}
+
+int es_http_get(struct es_http *h, const struct es_http_request *req,
+                struct es_http_response *out)
+{
+    struct es_http *tmp = NULL;
+
+    es_http_response_init(out);
+    if (!h)
+        h = tmp = es_http_new(NULL);
+    es_http_get_many(h, req, 1, take_response, out);
+    es_http_free(tmp);
+    if (out->status < 0)
+        es_error_set(out->status, "%s", out->error);
+    return out->status;
+}

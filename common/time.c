@@ -1,0 +1,555 @@
+/* time.c - parsing and formatting the dates that feeds and APIs publish
+ *
+ * Feeds carry dates in RFC 822 form (and its cousins RFC 1123 and RFC 850,
+ * plus asctime and `date` output that broken generators emit) or in ISO
+ * 8601 / RFC 3339 / W3CDTF. Everything is converted to Unix seconds UTC
+ * with plain integer arithmetic (days-from-civil), so the result never
+ * depends on the process locale, the TZ variable or timegm().
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "earshot/error.h"
+#include "earshot/item.h"
+
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (Howard
+ * Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* The inverse of days_from_civil. */
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+static int is_leap(int64_t y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int days_in_month(int64_t y, int m)
+{
+    static const int dm[12] = {
+        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
+    };
+    return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+char *es_time_format(int64_t t, char out[static 21])
+{
+    out[0] = '\0';
+    if (t == ES_TIME_UNKNOWN)
+        return out;
+    int64_t days = t / 86400, secs = t % 86400;
+    if (secs < 0) {
+        secs += 86400;
+        days--;
+    }
+    int64_t y;
+    int m, d;
+    civil_from_days(days, &y, &m, &d);
+    /* Four digits is all the format has room for. */
+    if (y < 0 || y > 9999)
+        return out;
+    snprintf(out, 21, "%04d-%02d-%02dT%02d:%02d:%02dZ", (int)y, m, d,
+             (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+    return out;
+}
+
+int64_t es_time_now(void)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+        return (int64_t)time(NULL);
+    return (int64_t)ts.tv_sec;
+}
+
+/* ==== Small scanning helpers ==== */
+
+static int is_digit(int c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static int is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+           c == '\v';
+}
+
+static int lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + 32 : c;
+}
+
+/* Reads exactly @n digits at *s; returns -1 when they are not there. */
+static int fixed_digits(const char **s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_digit((unsigned char)(*s)[i]))
+            return -1;
+        v = v * 10 + ((*s)[i] - '0');
+    }
+    *s += n;
+    return v;
+}
+
+/* Case-insensitive comparison of the word [w, w+n) with @name. */
+static int word_is(const char *w, size_t n, const char *name)
+{
+    if (strlen(name) != n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (lower((unsigned char)w[i]) != name[i])
+            return 0;
+    return 1;
+}
+
+/* Returns 1..12 for an English month name or abbreviation, else 0. */
+static int month_from_word(const char *w, size_t n)
+{
+    static const char *const names[12] = {
+        "january", "february", "march",     "april",   "may",      "june",
+        "july",    "august",   "september", "october", "november", "december",
+    };
+    if (n < 3)
+        return 0;
+    int c0 = lower((unsigned char)w[0]);
+    for (int i = 0; i < 12; i++) {
+        if (names[i][0] != c0)
+            continue;
+        size_t len = strlen(names[i]);
+        if (n > len)
+            continue;
+        size_t k = 0;
+        while (k < n && lower((unsigned char)w[k]) == names[i][k])
+            k++;
+        /* "Sep", "Sept", "September" all name September. */
+        if (k == n)
+            return i + 1;
+    }
+    return 0;
+}
+
+static int is_weekday_word(const char *w, size_t n)
+{
+    static const char *const names[7] = {
+        "monday", "tuesday",  "wednesday", "thursday",
+        "friday", "saturday", "sunday",
+    };
+    if (n < 3)
+        return 0;
+    for (int i = 0; i < 7; i++) {
+        size_t len = strlen(names[i]);
+        if (n > len)
+            continue;
+        size_t k = 0;
+        while (k < n && lower((unsigned char)w[k]) == names[i][k])
+            k++;
+        if (k == n)
+            return 1;
+    }
+    return 0;
+}
+
+/* Zone abbreviations, offsets in minutes east of UTC. The North American
+ * ones are RFC 822's; the rest are what feeds from elsewhere carry. */
+static const struct {
+    const char *name;
+    int minutes;
+} zones[] = {
+    { "gmt", 0 },        { "ut", 0 },         { "utc", 0 },
+    { "z", 0 },          { "wet", 0 },        { "est", -5 * 60 },
+    { "edt", -4 * 60 },  { "cst", -6 * 60 },  { "cdt", -5 * 60 },
+    { "mst", -7 * 60 },  { "mdt", -6 * 60 },  { "pst", -8 * 60 },
+    { "pdt", -7 * 60 },  { "ast", -4 * 60 },  { "adt", -3 * 60 },
+    { "akst", -9 * 60 }, { "akdt", -8 * 60 }, { "hst", -10 * 60 },
+    { "nst", -210 },     { "ndt", -150 },     { "bst", 60 },
+    { "ist", 60 },       { "west", 60 },      { "cet", 60 },
+    { "cest", 120 },     { "met", 60 },       { "mest", 120 },
+    { "eet", 120 },      { "eest", 180 },     { "msk", 180 },
+    { "jst", 9 * 60 },   { "kst", 9 * 60 },   { "hkt", 8 * 60 },
+    { "sgt", 8 * 60 },   { "awst", 8 * 60 },  { "acst", 570 },
+    { "acdt", 630 },     { "aest", 10 * 60 }, { "aedt", 11 * 60 },
+    { "nzst", 12 * 60 }, { "nzdt", 13 * 60 },
+};
+
+/* Returns 1 and sets *min for a known zone word. Single letters are RFC
+ * 822's military zones, with the signs RFC 822 gives them (A = -1 ... M =
+ * -12, N = +1 ... Y = +12, Z = 0). */
+static int zone_from_word(const char *w, size_t n, int *min)
+{
+    if (n == 1) {
+        int c = lower((unsigned char)w[0]);
+        if (c == 'z') {
+            *min = 0;
+            return 1;
+        }
+        if (c >= 'a' && c <= 'i') {
+            *min = -(c - 'a' + 1) * 60;
+            return 1;
+        }
+        if (c >= 'k' && c <= 'm') {
+            *min = -(c - 'k' + 10) * 60;
+            return 1;
+        }
+        if (c >= 'n' && c <= 'y') {
+            *min = (c - 'n' + 1) * 60;
+            return 1;
+        }
+        return 0;
+    }
+    int c0 = lower((unsigned char)w[0]);
+    for (size_t i = 0; i < sizeof(zones) / sizeof(zones[0]); i++) {
+        if (zones[i].name[0] == c0 && word_is(w, n, zones[i].name)) {
+            *min = zones[i].minutes;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Parses "+hh", "+hhmm", "+hh:mm" (or '-') at *s. Returns 0 on success. */
+static int numeric_zone(const char **s, int *min)
+{
+    const char *p = *s;
+    int sign = *p == '-' ? -1 : 1;
+    if (*p != '+' && *p != '-')
+        return -1;
+    p++;
+    int h = fixed_digits(&p, 2), m = 0;
+    if (h < 0) {
+        /* "+1" and "-5": one-digit hours seen in the wild. */
+        if (!is_digit((unsigned char)*p) || is_digit((unsigned char)p[1]))
+            return -1;
+        h = *p++ - '0';
+    } else if (*p == ':') {
+        p++;
+        if ((m = fixed_digits(&p, 2)) < 0)
+            return -1;
+    } else if (is_digit((unsigned char)*p)) {
+        if ((m = fixed_digits(&p, 2)) < 0)
+            return -1;
+    }
+    if (h > 23 || m > 59 || is_digit((unsigned char)*p))
+        return -1;
+    *min = sign * (h * 60 + m);
+    *s = p;
+    return 0;
+}
+
+/* Checks the fields and combines them. Returns 0 or -1. */
+static int combine(int64_t y, int mo, int d, int h, int mi, int sec,
+                   int zone_min, int64_t *out)
+{
+    if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo))
+        return -1;
+    if (h < 0 || mi < 0 || sec < 0 || h > 24 || mi > 59 || sec > 60)
+        return -1;
+    if (h == 24 && (mi || sec))
+        return -1;
+    *out = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+           (int64_t)zone_min * 60;
+    return 0;
+}
+
+/* ==== ISO 8601 / RFC 3339 / W3CDTF ==== */
+
+/* Parses the zone after an ISO time: nothing (UTC), Z, +hh:mm, +hhmm, +hh,
+ * optionally after a space, or a zone name ("UTC", "GMT"). */
+static int iso_zone(const char *p, int *min)
+{
+    *min = 0;
+    while (is_space((unsigned char)*p))
+        p++;
+    if (*p == '\0')
+        return 0;
+    if (*p == '+' || *p == '-') {
+        if (numeric_zone(&p, min) < 0)
+            return -1;
+    } else if (is_alpha((unsigned char)*p)) {
+        const char *w = p;
+        while (is_alpha((unsigned char)*p))
+            p++;
+        if (!zone_from_word(w, (size_t)(p - w), min))
+            return -1;
+        /* "UTC+02:00" */
+        if (*p == '+' || *p == '-') {
+            int extra;
+            if (numeric_zone(&p, &extra) < 0)
+                return -1;
+            *min += extra;
+        }
+    } else {
+        return -1;
+    }
+    while (is_space((unsigned char)*p))
+        p++;
+    return *p == '\0' ? 0 : -1;
+}
+
+static int parse_iso(const char *p, int64_t *out)
+{
+    int64_t y;
+    int mo = 1, d = 1, h = 0, mi = 0, sec = 0, zone = 0;
+    int basic;
+    if ((y = fixed_digits(&p, 4)) < 0)
+        return -1;
+    if (*p == '-') {
+        basic = 0;
+        p++;
+        if ((mo = fixed_digits(&p, 2)) < 0)
+            return -1;
+        if (*p == '-') {
+            p++;
+            if ((d = fixed_digits(&p, 2)) < 0)
+                return -1;
+        } else if (*p != '\0' && !is_space((unsigned char)*p)) {
+            return -1;
+        }
+    } else if (is_digit((unsigned char)*p)) {
+        /* Basic format: YYYYMMDD. */
+        basic = 1;
+        if ((mo = fixed_digits(&p, 2)) < 0 || (d = fixed_digits(&p, 2)) < 0)
+            return -1;
+    } else {
+        basic = 0;
+    }
+    const char *t = p;
+    if (*t == 'T' || *t == 't' ||
+        (*t == ' ' && is_digit((unsigned char)t[1]))) {
+        p = t + 1;
+        if ((h = fixed_digits(&p, 2)) < 0)
+            return -1;
+        if (*p == ':' || (basic && is_digit((unsigned char)*p))) {
+            if (*p == ':')
+                p++;
+            if ((mi = fixed_digits(&p, 2)) < 0)
+                return -1;
+            if (*p == ':' || (basic && is_digit((unsigned char)*p))) {
+                if (*p == ':')
+                    p++;
+                if ((sec = fixed_digits(&p, 2)) < 0)
+                    return -1;
+                /* Fractions of a second are dropped. */
+                if (*p == '.' || *p == ',') {
+                    p++;
+                    if (!is_digit((unsigned char)*p))
+                        return -1;
+                    while (is_digit((unsigned char)*p))
+                        p++;
+                }
+            }
+        } else if (!basic) {
+            return -1;
+        }
+    }
+    if (iso_zone(p, &zone) < 0)
+        return -1;
+    return combine(y, mo, d, h, mi, sec, zone, out);
+}
+
+/* ==== RFC 822 / 1123 / 850, asctime and friends ==== */
+
+/* The form nearly every RSS feed uses, "Wed, 01 May 2024 12:00:00 GMT",
+ * read without the general scanner. Returns -1 on anything else. */
+static int parse_rfc1123(const char *p, int64_t *out)
+{
+    int d, mo, h, mi, sec, zone = 0;
+    int64_t y;
+    if (!is_alpha((unsigned char)p[0]) || !is_alpha((unsigned char)p[1]) ||
+        !is_alpha((unsigned char)p[2]) || p[3] != ',' || p[4] != ' ')
+        return -1;
+    p += 5;
+    if (!is_digit((unsigned char)p[0]))
+        return -1;
+    d = *p++ - '0';
+    if (is_digit((unsigned char)*p))
+        d = d * 10 + (*p++ - '0');
+    if (*p++ != ' ' || !is_alpha((unsigned char)p[0]) || p[3] != ' ')
+        return -1;
+    if ((mo = month_from_word(p, 3)) == 0)
+        return -1;
+    p += 4;
+    if ((y = fixed_digits(&p, 4)) < 0 || *p++ != ' ')
+        return -1;
+    if ((h = fixed_digits(&p, 2)) < 0 || *p++ != ':' ||
+        (mi = fixed_digits(&p, 2)) < 0 || *p++ != ':' ||
+        (sec = fixed_digits(&p, 2)) < 0 || *p++ != ' ')
+        return -1;
+    if (*p == '+' || *p == '-') {
+        if (numeric_zone(&p, &zone) < 0)
+            return -1;
+    } else {
+        const char *w = p;
+        while (is_alpha((unsigned char)*p))
+            p++;
+        if (p == w || !zone_from_word(w, (size_t)(p - w), &zone))
+            return -1;
+    }
+    while (is_space((unsigned char)*p))
+        p++;
+    if (*p)
+        return -1;
+    return combine(y, mo, d, h, mi, sec, zone, out);
+}
+
+/* A forgiving token scanner: a month word, a day, a year, an hh:mm[:ss]
+ * time and a zone, in whatever order the generator chose. It reads
+ * "Tue, 01 May 2024 12:00:00 GMT", "Tuesday, 01-May-24 12:00:00 GMT",
+ * "Tue May  1 12:00:00 2024", "Tue May 1 12:00:00 UTC 2024" and
+ * "May 1, 2024 12:00 PM" alike. */
+static int parse_loose(const char *p, int64_t *out)
+{
+    int64_t year = -1;
+    int mo = 0, day = 0, h = -1, mi = 0, sec = 0, zone = 0;
+    int have_zone = 0, year_digits = 0, pm = -1;
+
+    while (*p) {
+        unsigned char c = (unsigned char)*p;
+        if (is_space(c) || c == ',' || c == '.' || c == '/') {
+            p++;
+        } else if (is_alpha(c)) {
+            const char *w = p;
+            while (is_alpha((unsigned char)*p))
+                p++;
+            size_t n = (size_t)(p - w);
+            int m, z;
+            if (!mo && (m = month_from_word(w, n)) != 0) {
+                mo = m;
+            } else if (is_weekday_word(w, n)) {
+                /* The weekday is redundant; a wrong one is ignored. */
+            } else if (h >= 0 && (word_is(w, n, "am") || word_is(w, n, "pm"))) {
+                pm = word_is(w, n, "pm");
+            } else if (!have_zone && zone_from_word(w, n, &z)) {
+                have_zone = 1;
+                zone = z;
+                if (*p == '+' || (*p == '-' && is_digit((unsigned char)p[1]))) {
+                    int extra;
+                    if (numeric_zone(&p, &extra) < 0)
+                        return -1;
+                    zone += extra;
+                }
+            } else {
+                return -1;
+            }
+        } else if (c == '-' || c == '+') {
+            /* A sign after the time is a numeric zone; before it, '-' is
+             * RFC 850's date separator. */
+            if (h >= 0 && !have_zone &&
+                (c == '+' || is_digit((unsigned char)p[1]))) {
+                if (numeric_zone(&p, &zone) < 0)
+                    return -1;
+                have_zone = 1;
+            } else if (c == '-') {
+                p++;
+            } else {
+                return -1;
+            }
+        } else if (c == '(') {
+            /* RFC 822 comment, e.g. "+0000 (UTC)". */
+            while (*p && *p != ')')
+                p++;
+            if (*p)
+                p++;
+        } else if (is_digit(c)) {
+            const char *n0 = p;
+            long v = 0;
+            while (is_digit((unsigned char)*p) && p - n0 < 9)
+                v = v * 10 + (*p++ - '0');
+            int nd = (int)(p - n0);
+            if (is_digit((unsigned char)*p))
+                return -1;
+            if (*p == ':') {
+                if (h >= 0 || nd > 2)
+                    return -1;
+                h = (int)v;
+                p++;
+                if ((mi = fixed_digits(&p, 2)) < 0)
+                    return -1;
+                if (*p == ':') {
+                    p++;
+                    if ((sec = fixed_digits(&p, 2)) < 0)
+                        return -1;
+                    if (*p == '.' || *p == ',') {
+                        p++;
+                        while (is_digit((unsigned char)*p))
+                            p++;
+                    }
+                }
+            } else if (nd >= 3 || (day && year < 0) || v > 31) {
+                if (year >= 0)
+                    return -1;
+                year = v;
+                year_digits = nd;
+            } else if (!day && v >= 1) {
+                day = (int)v;
+            } else {
+                return -1;
+            }
+        } else {
+            return -1;
+        }
+    }
+    if (!mo || !day || year < 0)
+        return -1;
+    if (year_digits <= 2)
+        year += year < 50 ? 2000 : 1900; /* RFC 2822 section 4.3 */
+    else if (year_digits == 3)
+        year += 1900;
+    if (h < 0)
+        h = 0;
+    if (pm >= 0) {
+        if (h < 1 || h > 12)
+            return -1;
+        h = h % 12 + (pm ? 12 : 0);
+    }
+    return combine(year, mo, day, h, mi, sec, zone, out);
+}
+
+int es_time_parse(const char *s, int64_t *out)
+{
+    if (!s)
+        return es_error_set(ES_EINVALID, "invalid date: none given");
+    const char *p = s;
+    while (is_space((unsigned char)*p))
+        p++;
+    /* Trailing blanks are skipped by both parsers. */
+    int rc = parse_rfc1123(p, out);
+    if (rc == 0)
+        return 0;
+    const char *q = p;
+    if (fixed_digits(&q, 4) >= 0 &&
+        (p[4] == '-' || p[4] == '\0' || p[4] == 'T' || p[4] == 't' ||
+         is_digit((unsigned char)p[4]) || is_space((unsigned char)p[4])))
+        rc = parse_iso(p, out);
+    /* "2024 May 1" or an ISO date that did not parse: try the loose form. */
+    if (rc < 0)
+        rc = parse_loose(p, out);
+    if (rc < 0)
+        return es_error_set(ES_EINVALID, "invalid date '%.60s'", s);
+    return 0;
+}

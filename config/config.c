@@ -1,0 +1,1081 @@
+/* config.c - the INI settings file, checked against one key table
+ *
+ * inih does the tokenising (comments, `key = value`, BOM); everything else
+ * is ours and driven by the `keys` table below, the way redis drives
+ * CONFIG SET from standardConfig: each line says which section a key lives
+ * in, how its text is read, its default and where the value goes. One loop
+ * (on_value -> convert) handles every key, so adding a key is one table line
+ * and a paragraph in config/earshot.conf (a test checks the paragraph).
+ *
+ * inih only hands us key/value pairs, with neither the line number nor the
+ * moment a section starts, so we feed it through our own line reader: it
+ * counts lines and sees every `[section]` header first, which is how empty
+ * sections, repeated source names and missing keys get a file:line too.
+ */
+#define _XOPEN_SOURCE 700 /* realpath() */
+
+#include "earshot/config.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "earshot/alloc.h"
+#include "earshot/buf.h"
+#include "earshot/error.h"
+#include "keys.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest line we accept, not counting the newline. inih is set to hold
+ * it (plus "\r\n" and the NUL); anything longer is an error rather than a
+ * line that inih would silently split in two. */
+#define MAX_LINE_BYTES 16384
+/* A settings file is small; this only stops us slurping a wrong path. */
+#define MAX_FILE_BYTES (4L << 20)
+
+struct es_config {
+    char *file;            /* path or name given to the loader; NULL for new */
+    char *dir;             /* absolute folder of @file; NULL: relative stays */
+    const char *database;  /* [earshot] database, resolved, or NULL */
+    const char *data_dir;  /* [earshot] data_dir, resolved, or NULL */
+    const char *log_level; /* [earshot] log_level */
+    struct es_config_http http;
+    struct es_config_source *sources;
+    size_t nsources;
+    char **pool; /* every string the structs above point into */
+    size_t npool;
+};
+
+/* ==== The key table ==== */
+
+enum sect_kind {
+    SEC_EARSHOT,
+    SEC_HTTP,
+    SEC_SOURCE,
+};
+
+struct sect_spec {
+    const char *name;    /* as written: [http], [source "NAME"] */
+    enum sect_kind kind; /* matches key_spec.sect */
+    int named;           /* needs a quoted name; one instance per name */
+};
+
+/* NEEDSWORK: [account], [alert] and [notify] will be named sections too;
+ * when they come, es_config_source should become a generic named section
+ * that sources, accounts and alerts all use. */
+static const struct sect_spec sections[] = {
+    { "earshot", SEC_EARSHOT, 0 },
+    { "http", SEC_HTTP, 0 },
+    { "source", SEC_SOURCE, 1 },
+};
+
+enum key_type {
+    T_STRING,  /* any text */
+    T_PATH,    /* a file path; relative ones start at the config's folder */
+    T_URL,     /* http://, https:// or file:; relative file: as T_PATH */
+    T_BOOL,    /* yes/no/true/false/1/0, stored as an int 1/0 */
+    T_INT,     /* decimal integer */
+    T_SECONDS, /* integer seconds, or with an s, m or h suffix */
+    T_MSEC,    /* as T_SECONDS in the file, stored in milliseconds */
+    T_BYTES,   /* integer bytes, or with a k or M suffix (1024-based) */
+};
+
+enum key_flags {
+    KEY_SECRET = 1 << 0,   /* messages name the key, never the value */
+    KEY_REQUIRED = 1 << 1, /* the section is unusable without it */
+};
+
+/* Extra validation after the type's own: returns 0, or non-zero after
+ * pointing *what at a static noun ("log level") and *hint at the values
+ * expected; the caller writes "bad WHAT 'value' for 'key' in [section]
+ * (expected HINT)". */
+typedef int (*key_check_fn)(const char *value, const char **what,
+                            const char **hint);
+
+struct key_spec {
+    enum sect_kind sect;
+    const char *name;
+    enum key_type type;
+    unsigned flags;     /* enum key_flags */
+    const char *def;    /* default in file syntax; NULL: unset */
+    long min, max;      /* numbers: accepted range, in file units */
+    size_t offset;      /* field in the section's struct ... */
+    size_t size;        /* ... and its size; 0: kept in kv only */
+    key_check_fn check; /* or NULL */
+};
+
+static int check_log_level(const char *value, const char **what,
+                           const char **hint);
+
+#define CFG(m) offsetof(struct es_config, m), sizeof(((struct es_config *)0)->m)
+#define HTTP(m)                                                                \
+    offsetof(struct es_config_http, m), sizeof(((struct es_config_http *)0)->m)
+#define SRC(m)                                                                 \
+    offsetof(struct es_config_source, m),                                      \
+        sizeof(((struct es_config_source *)0)->m)
+#define KV_ONLY 0, 0
+
+#define DAY (24L * 3600)
+
+/* Every key earshot knows. Source kinds read their own keys from
+ * es_config_source.kv, so a key for a new kind is one line here (KV_ONLY)
+ * plus its documentation in config/earshot.conf. */
+/* clang-format off */
+static const struct key_spec keys[] = {
+/*  section      key                type       flags         default       min   max       field                     check */
+    { SEC_EARSHOT, "database",        T_PATH,    0,            NULL,         0,    0,        CFG(database),            NULL },
+    { SEC_EARSHOT, "data_dir",        T_PATH,    0,            NULL,         0,    0,        CFG(data_dir),            NULL },
+    { SEC_EARSHOT, "log_level",       T_STRING,  0,            "info",       0,    0,        CFG(log_level),           check_log_level },
+    { SEC_HTTP,    "connect_timeout", T_MSEC,    0,            "10",         1,    300,      HTTP(connect_timeout_ms), NULL },
+    { SEC_HTTP,    "timeout",         T_MSEC,    0,            "30",         1,    3600,     HTTP(timeout_ms),         NULL },
+    { SEC_HTTP,    "max_body",        T_BYTES,   0,            "16M",        1024, 1L << 30, HTTP(max_body),           NULL },
+    { SEC_HTTP,    "max_redirects",   T_INT,     0,            "5",          0,    20,       HTTP(max_redirects),      NULL },
+    { SEC_HTTP,    "max_parallel",    T_INT,     0,            "32",         1,    64,       HTTP(max_parallel),       NULL },
+    { SEC_SOURCE,  "type",            T_STRING,  KEY_REQUIRED, NULL,         0,    0,        SRC(type),                NULL },
+    { SEC_SOURCE,  "url",             T_URL,     0,            NULL,         0,    0,        SRC(url),                 NULL },
+    { SEC_SOURCE,  "interval",        T_SECONDS, 0,            "0",          0,    30 * DAY, SRC(interval),            NULL },
+    { SEC_SOURCE,  "enabled",         T_BOOL,    0,            "yes",        0,    1,        SRC(enabled),             NULL },
+    { SEC_SOURCE,  "base_url",        T_URL,     0,            NULL,         0,    0,        KV_ONLY,                  NULL },
+    { SEC_SOURCE,  "query",           T_STRING,  0,            NULL,         0,    0,        KV_ONLY,                  NULL },
+    { SEC_SOURCE,  "token",           T_STRING,  KEY_SECRET,   NULL,         0,    0,        KV_ONLY,                  NULL },
+    { SEC_SOURCE,  "token_file",      T_PATH,    0,            NULL,         0,    0,        KV_ONLY,                  NULL },
+};
+/* clang-format on */
+
+static const char *const log_levels[] = { "error", "warn", "info", "debug" };
+
+static int check_log_level(const char *value, const char **what,
+                           const char **hint)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(log_levels); i++)
+        if (strcmp(value, log_levels[i]) == 0)
+            return 0;
+    *what = "log level";
+    *hint = "error, warn, info or debug";
+    return -1;
+}
+
+static const struct sect_spec *find_section(const char *name, size_t len)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+        if (strlen(sections[i].name) == len &&
+            memcmp(sections[i].name, name, len) == 0)
+            return &sections[i];
+    return NULL;
+}
+
+static const struct sect_spec *section_of(enum sect_kind kind)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(sections); i++)
+        if (sections[i].kind == kind)
+            return &sections[i];
+    return NULL;
+}
+
+/* Returns the index of @name in section @kind, or -1. */
+static int find_key(enum sect_kind kind, const char *name)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (keys[i].sect == kind && strcmp(keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+int es_config__key_info(size_t i, struct es_config__keyinfo *out)
+{
+    if (i >= ARRAY_SIZE(keys))
+        return ES_ENOTFOUND;
+    const struct sect_spec *sec = section_of(keys[i].sect);
+    out->section = sec->name;
+    out->named = sec->named;
+    out->name = keys[i].name;
+    out->def = keys[i].def;
+    out->secret = (keys[i].flags & KEY_SECRET) != 0;
+    return 0;
+}
+
+/* ==== Reading values ==== */
+
+/* Reads a decimal integer followed by an optional one-letter suffix from
+ * @units (with its multiplier in @mult). Returns 0, -1 when the text is not
+ * of that form, or 1 when it is but overflows a long. */
+static int parse_number(const char *s, const char *units, const long *mult,
+                        long *out)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    if (*p < '0' || *p > '9')
+        return -1;
+    char *end;
+    errno = 0;
+    long n = strtol(s, &end, 10);
+    int overflow = errno == ERANGE;
+    long m = 1;
+    if (*end != '\0') {
+        const char *u = units ? strchr(units, *end) : NULL;
+        if (!u || end[1] != '\0')
+            return -1;
+        m = mult[u - units];
+    }
+    if (overflow || n > LONG_MAX / m || n < LONG_MIN / m)
+        return 1;
+    *out = n * m;
+    return 0;
+}
+
+static int parse_bool(const char *s, long *out)
+{
+    static const char *const yes[] = { "yes", "true", "1" };
+    static const char *const no[] = { "no", "false", "0" };
+    for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+        if (strcasecmp(s, yes[i]) == 0) {
+            *out = 1;
+            return 0;
+        }
+        if (strcasecmp(s, no[i]) == 0) {
+            *out = 0;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Appends @s with every byte that may not appear raw in a URL path
+ * percent-encoded. '%' itself is kept when @keep_pct (the user may have
+ * encoded already). */
+static void add_url_path(struct es_buf *out, const char *s, int keep_pct)
+{
+    static const char safe[] = "-._~!$&'()*+,;=:@/";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+            (*p >= '0' && *p <= '9') || strchr(safe, *p) ||
+            (keep_pct && *p == '%'))
+            es_buf_addch(out, *p);
+        else
+            es_buf_addf(out, "%%%02X", *p);
+    }
+}
+
+/* Returns @path made absolute against @dir (as is when @dir is NULL or
+ * @path is absolute). The caller frees the result. */
+static char *resolve_path(const char *dir, const char *path)
+{
+    if (!dir || path[0] == '/')
+        return es_xstrdup(path);
+    while (path[0] == '.' && path[1] == '/')
+        path += 2;
+    size_t n = strlen(dir);
+    return es_xasprintf("%s%s%s", dir, n && dir[n - 1] == '/' ? "" : "/", path);
+}
+
+/* Turns `file:REL` into `file:///DIR/REL` and `file:/ABS` into
+ * `file:///ABS`, percent-encoding what a URL cannot hold raw; leaves every
+ * other URL alone, and a relative one too when @dir is unknown. The caller
+ * frees the result. */
+static char *resolve_url(const char *dir, const char *url)
+{
+    if (strncasecmp(url, "file:", 5) != 0 || strncmp(url + 5, "//", 2) == 0)
+        return es_xstrdup(url);
+    const char *path = url + 5;
+    if (path[0] != '/' && !dir)
+        return es_xstrdup(url);
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_adds(&b, "file://");
+    if (path[0] != '/') {
+        add_url_path(&b, dir, 0);
+        if (b.ptr[b.len - 1] != '/')
+            es_buf_addch(&b, '/');
+        while (path[0] == '.' && path[1] == '/')
+            path += 2;
+    }
+    add_url_path(&b, path, 1);
+    return es_buf_detach(&b);
+}
+
+static int url_scheme_ok(const char *url)
+{
+    return strncasecmp(url, "http://", 7) == 0 ||
+           strncasecmp(url, "https://", 8) == 0 ||
+           strncasecmp(url, "file:", 5) == 0;
+}
+
+/* ==== The loader ==== */
+
+struct loader {
+    struct es_config *cfg;
+    const char *text;             /* whole file, NUL-terminated */
+    size_t len;                   /* bytes in @text */
+    size_t pos;                   /* next byte the reader hands to inih */
+    int line;                     /* line being parsed, 1-based */
+    int line_start;               /* the next read begins a new line */
+    int failed;                   /* a message is set; stop everything */
+    const struct sect_spec *sect; /* current section, NULL before one */
+    size_t src;                   /* index in cfg->sources when named */
+    int sect_line;                /* line of the current header */
+    struct es_buf where;          /* "[http]" or "[source \"hn\"]" */
+    int seen[ARRAY_SIZE(keys)];   /* line where each key was set, or 0 */
+};
+
+/* Records "FILE:LINE: problem" as the error; returns ES_EINVALID. */
+__attribute__((format(printf, 3, 4))) static int
+fail(struct loader *ld, int line, const char *fmt, ...)
+{
+    struct es_buf msg = ES_BUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    es_buf_vaddf(&msg, fmt, ap);
+    va_end(ap);
+    /* Names and values quoted from the file may hold anything; the
+     * message goes to terminals and JSON, so keep it clean UTF-8. */
+    struct es_buf clean = ES_BUF_INIT;
+    es_buf_add_valid_utf8(&clean, msg.ptr, msg.len);
+    for (size_t i = 0; i < clean.len; i++)
+        if ((unsigned char)clean.ptr[i] < 0x20 || clean.ptr[i] == 0x7f)
+            clean.ptr[i] = '?';
+    es_error_set(ES_EINVALID, "%s:%d: %s", ld->cfg->file, line, clean.ptr);
+    es_buf_release(&clean);
+    es_buf_release(&msg);
+    ld->failed = 1;
+    return ES_EINVALID;
+}
+
+/* Gives @s to the config, which frees it in es_config_free(). */
+static const char *keep(struct es_config *cfg, char *s)
+{
+    cfg->pool = es_xrealloc(cfg->pool, (cfg->npool + 1) * sizeof(*cfg->pool));
+    cfg->pool[cfg->npool++] = s;
+    return s;
+}
+
+/* Writes "PROBLEM 'VALUE' for 'KEY' in WHERE (expected HINT)" to @why,
+ * leaving the value out when the key is a secret. @hint may be NULL. */
+static void describe(struct es_buf *why, const struct key_spec *k,
+                     const char *problem, const char *value, const char *where,
+                     const char *hint)
+{
+    es_buf_adds(why, problem);
+    if (!(k->flags & KEY_SECRET))
+        es_buf_addf(why, " '%s'", value);
+    es_buf_addf(why, " for '%s' in %s", k->name, where);
+    if (hint)
+        es_buf_addf(why, " (expected %s)", hint);
+}
+
+/* Stores a number in a field of either int or long size. */
+static void store_number(void *field, size_t size, long n)
+{
+    if (size == sizeof(int)) {
+        int v = (int)n;
+        memcpy(field, &v, sizeof(v));
+    } else {
+        assert(size == sizeof(long));
+        memcpy(field, &n, sizeof(n));
+    }
+}
+
+/* Reads @value as key @k of section @where, checks it and stores it in
+ * @target (the struct of the key's section). On success *kv_value, when
+ * not NULL, is set to the text to keep in kv (the resolved value).
+ * Returns 0 or ES_EINVALID with the problem (no file:line) in @why. */
+static int convert(const struct key_spec *k, const char *value,
+                   const char *where, struct es_config *cfg, void *target,
+                   const char **kv_value, struct es_buf *why)
+{
+    static const char *const type_word[] = {
+        [T_BOOL] = "bad boolean",     [T_INT] = "bad integer",
+        [T_SECONDS] = "bad duration", [T_MSEC] = "bad duration",
+        [T_BYTES] = "bad size",
+    };
+    static const char *const type_hint[] = {
+        [T_BOOL] = "yes, no, true, false, 1 or 0",
+        [T_SECONDS] = "seconds, or a number with s, m or h",
+        [T_MSEC] = "seconds, or a number with s, m or h",
+        [T_BYTES] = "bytes, or a number with k or M",
+    };
+    static const long secs[] = { 1, 60, 3600 };
+    static const long bytes[] = { 1024, 1024, 1024L * 1024 };
+    struct es_buf range = ES_BUF_INIT;
+    const char *what = NULL, *hint = NULL;
+    char *s = NULL;
+    long n = 0;
+    int r = 0;
+    int rc = ES_EINVALID;
+
+    if (*value == '\0' && (k->type != T_STRING || (k->flags & KEY_REQUIRED))) {
+        es_buf_addf(why, "empty value for '%s' in %s", k->name, where);
+        goto done;
+    }
+    switch (k->type) {
+    case T_STRING:
+        s = es_xstrdup(value);
+        break;
+    case T_PATH:
+        s = resolve_path(cfg->dir, value);
+        break;
+    case T_URL:
+        if (!url_scheme_ok(value)) {
+            describe(why, k, "unsupported URL", value, where,
+                     "http://, https:// or file:");
+            goto done;
+        }
+        s = resolve_url(cfg->dir, value);
+        break;
+    case T_BOOL:
+        r = parse_bool(value, &n);
+        break;
+    case T_INT:
+        r = parse_number(value, NULL, NULL, &n);
+        break;
+    case T_SECONDS:
+    case T_MSEC:
+        r = parse_number(value, "smh", secs, &n);
+        break;
+    case T_BYTES:
+        r = parse_number(value, "kKM", bytes, &n);
+        break;
+    }
+    if (r < 0) {
+        describe(why, k, type_word[k->type], value, where, type_hint[k->type]);
+        goto done;
+    }
+    if (!s && (r > 0 || n < k->min || n > k->max)) {
+        es_buf_addf(&range, "%ld to %ld%s", k->min, k->max,
+                    k->type == T_BYTES                          ? " bytes"
+                    : k->type == T_SECONDS || k->type == T_MSEC ? " seconds"
+                                                                : "");
+        describe(why, k, "out-of-range value", value, where, range.ptr);
+        goto done;
+    }
+    if (k->check && k->check(s ? s : value, &what, &hint) != 0) {
+        es_buf_addf(why, "bad %s", what);
+        describe(why, k, "", value, where, hint);
+        goto done;
+    }
+
+    if (s) {
+        keep(cfg, s);
+        if (k->size)
+            memcpy((char *)target + k->offset, &s, sizeof(s));
+        if (kv_value)
+            *kv_value = s;
+        s = NULL;
+    } else {
+        if (k->type == T_MSEC)
+            n *= 1000;
+        if (k->size)
+            store_number((char *)target + k->offset, k->size, n);
+        if (kv_value)
+            *kv_value = keep(cfg, es_xstrdup(value));
+    }
+    rc = 0;
+done:
+    free(s);
+    es_buf_release(&range);
+    return rc;
+}
+
+/* Expands ${NAME} from the environment and $$ to $ in @value, into @out.
+ * A lone $ before anything else is kept as is. */
+static int expand_env(struct loader *ld, const struct key_spec *k,
+                      const char *value, struct es_buf *out)
+{
+    for (const char *p = value; *p;) {
+        if (p[0] != '$') {
+            size_t n = strcspn(p, "$");
+            es_buf_add(out, p, n);
+            p += n;
+            continue;
+        }
+        if (p[1] == '$') {
+            es_buf_addch(out, '$');
+            p += 2;
+            continue;
+        }
+        if (p[1] != '{') {
+            es_buf_addch(out, '$');
+            p++;
+            continue;
+        }
+        const char *name = p + 2;
+        size_t n = strcspn(name, "}");
+        if (name[n] != '}')
+            return fail(ld, ld->line,
+                        "unterminated '${' in value of '%s' in %s", k->name,
+                        ld->where.ptr);
+        int ok = n > 0 && !(name[0] >= '0' && name[0] <= '9');
+        for (size_t i = 0; i < n && ok; i++) {
+            char c = name[i];
+            ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                 (c >= '0' && c <= '9') || c == '_';
+        }
+        if (!ok)
+            return fail(ld, ld->line,
+                        "bad variable name in '${...}' in value of '%s' in %s",
+                        k->name, ld->where.ptr);
+        char *var = es_xstrndup(name, n);
+        const char *env = getenv(var);
+        if (!env) {
+            fail(ld, ld->line, "environment variable '%s' is not set", var);
+            free(var);
+            return ES_EINVALID;
+        }
+        free(var);
+        es_buf_adds(out, env);
+        p = name + n + 1;
+    }
+    return 0;
+}
+
+/* Returns what is wrong with @s (@len bytes) as text: "control
+ * character", "invalid UTF-8", or NULL when it is clean. A tab is fine. */
+static const char *text_problem(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7f)
+            return "control character";
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        unsigned long cp;
+        size_t n = es_utf8_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return "invalid UTF-8";
+        i += n;
+    }
+    return NULL;
+}
+
+/* Values end up in HTTP headers, SQL and JSON: no control characters (a
+ * newline from an environment variable would inject a header) and no
+ * invalid UTF-8. The value itself is never quoted: it may be a secret. */
+static int check_text(struct loader *ld, const struct key_spec *k,
+                      const char *s, size_t len)
+{
+    const char *problem = text_problem(s, len);
+    if (problem)
+        return fail(ld, ld->line, "%s in value of '%s' in %s", problem, k->name,
+                    ld->where.ptr);
+    return 0;
+}
+
+/* Checks the section that just ended: its required keys. */
+static int finish_section(struct loader *ld)
+{
+    if (!ld->sect)
+        return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (keys[i].sect == ld->sect->kind && (keys[i].flags & KEY_REQUIRED) &&
+            !ld->seen[i])
+            return fail(ld, ld->sect_line, "missing '%s' in %s", keys[i].name,
+                        ld->where.ptr);
+    return 0;
+}
+
+/* Applies the defaults of every key of @kind to @target. The defaults are
+ * constants of ours: one that does not parse is a bug, hence the assert. */
+static void apply_defaults(struct es_config *cfg, enum sect_kind kind,
+                           void *target)
+{
+    struct es_buf why = ES_BUF_INIT;
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+        if (keys[i].sect != kind || !keys[i].def)
+            continue;
+        int rc =
+            convert(&keys[i], keys[i].def, "defaults", cfg, target, NULL, &why);
+        assert(rc == 0);
+        (void)rc;
+    }
+    es_buf_release(&why);
+}
+
+static void *section_target(struct loader *ld)
+{
+    switch (ld->sect->kind) {
+    case SEC_EARSHOT:
+        return ld->cfg;
+    case SEC_HTTP:
+        return &ld->cfg->http;
+    case SEC_SOURCE:
+        return &ld->cfg->sources[ld->src];
+    }
+    return NULL;
+}
+
+/* Starts section @sec named @name (NULL for unnamed kinds). */
+static int begin_section(struct loader *ld, const struct sect_spec *sec,
+                         char *name)
+{
+    struct es_config *cfg = ld->cfg;
+    ld->sect = sec;
+    ld->sect_line = ld->line;
+    es_buf_reset(&ld->where);
+    if (!sec->named) {
+        es_buf_addf(&ld->where, "[%s]", sec->name);
+        free(name);
+        return 0;
+    }
+    es_buf_addf(&ld->where, "[%s \"", sec->name);
+    for (const char *c = name; *c; c++) {
+        if (*c == '"' || *c == '\\')
+            es_buf_addch(&ld->where, '\\');
+        es_buf_addch(&ld->where, *c);
+    }
+    es_buf_adds(&ld->where, "\"]");
+    for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
+        if (keys[i].sect == sec->kind)
+            ld->seen[i] = 0;
+    for (size_t i = 0; i < cfg->nsources; i++) {
+        if (strcmp(cfg->sources[i].name, name) == 0) {
+            fail(ld, ld->line,
+                 "duplicate source '%s' (first defined at line %d)", name,
+                 cfg->sources[i].line);
+            free(name);
+            return ES_EINVALID;
+        }
+    }
+    cfg->sources =
+        es_xrealloc(cfg->sources, (cfg->nsources + 1) * sizeof(*cfg->sources));
+    struct es_config_source *src = &cfg->sources[cfg->nsources];
+    memset(src, 0, sizeof(*src));
+    src->name = keep(cfg, name);
+    src->file = cfg->file;
+    src->line = ld->line;
+    ld->src = cfg->nsources++;
+    apply_defaults(cfg, sec->kind, src);
+    return 0;
+}
+
+static int is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Parses the header line @p (@len bytes, no newline): `[kind]` or
+ * `[kind "name"]`, the name with git's \" and \\ escapes, then ends the
+ * previous section and starts the new one. */
+static int section_header(struct loader *ld, const char *p, size_t len)
+{
+    const char *end = p + len;
+    char *name = NULL;
+    int rc = finish_section(ld);
+    if (rc != 0)
+        return rc;
+
+    while (p < end && is_space(*p))
+        p++;
+    p++; /* the '[' the caller saw */
+    while (p < end && is_space(*p))
+        p++;
+    const char *kind = p;
+    while (p < end && !is_space(*p) && *p != ']' && *p != '"')
+        p++;
+    int kind_len = (int)(p - kind);
+    if (kind_len == 0) {
+        rc = fail(ld, ld->line, "missing section name in '[]'");
+        goto done;
+    }
+    const struct sect_spec *sec = find_section(kind, (size_t)kind_len);
+    if (!sec) {
+        rc = fail(ld, ld->line, "unknown section '%.*s'", kind_len, kind);
+        goto done;
+    }
+    while (p < end && is_space(*p))
+        p++;
+    if (p < end && *p == '"') {
+        struct es_buf b = ES_BUF_INIT;
+        for (p++; p < end && *p != '"'; p++) {
+            if (*p == '\\' && p + 1 < end)
+                p++;
+            es_buf_addch(&b, *p);
+        }
+        name = es_buf_detach(&b);
+        if (p >= end) {
+            rc = fail(ld, ld->line, "unterminated name in section header");
+            goto done;
+        }
+        p++;
+        while (p < end && is_space(*p))
+            p++;
+    } else if (p < end && *p != ']') {
+        const char *word = p;
+        while (p < end && *p != ']' && !is_space(*p))
+            p++;
+        int word_len = (int)(p - word);
+        rc =
+            fail(ld, ld->line,
+                 "unquoted name '%.*s' in section header (write [%s \"%.*s\"])",
+                 word_len, word, sec->name, word_len, word);
+        goto done;
+    }
+    if (p >= end || *p != ']') {
+        rc = fail(ld, ld->line, "missing ']' in section header");
+        goto done;
+    }
+    for (p++; p < end && is_space(*p); p++)
+        ;
+    if (p < end && *p != ';' && *p != '#') {
+        rc = fail(ld, ld->line, "unexpected text after section header");
+        goto done;
+    }
+    if (sec->named && !name) {
+        rc = fail(ld, ld->line,
+                  "missing name for section [%s] (write [%s \"NAME\"])",
+                  sec->name, sec->name);
+        goto done;
+    }
+    if (!sec->named && name) {
+        rc = fail(ld, ld->line, "unexpected name '%s' for section [%s]", name,
+                  sec->name);
+        goto done;
+    }
+    if (name && name[0] == '\0') {
+        rc = fail(ld, ld->line, "empty name in section [%s \"\"]", sec->name);
+        goto done;
+    }
+    const char *problem = name ? text_problem(name, strlen(name)) : NULL;
+    if (problem) {
+        rc = fail(ld, ld->line, "%s in section name", problem);
+        goto done;
+    }
+    rc = begin_section(ld, sec, name);
+    name = NULL; /* begin_section took it */
+done:
+    free(name);
+    return rc;
+}
+
+/* inih's reader (fgets-shaped). We count lines here and handle section
+ * headers before inih sees them, then hand it a plain "[s]" instead: its
+ * own header parsing (a 50-byte limit, inline comments inside quotes)
+ * never gets a say. Returning NULL ends the parse. */
+static char *read_line(char *str, int num, void *stream)
+{
+    static const char header[] = "[s]\n";
+    struct loader *ld = stream;
+    if (ld->failed || ld->pos >= ld->len || num < 2)
+        return NULL;
+    const char *p = ld->text + ld->pos;
+    size_t n;
+    if (ld->line_start) {
+        ld->line++;
+        if (ld->line == 1 && strncmp(p, "\xEF\xBB\xBF", 3) == 0) {
+            p += 3;
+            ld->pos += 3;
+        }
+        n = strcspn(p, "\n");
+        size_t content = n > 0 && p[n - 1] == '\r' ? n - 1 : n;
+        if (content > MAX_LINE_BYTES) {
+            fail(ld, ld->line, "line too long (over %d bytes)", MAX_LINE_BYTES);
+            return NULL;
+        }
+        size_t lead = strspn(p, " \t");
+        if (lead < n && p[lead] == '[') {
+            if (section_header(ld, p, content) != 0)
+                return NULL;
+            ld->pos += p[n] == '\n' ? n + 1 : n;
+            /* inih starts every line with its whole buffer (>= 200). */
+            assert(num >= (int)sizeof(header));
+            memcpy(str, header, sizeof(header));
+            return str;
+        }
+    }
+    n = strcspn(p, "\n");
+    if (p[n] == '\n')
+        n++;
+    if (n > (size_t)num - 1)
+        n = (size_t)num - 1;
+    memcpy(str, p, n);
+    str[n] = '\0';
+    ld->pos += n;
+    ld->line_start = n > 0 && str[n - 1] == '\n';
+    return str;
+}
+
+/* inih's handler: one `key = value`. Returns 1 to go on, 0 to stop. */
+static int on_value(void *user, const char *section, const char *name,
+                    const char *value)
+{
+    struct loader *ld = user;
+    struct es_buf val = ES_BUF_INIT;
+    struct es_buf why = ES_BUF_INIT;
+    int ok = 0;
+    (void)section; /* we track sections ourselves, from the reader */
+
+    if (ld->failed)
+        goto done;
+    if (!ld->sect) {
+        fail(ld, ld->line, "key '%s' outside any section", name);
+        goto done;
+    }
+    int i = find_key(ld->sect->kind, name);
+    if (i < 0) {
+        fail(ld, ld->line, "unknown key '%s' in %s", name, ld->where.ptr);
+        goto done;
+    }
+    const struct key_spec *k = &keys[i];
+    if (ld->seen[i]) {
+        fail(ld, ld->line, "duplicate key '%s' in %s (first set at line %d)",
+             name, ld->where.ptr, ld->seen[i]);
+        goto done;
+    }
+    ld->seen[i] = ld->line;
+    if (expand_env(ld, k, value ? value : "", &val) != 0 ||
+        check_text(ld, k, val.ptr, val.len) != 0)
+        goto done;
+    const char *kv_value = NULL;
+    if (convert(k, val.ptr, ld->where.ptr, ld->cfg, section_target(ld),
+                &kv_value, &why) != 0) {
+        fail(ld, ld->line, "%s", why.ptr);
+        goto done;
+    }
+    if (ld->sect->kind == SEC_SOURCE) {
+        struct es_config_source *src = &ld->cfg->sources[ld->src];
+        src->kv = es_xrealloc(src->kv, (src->nkv + 1) * sizeof(*src->kv));
+        src->kv[src->nkv].key = k->name;
+        src->kv[src->nkv].value = kv_value;
+        src->kv[src->nkv].line = ld->line;
+        src->nkv++;
+    }
+    ok = 1;
+done:
+    es_buf_release(&val);
+    es_buf_release(&why);
+    return ok;
+}
+
+/* ==== Public API ==== */
+
+static pthread_once_t inih_once = PTHREAD_ONCE_INIT;
+
+/* Debian's inih turns its compile-time options into globals; we set them
+ * once, before any parse, so that no two threads race on them. */
+static void inih_setup(void)
+{
+    /* An indented line is a key of its own, not the continuation of the
+     * previous value: git-style files are indented under their headers. */
+    ini_allow_multiline = false;
+    /* A heap line buffer that grows, up to our own limit. */
+    ini_use_stack = false;
+    ini_allow_realloc = true;
+    ini_max_line = MAX_LINE_BYTES + 3;
+    ini_stop_on_first_error = true;
+}
+
+/* Returns the absolute folder of config file @path (the current folder
+ * when @path has none), or NULL when it cannot be found out. */
+static char *folder_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir =
+        slash ? es_xstrndup(path, slash == path ? 1 : (size_t)(slash - path))
+              : es_xstrdup(".");
+    char *abs = realpath(dir, NULL);
+    if (abs) {
+        free(dir);
+        return abs;
+    }
+    if (dir[0] == '/')
+        return dir;
+    char cwd[PATH_MAX];
+    char *res = NULL;
+    if (getcwd(cwd, sizeof(cwd)))
+        res = strcmp(dir, ".") == 0 ? es_xstrdup(cwd)
+                                    : es_xasprintf("%s/%s", cwd, dir);
+    free(dir);
+    return res;
+}
+
+static struct es_config *config_alloc(const char *file)
+{
+    struct es_config *cfg = es_xcalloc(1, sizeof(*cfg));
+    if (file) {
+        cfg->file = es_xstrdup(file);
+        cfg->dir = folder_of(file);
+    }
+    apply_defaults(cfg, SEC_EARSHOT, cfg);
+    apply_defaults(cfg, SEC_HTTP, &cfg->http);
+    return cfg;
+}
+
+struct es_config *es_config_new(void)
+{
+    return config_alloc(NULL);
+}
+
+/* Parses @len bytes of @text (NUL-terminated) named @name. */
+static int load(struct es_config **out, const char *text, size_t len,
+                const char *name)
+{
+    struct loader ld;
+    int rc;
+    memset(&ld, 0, sizeof(ld));
+    es_buf_init(&ld.where);
+    ld.cfg = config_alloc(name);
+    ld.text = text;
+    ld.len = len;
+    ld.line_start = 1;
+
+    const char *nul = memchr(text, '\0', len);
+    if (nul) {
+        int line = 1;
+        for (const char *p = text; p < nul; p++)
+            line += *p == '\n';
+        rc = fail(&ld, line, "unexpected NUL byte");
+        goto done;
+    }
+    pthread_once(&inih_once, inih_setup);
+    int r = ini_parse_stream(read_line, &ld, on_value, &ld);
+    if (ld.failed) {
+        rc = ES_EINVALID;
+        goto done;
+    }
+    if (r == -2) {
+        rc = es_error_set(ES_ERROR, "%s: out of memory", name);
+        goto done;
+    }
+    if (r != 0) {
+        rc = fail(&ld, ld.line,
+                  "syntax error (expected 'key = value', '[section]' or a "
+                  "comment)");
+        goto done;
+    }
+    rc = finish_section(&ld);
+done:
+    es_buf_release(&ld.where);
+    if (rc != 0) {
+        es_config_free(ld.cfg);
+        ld.cfg = NULL;
+    }
+    *out = ld.cfg;
+    return rc;
+}
+
+int es_config_load_string(struct es_config **out, const char *text,
+                          const char *name)
+{
+    assert(out && text);
+    return load(out, text, strlen(text), name ? name : "config");
+}
+
+int es_config_load(struct es_config **out, const char *path)
+{
+    struct es_buf text = ES_BUF_INIT;
+    FILE *f = NULL;
+    char chunk[4096];
+    char why[256];
+    int rc;
+    assert(out && path);
+    *out = NULL;
+
+    f = fopen(path, "rb");
+    if (!f)
+        goto io_error;
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+        es_buf_add(&text, chunk, n);
+        if (text.len > (size_t)MAX_FILE_BYTES) {
+            rc = es_error_set(ES_EINVALID,
+                              "config '%s' is too big (over %ld bytes)", path,
+                              MAX_FILE_BYTES);
+            goto done;
+        }
+    }
+    if (ferror(f))
+        goto io_error;
+    rc = load(out, text.ptr, text.len, path);
+    goto done;
+io_error:
+    if (strerror_r(errno, why, sizeof(why)) != 0)
+        snprintf(why, sizeof(why), "error %d", errno);
+    rc = es_error_set(ES_ENOTFOUND, "cannot read config '%s': %s", path, why);
+done:
+    if (f)
+        fclose(f);
+    es_buf_release(&text);
+    return rc;
+}
+
+void es_config_free(struct es_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < cfg->npool; i++)
+        free(cfg->pool[i]);
+    for (size_t i = 0; i < cfg->nsources; i++)
+        free(cfg->sources[i].kv);
+    free(cfg->pool);
+    free(cfg->sources);
+    free(cfg->file);
+    free(cfg->dir);
+    free(cfg);
+}
+
+const char *es_config_file(const struct es_config *cfg)
+{
+    return cfg->file;
+}
+
+const char *es_config_database(const struct es_config *cfg)
+{
+    return cfg->database;
+}
+
+const char *es_config_data_dir(const struct es_config *cfg)
+{
+    return cfg->data_dir;
+}
+
+const char *es_config_log_level(const struct es_config *cfg)
+{
+    return cfg->log_level;
+}
+
+const struct es_config_http *es_config_http(const struct es_config *cfg)
+{
+    return &cfg->http;
+}
+
+size_t es_config_source_count(const struct es_config *cfg)
+{
+    return cfg->nsources;
+}
+
+const struct es_config_source *es_config_source_at(const struct es_config *cfg,
+                                                   size_t i)
+{
+    return i < cfg->nsources ? &cfg->sources[i] : NULL;
+}
+
+const struct es_config_source *
+es_config_source_find(const struct es_config *cfg, const char *name)
+{
+    for (size_t i = 0; i < cfg->nsources; i++)
+        if (strcmp(cfg->sources[i].name, name) == 0)
+            return &cfg->sources[i];
+    return NULL;
+}
+
+const char *es_config_source_get(const struct es_config_source *src,
+                                 const char *key)
+{
+    if (!src)
+        return NULL;
+    for (size_t i = 0; i < src->nkv; i++)
+        if (strcmp(src->kv[i].key, key) == 0)
+            return src->kv[i].value;
+    return NULL;
+}

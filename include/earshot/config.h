@@ -1,0 +1,83 @@
+/* config.h - earshot's settings, read from a git-style INI file
+ *
+ * The file is read once with inih; every key is checked against one table
+ * (config/config.c), so an unknown key or a bad value is an error that
+ * names file:line. Values may hold ${ENV} references, expanded at load
+ * time, which is how secrets stay out of the file.
+ */
+#ifndef EARSHOT_CONFIG_H
+#define EARSHOT_CONFIG_H
+
+#include <stddef.h>
+
+struct es_config;
+
+/* One `key = value` of a section, after ${ENV} expansion. */
+struct es_config_kv {
+    const char *key;
+    const char *value;
+    int line; /* where it was set in the file */
+};
+
+/* One [source "NAME"] section. Borrowed from the es_config it came from. */
+struct es_config_source {
+    const char *name;        /* the quoted part of the section header */
+    const char *type;        /* `type =`, required */
+    const char *url;         /* `url =` or NULL */
+    int interval;            /* seconds; 0 = the type's default */
+    int enabled;             /* `enabled =`, default yes */
+    const char *file;        /* config file path, for messages */
+    int line;                /* line of the section header */
+    struct es_config_kv *kv; /* every key as written (type and url too) */
+    size_t nkv;
+};
+
+/* HTTP settings from [http]; every field has a default. */
+struct es_config_http {
+    long connect_timeout_ms; /* connect_timeout, seconds in the file */
+    long timeout_ms;         /* timeout: whole transfer */
+    long max_body;           /* max_body: bytes, a response over it fails */
+    long max_redirects;      /* max_redirects */
+    long max_parallel;       /* max_parallel: concurrent transfers */
+};
+
+/* Reads and validates @path. On success *out owns everything; the caller
+ * frees it with es_config_free(). On failure returns ES_EINVALID (or
+ * ES_ENOTFOUND when the file cannot be opened) with a message of the form
+ * "FILE:LINE: problem". */
+int es_config_load(struct es_config **out, const char *path);
+
+/* Parses config text held in memory; @name is used in messages. */
+int es_config_load_string(struct es_config **out, const char *text,
+                          const char *name);
+
+/* Returns an empty config with every default set. Cannot fail. */
+struct es_config *es_config_new(void);
+
+void es_config_free(struct es_config *cfg);
+
+/* The path (or name) the config was loaded from, as given; NULL for
+ * es_config_new(). Borrowed, valid until es_config_free(). */
+const char *es_config_file(const struct es_config *cfg);
+
+/* [earshot] keys. Borrowed pointers valid until es_config_free(). The
+ * database path is resolved against the config file's folder when it is
+ * relative. NULL when not set. */
+const char *es_config_database(const struct es_config *cfg);
+const char *es_config_data_dir(const struct es_config *cfg);
+/* "error", "warn", "info" or "debug"; default "info". */
+const char *es_config_log_level(const struct es_config *cfg);
+const struct es_config_http *es_config_http(const struct es_config *cfg);
+
+size_t es_config_source_count(const struct es_config *cfg);
+/* Returns a borrowed pointer valid until es_config_free(). */
+const struct es_config_source *es_config_source_at(const struct es_config *cfg,
+                                                   size_t i);
+/* Returns the source named @name, or NULL. */
+const struct es_config_source *
+es_config_source_find(const struct es_config *cfg, const char *name);
+/* Returns the value of @key in the section, or NULL when not set. */
+const char *es_config_source_get(const struct es_config_source *src,
+                                 const char *key);
+
+#endif

@@ -1,0 +1,530 @@
+/* ingest.c - drives the collectors into the inbox
+ *
+ * The poller knows HTTP and parsing, the inbox knows SQLite; neither knows
+ * the other. This file is the seam: it reads per-source health from the
+ * store to decide what is due, hands the due sources to the poller, and
+ * writes each returned batch in its own transaction together with the new
+ * health row, so a crash never leaves half a batch or a cursor that points
+ * past what was stored.
+ */
+#include "earshot/ingest.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+#include "earshot/feed.h"
+#include "earshot/source.h"
+
+struct ingest_source {
+    struct es_source *src; /* owned */
+    int64_t id;            /* row id in the store */
+};
+
+struct es_ingest {
+    const struct es_config *cfg; /* borrowed */
+    struct es_inbox *ib;         /* borrowed */
+    struct es_poller *poller;
+    struct ingest_source *sources;
+    size_t nsources;
+    uint64_t rng; /* xorshift state for schedule jitter */
+};
+
+static double next_random(struct es_ingest *ig)
+{
+    uint64_t x = ig->rng;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    ig->rng = x;
+    return (double)(x >> 11) / (double)(1ULL << 53);
+}
+
+int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
+                   struct es_inbox *ib)
+{
+    int rc = 0;
+    struct es_ingest *ig = es_xcalloc(1, sizeof(*ig));
+    ig->cfg = cfg;
+    ig->ib = ib;
+    ig->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
+              0x9E3779B97F4A7C15ULL;
+    size_t n = es_config_source_count(cfg);
+    ig->sources = es_xcalloc(n ? n : 1, sizeof(*ig->sources));
+    for (size_t i = 0; i < n; i++) {
+        const struct es_config_source *cs = es_config_source_at(cfg, i);
+        struct ingest_source *is = &ig->sources[ig->nsources];
+        rc = es_source_open(&is->src, cs);
+        if (rc < 0)
+            goto done;
+        ig->nsources++;
+        rc = es_inbox_source_ensure(ib, cs->name, cs->type, &is->id);
+        if (rc < 0)
+            goto done;
+    }
+    ig->poller = es_poller_new(es_config_http(cfg));
+done:
+    if (rc < 0) {
+        es_ingest_free(ig);
+        ig = NULL;
+    }
+    *out = ig;
+    return rc;
+}
+
+void es_ingest_free(struct es_ingest *ig)
+{
+    if (!ig)
+        return;
+    for (size_t i = 0; i < ig->nsources; i++)
+        es_source_free(ig->sources[i].src);
+    free(ig->sources);
+    es_poller_free(ig->poller);
+    free(ig);
+}
+
+static struct ingest_source *find_source(struct es_ingest *ig,
+                                         const struct es_source *src)
+{
+    for (size_t i = 0; i < ig->nsources; i++)
+        if (ig->sources[i].src == src)
+            return &ig->sources[i];
+    return NULL;
+}
+
+/* ==== The writer ====
+ *
+ * The poller fetches and parses in the calling thread; storing runs in a
+ * writer thread that owns the inbox for the duration of a pass, so SQLite
+ * work overlaps network and parsing (two cores, two busy threads). Results
+ * cross over through a queue. The writer groups several sources' batches in
+ * one transaction (up to GROUP_ITEMS items or GROUP_MS milliseconds): each
+ * commit makes FTS5 write a new segment, so a commit per source would cost
+ * more than the inserts. A source's batch is never split across commits,
+ * and its health row (validators, next poll) commits with its items.
+ */
+
+enum { GROUP_ITEMS = 20000, GROUP_MS = 1000, QUEUE_MAX_ITEMS = 100000 };
+
+/* One source's outcome, owned by the queue. */
+struct pending {
+    struct pending *next;
+    struct ingest_source *is;
+    int status;
+    char *error;
+    long http_code;
+    char *etag;
+    char *last_modified;
+    int64_t retry_after;
+    struct es_item **items; /* taken from the poller */
+    size_t nitems;
+    struct es_ingest_report rep; /* filled by the writer */
+    int64_t next_poll;
+};
+
+struct pass {
+    struct es_ingest *ig;
+    es_ingest_report_cb cb;
+    void *payload;
+    pthread_mutex_t lock; /* guards the fields below */
+    pthread_cond_t cond;
+    struct pending *head, *tail;
+    size_t queued_items;
+    int done;     /* the poller has finished */
+    int db_error; /* first store failure, returned by es_ingest_poll */
+    char db_msg[512];
+};
+
+static void pending_free(struct pending *pd)
+{
+    for (size_t i = 0; i < pd->nitems; i++)
+        es_item_free(pd->items[i]);
+    free(pd->items);
+    free(pd->error);
+    free(pd->etag);
+    free(pd->last_modified);
+    free(pd);
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The poller's callback, in the polling thread: queue the result. */
+static int on_result(struct es_poll_result *res, void *payload)
+{
+    struct pass *ps = payload;
+    struct ingest_source *is = find_source(ps->ig, res->src);
+    if (!is)
+        return 0;
+    struct pending *pd = es_xcalloc(1, sizeof(*pd));
+    pd->is = is;
+    pd->status = res->status;
+    pd->error = es_xstrdup(res->error);
+    pd->http_code = res->http_code;
+    pd->etag = es_xstrdup(res->etag);
+    pd->last_modified = es_xstrdup(res->last_modified);
+    pd->retry_after = res->retry_after;
+    pd->items = res->items;
+    pd->nitems = res->nitems;
+    res->items = NULL; /* ours now: see es_poll_cb */
+    res->nitems = 0;
+
+    pthread_mutex_lock(&ps->lock);
+    /* Bound the memory a slow disk can make us hold. */
+    while (ps->queued_items > QUEUE_MAX_ITEMS && !ps->db_error)
+        pthread_cond_wait(&ps->cond, &ps->lock);
+    if (ps->tail)
+        ps->tail->next = pd;
+    else
+        ps->head = pd;
+    ps->tail = pd;
+    ps->queued_items += pd->nitems;
+    pthread_cond_broadcast(&ps->cond);
+    pthread_mutex_unlock(&ps->lock);
+    return 0;
+}
+
+/* Computes the health row that goes with @pd and stores its items. Runs
+ * inside the writer's open transaction. */
+static int store_pending(struct es_ingest *ig, struct pending *pd)
+{
+    struct ingest_source *is = pd->is;
+    struct es_source_health h;
+    struct es_ingest_report *rep = &pd->rep;
+    int64_t now = es_time_now();
+    int rc = es_inbox_health_get(ig->ib, is->src->name, &h);
+    if (rc == ES_ENOTFOUND) {
+        memset(&h, 0, sizeof(h));
+        h.name = es_xstrdup(is->src->name);
+        h.last_success = ES_TIME_UNKNOWN;
+    } else if (rc < 0) {
+        return rc;
+    }
+    rep->source = is->src->name;
+    rep->status = pd->status;
+    rep->error = pd->error;
+    rep->http_code = pd->http_code;
+    h.last_attempt = now;
+
+    if (pd->status == 0 || pd->status == ES_EUNCHANGED) {
+        h.last_success = now;
+        h.failures = 0;
+        free(h.last_error);
+        /* Items recovered from a malformed document: keep them, but let
+         * `earshot sources` say where the document broke. */
+        h.last_error = es_xstrdup(pd->error);
+        if (pd->status == 0) {
+            free(h.etag);
+            free(h.last_modified);
+            h.etag = es_xstrdup(pd->etag);
+            h.last_modified = es_xstrdup(pd->last_modified);
+        }
+        h.next_poll =
+            es_schedule_next(now, is->src->interval, 0, -1, next_random(ig));
+    } else {
+        h.failures++;
+        free(h.last_error);
+        h.last_error =
+            es_xstrdup(pd->error ? pd->error : es_error_name(pd->status));
+        h.next_poll = es_schedule_next(now, is->src->interval, h.failures,
+                                       pd->retry_after, next_random(ig));
+    }
+    rep->next_poll = h.next_poll;
+
+    for (size_t i = 0; rc >= 0 && i < pd->nitems; i++) {
+        enum es_put_result pr;
+        rc = es_inbox_put(ig->ib, is->id, pd->items[i], &pr, NULL);
+        if (rc < 0)
+            break;
+        if (pr == ES_PUT_NEW)
+            rep->nnew++;
+        else if (pr == ES_PUT_UPDATED)
+            rep->nupdated++;
+        else
+            rep->nunchanged++;
+    }
+    if (rc >= 0)
+        rc = es_inbox_health_put(ig->ib, &h);
+    es_source_health_release(&h);
+    return rc < 0 ? rc : 0;
+}
+
+/* Ends the open group: commit, then tell the caller about each source of
+ * it. On a store failure nothing of the group is kept (validators
+ * included, so the next poll fetches it all again) and each source of the
+ * group is reported with the store's error. */
+static void finish_group(struct pass *ps, struct pending **group, int rc)
+{
+    if (rc >= 0)
+        rc = es_inbox_commit(ps->ig->ib);
+    if (rc < 0) {
+        es_inbox_rollback(ps->ig->ib);
+        pthread_mutex_lock(&ps->lock);
+        if (!ps->db_error) {
+            ps->db_error = rc;
+            snprintf(ps->db_msg, sizeof(ps->db_msg), "%s", es_error_last());
+        }
+        pthread_cond_broadcast(&ps->cond);
+        pthread_mutex_unlock(&ps->lock);
+    }
+    for (struct pending *pd = *group, *next; pd; pd = next) {
+        next = pd->next;
+        if (rc < 0) {
+            memset(&pd->rep, 0, sizeof(pd->rep));
+            pd->rep.source = pd->is->src->name;
+            pd->rep.status = rc;
+            pd->rep.error = ps->db_msg;
+        }
+        if (ps->cb)
+            ps->cb(&pd->rep, ps->payload);
+        pending_free(pd);
+    }
+    *group = NULL;
+}
+
+static void *writer_main(void *arg)
+{
+    struct pass *ps = arg;
+    struct pending *group = NULL, **group_tail = &group;
+    size_t group_items = 0;
+    int64_t group_start = 0;
+    int rc = 0;
+
+    for (;;) {
+        pthread_mutex_lock(&ps->lock);
+        while (!ps->head && !ps->done)
+            pthread_cond_wait(&ps->cond, &ps->lock);
+        struct pending *pd = ps->head;
+        if (pd) {
+            ps->head = pd->next;
+            if (!ps->head)
+                ps->tail = NULL;
+            ps->queued_items -= pd->nitems;
+            pthread_cond_broadcast(&ps->cond);
+        }
+        int stop = !pd && ps->done;
+        pthread_mutex_unlock(&ps->lock);
+        if (stop)
+            break;
+
+        if (!group) {
+            rc = es_inbox_begin(ps->ig->ib);
+            group_items = 0;
+            group_start = now_ms();
+        }
+        pd->next = NULL;
+        if (rc >= 0)
+            rc = store_pending(ps->ig, pd);
+        *group_tail = pd;
+        group_tail = &pd->next;
+        group_items += pd->nitems;
+        if (rc < 0 || group_items >= GROUP_ITEMS ||
+            now_ms() - group_start >= GROUP_MS) {
+            finish_group(ps, &group, rc);
+            group_tail = &group;
+            rc = 0;
+        }
+    }
+    if (group)
+        finish_group(ps, &group, rc);
+    return NULL;
+}
+
+int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
+                   es_ingest_report_cb cb, void *payload, size_t *npolled)
+{
+    int rc = 0;
+    struct es_poll_job *jobs = es_xcalloc(ig->nsources + 1, sizeof(*jobs));
+    struct es_source_health *hs = es_xcalloc(ig->nsources + 1, sizeof(*hs));
+    size_t njobs = 0;
+    int64_t now = es_time_now();
+    int found = 0;
+
+    for (size_t i = 0; i < ig->nsources; i++) {
+        struct es_source *src = ig->sources[i].src;
+        if (only) {
+            if (strcmp(src->name, only) != 0)
+                continue;
+            found = 1;
+        } else if (!src->enabled) {
+            continue;
+        }
+        struct es_source_health *h = &hs[njobs];
+        rc = es_inbox_health_get(ig->ib, src->name, h);
+        if (rc == ES_ENOTFOUND) {
+            memset(h, 0, sizeof(*h));
+            h->next_poll = ES_TIME_UNKNOWN;
+            rc = 0;
+        } else if (rc < 0) {
+            goto done;
+        }
+        int due = only || (flags & ES_INGEST_ALL) ||
+                  h->next_poll == ES_TIME_UNKNOWN || h->next_poll <= now;
+        if (!due) {
+            es_source_health_release(h);
+            continue;
+        }
+        jobs[njobs].src = src;
+        jobs[njobs].etag = h->etag;
+        jobs[njobs].last_modified = h->last_modified;
+        njobs++;
+    }
+    if (only && !found) {
+        rc = es_error_set(ES_ENOTFOUND, "no source named '%s' in the config",
+                          only);
+        goto done;
+    }
+    if (njobs) {
+        struct pass ps = { .ig = ig, .cb = cb, .payload = payload };
+        pthread_t writer;
+        pthread_mutex_init(&ps.lock, NULL);
+        pthread_cond_init(&ps.cond, NULL);
+        if (pthread_create(&writer, NULL, writer_main, &ps) != 0) {
+            rc = es_error_set(ES_ERROR, "cannot start the writer thread");
+        } else {
+            es_poller_run(ig->poller, jobs, njobs, on_result, &ps);
+            pthread_mutex_lock(&ps.lock);
+            ps.done = 1;
+            pthread_cond_broadcast(&ps.cond);
+            pthread_mutex_unlock(&ps.lock);
+            pthread_join(writer, NULL);
+            rc = ps.db_error;
+            if (rc < 0)
+                es_error_set(rc, "%s", ps.db_msg);
+        }
+        pthread_cond_destroy(&ps.cond);
+        pthread_mutex_destroy(&ps.lock);
+    }
+done:
+    if (npolled)
+        *npolled = njobs;
+    for (size_t i = 0; i < njobs; i++)
+        es_source_health_release(&hs[i]);
+    free(hs);
+    free(jobs);
+    return rc;
+}
+
+int64_t es_ingest_next_due(struct es_ingest *ig)
+{
+    int64_t best = ES_TIME_UNKNOWN;
+    for (size_t i = 0; i < ig->nsources; i++) {
+        struct es_source *src = ig->sources[i].src;
+        struct es_source_health h;
+        if (!src->enabled)
+            continue;
+        if (es_inbox_health_get(ig->ib, src->name, &h) < 0)
+            return es_time_now();
+        int64_t t =
+            h.next_poll == ES_TIME_UNKNOWN ? es_time_now() : h.next_poll;
+        es_source_health_release(&h);
+        if (best == ES_TIME_UNKNOWN || t < best)
+            best = t;
+    }
+    return best;
+}
+
+/* ==== Streaming a local feed document into the store ==== */
+
+struct file_ingest {
+    struct es_inbox *ib;
+    int64_t source_id;
+    int64_t now;
+    struct es_ingest_report *rep;
+};
+
+static int put_entry(const struct es_item *item, void *payload)
+{
+    struct file_ingest *fi = payload;
+    enum es_put_result pr;
+    struct es_item copy = *item;
+    copy.fetched_at = fi->now;
+    int rc = es_inbox_put(fi->ib, fi->source_id, &copy, &pr, NULL);
+    if (rc < 0)
+        return rc;
+    if (pr == ES_PUT_NEW)
+        fi->rep->nnew++;
+    else if (pr == ES_PUT_UPDATED)
+        fi->rep->nupdated++;
+    else
+        fi->rep->nunchanged++;
+    return 0;
+}
+
+int es_ingest_feed_fd(struct es_inbox *ib, int fd, const char *source_name,
+                      const char *base_url, struct es_ingest_report *report)
+{
+    int rc;
+    int64_t sid;
+    struct es_feed_parser *p = NULL;
+    char *chunk = NULL;
+    int began = 0;
+
+    memset(report, 0, sizeof(*report));
+    report->source = source_name;
+    rc = es_inbox_source_ensure(ib, source_name, "rss", &sid);
+    if (rc < 0)
+        goto done;
+    rc = es_inbox_begin(ib);
+    if (rc < 0)
+        goto done;
+    began = 1;
+
+    struct file_ingest fi = { ib, sid, es_time_now(), report };
+    struct es_feed_opts opts = {
+        .source = source_name,
+        .base_url = base_url,
+        .max_size = (size_t)1 << 40, /* a local backfill: no size cap */
+    };
+    p = es_feed_parser_new(&opts, put_entry, &fi);
+    enum { CHUNK = 256 * 1024 };
+    chunk = es_xmalloc(CHUNK);
+    for (;;) {
+        ssize_t n = read(fd, chunk, CHUNK);
+        if (n < 0) {
+            rc = es_error_set(ES_ERROR, "cannot read feed: read failed");
+            goto done;
+        }
+        if (n == 0)
+            break;
+        rc = es_feed_parser_push(p, chunk, (size_t)n);
+        if (rc != 0)
+            goto done;
+    }
+    rc = es_feed_parser_finish(p);
+    if (rc == ES_EPARSE && es_feed_parser_count(p) > 0) {
+        /* Recovered entries are kept; the caller still hears why. */
+        report->error = es_feed_parser_error(p);
+        report->status = ES_EPARSE;
+        rc = 0;
+    }
+    if (rc < 0)
+        goto done;
+    rc = es_inbox_commit(ib);
+    began = 0;
+done:
+    if (began)
+        es_inbox_rollback(ib);
+    if (rc < 0) {
+        report->status = rc;
+        report->nnew = report->nupdated = report->nunchanged = 0;
+    }
+    free(chunk);
+    /* report->error may point into the parser: keep a copy in the error
+     * buffer so it outlives the parser. */
+    if (report->error) {
+        es_error_set(ES_EPARSE, "%s", report->error);
+        report->error = es_error_last();
+    }
+    es_feed_parser_free(p);
+    return rc;
+}

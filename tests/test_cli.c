@@ -1,0 +1,373 @@
+/* test_cli.c - the command-line contract, run as a user would run it
+ *
+ * Spawns the real earshot binary (ES_EARSHOT_BIN) against fixture feeds
+ * through file:// sources and a temporary database, and checks exit
+ * statuses and output: other tools rely on both.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* cmocka needs stdarg, stddef and setjmp first. */
+#include <cmocka.h>
+
+#include "earshot/alloc.h"
+#include "earshot/buf.h"
+
+static char tmpdir[] = "/tmp/es-cli-XXXXXX";
+
+struct run {
+    int status;
+    struct es_buf out;
+    struct es_buf err;
+};
+
+static void slurp(const char *path, struct es_buf *b)
+{
+    FILE *f = fopen(path, "rb");
+    char chunk[4096];
+    size_t n;
+    es_buf_init(b);
+    if (!f)
+        return;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        es_buf_add(b, chunk, n);
+    fclose(f);
+}
+
+/* Runs earshot with the NULL-terminated arguments; stdin from @input
+ * (may be NULL for /dev/null). */
+static void run(struct run *r, const char *input, ...)
+{
+    const char *argv[32];
+    int argc = 0;
+    va_list ap;
+    argv[argc++] = ES_EARSHOT_BIN;
+    va_start(ap, input);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
+        argv[argc++] = a;
+    va_end(ap);
+    argv[argc] = NULL;
+
+    char *outp = es_xasprintf("%s/out", tmpdir);
+    char *errp = es_xasprintf("%s/err", tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen(input ? input : "/dev/null", "r", stdin) ||
+            !freopen(outp, "w", stdout) || !freopen(errp, "w", stderr))
+            _exit(127);
+        setenv("HOME", tmpdir, 1);
+        unsetenv("EARSHOT_DB");
+        unsetenv("EARSHOT_CONFIG");
+        execv(argv[0], (char *const *)(uintptr_t)argv);
+        _exit(127);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    slurp(outp, &r->out);
+    slurp(errp, &r->err);
+    free(outp);
+    free(errp);
+}
+
+static void run_release(struct run *r)
+{
+    es_buf_release(&r->out);
+    es_buf_release(&r->err);
+}
+
+static size_t count_lines(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+static char *write_config(const char *extra)
+{
+    char *path = es_xasprintf("%s/test.conf", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[earshot]\n"
+            "database = cli.db\n"
+            "[source \"brand\"]\n"
+            "type = rss\n"
+            "url = file://%s/cli/brand.xml\n"
+            "interval = 600\n"
+            "%s",
+            ES_FIXTURES, extra ? extra : "");
+    fclose(f);
+    return path;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    assert_non_null(mkdtemp(tmpdir));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
+    int rc = system(cmd);
+    (void)rc;
+    free(cmd);
+    return 0;
+}
+
+static void test_help_version_usage(void **state)
+{
+    (void)state;
+    struct run r;
+    run(&r, NULL, "--help", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "usage: earshot"));
+    assert_non_null(strstr(r.out.ptr, "poll"));
+    run_release(&r);
+
+    run(&r, NULL, "--version", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "earshot "));
+    run_release(&r);
+
+    run(&r, NULL, "frobnicate", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "unknown command 'frobnicate'"));
+    run_release(&r);
+
+    run(&r, NULL, "inbox", "--bogus", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "unknown option '--bogus'"));
+    run_release(&r);
+
+    run(&r, NULL, "poll", "--help", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "usage: earshot poll"));
+    run_release(&r);
+}
+
+static void test_parse_rss_json_lines(void **state)
+{
+    (void)state;
+    struct run r;
+    char *file = es_xasprintf("%s/cli/brand.xml", ES_FIXTURES);
+    run(&r, NULL, "parse", "rss", file, "--base-url",
+        "https://example.com/feed.xml", NULL);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out.ptr), 3);
+    assert_true(strncmp(r.out.ptr,
+                        "{\"feed\":{\"title\":\"Acme mentions\",\"link\":"
+                        "\"https://example.com/\"}}\n",
+                        60) == 0);
+    /* Relative link resolved, date in UTC, entities decoded, HTML kept in
+     * summary and stripped from text. */
+    assert_non_null(
+        strstr(r.out.ptr, "\"url\":\"https://example.com/posts/1\""));
+    assert_non_null(
+        strstr(r.out.ptr, "\"created_at\":\"2024-09-10T06:15:00Z\""));
+    assert_non_null(strstr(r.out.ptr, "\"id\":\"post-1\""));
+    assert_non_null(strstr(r.out.ptr, "\"author\":\"dana\""));
+    assert_non_null(strstr(r.out.ptr,
+                           "\"text\":\"Still waiting for support \xE2\x80\x94 "
+                           "day three.\""));
+    assert_non_null(strstr(r.out.ptr, "<b>three</b>"));
+    assert_non_null(strstr(r.out.ptr, "Caf\xC3\xA9 review: Acme\xE2\x80\x99s"));
+    assert_non_null(strstr(r.out.ptr, "\"categories\":[\"support\"]"));
+    run_release(&r);
+
+    /* The same document on stdin. */
+    run(&r, file, "parse", "rss", "-", NULL);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(count_lines(r.out.ptr), 3);
+    run_release(&r);
+    free(file);
+}
+
+static void test_parse_garbage_fails(void **state)
+{
+    (void)state;
+    char *bad = es_xasprintf("%s/garbage.txt", tmpdir);
+    FILE *f = fopen(bad, "w");
+    fputs("{\"this\": \"is json, not a feed\"}\n", f);
+    fclose(f);
+    struct run r;
+    run(&r, NULL, "parse", "rss", bad, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "error: "));
+    assert_non_null(strstr(r.err.ptr, "garbage.txt"));
+    run_release(&r);
+
+    run(&r, NULL, "parse", "rss", "/nonexistent/feed.xml", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "/nonexistent/feed.xml"));
+    run_release(&r);
+
+    run(&r, NULL, "parse", "tumblr", bad, NULL);
+    assert_int_equal(r.status, 2);
+    run_release(&r);
+    free(bad);
+}
+
+static void test_poll_inbox_show(void **state)
+{
+    (void)state;
+    char *conf = write_config(NULL);
+    struct run r;
+
+    run(&r, NULL, "--config", conf, "poll", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "brand: 2 new, 0 updated, 0 unchanged"));
+    run_release(&r);
+
+    /* Not due again for 600 s: a plain poll does nothing... */
+    run(&r, NULL, "--config", conf, "poll", NULL);
+    assert_int_equal(r.status, 0);
+    assert_int_equal(r.out.len, 0);
+    run_release(&r);
+
+    /* ...and --all polls it again without storing anything twice. */
+    run(&r, NULL, "--config", conf, "poll", "--all", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "brand: 0 new"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "inbox", "--json", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "\"sentiment\":null"));
+    assert_non_null(strstr(r.out.ptr, "\"state\":\"new\""));
+    assert_non_null(strstr(r.out.ptr, "\"mention_id\":1"));
+    assert_non_null(strstr(r.out.ptr, "\"mention_id\":2"));
+    assert_null(strstr(r.out.ptr, "\"mention_id\":3"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "inbox", "--search", "waiting", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "unscored"));
+    assert_non_null(strstr(r.out.ptr, "Acme Cloud ate my weekend"));
+    assert_null(strstr(r.out.ptr, "dashboard"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "show", "1", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "sentiment: unscored"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "show", "999", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "no mention with id 999"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "sources", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "brand"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "poll", "--source", "nope", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "'nope'"));
+    run_release(&r);
+    free(conf);
+}
+
+static void test_bad_config_names_line(void **state)
+{
+    (void)state;
+    char *conf = write_config("intervall = 5\n");
+    struct run r;
+    run(&r, NULL, "--config", conf, "poll", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "test.conf:7"));
+    assert_non_null(strstr(r.err.ptr, "intervall"));
+    run_release(&r);
+    free(conf);
+}
+
+static void test_poll_failing_source_keeps_others(void **state)
+{
+    (void)state;
+    char *conf = write_config("[source \"gone\"]\n"
+                              "type = rss\n"
+                              "url = file:///nonexistent/earshot/feed.xml\n");
+    char *db = es_xasprintf("%s/fail.db", tmpdir);
+    struct run r;
+    run(&r, NULL, "--config", conf, "--db", db, "poll", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.out.ptr, "brand: 2 new"));
+    assert_non_null(strstr(r.out.ptr, "gone: error: "));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "--db", db, "sources", "--json", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "\"name\":\"gone\""));
+    assert_non_null(strstr(r.out.ptr, "\"failures\":1"));
+    run_release(&r);
+    free(db);
+    free(conf);
+}
+
+static void test_serve_stops_on_sigterm(void **state)
+{
+    (void)state;
+    char *conf = write_config(NULL);
+    char *db = es_xasprintf("%s/serve.db", tmpdir);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (!freopen("/dev/null", "w", stderr))
+            _exit(127);
+        execl(ES_EARSHOT_BIN, ES_EARSHOT_BIN, "--config", conf, "--db", db,
+              "serve", (char *)NULL);
+        _exit(127);
+    }
+    /* Wait until the first pass has stored the feed, then stop it. */
+    struct run r = { 0 };
+    for (int i = 0; i < 100; i++) {
+        struct timespec ts = { 0, 100 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        run(&r, NULL, "--db", db, "inbox", "--json", NULL);
+        int stored = strstr(r.out.ptr, "\"mention_id\":2") != NULL;
+        run_release(&r);
+        if (stored)
+            break;
+    }
+    kill(pid, SIGTERM);
+    int st;
+    waitpid(pid, &st, 0);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 0);
+    run(&r, NULL, "--db", db, "inbox", "--json", NULL);
+    assert_non_null(strstr(r.out.ptr, "\"mention_id\":2"));
+    run_release(&r);
+    free(db);
+    free(conf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help_version_usage),
+        cmocka_unit_test(test_parse_rss_json_lines),
+        cmocka_unit_test(test_parse_garbage_fails),
+        cmocka_unit_test(test_poll_inbox_show),
+        cmocka_unit_test(test_bad_config_names_line),
+        cmocka_unit_test(test_poll_failing_source_keeps_others),
+        cmocka_unit_test(test_serve_stops_on_sigterm),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

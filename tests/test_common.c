@@ -1,0 +1,379 @@
+/* test_common.c - the shared helpers: es_buf, UTF-8, dates
+ *
+ * Everything else builds on these, so they are pinned down here: buffer
+ * growth and ownership, UTF-8 decoding and repair, and the date parser
+ * with every form feeds and APIs are known to publish.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h uses jmp_buf, va_list and size_t without including them. */
+#include <cmocka.h>
+
+#include "earshot/buf.h"
+#include "earshot/error.h"
+#include "earshot/item.h"
+
+/* ==== es_buf ==== */
+
+static void test_buf_init_is_empty_string(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    assert_non_null(b.ptr);
+    assert_string_equal(b.ptr, "");
+    assert_int_equal(b.len, 0);
+    assert_int_equal(b.alloc, 0);
+    es_buf_release(&b); /* nothing allocated: must not free the static */
+    es_buf_init(&b);
+    assert_string_equal(b.ptr, "");
+}
+
+static void test_buf_add_grows_and_terminates(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_adds(&b, "hello");
+    es_buf_addch(&b, ' ');
+    es_buf_add(&b, "world!!!", 5);
+    assert_string_equal(b.ptr, "hello world");
+    assert_int_equal(b.len, 11);
+    assert_true(b.alloc > b.len);
+    /* Large appends keep the content. */
+    for (int i = 0; i < 10000; i++)
+        es_buf_addch(&b, 'x');
+    assert_int_equal(b.len, 11 + 10000);
+    assert_int_equal(b.ptr[b.len], '\0');
+    assert_memory_equal(b.ptr, "hello world", 11);
+    es_buf_release(&b);
+    assert_int_equal(b.len, 0);
+}
+
+static void test_buf_addf(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_addf(&b, "%s=%d", "n", 42);
+    es_buf_addf(&b, ";%05.1f", 3.14159);
+    assert_string_equal(b.ptr, "n=42;003.1");
+    es_buf_release(&b);
+}
+
+static void test_buf_reset_truncate_detach(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_adds(&b, "abcdef");
+    size_t alloc = b.alloc;
+    es_buf_truncate(&b, 3);
+    assert_string_equal(b.ptr, "abc");
+    es_buf_truncate(&b, 10); /* longer than the content: no-op */
+    assert_string_equal(b.ptr, "abc");
+    es_buf_reset(&b);
+    assert_string_equal(b.ptr, "");
+    assert_int_equal(b.alloc, alloc); /* allocation kept */
+    es_buf_adds(&b, "xyz");
+    char *s = es_buf_detach(&b);
+    assert_string_equal(s, "xyz");
+    assert_string_equal(b.ptr, "");
+    assert_int_equal(b.alloc, 0);
+    free(s);
+    /* Detaching an empty buffer still gives a string to free. */
+    s = es_buf_detach(&b);
+    assert_non_null(s);
+    assert_string_equal(s, "");
+    free(s);
+}
+
+static void test_buf_add_utf8(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_add_utf8(&b, 'A');
+    es_buf_add_utf8(&b, 0xE9);     /* é */
+    es_buf_add_utf8(&b, 0x20AC);   /* € */
+    es_buf_add_utf8(&b, 0x1F600);  /* 😀 */
+    es_buf_add_utf8(&b, 0xD800);   /* surrogate: U+FFFD */
+    es_buf_add_utf8(&b, 0x110000); /* out of range: U+FFFD */
+    es_buf_add_utf8(&b, 0);        /* NUL would cut the string */
+    assert_string_equal(b.ptr, "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80"
+                               "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+    es_buf_release(&b);
+}
+
+static void test_buf_add_valid_utf8(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    const char in[] = "ok \xC3\xA9 bad \xFF cut \xC3";
+    es_buf_add_valid_utf8(&b, in, sizeof(in) - 1);
+    assert_string_equal(b.ptr, "ok \xC3\xA9 bad \xEF\xBF\xBD cut \xEF\xBF\xBD");
+    es_buf_release(&b);
+}
+
+static void test_buf_add_json_str(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    const char in[] = "a\"b\\c\n\t\x01\xC3\xA9\xFF";
+    es_buf_add_json_str(&b, in, sizeof(in) - 1);
+    assert_string_equal(b.ptr,
+                        "\"a\\\"b\\\\c\\n\\t\\u0001\xC3\xA9\xEF\xBF\xBD\"");
+    es_buf_release(&b);
+}
+
+/* ==== UTF-8 ==== */
+
+static void test_utf8_decode_valid(void **state)
+{
+    (void)state;
+    unsigned long cp;
+    assert_int_equal(es_utf8_decode("A", 1, &cp), 1);
+    assert_int_equal(cp, 'A');
+    assert_int_equal(es_utf8_decode("\xC3\xA9", 2, &cp), 2);
+    assert_int_equal(cp, 0xE9);
+    assert_int_equal(es_utf8_decode("\xE2\x82\xAC", 3, &cp), 3);
+    assert_int_equal(cp, 0x20AC);
+    assert_int_equal(es_utf8_decode("\xF0\x9F\x98\x80", 4, &cp), 4);
+    assert_int_equal(cp, 0x1F600);
+    assert_int_equal(es_utf8_decode("\xF4\x8F\xBF\xBF", 4, &cp), 4);
+    assert_int_equal(cp, 0x10FFFF);
+}
+
+static void test_utf8_decode_invalid(void **state)
+{
+    (void)state;
+    unsigned long cp;
+    assert_int_equal(es_utf8_decode("\x80", 1, &cp), 0);         /* lone tail */
+    assert_int_equal(es_utf8_decode("\xC0\xAF", 2, &cp), 0);     /* overlong */
+    assert_int_equal(es_utf8_decode("\xE0\x80\xAF", 3, &cp), 0); /* overlong */
+    assert_int_equal(es_utf8_decode("\xED\xA0\x80", 3, &cp), 0); /* surrogate */
+    assert_int_equal(es_utf8_decode("\xF4\x90\x80\x80", 4, &cp), 0); /* > max */
+    assert_int_equal(es_utf8_decode("\xC3", 1, &cp), 0);     /* truncated */
+    assert_int_equal(es_utf8_decode("\xE2\x82", 2, &cp), 0); /* truncated */
+    assert_int_equal(es_utf8_decode("\xC3\x41", 2, &cp), 0); /* bad tail */
+    assert_int_equal(es_utf8_decode("\xFF", 1, &cp), 0);
+}
+
+/* ==== Dates ==== */
+
+#define T_2024_05_01_12 ((int64_t)1714564800) /* 2024-05-01T12:00:00Z */
+
+static void assert_date(const char *s, int64_t want)
+{
+    int64_t t = 0;
+    int rc = es_time_parse(s, &t);
+    if (rc != 0)
+        fail_msg("es_time_parse(\"%s\") failed: %s", s, es_error_last());
+    if (t != want) {
+        char a[21], b[21];
+        fail_msg("es_time_parse(\"%s\") = %s, want %s", s, es_time_format(t, a),
+                 es_time_format(want, b));
+    }
+}
+
+static void assert_bad_date(const char *s)
+{
+    int64_t t = 0;
+    if (es_time_parse(s, &t) != ES_EINVALID)
+        fail_msg("es_time_parse(\"%s\") accepted a bad date", s);
+}
+
+static void test_time_rfc822_zones(void **state)
+{
+    (void)state;
+    const int64_t t = T_2024_05_01_12;
+    assert_date("Wed, 01 May 2024 12:00:00 GMT", t);
+    assert_date("Wed, 01 May 2024 12:00:00 UT", t);
+    assert_date("Wed, 01 May 2024 12:00:00 UTC", t);
+    assert_date("Wed, 01 May 2024 12:00:00 Z", t);
+    assert_date("Wed, 01 May 2024 12:00:00 +0000", t);
+    assert_date("Wed, 01 May 2024 12:00:00 -0000", t);
+    assert_date("Wed, 01 May 2024 07:00:00 EST", t);
+    assert_date("Wed, 01 May 2024 08:00:00 EDT", t);
+    assert_date("Wed, 01 May 2024 06:00:00 CST", t);
+    assert_date("Wed, 01 May 2024 07:00:00 CDT", t);
+    assert_date("Wed, 01 May 2024 05:00:00 MST", t);
+    assert_date("Wed, 01 May 2024 06:00:00 MDT", t);
+    assert_date("Wed, 01 May 2024 04:00:00 PST", t);
+    assert_date("Wed, 01 May 2024 05:00:00 PDT", t);
+    assert_date("Wed, 01 May 2024 14:00:00 +0200", t);
+    assert_date("Wed, 01 May 2024 17:30:00 +0530", t);
+    assert_date("Wed, 01 May 2024 06:30:00 -0530", t);
+    assert_date("Wed, 01 May 2024 06:30:00 -05:30", t);
+    assert_date("Wed, 01 May 2024 14:00:00 +02:00", t);
+    assert_date("Wed, 01 May 2024 14:00:00 GMT+0200", t);
+    /* RFC 822's military zones, with the signs RFC 822 gives them. */
+    assert_date("Wed, 01 May 2024 11:00:00 A", t);
+    assert_date("Wed, 01 May 2024 00:00:00 M", t);
+    assert_date("Wed, 01 May 2024 13:00:00 N", t);
+    assert_date("Thu, 02 May 2024 00:00:00 Y", t);
+    assert_date("Wed, 01 May 2024 12:00:00 z", t);
+}
+
+static void test_time_rfc822_variants(void **state)
+{
+    (void)state;
+    const int64_t t = T_2024_05_01_12;
+    assert_date("01 May 2024 12:00:00 GMT", t);     /* no weekday */
+    assert_date("Wed, 1 May 2024 12:00:00 GMT", t); /* one-digit day */
+    assert_date("Wed, 01 May 24 12:00:00 GMT", t);  /* two-digit year */
+    assert_date("Wed, 01 May 2024 12:00 GMT", t);   /* no seconds */
+    assert_date("Wed 01 May 2024 12:00:00 GMT", t); /* no comma */
+    assert_date("Wednesday, 01 May 2024 12:00:00 GMT", t);
+    assert_date("wed, 01 may 2024 12:00:00 gmt", t); /* lower case */
+    assert_date("Wed, 01 May 2024 12:00:00", t);     /* no zone: UTC */
+    assert_date("  Wed, 01 May 2024 12:00:00 GMT \n", t);
+    assert_date("Wed, 01 May 2024 12:00:00 +0000 (UTC)", t);
+    assert_date("Wed, 01 Sept 2024 12:00:00 GMT", 1725192000);
+    assert_date("Wed, 01 September 2024 12:00:00 GMT", 1725192000);
+    assert_date("Wed, 01 May 2024", T_2024_05_01_12 - 12 * 3600);
+    /* RFC 850 */
+    assert_date("Wednesday, 01-May-24 12:00:00 GMT", t);
+    assert_date("Sunday, 06-Nov-94 08:49:37 GMT", 784111777);
+    /* Two-digit years: 00-49 are 20xx, 50-99 19xx (RFC 2822 4.3). */
+    assert_date("Sun, 06 Nov 94 08:49:37 GMT", 784111777);
+    assert_date("Sat, 01 Jan 00 00:00:00 GMT", 946684800);
+    /* asctime and `date` */
+    assert_date("Wed May  1 12:00:00 2024", t);
+    assert_date("Sun Nov  6 08:49:37 1994", 784111777);
+    assert_date("Wed May 1 12:00:00 UTC 2024", t);
+    assert_date("Wed May 1 14:00:00 CEST 2024", t);
+    /* What some generators write instead. */
+    assert_date("May 1, 2024 12:00:00", t);
+    assert_date("May 1, 2024 12:00 PM", t);
+    assert_date("May 1, 2024 12:00 AM", t - 12 * 3600);
+}
+
+static void test_time_iso8601(void **state)
+{
+    (void)state;
+    const int64_t t = T_2024_05_01_12;
+    assert_date("2024-05-01T12:00:00Z", t);
+    assert_date("2024-05-01T12:00:00z", t);
+    assert_date("2024-05-01t12:00:00Z", t);
+    assert_date("2024-05-01T12:00:00+00:00", t);
+    assert_date("2024-05-01T14:00:00+02:00", t);
+    assert_date("2024-05-01T14:00:00+0200", t);
+    assert_date("2024-05-01T14:00:00+02", t);
+    assert_date("2024-05-01T07:00:00-05:00", t);
+    assert_date("2024-05-01T12:00:00.123Z", t);
+    assert_date("2024-05-01T12:00:00,5Z", t);
+    assert_date("2024-05-01T12:00:00.123456789+00:00", t);
+    assert_date("2024-05-01T12:00Z", t); /* no seconds */
+    assert_date("2024-05-01T13:00+01:00", t);
+    assert_date("2024-05-01T12:00:00", t); /* no zone: UTC */
+    assert_date("2024-05-01 12:00:00", t); /* space for T */
+    assert_date("2024-05-01 12:00:00 +0000", t);
+    assert_date("2024-05-01 12:00:00 UTC", t);
+    assert_date("20240501T120000Z", t);       /* basic format */
+    assert_date("2024-05-01", t - 12 * 3600); /* W3CDTF YYYY-MM-DD */
+    assert_date("2024-05", 1714521600);       /* YYYY-MM */
+    assert_date("2024", 1704067200);          /* YYYY */
+    assert_date("2024-05-01T24:00:00Z", t + 12 * 3600);
+    assert_date("2016-12-31T23:59:60Z", 1483228800); /* leap second */
+}
+
+static void test_time_calendar_edges(void **state)
+{
+    (void)state;
+    assert_date("1970-01-01T00:00:00Z", 0);
+    assert_date("1969-12-31T23:59:59Z", -1);
+    assert_date("1900-03-01T00:00:00Z", -2203891200LL);
+    assert_date("2000-02-29T00:00:00Z", 951782400);  /* leap (400) */
+    assert_date("2024-02-29T00:00:00Z", 1709164800); /* leap (4) */
+    assert_date("2038-01-19T03:14:08Z", 2147483648LL);
+    assert_date("9999-12-31T23:59:59Z", 253402300799LL);
+    assert_date("Thu, 01 Jan 1970 00:00:00 +0100", -3600);
+}
+
+static void test_time_rejects_garbage(void **state)
+{
+    (void)state;
+    assert_bad_date("");
+    assert_bad_date("   ");
+    assert_bad_date("yesterday");
+    assert_bad_date("sometime last week");
+    assert_bad_date("2024-13-01T00:00:00Z"); /* month */
+    assert_bad_date("2023-02-29T00:00:00Z"); /* not a leap year */
+    assert_bad_date("2024-04-31");           /* April has 30 days */
+    assert_bad_date("2024-05-01T25:00:00Z");
+    assert_bad_date("2024-05-01T12:60:00Z");
+    assert_bad_date("2024-05-01T12:00:00+25:00");
+    assert_bad_date("2024-05-01T12:00:00Zjunk");
+    assert_bad_date("2024-05-01T12");
+    assert_bad_date("Wed, 32 May 2024 12:00:00 GMT");
+    assert_bad_date("Wed, 01 Foo 2024 12:00:00 GMT");
+    assert_bad_date("Wed, 01 May 2024 12:00:00 +99999");
+    assert_bad_date("Wed, 01 May 2024 12:00:00 GMT trailing words");
+    assert_bad_date("12:00:00");
+    assert_bad_date("\xFF\xFE");
+    int64_t t;
+    assert_int_equal(es_time_parse(NULL, &t), ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "invalid date"));
+}
+
+static void test_time_format(void **state)
+{
+    (void)state;
+    char out[21];
+    assert_string_equal(es_time_format(T_2024_05_01_12, out),
+                        "2024-05-01T12:00:00Z");
+    assert_string_equal(es_time_format(0, out), "1970-01-01T00:00:00Z");
+    assert_string_equal(es_time_format(-1, out), "1969-12-31T23:59:59Z");
+    assert_string_equal(es_time_format(951782400, out), "2000-02-29T00:00:00Z");
+    assert_string_equal(es_time_format(ES_TIME_UNKNOWN, out), "");
+    /* A year that does not fit four digits gives "" rather than junk. */
+    assert_string_equal(es_time_format(INT64_MAX, out), "");
+    assert_string_equal(es_time_format(253402300800LL, out), "");
+    assert_ptr_equal(es_time_format(0, out), out);
+}
+
+static void test_time_roundtrip(void **state)
+{
+    (void)state;
+    /* Every 7919 minutes from 1901 to 2100 survives format then parse. */
+    for (int64_t t = -2177452800LL; t < 4102444800LL; t += 7919 * 60 + 17) {
+        char s[21];
+        int64_t back = 0;
+        es_time_format(t, s);
+        assert_int_equal(es_time_parse(s, &back), 0);
+        assert_int_equal(back, t);
+    }
+}
+
+static void test_time_now(void **state)
+{
+    (void)state;
+    int64_t now = es_time_now();
+    assert_true(now > 1700000000); /* after 2023-11 */
+    assert_true(now < 4102444800); /* before 2100 */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_buf_init_is_empty_string),
+        cmocka_unit_test(test_buf_add_grows_and_terminates),
+        cmocka_unit_test(test_buf_addf),
+        cmocka_unit_test(test_buf_reset_truncate_detach),
+        cmocka_unit_test(test_buf_add_utf8),
+        cmocka_unit_test(test_buf_add_valid_utf8),
+        cmocka_unit_test(test_buf_add_json_str),
+        cmocka_unit_test(test_utf8_decode_valid),
+        cmocka_unit_test(test_utf8_decode_invalid),
+        cmocka_unit_test(test_time_rfc822_zones),
+        cmocka_unit_test(test_time_rfc822_variants),
+        cmocka_unit_test(test_time_iso8601),
+        cmocka_unit_test(test_time_calendar_edges),
+        cmocka_unit_test(test_time_rejects_garbage),
+        cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_time_roundtrip),
+        cmocka_unit_test(test_time_now),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
