@@ -109,7 +109,9 @@ static struct ingest_source *find_source(struct es_ingest *ig,
  * and its health row (validators, next poll) commits with its items.
  */
 
-enum { GROUP_ITEMS = 20000, GROUP_MS = 1000, QUEUE_MAX_ITEMS = 100000 };
+/* QUEUE_MAX_ITEMS bounds what a producer faster than the disk makes us
+ * hold: a few MB of mentions. */
+enum { GROUP_ITEMS = 20000, GROUP_MS = 1000, QUEUE_MAX_ITEMS = 8192 };
 
 /* One source's outcome, owned by the queue. */
 struct pending {
@@ -123,12 +125,15 @@ struct pending {
     int64_t retry_after;
     struct es_item **items; /* taken from the poller */
     size_t nitems;
+    int64_t source_id;           /* for chunks, which have no is */
     struct es_ingest_report rep; /* filled by the writer */
     int64_t next_poll;
 };
 
 struct pass {
     struct es_ingest *ig;
+    struct es_inbox *ib; /* the writer's, borrowed */
+    int one_txn;         /* never commit before the end (a file backfill) */
     es_ingest_report_cb cb;
     void *payload;
     pthread_mutex_t lock; /* guards the fields below */
@@ -158,6 +163,8 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static void enqueue(struct pass *ps, struct pending *pd);
+
 /* The poller's callback, in the polling thread: queue the result. */
 static int on_result(struct es_poll_result *res, void *payload)
 {
@@ -177,7 +184,13 @@ static int on_result(struct es_poll_result *res, void *payload)
     pd->nitems = res->nitems;
     res->items = NULL; /* ours now: see es_poll_cb */
     res->nitems = 0;
+    enqueue(ps, pd);
+    return 0;
+}
 
+/* Hands @pd to the writer, waiting while the queue is full. */
+static void enqueue(struct pass *ps, struct pending *pd)
+{
     pthread_mutex_lock(&ps->lock);
     /* Bound the memory a slow disk can make us hold. */
     while (ps->queued_items > QUEUE_MAX_ITEMS && !ps->db_error)
@@ -190,7 +203,6 @@ static int on_result(struct es_poll_result *res, void *payload)
     ps->queued_items += pd->nitems;
     pthread_cond_broadcast(&ps->cond);
     pthread_mutex_unlock(&ps->lock);
-    return 0;
 }
 
 /* Computes the health row that goes with @pd and stores its items. Runs
@@ -265,9 +277,9 @@ static int store_pending(struct es_ingest *ig, struct pending *pd)
 static void finish_group(struct pass *ps, struct pending **group, int rc)
 {
     if (rc >= 0)
-        rc = es_inbox_commit(ps->ig->ib);
+        rc = es_inbox_commit(ps->ib);
     if (rc < 0) {
-        es_inbox_rollback(ps->ig->ib);
+        es_inbox_rollback(ps->ib);
         pthread_mutex_lock(&ps->lock);
         if (!ps->db_error) {
             ps->db_error = rc;
@@ -280,7 +292,7 @@ static void finish_group(struct pass *ps, struct pending **group, int rc)
         next = pd->next;
         if (rc < 0) {
             memset(&pd->rep, 0, sizeof(pd->rep));
-            pd->rep.source = pd->is->src->name;
+            pd->rep.source = pd->is ? pd->is->src->name : NULL;
             pd->rep.status = rc;
             pd->rep.error = ps->db_msg;
         }
@@ -289,6 +301,25 @@ static void finish_group(struct pass *ps, struct pending **group, int rc)
         pending_free(pd);
     }
     *group = NULL;
+}
+
+/* Stores a chunk of a file backfill: items only, no health row. */
+static int store_chunk(struct es_inbox *ib, struct pending *pd)
+{
+    struct es_ingest_report *rep = &pd->rep;
+    for (size_t i = 0; i < pd->nitems; i++) {
+        enum es_put_result pr;
+        int rc = es_inbox_put(ib, pd->source_id, pd->items[i], &pr, NULL);
+        if (rc < 0)
+            return rc;
+        if (pr == ES_PUT_NEW)
+            rep->nnew++;
+        else if (pr == ES_PUT_UPDATED)
+            rep->nupdated++;
+        else
+            rep->nunchanged++;
+    }
+    return 0;
 }
 
 static void *writer_main(void *arg)
@@ -312,31 +343,76 @@ static void *writer_main(void *arg)
             pthread_cond_broadcast(&ps->cond);
         }
         int stop = !pd && ps->done;
+        /* A failed backfill keeps nothing: drop what still comes. */
+        int discard = pd && ps->one_txn && ps->db_error;
         pthread_mutex_unlock(&ps->lock);
         if (stop)
             break;
+        if (discard) {
+            pending_free(pd);
+            continue;
+        }
 
         if (!group) {
-            rc = es_inbox_begin(ps->ig->ib);
+            rc = es_inbox_begin(ps->ib);
             group_items = 0;
             group_start = now_ms();
         }
         pd->next = NULL;
         if (rc >= 0)
-            rc = store_pending(ps->ig, pd);
+            rc = pd->is ? store_pending(ps->ig, pd) : store_chunk(ps->ib, pd);
+        /* Only the counts wait for the commit: free the items now. */
+        group_items += pd->nitems;
+        for (size_t i = 0; i < pd->nitems; i++)
+            es_item_free(pd->items[i]);
+        pd->nitems = 0;
         *group_tail = pd;
         group_tail = &pd->next;
-        group_items += pd->nitems;
-        if (rc < 0 || group_items >= GROUP_ITEMS ||
-            now_ms() - group_start >= GROUP_MS) {
+        if (rc < 0 || (!ps->one_txn && (group_items >= GROUP_ITEMS ||
+                                        now_ms() - group_start >= GROUP_MS))) {
             finish_group(ps, &group, rc);
             group_tail = &group;
             rc = 0;
         }
     }
-    if (group)
+    if (group) {
+        /* The producer may have failed after handing items over. */
+        pthread_mutex_lock(&ps->lock);
+        if (rc >= 0 && ps->db_error)
+            rc = ps->db_error;
+        pthread_mutex_unlock(&ps->lock);
         finish_group(ps, &group, rc);
+    }
     return NULL;
+}
+
+/* Starts the writer thread of @ps. */
+static int pass_start(struct pass *ps, pthread_t *writer)
+{
+    pthread_mutex_init(&ps->lock, NULL);
+    pthread_cond_init(&ps->cond, NULL);
+    if (pthread_create(writer, NULL, writer_main, ps) != 0) {
+        pthread_cond_destroy(&ps->cond);
+        pthread_mutex_destroy(&ps->lock);
+        return es_error_set(ES_ERROR, "cannot start the writer thread");
+    }
+    return 0;
+}
+
+/* Tells the writer nothing more will come, waits for it to commit, and
+ * returns its first store error (with its message set). */
+static int pass_finish(struct pass *ps, pthread_t writer)
+{
+    pthread_mutex_lock(&ps->lock);
+    ps->done = 1;
+    pthread_cond_broadcast(&ps->cond);
+    pthread_mutex_unlock(&ps->lock);
+    pthread_join(writer, NULL);
+    pthread_cond_destroy(&ps->cond);
+    pthread_mutex_destroy(&ps->lock);
+    if (ps->db_error < 0)
+        es_error_set(ps->db_error, "%s", ps->db_msg);
+    return ps->db_error;
 }
 
 int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
@@ -384,25 +460,18 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
         goto done;
     }
     if (njobs) {
-        struct pass ps = { .ig = ig, .cb = cb, .payload = payload };
+        struct pass ps = {
+            .ig = ig,
+            .ib = ig->ib,
+            .cb = cb,
+            .payload = payload,
+        };
         pthread_t writer;
-        pthread_mutex_init(&ps.lock, NULL);
-        pthread_cond_init(&ps.cond, NULL);
-        if (pthread_create(&writer, NULL, writer_main, &ps) != 0) {
-            rc = es_error_set(ES_ERROR, "cannot start the writer thread");
-        } else {
+        rc = pass_start(&ps, &writer);
+        if (rc == 0) {
             es_poller_run(ig->poller, jobs, njobs, on_result, &ps);
-            pthread_mutex_lock(&ps.lock);
-            ps.done = 1;
-            pthread_cond_broadcast(&ps.cond);
-            pthread_mutex_unlock(&ps.lock);
-            pthread_join(writer, NULL);
-            rc = ps.db_error;
-            if (rc < 0)
-                es_error_set(rc, "%s", ps.db_msg);
+            rc = pass_finish(&ps, writer);
         }
-        pthread_cond_destroy(&ps.cond);
-        pthread_mutex_destroy(&ps.lock);
     }
 done:
     if (npolled)
@@ -435,29 +504,55 @@ int64_t es_ingest_next_due(struct es_ingest *ig)
 
 /* ==== Streaming a local feed document into the store ==== */
 
+/* Items go to the writer in chunks: small enough to keep memory flat on a
+ * document of any size, large enough that the queue is not the cost. */
+enum { CHUNK_ITEMS = 512 };
+
 struct file_ingest {
-    struct es_inbox *ib;
+    struct pass *ps;
     int64_t source_id;
     int64_t now;
-    struct es_ingest_report *rep;
+    struct pending *chunk; /* being filled by the parser */
+    int stop;              /* the writer failed: stop parsing */
 };
 
-static int put_entry(const struct es_item *item, void *payload)
+static void flush_chunk(struct file_ingest *fi)
+{
+    if (!fi->chunk)
+        return;
+    enqueue(fi->ps, fi->chunk);
+    fi->chunk = NULL;
+    pthread_mutex_lock(&fi->ps->lock);
+    fi->stop = fi->ps->db_error;
+    pthread_mutex_unlock(&fi->ps->lock);
+}
+
+static int queue_entry(const struct es_item *item, void *payload)
 {
     struct file_ingest *fi = payload;
-    enum es_put_result pr;
-    struct es_item copy = *item;
-    copy.fetched_at = fi->now;
-    int rc = es_inbox_put(fi->ib, fi->source_id, &copy, &pr, NULL);
-    if (rc < 0)
-        return rc;
-    if (pr == ES_PUT_NEW)
-        fi->rep->nnew++;
-    else if (pr == ES_PUT_UPDATED)
-        fi->rep->nupdated++;
-    else
-        fi->rep->nunchanged++;
-    return 0;
+    struct pending *pd = fi->chunk;
+    if (!pd) {
+        pd = fi->chunk = es_xcalloc(1, sizeof(*pd));
+        pd->source_id = fi->source_id;
+        pd->items = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->items));
+    }
+    /* The parser reuses its item: the writer needs its own copy. */
+    struct es_item *copy = es_item_dup(item);
+    copy->fetched_at = fi->now;
+    pd->items[pd->nitems++] = copy;
+    if (pd->nitems == CHUNK_ITEMS)
+        flush_chunk(fi);
+    /* A store failure stops the parse: nothing more would be kept. */
+    return fi->stop;
+}
+
+/* The writer's report callback: adds a chunk's counts to the total. */
+static void sum_chunk(const struct es_ingest_report *r, void *payload)
+{
+    struct es_ingest_report *total = payload;
+    total->nnew += r->nnew;
+    total->nupdated += r->nupdated;
+    total->nunchanged += r->nunchanged;
 }
 
 int es_ingest_feed_fd(struct es_inbox *ib, int fd, const char *source_name,
@@ -466,60 +561,79 @@ int es_ingest_feed_fd(struct es_inbox *ib, int fd, const char *source_name,
     int rc;
     int64_t sid;
     struct es_feed_parser *p = NULL;
-    char *chunk = NULL;
-    int began = 0;
+    char *buf = NULL;
+    pthread_t writer;
 
     memset(report, 0, sizeof(*report));
     report->source = source_name;
     rc = es_inbox_source_ensure(ib, source_name, "rss", &sid);
     if (rc < 0)
         goto done;
-    rc = es_inbox_begin(ib);
+
+    /* The parser runs here, the store in the writer thread: the two
+     * overlap, and the whole document is still one transaction. */
+    struct pass ps = {
+        .ib = ib,
+        .one_txn = 1,
+        .cb = sum_chunk,
+        .payload = report,
+    };
+    rc = pass_start(&ps, &writer);
     if (rc < 0)
         goto done;
-    began = 1;
 
-    struct file_ingest fi = { ib, sid, es_time_now(), report };
+    struct file_ingest fi = { &ps, sid, es_time_now(), NULL, 0 };
     struct es_feed_opts opts = {
         .source = source_name,
         .base_url = base_url,
         .max_size = (size_t)1 << 40, /* a local backfill: no size cap */
     };
-    p = es_feed_parser_new(&opts, put_entry, &fi);
-    enum { CHUNK = 256 * 1024 };
-    chunk = es_xmalloc(CHUNK);
+    p = es_feed_parser_new(&opts, queue_entry, &fi);
+    enum { READ_SIZE = 256 * 1024 };
+    buf = es_xmalloc(READ_SIZE);
     for (;;) {
-        ssize_t n = read(fd, chunk, CHUNK);
+        ssize_t n = read(fd, buf, READ_SIZE);
         if (n < 0) {
             rc = es_error_set(ES_ERROR, "cannot read feed: read failed");
-            goto done;
+            break;
         }
         if (n == 0)
             break;
-        rc = es_feed_parser_push(p, chunk, (size_t)n);
+        rc = es_feed_parser_push(p, buf, (size_t)n);
         if (rc != 0)
-            goto done;
+            break;
     }
-    rc = es_feed_parser_finish(p);
-    if (rc == ES_EPARSE && es_feed_parser_count(p) > 0) {
-        /* Recovered entries are kept; the caller still hears why. */
-        report->error = es_feed_parser_error(p);
-        report->status = ES_EPARSE;
-        rc = 0;
+    if (rc == 0) {
+        rc = es_feed_parser_finish(p);
+        if (rc == ES_EPARSE && es_feed_parser_count(p) > 0) {
+            /* Recovered entries are kept; the caller still hears why. */
+            report->error = es_feed_parser_error(p);
+            report->status = ES_EPARSE;
+            rc = 0;
+        }
     }
-    if (rc < 0)
-        goto done;
-    rc = es_inbox_commit(ib);
-    began = 0;
+    flush_chunk(&fi);
+    if (rc != 0) {
+        /* Make the writer roll back: nothing of a failed read is kept. */
+        char msg[512];
+        snprintf(msg, sizeof(msg), "%s", es_error_last());
+        pthread_mutex_lock(&ps.lock);
+        if (!ps.db_error) {
+            ps.db_error = rc < 0 ? rc : ES_ERROR;
+            snprintf(ps.db_msg, sizeof(ps.db_msg), "%s", msg);
+        }
+        pthread_mutex_unlock(&ps.lock);
+    }
+    int wrc = pass_finish(&ps, writer);
+    if (rc == 0)
+        rc = wrc;
 done:
-    if (began)
-        es_inbox_rollback(ib);
     if (rc < 0) {
         report->status = rc;
         report->nnew = report->nupdated = report->nunchanged = 0;
     }
-    free(chunk);
-    /* report->error may point into the parser: keep a copy in the error
+    free(buf);
+    /* report->error points into the parser: keep a copy in the error
      * buffer so it outlives the parser. */
     if (report->error) {
         es_error_set(ES_EPARSE, "%s", report->error);
