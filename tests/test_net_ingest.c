@@ -1,0 +1,317 @@
+/* test_net_ingest.c - the pipeline end to end over loopback HTTP
+ *
+ * Config -> poller -> writer thread -> SQLite, against the test server:
+ * what a poll stores, what it records about each source's health, and that
+ * one source's trouble never costs another its mentions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* cmocka needs stdarg, stddef and setjmp first. */
+#include <cmocka.h>
+
+#include <sqlite3.h>
+
+#include "earshot/alloc.h"
+#include "earshot/buf.h"
+#include "earshot/config.h"
+#include "earshot/error.h"
+#include "earshot/inbox.h"
+#include "earshot/ingest.h"
+#include "testhttpd.h"
+
+static const char FEED_V1[] =
+    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+    "<item><guid>a</guid><title>First</title>"
+    "<description>Still waiting for a refund</description></item>"
+    "<item><guid>b</guid><title>Second</title>"
+    "<description>Love the new dashboard</description></item>"
+    "</channel></rss>";
+
+/* The same feed after its author edited entry a. */
+static const char FEED_V2[] =
+    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+    "<item><guid>a</guid><title>First</title>"
+    "<description>Refund arrived, thanks</description></item>"
+    "<item><guid>b</guid><title>Second</title>"
+    "<description>Love the new dashboard</description></item>"
+    "</channel></rss>";
+
+struct fixture {
+    struct es_testhttpd *srv;
+    char dir[32];
+    char *db_path;
+    struct es_config *cfg;
+    struct es_inbox *ib;
+    struct es_ingest *ig;
+    /* the last pass's reports, by source */
+    struct es_ingest_report rep[4];
+    char errors[4][512];
+    const char *names[4];
+    size_t nrep;
+};
+
+static void on_report(const struct es_ingest_report *r, void *payload)
+{
+    struct fixture *f = payload;
+    if (f->nrep >= 4)
+        return;
+    f->rep[f->nrep] = *r;
+    snprintf(f->errors[f->nrep], sizeof(f->errors[0]), "%s",
+             r->error ? r->error : "");
+    f->rep[f->nrep].error = f->errors[f->nrep];
+    f->names[f->nrep] = r->source;
+    f->nrep++;
+}
+
+static const struct es_ingest_report *report_of(struct fixture *f,
+                                                const char *name)
+{
+    for (size_t i = 0; i < f->nrep; i++)
+        if (strcmp(f->names[i], name) == 0)
+            return &f->rep[i];
+    fail_msg("no report for source '%s'", name);
+    return NULL;
+}
+
+static void poll_all(struct fixture *f)
+{
+    f->nrep = 0;
+    assert_int_equal(
+        es_ingest_poll(f->ig, ES_INGEST_ALL, NULL, on_report, f, NULL), 0);
+}
+
+/* Opens config text @conf_fmt (@BASE@ stands for the server's base URL)
+ * on a fresh database file. */
+static void open_pipeline(struct fixture *f, const char *conf_fmt)
+{
+    char *base = es_testhttpd_url(f->srv, "");
+    struct es_buf conf_buf = ES_BUF_INIT;
+    for (const char *p = conf_fmt; *p;) {
+        if (strncmp(p, "@BASE@", 6) == 0) {
+            es_buf_adds(&conf_buf, base);
+            p += 6;
+        } else {
+            es_buf_addch(&conf_buf, *p++);
+        }
+    }
+    char *conf = es_buf_detach(&conf_buf);
+    assert_int_equal(es_config_load_string(&f->cfg, conf, "test.conf"), 0);
+    assert_int_equal(es_inbox_open(&f->ib, f->db_path), 0);
+    assert_int_equal(es_ingest_open(&f->ig, f->cfg, f->ib), 0);
+    free(conf);
+    free(base);
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = es_xcalloc(1, sizeof(*f));
+    strcpy(f->dir, "/tmp/es-ingest-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    f->db_path = es_xasprintf("%s/inbox.db", f->dir);
+    assert_int_equal(es_testhttpd_open(&f->srv, 0), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    es_ingest_free(f->ig);
+    es_inbox_free(f->ib);
+    es_config_free(f->cfg);
+    es_testhttpd_free(f->srv);
+    char *cmd = es_xasprintf("rm -rf '%s'", f->dir);
+    int rc = system(cmd);
+    (void)rc;
+    free(cmd);
+    free(f->db_path);
+    free(f);
+    return 0;
+}
+
+static void health(struct fixture *f, const char *name,
+                   struct es_source_health *h)
+{
+    assert_int_equal(es_inbox_health_get(f->ib, name, h), 0);
+}
+
+static void test_failing_source_does_not_stop_others(void **state)
+{
+    struct fixture *f = *state;
+    struct es_testhttpd_response ok = {
+        .content_type = "application/rss+xml",
+        .body = FEED_V1,
+        .etag = "\"v1\"",
+    };
+    struct es_testhttpd_response broken = { .status = 500, .body = "oops" };
+    es_testhttpd_route(f->srv, "/good.xml", &ok);
+    es_testhttpd_route(f->srv, "/broken.xml", &broken);
+    open_pipeline(f, "[source \"good\"]\ntype = rss\nurl = @BASE@/good.xml\n"
+                     "interval = 600\n"
+                     "[source \"broken\"]\ntype = rss\n"
+                     "url = @BASE@/broken.xml\ninterval = 600\n");
+
+    int64_t t0 = es_time_now();
+    poll_all(f);
+    assert_int_equal(f->nrep, 2);
+    assert_int_equal(report_of(f, "good")->status, 0);
+    assert_int_equal(report_of(f, "good")->nnew, 2);
+    assert_true(report_of(f, "broken")->status < 0);
+    assert_non_null(strstr(report_of(f, "broken")->error, "500"));
+    assert_int_equal(es_inbox_count(f->ib), 2);
+
+    struct es_source_health h;
+    health(f, "broken", &h);
+    assert_int_equal(h.failures, 1);
+    assert_non_null(strstr(h.last_error, "500"));
+    assert_true(h.last_success == ES_TIME_UNKNOWN);
+    int64_t first_wait = h.next_poll - t0;
+    es_source_health_release(&h);
+    health(f, "good", &h);
+    assert_int_equal(h.failures, 0);
+    assert_null(h.last_error);
+    assert_string_equal(h.etag, "\"v1\"");
+    assert_true(h.next_poll >= t0 + 540); /* 600 s less the jitter */
+    es_source_health_release(&h);
+
+    /* Second pass: the good feed answers 304 to its validator and is not
+     * parsed; the broken one backs off further. */
+    poll_all(f);
+    assert_int_equal(report_of(f, "good")->status, ES_EUNCHANGED);
+    char *inm = es_testhttpd_header(f->srv, "/good.xml", 1, "If-None-Match");
+    assert_non_null(inm);
+    assert_string_equal(inm, "\"v1\"");
+    free(inm);
+    health(f, "broken", &h);
+    assert_int_equal(h.failures, 2);
+    assert_true(h.next_poll - es_time_now() > first_wait);
+    es_source_health_release(&h);
+    assert_int_equal(es_inbox_count(f->ib), 2);
+}
+
+static int count_one(const struct es_mention *m, void *payload)
+{
+    (void)m;
+    (*(size_t *)payload)++;
+    return 0;
+}
+
+static size_t search_count(struct fixture *f, const char *query)
+{
+    struct es_inbox_query q = { .search = query };
+    size_t n = 0;
+    assert_int_equal(es_inbox_list(f->ib, &q, count_one, &n), 0);
+    return n;
+}
+
+static void test_edit_updates_in_place_keeping_state(void **state)
+{
+    struct fixture *f = *state;
+    struct es_testhttpd_response v1 = { .body = FEED_V1 };
+    es_testhttpd_route(f->srv, "/feed.xml", &v1);
+    open_pipeline(f, "[source \"blog\"]\ntype = rss\nurl = @BASE@/feed.xml\n");
+    poll_all(f);
+    assert_int_equal(report_of(f, "blog")->nnew, 2);
+
+    /* An agent has opened entry a in the meantime. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE mentions SET state = 'open',"
+                                  " assignee = 'sam' WHERE external_id = 'a'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    struct es_testhttpd_response v2 = { .body = FEED_V2 };
+    es_testhttpd_route(f->srv, "/feed.xml", &v2);
+    poll_all(f);
+    assert_int_equal(report_of(f, "blog")->nnew, 0);
+    assert_int_equal(report_of(f, "blog")->nupdated, 1);
+    assert_int_equal(report_of(f, "blog")->nunchanged, 1);
+    assert_int_equal(es_inbox_count(f->ib), 2);
+
+    struct es_mention m;
+    assert_int_equal(es_inbox_get(f->ib, 1, &m), 0);
+    assert_string_equal(m.item.external_id, "a");
+    assert_string_equal(m.item.text, "Refund arrived, thanks");
+    assert_string_equal(m.state, "open");
+    assert_string_equal(m.assignee, "sam");
+    assert_true(m.edited);
+    es_mention_release(&m);
+
+    /* Search follows the edit: the new words find it, the old don't. */
+    assert_int_equal(search_count(f, "arrived"), 1);
+    assert_int_equal(search_count(f, "waiting"), 0);
+}
+
+static void test_retry_after_is_honoured(void **state)
+{
+    struct fixture *f = *state;
+    struct es_testhttpd_response limited = {
+        .status = 429,
+        .headers = "Retry-After: 3600\r\n",
+    };
+    es_testhttpd_route(f->srv, "/busy.xml", &limited);
+    open_pipeline(f, "[source \"busy\"]\ntype = rss\nurl = @BASE@/busy.xml\n"
+                     "interval = 60\n");
+    int64_t t0 = es_time_now();
+    poll_all(f);
+    assert_int_equal(report_of(f, "busy")->status, ES_ERATELIMIT);
+    struct es_source_health h;
+    health(f, "busy", &h);
+    assert_int_equal(h.failures, 1);
+    assert_true(h.next_poll >= t0 + 3600);
+    es_source_health_release(&h);
+
+    /* Not due: a plain pass leaves it alone. */
+    f->nrep = 0;
+    size_t n = 99;
+    assert_int_equal(es_ingest_poll(f->ig, 0, NULL, on_report, f, &n), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(es_testhttpd_hits(f->srv, "/busy.xml"), 1);
+}
+
+static void test_malformed_feed_keeps_recovered_entries(void **state)
+{
+    struct fixture *f = *state;
+    struct es_testhttpd_response cut = {
+        .body = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"
+                "<item><guid>x1</guid><title>Kept</title></item>\n"
+                "<item><guid>x2</guid><title>Also kept</title></item>\n"
+                "<item><guid>x3</guid><title>Cut off",
+    };
+    es_testhttpd_route(f->srv, "/cut.xml", &cut);
+    open_pipeline(f, "[source \"cut\"]\ntype = rss\nurl = @BASE@/cut.xml\n");
+    poll_all(f);
+    assert_int_equal(report_of(f, "cut")->status, 0);
+    assert_int_equal(report_of(f, "cut")->nnew, 2);
+    struct es_source_health h;
+    health(f, "cut", &h);
+    assert_int_equal(h.failures, 0);
+    assert_non_null(h.last_error);
+    assert_non_null(strstr(h.last_error, "line"));
+    es_source_health_release(&h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(
+            test_failing_source_does_not_stop_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_edit_updates_in_place_keeping_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(
+            test_malformed_feed_keeps_recovered_entries, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
