@@ -29,6 +29,17 @@
 /* One writer; readers elsewhere may briefly hold the lock. */
 #define BUSY_TIMEOUT_MS 5000
 
+/* Run on every open. WAL lets readers (the web page, `earshot inbox`) work
+ * while a poll writes; NORMAL sync under WAL survives a crashed process and
+ * on power loss can lose only the last commits, never consistency.
+ * ":memory:" answers "memory" to the journal_mode request, which is fine.
+ * A large batch grows the WAL file; the size limit trims it back after a
+ * checkpoint. */
+static const char OPEN_PRAGMAS[] = "PRAGMA journal_mode = WAL;"
+                                   "PRAGMA synchronous = NORMAL;"
+                                   "PRAGMA foreign_keys = ON;"
+                                   "PRAGMA journal_size_limit = 67108864;";
+
 /* Stores a mention. A repeat updates the content columns only when the
  * text or title really changed, and marks it edited; otherwise nothing is
  * written. Metadata a platform stopped sending is kept rather than erased
@@ -358,15 +369,7 @@ int es_inbox_open(struct es_inbox **out, const char *path)
     rc = es_inbox__check_version(ib->db, path, &version);
     if (rc < 0)
         goto done;
-    /* WAL lets readers (the web page, `earshot inbox`) run while a poll
-     * writes; NORMAL sync is safe under WAL against a crashed process and
-     * loses at most the last commits on power loss. ":memory:" answers
-     * "memory" to the journal_mode request, which is fine. */
-    rc = sqlite3_exec(ib->db,
-                      "PRAGMA journal_mode = WAL;"
-                      "PRAGMA synchronous = NORMAL;"
-                      "PRAGMA foreign_keys = ON;",
-                      NULL, NULL, NULL);
+    rc = sqlite3_exec(ib->db, OPEN_PRAGMAS, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         rc = es_error_set(ES_EDB, "cannot open inbox '%s': %s", path,
                           sqlite3_errmsg(ib->db));
