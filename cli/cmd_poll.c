@@ -53,10 +53,15 @@ int cmd_init(int argc, char **argv, struct es_ctx *ctx)
     }
     if (rc)
         return rc;
+    /* Check the config too when there is one, so that a broken file is
+     * found now rather than by `serve`. */
+    const char *dd = es_ctx_data_dir(ctx);
+    if ((ctx->config_path || getenv("EARSHOT_CONFIG") || dd) &&
+        !es_ctx_config(ctx))
+        return ES_EXIT_FAIL;
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
-    const char *dd = es_ctx_data_dir(ctx);
     printf("database: %s (schema version %d, %lld mentions)\n",
            ctx->found_db_path, es_inbox_schema_version(ib), es_inbox_count(ib));
     printf("data dir: %s\n", dd ? dd : "(none found)");
