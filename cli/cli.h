@@ -71,5 +71,6 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx);
 int cmd_show(int argc, char **argv, struct es_ctx *ctx);
 int cmd_parse(int argc, char **argv, struct es_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct es_ctx *ctx);
+int cmd_classify(int argc, char **argv, struct es_ctx *ctx);
 
 #endif

@@ -35,6 +35,7 @@ static const struct cmd commands[] = {
     { "parse", cmd_parse,
       "parse a document and print JSON Lines (no database)" },
     { "ingest", cmd_ingest, "store the entries of a local feed document" },
+    { "classify", cmd_classify, "sentiment score of each stdin line" },
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,232 @@
+/* lang.c - is this text English, and if not, what is it?
+ *
+ * Scoring a Spanish post with the English lexicon gives nonsense ("no" is
+ * negative, "sin" is a sin), so non-English text is recognised and scored
+ * on its emoji only. The check must cost next to nothing, since it runs on
+ * every text at a million texts a second: the tokenizer already counts
+ * stopwords of seven languages (they are flags in the lexicon's hash
+ * table) and the letters of other scripts, and most texts are decided
+ * from those counts alone. Only a longer Latin-script text with no
+ * stopword of any of those languages goes to libexttextcat's n-gram
+ * classifier, which is thousands of times slower, on about thirty
+ * Latin-script languages.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <textcat.h>
+#include <unistd.h>
+
+#include "sentiment_int.h"
+
+#ifndef ES_TEXTCAT_DIR
+#define ES_TEXTCAT_DIR "/usr/share/libexttextcat"
+#endif
+
+static const char *const lang_codes[LANG_COUNT] = {
+    "en", "es", "fr", "de", "pt", "it", "nl",
+};
+
+static const char *const script_codes[SC_COUNT] = {
+    "ja", "zh", "ko", "ru", "el", "ar", "he", "th", "hi", "und",
+};
+
+/* The Latin-script languages textcat chooses among: few, since its cost
+ * grows with their number. */
+static const char *const textcat_langs[] = {
+    "en", "es", "fr", "de", "pt", "it", "nl", "sv", "pl", "tr", "id", "ro",
+};
+
+/* Below this many letters (@handles and URLs left out) textcat guesses:
+ * leave such texts English. */
+#define TEXTCAT_MIN_LETTERS 48
+
+static void set_code(char code[8], const char *c)
+{
+    size_t n = strlen(c);
+    if (n > 7)
+        n = 7;
+    memcpy(code, c, n);
+    code[n] = '\0';
+}
+
+/* ==== libexttextcat, one handle per thread ==== */
+
+static pthread_key_t tc_key;
+static pthread_once_t tc_once = PTHREAD_ONCE_INIT;
+
+/* Marks a thread whose textcat could not be set up: never try again. */
+static char tc_failed;
+
+static void tc_free(void *h)
+{
+    if (h && h != &tc_failed)
+        textcat_Done(h);
+}
+
+static void tc_key_init(void)
+{
+    pthread_key_create(&tc_key, tc_free);
+}
+
+/* A textcat handle restricted to textcat_langs: its configuration is
+ * written to a temporary file, read, and removed. */
+static void *tc_open(void)
+{
+    const char *dir = getenv("ES_TEXTCAT_DIR");
+    char conf[] = "/tmp/earshot-textcat-XXXXXX";
+    char prefix[512];
+    void *h = NULL;
+    const char *tmp = getenv("TMPDIR");
+    char path[512];
+
+    if (!dir || !*dir)
+        dir = ES_TEXTCAT_DIR;
+    snprintf(prefix, sizeof(prefix), "%s/", dir);
+    if (tmp && *tmp && strlen(tmp) < 400)
+        snprintf(path, sizeof(path), "%s/earshot-textcat-XXXXXX", tmp);
+    else
+        snprintf(path, sizeof(path), "%s", conf);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    FILE *f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        unlink(path);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof(textcat_langs) / sizeof(*textcat_langs); i++)
+        fprintf(f, "%s.lm %s\n", textcat_langs[i], textcat_langs[i]);
+    if (fclose(f) == 0)
+        h = special_textcat_Init(path, prefix);
+    unlink(path);
+    return h;
+}
+
+/* 1 when the word @w of @len bytes holds "://". */
+static int has_url(const char *w, size_t len)
+{
+    for (size_t i = 0; i + 3 <= len; i++)
+        if (w[i] == ':' && w[i + 1] == '/' && w[i + 2] == '/')
+            return 1;
+    return 0;
+}
+
+/* Asks textcat about @buf. Returns 1 and sets @code when it names one
+ * language other than English with confidence, else 0. */
+static int textcat_other(const char *buf, size_t len, char code[8])
+{
+    pthread_once(&tc_once, tc_key_init);
+    void *h = pthread_getspecific(tc_key);
+    if (!h) {
+        h = tc_open();
+        pthread_setspecific(tc_key, h ? h : &tc_failed);
+    }
+    if (!h || h == &tc_failed)
+        return 0;
+    /* The words only: @handles, #tags and URLs are not language. A few
+     * hundred bytes tell the language. */
+    char clean[128];
+    size_t n = 0, letters = 0;
+    for (size_t i = 0; i < len && n < sizeof(clean) - 1;) {
+        while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+            i++;
+        size_t ws = i;
+        while (i < len && buf[i] != ' ' && buf[i] != '\t')
+            i++;
+        if (i == ws || buf[ws] == '@' || buf[ws] == '#' ||
+            has_url(buf + ws, i - ws) ||
+            (i - ws >= 4 && memcmp(buf + ws, "www.", 4) == 0))
+            continue;
+        for (size_t k = ws; k < i && n < sizeof(clean) - 2; k++) {
+            clean[n++] = buf[k];
+            letters += ((unsigned char)buf[k] | 0x20) >= 'a' &&
+                       ((unsigned char)buf[k] | 0x20) <= 'z';
+        }
+        clean[n++] = ' ';
+    }
+    if (letters < TEXTCAT_MIN_LETTERS)
+        return 0;
+    const char *r = textcat_Classify(h, clean, n);
+    /* "[es][pt]" lists the near ties; trust only a single answer. */
+    if (!r || r[0] != '[' || strchr(r + 1, '['))
+        return 0;
+    const char *end = strchr(r, ']');
+    if (!end || end - r - 1 <= 0 || end - r - 1 > 7)
+        return 0;
+    char c[8];
+    memcpy(c, r + 1, (size_t)(end - r - 1));
+    c[end - r - 1] = '\0';
+    if (strcmp(c, "en") == 0)
+        return 0;
+    set_code(code, c);
+    return 1;
+}
+
+/* ==== The decision ==== */
+
+int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
+                    char code[8])
+{
+    unsigned other = 0;
+    int best = -1;
+
+    /* Another script written more than Latin: its language. Kana marks
+     * Japanese even among Han characters. */
+    for (int s = 0; s < SC_COUNT; s++)
+        other += lc->script[s];
+    if (other > lc->latin) {
+        int top = SC_OTHER;
+        if (lc->script[SC_KANA])
+            top = SC_KANA;
+        else
+            for (int s = 0; s < SC_COUNT; s++)
+                if (lc->script[s] > lc->script[top])
+                    top = s;
+        set_code(code, script_codes[top]);
+        return 0;
+    }
+    if (lc->latin == 0) {
+        set_code(code, "und"); /* emoji, numbers, punctuation only */
+        return 0;
+    }
+
+    /* Latin script: weigh the stopwords (2 for a word of one or two
+     * languages, 1 for a word of three or more). A word the English
+     * lexicon rates counts for English too, at half that weight. */
+    unsigned en = lc->sw[LANG_EN] + lc->lex_hits;
+    unsigned top = 0;
+    for (int k = 1; k < LANG_COUNT; k++) {
+        unsigned s = lc->sw[k] + lc->hint[k] + 2u * lc->strong[k];
+        if (s > top) {
+            top = s;
+            best = k;
+        }
+    }
+    if (best > 0 && top >= 4 && top > en) {
+        set_code(code, lang_codes[best]);
+        return 0;
+    }
+    if (en >= 2 || (en >= 1 && top == 0)) {
+        set_code(code, "en");
+        return 1;
+    }
+    if (best > 0 && top >= 2 && (lc->strong[best] || lc->hint[best])) {
+        set_code(code, lang_codes[best]);
+        return 0;
+    }
+    /* Little or nothing to go on. A longer text with some sign of another
+     * language - a stopword, or letters English does not use (é, ł, ş) -
+     * goes to textcat; any other is taken for English. Wrongly calling
+     * English text foreign would zero a real score; the other way round
+     * costs little, since such a text has at most one word the English
+     * lexicon rates. (textcat costs as much as a thousand texts scored,
+     * so it is kept for the texts that need it.) */
+    if (lc->latin >= TEXTCAT_MIN_LETTERS && (top > 0 || lc->latin_ext) &&
+        textcat_other(buf, len, code))
+        return 0;
+    set_code(code, "en");
+    return 1;
+}

@@ -1,0 +1,586 @@
+/* lexicon.c - loading lexicons into one open-addressing hash table
+ *
+ * Three formats are read, told apart by their shape: earshot's own
+ * (term<TAB>valence on -4..+4), VADER's (token, mean, standard deviation,
+ * the list of ratings) and AFINN's (token, integer on -5..+5, scaled by
+ * 0.8 onto VADER's range). A file is checked whole before anything is
+ * added, so a malformed overlay leaves the lexicon as it was.
+ *
+ * The table is built once and never changes afterwards, so threads share
+ * it without locks. Its probe array of 8-byte slots is kept at most 60%
+ * full: a miss, the common case for a token, ends at an empty slot within
+ * a cache line or two, and ten thousand terms take 128 KiB of L2 cache.
+ */
+#include "lexicon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+
+#define TERM_MAX    255 /* bytes of a normalised term */
+#define MWE_MAX     8   /* words of a multi-word expression */
+#define AFINN_SCALE 0.8
+
+/* ==== The hash table ==== */
+
+static struct es_lexicon *lex_new(uint32_t expect)
+{
+    struct es_lexicon *lex = es_xcalloc(1, sizeof(*lex));
+    uint32_t cap = 1024;
+    while (cap * 3u < (expect + 16u) * 5u) /* at most 60% full */
+        cap <<= 1;
+    lex->slots = es_xcalloc(cap, sizeof(*lex->slots));
+    lex->cap = cap;
+    lex->mask = cap - 1;
+    lex->aents = expect + 16;
+    lex->ents = es_xmalloc(lex->aents * sizeof(*lex->ents));
+    es_buf_init(&lex->keys);
+    return lex;
+}
+
+/* Doubles the probe array. */
+static void lex_grow(struct es_lexicon *lex)
+{
+    uint32_t ncap = lex->cap * 2;
+    struct lex_slot *ns = es_xcalloc(ncap, sizeof(*ns));
+    for (uint32_t i = 0; i < lex->cap; i++) {
+        struct lex_slot s = lex->slots[i];
+        if (!s.idx)
+            continue;
+        uint32_t k = s.hash & (ncap - 1);
+        while (ns[k].idx)
+            k = (k + 1) & (ncap - 1);
+        ns[k] = s;
+    }
+    free(lex->slots);
+    lex->slots = ns;
+    lex->cap = ncap;
+    lex->mask = ncap - 1;
+}
+
+/* Returns the entry of the normalised @key, adding an empty one (no
+ * flags) when it is not there yet. The pointer is valid until the next
+ * lex_put(). */
+static struct lex_entry *lex_put(struct es_lexicon *lex, const char *key,
+                                 size_t len)
+{
+    uint32_t h = lex_hash(key, len);
+    if ((lex->nents + 1) * 5 > lex->cap * 3)
+        lex_grow(lex);
+    uint32_t i = h & lex->mask;
+    for (;;) {
+        struct lex_slot s = lex->slots[i];
+        if (!s.idx)
+            break;
+        struct lex_entry *e = &lex->ents[s.idx - 1];
+        if (s.hash == h && e->key_len == len &&
+            memcmp(lex->keys.ptr + e->key_off, key, len) == 0)
+            return e;
+        i = (i + 1) & lex->mask;
+    }
+    if (lex->nents == lex->aents) {
+        lex->aents *= 2;
+        lex->ents = es_xrealloc(lex->ents, lex->aents * sizeof(*lex->ents));
+    }
+    struct lex_entry *e = &lex->ents[lex->nents++];
+    memset(e, 0, sizeof(*e));
+    e->key_off = (uint32_t)lex->keys.len;
+    e->key_len = (uint16_t)len;
+    e->key8 = lex_key8(key, len);
+    es_buf_add(&lex->keys, key, len);
+    lex->slots[i].hash = h;
+    lex->slots[i].idx = lex->nents;
+    return e;
+}
+
+/* 1 when the single-word key @key is an emoticon or emoji: it has
+ * punctuation or a pictographic symbol in it. */
+static int key_is_emo(const char *key, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        unsigned char b = (unsigned char)key[i];
+        if (b < 0x80) { /* ASCII: no need to decode */
+            if (b != '\'' && b != '-' && b != '_' && b > ' ' && b != 0x7F &&
+                !((b | 0x20) >= 'a' && (b | 0x20) <= 'z') &&
+                !(b >= '0' && b <= '9'))
+                return 1;
+            i++;
+            continue;
+        }
+        unsigned long cp;
+        size_t n = es_utf8_decode(key + i, len - i, &cp);
+        if (n == 0)
+            return 0;
+        enum norm_class c = es_norm__class((uint32_t)cp);
+        if (c == NC_PUNCT || c == NC_EMOJI)
+            return 1;
+        i += n;
+    }
+    return 0;
+}
+
+/* Adds the normalised @key of @words words with @flags; marks its first
+ * word as the head of an expression and its first words as a prefix. */
+static struct lex_entry *lex_add(struct es_lexicon *lex, const char *key,
+                                 size_t len, int words, uint32_t flags)
+{
+    struct lex_entry *e;
+    if (words == 1 && key_is_emo(key, len)) {
+        flags |= LEX_EMO;
+        unsigned k = (unsigned)(unsigned char)key[0] << 8 |
+                     (len > 1 ? (unsigned char)key[1] : 0);
+        lex->emo2[k >> 3] |= (uint8_t)(1u << (k & 7));
+        if (len > lex->emo_max)
+            lex->emo_max = (uint32_t)len;
+    }
+    if (words > 1) {
+        size_t first = (size_t)(strchr(key, ' ') - key);
+        const char *second = key + first + 1;
+        const char *sp = memchr(second, ' ', len - first - 1);
+        size_t second_len = sp ? (size_t)(sp - second) : len - first - 1;
+        unsigned bit =
+            lex_pair_bit(lex_hash(key, first), lex_hash(second, second_len));
+        lex->pair[bit >> 3] |= (uint8_t)(1u << (bit & 7));
+        e = lex_put(lex, key, first);
+        if (e->mwe_max < words)
+            e->mwe_max = (uint8_t)words;
+        /* "no problem at" is a prefix of "no problem at all". */
+        for (size_t k = first + 1; k < len; k++)
+            if (key[k] == ' ')
+                lex_put(lex, key, k)->flags |= LEX_PREFIX;
+    }
+    e = lex_put(lex, key, len);
+    e->flags |= flags;
+    return e;
+}
+
+/* Sets the valence a lexicon file gives @key. */
+static void lex_rate(struct es_lexicon *lex, const char *key, size_t len,
+                     int words, double valence)
+{
+    struct lex_entry *e = lex_add(lex, key, len, words, 0);
+    if (!(e->flags & LEX_VALENCE) || (e->flags & LEX_BUILTIN))
+        lex->rated++;
+    e->flags = (e->flags | LEX_VALENCE) & ~(uint32_t)LEX_BUILTIN;
+    e->valence = (float)valence;
+}
+
+/* The rule words, stopwords and default idioms every lexicon starts
+ * with. */
+static void lex_add_builtins(struct es_lexicon *lex)
+{
+    struct es_buf key = ES_BUF_INIT;
+    for (const struct rule_word *w = es_rules__words; w->word; w++) {
+        int words = es_norm__term(&key, w->word, strlen(w->word));
+        struct lex_entry *e = lex_add(lex, key.ptr, key.len, words, w->flags);
+        if (w->flags & LEX_BOOSTER)
+            e->scalar = w->scalar;
+    }
+    for (const struct rule_idiom *d = es_rules__idioms; d->term; d++) {
+        int words = es_norm__term(&key, d->term, strlen(d->term));
+        struct lex_entry *e = lex_add(lex, key.ptr, key.len, words, 0);
+        if (!(e->flags & LEX_VALENCE)) {
+            e->flags |= LEX_VALENCE | LEX_BUILTIN;
+            e->valence = d->valence;
+        }
+    }
+    es_buf_release(&key);
+}
+
+/* ==== Parsing ==== */
+
+struct row {
+    const char *term; /* into the file's bytes */
+    size_t term_len;
+    double value;
+    size_t line;
+    size_t key_off; /* its normalised key in parse.keys */
+    size_t key_len;
+    int words;
+};
+
+struct parse {
+    const char *name;
+    enum es_lexicon_format format;
+    int have_format;
+    int all_integer; /* every value is a whole number */
+    int beyond_4;    /* some |value| > 4 */
+    struct row *rows;
+    size_t n, alloc;
+    struct es_buf keys; /* the normalised keys, back to back */
+};
+
+/* Parses a plain decimal ("-1.25") exactly as strtod() would: an
+ * integer mantissa of at most 15 digits divided by a power of ten is
+ * correctly rounded. Returns 0, or -1 for anything else. */
+static int parse_plain(const char *s, const char *end, double *out)
+{
+    static const double pow10[] = {
+        1e0, 1e1, 1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+        1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15
+    };
+    int neg = 0, digits = 0, frac = -1;
+    uint64_t m = 0;
+    if (s < end && (*s == '-' || *s == '+'))
+        neg = *s++ == '-';
+    for (; s < end; s++) {
+        if (*s == '.' && frac < 0) {
+            frac = 0;
+            continue;
+        }
+        if (*s < '0' || *s > '9' || ++digits > 15)
+            return -1;
+        m = m * 10 + (uint64_t)(*s - '0');
+        if (frac >= 0)
+            frac++;
+    }
+    if (digits == 0 || frac == 0)
+        return -1;
+    double v = (double)m / pow10[frac > 0 ? frac : 0];
+    *out = neg ? -v : v;
+    return 0;
+}
+
+/* Parses the number in @s..@end (surrounding blanks allowed). */
+static int parse_number(const char *s, const char *end, double *out)
+{
+    char tmp[64];
+    while (s < end && (*s == ' ' || *s == '\r'))
+        s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\r'))
+        end--;
+    if (parse_plain(s, end, out) == 0)
+        return 0;
+    size_t len = (size_t)(end - s);
+    if (len == 0 || len >= sizeof(tmp))
+        return -1;
+    memcpy(tmp, s, len);
+    tmp[len] = '\0';
+    char *stop;
+    errno = 0;
+    double v = strtod(tmp, &stop);
+    if (*stop || errno || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int valid_utf8(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        unsigned long cp;
+        size_t n = es_utf8_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+/* Parses one data line @s of @len bytes (no newline) into a row. */
+static int parse_line(struct parse *p, const char *s, size_t len, size_t line)
+{
+    const char *f[5];
+    size_t flen[5];
+    int nf = 0;
+    const char *end = s + len;
+    const char *start = s;
+
+    for (const char *c = s; nf < 5; c++) {
+        if (c == end || *c == '\t') {
+            f[nf] = start;
+            flen[nf] = (size_t)(c - start);
+            nf++;
+            start = c + 1;
+            if (c == end)
+                break;
+        }
+    }
+    if (!p->have_format) {
+        p->format = nf == 4 ? ES_LEXICON_VADER : ES_LEXICON_EARSHOT;
+        p->have_format = 1;
+    }
+    if (p->format == ES_LEXICON_VADER && nf != 4)
+        return es_error_set(ES_EINVALID,
+                            "%s:%zu: expected 4 tab-separated fields "
+                            "(token, mean, sd, ratings) as in the lines "
+                            "before, found %d",
+                            p->name, line, nf > 4 ? 5 : nf);
+    if (p->format != ES_LEXICON_VADER && nf != 2)
+        return es_error_set(ES_EINVALID,
+                            nf == 1 ? "%s:%zu: expected term<TAB>valence, "
+                                      "found no tab"
+                                    : "%s:%zu: expected term<TAB>valence, "
+                                      "found %d fields",
+                            p->name, line, nf > 4 ? 5 : nf);
+    /* The term: trimmed of blanks, valid UTF-8, not too long. */
+    const char *t = f[0];
+    size_t tl = flen[0];
+    while (tl && (*t == ' ' || *t == '\r')) {
+        t++;
+        tl--;
+    }
+    while (tl && (t[tl - 1] == ' ' || t[tl - 1] == '\r'))
+        tl--;
+    if (tl == 0)
+        return es_error_set(ES_EINVALID, "%s:%zu: empty term", p->name, line);
+    if (!valid_utf8(t, tl))
+        return es_error_set(ES_EINVALID, "%s:%zu: term is not valid UTF-8",
+                            p->name, line);
+    if (tl > TERM_MAX)
+        return es_error_set(ES_EINVALID, "%s:%zu: term longer than %d bytes",
+                            p->name, line, TERM_MAX);
+    double v;
+    if (parse_number(f[1], f[1] + flen[1], &v) < 0)
+        return es_error_set(ES_EINVALID,
+                            "%s:%zu: valence '%.*s' is not a number", p->name,
+                            line, (int)(flen[1] > 40 ? 40 : flen[1]), f[1]);
+    if (p->format == ES_LEXICON_VADER) {
+        double sd;
+        if (parse_number(f[2], f[2] + flen[2], &sd) < 0 || sd < 0)
+            return es_error_set(ES_EINVALID,
+                                "%s:%zu: standard deviation '%.*s' is not "
+                                "a number >= 0",
+                                p->name, line,
+                                (int)(flen[2] > 40 ? 40 : flen[2]), f[2]);
+        if (flen[3] == 0 || f[3][0] != '[')
+            return es_error_set(ES_EINVALID,
+                                "%s:%zu: expected a list of ratings "
+                                "'[...]' in field 4",
+                                p->name, line);
+        if (v < -4 || v > 4)
+            return es_error_set(ES_EINVALID,
+                                "%s:%zu: mean %g out of range [-4, 4]", p->name,
+                                line, v);
+    } else {
+        if (v < -5 || v > 5)
+            return es_error_set(ES_EINVALID,
+                                "%s:%zu: valence %g out of range [-4, 4]",
+                                p->name, line, v);
+        if (v != floor(v))
+            p->all_integer = 0;
+        if (fabs(v) > 4)
+            p->beyond_4 = 1;
+    }
+    if (p->n == p->alloc) {
+        p->alloc = p->alloc ? p->alloc * 2 : 1024;
+        p->rows = es_xrealloc(p->rows, p->alloc * sizeof(*p->rows));
+    }
+    p->rows[p->n++] = (struct row){
+        .term = t,
+        .term_len = tl,
+        .value = v,
+        .line = line,
+    };
+    return 0;
+}
+
+/* Parses the whole file @buf into p->rows and settles its format. */
+static int parse_all(struct parse *p, const char *buf, size_t len)
+{
+    size_t line = 0;
+    const char *s = buf, *end = buf + len;
+
+    p->all_integer = 1;
+    if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
+        s += 3;
+    while (s < end) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        const char *le = nl ? nl : end;
+        line++;
+        size_t ll = (size_t)(le - s);
+        if (ll && s[ll - 1] == '\r')
+            ll--;
+        size_t k = 0;
+        while (k < ll && (s[k] == ' ' || s[k] == '\t'))
+            k++;
+        if (k < ll && s[k] != '#') {
+            if (memchr(s, '\0', ll))
+                return es_error_set(ES_EINVALID, "%s:%zu: NUL byte in line",
+                                    p->name, line);
+            int rc = parse_line(p, s, ll, line);
+            if (rc < 0)
+                return rc;
+        }
+        s = nl ? nl + 1 : end;
+    }
+    if (p->format == ES_LEXICON_EARSHOT && p->n && p->all_integer &&
+        p->beyond_4)
+        p->format = ES_LEXICON_AFINN;
+    if (p->format == ES_LEXICON_EARSHOT) {
+        /* Earshot's range is -4..+4: a 4.5 is a mistake, not AFINN. */
+        for (size_t i = 0; i < p->n; i++)
+            if (fabs(p->rows[i].value) > 4)
+                return es_error_set(ES_EINVALID,
+                                    "%s:%zu: valence %g out of range [-4, 4]",
+                                    p->name, p->rows[i].line, p->rows[i].value);
+    }
+    /* Terms must normalise to something the tokenizer can produce. */
+    struct es_buf key = ES_BUF_INIT;
+    int rc = 0;
+    for (size_t i = 0; i < p->n && rc == 0; i++) {
+        int words = es_norm__term(&key, p->rows[i].term, p->rows[i].term_len);
+        p->rows[i].key_off = p->keys.len;
+        p->rows[i].key_len = key.len;
+        p->rows[i].words = words;
+        es_buf_add(&p->keys, key.ptr, key.len);
+        if (words == 0)
+            rc = es_error_set(ES_EINVALID,
+                              "%s:%zu: term has nothing left once "
+                              "normalised",
+                              p->name, p->rows[i].line);
+        else if (words > MWE_MAX)
+            rc = es_error_set(ES_EINVALID,
+                              "%s:%zu: expression of %d words (at most %d)",
+                              p->name, p->rows[i].line, words, MWE_MAX);
+        else if (key.len > TERM_MAX)
+            rc = es_error_set(ES_EINVALID,
+                              "%s:%zu: term longer than %d bytes once "
+                              "normalised",
+                              p->name, p->rows[i].line, TERM_MAX);
+    }
+    es_buf_release(&key);
+    return rc;
+}
+
+/* Adds the parsed rows to @lex. */
+static void apply_rows(struct es_lexicon *lex, const struct parse *p)
+{
+    double scale = p->format == ES_LEXICON_AFINN ? AFINN_SCALE : 1.0;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct row *r = &p->rows[i];
+        lex_rate(lex, p->keys.ptr + r->key_off, r->key_len, r->words,
+                 r->value * scale);
+    }
+}
+
+/* Reads the file at @path whole into *out (NUL-terminated). */
+static int read_file(const char *path, char **out, size_t *len)
+{
+    struct es_buf b = ES_BUF_INIT;
+    char chunk[65536];
+    size_t n;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return es_error_set(errno == ENOENT ? ES_ENOTFOUND : ES_ERROR,
+                            "cannot open lexicon '%s': %s", path,
+                            strerror(errno));
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        es_buf_add(&b, chunk, n);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        es_buf_release(&b);
+        return es_error_set(ES_ERROR, "cannot read lexicon '%s'", path);
+    }
+    *len = b.len;
+    *out = es_buf_detach(&b);
+    return 0;
+}
+
+/* ==== Public functions ==== */
+
+int es_lexicon_load_buf(struct es_lexicon **out, const char *name,
+                        const char *buf, size_t len)
+{
+    struct parse p = { .name = name, .keys = ES_BUF_INIT };
+    struct es_lexicon *lex = NULL;
+    int rc;
+
+    *out = NULL;
+    rc = parse_all(&p, buf, len);
+    if (rc < 0)
+        goto done;
+    lex = lex_new((uint32_t)p.n + 1024);
+    lex_add_builtins(lex);
+    apply_rows(lex, &p);
+    lex->format = p.format;
+    *out = lex;
+done:
+    free(p.rows);
+    es_buf_release(&p.keys);
+    return rc;
+}
+
+int es_lexicon_load(struct es_lexicon **out, const char *path)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    *out = NULL;
+    rc = read_file(path, &buf, &len);
+    if (rc == 0)
+        rc = es_lexicon_load_buf(out, path, buf, len);
+    free(buf);
+    return rc;
+}
+
+int es_lexicon_overlay(struct es_lexicon *lex, const char *path)
+{
+    struct parse p = { .name = path, .keys = ES_BUF_INIT };
+    char *buf = NULL;
+    size_t len = 0;
+    int rc;
+
+    rc = read_file(path, &buf, &len);
+    if (rc < 0)
+        goto done;
+    rc = parse_all(&p, buf, len);
+    if (rc < 0)
+        goto done;
+    apply_rows(lex, &p);
+done:
+    free(p.rows);
+    es_buf_release(&p.keys);
+    free(buf);
+    return rc;
+}
+
+void es_lexicon_free(struct es_lexicon *lex)
+{
+    if (!lex)
+        return;
+    free(lex->slots);
+    free(lex->ents);
+    es_buf_release(&lex->keys);
+    free(lex);
+}
+
+size_t es_lexicon_size(const struct es_lexicon *lex)
+{
+    return lex->rated;
+}
+
+size_t es_lexicon_bytes(const struct es_lexicon *lex)
+{
+    return sizeof(*lex) + (size_t)lex->cap * sizeof(*lex->slots) +
+           (size_t)lex->aents * sizeof(*lex->ents) + lex->keys.alloc;
+}
+
+enum es_lexicon_format es_lexicon_format_of(const struct es_lexicon *lex)
+{
+    return lex->format;
+}
+
+int es_lexicon_lookup(const struct es_lexicon *lex, const char *term,
+                      double *valence)
+{
+    struct es_buf key = ES_BUF_INIT;
+    int found = 0;
+    if (es_norm__term(&key, term, strlen(term)) > 0) {
+        const struct lex_entry *e =
+            es_lexicon__find(lex, key.ptr, key.len, lex_hash(key.ptr, key.len));
+        if (e && (e->flags & LEX_VALENCE)) {
+            *valence = e->valence;
+            found = 1;
+        }
+    }
+    es_buf_release(&key);
+    return found;
+}

@@ -1,0 +1,148 @@
+/* norm.c - Unicode classes and normalisation shared by loader and tokenizer
+ *
+ * A lexicon term and a token of a text must normalise to the same bytes
+ * or the lookup misses, so both go through here: ASCII is lower-cased by
+ * hand (the fast path that nearly every token takes), anything else is
+ * NFKC-normalised and case-folded by utf8proc. Typographic apostrophes
+ * become ASCII ones, so "don’t" is "don't".
+ */
+#include <string.h>
+#include <utf8proc.h>
+
+#include "lexicon.h"
+
+/* Longest word folded with utf8proc, in code points; longer ones (a run
+ * of Japanese with no spaces, say) are kept as they are: no lexicon term
+ * is that long, and the stack buffer stays small. */
+#define FOLD_MAX 128
+
+enum norm_class es_norm__class(uint32_t cp)
+{
+    if (cp < 0x80) {
+        if (cp <= ' ' || cp == 0x7F)
+            return NC_SPACE;
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') ||
+            (cp >= '0' && cp <= '9') || cp == '_')
+            return NC_WORD;
+        if (cp == '\'')
+            return NC_APOS;
+        if (cp == '-')
+            return NC_HYPHEN;
+        return NC_PUNCT;
+    }
+    if (cp == 0x2019 || cp == 0x2018 || cp == 0x02BC)
+        return NC_APOS;
+    /* Parts of emoji sequences: variation selectors, the zero-width
+     * joiner, skin tones, the keycap mark and tag characters. */
+    if ((cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0x200D || cp == 0x20E3 ||
+        (cp >= 0x1F3FB && cp <= 0x1F3FF) || (cp >= 0xE0020 && cp <= 0xE007F))
+        return NC_IGNORE;
+    switch (utf8proc_category((utf8proc_int32_t)cp)) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
+        return NC_WORD;
+    case UTF8PROC_CATEGORY_SO:
+        return NC_EMOJI;
+    case UTF8PROC_CATEGORY_PC:
+    case UTF8PROC_CATEGORY_PD:
+    case UTF8PROC_CATEGORY_PS:
+    case UTF8PROC_CATEGORY_PE:
+    case UTF8PROC_CATEGORY_PI:
+    case UTF8PROC_CATEGORY_PF:
+    case UTF8PROC_CATEGORY_PO:
+    case UTF8PROC_CATEGORY_SM:
+    case UTF8PROC_CATEGORY_SC:
+    case UTF8PROC_CATEGORY_SK:
+        return NC_PUNCT;
+    default:
+        return NC_SPACE; /* separators, controls, unassigned */
+    }
+}
+
+void es_norm__fold(struct es_buf *out, const char *s, size_t len)
+{
+    utf8proc_int32_t cps[FOLD_MAX];
+    const utf8proc_option_t opts = UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                   UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+                                   UTF8PROC_STABLE;
+    utf8proc_ssize_t n;
+
+    if (len > FOLD_MAX)
+        goto raw;
+    n = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len,
+                           cps, FOLD_MAX, opts);
+    if (n < 0 || n > FOLD_MAX)
+        goto raw;
+    utf8proc_ssize_t k = 0;
+    for (utf8proc_ssize_t i = 0; i < n; i++) {
+        enum norm_class nc = es_norm__class((uint32_t)cps[i]);
+        if (nc == NC_APOS)
+            cps[k++] = '\'';
+        else if (nc != NC_IGNORE)
+            cps[k++] = cps[i];
+    }
+    n = utf8proc_reencode(cps, k, opts);
+    if (n < 0)
+        goto raw;
+    es_buf_add(out, cps, (size_t)n);
+    return;
+raw:
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        es_buf_addch(out, c >= 'A' && c <= 'Z' ? c + 32 : c);
+    }
+}
+
+int es_norm__term(struct es_buf *out, const char *s, size_t len)
+{
+    int words = 0;
+    size_t i = 0;
+
+    es_buf_reset(out);
+    while (i < len) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
+            i++;
+            continue;
+        }
+        /* One word: up to the next ASCII space. */
+        size_t start = i;
+        int ascii = 1;
+        while (i < len && s[i] != ' ' && s[i] != '\t' && s[i] != '\r' &&
+               s[i] != '\n') {
+            if ((unsigned char)s[i] >= 0x80)
+                ascii = 0;
+            i++;
+        }
+        if (words++)
+            es_buf_addch(out, ' ');
+        if (ascii) {
+            es_buf_grow(out, i - start);
+            char *d = out->ptr + out->len;
+            for (size_t k = start; k < i; k++) {
+                unsigned char c2 = (unsigned char)s[k];
+                *d++ = (char)(c2 >= 'A' && c2 <= 'Z' ? c2 + 32 : c2);
+            }
+            out->len += i - start;
+            out->ptr[out->len] = '\0';
+        } else {
+            size_t before = out->len;
+            es_norm__fold(out, s + start, i - start);
+            if (out->len == before) /* only ignorables: drop the word */
+                words--;
+        }
+    }
+    /* A word made only of ignorables may have left a trailing space. */
+    while (out->len && out->ptr[out->len - 1] == ' ')
+        es_buf_truncate(out, out->len - 1);
+    return out->len ? words : 0;
+}

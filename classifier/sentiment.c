@@ -1,0 +1,1526 @@
+/* sentiment.c - tokenizer and the rules of the VADER family
+ *
+ * The method of Hutto & Gilbert (ICWSM 2014), written from the paper's
+ * description: every token's valence comes from the lexicon, then the
+ * heuristics adjust it - boosters and dampeners before it, negations
+ * within three tokens, ALL CAPS in mixed-case text, "least", "no" - and
+ * "but" moves the weight to the clause after it. The sum, plus "!" and
+ * "?" emphasis, is normalised with x / sqrt(x^2 + 15) into [-1, 1].
+ *
+ * Speed matters (a million tweets a second on one thread), so the
+ * tokenizer is one pass over the bytes that lower-cases and hashes ASCII
+ * words as it goes and looks each up once; only non-ASCII words go
+ * through utf8proc. Tokens live in an array on the stack; a text of more
+ * than a few hundred tokens moves to the heap, once per text.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "earshot/alloc.h"
+#include "lexicon.h"
+#include "sentiment_int.h"
+
+/* Constants of the method (the paper's empirically derived values). */
+#define B_SCALAR   0.293 /* booster and dampener step */
+#define C_INCR     0.733 /* ALL-CAPS emphasis */
+#define N_SCALAR   -0.74 /* negation: flip and damp */
+#define EXCL_STEP  0.292 /* per "!" (at most 4) */
+#define QUEST_STEP 0.18  /* per "?" (2 or 3 of them) */
+#define QUEST_MAX  0.96  /* 4 or more "?" */
+#define NORM_ALPHA 15.0  /* x / sqrt(x^2 + alpha) */
+#define BUT_BEFORE 0.5   /* weight of the clause before "but" */
+#define BUT_AFTER  1.5   /* and after it */
+#define NEVER_SO   1.25  /* "never so good": emphasis */
+
+/* The longest stretch of a text that is scored: longer texts are scored
+ * on their first 128 KiB, which bounds the memory one call can take. */
+#define TEXT_MAX (128u * 1024u)
+
+#define TOK_STACK 256
+#define LOW_STACK 4096
+#define JOIN_MAX  256
+
+/* ==== Token storage ==== */
+
+static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
+{
+    memset(&sc->lang, 0, sizeof(sc->lang));
+    sc->lex = lex;
+    sc->t = sc->tstack;
+    sc->n = 0;
+    sc->cap = TOK_STACK;
+    sc->low = sc->lstack;
+    sc->llen = 0;
+    sc->lcap = LOW_STACK;
+    sc->excl = 0;
+    sc->quest = 0;
+    sc->gap = 0;
+}
+
+static void scratch_release(struct scratch *sc)
+{
+    if (sc->t != sc->tstack)
+        free(sc->t);
+    if (sc->low != sc->lstack)
+        free(sc->low);
+}
+
+/* Doubles the token array, moving it to the heap the first time. */
+static void tok_grow(struct scratch *sc)
+{
+    size_t ncap = sc->cap * 2;
+    if (sc->t == sc->tstack) {
+        sc->t = es_xmalloc(ncap * sizeof(*sc->t));
+        memcpy(sc->t, sc->tstack, sc->n * sizeof(*sc->t));
+    } else {
+        sc->t = es_xrealloc(sc->t, ncap * sizeof(*sc->t));
+    }
+    sc->cap = ncap;
+}
+
+static inline struct tok *tok_push(struct scratch *sc)
+{
+    if (sc->n == sc->cap)
+        tok_grow(sc);
+    struct tok *t = &sc->t[sc->n++];
+    *t = (struct tok){ .gap = sc->gap };
+    sc->gap = 0;
+    return t;
+}
+
+/* Grows the lowered-text buffer to hold @extra more bytes. */
+static void low_grow(struct scratch *sc, size_t extra)
+{
+    size_t ncap = sc->lcap * 2;
+    while (ncap < sc->llen + extra)
+        ncap *= 2;
+    if (sc->low == sc->lstack) {
+        sc->low = es_xmalloc(ncap);
+        memcpy(sc->low, sc->lstack, sc->llen);
+    } else {
+        sc->low = es_xrealloc(sc->low, ncap);
+    }
+    sc->lcap = ncap;
+}
+
+/* Makes room for @extra more bytes of lowered text. */
+static inline void low_reserve(struct scratch *sc, size_t extra)
+{
+    if (sc->llen + extra > sc->lcap)
+        low_grow(sc, extra);
+}
+
+/* ==== Tokenizer ==== */
+
+/* ASCII classes, one table lookup per byte. */
+enum { A_SPACE, A_LOWER, A_UPPER, A_DIGIT, A_APOS, A_HYPHEN, A_PUNCT, A_HIGH };
+
+static const unsigned char ascii_class[256] = {
+#define R4(x)  x, x, x, x
+#define R16(x) R4(x), R4(x), R4(x), R4(x)
+    /* 0x00-0x1F: controls (NUL included) are spaces */
+    R16(A_SPACE),
+    R16(A_SPACE),
+    /* 0x20 ' ' ! " # $ % & ' ( ) * + , - . / */
+    A_SPACE,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_APOS,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_HYPHEN,
+    A_PUNCT,
+    A_PUNCT,
+    /* 0-9 : ; < = > ? */
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_DIGIT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    /* @ A-Z [ \ ] ^ _ */
+    A_PUNCT,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_UPPER,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_DIGIT,
+    /* ` a-z { | } ~ DEL */
+    A_PUNCT,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_LOWER,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_PUNCT,
+    A_SPACE,
+    /* 0x80-0xFF: UTF-8 */
+    R16(A_HIGH),
+    R16(A_HIGH),
+    R16(A_HIGH),
+    R16(A_HIGH),
+    R16(A_HIGH),
+    R16(A_HIGH),
+    R16(A_HIGH),
+    R16(A_HIGH),
+#undef R16
+#undef R4
+};
+
+/* The class of the code point at @s (at most @len bytes); sets *n to its
+ * length in bytes and *cp to it. Invalid UTF-8 is one byte of space. */
+static enum norm_class class_at(const char *s, size_t len, size_t *n,
+                                uint32_t *cp)
+{
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80) {
+        *n = 1;
+        *cp = c;
+        switch (ascii_class[c]) {
+        case A_SPACE:
+            return NC_SPACE;
+        case A_APOS:
+            return NC_APOS;
+        case A_HYPHEN:
+            return NC_HYPHEN;
+        case A_PUNCT:
+            return NC_PUNCT;
+        default:
+            return NC_WORD;
+        }
+    }
+    unsigned long v;
+    size_t k = es_utf8_decode(s, len, &v);
+    if (k == 0) {
+        *n = 1;
+        *cp = 0xFFFD;
+        return NC_SPACE;
+    }
+    *n = k;
+    *cp = (uint32_t)v;
+    return es_norm__class((uint32_t)v);
+}
+
+/* Tallies a non-ASCII letter for the language check. */
+static void count_script(struct lang_counts *lc, uint32_t cp)
+{
+    if (cp < 0x250) {
+        lc->latin++;
+        lc->latin_ext++;
+        switch (cp) {
+        case 0xF1:
+        case 0xD1: /* ñ */
+            lc->hint[LANG_ES] = 1;
+            break;
+        case 0xDF:
+        case 0xE4:
+        case 0xF6:
+        case 0xFC:
+        case 0xC4:
+        case 0xD6:
+        case 0xDC: /* ß ä ö ü */
+            lc->hint[LANG_DE] = 1;
+            break;
+        case 0xE3:
+        case 0xF5:
+        case 0xC3:
+        case 0xD5: /* ã õ */
+            lc->hint[LANG_PT] = 1;
+            break;
+        case 0xE8:
+        case 0xEA:
+        case 0xE7:
+        case 0x153:
+        case 0xE0:
+        case 0xF9:
+        case 0xE2:
+        case 0xEE:
+        case 0xF4:
+        case 0xFB:
+        case 0xEB:
+        case 0xEF:
+            lc->hint[LANG_FR] = 1;
+            break;
+        case 0xEC:
+        case 0xF2: /* ì ò */
+            lc->hint[LANG_IT] = 1;
+            break;
+        default:
+            break;
+        }
+    } else if (cp >= 0x3040 && cp <= 0x30FF) {
+        lc->script[SC_KANA]++;
+    } else if ((cp >= 0x4E00 && cp <= 0x9FFF) ||
+               (cp >= 0x3400 && cp <= 0x4DBF) ||
+               (cp >= 0x20000 && cp <= 0x2FFFF)) {
+        lc->script[SC_HAN]++;
+    } else if ((cp >= 0xAC00 && cp <= 0xD7AF) ||
+               (cp >= 0x1100 && cp <= 0x11FF) ||
+               (cp >= 0x3130 && cp <= 0x318F)) {
+        lc->script[SC_HANGUL]++;
+    } else if (cp >= 0x400 && cp <= 0x52F) {
+        lc->script[SC_CYRILLIC]++;
+    } else if (cp >= 0x370 && cp <= 0x3FF) {
+        lc->script[SC_GREEK]++;
+    } else if ((cp >= 0x600 && cp <= 0x6FF) || (cp >= 0x750 && cp <= 0x77F)) {
+        lc->script[SC_ARABIC]++;
+    } else if (cp >= 0x590 && cp <= 0x5FF) {
+        lc->script[SC_HEBREW]++;
+    } else if (cp >= 0xE00 && cp <= 0xE7F) {
+        lc->script[SC_THAI]++;
+    } else if (cp >= 0x900 && cp <= 0x97F) {
+        lc->script[SC_DEVANAGARI]++;
+    } else if (cp >= 0x1E00 && cp <= 0x1EFF) {
+        lc->latin++; /* Latin extended additional (Vietnamese) */
+    } else {
+        lc->script[SC_OTHER]++;
+    }
+}
+
+static const struct lex_entry *find(const struct es_lexicon *lex,
+                                    const char *key, size_t len)
+{
+    return es_lexicon__find(lex, key, len, lex_hash(key, len));
+}
+
+/* Looks a word up again with its letter runs cut to 2, then to 1
+ * ("goooood" -> "good", "sooo" -> "so"). */
+static const struct lex_entry *find_elongated(const struct es_lexicon *lex,
+                                              const char *w, size_t len)
+{
+    char tmp[64];
+    if (len > sizeof(tmp))
+        return NULL;
+    for (size_t keep = 2; keep >= 1; keep--) {
+        size_t n = 0, run = 0;
+        int cut = 0;
+        for (size_t i = 0; i < len; i++) {
+            run = (i > 0 && w[i] == w[i - 1]) ? run + 1 : 1;
+            if (run > keep) {
+                cut = 1;
+                continue;
+            }
+            tmp[n++] = w[i];
+        }
+        if (!cut)
+            continue;
+        const struct lex_entry *e = find(lex, tmp, n);
+        if (e && (e->flags & (LEX_VALENCE | LEX_BOOSTER)))
+            return e;
+    }
+    return NULL;
+}
+
+/* 1 when the word @w (@len bytes, first eight in @key8) has a run of
+ * three or more equal letters. */
+static int elongated(const char *w, size_t len, uint64_t key8)
+{
+    if (len <= 8) {
+        /* Within one 64-bit word: a zero byte in x marks b[i] == b[i+1],
+         * in y b[i] == b[i+1] == b[i+2]; bytes past the word (the zero
+         * padding) are masked off. */
+        uint64_t v = key8;
+        uint64_t x = v ^ (v >> 8);
+        uint64_t y = x | (x >> 8);
+        uint64_t valid = ~0ull >> (64 - 8 * (len - 2));
+        uint64_t lo = 0x0101010101010101ull & valid;
+        uint64_t hi = 0x8080808080808080ull & valid;
+        if (!((y - lo) & ~y & hi))
+            return 0;
+    }
+    for (size_t i = 2; i < len; i++)
+        if (w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' && w[i] <= 'z')
+            return 1;
+    return 0;
+}
+
+/* Finishes a word token whose lowered form is at sc->low + loff: looks it
+ * up and counts it for the language check. */
+static inline __attribute__((always_inline)) void
+finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8)
+{
+    t->hash = h;
+    const char *w = sc->low + t->loff;
+    const struct lex_entry *e = es_lexicon__find8(sc->lex, w, t->llen, h, key8);
+    if (!e && t->llen > 3 && elongated(w, t->llen, key8)) {
+        const struct lex_entry *e2 = find_elongated(sc->lex, w, t->llen);
+        if (e2) {
+            e = e2;
+            t->rules |= ES_RULE_ELONGATED;
+        }
+    }
+    t->e = e;
+    if (t->llen >= 3 && w[t->llen - 1] == 't' && w[t->llen - 2] == '\'' &&
+        w[t->llen - 3] == 'n')
+        t->neg = 1;
+    if (e) {
+        uint32_t f = e->flags;
+        if (f & LEX_NEGATE)
+            t->neg = 1;
+        uint32_t langs = (f >> LEX_LANG_SHIFT) & 0x7Fu;
+        if (langs) {
+            /* A word of three or more languages ("de", "la") says less
+             * than one of one or two (langs & (langs - 1) clears the
+             * lowest bit: two clears leave a third). */
+            uint32_t two = langs & (langs - 1);
+            unsigned wt = (two & (two - 1)) ? 1 : 2;
+            while (langs) {
+                int k = __builtin_ctz(langs);
+                sc->lang.sw[k] += wt;
+                if (f & LEX_STRONG)
+                    sc->lang.strong[k] = 1;
+                langs &= langs - 1;
+            }
+        }
+        if ((f & LEX_VALENCE) && !(f & LEX_EMO) && !(f & LEX_BUILTIN))
+            sc->lang.lex_hits++;
+    }
+}
+
+/* Emits one word without a hyphen split. */
+static struct tok *emit_one(struct scratch *sc, const char *text, size_t off,
+                            size_t len, int ascii)
+{
+    const char *s = text + off;
+    struct tok *t = tok_push(sc);
+    t->off = (uint32_t)off;
+    t->len = (uint32_t)len;
+    t->loff = (uint32_t)sc->llen;
+    uint32_t h;
+    if (ascii) {
+        int upper = 0, lower = 0;
+        low_reserve(sc, len);
+        char *d = sc->low + sc->llen;
+        uint64_t hh = LEX_SEED, w = 0;
+        unsigned shift = 0;
+        for (size_t i = 0; i < len; i++) {
+            unsigned char c = (unsigned char)s[i];
+            unsigned cls = ascii_class[c];
+            if (cls == A_UPPER) {
+                c += 32;
+                upper = 1;
+            } else if (cls == A_LOWER) {
+                lower = 1;
+            }
+            d[i] = (char)c;
+            /* lex_hash(), fused with the lower-casing */
+            w |= (uint64_t)c << shift;
+            shift += 8;
+            if (shift == 64) {
+                hh = lex_hash_block(hh, w);
+                w = 0;
+                shift = 0;
+            }
+        }
+        h = lex_hash_final(hh, w, len);
+        sc->llen += len;
+        t->llen = (uint32_t)len;
+        t->upper = upper && !lower;
+        t->alpha = upper || lower;
+        sc->lang.latin += (unsigned)len;
+        t->kind = len == 1 ? TK_SHORT : TK_WORD;
+    } else {
+        struct es_buf b = ES_BUF_INIT;
+        int upper = 0, lower = 0;
+        size_t cps = 0;
+        for (size_t i = 0; i < len;) {
+            size_t n;
+            uint32_t cp;
+            class_at(s + i, len - i, &n, &cp);
+            cps++;
+            if (cp < 0x80) {
+                unsigned cls = ascii_class[cp];
+                upper |= cls == A_UPPER;
+                lower |= cls == A_LOWER;
+                if (cls == A_UPPER || cls == A_LOWER)
+                    sc->lang.latin++;
+            } else {
+                count_script(&sc->lang, cp);
+                upper |= utf8proc_isupper((utf8proc_int32_t)cp);
+                lower |= utf8proc_islower((utf8proc_int32_t)cp);
+            }
+            i += n;
+        }
+        es_norm__fold(&b, s, len);
+        low_reserve(sc, b.len);
+        memcpy(sc->low + sc->llen, b.ptr, b.len);
+        h = lex_hash(b.ptr, b.len);
+        sc->llen += b.len;
+        t->llen = (uint32_t)b.len;
+        es_buf_release(&b);
+        t->upper = upper && !lower;
+        t->alpha = 1;
+        t->kind = cps == 1 ? TK_SHORT : TK_WORD;
+    }
+    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen));
+    return t;
+}
+
+/* Splits the hyphenated word token @t that was just pushed (token count
+ * and lowered length before it in @mark_n, @mark_l) into its parts when
+ * the lexicon does not know the whole ("customer-service"). */
+static void split_hyphens(struct scratch *sc, struct tok *t, const char *text,
+                          int ascii, size_t mark_n, size_t mark_l)
+{
+    if (t->e)
+        return;
+    size_t off = t->off, len = t->len;
+    sc->n = mark_n;
+    sc->llen = mark_l;
+    size_t start = off;
+    for (size_t i = off; i <= off + len; i++) {
+        if (i == off + len || text[i] == '-') {
+            if (i > start)
+                emit_one(sc, text, start, i - start, ascii);
+            start = i + 1;
+        }
+    }
+}
+
+/* Emits the word at @off (@len bytes) as one token, or as its parts when
+ * it is hyphenated (@hyphen) and the whole is not in the lexicon. */
+static void emit_word(struct scratch *sc, const char *text, size_t off,
+                      size_t len, int ascii, int hyphen)
+{
+    size_t mark_n = sc->n, mark_l = sc->llen;
+    struct tok *t = emit_one(sc, text, off, len, ascii);
+    if (hyphen)
+        split_hyphens(sc, t, text, ascii, mark_n, mark_l);
+}
+
+/* Emits an emoticon or emoji token for @len bytes at @off whose lowered
+ * key is @key. With @must_exist, only when the lexicon rates it as an
+ * emoticon (a term with punctuation in it); returns 1 when emitted. */
+static int emit_emo(struct scratch *sc, size_t off, size_t len, const char *key,
+                    size_t klen, int must_exist)
+{
+    const struct lex_entry *e = find(sc->lex, key, klen);
+    if (must_exist && !(e && (e->flags & LEX_VALENCE) && (e->flags & LEX_EMO)))
+        return 0;
+    struct tok *t = tok_push(sc);
+    t->off = (uint32_t)off;
+    t->len = (uint32_t)len;
+    t->e = e && (e->flags & LEX_VALENCE) ? e : NULL;
+    t->kind = TK_EMO;
+    return 1;
+}
+
+/* Lower-cases an ASCII chunk into @dst (at most @cap bytes), decoding
+ * the HTML entities that escaped emoticons wear in feeds ("&lt;3");
+ * returns 0 when it does not fit or is not ASCII. */
+static size_t lower_chunk(char *dst, size_t cap, const char *s, size_t len)
+{
+    static const struct {
+        const char *name;
+        size_t len;
+        char c;
+    } ents[] = {
+        { "&lt;", 4, '<' },
+        { "&gt;", 4, '>' },
+        { "&amp;", 5, '&' },
+        { "&quot;", 6, '"' },
+    };
+    size_t n = 0;
+    if (len > 2 * cap)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80 || n == cap)
+            return 0;
+        if (c == '&') {
+            for (size_t k = 0; k < sizeof(ents) / sizeof(ents[0]); k++)
+                if (len - i >= ents[k].len &&
+                    memcmp(s + i, ents[k].name, ents[k].len) == 0) {
+                    c = (unsigned char)ents[k].c;
+                    i += ents[k].len - 1;
+                    break;
+                }
+        }
+        dst[n++] = (char)(ascii_class[c] == A_UPPER ? c + 32 : c);
+    }
+    return n;
+}
+
+/* 1 when the @len bytes at @s may hold an emoticon of the lexicon: short
+ * enough, and starting with two bytes that some emoticon starts with
+ * (or an HTML entity). Saves a hash for most chunks with punctuation. */
+static int maybe_emo(const struct es_lexicon *lex, const char *s, size_t len)
+{
+    if (s[0] == '&')
+        return len <= 40;
+    if (len > lex->emo_max)
+        return 0;
+    unsigned char c0 = (unsigned char)s[0], c1 = 0;
+    if (ascii_class[c0] == A_UPPER)
+        c0 += 32;
+    if (len > 1) {
+        c1 = (unsigned char)s[1];
+        if (ascii_class[c1] == A_UPPER)
+            c1 += 32;
+    }
+    return es_lexicon__emo_start(lex, c0, c1);
+}
+
+/* 1 for the punctuation that ends a clause. */
+static int clause_punct(unsigned char c)
+{
+    return c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?';
+}
+
+/* 1 for the punctuation that ends a sentence. */
+static int sentence_punct(unsigned char c)
+{
+    return c == '.' || c == '!' || c == '?';
+}
+
+/* 1 for ASCII letters, digits and '_'. */
+static inline int ascii_word(unsigned cls)
+{
+    return cls == A_LOWER || cls == A_UPPER || cls == A_DIGIT;
+}
+
+/* The fast path's view of a byte: word character, upper or lower case,
+ * or possibly inside a word (' and -, and any byte of UTF-8). */
+enum {
+    FW_WORD = 1,
+    FW_UPPER = 2,
+    FW_LOWER = 4,
+    FW_HYPHEN = 8,
+    FW_INNER = 16,
+    FW_HIGH = 32,
+};
+
+#define FW_L (FW_WORD | FW_LOWER)
+#define FW_U (FW_WORD | FW_UPPER)
+#define FW_D FW_WORD
+#define FW_A FW_INNER
+#define FW_Y (FW_INNER | FW_HYPHEN)
+#define FW_H (FW_INNER | FW_HIGH)
+
+/* fw_class[byte]: the same classes as ascii_class, as FW_* bits. */
+static const unsigned char fw_class[256] = {
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+    0,    0,    0,    FW_A, 0,    0,    0,    0,    0,    FW_Y, 0,    0,
+    FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, 0,    0,
+    0,    0,    0,    0,    0,    FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U,
+    FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U,
+    FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, 0,    0,    0,    0,    FW_D,
+    0,    FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L,
+    FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L,
+    FW_L, FW_L, FW_L, 0,    0,    0,    0,    0,    FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H, FW_H,
+    FW_H, FW_H, FW_H, FW_H,
+};
+
+#undef FW_L
+#undef FW_U
+#undef FW_D
+#undef FW_A
+#undef FW_Y
+#undef FW_H
+
+/* fw_lower[byte]: ASCII upper case lowered, every other byte as it is. */
+static const unsigned char fw_lower[256] = {
+    0,   1,   2,   3,   4,   5,   6,   7,   8,   9,   10,  11,  12,  13,  14,
+    15,  16,  17,  18,  19,  20,  21,  22,  23,  24,  25,  26,  27,  28,  29,
+    30,  31,  32,  33,  34,  35,  36,  37,  38,  39,  40,  41,  42,  43,  44,
+    45,  46,  47,  48,  49,  50,  51,  52,  53,  54,  55,  56,  57,  58,  59,
+    60,  61,  62,  63,  64,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106,
+    107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121,
+    122, 91,  92,  93,  94,  95,  96,  97,  98,  99,  100, 101, 102, 103, 104,
+    105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119,
+    120, 121, 122, 123, 124, 125, 126, 127, 128, 129, 130, 131, 132, 133, 134,
+    135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149,
+    150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164,
+    165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179,
+    180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194,
+    195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209,
+    210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222, 223, 224,
+    225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239,
+    240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254,
+    255,
+};
+
+/* emo_key[byte]: a byte as the emoticon filter sees it: lower-cased, and
+ * 0 for the spaces that end a chunk (so "x " and "x" look alike). */
+static const unsigned char emo_key[256] = {
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   33,  34,  35,  36,  37,  38,  39,  40,  41,  42,  43,  44,
+    45,  46,  47,  48,  49,  50,  51,  52,  53,  54,  55,  56,  57,  58,  59,
+    60,  61,  62,  63,  64,  97,  98,  99,  100, 101, 102, 103, 104, 105, 106,
+    107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121,
+    122, 91,  92,  93,  94,  95,  96,  97,  98,  99,  100, 101, 102, 103, 104,
+    105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119,
+    120, 121, 122, 123, 124, 125, 126, 0,   128, 129, 130, 131, 132, 133, 134,
+    135, 136, 137, 138, 139, 140, 141, 142, 143, 144, 145, 146, 147, 148, 149,
+    150, 151, 152, 153, 154, 155, 156, 157, 158, 159, 160, 161, 162, 163, 164,
+    165, 166, 167, 168, 169, 170, 171, 172, 173, 174, 175, 176, 177, 178, 179,
+    180, 181, 182, 183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 193, 194,
+    195, 196, 197, 198, 199, 200, 201, 202, 203, 204, 205, 206, 207, 208, 209,
+    210, 211, 212, 213, 214, 215, 216, 217, 218, 219, 220, 221, 222, 223, 224,
+    225, 226, 227, 228, 229, 230, 231, 232, 233, 234, 235, 236, 237, 238, 239,
+    240, 241, 242, 243, 244, 245, 246, 247, 248, 249, 250, 251, 252, 253, 254,
+    255,
+};
+
+/* The longest ASCII word the fast path takes; longer ones go the slow
+ * way. */
+#define FAST_WORD_MAX 64
+
+/* Scans an ASCII word at @i (letters, digits, inner ' and -), lowering
+ * and hashing it straight into the token array: the path nearly every
+ * token takes. Returns the position after it, or @i unchanged when the
+ * word needs the general path (non-ASCII letters in it, or very long). */
+static size_t fast_word(struct scratch *sc, const char *text, size_t i,
+                        size_t len)
+{
+    size_t ws = i, k = 0;
+    unsigned seen = 0; /* FW_UPPER | FW_LOWER | FW_HYPHEN */
+
+    low_reserve(sc, FAST_WORD_MAX + 8);
+    char *d = sc->low + sc->llen;
+    size_t end = len - i > FAST_WORD_MAX ? i + FAST_WORD_MAX : len;
+    const unsigned char *p = (const unsigned char *)text + i;
+    const unsigned char *pe = (const unsigned char *)text + end;
+    char *dp = d;
+    for (;;) {
+        /* The inner loop: letters and digits, a handful of instructions a
+         * byte. */
+        unsigned m;
+        while (p < pe && ((m = fw_class[*p]) & FW_WORD)) {
+            seen |= m;
+            *dp++ = (char)fw_lower[*p++];
+        }
+        if (p == pe)
+            break;
+        m = fw_class[*p];
+        if (!(m & FW_INNER))
+            break;
+        if (m & FW_HIGH)
+            return ws; /* "café", "don’t": the general path */
+        /* ' and - inside a word only: "don't", "wi-fi". */
+        if (p + 1 >= pe)
+            break;
+        unsigned nm = fw_class[p[1]];
+        if (nm & FW_HIGH)
+            return ws; /* "don'ť": the general path decides */
+        if (!(nm & FW_WORD))
+            break;
+        seen |= m;
+        *dp++ = (char)*p++;
+    }
+    i = (size_t)(p - (const unsigned char *)text);
+    k = (size_t)(dp - d);
+    if (i == end && end < len &&
+        (fw_class[(unsigned char)text[i]] & (FW_WORD | FW_INNER)))
+        return ws; /* longer than FAST_WORD_MAX: the general path */
+    /* lex_hash() of the lowered word, eight bytes at a time (the buffer
+     * has room past the word, which the mask clears). */
+    uint64_t hh = LEX_SEED, w, key8;
+    size_t o = 0;
+    memcpy(&key8, d, 8);
+    if (k < 8)
+        key8 &= ~0ull >> (64 - 8 * k);
+    for (; o + 8 <= k; o += 8) {
+        memcpy(&w, d + o, 8);
+        hh = lex_hash_block(hh, w);
+    }
+    w = 0;
+    if (o < k) {
+        memcpy(&w, d + o, 8);
+        w &= ~0ull >> (64 - 8 * (k - o));
+    }
+    size_t mark_n = sc->n, mark_l = sc->llen;
+    struct tok *t = tok_push(sc);
+    t->off = (uint32_t)ws;
+    t->len = (uint32_t)k;
+    t->loff = (uint32_t)sc->llen;
+    t->llen = (uint32_t)k;
+    t->upper = (seen & (FW_UPPER | FW_LOWER)) == FW_UPPER;
+    t->alpha = (seen & (FW_UPPER | FW_LOWER)) != 0;
+    t->kind = k == 1 ? TK_SHORT : TK_WORD;
+    sc->llen += k;
+    sc->lang.latin += (unsigned)k;
+    finish_word(sc, t, lex_hash_final(hh, w, k), key8);
+    if (k == 1 && !(t->e && t->e->mwe_max > 1)) {
+        /* A one-letter word that starts no expression: counted for the
+         * language, then dropped now rather than in merge_expressions(). */
+        sc->n--;
+        sc->llen -= k;
+        sc->gap = 1; /* no expression spans it */
+        return i;
+    }
+    if (seen & FW_HYPHEN)
+        split_hyphens(sc, t, text, 1, mark_n, mark_l);
+    return i;
+}
+
+/* Tries the whole chunk @cs..@ce as an emoticon (":-)", "xD", "</3") or a
+ * rated word with punctuation in it ("a+"), then the chunk without its
+ * trailing full stops and commas (":)."). Returns 1 when one matched. */
+static int chunk_emoticon(struct scratch *sc, const char *text, size_t cs,
+                          size_t ce)
+{
+    char key[40];
+    if (!maybe_emo(sc->lex, text + cs, ce - cs) && text[cs] != '&')
+        return 0;
+    size_t n = lower_chunk(key, sizeof(key), text + cs, ce - cs);
+    if (n && emit_emo(sc, cs, ce - cs, key, n, 1))
+        return 1;
+    size_t e = ce;
+    while (e > cs && clause_punct((unsigned char)text[e - 1]))
+        e--;
+    if (e < ce && e > cs + 1) {
+        n = lower_chunk(key, sizeof(key), text + cs, e - cs);
+        if (n && emit_emo(sc, cs, e - cs, key, n, 1)) {
+            sc->t[sc->n - 1].brk = 1;
+            for (size_t k = e; k < ce; k++)
+                if (sentence_punct((unsigned char)text[k]))
+                    sc->t[sc->n - 1].send = 1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* 1 when the chunk at @i may be an emoticon of the lexicon as a whole:
+ * its first two bytes (lower-cased) start one, or it is an HTML entity. */
+static inline int chunk_may_be_emo(const struct scratch *sc, const char *buf,
+                                   size_t i, size_t len)
+{
+    unsigned char c = (unsigned char)buf[i];
+    if (c == '&')
+        return 1;
+    unsigned char c1 = i + 1 < len ? emo_key[(unsigned char)buf[i + 1]] : 0;
+    return es_lexicon__emo_start(sc->lex, emo_key[c], c1);
+}
+
+/* Splits text into tokens from @cs. Without @count it splits the one
+ * chunk @cs..@len (no spaces in it); with @count it goes on from chunk to
+ * chunk, counting the "!" and "?" it meets, and stops at the end, or
+ * before a chunk that may be an emoticon whole. Returns where it
+ * stopped. */
+static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
+                             size_t len, int count)
+{
+    char key[40];
+    size_t i = cs;
+
+    while (i < len) {
+        size_t n;
+        uint32_t cp;
+        enum norm_class c;
+        unsigned ac = ascii_class[(unsigned char)text[i]];
+        if (ascii_word(ac)) {
+            size_t next = fast_word(sc, text, i, len);
+            if (next != i) {
+                i = next;
+                continue;
+            }
+            c = NC_WORD;
+            n = 1;
+            cp = (unsigned char)text[i];
+        } else if (ac == A_SPACE) {
+            /* The next chunk: on with it, unless it may be an emoticon
+             * whole, which tokenize() checks. */
+            while (++i < len && ascii_class[(unsigned char)text[i]] == A_SPACE)
+                ;
+            if (!count || i == len || chunk_may_be_emo(sc, text, i, len))
+                return i;
+            continue;
+        } else {
+            c = class_at(text + i, len - i, &n, &cp);
+        }
+        if (c == NC_WORD) {
+            /* The general path for a word: any letters and digits, with
+             * inner apostrophes and hyphens. */
+            size_t ws = i;
+            int ascii = 1, hyphen = 0;
+            while (i < len) {
+                if (ascii_word(ascii_class[(unsigned char)text[i]])) {
+                    i++;
+                    continue;
+                }
+                c = class_at(text + i, len - i, &n, &cp);
+                if (c == NC_WORD) {
+                    if (cp >= 0x80)
+                        ascii = 0;
+                    i += n;
+                    continue;
+                }
+                if (c == NC_APOS || c == NC_HYPHEN) {
+                    size_t n2;
+                    uint32_t cp2;
+                    if (i + n < len && class_at(text + i + n, len - i - n, &n2,
+                                                &cp2) == NC_WORD) {
+                        if (cp >= 0x80)
+                            ascii = 0;
+                        hyphen |= c == NC_HYPHEN;
+                        i += n;
+                        continue;
+                    }
+                }
+                break;
+            }
+            emit_word(sc, text, ws, i - ws, ascii, hyphen);
+        } else if (c == NC_SPACE) {
+            return i + n; /* a non-ASCII space or invalid UTF-8 */
+        } else if (c == NC_EMOJI) {
+            emit_emo(sc, i, n, text + i, n, 0);
+            i += n;
+        } else if (c == NC_PUNCT && cp < 0x80) {
+            /* A run of ASCII punctuation: an emoticon glued to a word
+             * ("great:)"), or the end of a clause. */
+            size_t ps = i;
+            int brk = 0, send = 0;
+            while (i < len && ascii_class[(unsigned char)text[i]] == A_PUNCT) {
+                unsigned char b = (unsigned char)text[i];
+                brk |= clause_punct(b);
+                send |= sentence_punct(b);
+                if (count) {
+                    sc->excl += b == '!';
+                    sc->quest += b == '?';
+                }
+                i++;
+            }
+            if (i - ps >= 2 && maybe_emo(sc->lex, text + ps, i - ps)) {
+                size_t kl = lower_chunk(key, sizeof(key), text + ps, i - ps);
+                if (kl && emit_emo(sc, ps, i - ps, key, kl, 1))
+                    continue;
+            }
+            if (brk && sc->n) {
+                sc->t[sc->n - 1].brk = 1;
+                sc->t[sc->n - 1].send |= send;
+            }
+        } else {
+            if (c == NC_PUNCT && count) {
+                sc->excl += cp == 0xFF01;
+                sc->quest += cp == 0xFF1F;
+            }
+            if (c == NC_PUNCT && sc->n &&
+                (cp == 0x3002 || cp == 0xFF0C || cp == 0x2026 || cp == 0xFF01 ||
+                 cp == 0xFF1F || cp == 0x3001)) {
+                sc->t[sc->n - 1].brk = 1;
+                sc->t[sc->n - 1].send |= cp != 0xFF0C && cp != 0x3001;
+            }
+            i += n; /* apostrophes, hyphens, ignorables, other punct */
+        }
+    }
+    return i;
+}
+
+/* The end of the chunk at @cs (the next space); counts its "!" and "?"
+ * and tells whether it has punctuation. */
+static size_t chunk_end(struct scratch *sc, const char *buf, size_t cs,
+                        size_t len, int *has_punct)
+{
+    size_t i = cs;
+    *has_punct = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)buf[i];
+        unsigned cls = ascii_class[c];
+        if (cls == A_SPACE)
+            break;
+        if (cls == A_PUNCT) {
+            *has_punct = 1;
+            sc->excl += c == '!';
+            sc->quest += c == '?';
+        } else if (cls == A_HIGH) {
+            size_t n;
+            uint32_t cp;
+            enum norm_class nc = class_at(buf + i, len - i, &n, &cp);
+            if (nc == NC_SPACE)
+                break;
+            if (nc == NC_PUNCT) {
+                *has_punct = 1;
+                sc->excl += cp == 0xFF01;
+                sc->quest += cp == 0xFF1F;
+            }
+            i += n;
+            continue;
+        }
+        i++;
+    }
+    return i;
+}
+
+/* Splits @buf into tokens in sc->t and counts "!" and "?". A chunk (the
+ * bytes between spaces) that may be an emoticon is looked up whole
+ * first; any other is split as it is read. */
+static void tokenize(struct scratch *sc, const char *buf, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = (unsigned char)buf[i];
+        if (ascii_class[c] == A_SPACE) {
+            i++;
+            continue;
+        }
+        if (chunk_may_be_emo(sc, buf, i, len)) {
+            int has_punct;
+            size_t ce = chunk_end(sc, buf, i, len, &has_punct);
+            if (ce == i) { /* a non-ASCII space or invalid UTF-8 */
+                i = tokenize_chunk(sc, buf, i, len, 1);
+                continue;
+            }
+            if (has_punct && chunk_emoticon(sc, buf, i, ce)) {
+                i = ce;
+                continue;
+            }
+            tokenize_chunk(sc, buf, i, ce, 0);
+            i = ce;
+            continue;
+        }
+        i = tokenize_chunk(sc, buf, i, len, 1);
+    }
+}
+
+/* The longest expression of the lexicon that starts at token @i: walks
+ * forward one word at a time while the words so far are an expression
+ * or the start of one. Returns its length in tokens (0: none) and its
+ * entry in *out. */
+static size_t match_expression(const struct scratch *sc, size_t i,
+                               const struct lex_entry **out)
+{
+    char join[JOIN_MAX];
+    const struct tok *t = sc->t;
+    size_t maxk = t[i].e->mwe_max, best = 0;
+    size_t jl = t[i].llen;
+
+    if (maxk > sc->n - i)
+        maxk = sc->n - i;
+    if (maxk < 2 || t[i + 1].kind == TK_EMO || t[i + 1].gap ||
+        !es_lexicon__pair(sc->lex, t[i].hash, t[i + 1].hash))
+        return 0;
+    if (jl >= sizeof(join))
+        return 0;
+    memcpy(join, sc->low + t[i].loff, jl);
+    for (size_t k = 2; k <= maxk; k++) {
+        const struct tok *w = &t[i + k - 1];
+        if (w->kind == TK_EMO || w->gap || jl + 1 + w->llen > sizeof(join))
+            break;
+        join[jl++] = ' ';
+        memcpy(join + jl, sc->low + w->loff, w->llen);
+        jl += w->llen;
+        const struct lex_entry *e = find(sc->lex, join, jl);
+        if (!e)
+            break;
+        if (e->flags &
+            (LEX_VALENCE | LEX_BOOSTER | LEX_BUT | LEX_THOUGH | LEX_NEGATE)) {
+            best = k;
+            *out = e;
+        }
+        if (!(e->flags & LEX_PREFIX))
+            break;
+    }
+    return best;
+}
+
+/* Joins tokens into the multi-word expressions of the lexicon (longest
+ * first) and drops one-letter words, which the rules do not count. */
+static void merge_expressions(struct scratch *sc)
+{
+    size_t out = 0;
+    struct tok *t = sc->t;
+    for (size_t i = 0; i < sc->n; i++) {
+        const struct lex_entry *me = NULL;
+        size_t k = 0;
+        if (t[i].e && t[i].e->mwe_max > 1 && t[i].kind != TK_EMO)
+            k = match_expression(sc, i, &me);
+        if (k) {
+            const struct tok *last = &t[i + k - 1];
+            uint8_t upper = 1, alpha = 0;
+            for (size_t j = i; j < i + k; j++) {
+                upper &= t[j].upper | !t[j].alpha;
+                alpha |= t[j].alpha;
+            }
+            struct tok m = t[i];
+            m.len = last->off + last->len - m.off;
+            m.e = me;
+            m.kind = TK_WORD;
+            m.rules |= ES_RULE_IDIOM;
+            m.brk = last->brk;
+            m.send = last->send;
+            m.neg = (me->flags & LEX_NEGATE) != 0;
+            m.llen = 0; /* no single lowered form */
+            m.upper = upper & alpha;
+            m.alpha = alpha;
+            t[out++] = m;
+            i += k - 1;
+            continue;
+        }
+        if (t[i].kind == TK_SHORT) {
+            /* The break after a dropped word moves to the one before. */
+            if (t[i].brk && out) {
+                t[out - 1].brk = 1;
+                t[out - 1].send |= t[i].send;
+            }
+            continue;
+        }
+        if (out != i)
+            t[out] = t[i];
+        out++;
+    }
+    sc->n = out;
+}
+
+/* ==== Scoring ==== */
+
+static uint32_t flags_of(const struct tok *t)
+{
+    return t->e ? t->e->flags : 0;
+}
+
+static int rated(const struct tok *t)
+{
+    return (flags_of(t) & LEX_VALENCE) != 0;
+}
+
+static int is_booster(const struct tok *t)
+{
+    return (flags_of(t) & LEX_BOOSTER) != 0;
+}
+
+/* The booster step that @b adds to @valence (0 when @b is none). */
+static double booster_step(const struct tok *b, double valence, int cap_diff,
+                           unsigned *rules)
+{
+    if (!is_booster(b))
+        return 0;
+    double s = b->e->scalar;
+    if (valence < 0)
+        s = -s;
+    if (b->upper && cap_diff)
+        s += valence > 0 ? C_INCR : -C_INCR;
+    *rules |= ES_RULE_BOOSTER;
+    return s;
+}
+
+/* The valence of token @i after the rules that look at its neighbours. */
+static double token_valence(struct scratch *sc, size_t i, int cap_diff)
+{
+    struct tok *t = sc->t;
+    struct tok *cur = &t[i];
+    const struct lex_entry *e = cur->e;
+    double base = e->valence;
+    double v = base;
+    unsigned rules = ES_RULE_LEXICON;
+
+    if (cur->kind == TK_EMO)
+        rules |= ES_RULE_EMOJI;
+    if (cur->upper && cap_diff) {
+        v += v > 0 ? C_INCR : -C_INCR;
+        rules |= ES_RULE_CAPS;
+    }
+    /* How far back the modifiers reach: three tokens, and never past
+     * the end of the clause before ("not good, but great"). */
+    size_t reach = 0;
+    while (reach < 3 && reach < i && !t[i - reach - 1].brk)
+        reach++;
+    /* "no" before it, two before it, or "no X or Y". */
+    if ((reach > 0 && (flags_of(&t[i - 1]) & LEX_NO)) ||
+        (reach > 1 && (flags_of(&t[i - 2]) & LEX_NO)) ||
+        (reach > 2 && (flags_of(&t[i - 3]) & LEX_NO) &&
+         (flags_of(&t[i - 1]) & LEX_OR_NOR))) {
+        v = base * N_SCALAR;
+        rules |= ES_RULE_NO;
+    }
+    for (size_t k = 1; k <= reach; k++) {
+        const struct tok *p = &t[i - k];
+        /* A rated word before it is sentiment of its own and ends the
+         * reach ("don't care, don't care"), unless it is a booster first
+         * ("super happy"). */
+        if (rated(p) && !is_booster(p))
+            break;
+        double s = booster_step(p, v, cap_diff, &rules);
+        if (k == 2)
+            s *= 0.95;
+        else if (k == 3)
+            s *= 0.9;
+        v += s;
+        if (k == 1) {
+            if (p->neg) {
+                v *= N_SCALAR;
+                rules |= ES_RULE_NEGATION;
+            }
+        } else {
+            /* "never so good", "never this good": emphasis, no flip;
+             * "without a doubt": no flip. */
+            uint32_t fk = flags_of(p);
+            int never_so = (fk & LEX_NEVER) &&
+                           ((flags_of(&t[i - 1]) & LEX_SO_THIS) ||
+                            (k == 3 && (flags_of(&t[i - 2]) & LEX_SO_THIS)));
+            int without_doubt = (fk & LEX_WITHOUT) &&
+                                ((flags_of(&t[i - 1]) & LEX_DOUBT) ||
+                                 (k == 3 && (flags_of(&t[i - 2]) & LEX_DOUBT)));
+            if (never_so) {
+                v *= NEVER_SO;
+                rules |= ES_RULE_NEVER_SO;
+            } else if (!without_doubt && p->neg) {
+                v *= N_SCALAR;
+                rules |= ES_RULE_NEGATION;
+            }
+        }
+    }
+    /* "least" before it, unless "at least" or "very least". */
+    if (reach > 0 && (flags_of(&t[i - 1]) & LEX_LEAST) && !rated(&t[i - 1]) &&
+        !(i > 1 && (flags_of(&t[i - 2]) & LEX_AT_VERY))) {
+        v *= N_SCALAR;
+        rules |= ES_RULE_LEAST;
+    }
+    cur->rules |= rules;
+    return v;
+}
+
+/* Moves the weight between the clauses around the first contrastive
+ * conjunction. */
+static void apply_contrast(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n, b;
+    for (b = 0; b < n; b++)
+        if (flags_of(&t[b]) & (LEX_BUT | LEX_THOUGH))
+            break;
+    if (b == n)
+        return;
+    t[b].rules |= ES_RULE_MODIFIER;
+    if (flags_of(&t[b]) & LEX_BUT) {
+        for (size_t j = 0; j < n; j++) {
+            if (j < b && t[j].score != 0) {
+                t[j].score *= BUT_BEFORE;
+                t[j].rules |= ES_RULE_BUT_BEFORE;
+            } else if (j > b && t[j].score != 0) {
+                t[j].score *= BUT_AFTER;
+                t[j].rules |= ES_RULE_BUT_AFTER;
+            }
+        }
+        return;
+    }
+    /* "although": its own clause is the subordinate one. */
+    if (t[b].brk || b + 1 == n)
+        return;         /* "good, though." says nothing about clauses */
+    size_t end = b + 1; /* the last token of its clause */
+    while (end < n - 1 && !t[end].brk)
+        end++;
+    int leading = b == 0 || t[b - 1].send;
+    if (leading && end == n - 1)
+        return; /* "Although it rained." - no main clause to favour */
+    for (size_t j = b + 1; j <= end; j++)
+        if (t[j].score != 0) {
+            t[j].score *= BUT_BEFORE;
+            t[j].rules |= ES_RULE_BUT_BEFORE;
+        }
+    if (leading)
+        for (size_t j = end + 1; j < n; j++)
+            if (t[j].score != 0) {
+                t[j].score *= BUT_AFTER;
+                t[j].rules |= ES_RULE_BUT_AFTER;
+            }
+}
+
+/* The emphasis of "!" and "?" marks. */
+static double punctuation_emphasis(const struct scratch *sc)
+{
+    unsigned ex = sc->excl > 4 ? 4 : sc->excl;
+    double amp = ex * EXCL_STEP;
+    if (sc->quest > 1)
+        amp += sc->quest <= 3 ? sc->quest * QUEST_STEP : QUEST_MAX;
+    return amp;
+}
+
+static double normalize(double x)
+{
+    double s = x / sqrt(x * x + NORM_ALPHA);
+    if (s < -1.0)
+        return -1.0;
+    if (s > 1.0)
+        return 1.0;
+    return s;
+}
+
+/* Scores every token of an English text. */
+static void score_english(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    size_t words = 0, upper = 0;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].alpha && t[i].kind != TK_EMO) {
+            words++;
+            upper += t[i].upper;
+        }
+    /* ALL CAPS emphasises only when the rest is not shouted too. */
+    int cap_diff = upper > 0 && upper < words;
+
+    for (size_t i = 0; i < n; i++) {
+        struct tok *cur = &t[i];
+        uint32_t f = flags_of(cur);
+        cur->score = 0;
+        cur->valence = rated(cur) ? cur->e->valence : 0;
+        if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO))
+            cur->rules |= ES_RULE_MODIFIER;
+        if (!(f & LEX_VALENCE))
+            continue;
+        /* A booster that is also rated ("super") modifies a rated word
+         * after it, and speaks for itself otherwise. */
+        if ((f & LEX_BOOSTER) && i + 1 < n && rated(&t[i + 1]))
+            continue;
+        /* "no" before a rated word is a negation, not a word of its own
+         * ("no good"); alone it keeps its valence ("no."). */
+        if ((f & LEX_NO) && i + 1 < n && rated(&t[i + 1])) {
+            cur->rules |= ES_RULE_NO;
+            continue;
+        }
+        cur->score = (float)token_valence(sc, i, cap_diff);
+    }
+    apply_contrast(sc);
+}
+
+/* Scores only the emoji and emoticons (a text that is not English). */
+static void score_emoji_only(struct scratch *sc)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        struct tok *cur = &sc->t[i];
+        cur->score = 0;
+        cur->valence = 0;
+        if (cur->e && (cur->e->flags & LEX_VALENCE) &&
+            (cur->kind == TK_EMO || (cur->e->flags & LEX_EMO))) {
+            cur->valence = cur->e->valence;
+            cur->score = cur->e->valence;
+            cur->rules |= ES_RULE_LEXICON | ES_RULE_EMOJI;
+        }
+    }
+}
+
+/* Fills @out from the token scores. */
+static void summarize(struct scratch *sc, int english, struct es_sentiment *out,
+                      double *sum_out, double *punct_out)
+{
+    double sum = 0, pos = 0, neg = 0, neu = 0;
+    for (size_t i = 0; i < sc->n; i++) {
+        double s = sc->t[i].score;
+        sum += s;
+        /* +1 and -1: a sentiment word weighs more than a neutral one. */
+        if (s > 0)
+            pos += s + 1;
+        else if (s < 0)
+            neg += s - 1;
+        else
+            neu += 1;
+    }
+    double punct = 0;
+    if (english && sum != 0) {
+        punct = punctuation_emphasis(sc);
+        if (sum < 0)
+            punct = -punct;
+        if (pos > fabs(neg))
+            pos += fabs(punct);
+        else if (pos < fabs(neg))
+            neg -= fabs(punct);
+    }
+    out->compound = sum != 0 ? normalize(sum + punct) : 0.0;
+    double total = pos + fabs(neg) + neu;
+    if (total > 0) {
+        out->pos = fabs(pos / total);
+        out->neg = fabs(neg / total);
+        out->neu = fabs(neu / total);
+    } else {
+        out->pos = out->neg = out->neu = 0;
+    }
+    out->label = out->compound >= ES_SENTIMENT_POS_THRESHOLD   ? 1
+                 : out->compound <= ES_SENTIMENT_NEG_THRESHOLD ? -1
+                                                               : 0;
+    *sum_out = sum;
+    *punct_out = punct;
+}
+
+static void record(const struct scratch *sc, struct es_sentiment_explain *ex)
+{
+    if (ex->alloc < sc->n) {
+        ex->alloc = sc->n;
+        ex->tokens = es_xrealloc(ex->tokens, sc->n * sizeof(*ex->tokens));
+    }
+    for (size_t i = 0; i < sc->n; i++) {
+        const struct tok *t = &sc->t[i];
+        ex->tokens[i] = (struct es_sentiment_token){
+            .offset = t->off,
+            .len = t->len,
+            .valence = t->valence,
+            .score = t->score,
+            .rules = t->rules,
+        };
+    }
+    ex->n = sc->n;
+}
+
+static int score(const struct es_lexicon *lex, const char *buf, size_t len,
+                 struct es_sentiment *out, struct es_sentiment_explain *ex)
+{
+    struct scratch sc;
+    double sum, punct;
+
+    scratch_init(&sc, lex);
+    if (!buf)
+        len = 0;
+    if (len > TEXT_MAX)
+        len = TEXT_MAX;
+    tokenize(&sc, buf, len);
+    merge_expressions(&sc);
+    int english = es_lang__decide(&sc.lang, buf, len, out->lang);
+    if (english)
+        score_english(&sc);
+    else
+        score_emoji_only(&sc);
+    summarize(&sc, english, out, &sum, &punct);
+    out->low_confidence = !english;
+    if (ex) {
+        record(&sc, ex);
+        ex->sum = sum;
+        ex->punctuation = punct;
+    }
+    scratch_release(&sc);
+    return 0;
+}
+
+/* ==== Public functions ==== */
+
+int es_sentiment_score(const struct es_lexicon *lex, const char *buf,
+                       size_t len, struct es_sentiment *out)
+{
+    return score(lex, buf, len, out, NULL);
+}
+
+int es_sentiment_explain(const struct es_lexicon *lex, const char *buf,
+                         size_t len, struct es_sentiment *out,
+                         struct es_sentiment_explain *ex)
+{
+    ex->n = 0;
+    ex->sum = ex->punctuation = 0;
+    return score(lex, buf, len, out, ex);
+}
+
+void es_sentiment_explain_release(struct es_sentiment_explain *ex)
+{
+    free(ex->tokens);
+    *ex = (struct es_sentiment_explain)ES_SENTIMENT_EXPLAIN_INIT;
+}
+
+const char *es_sentiment_label_name(int label)
+{
+    return label > 0 ? "positive" : label < 0 ? "negative" : "neutral";
+}
+
+const char *es_sentiment_rule_name(unsigned rule)
+{
+    switch (rule) {
+    case ES_RULE_LEXICON:
+        return "lexicon";
+    case ES_RULE_IDIOM:
+        return "idiom";
+    case ES_RULE_BOOSTER:
+        return "booster";
+    case ES_RULE_NEGATION:
+        return "negation";
+    case ES_RULE_NO:
+        return "no";
+    case ES_RULE_LEAST:
+        return "least";
+    case ES_RULE_CAPS:
+        return "caps";
+    case ES_RULE_BUT_BEFORE:
+        return "but-before";
+    case ES_RULE_BUT_AFTER:
+        return "but-after";
+    case ES_RULE_EMOJI:
+        return "emoji";
+    case ES_RULE_NEVER_SO:
+        return "never-so";
+    case ES_RULE_ELONGATED:
+        return "elongated";
+    case ES_RULE_MODIFIER:
+        return "modifier";
+    default:
+        return "?";
+    }
+}

@@ -1,0 +1,82 @@
+/* sentiment_int.h - the scorer's token array and the language check
+ *
+ * Shared by sentiment.c (tokenizer, rules) and lang.c (which language a
+ * text is in, from the counts the tokenizer gathers as it goes).
+ */
+#ifndef EARSHOT_CLASSIFIER_SENTIMENT_INT_H
+#define EARSHOT_CLASSIFIER_SENTIMENT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lexicon.h"
+
+enum tok_kind {
+    TK_WORD,  /* letters or digits */
+    TK_SHORT, /* a one-letter word: kept for expressions, then dropped */
+    TK_EMO,   /* an emoji or emoticon */
+};
+
+struct tok {
+    uint32_t off, len;         /* the token's bytes in the text */
+    uint32_t loff, llen;       /* its lowered form in scratch.low */
+    uint32_t hash;             /* lex_hash() of the lowered form */
+    const struct lex_entry *e; /* its lexicon entry, or NULL */
+    float score;               /* contribution after every rule */
+    float valence;             /* lexicon valence (0 when unrated) */
+    uint16_t rules;            /* ES_RULE_* bits */
+    uint8_t kind;              /* enum tok_kind */
+    uint8_t upper;             /* has letters, all upper case */
+    uint8_t alpha;             /* has letters */
+    uint8_t brk;               /* a clause ends after it */
+    uint8_t send;              /* a sentence ends after it */
+    uint8_t neg;               /* a negation ("not", "isn't") */
+    uint8_t gap;               /* a one-letter word was dropped before it */
+};
+
+/* Scripts other than Latin, for the language check. */
+enum script {
+    SC_KANA,
+    SC_HAN,
+    SC_HANGUL,
+    SC_CYRILLIC,
+    SC_GREEK,
+    SC_ARABIC,
+    SC_HEBREW,
+    SC_THAI,
+    SC_DEVANAGARI,
+    SC_OTHER,
+    SC_COUNT,
+};
+
+/* What the tokenizer saw that tells the language. */
+struct lang_counts {
+    unsigned sw[LANG_COUNT];          /* stopwords of each language */
+    unsigned char strong[LANG_COUNT]; /* a word that alone names it */
+    unsigned char hint[LANG_COUNT];   /* letters typical of it (ñ, ß) */
+    unsigned lex_hits;                /* words the English lexicon rates */
+    unsigned latin;                   /* Latin letters */
+    unsigned latin_ext;               /* of which beyond ASCII (é, ł, ş) */
+    unsigned script[SC_COUNT];        /* letters of other scripts */
+};
+
+struct scratch {
+    const struct es_lexicon *lex;
+    struct tok *t; /* tstack, or heap for long texts */
+    size_t n, cap;
+    char *low; /* lstack, or heap */
+    size_t llen, lcap;
+    unsigned excl, quest; /* "!" and "?" in the text */
+    int gap;              /* a one-letter word was just dropped */
+    struct lang_counts lang;
+    struct tok tstack[256];
+    char lstack[4096];
+};
+
+/* Decides the language of the text @buf (@len bytes) from @lc and writes
+ * its code into @code (8 bytes). Returns 1 for English, 0 otherwise.
+ * Asks libexttextcat only when the counts cannot tell. Thread-safe. */
+int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
+                    char code[8]);
+
+#endif

@@ -1,0 +1,332 @@
+/* cmd_classify.c - `earshot classify`: one score per line of stdin
+ *
+ * The sentiment classifier as a filter, for scripts, evaluations and
+ * benchmarks: it needs no config and no database, only a lexicon. It
+ * streams in constant memory, reading and writing in large blocks, and
+ * formats the numbers by hand: at a million lines a second, printf would
+ * be most of the run.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+#include "earshot/sentiment.h"
+
+#define IN_SIZE      (1u << 20) /* a line longer than this is cut here */
+#define OUT_SIZE     (1u << 20) /* flushed when less than a line is left */
+#define OUT_LINE_MAX 256        /* the longest plain or --json line */
+
+struct out {
+    char *buf;
+    size_t len;
+    int failed; /* a write failed: stop */
+};
+
+static void out_flush(struct out *o)
+{
+    size_t off = 0;
+    while (off < o->len && !o->failed) {
+        ssize_t n = write(STDOUT_FILENO, o->buf + off, o->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            o->failed = 1;
+        else
+            off += (size_t)n;
+    }
+    o->len = 0;
+}
+
+/* Writes @v with 4 decimals ("-0.4215", "3.1000") at @p; returns the end.
+ * |v| is below 1e9 here (scores and valences). */
+static char *put_fixed4(char *p, double v)
+{
+    long long q = llround(v * 10000.0);
+    if (q < 0) {
+        *p++ = '-';
+        q = -q;
+    }
+    long long ip = q / 10000;
+    int frac = (int)(q % 10000);
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + ip % 10);
+        ip /= 10;
+    } while (ip);
+    while (n)
+        *p++ = tmp[--n];
+    *p++ = '.';
+    p[0] = (char)('0' + frac / 1000);
+    p[1] = (char)('0' + frac / 100 % 10);
+    p[2] = (char)('0' + frac / 10 % 10);
+    p[3] = (char)('0' + frac % 10);
+    return p + 4;
+}
+
+static char *put_str(char *p, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+/* The --json object of @r, without the closing brace. */
+static char *put_json(char *p, const struct es_sentiment *r)
+{
+    p = put_str(p, "{\"compound\":");
+    p = put_fixed4(p, r->compound);
+    p = put_str(p, ",\"pos\":");
+    p = put_fixed4(p, r->pos);
+    p = put_str(p, ",\"neu\":");
+    p = put_fixed4(p, r->neu);
+    p = put_str(p, ",\"neg\":");
+    p = put_fixed4(p, r->neg);
+    p = put_str(p, ",\"label\":\"");
+    p = put_str(p, es_sentiment_label_name(r->label));
+    p = put_str(p, "\",\"lang\":\"");
+    p = put_str(p, r->lang); /* [a-z]{2,3}: no escaping needed */
+    p = put_str(p, r->low_confidence ? "\",\"low_confidence\":true"
+                                     : "\",\"low_confidence\":false");
+    return p;
+}
+
+/* The --explain fields: every token with its valence, its contribution
+ * and the rules that changed it. */
+static void add_explain(struct es_buf *b, const char *line,
+                        const struct es_sentiment_explain *ex)
+{
+    char num[32];
+    es_buf_adds(b, ",\"sum\":");
+    es_buf_add(b, num, (size_t)(put_fixed4(num, ex->sum) - num));
+    es_buf_adds(b, ",\"punctuation\":");
+    es_buf_add(b, num, (size_t)(put_fixed4(num, ex->punctuation) - num));
+    es_buf_adds(b, ",\"tokens\":[");
+    for (size_t i = 0; i < ex->n; i++) {
+        const struct es_sentiment_token *t = &ex->tokens[i];
+        if (i)
+            es_buf_addch(b, ',');
+        es_buf_adds(b, "{\"text\":");
+        es_buf_add_json_str(b, line + t->offset, t->len);
+        es_buf_adds(b, ",\"valence\":");
+        es_buf_add(b, num, (size_t)(put_fixed4(num, t->valence) - num));
+        es_buf_adds(b, ",\"score\":");
+        es_buf_add(b, num, (size_t)(put_fixed4(num, t->score) - num));
+        es_buf_adds(b, ",\"rules\":[");
+        int first = 1;
+        for (unsigned bit = 1; bit <= ES_RULE_MODIFIER; bit <<= 1) {
+            if (!(t->rules & bit))
+                continue;
+            if (!first)
+                es_buf_addch(b, ',');
+            first = 0;
+            es_buf_addch(b, '"');
+            es_buf_adds(b, es_sentiment_rule_name(bit));
+            es_buf_addch(b, '"');
+        }
+        es_buf_adds(b, "]}");
+    }
+    es_buf_addch(b, ']');
+}
+
+/* Monotonic seconds, for --stats. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+struct classify {
+    const struct es_lexicon *lex;
+    int json, explain;
+    unsigned long long lines; /* texts scored */
+    struct out out;
+    struct es_buf xbuf; /* --explain output of one line */
+    struct es_sentiment_explain ex;
+};
+
+static void classify_line(struct classify *c, const char *line, size_t len)
+{
+    struct es_sentiment r;
+    struct out *o = &c->out;
+
+    if (len && line[len - 1] == '\r')
+        len--;
+    c->lines++;
+    if (c->explain) {
+        es_sentiment_explain(c->lex, line, len, &r, &c->ex);
+        char head[OUT_LINE_MAX];
+        es_buf_reset(&c->xbuf);
+        es_buf_add(&c->xbuf, head, (size_t)(put_json(head, &r) - head));
+        add_explain(&c->xbuf, line, &c->ex);
+        es_buf_adds(&c->xbuf, "}\n");
+        if (o->len + c->xbuf.len > OUT_SIZE)
+            out_flush(o);
+        if (c->xbuf.len > OUT_SIZE) {
+            o->len = 0;
+            fwrite(c->xbuf.ptr, 1, c->xbuf.len, stdout);
+            fflush(stdout);
+        } else {
+            memcpy(o->buf + o->len, c->xbuf.ptr, c->xbuf.len);
+            o->len += c->xbuf.len;
+        }
+        return;
+    }
+    es_sentiment_score(c->lex, line, len, &r);
+    if (o->len + OUT_LINE_MAX > OUT_SIZE)
+        out_flush(o);
+    char *p = o->buf + o->len;
+    if (c->json) {
+        p = put_json(p, &r);
+        *p++ = '}';
+    } else {
+        p = put_fixed4(p, r.compound);
+    }
+    *p++ = '\n';
+    o->len = (size_t)(p - o->buf);
+}
+
+/* Reads stdin to the end, scoring each line. A line longer than the
+ * buffer is scored on its first IN_SIZE bytes and the rest skipped. */
+static int classify_stream(struct classify *c)
+{
+    char *in = es_xmalloc(IN_SIZE);
+    size_t have = 0;
+    int skipping = 0, rc = 0;
+
+    for (;;) {
+        ssize_t n = read(STDIN_FILENO, in + have, IN_SIZE - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = es_cli_fail("cannot read stdin: %s", strerror(errno));
+            break;
+        }
+        if (n == 0) {
+            if (have && !skipping)
+                classify_line(c, in, have);
+            break;
+        }
+        have += (size_t)n;
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(in + start, '\n', have - start);
+            if (!nl)
+                break;
+            size_t end = (size_t)(nl - in);
+            if (!skipping)
+                classify_line(c, in + start, end - start);
+            skipping = 0;
+            start = end + 1;
+        }
+        if (c->out.failed)
+            break;
+        if (start == 0 && have == IN_SIZE) {
+            /* One line fills the buffer: score what we have, skip the
+             * rest of it. */
+            if (!skipping)
+                classify_line(c, in, have);
+            skipping = 1;
+            have = 0;
+            continue;
+        }
+        memmove(in, in + start, have - start);
+        have -= start;
+    }
+    out_flush(&c->out);
+    if (c->out.failed && rc == 0)
+        rc = es_cli_fail("cannot write the scores: %s", strerror(errno));
+    free(in);
+    return rc;
+}
+
+int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
+{
+    static const char usage[] =
+        "usage: earshot classify [--json] [--explain] [--lexicon FILE]\n"
+        "                        [--overlay FILE]\n"
+        "Reads one text per line on stdin and writes one line per text, in\n"
+        "order: the compound sentiment score in [-1, 1] with 4 decimals.\n"
+        "  --json         {\"compound\",\"pos\",\"neu\",\"neg\",\"label\",\"lang\",\n"
+        "                 \"low_confidence\"} per line\n"
+        "  --explain      --json plus every token's valence, contribution\n"
+        "                 and the rules that changed it\n"
+        "  --lexicon FILE the lexicon (earshot, VADER or AFINN format);\n"
+        "                 default DATA_DIR/lexicons/earshot-en.tsv\n"
+        "  --overlay FILE entries that add to or override the lexicon\n"
+        "  --stats        on stderr: lexicon size, load time and memory,\n"
+        "                 texts per second\n"
+        "Text that is not English is scored on its emoji and emoticons\n"
+        "only and flagged low_confidence. Needs no config or database.\n";
+    const char *json = NULL, *explain = NULL, *lexicon = NULL, *overlay = NULL,
+               *stats = NULL;
+    const struct es_opt opts[] = {
+        { "json", 0, &json },       { "explain", 0, &explain },
+        { "lexicon", 1, &lexicon }, { "overlay", 1, &overlay },
+        { "stats", 0, &stats },     { NULL, 0, NULL },
+    };
+    double t0, t1, t2;
+    const char *args[1];
+    int nargs;
+    struct es_lexicon *lex = NULL;
+    char *path = NULL;
+    struct classify c = { 0 };
+
+    int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
+    if (rc == -1) {
+        fputs(usage, stdout);
+        return ES_EXIT_OK;
+    }
+    if (rc)
+        return rc;
+    if (!lexicon) {
+        const char *dd = es_ctx_data_dir(ctx);
+        if (!dd)
+            return es_cli_fail("no lexicon found: pass --lexicon FILE or "
+                               "--data-dir DIR");
+        lexicon = path = es_xasprintf("%s/lexicons/earshot-en.tsv", dd);
+    }
+    t0 = now_s();
+    if (es_lexicon_load(&lex, lexicon) < 0) {
+        rc = es_cli_fail("%s", es_error_last());
+        goto done;
+    }
+    if (overlay && es_lexicon_overlay(lex, overlay) < 0) {
+        rc = es_cli_fail("%s", es_error_last());
+        goto done;
+    }
+    t1 = now_s();
+    c.lex = lex;
+    c.json = json != NULL;
+    c.explain = explain != NULL;
+    c.out.buf = es_xmalloc(OUT_SIZE);
+    es_buf_init(&c.xbuf);
+    rc = classify_stream(&c);
+    t2 = now_s();
+    if (stats) {
+        static const char *const formats[] = { "earshot", "VADER", "AFINN" };
+        fprintf(stderr,
+                "lexicon: %zu terms (%s format), loaded in %.2f ms, "
+                "%.2f MiB; buffers %.2f MiB\n"
+                "classified %llu texts in %.3f s: %.0f texts/s\n",
+                es_lexicon_size(lex), formats[es_lexicon_format_of(lex)],
+                (t1 - t0) * 1e3,
+                (double)es_lexicon_bytes(lex) / (1024.0 * 1024.0),
+                (double)(IN_SIZE + OUT_SIZE) / (1024.0 * 1024.0), c.lines,
+                t2 - t1, t2 > t1 ? (double)c.lines / (t2 - t1) : 0.0);
+    }
+    free(c.out.buf);
+    es_buf_release(&c.xbuf);
+    es_sentiment_explain_release(&c.ex);
+done:
+    es_lexicon_free(lex);
+    free(path);
+    return rc;
+}

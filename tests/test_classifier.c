@@ -1,0 +1,892 @@
+/* test_classifier.c - the sentiment classifier: rules, loaders, languages
+ *
+ * Every rule of the method has a test whose expected score is computed by
+ * hand from the fixture lexicon (tests/fixtures/classifier/mini.tsv) and
+ * the method's constants: the helper takes the raw sum and normalises it
+ * with x / sqrt(x^2 + 15), so each expectation reads as arithmetic
+ * ("1.9 + 0.293" for "very good"). Then properties that must hold
+ * whatever the lexicon, the three loaders and their error messages,
+ * overlays, hostile input, the language check, threads, and the
+ * `earshot classify` command itself.
+ */
+#include <math.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* cmocka.h uses jmp_buf, va_list and size_t without including them. */
+#include <cmocka.h>
+
+#include "earshot/error.h"
+#include "earshot/sentiment.h"
+
+#define FIX ES_FIXTURES "/classifier/"
+
+static struct es_lexicon *mini;
+
+static int setup(void **state)
+{
+    (void)state;
+    if (es_lexicon_load(&mini, FIX "mini.tsv") < 0) {
+        fprintf(stderr, "cannot load the fixture: %s\n", es_error_last());
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    es_lexicon_free(mini);
+    return 0;
+}
+
+static double norm(double x)
+{
+    return x / sqrt(x * x + 15.0);
+}
+
+static struct es_sentiment score_with(const struct es_lexicon *lex,
+                                      const char *text)
+{
+    struct es_sentiment r;
+    assert_int_equal(es_sentiment_score(lex, text, strlen(text), &r), 0);
+    return r;
+}
+
+static double compound(const char *text)
+{
+    return score_with(mini, text).compound;
+}
+
+/* Asserts that @text scores the normalised @sum (hand-computed). */
+#define assert_score(text, sum)                                                \
+    do {                                                                       \
+        double got_ = compound(text);                                          \
+        double want_ = norm(sum);                                              \
+        if (fabs(got_ - want_) > 1e-4)                                         \
+            fail_msg("'%s': compound %.6f, expected %.6f (sum %.4f)", text,    \
+                     got_, want_, (double)(sum));                              \
+    } while (0)
+
+/* ==== One test per rule, expected scores computed by hand ==== */
+
+static void test_rule_lexicon(void **state)
+{
+    (void)state;
+    assert_score("good", 1.9);
+    assert_score("bad", -2.5);
+    assert_score("good and bad", 1.9 - 2.5);
+    assert_score("the weather today", 0.0);
+}
+
+static void test_rule_booster(void **state)
+{
+    (void)state;
+    assert_score("very good", 1.9 + 0.293);
+    assert_score("very bad", -2.5 - 0.293);
+    /* Two boosters: the farther one counts 95%. */
+    assert_score("very very good", 1.9 + 0.293 + 0.293 * 0.95);
+    /* Three back: 90%. */
+    assert_score("really very very good",
+                 1.9 + 0.293 + 0.293 * 0.95 + 0.293 * 0.9);
+}
+
+static void test_rule_dampener(void **state)
+{
+    (void)state;
+    assert_score("slightly good", 1.9 - 0.293);
+    assert_score("slightly bad", -2.5 + 0.293);
+    /* "kind of" is one dampener, not the rated word "kind". */
+    assert_score("kind of good", 1.9 - 0.293);
+    assert_score("a kind person", 2.4);
+    assert_score("sort of bad", -2.5 + 0.293);
+}
+
+static void test_rule_negation(void **state)
+{
+    (void)state;
+    assert_score("not good", 1.9 * -0.74);
+    assert_score("not bad", -2.5 * -0.74);
+    assert_score("it isn't good", 1.9 * -0.74);
+    assert_score("it isnt good", 1.9 * -0.74);
+    assert_score("it isn\xE2\x80\x99t good", 1.9 * -0.74); /* ’ */
+    assert_score("never good", 1.9 * -0.74);
+    assert_score("without help", 1.7 * -0.74);
+    /* Three tokens back still counts ... */
+    assert_score("not at all good", 1.9 * -0.74);
+    /* ... four does not. */
+    assert_score("not at all that good", 1.9);
+    /* Negation and booster together: boost first, then flip. */
+    assert_score("not very good", (1.9 + 0.293) * -0.74);
+}
+
+static void test_rule_never_so(void **state)
+{
+    (void)state;
+    /* "never so good" is emphasis, not negation. */
+    assert_score("never so good", (1.9 + 0.293) * 1.25);
+    assert_score("never this good", 1.9 * 1.25);
+}
+
+static void test_rule_without_doubt(void **state)
+{
+    (void)state;
+    assert_score("without doubt good", 1.9);
+}
+
+static void test_rule_least(void **state)
+{
+    (void)state;
+    assert_score("least good", 1.9 * -0.74);
+    assert_score("the least good", 1.9 * -0.74);
+    assert_score("at least good", 1.9);
+    assert_score("very least good", 1.9 + 0.293 * 0.95);
+}
+
+static void test_rule_no(void **state)
+{
+    (void)state;
+    /* "no" before a rated word is a negation and rates nothing itself. */
+    assert_score("no good", 1.9 * -0.74);
+    /* Alone it keeps its own valence. */
+    assert_score("no.", -1.2);
+    /* Two tokens back; "no" before an unrated word keeps its valence,
+     * and the booster adds in the direction of the flipped valence. */
+    assert_score("no more bad", -1.2 + (-2.5 * -0.74 + 0.293));
+}
+
+static void test_rule_caps(void **state)
+{
+    (void)state;
+    /* ALL CAPS in mixed-case text adds 0.733 ... */
+    assert_score("GOOD day", 1.9 + 0.733);
+    assert_score("BAD day", -2.5 - 0.733);
+    /* ... a shouted booster too ... */
+    assert_score("VERY good day", 1.9 + 0.293 + 0.733);
+    /* ... but not when everything is shouted. */
+    assert_score("GOOD DAY", 1.9);
+}
+
+static void test_rule_but(void **state)
+{
+    (void)state;
+    assert_score("good but bad", 1.9 * 0.5 - 2.5 * 1.5);
+    assert_score("bad but good", -2.5 * 0.5 + 1.9 * 1.5);
+    /* Only the first "but" divides. */
+    assert_score("good but bad but great", 1.9 * 0.5 + (-2.5 + 3.1) * 1.5);
+}
+
+static void test_rule_although(void **state)
+{
+    (void)state;
+    /* A leading "although" clause is the subordinate one ... */
+    assert_score("Although the food was bad, the service was great",
+                 -2.5 * 0.5 + 3.1 * 1.5);
+    /* ... as is one that follows the main clause. */
+    assert_score("the food was great, although the wait was bad",
+                 3.1 - 2.5 * 0.5);
+    /* "however" is a "but". */
+    assert_score("good, however bad", 1.9 * 0.5 - 2.5 * 1.5);
+}
+
+static void test_rule_exclamation(void **state)
+{
+    (void)state;
+    assert_score("good!", 1.9 + 0.292);
+    assert_score("good!!", 1.9 + 2 * 0.292);
+    /* At most four count. */
+    assert_score("good!!!!!!!", 1.9 + 4 * 0.292);
+    assert_score("bad!!", -2.5 - 2 * 0.292);
+    /* Nothing to emphasise. */
+    assert_score("hello there!!!", 0.0);
+}
+
+static void test_rule_question(void **state)
+{
+    (void)state;
+    assert_score("good?", 1.9);
+    assert_score("good??", 1.9 + 2 * 0.18);
+    assert_score("good???", 1.9 + 3 * 0.18);
+    assert_score("good?????", 1.9 + 0.96);
+}
+
+static void test_rule_emoticon_emoji(void **state)
+{
+    (void)state;
+    assert_score("what a good day :)", 1.9 + 2.0);
+    assert_score("what a good day:)", 1.9 + 2.0); /* glued */
+    assert_score("what a day :(", -1.9);
+    assert_score("what a day \xF0\x9F\x98\x80", 2.2); /* 😀 */
+    /* Variation selector and skin tone do not hide an emoji. */
+    assert_score("what a day \xF0\x9F\x98\x80\xEF\xB8\x8F", 2.2);
+    assert_score("what a day \xF0\x9F\x98\x80\xF0\x9F\x98\xA1", 2.2 - 2.8);
+    assert_score("i <3 it", 1.9);
+}
+
+static void test_rule_idiom(void **state)
+{
+    (void)state;
+    /* The lexicon's "no problem" (1.5) beats "no" + "problem". */
+    assert_score("no problem at all", 1.5);
+    /* Built-in customer-service phrases. */
+    assert_score("still waiting for my refund", -1.8);
+    assert_score("you charged twice for one order", -2.4);
+    assert_score("i want to cancel my account", -2.0);
+    assert_score("no response from support", -1.8);
+}
+
+static void test_rule_elongation(void **state)
+{
+    (void)state;
+    assert_score("goooood", 1.9);
+    assert_score("sooo good", 1.9 + 0.293);
+}
+
+static void test_rule_unicode_fold(void **state)
+{
+    (void)state;
+    /* "Café" is in the lexicon; NFKC case folding finds every spelling:
+     * precomposed, combining accent, upper case. */
+    assert_score("CAF\xC3\x89 time", 0.4 + 0.733);
+    assert_score("Cafe\xCC\x81 time", 0.4);
+    assert_score("caf\xC3\xA9 time", 0.4);
+}
+
+static void test_proportions(void **state)
+{
+    (void)state;
+    struct es_sentiment r = score_with(mini, "good day");
+    /* pos = (1.9 + 1) / (2.9 + 1), neu = 1 / 3.9 */
+    assert_true(fabs(r.pos - 2.9 / 3.9) < 1e-4);
+    assert_true(fabs(r.neu - 1.0 / 3.9) < 1e-4);
+    assert_true(fabs(r.neg) < 1e-9);
+    assert_int_equal(r.label, ES_SENTIMENT_POSITIVE);
+    r = score_with(mini, "good but bad");
+    assert_true(fabs(r.pos + r.neu + r.neg - 1.0) < 1e-9);
+    assert_int_equal(r.label, ES_SENTIMENT_NEGATIVE);
+    r = score_with(mini, "the weather today");
+    assert_int_equal(r.label, ES_SENTIMENT_NEUTRAL);
+    assert_true(fabs(r.neu - 1.0) < 1e-9);
+    assert_string_equal(es_sentiment_label_name(1), "positive");
+    assert_string_equal(es_sentiment_label_name(0), "neutral");
+    assert_string_equal(es_sentiment_label_name(-1), "negative");
+}
+
+static void test_label_thresholds(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    /* norm(0.2) = 0.0515: positive; norm(0.19) = 0.049: neutral. */
+    const char *src = "meh\t0.2\nnah\t0.19\nugh\t-0.2\n";
+    assert_int_equal(es_lexicon_load_buf(&lex, "t", src, strlen(src)), 0);
+    assert_int_equal(score_with(lex, "meh").label, ES_SENTIMENT_POSITIVE);
+    assert_int_equal(score_with(lex, "nah").label, ES_SENTIMENT_NEUTRAL);
+    assert_int_equal(score_with(lex, "ugh").label, ES_SENTIMENT_NEGATIVE);
+    es_lexicon_free(lex);
+}
+
+static void test_explain(void **state)
+{
+    (void)state;
+    struct es_sentiment r;
+    struct es_sentiment_explain ex = ES_SENTIMENT_EXPLAIN_INIT;
+    const char *text = "this is NOT good, but great!";
+    assert_int_equal(es_sentiment_explain(mini, text, strlen(text), &r, &ex),
+                     0);
+    assert_int_equal(ex.n, 6);
+    /* "NOT" is a modifier; "good" is negated and halved before "but". */
+    assert_memory_equal(text + ex.tokens[2].offset, "NOT", 3);
+    assert_true(ex.tokens[2].rules & ES_RULE_MODIFIER);
+    assert_memory_equal(text + ex.tokens[3].offset, "good", 4);
+    assert_int_equal(ex.tokens[3].len, 4);
+    assert_true(fabs(ex.tokens[3].valence - 1.9) < 1e-6);
+    assert_true(fabs(ex.tokens[3].score - 1.9 * -0.74 * 0.5) < 1e-5);
+    assert_true(ex.tokens[3].rules & ES_RULE_NEGATION);
+    assert_true(ex.tokens[3].rules & ES_RULE_BUT_BEFORE);
+    assert_true(ex.tokens[5].rules & ES_RULE_BUT_AFTER);
+    assert_true(fabs(ex.tokens[5].score - 3.1 * 1.5) < 1e-5);
+    assert_true(fabs(ex.punctuation - 0.292) < 1e-6);
+    /* The explained score is the plain score. */
+    struct es_sentiment plain = score_with(mini, text);
+    assert_true(fabs(plain.compound - r.compound) < 1e-12);
+    assert_true(fabs(r.compound - norm(ex.sum + ex.punctuation)) < 1e-6);
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_NEGATION), "negation");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_CAPS), "caps");
+    assert_string_equal(es_sentiment_rule_name(1u << 30), "?");
+    es_sentiment_explain_release(&ex);
+    assert_null(ex.tokens);
+    assert_int_equal(ex.n, 0);
+}
+
+/* ==== Properties ==== */
+
+static const char *const positive_words[] = { "good", "great", "happy",
+                                              "love" };
+static const char *const negative_words[] = { "bad", "awful", "hate" };
+
+static void test_prop_negation_flips_sign(void **state)
+{
+    (void)state;
+    char buf[128];
+    for (size_t i = 0; i < 4; i++) {
+        snprintf(buf, sizeof(buf), "this is %s", positive_words[i]);
+        double plain = compound(buf);
+        snprintf(buf, sizeof(buf), "this is not %s", positive_words[i]);
+        assert_true(plain > 0 && compound(buf) < 0);
+        snprintf(buf, sizeof(buf), "this isn't %s", positive_words[i]);
+        assert_true(compound(buf) < 0);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(buf, sizeof(buf), "this is %s", negative_words[i]);
+        double plain = compound(buf);
+        snprintf(buf, sizeof(buf), "this is never %s", negative_words[i]);
+        assert_true(plain < 0 && compound(buf) > 0);
+    }
+}
+
+static void test_prop_boosters_and_caps_raise_magnitude(void **state)
+{
+    (void)state;
+    char a[128], b[128], c[128];
+    const char *all[] = { "good", "great", "happy", "bad", "awful", "hate" };
+    for (size_t i = 0; i < 6; i++) {
+        snprintf(a, sizeof(a), "it was %s", all[i]);
+        snprintf(b, sizeof(b), "it was extremely %s", all[i]);
+        snprintf(c, sizeof(c), "it was %s", all[i]);
+        for (char *p = c + 7; *p; p++)
+            *p = (char)(*p - 32); /* upper-case the word */
+        double base = fabs(compound(a));
+        assert_true(fabs(compound(b)) > base);
+        assert_true(fabs(compound(c)) > base);
+        snprintf(b, sizeof(b), "it was slightly %s", all[i]);
+        assert_true(fabs(compound(b)) < base);
+    }
+}
+
+static void test_prop_but_shifts_weight(void **state)
+{
+    (void)state;
+    /* Whatever comes after "but" wins when the two are equally strong. */
+    assert_true(compound("good but bad") < 0);
+    assert_true(compound("bad but good") > 0);
+    assert_true(compound("great but awful") < 0);
+    assert_true(compound("awful but great") > 0);
+    /* And it weighs more than without "but". */
+    assert_true(compound("good but bad") < compound("good and bad"));
+}
+
+static void test_prop_exclamation_raises_magnitude(void **state)
+{
+    (void)state;
+    assert_true(compound("good!!!") > compound("good!"));
+    assert_true(compound("good!") > compound("good"));
+    assert_true(compound("bad!!!") < compound("bad"));
+}
+
+/* ==== Loaders ==== */
+
+static void test_load_earshot(void **state)
+{
+    (void)state;
+    double v;
+    assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
+    assert_int_equal(es_lexicon_size(mini), 20);
+    assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
+    assert_true(fabs(v - 1.9) < 1e-6);
+    assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
+    assert_true(fabs(v - 1.5) < 1e-6);
+    assert_int_equal(es_lexicon_lookup(mini, "caf\xC3\xA9", &v), 1);
+    assert_int_equal(es_lexicon_lookup(mini, "unknownword", &v), 0);
+    /* Rule words are known but not rated. */
+    assert_int_equal(es_lexicon_lookup(mini, "very", &v), 0);
+}
+
+static void test_load_vader(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    double v;
+    assert_int_equal(es_lexicon_load(&lex, FIX "vader.txt"), 0);
+    assert_int_equal(es_lexicon_format_of(lex), ES_LEXICON_VADER);
+    assert_int_equal(es_lexicon_size(lex), 4);
+    assert_int_equal(es_lexicon_lookup(lex, "horrible", &v), 1);
+    assert_true(fabs(v + 2.5) < 1e-6);
+    assert_true(fabs(score_with(lex, "horrible day").compound - norm(-2.5)) <
+                1e-4);
+    assert_true(fabs(score_with(lex, "a good day :)").compound -
+                     norm(1.9 + 2.0)) < 1e-4);
+    es_lexicon_free(lex);
+}
+
+static void test_load_afinn(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    double v;
+    assert_int_equal(es_lexicon_load(&lex, FIX "afinn.txt"), 0);
+    assert_int_equal(es_lexicon_format_of(lex), ES_LEXICON_AFINN);
+    assert_int_equal(es_lexicon_size(lex), 5);
+    /* Integers on -5..+5 are scaled by 0.8 onto -4..+4. */
+    assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
+    assert_true(fabs(v - 2.4) < 1e-6);
+    assert_int_equal(es_lexicon_lookup(lex, "breathtaking", &v), 1);
+    assert_true(fabs(v - 4.0) < 1e-6);
+    /* Its multi-word entries work as expressions. */
+    assert_true(fabs(score_with(lex, "i can't stand the day").compound -
+                     norm(-3 * 0.8)) < 1e-4);
+    es_lexicon_free(lex);
+}
+
+static void expect_load_error(const char *file, int code, const char *where,
+                              const char *what)
+{
+    struct es_lexicon *lex = (struct es_lexicon *)1;
+    char path[512];
+    snprintf(path, sizeof(path), "%s%s", FIX, file);
+    assert_int_equal(es_lexicon_load(&lex, path), code);
+    assert_null(lex);
+    const char *msg = es_error_last();
+    if (!strstr(msg, where) || !strstr(msg, what))
+        fail_msg("message '%s' lacks '%s' or '%s'", msg, where, what);
+}
+
+static void test_load_malformed(void **state)
+{
+    (void)state;
+    expect_load_error("bad_notab.tsv", ES_EINVALID,
+                      "bad_notab.tsv:3: ", "no tab");
+    expect_load_error("bad_number.tsv", ES_EINVALID,
+                      "bad_number.tsv:3: ", "'very' is not a number");
+    expect_load_error("bad_range.tsv", ES_EINVALID,
+                      "bad_range.tsv:3: ", "out of range");
+    expect_load_error("bad_vader.txt", ES_EINVALID,
+                      "bad_vader.txt:2: ", "expected 4 tab-separated fields");
+    expect_load_error("no-such-file.tsv", ES_ENOTFOUND, "no-such-file.tsv",
+                      "cannot open");
+}
+
+static void test_load_buf_edge_cases(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    double v;
+    /* A BOM, CRLF line ends, blank and comment lines, blanks around. */
+    const char *src =
+        "\xEF\xBB\xBF# c\r\n\r\n  \r\nGood \t 1.5 \r\nbad\t-2\r\n";
+    assert_int_equal(es_lexicon_load_buf(&lex, "crlf", src, strlen(src)), 0);
+    assert_int_equal(es_lexicon_size(lex), 2);
+    assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
+    assert_true(fabs(v - 1.5) < 1e-6);
+    es_lexicon_free(lex);
+
+    const char *bad[][2] = {
+        { "\tx\n", "empty term" },           { "a\t1\t2\n", "found 3 fields" },
+        { "a\xff\t1\n", "not valid UTF-8" }, { "a\tnan\n", "not a number" },
+        { "a\t1e999\n", "not a number" },    { "a\t6\n", "out of range" },
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        lex = NULL;
+        int rc = es_lexicon_load_buf(&lex, "mem", bad[i][0], strlen(bad[i][0]));
+        assert_int_equal(rc, ES_EINVALID);
+        assert_null(lex);
+        if (!strstr(es_error_last(), "mem:1: ") ||
+            !strstr(es_error_last(), bad[i][1]))
+            fail_msg("case %zu: '%s'", i, es_error_last());
+    }
+    /* An empty file is a valid, empty lexicon: the rules still work. */
+    assert_int_equal(es_lexicon_load_buf(&lex, "empty", "", 0), 0);
+    assert_int_equal(es_lexicon_size(lex), 0);
+    assert_true(fabs(score_with(lex, "very good").compound) < 1e-12);
+    es_lexicon_free(lex);
+}
+
+static void test_overlay(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    double v;
+    assert_int_equal(es_lexicon_load(&lex, FIX "mini.tsv"), 0);
+    assert_true(score_with(lex, "havoc is here").compound < -0.4);
+    assert_int_equal(es_lexicon_overlay(lex, FIX "overlay.tsv"), 0);
+    /* Havoc is a product name: neutral. */
+    assert_true(fabs(score_with(lex, "havoc is here").compound) < 1e-12);
+    /* An outage is strongly negative for a hosting company. */
+    assert_int_equal(es_lexicon_lookup(lex, "outage", &v), 1);
+    assert_true(fabs(v + 3.5) < 1e-6);
+    assert_true(
+        fabs(score_with(lex, "the outage again").compound - norm(-3.5)) < 1e-4);
+    /* New terms are added, old ones kept. */
+    assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
+    assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
+    assert_int_equal(es_lexicon_size(lex), 21);
+    /* A malformed overlay changes nothing and names its line. */
+    assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
+                     ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "bad_overlay.tsv:2: "));
+    assert_int_equal(es_lexicon_lookup(lex, "outage", &v), 1);
+    assert_true(fabs(v + 3.5) < 1e-6);
+    assert_int_equal(es_lexicon_overlay(lex, FIX "none.tsv"), ES_ENOTFOUND);
+    es_lexicon_free(lex);
+}
+
+static void test_overlay_grows_table(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    char path[] = "/tmp/es-test-overlay-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "w");
+    for (int i = 0; i < 5000; i++)
+        fprintf(f, "word%d\t%.1f\n", i, i % 4 - 2 + 0.5);
+    fclose(f);
+    assert_int_equal(es_lexicon_load(&lex, FIX "mini.tsv"), 0);
+    assert_int_equal(es_lexicon_overlay(lex, path), 0);
+    unlink(path);
+    double v;
+    for (int i = 0; i < 5000; i += 97) {
+        char w[32];
+        snprintf(w, sizeof(w), "word%d", i);
+        assert_int_equal(es_lexicon_lookup(lex, w, &v), 1);
+        assert_true(fabs(v - (i % 4 - 2 + 0.5)) < 1e-6);
+    }
+    assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
+    assert_true(
+        fabs(score_with(lex, "very good").compound - norm(1.9 + 0.293)) < 1e-4);
+    es_lexicon_free(lex);
+}
+
+/* ==== Hostile input ==== */
+
+static void assert_sane(const struct es_sentiment *r)
+{
+    assert_true(isfinite(r->compound));
+    assert_true(r->compound >= -1.0 && r->compound <= 1.0);
+    assert_true(r->pos >= 0 && r->neu >= 0 && r->neg >= 0);
+    assert_true(r->lang[0] != '\0');
+}
+
+static void test_hostile_input(void **state)
+{
+    (void)state;
+    struct es_sentiment r;
+    /* Invalid UTF-8 counts as space. */
+    const char inv[] = "\xff\xfe good \xc3\x28 \xe2\x82 \xf0\x9f";
+    assert_int_equal(es_sentiment_score(mini, inv, sizeof(inv) - 1, &r), 0);
+    assert_sane(&r);
+    assert_true(fabs(r.compound - norm(1.9)) < 1e-4);
+    /* NUL bytes too. */
+    const char nul[] = "good\0bad";
+    assert_int_equal(es_sentiment_score(mini, nul, sizeof(nul) - 1, &r), 0);
+    assert_true(fabs(r.compound - norm(1.9 - 2.5)) < 1e-4);
+    /* Empty, NULL with 0 length, only punctuation. */
+    assert_int_equal(es_sentiment_score(mini, "", 0, &r), 0);
+    assert_true(r.compound == 0 && r.label == ES_SENTIMENT_NEUTRAL);
+    assert_int_equal(es_sentiment_score(mini, NULL, 0, &r), 0);
+    assert_true(r.compound == 0);
+    r = score_with(mini, "!!!???...,,,;;;:::---'''\"\"\"");
+    assert_sane(&r);
+    assert_true(r.compound == 0);
+    /* Only emoji. */
+    r = score_with(mini, "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\xA1");
+    assert_sane(&r);
+    assert_true(fabs(r.compound - norm(2.2 + 2.2 - 2.8)) < 1e-4);
+    /* A 1 MB line of words, junk bytes and emoji. */
+    size_t big = 1u << 20;
+    char *s = malloc(big);
+    assert_non_null(s);
+    uint32_t x = 12345;
+    for (size_t i = 0; i < big; i++) {
+        x = x * 1103515245u + 12345u;
+        s[i] = (char)(x >> 16);
+    }
+    assert_int_equal(es_sentiment_score(mini, s, big, &r), 0);
+    assert_sane(&r);
+    for (size_t i = 0; i + 10 < big; i += 10)
+        memcpy(s + i, "good bad! ", 10);
+    assert_int_equal(es_sentiment_score(mini, s, big, &r), 0);
+    assert_sane(&r);
+    memset(s, 'a', big); /* one 1 MB word */
+    assert_int_equal(es_sentiment_score(mini, s, big, &r), 0);
+    assert_sane(&r);
+    assert_true(r.compound == 0);
+    memset(s, '!', big);
+    assert_int_equal(es_sentiment_score(mini, s, big, &r), 0);
+    assert_sane(&r);
+    /* Explain survives it too. */
+    struct es_sentiment_explain ex = ES_SENTIMENT_EXPLAIN_INIT;
+    for (size_t i = 0; i + 10 < big; i += 10)
+        memcpy(s + i, "NOT good, ", 10);
+    assert_int_equal(es_sentiment_explain(mini, s, big, &r, &ex), 0);
+    assert_sane(&r);
+    assert_true(ex.n > 1000);
+    es_sentiment_explain_release(&ex);
+    free(s);
+}
+
+/* ==== Languages ==== */
+
+static void expect_lang(const char *text, const char *lang, double emoji_sum)
+{
+    struct es_sentiment r = score_with(mini, text);
+    if (strcmp(r.lang, lang) != 0)
+        fail_msg("'%s': lang '%s', expected '%s'", text, r.lang, lang);
+    assert_true(r.low_confidence);
+    /* Only emoji and emoticons count. */
+    if (fabs(r.compound - norm(emoji_sum)) > 1e-4)
+        fail_msg("'%s': compound %.4f, expected %.4f", text, r.compound,
+                 norm(emoji_sum));
+}
+
+static void test_lang_not_english(void **state)
+{
+    (void)state;
+    expect_lang("Me encanta este producto, gracias \xF0\x9F\x98\x80", "es",
+                2.2);
+    /* "no" and "terrible" mean nothing here. */
+    expect_lang("No me gusta nada este servicio, es terrible", "es", 0);
+    expect_lang("El servicio al cliente es muy malo :(", "es", -1.9);
+    expect_lang("Ich bin sehr zufrieden mit dem Service, danke!", "de", 0);
+    expect_lang("Das ist wirklich schlecht und nicht gut \xF0\x9F\x98\xA1",
+                "de", -2.8);
+    expect_lang("Je suis tr\xC3\xA8s content de ce produit, merci beaucoup",
+                "fr", 0);
+    expect_lang("Le service est nul, je ne recommande pas :(", "fr", -1.9);
+    /* このサービスは最悪です 😡 */
+    expect_lang("\xE3\x81\x93\xE3\x81\xAE\xE3\x82\xB5\xE3\x83\xBC\xE3\x83"
+                "\x93\xE3\x82\xB9\xE3\x81\xAF\xE6\x9C\x80\xE6\x82\xAA\xE3"
+                "\x81\xA7\xE3\x81\x99 \xF0\x9F\x98\xA1",
+                "ja", -2.8);
+    expect_lang("N\xC3\xA3o gostei do produto, muito ruim", "pt", 0);
+}
+
+static void test_lang_textcat(void **state)
+{
+    (void)state;
+    /* No stopword of the seven languages: libexttextcat decides. */
+    struct es_sentiment r = score_with(
+        mini, "Bardzo dzi\xC4\x99kuj\xC4\x99 za szybk\xC4\x85 pomoc, "
+              "wszystko dzia\xC5\x82"
+              "a \xC5\x9Bwietnie, polecam");
+    assert_string_not_equal(r.lang, "en");
+    assert_true(r.low_confidence);
+    assert_true(r.compound == 0);
+}
+
+static void test_lang_english_stays_english(void **state)
+{
+    (void)state;
+    const char *texts[] = {
+        "I love tacos de la casa",
+        "good",
+        "Tour de France was great",
+        "@anonymous very good :)",
+        "GREAT GAME",
+        "thanks for the quick fix",
+        "A film noir with a great twist",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct es_sentiment r = score_with(mini, texts[i]);
+        if (strcmp(r.lang, "en") != 0 || r.low_confidence)
+            fail_msg("'%s': lang '%s'", texts[i], r.lang);
+    }
+    struct es_sentiment r = score_with(mini, "!!! :)");
+    assert_string_equal(r.lang, "und");
+}
+
+/* ==== Threads share one lexicon ==== */
+
+static const char *const thread_texts[] = {
+    "good but bad",
+    "NOT good!!",
+    "sooo happy :)",
+    "never so good",
+    "Me encanta \xF0\x9F\x98\x80",
+    "kind of awful",
+    "still waiting???",
+    "I hate this, although the help was great",
+};
+#define NTEXTS (sizeof(thread_texts) / sizeof(thread_texts[0]))
+
+struct thread_arg {
+    double expect[NTEXTS];
+    int mismatches;
+};
+
+static void *thread_main(void *p)
+{
+    struct thread_arg *a = p;
+    for (int round = 0; round < 2000; round++)
+        for (size_t i = 0; i < NTEXTS; i++) {
+            struct es_sentiment r;
+            es_sentiment_score(mini, thread_texts[i], strlen(thread_texts[i]),
+                               &r);
+            if (r.compound != a->expect[i])
+                a->mismatches++;
+        }
+    return NULL;
+}
+
+static void test_threads_share_lexicon(void **state)
+{
+    (void)state;
+    struct thread_arg args[4];
+    pthread_t th[4];
+    for (size_t i = 0; i < NTEXTS; i++)
+        args[0].expect[i] = compound(thread_texts[i]);
+    for (int k = 0; k < 4; k++) {
+        memcpy(args[k].expect, args[0].expect, sizeof(args[0].expect));
+        args[k].mismatches = 0;
+        assert_int_equal(pthread_create(&th[k], NULL, thread_main, &args[k]),
+                         0);
+    }
+    for (int k = 0; k < 4; k++) {
+        pthread_join(th[k], NULL);
+        assert_int_equal(args[k].mismatches, 0);
+    }
+}
+
+/* ==== earshot classify ==== */
+
+/* Runs `earshot classify ARGS` on @input; returns the exit status and the
+ * output in @out (at most @cap bytes). */
+static int run_classify(const char *args, const char *input, size_t inlen,
+                        char *out, size_t cap)
+{
+    char in[] = "/tmp/es-test-classify-XXXXXX";
+    int fd = mkstemp(in);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, input, inlen), (ssize_t)inlen);
+    close(fd);
+    char cmd[1024];
+    snprintf(cmd, sizeof(cmd), "'%s' classify %s < '%s' 2>&1", ES_EARSHOT_BIN,
+             args, in);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    unlink(in);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void test_cli_classify(void **state)
+{
+    (void)state;
+    char out[8192];
+    const char input[] = "good\n\nnot good\r\nvery bad!!\nlast line good";
+    int rc = run_classify("--lexicon " FIX "mini.tsv", input, sizeof(input) - 1,
+                          out, sizeof(out));
+    assert_int_equal(rc, 0);
+    /* One line per input, in order, 4 decimals. */
+    char want[256];
+    snprintf(want, sizeof(want), "%.4f\n0.0000\n%.4f\n%.4f\n%.4f\n", norm(1.9),
+             norm(1.9 * -0.74), norm(-2.5 - 0.293 - 2 * 0.292), norm(1.9));
+    assert_string_equal(out, want);
+
+    rc = run_classify("--json --lexicon " FIX "mini.tsv", "good day\n", 9, out,
+                      sizeof(out));
+    assert_int_equal(rc, 0);
+    snprintf(want, sizeof(want),
+             "{\"compound\":%.4f,\"pos\":%.4f,\"neu\":%.4f,\"neg\":0.0000,"
+             "\"label\":\"positive\",\"lang\":\"en\","
+             "\"low_confidence\":false}\n",
+             norm(1.9), 2.9 / 3.9, 1.0 / 3.9);
+    assert_string_equal(out, want);
+
+    rc = run_classify("--explain --lexicon " FIX "mini.tsv", "not good\n", 9,
+                      out, sizeof(out));
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "\"text\":\"good\",\"valence\":1.9000,"
+                                "\"score\":-1.4060,\"rules\":[\"lexicon\","
+                                "\"negation\"]"));
+
+    rc = run_classify("--lexicon " FIX "mini.tsv --overlay " FIX "overlay.tsv",
+                      "havoc\noutage\n", 13, out, sizeof(out));
+    assert_int_equal(rc, 0);
+    snprintf(want, sizeof(want), "0.0000\n%.4f\n", norm(-3.5));
+    assert_string_equal(out, want);
+
+    rc = run_classify("--lexicon " FIX "bad_range.tsv", "x\n", 2, out,
+                      sizeof(out));
+    assert_int_equal(rc, 1);
+    assert_non_null(strstr(out, "bad_range.tsv:3: "));
+    rc = run_classify("--bogus", "", 0, out, sizeof(out));
+    assert_int_equal(rc, 2);
+}
+
+static void test_cli_classify_long_lines(void **state)
+{
+    (void)state;
+    /* A 3 MB line between two short ones: scored, order kept. */
+    size_t big = 3u << 20;
+    char *in = malloc(big + 64);
+    assert_non_null(in);
+    size_t n = 0;
+    memcpy(in, "good\n", 5);
+    n = 5;
+    for (size_t i = 0; i < big; i++)
+        in[n++] = i % 5 == 4 ? ' ' : 'x';
+    memcpy(in + n, "\nbad\n", 5);
+    n += 5;
+    char out[256];
+    int rc = run_classify("--lexicon " FIX "mini.tsv", in, n, out, sizeof(out));
+    free(in);
+    assert_int_equal(rc, 0);
+    char want[64];
+    snprintf(want, sizeof(want), "%.4f\n0.0000\n%.4f\n", norm(1.9), norm(-2.5));
+    assert_string_equal(out, want);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rule_lexicon),
+        cmocka_unit_test(test_rule_booster),
+        cmocka_unit_test(test_rule_dampener),
+        cmocka_unit_test(test_rule_negation),
+        cmocka_unit_test(test_rule_never_so),
+        cmocka_unit_test(test_rule_without_doubt),
+        cmocka_unit_test(test_rule_least),
+        cmocka_unit_test(test_rule_no),
+        cmocka_unit_test(test_rule_caps),
+        cmocka_unit_test(test_rule_but),
+        cmocka_unit_test(test_rule_although),
+        cmocka_unit_test(test_rule_exclamation),
+        cmocka_unit_test(test_rule_question),
+        cmocka_unit_test(test_rule_emoticon_emoji),
+        cmocka_unit_test(test_rule_idiom),
+        cmocka_unit_test(test_rule_elongation),
+        cmocka_unit_test(test_rule_unicode_fold),
+        cmocka_unit_test(test_proportions),
+        cmocka_unit_test(test_label_thresholds),
+        cmocka_unit_test(test_explain),
+        cmocka_unit_test(test_prop_negation_flips_sign),
+        cmocka_unit_test(test_prop_boosters_and_caps_raise_magnitude),
+        cmocka_unit_test(test_prop_but_shifts_weight),
+        cmocka_unit_test(test_prop_exclamation_raises_magnitude),
+        cmocka_unit_test(test_load_earshot),
+        cmocka_unit_test(test_load_vader),
+        cmocka_unit_test(test_load_afinn),
+        cmocka_unit_test(test_load_malformed),
+        cmocka_unit_test(test_load_buf_edge_cases),
+        cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_overlay_grows_table),
+        cmocka_unit_test(test_hostile_input),
+        cmocka_unit_test(test_lang_not_english),
+        cmocka_unit_test(test_lang_textcat),
+        cmocka_unit_test(test_lang_english_stays_english),
+        cmocka_unit_test(test_threads_share_lexicon),
+        cmocka_unit_test(test_cli_classify),
+        cmocka_unit_test(test_cli_classify_long_lines),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
