@@ -61,7 +61,8 @@ struct lex_entry {
                         many words */
     uint8_t pad;
     uint32_t flags; /* LEX_* bits */
-    float valence;  /* -4..+4 when LEX_VALENCE */
+    float valence;  /* -4..+4 when LEX_VALENCE, else 0 (the scorer
+                       reads it without testing the flag) */
     float scalar;   /* booster weight, +-0.293, when LEX_BOOSTER */
 };
 

@@ -41,6 +41,7 @@
 #define TOK_STACK 256
 #define LOW_STACK 4096
 #define JOIN_MAX  256
+#define LOW_PAD   3 /* zero bytes at the start of scratch.low */
 
 /* ==== Token storage ==== */
 
@@ -52,7 +53,10 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->n = 0;
     sc->cap = TOK_STACK;
     sc->low = sc->lstack;
-    sc->llen = 0;
+    /* Three zero bytes before the first word, so that finish_word() can
+     * read the three bytes before the end of any word. */
+    memset(sc->lstack, 0, LOW_PAD);
+    sc->llen = LOW_PAD;
     sc->lcap = LOW_STACK;
     sc->excl = 0;
     sc->quest = 0;
@@ -419,11 +423,19 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8)
         }
     }
     t->e = e;
-    if (t->llen >= 3 && w[t->llen - 1] == 't' && w[t->llen - 2] == '\'' &&
-        w[t->llen - 3] == 'n')
-        t->neg = 1;
+    /* Ends in "n't": one compare of the last three bytes, and no branch
+     * on the length - short and long words alternate too irregularly for
+     * the predictor. For a shorter word the bytes before it are read
+     * (the previous word's, or the LOW_PAD zeros) and the test discards
+     * them. */
+    const unsigned char *u = (const unsigned char *)w + t->llen - 3;
+    uint32_t tail = u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16;
+    t->neg = (t->llen >= 3) & (tail == ('n' | '\'' << 8 | 't' << 16));
     if (e) {
         uint32_t f = e->flags;
+        t->flags = f;
+        t->mwe = e->mwe_max;
+        t->valence = e->valence; /* 0 unless LEX_VALENCE */
         if (f & LEX_NEGATE)
             t->neg = 1;
         uint32_t langs = (f >> LEX_LANG_SHIFT) & 0x7Fu;
@@ -570,7 +582,9 @@ static int emit_emo(struct scratch *sc, size_t off, size_t len, const char *key,
     t->off = (uint32_t)off;
     t->len = (uint32_t)len;
     t->e = e && (e->flags & LEX_VALENCE) ? e : NULL;
-    t->kind = TK_EMO;
+    t->flags = t->e ? t->e->flags : 0;
+    t->valence = t->e ? t->e->valence : 0.0f;
+    t->kind = TK_EMO; /* mwe stays 0: no expression starts here */
     return 1;
 }
 
@@ -748,6 +762,43 @@ static const unsigned char emo_key[256] = {
  * way. */
 #define FAST_WORD_MAX 64
 
+/* Eight bytes in one 64-bit word (SWAR): each byte repeated. */
+#define B8(c) (0x0101010101010101ull * (uint8_t)(c))
+
+/* 0x80 in each byte of @v that lies in [lo, hi]; @v's bytes must be
+ * below 0x80, so that no sum carries into the next byte. */
+static inline uint64_t bytes_in(uint64_t v, unsigned lo, unsigned hi)
+{
+    uint64_t ge = v + B8(0x80 - lo); /* bit 7 set: byte >= lo */
+    uint64_t gt = v + B8(0x7F - hi); /* bit 7 set: byte > hi */
+    return ge & ~gt & B8(0x80);
+}
+
+/* The word characters at the start of the eight text bytes @v (little-
+ * endian): returns how many of them (0-8) are ASCII letters, digits or
+ * '_' before the first other byte, lower-cases those into *low (the
+ * bytes after them are garbage) and adds FW_UPPER and FW_LOWER to *seen
+ * for them. One pass over a whole short word, with no branch per byte:
+ * where the word ends is what mispredicts in a byte loop. */
+static inline unsigned word8(uint64_t v, uint64_t *low, unsigned *seen)
+{
+    /* The sums of bytes_in() are done on the low seven bits, so that none
+     * carries; a byte >= 0x80 (UTF-8) is no word character here. */
+    uint64_t high = v & B8(0x80);
+    uint64_t v7 = v & B8(0x7F);
+    uint64_t letter = bytes_in(v7 | B8(0x20), 'a', 'z');
+    uint64_t upper = letter & ~(v7 << 2); /* bit 5 clear: 'A'-'Z' */
+    uint64_t word = letter | bytes_in(v7, '0', '9') | bytes_in(v7, '_', '_');
+    uint64_t stop = (~word & B8(0x80)) | high;
+    unsigned n = stop ? (unsigned)__builtin_ctzll(stop) / 8 : 8;
+    uint64_t keep = n == 8 ? ~0ull : (1ull << (8 * n)) - 1;
+    upper &= keep;
+    letter &= keep;
+    *low = v | (upper >> 2); /* +0x20 on the upper-case letters */
+    *seen |= (upper ? FW_UPPER : 0u) | ((letter & ~upper) ? FW_LOWER : 0u);
+    return n;
+}
+
 /* Scans an ASCII word at @i (letters, digits, inner ' and -), lowering
  * and hashing it straight into the token array: the path nearly every
  * token takes. Returns the position after it, or @i unchanged when the
@@ -765,15 +816,27 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     const unsigned char *pe = (const unsigned char *)text + end;
     char *dp = d;
     for (;;) {
-        /* The inner loop: letters and digits, a handful of instructions a
-         * byte. */
+        /* The inner loop: letters and digits, eight bytes at a time while
+         * eight are left before @pe, then byte by byte. The buffer has
+         * room for the eight bytes word8() writes (FAST_WORD_MAX + 8). */
         unsigned m;
-        while (p < pe && ((m = fw_class[*p]) & FW_WORD)) {
-            seen |= m;
-            *dp++ = (char)fw_lower[*p++];
+        if (pe - p >= 8) {
+            uint64_t v, low;
+            memcpy(&v, p, 8);
+            unsigned n = word8(v, &low, &seen);
+            memcpy(dp, &low, 8);
+            p += n;
+            dp += n;
+            if (n == 8)
+                continue;
+        } else {
+            while (p < pe && ((m = fw_class[*p]) & FW_WORD)) {
+                seen |= m;
+                *dp++ = (char)fw_lower[*p++];
+            }
+            if (p == pe)
+                break;
         }
-        if (p == pe)
-            break;
         m = fw_class[*p];
         if (!(m & FW_INNER))
             break;
@@ -823,7 +886,7 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     sc->llen += k;
     sc->lang.latin += (unsigned)k;
     finish_word(sc, t, lex_hash_final(hh, w, k), key8);
-    if (k == 1 && !(t->e && t->e->mwe_max > 1)) {
+    if (k == 1 && t->mwe <= 1) {
         /* A one-letter word that starts no expression: counted for the
          * language, then dropped now rather than in merge_expressions(). */
         sc->n--;
@@ -1106,7 +1169,7 @@ static void merge_expressions(struct scratch *sc)
     for (size_t i = 0; i < sc->n; i++) {
         const struct lex_entry *me = NULL;
         size_t k = 0;
-        if (t[i].e && t[i].e->mwe_max > 1 && t[i].kind != TK_EMO)
+        if (t[i].mwe > 1) /* a word that may start an expression */
             k = match_expression(sc, i, &me);
         if (k) {
             const struct tok *last = &t[i + k - 1];
@@ -1118,6 +1181,9 @@ static void merge_expressions(struct scratch *sc)
             struct tok m = t[i];
             m.len = last->off + last->len - m.off;
             m.e = me;
+            m.flags = me->flags;
+            m.mwe = 0;
+            m.valence = me->valence; /* 0 unless LEX_VALENCE */
             m.kind = TK_WORD;
             m.rules |= ES_RULE_IDIOM;
             m.brk = last->brk;
@@ -1149,7 +1215,7 @@ static void merge_expressions(struct scratch *sc)
 
 static uint32_t flags_of(const struct tok *t)
 {
-    return t->e ? t->e->flags : 0;
+    return t->flags;
 }
 
 static int rated(const struct tok *t)
@@ -1336,8 +1402,7 @@ static void score_english(struct scratch *sc)
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
         uint32_t f = flags_of(cur);
-        cur->score = 0;
-        cur->valence = rated(cur) ? cur->e->valence : 0;
+        cur->score = 0; /* cur->valence was set with cur->e */
         if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO))
             cur->rules |= ES_RULE_MODIFIER;
         if (!(f & LEX_VALENCE))

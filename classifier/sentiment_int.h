@@ -21,6 +21,8 @@ struct tok {
     uint32_t off, len;         /* the token's bytes in the text */
     uint32_t loff, llen;       /* its lowered form in scratch.low */
     uint32_t hash;             /* lex_hash() of the lowered form */
+    uint32_t flags;            /* e->flags, 0 without e: the rules test
+                                  flags without a branch on e */
     const struct lex_entry *e; /* its lexicon entry, or NULL */
     float score;               /* contribution after every rule */
     float valence;             /* lexicon valence (0 when unrated) */
@@ -32,6 +34,8 @@ struct tok {
     uint8_t send;              /* a sentence ends after it */
     uint8_t neg;               /* a negation ("not", "isn't") */
     uint8_t gap;               /* a one-letter word was dropped before it */
+    uint8_t mwe;               /* e->mwe_max of a word (0: starts no
+                                  expression, or not a word) */
 };
 
 /* Scripts other than Latin, for the language check. */
