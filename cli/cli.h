@@ -72,5 +72,6 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx);
 int cmd_parse(int argc, char **argv, struct es_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct es_ctx *ctx);
 int cmd_classify(int argc, char **argv, struct es_ctx *ctx);
+int cmd_rescore(int argc, char **argv, struct es_ctx *ctx);
 
 #endif

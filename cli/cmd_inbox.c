@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "earshot/error.h"
+#include "earshot/sentiment.h"
 
 /* Appends at most @max UTF-8 characters of @s to @out, newlines and tabs
  * turned into spaces, with "…" when cut. */
@@ -50,14 +51,19 @@ static int print_mention(const struct es_mention *m, void *payload)
             es_time_format(m->item.created_at, created);
         else if (m->first_seen != ES_TIME_UNKNOWN)
             es_time_format(m->first_seen, created);
-        char score[16];
+        char prio[8], score[24];
+        if (m->prioritised)
+            snprintf(prio, sizeof(prio), "%d", m->priority);
+        else
+            snprintf(prio, sizeof(prio), "-");
         if (m->scored)
-            snprintf(score, sizeof(score), "%+.2f", m->sentiment);
+            snprintf(score, sizeof(score), "%s %+.2f",
+                     es_sentiment_label_name(m->label), m->sentiment);
         else
             snprintf(score, sizeof(score), "unscored");
-        es_buf_addf(b, "%-6lld %-8s %-9s %-16.16s %.16s  ", (long long)m->id,
-                    m->state, score, m->item.source ? m->item.source : "-",
-                    created);
+        es_buf_addf(b, "%-6lld %-8s %4s %-14s %-16.16s %.16s  ",
+                    (long long)m->id, m->state, prio, score,
+                    m->item.source ? m->item.source : "-", created);
         if (m->item.author) {
             add_snippet(b, m->item.author, 18);
             es_buf_adds(b, ": ");
@@ -78,17 +84,22 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
         "usage: earshot inbox [--state S] [--source NAME] [--search QUERY]\n"
-        "                     [--limit N] [--json]\n"
-        "Lists mentions, highest priority first, then newest. --search is a\n"
-        "full-text query over text, title and author (SQLite FTS5 syntax:\n"
-        "words, \"phrases\", AND, OR, NOT, prefix*). States: new, open,\n"
-        "pending, resolved, spam, ignored. Default limit 50.\n";
+        "                     [--label L] [--limit N] [--json]\n"
+        "Lists mentions, highest priority (0-100) first, then newest, with\n"
+        "their sentiment label and score; mentions stored before scoring\n"
+        "existed show as unscored, last. --search is a full-text query over\n"
+        "text, title and author (SQLite FTS5 syntax: words, \"phrases\", AND,\n"
+        "OR, NOT, prefix*). --label keeps one sentiment: positive, neutral\n"
+        "or negative. States: new, open, pending, resolved, spam, ignored.\n"
+        "Default limit 50. --json adds the priority's reasons and the\n"
+        "sentiment's pos/neu/neg shares.\n";
     const char *state = NULL, *source = NULL, *search = NULL, *limit = NULL,
-               *json = NULL;
+               *json = NULL, *label = NULL;
     const struct es_opt opts[] = {
         { "state", 1, &state },   { "source", 1, &source },
         { "search", 1, &search }, { "limit", 1, &limit },
-        { "json", 0, &json },     { NULL, 0, NULL },
+        { "label", 1, &label },   { "json", 0, &json },
+        { NULL, 0, NULL },
     };
     const char *args[1];
     int nargs;
@@ -99,7 +110,13 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
     }
     if (rc)
         return rc;
-    struct es_inbox_query q = { state, source, search, 50 };
+    struct es_inbox_query q = {
+        .state = state,
+        .source = source,
+        .search = search,
+        .limit = 50,
+        .label = label,
+    };
     if (limit) {
         char *end;
         errno = 0;
@@ -127,13 +144,20 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
             return ES_EXIT_USAGE;
         }
     }
+    if (label && strcmp(label, "positive") != 0 &&
+        strcmp(label, "neutral") != 0 && strcmp(label, "negative") != 0) {
+        fprintf(stderr,
+                "error: unknown label '%s' (positive, neutral, negative)\n",
+                label);
+        return ES_EXIT_USAGE;
+    }
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
     struct list_out lo = { json != NULL, 0, ES_BUF_INIT };
     if (!lo.json)
-        printf("%-6s %-8s %-9s %-16s %-16s  %s\n", "ID", "STATE", "SENTIMENT",
-               "SOURCE", "CREATED", "MENTION");
+        printf("%-6s %-8s %4s %-14s %-16s %-16s  %s\n", "ID", "STATE", "PRIO",
+               "SENTIMENT", "SOURCE", "CREATED", "MENTION");
     rc = es_inbox_list(ib, &q, print_mention, &lo);
     if (lo.json)
         fputs(lo.count ? "\n]\n" : "[]\n", stdout);
@@ -208,12 +232,30 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
             es_buf_addf(&b, "updated:   %s\n",
                         es_time_format(it->updated_at, t));
         es_buf_addf(&b, "kind:      %s\n", es_item_kind_name(it->kind));
-        if (m.scored)
-            es_buf_addf(&b, "sentiment: %+.4f\n", m.sentiment);
-        else
+        if (it->rating > 0)
+            es_buf_addf(&b, "rating:    %d stars\n", it->rating);
+        if (it->lang)
+            es_buf_addf(&b, "language:  %s\n", it->lang);
+        if (m.scored) {
+            es_buf_addf(&b,
+                        "sentiment: %+.4f %s (pos %.3f, neu %.3f, neg "
+                        "%.3f)\n",
+                        m.sentiment, es_sentiment_label_name(m.label), m.pos,
+                        m.neu, m.neg);
+            if (m.low_confidence)
+                es_buf_adds(&b, "           low confidence: not English, "
+                                "only emoji and emoticons counted\n");
+        } else {
             es_buf_adds(&b, "sentiment: unscored\n");
-        if (m.prioritised)
-            es_buf_addf(&b, "priority:  %d\n", m.priority);
+        }
+        if (m.prioritised) {
+            es_buf_addf(&b, "priority:  %d", m.priority);
+            for (size_t i = 0; i < m.nreasons; i++)
+                es_buf_addf(&b, "%s%s", i ? ", " : " - ", m.reasons[i]);
+            es_buf_addch(&b, '\n');
+        } else {
+            es_buf_adds(&b, "priority:  unscored\n");
+        }
         es_buf_addf(&b, "assignee:  %s\n", m.assignee ? m.assignee : "-");
         if (it->ncategories) {
             es_buf_adds(&b, "tags:      ");

@@ -154,8 +154,10 @@ int cmd_ingest(int argc, char **argv, struct es_ctx *ctx)
     static const char usage[] =
         "usage: earshot ingest KIND FILE --source NAME [--base-url URL]\n"
         "Parses a local document (FILE may be -) as a stream and stores its\n"
-        "entries as source NAME in one transaction, with the same dedupe as\n"
-        "polling: for backfills and feed dumps. KIND: rss.\n";
+        "entries as source NAME in one transaction, with the same dedupe and\n"
+        "the same scoring (sentiment and priority, from the config's\n"
+        "[classifier] and [priority]) as polling: for backfills and feed\n"
+        "dumps. KIND: rss.\n";
     const char *base_url = NULL, *source = NULL;
     const struct es_opt opts[] = {
         { "base-url", 1, &base_url },
@@ -179,16 +181,25 @@ int cmd_ingest(int argc, char **argv, struct es_ctx *ctx)
         fprintf(stderr, "error: unknown kind '%s' (known: rss)\n", args[0]);
         return ES_EXIT_USAGE;
     }
+    /* Scoring reads [classifier] and [priority]: a config is needed even
+     * when --db names the database. */
+    struct es_config *cfg = es_ctx_config(ctx);
+    if (!cfg)
+        return ES_EXIT_FAIL;
+    struct es_scorer *sc;
+    if (es_scorer_open(&sc, cfg, es_ctx_data_dir(ctx)) < 0)
+        return es_cli_fail("%s", es_error_last());
     struct es_inbox *ib = es_ctx_inbox(ctx);
-    if (!ib)
+    int fd = ib ? open_input(args[1]) : -1;
+    if (fd < 0) {
+        es_scorer_free(sc);
         return ES_EXIT_FAIL;
-    int fd = open_input(args[1]);
-    if (fd < 0)
-        return ES_EXIT_FAIL;
+    }
     struct es_ingest_report rep;
-    rc = es_ingest_feed_fd(ib, fd, source, base_url, &rep);
+    rc = es_ingest_feed_fd(ib, sc, fd, source, base_url, &rep);
     if (fd != STDIN_FILENO)
         close(fd);
+    es_scorer_free(sc);
     if (rc < 0)
         return es_cli_fail("'%s': %s", args[1], es_error_last());
     if (rep.error)

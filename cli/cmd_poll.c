@@ -70,18 +70,28 @@ int cmd_init(int argc, char **argv, struct es_ctx *ctx)
     return ES_EXIT_OK;
 }
 
-/* Opens config, inbox and the sources for poll and serve. */
-static struct es_ingest *open_ingest(struct es_ctx *ctx)
+/* Opens config, inbox, the scorer (the lexicon, loaded once) and the
+ * sources for poll and serve. The caller frees *sc after the result. */
+static struct es_ingest *open_ingest(struct es_ctx *ctx, struct es_scorer **sc)
 {
+    *sc = NULL;
     struct es_config *cfg = es_ctx_config(ctx);
     if (!cfg)
         return NULL;
-    struct es_inbox *ib = es_ctx_inbox(ctx);
-    if (!ib)
-        return NULL;
-    struct es_ingest *ig;
-    if (es_ingest_open(&ig, cfg, ib) < 0) {
+    /* The lexicon first: without it nothing is stored, so a database
+     * should not be created either. */
+    if (es_scorer_open(sc, cfg, es_ctx_data_dir(ctx)) < 0) {
         es_cli_fail("%s", es_error_last());
+        return NULL;
+    }
+    struct es_inbox *ib = es_ctx_inbox(ctx);
+    struct es_ingest *ig = NULL;
+    if (!ib || es_ingest_open(&ig, cfg, ib, *sc) < 0) {
+        /* A failed es_ctx_inbox() has printed its error already. */
+        if (ib)
+            es_cli_fail("%s", es_error_last());
+        es_scorer_free(*sc);
+        *sc = NULL;
         return NULL;
     }
     return ig;
@@ -93,8 +103,9 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
         "usage: earshot poll [--source NAME] [--all]\n"
         "One pass over the sources that are due (all enabled ones with\n"
         "--all, or just NAME, due or not), then exit. Prints a line per\n"
-        "source: new, updated and unchanged counts, or the error. Exit 1\n"
-        "when any polled source failed (the others are stored all the same).\n";
+        "source: new, updated and unchanged counts, or the error. Every\n"
+        "mention is stored with its sentiment and priority. Exit 1 when any\n"
+        "polled source failed (the others are stored all the same).\n";
     const char *source = NULL, *all = NULL;
     const struct es_opt opts[] = {
         { "source", 1, &source },
@@ -110,7 +121,8 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
     }
     if (rc)
         return rc;
-    struct es_ingest *ig = open_ingest(ctx);
+    struct es_scorer *sc;
+    struct es_ingest *ig = open_ingest(ctx, &sc);
     if (!ig)
         return ES_EXIT_FAIL;
     size_t n = 0;
@@ -118,6 +130,7 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
     rc = es_ingest_poll(ig, all ? ES_INGEST_ALL : 0, source, print_report, &ro,
                         &n);
     es_ingest_free(ig);
+    es_scorer_free(sc);
     if (rc < 0)
         return es_cli_fail("%s", es_error_last());
     if (n == 0)
@@ -139,7 +152,9 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
     static const char usage[] =
         "usage: earshot serve\n"
         "Polls every enabled source on its schedule until SIGINT or SIGTERM;\n"
-        "a signal lets the pass in hand finish, then exits 0.\n";
+        "a signal lets the pass in hand finish, then exits 0. The lexicon and\n"
+        "the [priority] settings are read once, at start: restart serve after\n"
+        "changing them (and run `earshot rescore` for the stored mentions).\n";
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, NULL, args, 0, &nargs, usage);
@@ -149,7 +164,8 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
     }
     if (rc)
         return rc;
-    struct es_ingest *ig = open_ingest(ctx);
+    struct es_scorer *sc;
+    struct es_ingest *ig = open_ingest(ctx, &sc);
     if (!ig)
         return ES_EXIT_FAIL;
 
@@ -186,6 +202,7 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
     }
     fprintf(stderr, "earshot: stopped\n");
     es_ingest_free(ig);
+    es_scorer_free(sc);
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "earshot/sentiment.h"
 
 void es_json_key_str(struct es_buf *out, const char *key, const char *val)
 {
@@ -99,15 +100,31 @@ void es_json_mention(struct es_buf *out, const struct es_mention *m)
     es_buf_addch(out, ',');
     es_json_key_str(out, "assignee", m->assignee);
     es_buf_addch(out, ',');
-    /* Unscored is null, never a made-up 0: see the store's contract. */
+    /* Unscored is null, never a made-up 0: see the store's contract. The
+     * language is the item's "lang", below. */
     if (m->scored)
-        es_buf_addf(out, "\"sentiment\":%.4f,", m->sentiment);
+        es_buf_addf(out,
+                    "\"sentiment\":%.4f,\"sentiment_pos\":%.4f,"
+                    "\"sentiment_neu\":%.4f,\"sentiment_neg\":%.4f,"
+                    "\"label\":\"%s\",\"low_confidence\":%s,",
+                    m->sentiment, m->pos, m->neu, m->neg,
+                    es_sentiment_label_name(m->label),
+                    m->low_confidence ? "true" : "false");
     else
-        es_buf_adds(out, "\"sentiment\":null,");
-    if (m->prioritised)
-        es_buf_addf(out, "\"priority\":%d,", m->priority);
-    else
-        es_buf_adds(out, "\"priority\":null,");
+        es_buf_adds(out, "\"sentiment\":null,\"sentiment_pos\":null,"
+                         "\"sentiment_neu\":null,\"sentiment_neg\":null,"
+                         "\"label\":null,\"low_confidence\":null,");
+    if (m->prioritised) {
+        es_buf_addf(out, "\"priority\":%d,\"priority_reasons\":[", m->priority);
+        for (size_t i = 0; i < m->nreasons; i++) {
+            if (i)
+                es_buf_addch(out, ',');
+            es_buf_add_json_str(out, m->reasons[i], strlen(m->reasons[i]));
+        }
+        es_buf_adds(out, "],");
+    } else {
+        es_buf_adds(out, "\"priority\":null,\"priority_reasons\":null,");
+    }
     es_buf_addf(out, "\"edited\":%s,", m->edited ? "true" : "false");
     es_json_key_str(out, "first_seen",
                     m->first_seen == ES_TIME_UNKNOWN

@@ -52,6 +52,7 @@ static const struct cmd commands[] = {
     { "ingest", cmd_ingest, "store the entries of a local feed document",
       CMD_NEEDS_LIBS },
     { "classify", cmd_classify, "sentiment score of each stdin line", 0 },
+    { "rescore", cmd_rescore, "score stored mentions again", 0 },
 };
 
 static void usage(FILE *out)

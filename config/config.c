@@ -33,6 +33,7 @@
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
 #include "earshot/error.h"
+#include "earshot/ingest.h"
 #include "keys.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -51,6 +52,8 @@ struct es_config {
     const char *data_dir;  /* [earshot] data_dir, resolved, or NULL */
     const char *log_level; /* [earshot] log_level */
     struct es_config_http http;
+    struct es_config_classifier classifier; /* arrays owned, strings pooled */
+    struct es_config_priority priority;     /* brands owned, strings pooled */
     struct es_config_source *sources;
     size_t nsources;
     char **pool; /* every string the structs above point into */
@@ -62,6 +65,8 @@ struct es_config {
 enum sect_kind {
     SEC_EARSHOT,
     SEC_HTTP,
+    SEC_CLASSIFIER,
+    SEC_PRIORITY,
     SEC_SOURCE,
 };
 
@@ -75,8 +80,8 @@ struct sect_spec {
  * when they come, es_config_source should become a generic named section
  * that sources, accounts and alerts all use. */
 static const struct sect_spec sections[] = {
-    { "earshot", SEC_EARSHOT, 0 },
-    { "http", SEC_HTTP, 0 },
+    { "earshot", SEC_EARSHOT, 0 },       { "http", SEC_HTTP, 0 },
+    { "classifier", SEC_CLASSIFIER, 0 }, { "priority", SEC_PRIORITY, 0 },
     { "source", SEC_SOURCE, 1 },
 };
 
@@ -89,11 +94,15 @@ enum key_type {
     T_SECONDS, /* integer seconds, or with an s, m or h suffix */
     T_MSEC,    /* as T_SECONDS in the file, stored in milliseconds */
     T_BYTES,   /* integer bytes, or with a k or M suffix (1024-based) */
+    T_REAL,    /* decimal number, "12" or "0.5", stored as a double */
 };
 
 enum key_flags {
     KEY_SECRET = 1 << 0,   /* messages name the key, never the value */
     KEY_REQUIRED = 1 << 1, /* the section is unusable without it */
+    KEY_LIST = 1 << 2,     /* may repeat; each value is a comma-separated
+                              list; field is a `const char **` array and
+                              count_offset its size_t count */
 };
 
 /* Extra validation after the type's own: returns 0, or non-zero after
@@ -107,12 +116,13 @@ struct key_spec {
     enum sect_kind sect;
     const char *name;
     enum key_type type;
-    unsigned flags;     /* enum key_flags */
-    const char *def;    /* default in file syntax; NULL: unset */
-    long min, max;      /* numbers: accepted range, in file units */
-    size_t offset;      /* field in the section's struct ... */
-    size_t size;        /* ... and its size; 0: kept in kv only */
-    key_check_fn check; /* or NULL */
+    unsigned flags;      /* enum key_flags */
+    const char *def;     /* default in file syntax; NULL: unset */
+    long min, max;       /* numbers: accepted range, in file units */
+    size_t offset;       /* field in the section's struct ... */
+    size_t size;         /* ... and its size; 0: kept in kv only */
+    key_check_fn check;  /* or NULL */
+    size_t count_offset; /* KEY_LIST: the count beside the array */
 };
 
 static int check_log_level(const char *value, const char **what,
@@ -124,7 +134,15 @@ static int check_log_level(const char *value, const char **what,
 #define SRC(m)                                                                 \
     offsetof(struct es_config_source, m),                                      \
         sizeof(((struct es_config_source *)0)->m)
+#define CLS(m)                                                                 \
+    offsetof(struct es_config_classifier, m),                                  \
+        sizeof(((struct es_config_classifier *)0)->m)
+#define PRIO(m)                                                                \
+    offsetof(struct es_config_priority, m),                                    \
+        sizeof(((struct es_config_priority *)0)->m)
 #define KV_ONLY 0, 0
+/* The count of a KEY_LIST array, after the check. */
+#define COUNT(type, m) offsetof(struct type, m)
 
 #define DAY (24L * 3600)
 
@@ -133,23 +151,32 @@ static int check_log_level(const char *value, const char **what,
  * plus its documentation in config/earshot.conf. */
 /* clang-format off */
 static const struct key_spec keys[] = {
-/*  section      key                type       flags         default       min   max       field                     check */
-    { SEC_EARSHOT, "database",        T_PATH,    0,            NULL,         0,    0,        CFG(database),            NULL },
-    { SEC_EARSHOT, "data_dir",        T_PATH,    0,            NULL,         0,    0,        CFG(data_dir),            NULL },
-    { SEC_EARSHOT, "log_level",       T_STRING,  0,            "info",       0,    0,        CFG(log_level),           check_log_level },
-    { SEC_HTTP,    "connect_timeout", T_MSEC,    0,            "10",         1,    300,      HTTP(connect_timeout_ms), NULL },
-    { SEC_HTTP,    "timeout",         T_MSEC,    0,            "30",         1,    3600,     HTTP(timeout_ms),         NULL },
-    { SEC_HTTP,    "max_body",        T_BYTES,   0,            "16M",        1024, 1L << 30, HTTP(max_body),           NULL },
-    { SEC_HTTP,    "max_redirects",   T_INT,     0,            "5",          0,    20,       HTTP(max_redirects),      NULL },
-    { SEC_HTTP,    "max_parallel",    T_INT,     0,            "32",         1,    64,       HTTP(max_parallel),       NULL },
-    { SEC_SOURCE,  "type",            T_STRING,  KEY_REQUIRED, NULL,         0,    0,        SRC(type),                NULL },
-    { SEC_SOURCE,  "url",             T_URL,     0,            NULL,         0,    0,        SRC(url),                 NULL },
-    { SEC_SOURCE,  "interval",        T_SECONDS, 0,            "0",          0,    30 * DAY, SRC(interval),            NULL },
-    { SEC_SOURCE,  "enabled",         T_BOOL,    0,            "yes",        0,    1,        SRC(enabled),             NULL },
-    { SEC_SOURCE,  "base_url",        T_URL,     0,            NULL,         0,    0,        KV_ONLY,                  NULL },
-    { SEC_SOURCE,  "query",           T_STRING,  0,            NULL,         0,    0,        KV_ONLY,                  NULL },
-    { SEC_SOURCE,  "token",           T_STRING,  KEY_SECRET,   NULL,         0,    0,        KV_ONLY,                  NULL },
-    { SEC_SOURCE,  "token_file",      T_PATH,    0,            NULL,         0,    0,        KV_ONLY,                  NULL },
+/*  section         key                type       flags         default min   max       field                     check            list count */
+    { SEC_EARSHOT,    "database",        T_PATH,    0,            NULL,   0,    0,        CFG(database),            NULL,            0 },
+    { SEC_EARSHOT,    "data_dir",        T_PATH,    0,            NULL,   0,    0,        CFG(data_dir),            NULL,            0 },
+    { SEC_EARSHOT,    "log_level",       T_STRING,  0,            "info", 0,    0,        CFG(log_level),           check_log_level, 0 },
+    { SEC_HTTP,       "connect_timeout", T_MSEC,    0,            "10",   1,    300,      HTTP(connect_timeout_ms), NULL,            0 },
+    { SEC_HTTP,       "timeout",         T_MSEC,    0,            "30",   1,    3600,     HTTP(timeout_ms),         NULL,            0 },
+    { SEC_HTTP,       "max_body",        T_BYTES,   0,            "16M",  1024, 1L << 30, HTTP(max_body),           NULL,            0 },
+    { SEC_HTTP,       "max_redirects",   T_INT,     0,            "5",    0,    20,       HTTP(max_redirects),      NULL,            0 },
+    { SEC_HTTP,       "max_parallel",    T_INT,     0,            "32",   1,    64,       HTTP(max_parallel),       NULL,            0 },
+    { SEC_CLASSIFIER, "lexicon",         T_PATH,    0,            NULL,   0,    0,        CLS(lexicon),             NULL,            0 },
+    { SEC_CLASSIFIER, "overlay",         T_PATH,    KEY_LIST,     NULL,   0,    0,        CLS(overlays),            NULL,            COUNT(es_config_classifier, noverlays) },
+    { SEC_PRIORITY,   "weight_negative", T_REAL,    0,            "40",   0,    100,      PRIO(weight_negative),    NULL,            0 },
+    { SEC_PRIORITY,   "weight_urgency",  T_REAL,    0,            "30",   0,    100,      PRIO(weight_urgency),     NULL,            0 },
+    { SEC_PRIORITY,   "weight_reach",    T_REAL,    0,            "10",   0,    100,      PRIO(weight_reach),       NULL,            0 },
+    { SEC_PRIORITY,   "weight_rating",   T_REAL,    0,            "20",   0,    100,      PRIO(weight_rating),      NULL,            0 },
+    { SEC_PRIORITY,   "weight_direct",   T_REAL,    0,            "10",   0,    100,      PRIO(weight_direct),      NULL,            0 },
+    { SEC_PRIORITY,   "weight_age",      T_REAL,    0,            "20",   0,    100,      PRIO(weight_age),         NULL,            0 },
+    { SEC_PRIORITY,   "brand",           T_STRING,  KEY_LIST,     NULL,   0,    0,        PRIO(brands),             NULL,            COUNT(es_config_priority, nbrands) },
+    { SEC_SOURCE,     "type",            T_STRING,  KEY_REQUIRED, NULL,   0,    0,        SRC(type),                NULL,            0 },
+    { SEC_SOURCE,     "url",             T_URL,     0,            NULL,   0,    0,        SRC(url),                 NULL,            0 },
+    { SEC_SOURCE,     "interval",        T_SECONDS, 0,            "0",    0,    30 * DAY, SRC(interval),            NULL,            0 },
+    { SEC_SOURCE,     "enabled",         T_BOOL,    0,            "yes",  0,    1,        SRC(enabled),             NULL,            0 },
+    { SEC_SOURCE,     "base_url",        T_URL,     0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_SOURCE,     "query",           T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_SOURCE,     "token",           T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_SOURCE,     "token_file",      T_PATH,    0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
 };
 /* clang-format on */
 
@@ -232,6 +259,27 @@ static int parse_number(const char *s, const char *units, const long *mult,
     if (overflow || n > LONG_MAX / m || n < LONG_MIN / m)
         return 1;
     *out = n * m;
+    return 0;
+}
+
+/* Reads a plain decimal number: digits with an optional '-' and
+ * fraction, "12", "0.5", "-3.25"; no '+', exponent, hex, inf or nan (as
+ * parse_number() takes no '+'). Returns 0, or -1 when the text is not of
+ * that form. */
+static int parse_real(const char *s, double *out)
+{
+    const char *p = s;
+    int digits = 0;
+    if (*p == '-')
+        p++;
+    for (; *p >= '0' && *p <= '9'; p++)
+        digits++;
+    if (*p == '.')
+        for (p++; *p >= '0' && *p <= '9'; p++)
+            digits++;
+    if (*p != '\0' || digits == 0)
+        return -1;
+    *out = strtod(s, NULL);
     return 0;
 }
 
@@ -396,13 +444,14 @@ static int convert(const struct key_spec *k, const char *value,
     static const char *const type_word[] = {
         [T_BOOL] = "bad boolean",     [T_INT] = "bad integer",
         [T_SECONDS] = "bad duration", [T_MSEC] = "bad duration",
-        [T_BYTES] = "bad size",
+        [T_BYTES] = "bad size",       [T_REAL] = "bad number",
     };
     static const char *const type_hint[] = {
         [T_BOOL] = "yes, no, true, false, 1 or 0",
         [T_SECONDS] = "seconds, or a number with s, m or h",
         [T_MSEC] = "seconds, or a number with s, m or h",
         [T_BYTES] = "bytes, or a number with k or M",
+        [T_REAL] = "a number such as 12 or 0.5",
     };
     static const long secs[] = { 1, 60, 3600 };
     static const long bytes[] = { 1024, 1024, 1024L * 1024 };
@@ -410,6 +459,7 @@ static int convert(const struct key_spec *k, const char *value,
     const char *what = NULL, *hint = NULL;
     char *s = NULL;
     long n = 0;
+    double d = 0;
     int r = 0;
     int rc = ES_EINVALID;
 
@@ -445,12 +495,20 @@ static int convert(const struct key_spec *k, const char *value,
     case T_BYTES:
         r = parse_number(value, "kKM", bytes, &n);
         break;
+    case T_REAL:
+        r = parse_real(value, &d);
+        break;
     }
     if (r < 0) {
         describe(why, k, type_word[k->type], value, where, type_hint[k->type]);
         goto done;
     }
-    if (!s && (r > 0 || n < k->min || n > k->max)) {
+    if (k->type == T_REAL && (d < (double)k->min || d > (double)k->max)) {
+        es_buf_addf(&range, "%ld to %ld", k->min, k->max);
+        describe(why, k, "out-of-range value", value, where, range.ptr);
+        goto done;
+    }
+    if (!s && k->type != T_REAL && (r > 0 || n < k->min || n > k->max)) {
         es_buf_addf(&range, "%ld to %ld%s", k->min, k->max,
                     k->type == T_BYTES                          ? " bytes"
                     : k->type == T_SECONDS || k->type == T_MSEC ? " seconds"
@@ -471,6 +529,13 @@ static int convert(const struct key_spec *k, const char *value,
         if (kv_value)
             *kv_value = s;
         s = NULL;
+    } else if (k->type == T_REAL) {
+        if (k->size) {
+            assert(k->size == sizeof(d));
+            memcpy((char *)target + k->offset, &d, sizeof(d));
+        }
+        if (kv_value)
+            *kv_value = keep(cfg, es_xstrdup(value));
     } else {
         if (k->type == T_MSEC)
             n *= 1000;
@@ -609,6 +674,10 @@ static void *section_target(struct loader *ld)
         return ld->cfg;
     case SEC_HTTP:
         return &ld->cfg->http;
+    case SEC_CLASSIFIER:
+        return &ld->cfg->classifier;
+    case SEC_PRIORITY:
+        return &ld->cfg->priority;
     case SEC_SOURCE:
         return &ld->cfg->sources[ld->src];
     }
@@ -805,6 +874,55 @@ static char *read_line(char *str, int num, void *stream)
     return str;
 }
 
+/* Appends the comma-separated values of @value (blanks around each
+ * trimmed, empty ones skipped) to the KEY_LIST key @k of @target, each
+ * read as the key's type (a path is resolved). */
+static int add_list(struct loader *ld, const struct key_spec *k,
+                    const char *value, void *target)
+{
+    struct key_spec one = *k;
+    struct es_buf why = ES_BUF_INIT;
+    int added = 0, rc = 0;
+
+    one.size = 0; /* convert() only checks and resolves; we store */
+    for (const char *p = value; *p && rc == 0;) {
+        size_t n = strcspn(p, ",");
+        const char *end = p + n;
+        while (p < end && (*p == ' ' || *p == '\t'))
+            p++;
+        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+            end--;
+        if (end > p) {
+            char *elem = es_xstrndup(p, (size_t)(end - p));
+            const char *kept = NULL;
+            if (convert(&one, elem, ld->where.ptr, ld->cfg, target, &kept,
+                        &why) != 0) {
+                rc = fail(ld, ld->line, "%s", why.ptr);
+            } else {
+                const char **arr;
+                size_t count;
+                char *base = target;
+                memcpy(&arr, base + k->offset, sizeof(arr));
+                memcpy(&count, base + k->count_offset, sizeof(count));
+                arr = es_xrealloc(arr, (count + 1) * sizeof(*arr));
+                arr[count++] = kept;
+                memcpy(base + k->offset, &arr, sizeof(arr));
+                memcpy(base + k->count_offset, &count, sizeof(count));
+                added++;
+            }
+            free(elem);
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    if (rc == 0 && added == 0)
+        rc = fail(ld, ld->line, "empty value for '%s' in %s", k->name,
+                  ld->where.ptr);
+    es_buf_release(&why);
+    return rc;
+}
+
 /* inih's handler: one `key = value`. Returns 1 to go on, 0 to stop. */
 static int on_value(void *user, const char *section, const char *name,
                     const char *value)
@@ -827,7 +945,7 @@ static int on_value(void *user, const char *section, const char *name,
         goto done;
     }
     const struct key_spec *k = &keys[i];
-    if (ld->seen[i]) {
+    if (ld->seen[i] && !(k->flags & KEY_LIST)) {
         fail(ld, ld->line, "duplicate key '%s' in %s (first set at line %d)",
              name, ld->where.ptr, ld->seen[i]);
         goto done;
@@ -836,6 +954,11 @@ static int on_value(void *user, const char *section, const char *name,
     if (expand_env(ld, k, value ? value : "", &val) != 0 ||
         check_text(ld, k, val.ptr, val.len) != 0)
         goto done;
+    if (k->flags & KEY_LIST) {
+        if (add_list(ld, k, val.ptr, section_target(ld)) == 0)
+            ok = 1;
+        goto done;
+    }
     const char *kv_value = NULL;
     if (convert(k, val.ptr, ld->where.ptr, ld->cfg, section_target(ld),
                 &kv_value, &why) != 0) {
@@ -908,6 +1031,8 @@ static struct es_config *config_alloc(const char *file)
     }
     apply_defaults(cfg, SEC_EARSHOT, cfg);
     apply_defaults(cfg, SEC_HTTP, &cfg->http);
+    apply_defaults(cfg, SEC_CLASSIFIER, &cfg->classifier);
+    apply_defaults(cfg, SEC_PRIORITY, &cfg->priority);
     return cfg;
 }
 
@@ -1018,6 +1143,8 @@ void es_config_free(struct es_config *cfg)
     for (size_t i = 0; i < cfg->nsources; i++)
         free(cfg->sources[i].kv);
     free(cfg->pool);
+    free(cfg->classifier.overlays);
+    free(cfg->priority.brands);
     free(cfg->sources);
     free(cfg->file);
     free(cfg->dir);
@@ -1047,6 +1174,17 @@ const char *es_config_log_level(const struct es_config *cfg)
 const struct es_config_http *es_config_http(const struct es_config *cfg)
 {
     return &cfg->http;
+}
+
+const struct es_config_classifier *
+es_config_classifier(const struct es_config *cfg)
+{
+    return &cfg->classifier;
+}
+
+const struct es_config_priority *es_config_priority(const struct es_config *cfg)
+{
+    return &cfg->priority;
 }
 
 size_t es_config_source_count(const struct es_config *cfg)

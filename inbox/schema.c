@@ -97,9 +97,16 @@ static const char MIGRATION_2[] =
     "INSERT INTO mentions_fts (rowid, text, title, author)"
     "  SELECT id, text, title, author FROM mentions;";
 
+/* Version 3: the classifier flags the scores it could not trust (a text
+ * that is not English is scored on its emoji and emoticons only). NULL
+ * for mentions stored unscored, like the other score columns. */
+static const char MIGRATION_3[] =
+    "ALTER TABLE mentions ADD COLUMN low_confidence INTEGER;";
+
 static const char *const migrations[] = {
     MIGRATION_1,
     MIGRATION_2,
+    MIGRATION_3,
 };
 
 const int es_inbox__latest = (int)(sizeof(migrations) / sizeof(migrations[0]));

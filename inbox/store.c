@@ -40,11 +40,13 @@ static const char OPEN_PRAGMAS[] = "PRAGMA journal_mode = WAL;"
                                    "PRAGMA foreign_keys = ON;"
                                    "PRAGMA journal_size_limit = 67108864;";
 
-/* Stores a mention. A repeat updates the content columns only when the
- * text or title really changed, and marks it edited; otherwise nothing is
+/* Stores a mention with its scores. A repeat updates the content columns
+ * only when the text or title really changed, marks it edited and takes
+ * the new scores (computed from the new text); otherwise nothing is
  * written. Metadata a platform stopped sending is kept rather than erased
- * (COALESCE). The inbox's own columns (state, assignee, scores) are never
- * touched here.
+ * (COALESCE). The inbox's own columns (state, assignee) are never touched
+ * here. The scores go in this same statement: a separate UPDATE per row
+ * would cost the hot path a second b-tree search and index update per row.
  *
  * There is deliberately no RETURNING clause. A RETURNING statement runs
  * inside a statement savepoint, and FTS5 (SQLite 3.40) flushes its pending
@@ -52,17 +54,17 @@ static const char OPEN_PRAGMAS[] = "PRAGMA journal_mode = WAL;"
  * batch became one tiny segment per mention plus the merges after them,
  * about 7,500 mentions/s instead of 25,000. (The same holds for anything
  * else that opens a savepoint mid-batch, triggers included.) es_inbox_put
- * reads the outcome from the last insert rowid and sqlite3_changes().
- *
- * NEEDSWORK: an edit keeps the old scores, though they were computed from
- * the old text; whoever writes scores should re-score ES_PUT_UPDATED. */
+ * reads the outcome from the last insert rowid and sqlite3_changes(). */
 static const char PUT[] =
     "INSERT INTO mentions (source_id, platform, external_id, url, author,"
     " author_name, author_followers, title, text, summary, content,"
     " categories, created_at, updated_at, fetched_at, kind, in_reply_to,"
-    " thread_root, rating, lang, reply_ref, first_seen, last_changed)"
+    " thread_root, rating, lang, reply_ref, first_seen, last_changed,"
+    " sentiment, sentiment_pos, sentiment_neu, sentiment_neg, label,"
+    " low_confidence, priority, priority_reasons)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22)"
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22, ?23, ?24, ?25, ?26, ?27,"
+    " ?28, ?29, ?30)"
     " ON CONFLICT (source_id, external_id) DO UPDATE SET"
     " platform = COALESCE(excluded.platform, platform),"
     " url = COALESCE(excluded.url, url),"
@@ -82,6 +84,13 @@ static const char PUT[] =
     " rating = COALESCE(excluded.rating, rating),"
     " lang = COALESCE(excluded.lang, lang),"
     " reply_ref = COALESCE(excluded.reply_ref, reply_ref),"
+    " sentiment = excluded.sentiment,"
+    " sentiment_pos = excluded.sentiment_pos,"
+    " sentiment_neu = excluded.sentiment_neu,"
+    " sentiment_neg = excluded.sentiment_neg,"
+    " label = excluded.label, low_confidence = excluded.low_confidence,"
+    " priority = excluded.priority,"
+    " priority_reasons = excluded.priority_reasons,"
     " edited = 1, last_changed = excluded.last_changed"
     " WHERE mentions.text IS NOT excluded.text"
     " OR mentions.title IS NOT excluded.title";
@@ -110,6 +119,14 @@ enum put_param {
     P_LANG,
     P_REPLY_REF,
     P_NOW,
+    P_SENTIMENT,
+    P_POS,
+    P_NEU,
+    P_NEG,
+    P_LABEL,
+    P_LOW_CONFIDENCE,
+    P_PRIORITY,
+    P_REASONS,
 };
 
 static const char FTS_INSERT[] =
@@ -122,6 +139,8 @@ static const char FIND_ID[] =
     "SELECT id FROM mentions WHERE source_id = ?1 AND external_id = ?2";
 
 static const char COUNT[] = "SELECT count(*) FROM mentions";
+
+static const char LAST_ID[] = "SELECT coalesce(max(id), 0) FROM mentions";
 
 static const char BEGIN[] = "BEGIN IMMEDIATE";
 static const char COMMIT[] = "COMMIT";
@@ -157,7 +176,9 @@ static const char HEALTH_PUT[] =
     " m.author_name, m.author_followers, m.title, m.text, m.summary,"          \
     " m.content, m.categories, m.created_at, m.updated_at, m.fetched_at,"      \
     " m.kind, m.in_reply_to, m.thread_root, m.rating, m.lang, m.reply_ref,"    \
-    " m.state, m.assignee, m.sentiment, m.priority, m.edited, m.first_seen"
+    " m.state, m.assignee, m.sentiment, m.priority, m.edited, m.first_seen,"   \
+    " m.sentiment_pos, m.sentiment_neu, m.sentiment_neg, m.label,"             \
+    " m.low_confidence, m.priority_reasons"
 
 enum mention_col {
     C_ID = 0,
@@ -188,14 +209,21 @@ enum mention_col {
     C_PRIORITY,
     C_EDITED,
     C_FIRST_SEEN,
+    C_POS,
+    C_NEU,
+    C_NEG,
+    C_LABEL,
+    C_LOW_CONFIDENCE,
+    C_REASONS,
 };
 
-/* Same filters for both lists: ?1 state, ?2 source name (NULL: any), ?3
- * limit; the search list adds ?4, the FTS5 query. The order matches the
- * mentions_order index (schema.c). */
+/* Same filters for both lists: ?1 state, ?2 source name, ?5 label (NULL:
+ * any), ?3 limit; the search list adds ?4, the FTS5 query. The order
+ * matches the mentions_order index (schema.c). */
 #define LIST_FILTER                                                            \
     " (?1 IS NULL OR m.state = ?1)"                                            \
-    " AND (?2 IS NULL OR s.name = ?2)"
+    " AND (?2 IS NULL OR s.name = ?2)"                                         \
+    " AND (?5 IS NULL OR m.label = ?5)"
 #define LIST_ORDER                                                             \
     " ORDER BY m.priority DESC NULLS LAST,"                                    \
     " COALESCE(m.created_at, m.first_seen) DESC, m.id DESC"                    \
@@ -214,7 +242,23 @@ static const char GET[] =
     MENTION_COLUMNS " FROM mentions m JOIN sources s ON s.id = m.source_id"
                     " WHERE m.id = ?1";
 
-/* Splits the categories column back into strings. */
+/* A cursor over every mention by id, for work in batches (rescoring). */
+static const char SCAN[] =
+    MENTION_COLUMNS " FROM mentions m JOIN sources s ON s.id = m.source_id"
+                    " WHERE m.id > ?1 ORDER BY m.id LIMIT ?2";
+
+/* New scores for a mention whose title and text are still ?11 and ?12
+ * (those the scores were computed from). An item without a language of
+ * its own takes the classifier's. */
+static const char SET_SCORES[] =
+    "UPDATE mentions SET sentiment = ?2, sentiment_pos = ?3,"
+    " sentiment_neu = ?4, sentiment_neg = ?5, label = ?6,"
+    " low_confidence = ?7, priority = ?8, priority_reasons = ?9,"
+    " lang = COALESCE(lang, ?10)"
+    " WHERE id = ?1 AND text IS ?11 AND title IS ?12";
+
+/* Splits a JSON array column (categories, priority reasons) back into
+ * strings. */
 static const char CATEGORIES[] =
     "SELECT value FROM json_each(?1) WHERE type = 'text'";
 
@@ -224,6 +268,7 @@ enum stmt_id {
     S_FTS_DELETE,
     S_FIND_ID,
     S_COUNT,
+    S_LAST_ID,
     S_BEGIN,
     S_COMMIT,
     S_ROLLBACK,
@@ -236,6 +281,8 @@ enum stmt_id {
     S_LIST_SEARCH,
     S_GET,
     S_CATEGORIES,
+    S_SCAN,
+    S_SET_SCORES,
     S__COUNT
 };
 
@@ -245,6 +292,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_FTS_DELETE] = FTS_DELETE,
     [S_FIND_ID] = FIND_ID,
     [S_COUNT] = COUNT,
+    [S_LAST_ID] = LAST_ID,
     [S_BEGIN] = BEGIN,
     [S_COMMIT] = COMMIT,
     [S_ROLLBACK] = ROLLBACK,
@@ -257,6 +305,8 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_LIST_SEARCH] = LIST_SEARCH,
     [S_GET] = GET,
     [S_CATEGORIES] = CATEGORIES,
+    [S_SCAN] = SCAN,
+    [S_SET_SCORES] = SET_SCORES,
 };
 
 struct es_inbox {
@@ -597,8 +647,50 @@ static const char *categories_json(struct es_inbox *ib,
     return ib->cats.ptr;
 }
 
+/* The stored form of a label, and back. */
+static const char *label_name(int label)
+{
+    return label < 0 ? "negative" : label > 0 ? "positive" : "neutral";
+}
+
+static int label_value(const char *name)
+{
+    if (!name)
+        return 0;
+    return strcmp(name, "negative") == 0   ? -1
+           : strcmp(name, "positive") == 0 ? 1
+                                           : 0;
+}
+
+/* Binds @sc to the score parameters @first.. of @stmt in the order
+ * sentiment, pos, neu, neg, label, low_confidence, priority, reasons;
+ * NULLs when @sc is NULL. */
+static void bind_scores(sqlite3_stmt *stmt, int first,
+                        const struct es_scores *sc)
+{
+    if (!sc) {
+        for (int i = 0; i < 8; i++)
+            sqlite3_bind_null(stmt, first + i);
+        return;
+    }
+    sqlite3_bind_double(stmt, first, sc->sentiment);
+    sqlite3_bind_double(stmt, first + 1, sc->pos);
+    sqlite3_bind_double(stmt, first + 2, sc->neu);
+    sqlite3_bind_double(stmt, first + 3, sc->neg);
+    bind_text(stmt, first + 4, label_name(sc->label));
+    sqlite3_bind_int(stmt, first + 5, sc->low_confidence ? 1 : 0);
+    sqlite3_bind_int(stmt, first + 6, sc->priority);
+    bind_text(stmt, first + 7, sc->reasons[0] ? sc->reasons : "[]");
+}
+
+/* The classifier's language of @sc, or NULL. */
+static const char *scores_lang(const struct es_scores *sc)
+{
+    return sc && sc->lang[0] ? sc->lang : NULL;
+}
+
 static void bind_put(struct es_inbox *ib, sqlite3_stmt *stmt, int64_t source_id,
-                     const struct es_item *it)
+                     const struct es_item *it, const struct es_scores *sc)
 {
     sqlite3_bind_int64(stmt, P_SOURCE_ID, source_id);
     bind_text(stmt, P_PLATFORM, it->platform);
@@ -625,9 +717,11 @@ static void bind_put(struct es_inbox *ib, sqlite3_stmt *stmt, int64_t source_id,
         sqlite3_bind_int(stmt, P_RATING, it->rating);
     else
         sqlite3_bind_null(stmt, P_RATING);
-    bind_text(stmt, P_LANG, it->lang);
+    /* The platform's language when it gave one, else the classifier's. */
+    bind_text(stmt, P_LANG, it->lang ? it->lang : scores_lang(sc));
     bind_text(stmt, P_REPLY_REF, it->reply_ref);
     sqlite3_bind_int64(stmt, P_NOW, es_time_now());
+    bind_scores(stmt, P_SENTIMENT, sc);
 }
 
 /* Sets an error for a failed write of mention @item: a broken constraint
@@ -685,8 +779,8 @@ static int find_id(struct es_inbox *ib, int64_t source_id,
 }
 
 int es_inbox_put(struct es_inbox *ib, int64_t source_id,
-                 const struct es_item *item, enum es_put_result *result,
-                 int64_t *id)
+                 const struct es_item *item, const struct es_scores *scores,
+                 enum es_put_result *result, int64_t *id)
 {
     sqlite3_stmt *stmt = ib->stmt[S_PUT];
     enum es_put_result res = ES_PUT_UNCHANGED;
@@ -710,7 +804,7 @@ int es_inbox_put(struct es_inbox *ib, int64_t source_id,
     /* Auto rowids start at 1, so a last insert rowid still 0 after the
      * UPSERT means it took the update path (or wrote nothing). */
     sqlite3_set_last_insert_rowid(ib->db, 0);
-    bind_put(ib, stmt, source_id, item);
+    bind_put(ib, stmt, source_id, item, scores);
     rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE) {
@@ -760,6 +854,9 @@ void es_mention_release(struct es_mention *m)
     es_item_release(&m->item);
     free(m->state);
     free(m->assignee);
+    for (size_t i = 0; i < m->nreasons; i++)
+        free(m->reasons[i]);
+    free(m->reasons);
     memset(m, 0, sizeof(*m));
     es_item_init(&m->item);
 }
@@ -772,17 +869,20 @@ static enum es_item_kind kind_from_name(const char *name)
     return ES_KIND_POST; /* a kind from a newer earshot */
 }
 
-/* Splits the JSON array @json into item->categories. A value that is not
- * an array of strings (edited by hand) gives no categories. */
-static void read_categories(struct es_inbox *ib, const char *json,
-                            struct es_item *item)
+/* Splits the JSON array @json into its strings, appending each to *list
+ * (of *n). A value that is not an array of strings (edited by hand) gives
+ * none. */
+static void read_strings(struct es_inbox *ib, const char *json, char ***list,
+                         size_t *n)
 {
     sqlite3_stmt *stmt = ib->stmt[S_CATEGORIES];
     bind_text(stmt, 1, json);
     while (sqlite3_step(stmt) == SQLITE_ROW) {
         const char *c = (const char *)sqlite3_column_text(stmt, 0);
-        if (c)
-            es_item_add_category(item, c);
+        if (!c)
+            continue;
+        *list = es_xrealloc(*list, (*n + 1) * sizeof(**list));
+        (*list)[(*n)++] = es_xstrdup(c);
     }
     sqlite3_reset(stmt);
 }
@@ -811,7 +911,7 @@ static void read_mention(struct es_inbox *ib, sqlite3_stmt *stmt,
     it->content = column_dup(stmt, C_CONTENT);
     cats = (const char *)sqlite3_column_text(stmt, C_CATEGORIES);
     if (cats)
-        read_categories(ib, cats, it);
+        read_strings(ib, cats, &it->categories, &it->ncategories);
     it->created_at = column_time(stmt, C_CREATED_AT);
     it->updated_at = column_time(stmt, C_UPDATED_AT);
     it->fetched_at = column_time(stmt, C_FETCHED_AT);
@@ -825,8 +925,16 @@ static void read_mention(struct es_inbox *ib, sqlite3_stmt *stmt,
     m->assignee = column_dup(stmt, C_ASSIGNEE);
     m->scored = sqlite3_column_type(stmt, C_SENTIMENT) != SQLITE_NULL;
     m->sentiment = sqlite3_column_double(stmt, C_SENTIMENT);
+    m->pos = sqlite3_column_double(stmt, C_POS);
+    m->neu = sqlite3_column_double(stmt, C_NEU);
+    m->neg = sqlite3_column_double(stmt, C_NEG);
+    m->label = label_value((const char *)sqlite3_column_text(stmt, C_LABEL));
+    m->low_confidence = sqlite3_column_int(stmt, C_LOW_CONFIDENCE);
     m->prioritised = sqlite3_column_type(stmt, C_PRIORITY) != SQLITE_NULL;
     m->priority = sqlite3_column_int(stmt, C_PRIORITY);
+    const char *reasons = (const char *)sqlite3_column_text(stmt, C_REASONS);
+    if (reasons)
+        read_strings(ib, reasons, &m->reasons, &m->nreasons);
     m->edited = sqlite3_column_int(stmt, C_EDITED);
     m->first_seen = column_time(stmt, C_FIRST_SEEN);
 }
@@ -848,6 +956,7 @@ int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
     bind_text(stmt, 1, q->state);
     bind_text(stmt, 2, q->source);
     sqlite3_bind_int(stmt, 3, q->limit > 0 ? q->limit : 50);
+    bind_text(stmt, 5, q->label);
     if (search)
         bind_text(stmt, 4, q->search);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -909,4 +1018,80 @@ long long es_inbox_count(struct es_inbox *ib)
         n = db_error(ib, "cannot count mentions");
     sqlite3_reset(stmt);
     return n;
+}
+
+/* ==== Rescoring in batches ==== */
+
+int es_inbox_scan(struct es_inbox *ib, int64_t after_id, int limit,
+                  es_mention_cb cb, void *payload, int64_t *last_id)
+{
+    sqlite3_stmt *stmt = NULL;
+    int owned = 0, rc;
+    int64_t last = after_id;
+
+    assert(cb);
+    rc = stmt_for_cursor(ib, S_SCAN, &stmt, &owned);
+    if (rc < 0)
+        return rc;
+    sqlite3_bind_int64(stmt, 1, after_id);
+    sqlite3_bind_int(stmt, 2, limit > 0 ? limit : 500);
+    while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct es_mention m;
+        read_mention(ib, stmt, &m);
+        last = m.id;
+        int stop = cb(&m, payload);
+        es_mention_release(&m);
+        if (stop) {
+            rc = stop;
+            goto done;
+        }
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_error(ib, "cannot read mentions");
+done:
+    stmt_done(stmt, owned);
+    if (last_id)
+        *last_id = last;
+    return rc;
+}
+
+int64_t es_inbox_last_id(struct es_inbox *ib)
+{
+    sqlite3_stmt *stmt = ib->stmt[S_LAST_ID];
+    int64_t n;
+
+    if (sqlite3_step(stmt) == SQLITE_ROW)
+        n = sqlite3_column_int64(stmt, 0);
+    else
+        n = db_error(ib, "cannot read the last mention id");
+    sqlite3_reset(stmt);
+    return n;
+}
+
+int es_inbox_set_scores(struct es_inbox *ib, const struct es_mention *m,
+                        const struct es_scores *scores, int *changed)
+{
+    sqlite3_stmt *stmt = ib->stmt[S_SET_SCORES];
+    int rc;
+
+    assert(m && scores);
+    sqlite3_bind_int64(stmt, 1, m->id);
+    bind_scores(stmt, 2, scores);
+    bind_text(stmt, 10, scores_lang(scores));
+    bind_text(stmt, 11, m->item.text);
+    bind_text(stmt, 12, m->item.title);
+    rc = exec_stmt(ib, stmt, "cannot store scores");
+    if (rc < 0)
+        return rc;
+    if (sqlite3_changes(ib->db) == 0)
+        return es_error_set(ES_ENOTFOUND,
+                            "inbox '%s': mention %lld is gone or was "
+                            "edited",
+                            ib->path, (long long)m->id);
+    if (changed)
+        *changed = !m->scored || !m->prioritised ||
+                   m->priority != scores->priority ||
+                   m->label != (scores->label < 0   ? -1
+                                : scores->label > 0 ? 1
+                                                    : 0);
+    return 0;
 }

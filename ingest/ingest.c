@@ -1,14 +1,21 @@
-/* ingest.c - drives the collectors into the inbox
+/* ingest.c - drives the collectors through the classifier into the inbox
  *
- * The poller knows HTTP and parsing, the inbox knows SQLite; neither knows
- * the other. This file is the seam: it reads per-source health from the
- * store to decide what is due, hands the due sources to the poller, and
- * writes each returned batch in its own transaction together with the new
- * health row, so a crash never leaves half a batch or a cursor that points
- * past what was stored.
+ * The poller knows HTTP and parsing, the classifier knows words, the inbox
+ * knows SQLite; none knows the others. This file is the seam: it reads
+ * per-source health from the store to decide what is due, hands the due
+ * sources to the poller, scores what comes back, and writes each returned
+ * batch in its own transaction together with the new health row, so a
+ * crash never leaves half a batch or a cursor that points past what was
+ * stored.
+ *
+ * Scoring (sentiment and priority) happens in the producer - the poller's
+ * callback, the parser's entry callback - never in the writer thread: the
+ * writer is the bottleneck of ingest (docs/performance.md), and the
+ * producer has time to spare while it waits on the writer's queue.
  */
 #include "earshot/ingest.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +26,143 @@
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/feed.h"
+#include "earshot/priority.h"
+#include "earshot/sentiment.h"
 #include "earshot/source.h"
+
+/* ==== Scoring ==== */
+
+struct es_scorer {
+    struct es_lexicon *lex;   /* owned; immutable once open */
+    struct es_priority *prio; /* owned; immutable once open */
+    char *lexicon_path;       /* what was loaded, for messages */
+};
+
+_Static_assert(sizeof(((struct es_scores *)0)->reasons) >=
+                   sizeof(((struct es_priority_result *)0)->reasons),
+               "the stored reasons must hold what priority writes");
+
+void es_scorer_free(struct es_scorer *sc)
+{
+    if (!sc)
+        return;
+    es_lexicon_free(sc->lex);
+    es_priority_free(sc->prio);
+    free(sc->lexicon_path);
+    free(sc);
+}
+
+int es_scorer_open(struct es_scorer **out, const struct es_config *cfg,
+                   const char *data_dir)
+{
+    const struct es_config_classifier *cc =
+        cfg ? es_config_classifier(cfg) : NULL;
+    const struct es_config_priority *cp = cfg ? es_config_priority(cfg) : NULL;
+    struct es_scorer *sc = es_xcalloc(1, sizeof(*sc));
+    const char *origin;
+    int rc;
+
+    if (cc && cc->lexicon) {
+        sc->lexicon_path = es_xstrdup(cc->lexicon);
+        origin = "set by 'lexicon =' in [classifier]";
+    } else if (data_dir) {
+        sc->lexicon_path = es_xasprintf("%s/lexicons/earshot-en.tsv", data_dir);
+        origin = "the data dir's lexicon; set 'lexicon =' in [classifier] "
+                 "or pass --data-dir to use another";
+    } else {
+        rc = es_error_set(ES_ENOTFOUND,
+                          "no lexicon to score mentions with: no data dir "
+                          "was found (pass --data-dir DIR holding "
+                          "lexicons/earshot-en.tsv) and 'lexicon =' is not "
+                          "set in [classifier]");
+        goto done;
+    }
+    rc = es_lexicon_load(&sc->lex, sc->lexicon_path);
+    if (rc == ES_ENOTFOUND) {
+        /* The loader named the path; say where it came from. */
+        char why[512];
+        snprintf(why, sizeof(why), "%s", es_error_last());
+        rc = es_error_set(ES_ENOTFOUND, "%s (%s)", why, origin);
+    }
+    if (rc < 0)
+        goto done;
+    for (size_t i = 0; cc && i < cc->noverlays; i++) {
+        rc = es_lexicon_overlay(sc->lex, cc->overlays[i]);
+        if (rc < 0)
+            goto done;
+    }
+    struct es_priority_weights w;
+    es_priority_weights_default(&w);
+    if (cp) {
+        w.negative = cp->weight_negative;
+        w.urgency = cp->weight_urgency;
+        w.reach = cp->weight_reach;
+        w.rating = cp->weight_rating;
+        w.direct = cp->weight_direct;
+        w.age = cp->weight_age;
+    }
+    sc->prio =
+        es_priority_new(&w, cp ? cp->brands : NULL, cp ? cp->nbrands : 0);
+    rc = 0;
+done:
+    if (rc < 0) {
+        es_scorer_free(sc);
+        sc = NULL;
+    }
+    *out = sc;
+    return rc;
+}
+
+void es_scorer_score(const struct es_scorer *sc, const struct es_item *item,
+                     int64_t now, struct es_scores *out)
+{
+    struct es_sentiment s;
+    struct es_priority_result pr;
+    char stack[2048];
+    char *heap = NULL;
+    const char *buf = "";
+    size_t len = 0;
+
+    /* The title and the text are read as one: a headline says as much
+     * as the body. A feed whose description repeats its title counts it
+     * once. */
+    const char *title = item->title, *text = item->text;
+    if (title && text && strcmp(title, text) == 0)
+        title = NULL;
+    if (title && text) {
+        size_t lt = strlen(title), lx = strlen(text);
+        char *p = lt + lx + 2 <= sizeof(stack)
+                      ? stack
+                      : (heap = es_xmalloc(lt + lx + 2));
+        memcpy(p, title, lt);
+        p[lt] = '\n';
+        memcpy(p + lt + 1, text, lx + 1);
+        buf = p;
+        len = lt + 1 + lx;
+    } else if (title || text) {
+        buf = title ? title : text;
+        len = strlen(buf);
+    }
+    es_sentiment_score(sc->lex, buf, len, &s);
+    free(heap);
+    es_priority_score(sc->prio, item, &s, now, &pr);
+
+    out->sentiment = s.compound;
+    out->pos = s.pos;
+    out->neu = s.neu;
+    out->neg = s.neg;
+    out->label = s.label;
+    out->low_confidence = s.low_confidence;
+    /* "und" (no words at all) is no language: stored as unknown. */
+    if (strcmp(s.lang, "und") == 0)
+        out->lang[0] = '\0';
+    else
+        snprintf(out->lang, sizeof(out->lang), "%s", s.lang);
+    out->priority = pr.score;
+    memcpy(out->reasons, pr.reasons, sizeof(pr.reasons));
+}
+
+/* ==== Polling ==== */
 
 struct ingest_source {
     struct es_source *src; /* owned */
@@ -29,6 +172,7 @@ struct ingest_source {
 struct es_ingest {
     const struct es_config *cfg; /* borrowed */
     struct es_inbox *ib;         /* borrowed */
+    const struct es_scorer *sc;  /* borrowed */
     struct es_poller *poller;
     struct ingest_source *sources;
     size_t nsources;
@@ -46,12 +190,14 @@ static double next_random(struct es_ingest *ig)
 }
 
 int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
-                   struct es_inbox *ib)
+                   struct es_inbox *ib, const struct es_scorer *sc)
 {
     int rc = 0;
+    assert(cfg && ib && sc);
     struct es_ingest *ig = es_xcalloc(1, sizeof(*ig));
     ig->cfg = cfg;
     ig->ib = ib;
+    ig->sc = sc;
     ig->rng = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
               0x9E3779B97F4A7C15ULL;
     size_t n = es_config_source_count(cfg);
@@ -123,7 +269,8 @@ struct pending {
     char *etag;
     char *last_modified;
     int64_t retry_after;
-    struct es_item **items; /* taken from the poller */
+    struct es_item **items;   /* taken from the poller */
+    struct es_scores *scores; /* one per item, from the producer */
     size_t nitems;
     int64_t source_id;           /* for chunks, which have no is */
     struct es_ingest_report rep; /* filled by the writer */
@@ -150,6 +297,7 @@ static void pending_free(struct pending *pd)
     for (size_t i = 0; i < pd->nitems; i++)
         es_item_free(pd->items[i]);
     free(pd->items);
+    free(pd->scores);
     free(pd->error);
     free(pd->etag);
     free(pd->last_modified);
@@ -165,7 +313,19 @@ static int64_t now_ms(void)
 
 static void enqueue(struct pass *ps, struct pending *pd);
 
-/* The poller's callback, in the polling thread: queue the result. */
+/* Scores the items of @pd, in the producer's thread. */
+static void score_pending(const struct es_scorer *sc, struct pending *pd)
+{
+    int64_t now = es_time_now();
+    if (!pd->nitems)
+        return;
+    pd->scores = es_xmalloc(pd->nitems * sizeof(*pd->scores));
+    for (size_t i = 0; i < pd->nitems; i++)
+        es_scorer_score(sc, pd->items[i], now, &pd->scores[i]);
+}
+
+/* The poller's callback, in the polling thread: score and queue the
+ * result. */
 static int on_result(struct es_poll_result *res, void *payload)
 {
     struct pass *ps = payload;
@@ -184,6 +344,7 @@ static int on_result(struct es_poll_result *res, void *payload)
     pd->nitems = res->nitems;
     res->items = NULL; /* ours now: see es_poll_cb */
     res->nitems = 0;
+    score_pending(ps->ig->sc, pd);
     enqueue(ps, pd);
     return 0;
 }
@@ -254,7 +415,8 @@ static int store_pending(struct es_ingest *ig, struct pending *pd)
 
     for (size_t i = 0; rc >= 0 && i < pd->nitems; i++) {
         enum es_put_result pr;
-        rc = es_inbox_put(ig->ib, is->id, pd->items[i], &pr, NULL);
+        rc = es_inbox_put(ig->ib, is->id, pd->items[i], &pd->scores[i], &pr,
+                          NULL);
         if (rc < 0)
             break;
         if (pr == ES_PUT_NEW)
@@ -309,7 +471,8 @@ static int store_chunk(struct es_inbox *ib, struct pending *pd)
     struct es_ingest_report *rep = &pd->rep;
     for (size_t i = 0; i < pd->nitems; i++) {
         enum es_put_result pr;
-        int rc = es_inbox_put(ib, pd->source_id, pd->items[i], &pr, NULL);
+        int rc = es_inbox_put(ib, pd->source_id, pd->items[i], &pd->scores[i],
+                              &pr, NULL);
         if (rc < 0)
             return rc;
         if (pr == ES_PUT_NEW)
@@ -366,6 +529,8 @@ static void *writer_main(void *arg)
         for (size_t i = 0; i < pd->nitems; i++)
             es_item_free(pd->items[i]);
         pd->nitems = 0;
+        free(pd->scores);
+        pd->scores = NULL;
         *group_tail = pd;
         group_tail = &pd->next;
         if (rc < 0 || (!ps->one_txn && (group_items >= GROUP_ITEMS ||
@@ -510,6 +675,7 @@ enum { CHUNK_ITEMS = 512 };
 
 struct file_ingest {
     struct pass *ps;
+    const struct es_scorer *sc;
     int64_t source_id;
     int64_t now;
     struct pending *chunk; /* being filled by the parser */
@@ -535,10 +701,12 @@ static int queue_entry(const struct es_item *item, void *payload)
         pd = fi->chunk = es_xcalloc(1, sizeof(*pd));
         pd->source_id = fi->source_id;
         pd->items = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->items));
+        pd->scores = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->scores));
     }
     /* The parser reuses its item: the writer needs its own copy. */
     struct es_item *copy = es_item_dup(item);
     copy->fetched_at = fi->now;
+    es_scorer_score(fi->sc, copy, fi->now, &pd->scores[pd->nitems]);
     pd->items[pd->nitems++] = copy;
     if (pd->nitems == CHUNK_ITEMS)
         flush_chunk(fi);
@@ -555,8 +723,9 @@ static void sum_chunk(const struct es_ingest_report *r, void *payload)
     total->nunchanged += r->nunchanged;
 }
 
-int es_ingest_feed_fd(struct es_inbox *ib, int fd, const char *source_name,
-                      const char *base_url, struct es_ingest_report *report)
+int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
+                      const char *source_name, const char *base_url,
+                      struct es_ingest_report *report)
 {
     int rc;
     int64_t sid;
@@ -582,7 +751,8 @@ int es_ingest_feed_fd(struct es_inbox *ib, int fd, const char *source_name,
     if (rc < 0)
         goto done;
 
-    struct file_ingest fi = { &ps, sid, es_time_now(), NULL, 0 };
+    assert(sc);
+    struct file_ingest fi = { &ps, sc, sid, es_time_now(), NULL, 0 };
     struct es_feed_opts opts = {
         .source = source_name,
         .base_url = base_url,
@@ -641,4 +811,104 @@ done:
     }
     es_feed_parser_free(p);
     return rc;
+}
+
+/* ==== Rescoring ==== */
+
+/* One batch of a rescore: what was read and the new scores. */
+struct rescore_batch {
+    const struct es_scorer *sc;
+    int64_t now;
+    int64_t upto;          /* the last id when the rescore began */
+    struct es_mention *ms; /* id, title, text and old scores only */
+    struct es_scores *scores;
+    size_t n;
+};
+
+/* es_inbox_scan's callback: scores @m and keeps what the write needs. */
+static int rescore_one(const struct es_mention *m, void *payload)
+{
+    struct rescore_batch *b = payload;
+    /* Mentions stored since the start were scored as they came. */
+    if (m->id > b->upto)
+        return 1;
+    struct es_mention *keep = &b->ms[b->n];
+    memset(keep, 0, sizeof(*keep));
+    es_item_init(&keep->item);
+    keep->id = m->id;
+    keep->item.title = m->item.title ? es_xstrdup(m->item.title) : NULL;
+    keep->item.text = m->item.text ? es_xstrdup(m->item.text) : NULL;
+    keep->scored = m->scored;
+    keep->label = m->label;
+    keep->prioritised = m->prioritised;
+    keep->priority = m->priority;
+    es_scorer_score(b->sc, &m->item, b->now, &b->scores[b->n]);
+    b->n++;
+    return 0;
+}
+
+int es_ingest_rescore(struct es_inbox *ib, const struct es_scorer *sc,
+                      int batch, es_rescore_progress_cb cb, void *payload,
+                      struct es_rescore_report *out)
+{
+    struct rescore_batch b = { .sc = sc };
+    int64_t after = 0;
+    int rc = 0;
+
+    assert(ib && sc && out);
+    memset(out, 0, sizeof(*out));
+    if (batch <= 0)
+        batch = 500;
+    b.upto = es_inbox_last_id(ib);
+    if (b.upto < 0)
+        return (int)b.upto;
+    b.ms = es_xcalloc((size_t)batch, sizeof(*b.ms));
+    b.scores = es_xmalloc((size_t)batch * sizeof(*b.scores));
+    for (;;) {
+        /* Read and score outside any transaction: a poller can write
+         * meanwhile. Only the writes below take the lock. */
+        b.n = 0;
+        b.now = es_time_now();
+        rc = es_inbox_scan(ib, after, batch, rescore_one, &b, &after);
+        if (rc < 0 || b.n == 0)
+            break;
+        int last_batch = rc == 1; /* reached mentions newer than upto */
+        size_t nscored = 0, nchanged = 0, nskipped = 0;
+        rc = es_inbox_begin(ib);
+        for (size_t i = 0; rc >= 0 && i < b.n; i++) {
+            int changed = 0;
+            rc = es_inbox_set_scores(ib, &b.ms[i], &b.scores[i], &changed);
+            if (rc == ES_ENOTFOUND) {
+                nskipped++;
+                rc = 0;
+            } else if (rc == 0) {
+                nscored++;
+                nchanged += (size_t)changed;
+            }
+        }
+        if (rc >= 0)
+            rc = es_inbox_commit(ib);
+        if (rc < 0) {
+            /* Nothing of this batch is kept or counted; earlier ones are
+             * kept. */
+            es_inbox_rollback(ib);
+            break;
+        }
+        out->nscored += nscored;
+        out->nchanged += nchanged;
+        out->nskipped += nskipped;
+        out->nbatches++;
+        for (size_t i = 0; i < b.n; i++)
+            es_mention_release(&b.ms[i]);
+        b.n = 0;
+        if (cb)
+            cb(out, payload);
+        if (last_batch)
+            break;
+    }
+    for (size_t i = 0; i < b.n; i++)
+        es_mention_release(&b.ms[i]);
+    free(b.ms);
+    free(b.scores);
+    return rc < 0 ? rc : 0;
 }

@@ -247,9 +247,16 @@ static void test_poll_inbox_show(void **state)
     assert_non_null(strstr(r.out.ptr, "brand: 0 new"));
     run_release(&r);
 
+    /* Polled mentions are stored scored. */
     run(&r, NULL, "--config", conf, "inbox", "--json", NULL);
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out.ptr, "\"sentiment\":null"));
+    assert_null(strstr(r.out.ptr, "\"sentiment\":null"));
+    assert_null(strstr(r.out.ptr, "\"priority\":null"));
+    assert_non_null(strstr(r.out.ptr, "\"sentiment_pos\":"));
+    assert_non_null(strstr(r.out.ptr, "\"label\":\""));
+    assert_non_null(strstr(r.out.ptr, "\"low_confidence\":false"));
+    assert_non_null(strstr(r.out.ptr, "\"priority_reasons\":["));
+    assert_non_null(strstr(r.out.ptr, "\"lang\":\"en\""));
     assert_non_null(strstr(r.out.ptr, "\"state\":\"new\""));
     assert_non_null(strstr(r.out.ptr, "\"mention_id\":1"));
     assert_non_null(strstr(r.out.ptr, "\"mention_id\":2"));
@@ -258,14 +265,19 @@ static void test_poll_inbox_show(void **state)
 
     run(&r, NULL, "--config", conf, "inbox", "--search", "waiting", NULL);
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out.ptr, "unscored"));
+    assert_non_null(strstr(r.out.ptr, "PRIO SENTIMENT"));
+    assert_null(strstr(r.out.ptr, "unscored"));
     assert_non_null(strstr(r.out.ptr, "Acme Cloud ate my weekend"));
     assert_null(strstr(r.out.ptr, "dashboard"));
     run_release(&r);
 
     run(&r, NULL, "--config", conf, "show", "1", NULL);
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out.ptr, "sentiment: unscored"));
+    assert_null(strstr(r.out.ptr, "unscored"));
+    assert_non_null(strstr(r.out.ptr, "sentiment: "));
+    assert_non_null(strstr(r.out.ptr, "(pos "));
+    assert_non_null(strstr(r.out.ptr, "priority:  "));
+    assert_non_null(strstr(r.out.ptr, "language:  en"));
     run_release(&r);
 
     run(&r, NULL, "--config", conf, "show", "999", NULL);
@@ -283,6 +295,152 @@ static void test_poll_inbox_show(void **state)
     assert_non_null(strstr(r.err.ptr, "'nope'"));
     run_release(&r);
     free(conf);
+}
+
+/* Writes @body as a feed file in the temporary folder; returns its path. */
+static char *write_feed(const char *name, const char *body)
+{
+    char *path = es_xasprintf("%s/%s", tmpdir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(body, f);
+    fclose(f);
+    return path;
+}
+
+static const char SCORED_FEED[] =
+    "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title>"
+    "<item><guid>love</guid><description>Love the new dashboard"
+    "</description></item>"
+    "<item><guid>refund</guid><description>Still waiting for a refund"
+    "</description></item>"
+    "<item><guid>ipv6</guid><description>Does Acme Cloud have IPv6 yet?"
+    "</description></item>"
+    "</channel></rss>";
+
+/* Writes a config for the scored feed with [priority] @priority. */
+static char *write_scored_config(const char *feed, const char *priority)
+{
+    char *path = es_xasprintf("%s/scored.conf", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[earshot]\n"
+            "database = scored.db\n"
+            "[priority]\n"
+            "brand = Acme Cloud\n"
+            "%s"
+            "[source \"s\"]\n"
+            "type = rss\n"
+            "url = file://%s\n",
+            priority, feed);
+    fclose(f);
+    return path;
+}
+
+/* Position of @needle in @hay, or -1. */
+static long pos_of(const char *hay, const char *needle)
+{
+    const char *p = strstr(hay, needle);
+    return p ? (long)(p - hay) : -1;
+}
+
+static void test_priority_label_rescore(void **state)
+{
+    (void)state;
+    char *feed = write_feed("scored.xml", SCORED_FEED);
+    char *conf = write_scored_config(feed, "");
+    struct run r;
+
+    run(&r, NULL, "--config", conf, "poll", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "s: 3 new"));
+    run_release(&r);
+
+    /* The refund first (negative, urgent), then the question to the
+     * brand, then the praise. */
+    run(&r, NULL, "--config", conf, "inbox", NULL);
+    assert_int_equal(r.status, 0);
+    long refund = pos_of(r.out.ptr, "Still waiting for a refund");
+    long ipv6 = pos_of(r.out.ptr, "IPv6");
+    long love = pos_of(r.out.ptr, "Love the new dashboard");
+    assert_true(refund > 0 && ipv6 > refund && love > ipv6);
+    assert_non_null(strstr(r.out.ptr, " negative -0."));
+    assert_non_null(strstr(r.out.ptr, " positive +0."));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "show", "2", "--json", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "\"label\":\"negative\""));
+    assert_non_null(strstr(r.out.ptr, "\"mentions refund\""));
+    assert_non_null(strstr(r.out.ptr, "\"priority_reasons\":[\"negative -0."));
+    run_release(&r);
+    run(&r, NULL, "--config", conf, "show", "3", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "priority:  15 - asks a question"));
+    run_release(&r);
+
+    run(&r, NULL, "--config", conf, "inbox", "--label", "positive", "--json",
+        NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "Love the new dashboard"));
+    assert_null(strstr(r.out.ptr, "refund"));
+    run_release(&r);
+    run(&r, NULL, "--config", conf, "inbox", "--label", "angry", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "unknown label 'angry'"));
+    run_release(&r);
+
+    /* New weights: urgency no longer counts. Rescore, one per batch. */
+    free(conf);
+    conf = write_scored_config(feed, "weight_urgency = 0\n");
+    run(&r, NULL, "--config", conf, "rescore", "--batch", "1", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "rescored 3 mentions in 3 batches: 2 "
+                                      "changed priority or label, 0 skipped"));
+    run_release(&r);
+    run(&r, NULL, "--config", conf, "show", "3", NULL);
+    assert_non_null(strstr(r.out.ptr, "priority:  0 - asks a question"));
+    run_release(&r);
+    run(&r, NULL, "--config", conf, "rescore", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "rescored 3 mentions in 1 batches: 0 "
+                                      "changed"));
+    run_release(&r);
+    run(&r, NULL, "--config", conf, "rescore", "--batch", "0", NULL);
+    assert_int_equal(r.status, 2);
+    run_release(&r);
+
+    /* `ingest` scores as polling does. */
+    run(&r, NULL, "--config", conf, "ingest", "rss", feed, "--source", "dump",
+        NULL);
+    assert_int_equal(r.status, 0);
+    run_release(&r);
+    run(&r, NULL, "--config", conf, "inbox", "--source", "dump", "--label",
+        "negative", "--json", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "Still waiting for a refund"));
+    assert_non_null(strstr(r.out.ptr, "\"mentions refund\""));
+    assert_null(strstr(r.out.ptr, "Love"));
+    run_release(&r);
+    free(conf);
+
+    /* No lexicon: a clear error naming the path, nothing polled. */
+    conf =
+        write_scored_config(feed, "[classifier]\n"
+                                  "lexicon = /nonexistent/earshot/lex.tsv\n");
+    char *nolex = es_xasprintf("%s/nolex.db", tmpdir);
+    run(&r, NULL, "--config", conf, "--db", nolex, "poll", NULL);
+    assert_int_equal(r.status, 1);
+    struct stat st;
+    assert_int_not_equal(stat(nolex, &st), 0); /* no database made */
+    free(nolex);
+    assert_non_null(strstr(r.err.ptr, "'/nonexistent/earshot/lex.tsv'"));
+    assert_non_null(strstr(r.err.ptr, "[classifier]"));
+    assert_int_equal(r.out.len, 0);
+    run_release(&r);
+    free(conf);
+    free(feed);
 }
 
 static void test_bad_config_names_line(void **state)
@@ -365,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_parse_rss_json_lines),
         cmocka_unit_test(test_parse_garbage_fails),
         cmocka_unit_test(test_poll_inbox_show),
+        cmocka_unit_test(test_priority_label_rescore),
         cmocka_unit_test(test_bad_config_names_line),
         cmocka_unit_test(test_poll_failing_source_keeps_others),
         cmocka_unit_test(test_serve_stops_on_sigterm),

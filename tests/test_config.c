@@ -25,6 +25,7 @@
 #include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/error.h"
+#include "earshot/ingest.h"
 
 #define FIXTURES ES_FIXTURES "/config"
 #define SHIPPED  ES_SOURCE_DIR "/config/earshot.conf"
@@ -636,6 +637,117 @@ static void test_secrets_not_in_messages(void **state)
     unsetenv("ES_TEST_SECRET");
 }
 
+/* ==== [classifier] and [priority] ==== */
+
+static void test_scoring_defaults(void **state)
+{
+    (void)state;
+    struct es_config *cfg = es_config_new();
+    const struct es_config_classifier *c = es_config_classifier(cfg);
+    const struct es_config_priority *p = es_config_priority(cfg);
+    assert_null(c->lexicon);
+    assert_int_equal(c->noverlays, 0);
+    assert_true(p->weight_negative == 40);
+    assert_true(p->weight_urgency == 30);
+    assert_true(p->weight_reach == 10);
+    assert_true(p->weight_rating == 20);
+    assert_true(p->weight_direct == 10);
+    assert_true(p->weight_age == 20);
+    assert_int_equal(p->nbrands, 0);
+    es_config_free(cfg);
+
+    /* Empty sections are fine and change nothing. */
+    cfg = expect_ok("[classifier]\n[priority]\n");
+    assert_true(es_config_priority(cfg)->weight_urgency == 30);
+    assert_null(es_config_classifier(cfg)->lexicon);
+    es_config_free(cfg);
+}
+
+static void test_scoring_keys(void **state)
+{
+    (void)state;
+    struct es_config *cfg = expect_ok("[classifier]\n"
+                                      "lexicon = lex/my.tsv\n"
+                                      "overlay = a.tsv, /abs/b.tsv,\n"
+                                      "overlay = c.tsv\n"
+                                      "[priority]\n"
+                                      "weight_negative = 55.5\n"
+                                      "weight_age = 0\n"
+                                      "weight_reach = 100\n"
+                                      "brand = Acme Cloud,acmecloud\n"
+                                      "brand =  Widgetly  \n");
+    char *dir = cwd();
+    char *want = NULL;
+    const struct es_config_classifier *c = es_config_classifier(cfg);
+    want = es_xasprintf("%s/lex/my.tsv", dir);
+    assert_string_equal(c->lexicon, want);
+    free(want);
+    /* Repeated and comma-separated, in order, each resolved. */
+    assert_int_equal(c->noverlays, 3);
+    want = es_xasprintf("%s/a.tsv", dir);
+    assert_string_equal(c->overlays[0], want);
+    free(want);
+    assert_string_equal(c->overlays[1], "/abs/b.tsv");
+    want = es_xasprintf("%s/c.tsv", dir);
+    assert_string_equal(c->overlays[2], want);
+    free(want);
+
+    const struct es_config_priority *p = es_config_priority(cfg);
+    assert_true(p->weight_negative == 55.5);
+    assert_true(p->weight_age == 0);
+    assert_true(p->weight_reach == 100);
+    assert_true(p->weight_urgency == 30); /* unset: the default */
+    assert_int_equal(p->nbrands, 3);
+    assert_string_equal(p->brands[0], "Acme Cloud");
+    assert_string_equal(p->brands[1], "acmecloud");
+    assert_string_equal(p->brands[2], "Widgetly");
+    free(dir);
+    es_config_free(cfg);
+}
+
+static void test_scoring_errors(void **state)
+{
+    (void)state;
+    expect_error("[priority]\nweight_age = -1\n",
+                 "config.conf:2: out-of-range value '-1' for 'weight_age' in "
+                 "[priority] (expected 0 to 100)");
+    expect_error("[priority]\nweight_age = 100.5\n",
+                 "config.conf:2: out-of-range value '100.5' for 'weight_age' "
+                 "in [priority] (expected 0 to 100)");
+    static const char *const bad[] = { "lots", "1e3", "+3",    "0x10",
+                                       "nan",  ".",   "1.2.3", "inf" };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *text = es_xasprintf("[priority]\nweight_reach = %s\n", bad[i]);
+        char *msg = es_xasprintf("config.conf:2: bad number '%s' for "
+                                 "'weight_reach' in [priority] (expected a "
+                                 "number such as 12 or 0.5)",
+                                 bad[i]);
+        expect_error(text, msg);
+        free(text);
+        free(msg);
+    }
+    /* "3." and ".5" have digits: numbers. */
+    struct es_config *cfg = expect_ok("[priority]\nweight_reach = 3.\n"
+                                      "weight_age = .5\n");
+    assert_true(es_config_priority(cfg)->weight_reach == 3);
+    assert_true(es_config_priority(cfg)->weight_age == 0.5);
+    es_config_free(cfg);
+
+    expect_error("[priority]\nweight_age = 1\nweight_age = 2\n",
+                 "config.conf:3: duplicate key 'weight_age' in [priority] "
+                 "(first set at line 2)");
+    expect_error("[priority]\nbrand = , ,\n",
+                 "config.conf:2: empty value for 'brand' in [priority]");
+    expect_error("[classifier]\noverlay =\n",
+                 "config.conf:2: empty value for 'overlay' in [classifier]");
+    expect_error("[classifier]\nlexicon =\n",
+                 "config.conf:2: empty value for 'lexicon' in [classifier]");
+    expect_error("[classifier]\nweight_age = 3\n",
+                 "config.conf:2: unknown key 'weight_age' in [classifier]");
+    expect_error("[priority \"x\"]\n",
+                 "config.conf:1: unexpected name 'x' for section [priority]");
+}
+
 /* ==== Paths and file: URLs ==== */
 
 static void test_paths(void **state)
@@ -916,6 +1028,9 @@ int main(void)
         cmocka_unit_test(test_error_nul_byte),
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_secrets_not_in_messages),
+        cmocka_unit_test(test_scoring_defaults),
+        cmocka_unit_test(test_scoring_keys),
+        cmocka_unit_test(test_scoring_errors),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_fixture_file),
         cmocka_unit_test(test_shipped_parses),

@@ -28,6 +28,7 @@
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/inbox.h"
+#include "earshot/ingest.h"
 #include "earshot/item.h"
 #include "inbox/store.h"
 
@@ -106,8 +107,35 @@ static enum es_put_result put(struct es_inbox *ib, int64_t src,
                               const struct es_item *it, int64_t *id)
 {
     enum es_put_result res = -1;
-    int rc = es_inbox_put(ib, src, it, &res, id);
+    int rc = es_inbox_put(ib, src, it, NULL, &res, id);
     if (rc != 0)
+        fail_msg("es_inbox_put: %s", es_error_last());
+    return res;
+}
+
+/* Scores as the classifier would hand them in. */
+static struct es_scores make_scores(double compound, int label, int priority,
+                                    const char *reasons, const char *lang)
+{
+    struct es_scores sc;
+    memset(&sc, 0, sizeof(sc));
+    sc.sentiment = compound;
+    sc.neg = compound < 0 ? -compound : 0;
+    sc.pos = compound > 0 ? compound : 0;
+    sc.neu = 1 - sc.neg - sc.pos;
+    sc.label = label;
+    sc.priority = priority;
+    snprintf(sc.reasons, sizeof(sc.reasons), "%s", reasons);
+    snprintf(sc.lang, sizeof(sc.lang), "%s", lang);
+    return sc;
+}
+
+static enum es_put_result put_scored(struct es_inbox *ib, int64_t src,
+                                     const struct es_item *it,
+                                     const struct es_scores *sc, int64_t *id)
+{
+    enum es_put_result res = -1;
+    if (es_inbox_put(ib, src, it, sc, &res, id) != 0)
         fail_msg("es_inbox_put: %s", es_error_last());
     return res;
 }
@@ -603,6 +631,7 @@ static void test_unknowns_are_null(void **state)
                     " AND sentiment_pos IS NULL AND sentiment_neu IS NULL"
                     " AND sentiment_neg IS NULL AND label IS NULL"
                     " AND priority IS NULL AND priority_reasons IS NULL"
+                    " AND low_confidence IS NULL AND lang IS NULL"
                     " FROM mentions"),
         1);
     assert_int_equal(es_inbox_get(ib, id, &m), 0);
@@ -617,6 +646,8 @@ static void test_unknowns_are_null(void **state)
     /* Unscored: the flags say so, and nothing pretends to be a score. */
     assert_int_equal(m.scored, 0);
     assert_int_equal(m.prioritised, 0);
+    assert_int_equal(m.nreasons, 0);
+    assert_null(m.reasons);
     es_mention_release(&m);
 
     /* Once a classifier wrote scores they read back. */
@@ -643,12 +674,13 @@ static void test_put_errors(void **state)
 
     es_item_init(&it);
     it.text = es_xstrdup("no id");
-    assert_int_equal(es_inbox_put(ib, src, &it, &res, NULL), ES_EINVALID);
+    assert_int_equal(es_inbox_put(ib, src, &it, NULL, &res, NULL), ES_EINVALID);
     assert_non_null(strstr(es_error_last(), "no external id"));
 
     /* A source id that was never registered breaks the foreign key. */
     fill_item(&it, "x", "t", "orphan");
-    assert_int_equal(es_inbox_put(ib, src + 50, &it, NULL, NULL), ES_EINVALID);
+    assert_int_equal(es_inbox_put(ib, src + 50, &it, NULL, NULL, NULL),
+                     ES_EINVALID);
     assert_non_null(strstr(es_error_last(), "FOREIGN KEY"));
     assert_non_null(strstr(es_error_last(), "'x'"));
     assert_int_equal(es_inbox_count(ib), 0);
@@ -658,7 +690,8 @@ static void test_put_errors(void **state)
     assert_int_equal(es_inbox_begin(ib), 0);
     fill_item(&it, "y", "t", "rolled back");
     assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
-    assert_int_equal(es_inbox_put(ib, src + 50, &it, NULL, NULL), ES_EINVALID);
+    assert_int_equal(es_inbox_put(ib, src + 50, &it, NULL, NULL, NULL),
+                     ES_EINVALID);
     es_inbox_rollback(ib);
     es_inbox_rollback(ib); /* harmless twice */
     assert_int_equal(es_inbox_count(ib), 0);
@@ -670,6 +703,451 @@ static void test_put_errors(void **state)
     /* Commit without a batch is an error, not a crash. */
     assert_int_equal(es_inbox_commit(ib), ES_EDB);
     es_item_release(&it);
+}
+
+/* ==== Scores ==== */
+
+static void test_scores_roundtrip(void **state)
+{
+    struct es_inbox *ib = *state;
+    struct es_item it;
+    struct es_mention m;
+    int64_t src = add_source(ib, "mentions"), id = 0;
+    struct es_scores sc = make_scores(
+        -0.4215, -1, 72, "[\"negative -0.42\",\"mentions refund\"]", "en");
+    sc.pos = 0.125;
+    sc.neu = 0.5;
+    sc.neg = 0.375;
+
+    es_item_init(&it);
+    fill_item(&it, "s-1", NULL, "Still waiting for a refund");
+    assert_int_equal(put_scored(ib, src, &it, &sc, &id), ES_PUT_NEW);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_int_equal(m.scored, 1);
+    assert_true(m.sentiment == -0.4215);
+    assert_true(m.pos == 0.125 && m.neu == 0.5 && m.neg == 0.375);
+    assert_int_equal(m.label, -1);
+    assert_int_equal(m.low_confidence, 0);
+    assert_int_equal(m.prioritised, 1);
+    assert_int_equal(m.priority, 72);
+    assert_int_equal(m.nreasons, 2);
+    assert_string_equal(m.reasons[0], "negative -0.42");
+    assert_string_equal(m.reasons[1], "mentions refund");
+    /* No language from the platform: the classifier's. */
+    assert_string_equal(m.item.lang, "en");
+    es_mention_release(&m);
+    /* Stored as the schema says: a label word, a JSON array, in the same
+     * row the INSERT wrote. */
+    assert_int_equal(sql_int(ib, "SELECT label = 'negative' AND"
+                                 " json_valid(priority_reasons) AND"
+                                 " json_array_length(priority_reasons) = 2"
+                                 " AND low_confidence = 0 FROM mentions"),
+                     1);
+
+    /* The platform's language wins; no language stays unknown; a
+     * low-confidence score says so. */
+    fill_item(&it, "s-2", NULL, "hola");
+    it.lang = es_xstrdup("es");
+    struct es_scores lc = make_scores(0, 0, 0, "[]", "en");
+    lc.low_confidence = 1;
+    assert_int_equal(put_scored(ib, src, &it, &lc, &id), ES_PUT_NEW);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_string_equal(m.item.lang, "es");
+    assert_int_equal(m.low_confidence, 1);
+    assert_int_equal(m.label, 0);
+    assert_int_equal(m.nreasons, 0);
+    assert_int_equal(m.prioritised, 1);
+    es_mention_release(&m);
+    fill_item(&it, "s-3", NULL, "\xF0\x9F\x98\x80");
+    struct es_scores none = make_scores(0.5, 1, 3, "", "");
+    assert_int_equal(put_scored(ib, src, &it, &none, &id), ES_PUT_NEW);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_null(m.item.lang);
+    assert_int_equal(m.label, 1);
+    es_mention_release(&m);
+    es_item_release(&it);
+}
+
+static void test_scores_follow_edits(void **state)
+{
+    struct es_inbox *ib = *state;
+    struct es_item it;
+    struct es_mention m;
+    int64_t src = add_source(ib, "forum"), id = 0;
+    struct es_scores angry =
+        make_scores(-0.8, -1, 60, "[\"negative -0.80\"]", "en");
+    struct es_scores happy = make_scores(0.7, 1, 5, "[\"1 day old\"]", "en");
+
+    es_item_init(&it);
+    fill_item(&it, "e-1", "Refund", "Still waiting for a refund");
+    assert_int_equal(put_scored(ib, src, &it, &angry, &id), ES_PUT_NEW);
+    sql_exec(ib, "UPDATE mentions SET state = 'open'");
+
+    /* A repeat with the same text writes nothing, scores included. */
+    assert_int_equal(put_scored(ib, src, &it, &happy, NULL), ES_PUT_UNCHANGED);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_int_equal(m.priority, 60);
+    assert_int_equal(m.label, -1);
+    es_mention_release(&m);
+
+    /* An edit takes the scores of its new text, and keeps its state. */
+    free(it.text);
+    it.text = es_xstrdup("Refund arrived, thanks!");
+    assert_int_equal(put_scored(ib, src, &it, &happy, NULL), ES_PUT_UPDATED);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_true(m.sentiment == 0.7);
+    assert_int_equal(m.label, 1);
+    assert_int_equal(m.priority, 5);
+    assert_string_equal(m.reasons[0], "1 day old");
+    assert_string_equal(m.state, "open");
+    es_mention_release(&m);
+
+    /* An edit stored unscored drops scores that described the old text. */
+    free(it.text);
+    it.text = es_xstrdup("Refund arrived");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UPDATED);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_int_equal(m.scored, 0);
+    assert_int_equal(m.prioritised, 0);
+    assert_int_equal(m.nreasons, 0);
+    es_mention_release(&m);
+    es_item_release(&it);
+}
+
+struct labels {
+    char ids[256];
+};
+
+static int label_cb(const struct es_mention *m, void *payload)
+{
+    struct labels *l = payload;
+    size_t len = strlen(l->ids);
+    snprintf(l->ids + len, sizeof(l->ids) - len, "%s%s:%d", len ? "," : "",
+             m->item.external_id, m->prioritised ? m->priority : -1);
+    return 0;
+}
+
+static void test_list_by_priority_and_label(void **state)
+{
+    struct es_inbox *ib = *state;
+    struct es_item it;
+    int64_t src = add_source(ib, "s");
+    struct es_scores neg = make_scores(-0.6, -1, 40, "[]", "en");
+    struct es_scores neg2 = make_scores(-0.3, -1, 90, "[]", "en");
+    struct es_scores pos = make_scores(0.6, 1, 70, "[]", "en");
+    struct es_scores neu = make_scores(0.0, 0, 10, "[]", "en");
+
+    es_item_init(&it);
+    fill_item(&it, "old", NULL, "stored before scoring, refund");
+    put(ib, src, &it, NULL);
+    fill_item(&it, "n1", NULL, "refund one");
+    put_scored(ib, src, &it, &neg, NULL);
+    fill_item(&it, "n2", NULL, "refund two");
+    put_scored(ib, src, &it, &neg2, NULL);
+    fill_item(&it, "p1", NULL, "great");
+    put_scored(ib, src, &it, &pos, NULL);
+    fill_item(&it, "u1", NULL, "refund policy");
+    put_scored(ib, src, &it, &neu, NULL);
+    es_item_release(&it);
+
+    struct labels l = { "" };
+    assert_int_equal(es_inbox_list(ib, NULL, label_cb, &l), 0);
+    /* Highest priority first; the unscored one last. */
+    assert_string_equal(l.ids, "n2:90,p1:70,n1:40,u1:10,old:-1");
+
+    struct es_inbox_query q = { .label = "negative" };
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(es_inbox_list(ib, &q, label_cb, &l), 0);
+    assert_string_equal(l.ids, "n2:90,n1:40");
+    q.label = "neutral";
+    q.search = "refund";
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(es_inbox_list(ib, &q, label_cb, &l), 0);
+    assert_string_equal(l.ids, "u1:10");
+    q.label = "positive";
+    q.search = "refund";
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(es_inbox_list(ib, &q, label_cb, &l), 0);
+    assert_string_equal(l.ids, "");
+}
+
+/* ==== Rescoring in batches ==== */
+
+struct scan_seen {
+    int64_t last;
+    int n;
+    int ordered;
+    int stop_at;
+};
+
+static int scan_cb(const struct es_mention *m, void *payload)
+{
+    struct scan_seen *s = payload;
+    if (m->id <= s->last)
+        s->ordered = 0;
+    s->last = m->id;
+    s->n++;
+    return s->stop_at && s->n == s->stop_at ? 9 : 0;
+}
+
+static void put_many(struct es_inbox *ib, int64_t src, int n, const char *tag)
+{
+    struct es_item it;
+    char ext[32], text[512];
+    es_item_init(&it);
+    assert_int_equal(es_inbox_begin(ib), 0);
+    for (int i = 0; i < n; i++) {
+        snprintf(ext, sizeof(ext), "%s-%d", tag, i);
+        make_text(text, sizeof(text), i, tag);
+        fill_item(&it, ext, "t", text);
+        assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    }
+    assert_int_equal(es_inbox_commit(ib), 0);
+    es_item_release(&it);
+}
+
+static void test_scan_batches(void **state)
+{
+    struct es_inbox *ib = *state;
+    int64_t src = add_source(ib, "s"), after = 0, last = -1;
+    int sizes[8], nb = 0, total = 0;
+
+    put_many(ib, src, 1203, "scan");
+    for (;;) {
+        struct scan_seen seen = { .last = after, .ordered = 1 };
+        assert_int_equal(es_inbox_scan(ib, after, 500, scan_cb, &seen, &last),
+                         0);
+        assert_true(seen.ordered);
+        if (seen.n == 0) {
+            assert_true(last == after); /* nothing: the cursor stays */
+            break;
+        }
+        assert_true(last == seen.last);
+        assert_true(nb < 8);
+        sizes[nb++] = seen.n;
+        total += seen.n;
+        after = last;
+    }
+    assert_int_equal(nb, 3);
+    assert_int_equal(sizes[0], 500);
+    assert_int_equal(sizes[1], 500);
+    assert_int_equal(sizes[2], 203);
+    assert_int_equal(total, 1203);
+
+    /* A callback's non-zero return stops the batch and comes back. */
+    struct scan_seen seen = { .ordered = 1, .stop_at = 3 };
+    assert_int_equal(es_inbox_scan(ib, 0, 500, scan_cb, &seen, &last), 9);
+    assert_int_equal(seen.n, 3);
+    assert_true(last == seen.last);
+}
+
+static int keep_first(const struct es_mention *m, void *payload)
+{
+    struct es_mention *out = payload;
+    es_item_init(&out->item);
+    out->id = m->id;
+    out->item.title = m->item.title ? es_xstrdup(m->item.title) : NULL;
+    out->item.text = m->item.text ? es_xstrdup(m->item.text) : NULL;
+    out->scored = m->scored;
+    out->prioritised = m->prioritised;
+    out->priority = m->priority;
+    out->label = m->label;
+    return 1;
+}
+
+static void test_set_scores(void **state)
+{
+    struct es_inbox *ib = *state;
+    struct es_item it;
+    struct es_mention m, got;
+    int64_t src = add_source(ib, "s"), id = 0;
+    struct es_scores a =
+        make_scores(-0.5, -1, 30, "[\"negative -0.50\"]", "en");
+    int changed = -1;
+
+    es_item_init(&it);
+    fill_item(&it, "x", "t", "the text as read");
+    assert_int_equal(put(ib, src, &it, &id), ES_PUT_NEW);
+    memset(&m, 0, sizeof(m));
+    assert_int_equal(es_inbox_scan(ib, 0, 1, keep_first, &m, NULL), 1);
+
+    /* Unscored to scored is a change; the lang fills in. */
+    assert_int_equal(es_inbox_set_scores(ib, &m, &a, &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(es_inbox_get(ib, id, &got), 0);
+    assert_int_equal(got.priority, 30);
+    assert_int_equal(got.label, -1);
+    assert_string_equal(got.reasons[0], "negative -0.50");
+    assert_string_equal(got.item.lang, "en");
+    es_mention_release(&got);
+
+    /* The same scores again: no change. */
+    m.scored = m.prioritised = 1;
+    m.priority = 30;
+    m.label = -1;
+    assert_int_equal(es_inbox_set_scores(ib, &m, &a, &changed), 0);
+    assert_int_equal(changed, 0);
+    /* Another label is a change, as is another priority. */
+    struct es_scores b = make_scores(0.2, 1, 30, "[]", "fr");
+    assert_int_equal(es_inbox_set_scores(ib, &m, &b, &changed), 0);
+    assert_int_equal(changed, 1);
+    assert_int_equal(es_inbox_get(ib, id, &got), 0);
+    assert_string_equal(got.item.lang, "en"); /* a language stays */
+    assert_int_equal(got.nreasons, 0);
+    es_mention_release(&got);
+
+    /* Edited since it was read: the new text's scores are left alone. */
+    fill_item(&it, "x", "t", "the text after an edit");
+    struct es_scores fresh = make_scores(0.9, 1, 1, "[]", "en");
+    assert_int_equal(put_scored(ib, src, &it, &fresh, NULL), ES_PUT_UPDATED);
+    assert_int_equal(es_inbox_set_scores(ib, &m, &a, &changed), ES_ENOTFOUND);
+    assert_non_null(strstr(es_error_last(), "edited"));
+    assert_int_equal(es_inbox_get(ib, id, &got), 0);
+    assert_int_equal(got.priority, 1);
+    es_mention_release(&got);
+    /* So is a mention that is gone. */
+    m.id = id + 99;
+    assert_int_equal(es_inbox_set_scores(ib, &m, &a, NULL), ES_ENOTFOUND);
+    es_mention_release(&m);
+    es_item_release(&it);
+}
+
+struct progress {
+    int calls;
+    size_t last_scored;
+    struct es_inbox *other; /* a second writer, as `earshot serve` is */
+    int64_t other_src;
+    int other_writes;
+};
+
+static void on_progress(const struct es_rescore_report *r, void *payload)
+{
+    struct progress *p = payload;
+    p->calls++;
+    assert_true(r->nscored > p->last_scored);
+    assert_int_equal(r->nbatches, p->calls);
+    p->last_scored = r->nscored;
+    if (p->other) {
+        /* Between two batches the write lock is free: another writer gets
+         * in at once (its busy timeout never comes into play). */
+        struct es_item it;
+        char ext[32];
+        es_item_init(&it);
+        snprintf(ext, sizeof(ext), "poll-%d", p->calls);
+        fill_item(&it, ext, "polled", "polled while rescoring");
+        assert_int_equal(put(p->other, p->other_src, &it, NULL), ES_PUT_NEW);
+        p->other_writes++;
+        es_item_release(&it);
+    }
+}
+
+static void test_rescore(void **state)
+{
+    struct tmpdb *t = *state;
+    struct es_inbox *ib = NULL, *other = NULL;
+    struct es_scorer *sc = NULL;
+    struct es_rescore_report r;
+    struct es_item it;
+    struct es_mention m;
+    int64_t src, id = 0;
+
+    assert_int_equal(es_inbox_open(&ib, t->path), 0);
+    assert_int_equal(es_inbox_open(&other, t->path), 0);
+    src = add_source(ib, "s");
+    put_many(ib, src, 1200, "rescore");
+    es_item_init(&it);
+    fill_item(&it, "angry", "Still waiting", "Still waiting for a refund");
+    assert_int_equal(put(ib, src, &it, &id), ES_PUT_NEW);
+    es_item_release(&it);
+    assert_int_equal(sql_int(ib, "SELECT count(*) FROM mentions"
+                                 " WHERE sentiment IS NULL"),
+                     1201);
+
+    if (es_scorer_open(&sc, NULL, ES_SOURCE_DIR "/config") != 0)
+        fail_msg("%s", es_error_last());
+    struct progress p = { .other = other, .other_src = src };
+    assert_int_equal(es_ingest_rescore(ib, sc, 500, on_progress, &p, &r), 0);
+    /* 1201 mentions in 3 batches. The ones polled meanwhile (scored by
+     * their poller in real life) are not chased: the walk ends where the
+     * inbox ended when it began. */
+    assert_int_equal(p.calls, 3);
+    assert_int_equal(p.other_writes, 3);
+    assert_int_equal(r.nbatches, 3);
+    assert_int_equal(r.nscored, 1201);
+    assert_int_equal(r.nchanged, 1201);
+    assert_int_equal(r.nskipped, 0);
+    assert_int_equal(sql_int(ib, "SELECT count(*) FROM mentions WHERE"
+                                 " sentiment IS NULL OR priority IS NULL"
+                                 " OR label IS NULL OR low_confidence IS NULL"
+                                 " OR priority_reasons IS NULL"),
+                     3);
+    assert_int_equal(sql_int(ib, "SELECT count(*) FROM mentions WHERE"
+                                 " sentiment IS NULL AND external_id LIKE"
+                                 " 'poll-%'"),
+                     3);
+    assert_int_equal(es_inbox_get(ib, id, &m), 0);
+    assert_int_equal(m.label, -1);
+    assert_true(m.sentiment < 0);
+    int has_refund = 0;
+    for (size_t i = 0; i < m.nreasons; i++)
+        has_refund |= strcmp(m.reasons[i], "mentions refund") == 0;
+    assert_true(has_refund);
+    es_mention_release(&m);
+
+    /* Nothing changed since: everything rescored, nothing different but
+     * the three that were unscored. */
+    assert_int_equal(es_ingest_rescore(ib, sc, 0, NULL, NULL, &r), 0);
+    assert_int_equal(r.nbatches, 3);
+    assert_int_equal(r.nscored, 1204);
+    assert_int_equal(r.nchanged, 3);
+
+    /* An empty inbox is no work. */
+    sql_exec(ib, "DELETE FROM mentions_fts; DELETE FROM mentions");
+    assert_int_equal(es_ingest_rescore(ib, sc, 7, NULL, NULL, &r), 0);
+    assert_int_equal(r.nbatches, 0);
+    assert_int_equal(r.nscored, 0);
+    es_scorer_free(sc);
+    es_inbox_free(other);
+    es_inbox_free(ib);
+}
+
+static void test_upgrade_from_v2(void **state)
+{
+    struct tmpdb *t = *state;
+    struct es_inbox *ib = NULL;
+    struct es_mention m;
+    sqlite3 *db = NULL;
+
+    /* Scores written by hand at version 2, before low_confidence. */
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(es_inbox__migrate(db, t->path, 2), 0);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO sources (id, name, type)"
+                                  " VALUES (1, 'old', 'rss');"
+                                  "INSERT INTO mentions (source_id,"
+                                  " external_id, text, sentiment, label,"
+                                  " priority, first_seen, last_changed)"
+                                  " VALUES (1, 'v2', 'kept', -0.5,"
+                                  " 'negative', 20, 1, 1);",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "SELECT low_confidence FROM mentions",
+                                  NULL, NULL, NULL),
+                     SQLITE_ERROR);
+    sqlite3_close(db);
+
+    assert_int_equal(es_inbox_open(&ib, t->path), 0);
+    assert_int_equal(es_inbox_schema_version(ib), 3);
+    assert_int_equal(sql_int(ib, "SELECT low_confidence IS NULL FROM mentions"),
+                     1);
+    assert_int_equal(es_inbox_get(ib, 1, &m), 0);
+    assert_int_equal(m.scored, 1);
+    assert_int_equal(m.label, -1);
+    assert_int_equal(m.priority, 20);
+    assert_int_equal(m.low_confidence, 0);
+    assert_int_equal(m.nreasons, 0);
+    es_mention_release(&m);
+    es_inbox_free(ib);
 }
 
 /* ==== Sources and health ==== */
@@ -986,7 +1464,7 @@ static void crash_child(const char *path, int fd)
         snprintf(ext, sizeof(ext), "crash-%ld", i);
         make_text(text, sizeof(text), i, "doomed");
         fill_item(&it, ext, "lost", text);
-        if (es_inbox_put(ib, src, &it, NULL, NULL) < 0)
+        if (es_inbox_put(ib, src, &it, NULL, NULL, NULL) < 0)
             _exit(3);
         if (i == CRASH_SIGNAL_AT && write(fd, "x", 1) != 1)
             _exit(4);
@@ -1100,6 +1578,19 @@ int main(void)
                                         mem_teardown),
         cmocka_unit_test_setup_teardown(test_put_errors, mem_setup,
                                         mem_teardown),
+        cmocka_unit_test_setup_teardown(test_scores_roundtrip, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_scores_follow_edits, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_list_by_priority_and_label,
+                                        mem_setup, mem_teardown),
+        cmocka_unit_test_setup_teardown(test_scan_batches, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_set_scores, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_rescore, tmp_setup, tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v2, tmp_setup,
+                                        tmp_teardown),
         cmocka_unit_test_setup_teardown(test_health, mem_setup, mem_teardown),
         cmocka_unit_test_setup_teardown(test_list_order_and_filters, mem_setup,
                                         mem_teardown),

@@ -49,6 +49,7 @@ struct fixture {
     char *db_path;
     struct es_config *cfg;
     struct es_inbox *ib;
+    struct es_scorer *sc;
     struct es_ingest *ig;
     /* the last pass's reports, by source */
     struct es_ingest_report rep[4];
@@ -104,7 +105,9 @@ static void open_pipeline(struct fixture *f, const char *conf_fmt)
     char *conf = es_buf_detach(&conf_buf);
     assert_int_equal(es_config_load_string(&f->cfg, conf, "test.conf"), 0);
     assert_int_equal(es_inbox_open(&f->ib, f->db_path), 0);
-    assert_int_equal(es_ingest_open(&f->ig, f->cfg, f->ib), 0);
+    if (es_scorer_open(&f->sc, f->cfg, ES_SOURCE_DIR "/config") != 0)
+        fail_msg("%s", es_error_last());
+    assert_int_equal(es_ingest_open(&f->ig, f->cfg, f->ib, f->sc), 0);
     free(conf);
     free(base);
 }
@@ -124,6 +127,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
     es_ingest_free(f->ig);
+    es_scorer_free(f->sc);
     es_inbox_free(f->ib);
     es_config_free(f->cfg);
     es_testhttpd_free(f->srv);
@@ -211,6 +215,14 @@ static size_t search_count(struct fixture *f, const char *query)
     return n;
 }
 
+static int has_reason(const struct es_mention *m, const char *reason)
+{
+    for (size_t i = 0; i < m->nreasons; i++)
+        if (strcmp(m->reasons[i], reason) == 0)
+            return 1;
+    return 0;
+}
+
 static void test_edit_updates_in_place_keeping_state(void **state)
 {
     struct fixture *f = *state;
@@ -219,6 +231,29 @@ static void test_edit_updates_in_place_keeping_state(void **state)
     open_pipeline(f, "[source \"blog\"]\ntype = rss\nurl = @BASE@/feed.xml\n");
     poll_all(f);
     assert_int_equal(report_of(f, "blog")->nnew, 2);
+
+    /* Every polled mention is stored scored: sentiment, priority, and
+     * why, with the classifier's language for an item that had none. */
+    struct es_mention m;
+    assert_int_equal(es_inbox_get(f->ib, 1, &m), 0);
+    assert_string_equal(m.item.text, "Still waiting for a refund");
+    assert_int_equal(m.scored, 1);
+    assert_true(m.sentiment <= -0.05);
+    assert_int_equal(m.label, -1);
+    assert_true(m.neg > 0);
+    assert_int_equal(m.low_confidence, 0);
+    assert_string_equal(m.item.lang, "en");
+    assert_int_equal(m.prioritised, 1);
+    assert_true(m.priority > 0);
+    assert_true(has_reason(&m, "mentions refund"));
+    assert_non_null(m.reasons[0]);
+    assert_int_equal(strncmp(m.reasons[0], "negative -0.", 12), 0);
+    int priority_a = m.priority;
+    es_mention_release(&m);
+    assert_int_equal(es_inbox_get(f->ib, 2, &m), 0);
+    assert_int_equal(m.label, 1);
+    assert_true(m.priority < priority_a);
+    es_mention_release(&m);
 
     /* An agent has opened entry a in the meantime. */
     sqlite3 *db;
@@ -238,13 +273,19 @@ static void test_edit_updates_in_place_keeping_state(void **state)
     assert_int_equal(report_of(f, "blog")->nunchanged, 1);
     assert_int_equal(es_inbox_count(f->ib), 2);
 
-    struct es_mention m;
     assert_int_equal(es_inbox_get(f->ib, 1, &m), 0);
     assert_string_equal(m.item.external_id, "a");
     assert_string_equal(m.item.text, "Refund arrived, thanks");
     assert_string_equal(m.state, "open");
     assert_string_equal(m.assignee, "sam");
     assert_true(m.edited);
+    /* The edit was scored again, from its new text. */
+    assert_int_equal(m.label, 1);
+    assert_true(m.sentiment >= 0.05);
+    assert_true(m.priority < priority_a);
+    for (size_t i = 0; i < m.nreasons; i++)
+        assert_int_not_equal(strncmp(m.reasons[i], "negative", 8), 0);
+    assert_true(has_reason(&m, "mentions refund"));
     es_mention_release(&m);
 
     /* Search follows the edit: the new words find it, the old don't. */

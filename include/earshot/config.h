@@ -69,6 +69,34 @@ const char *es_config_data_dir(const struct es_config *cfg);
 const char *es_config_log_level(const struct es_config *cfg);
 const struct es_config_http *es_config_http(const struct es_config *cfg);
 
+/* [classifier]: the lexicon and the brand overlays every mention is scored
+ * with; [priority]: the weight of each priority factor and the brand's
+ * names (to tell a question addressed to it). */
+struct es_config_classifier {
+    const char *lexicon;   /* lexicon = (resolved path), or NULL: the data
+                              dir's lexicons/earshot-en.tsv */
+    const char **overlays; /* overlay = paths in the order given */
+    size_t noverlays;
+};
+
+struct es_config_priority {
+    double weight_negative; /* the points each factor adds at most */
+    double weight_urgency;
+    double weight_reach;
+    double weight_rating;
+    double weight_direct;
+    double weight_age;   /* subtracted */
+    const char **brands; /* brand = names, in the order given */
+    size_t nbrands;
+};
+
+/* Borrowed pointers valid until es_config_free(); every field has its
+ * default when the file does not set it. */
+const struct es_config_classifier *
+es_config_classifier(const struct es_config *cfg);
+const struct es_config_priority *
+es_config_priority(const struct es_config *cfg);
+
 size_t es_config_source_count(const struct es_config *cfg);
 /* Returns a borrowed pointer valid until es_config_free(). */
 const struct es_config_source *es_config_source_at(const struct es_config *cfg,

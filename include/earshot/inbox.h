@@ -72,37 +72,64 @@ enum es_put_result {
     ES_PUT_UNCHANGED, /* seen before, same content */
 };
 
+/* What the classifier says about a mention, stored with it in the same
+ * INSERT. The inbox does not score: ingest hands these in. */
+#define ES_SCORES_REASONS_MAX 320
+
+struct es_scores {
+    double sentiment; /* compound, in [-1, 1] */
+    double pos;       /* proportions of the text, 0..1 */
+    double neu;
+    double neg;
+    int label;          /* -1 negative, 0 neutral, 1 positive (the values
+                           of enum es_sentiment_label) */
+    int low_confidence; /* 1: not English, or no language found */
+    char lang[8];       /* the classifier's language code, "" for none:
+                           stored only when the item has no lang */
+    int priority;       /* 0..100 */
+    char reasons[ES_SCORES_REASONS_MAX]; /* JSON array of short strings */
+};
+
 /* One transaction per poll batch: begin, put each item, commit. On any
  * error call es_inbox_rollback(): nothing of the batch is kept. */
 int es_inbox_begin(struct es_inbox *ib);
 int es_inbox_commit(struct es_inbox *ib);
 void es_inbox_rollback(struct es_inbox *ib);
 
-/* Stores @item for source @source_id (from es_inbox_source_ensure).
- * Sets *result when not NULL, and *id to the mention id when not NULL.
- * Only a changed text or title makes a repeat ES_PUT_UPDATED (other fields
- * of an unchanged repeat are not rewritten); an update keeps the mention's
- * state, assignee and scores. Outside es_inbox_begin() the item is stored
+/* Stores @item for source @source_id (from es_inbox_source_ensure) with
+ * @scores (NULL: unscored). An item without lang gets the classifier's
+ * (scores->lang) when it has one. Sets *result when not NULL, and *id to
+ * the mention id when not NULL. Only a changed text or title makes a
+ * repeat ES_PUT_UPDATED (other fields of an unchanged repeat, scores
+ * included, are not rewritten); an update keeps the mention's state and
+ * assignee and takes @scores, since the old ones describe the old text
+ * (NULL makes it unscored). Outside es_inbox_begin() the item is stored
  * in a transaction of its own. ES_EINVALID for an item without external_id
- * or an unknown @source_id; ES_EDB otherwise. @item is borrowed. */
+ * or an unknown @source_id; ES_EDB otherwise. @item and @scores are
+ * borrowed. */
 int es_inbox_put(struct es_inbox *ib, int64_t source_id,
-                 const struct es_item *item, enum es_put_result *result,
-                 int64_t *id);
+                 const struct es_item *item, const struct es_scores *scores,
+                 enum es_put_result *result, int64_t *id);
 
 /* ==== Reading ==== */
 
 /* A stored mention: the item plus what the inbox added. */
 struct es_mention {
     int64_t id;
-    struct es_item item; /* item.source is the source's name */
-    char *state;         /* "new", ... */
-    char *assignee;      /* NULL when unassigned */
-    int scored;          /* 0: sentiment is NULL ("unscored") */
-    double sentiment;    /* compound score, when scored */
-    int prioritised;     /* 0: priority is NULL */
-    int priority;        /* 0..100, when prioritised */
-    int edited;          /* text changed after it was first stored */
-    int64_t first_seen;  /* when the inbox first stored it */
+    struct es_item item;  /* item.source is the source's name */
+    char *state;          /* "new", ... */
+    char *assignee;       /* NULL when unassigned */
+    int scored;           /* 0: sentiment is NULL ("unscored") */
+    double sentiment;     /* compound score, when scored */
+    double pos, neu, neg; /* proportions, when scored */
+    int label;            /* -1, 0, 1 as in es_scores, when scored */
+    int low_confidence;   /* when scored */
+    int prioritised;      /* 0: priority is NULL */
+    int priority;         /* 0..100, when prioritised */
+    char **reasons;       /* why the priority: nreasons owned strings */
+    size_t nreasons;
+    int edited;         /* text changed after it was first stored */
+    int64_t first_seen; /* when the inbox first stored it */
 };
 
 void es_mention_release(struct es_mention *m);
@@ -112,12 +139,13 @@ struct es_inbox_query {
     const char *source; /* source name; NULL: any */
     const char *search; /* FTS5 query over text, title and author */
     int limit;          /* <= 0: 50 */
+    const char *label;  /* "positive", "neutral", "negative"; NULL: any */
 };
 
 typedef int (*es_mention_cb)(const struct es_mention *m, void *payload);
 
-/* Calls @cb for each matching mention, newest first (priority first once
- * mentions are prioritised). The mention is borrowed for the call. A
+/* Calls @cb for each matching mention, highest priority first (unscored
+ * ones last), then newest. The mention is borrowed for the call. A
  * malformed search is ES_EINVALID with SQLite's explanation. */
 int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
                   es_mention_cb cb, void *payload);
@@ -127,5 +155,29 @@ int es_inbox_get(struct es_inbox *ib, int64_t id, struct es_mention *out);
 
 /* Number of stored mentions; a negative error code (ES_EDB) on failure. */
 long long es_inbox_count(struct es_inbox *ib);
+
+/* ==== Rescoring in batches ==== */
+
+/* Calls @cb for up to @limit mentions with an id above @after_id, in id
+ * order: a cursor over the whole inbox for work in batches (pass the last
+ * id seen as the next @after_id). Holds no write lock: a poller may write
+ * meanwhile. Sets *last_id (when not NULL) to the last id passed to @cb,
+ * or @after_id when there was none. A non-zero return of @cb stops the
+ * walk and is returned. */
+int es_inbox_scan(struct es_inbox *ib, int64_t after_id, int limit,
+                  es_mention_cb cb, void *payload, int64_t *last_id);
+
+/* The highest mention id stored (0 for none), or a negative error code
+ * (ES_EDB): where a walk over "every mention there is now" ends. */
+int64_t es_inbox_last_id(struct es_inbox *ib);
+
+/* Replaces the scores of mention @m->id, but only while its title and text
+ * are still those of @m: a mention edited since it was read keeps the
+ * scores the writer of the edit gave it. Sets *changed to 1 when the
+ * priority or the label differ from those of @m (may be NULL). Call it
+ * inside es_inbox_begin()/commit() to write a batch at once. Returns 0,
+ * ES_ENOTFOUND when the mention is gone or was edited, ES_EDB. */
+int es_inbox_set_scores(struct es_inbox *ib, const struct es_mention *m,
+                        const struct es_scores *scores, int *changed);
 
 #endif

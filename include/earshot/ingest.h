@@ -1,9 +1,10 @@
-/* ingest.h - the pipeline: collectors -> (classifier) -> inbox
+/* ingest.h - the pipeline: collectors -> classifier -> inbox
  *
  * es_ingest ties the configured sources to the store: it decides which
  * sources are due from the health kept in the database, polls them all at
- * once through the poller, stores each source's batch in one transaction,
- * and records the outcome (validators, next poll, errors) per source. It is
+ * once through the poller, scores every mention (sentiment and priority,
+ * with an es_scorer), stores each source's batch in one transaction, and
+ * records the outcome (validators, next poll, errors) per source. It is
  * the one writer of the inbox; it runs in the calling thread.
  */
 #ifndef EARSHOT_INGEST_H
@@ -15,14 +16,40 @@
 #include "earshot/config.h"
 #include "earshot/inbox.h"
 
+/* ==== Scoring ==== */
+
+/* The lexicon and the priority settings every stored mention is scored
+ * with. Immutable once open: the poller's and the parser's threads share
+ * one without locks. */
+struct es_scorer;
+
+/* Loads the lexicon of @cfg's [classifier] section - `lexicon =`, else
+ * @data_dir/lexicons/earshot-en.tsv - and its overlays, and reads the
+ * [priority] weights and brands. @cfg may be NULL (every default); a
+ * NULL @data_dir can only work with `lexicon =` set. Loads the lexicon
+ * once: open one scorer per process. ES_ENOTFOUND naming the path tried
+ * when there is no lexicon; the loader's "FILE:LINE: ..." for a bad one.
+ * The caller frees *out with es_scorer_free(). */
+int es_scorer_open(struct es_scorer **out, const struct es_config *cfg,
+                   const char *data_dir);
+void es_scorer_free(struct es_scorer *sc);
+
+/* Scores @item (its title and text, with the priority factors) as of Unix
+ * time @now into *out. Thread-safe. */
+void es_scorer_score(const struct es_scorer *sc, const struct es_item *item,
+                     int64_t now, struct es_scores *out);
+
+/* ==== Polling ==== */
+
 struct es_ingest;
 
 /* Opens every source of @cfg (disabled ones too, so they can be listed).
- * Borrows @cfg and @ib: both must outlive the result, which the caller
- * frees with es_ingest_free(). ES_EINVALID with "FILE:LINE: ..." when a
- * source section is unusable. */
+ * Borrows @cfg, @ib and @sc: all must outlive the result, which the
+ * caller frees with es_ingest_free(). Every mention a poll stores is
+ * scored with @sc. ES_EINVALID with "FILE:LINE: ..." when a source
+ * section is unusable. */
 int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
-                   struct es_inbox *ib);
+                   struct es_inbox *ib, const struct es_scorer *sc);
 void es_ingest_free(struct es_ingest *ig);
 
 /* One source's outcome of a pass, borrowed for the callback. */
@@ -55,13 +82,40 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
  * ES_TIME_UNKNOWN when there is none. */
 int64_t es_ingest_next_due(struct es_ingest *ig);
 
-/* Reads a feed document from @fd in chunks, parses it as a stream and
- * stores its entries as source @source_name (created with type "rss" when
- * unknown) in one transaction: a backfill that never holds the document or
- * its entries in memory. @base_url resolves relative links (may be NULL).
- * Sets the counts in *report. ES_EPARSE when nothing could be parsed; the
- * batch is rolled back on any store error. */
-int es_ingest_feed_fd(struct es_inbox *ib, int fd, const char *source_name,
-                      const char *base_url, struct es_ingest_report *report);
+/* Reads a feed document from @fd in chunks, parses it as a stream, scores
+ * each entry with @sc (in the parsing thread) and stores the entries as
+ * source @source_name (created with type "rss" when unknown) in one
+ * transaction: a backfill that never holds the document or its entries in
+ * memory. @base_url resolves relative links (may be NULL). Sets the
+ * counts in *report. ES_EPARSE when nothing could be parsed; the batch is
+ * rolled back on any store error. */
+int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
+                      const char *source_name, const char *base_url,
+                      struct es_ingest_report *report);
+
+/* ==== Rescoring ==== */
+
+struct es_rescore_report {
+    size_t nscored;  /* mentions given new scores */
+    size_t nchanged; /* of those, whose priority or label changed */
+    size_t nskipped; /* edited or removed while we scored: left alone */
+    size_t nbatches; /* transactions */
+};
+
+/* Called after each batch with the totals so far; may be NULL. */
+typedef void (*es_rescore_progress_cb)(const struct es_rescore_report *r,
+                                       void *payload);
+
+/* Recomputes sentiment and priority of every mention stored when it starts
+ * with @sc (after a lexicon or weight change), as of now; mentions stored
+ * meanwhile were scored as they came. Reads @batch mentions at a time
+ * (<= 0: 500) without holding the write lock, scores them, then writes
+ * that batch in one short transaction, so a poller writing the same
+ * database waits at most one batch. A mention edited in the meantime is
+ * skipped (the poller scored its new text). Sets *out. ES_EDB when the
+ * store fails; batches already written stay. */
+int es_ingest_rescore(struct es_inbox *ib, const struct es_scorer *sc,
+                      int batch, es_rescore_progress_cb cb, void *payload,
+                      struct es_rescore_report *out);
 
 #endif

@@ -1,0 +1,597 @@
+/* priority.c - a mention's 0-100 priority and the reasons for it
+ *
+ * Runs at ingest for every stored mention, in the producer thread beside
+ * the sentiment scorer, so it has to be cheap: one pass over the title and
+ * the text that splits words, lower-cases them into a small ring and looks
+ * each up once in a hash table of cue words. A table entry is keyed by the
+ * last word of its phrase ("not working" under "working"), so phrases cost
+ * nothing until their last word shows up. Brand names from the config go
+ * into the same table.
+ *
+ * The factors and their scale are described in include/earshot/priority.h
+ * and, for users, in config/earshot.conf.
+ */
+#include "earshot/priority.h"
+
+#include <assert.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earshot/alloc.h"
+
+/* ==== Cue words ==== */
+
+enum cue_kind {
+    CUE_QUESTION = 0, /* not a word: a '?' addressed to the brand */
+    CUE_REFUND,
+    CUE_BILLING,
+    CUE_CANCEL,
+    CUE_OUTAGE,
+    CUE_LEGAL,
+    CUE_SAFETY,
+    CUE_BRAND, /* a configured brand name: addressing, not urgency */
+    CUE__COUNT
+};
+
+/* How urgent each cue is alone, and its reason. Several cues combine as
+ * 1 - (1 - a)(1 - b)...: each adds, none pushes the factor past 1. Legal
+ * and safety words are as urgent as it gets on their own. */
+static const struct {
+    double strength;
+    const char *reason;
+} cue_info[CUE__COUNT] = {
+    [CUE_QUESTION] = { 0.5, "asks a question" },
+    [CUE_REFUND] = { 0.6, "mentions refund" },
+    [CUE_BILLING] = { 0.6, "mentions billing error" },
+    [CUE_CANCEL] = { 0.6, "mentions cancellation" },
+    [CUE_OUTAGE] = { 0.8, "mentions outage" },
+    [CUE_LEGAL] = { 1.0, "mentions legal action" },
+    [CUE_SAFETY] = { 1.0, "mentions safety" },
+    [CUE_BRAND] = { 0.0, NULL },
+};
+
+/* The cue words and phrases, lower case, words separated by one space.
+ * "down" alone says too little ("calm down", "down the road"), so only
+ * the phrases that report something being down count. */
+static const struct {
+    enum cue_kind kind;
+    const char *phrase;
+} cue_words[] = {
+    { CUE_REFUND, "refund" },
+    { CUE_REFUND, "refunds" },
+    { CUE_REFUND, "refunded" },
+    { CUE_REFUND, "refunding" },
+    { CUE_REFUND, "chargeback" },
+    { CUE_REFUND, "money back" },
+    { CUE_BILLING, "charged twice" },
+    { CUE_BILLING, "billed twice" },
+    { CUE_BILLING, "double charged" },
+    { CUE_BILLING, "overcharged" },
+    { CUE_CANCEL, "cancel" },
+    { CUE_CANCEL, "cancels" },
+    { CUE_CANCEL, "cancelled" },
+    { CUE_CANCEL, "canceled" },
+    { CUE_CANCEL, "cancelling" },
+    { CUE_CANCEL, "canceling" },
+    { CUE_CANCEL, "cancellation" },
+    { CUE_CANCEL, "cancelation" },
+    { CUE_OUTAGE, "outage" },
+    { CUE_OUTAGE, "outages" },
+    { CUE_OUTAGE, "downtime" },
+    { CUE_OUTAGE, "is down" },
+    { CUE_OUTAGE, "are down" },
+    { CUE_OUTAGE, "was down" },
+    { CUE_OUTAGE, "were down" },
+    { CUE_OUTAGE, "it's down" },
+    { CUE_OUTAGE, "went down" },
+    { CUE_OUTAGE, "goes down" },
+    { CUE_OUTAGE, "still down" },
+    { CUE_OUTAGE, "been down" },
+    { CUE_OUTAGE, "down again" },
+    { CUE_OUTAGE, "not working" },
+    { CUE_OUTAGE, "isn't working" },
+    { CUE_OUTAGE, "stopped working" },
+    { CUE_OUTAGE, "doesn't work" },
+    { CUE_OUTAGE, "does not work" },
+    { CUE_OUTAGE, "won't load" },
+    { CUE_OUTAGE, "not loading" },
+    { CUE_LEGAL, "legal" },
+    { CUE_LEGAL, "lawyer" },
+    { CUE_LEGAL, "lawyers" },
+    { CUE_LEGAL, "attorney" },
+    { CUE_LEGAL, "sue" },
+    { CUE_LEGAL, "suing" },
+    { CUE_LEGAL, "sued" },
+    { CUE_LEGAL, "lawsuit" },
+    { CUE_LEGAL, "gdpr" },
+    { CUE_LEGAL, "small claims" },
+    { CUE_SAFETY, "safety" },
+    { CUE_SAFETY, "unsafe" },
+    { CUE_SAFETY, "injury" },
+    { CUE_SAFETY, "injuries" },
+    { CUE_SAFETY, "injured" },
+    { CUE_SAFETY, "fire" },
+    { CUE_SAFETY, "burned" },
+    { CUE_SAFETY, "burnt" },
+    { CUE_SAFETY, "hazard" },
+    { CUE_SAFETY, "hazardous" },
+    { CUE_SAFETY, "dangerous" },
+    { CUE_SAFETY, "exploded" },
+    { CUE_SAFETY, "overheating" },
+    { CUE_SAFETY, "overheated" },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Longest word we compare, and the most words in a phrase or brand name.
+ * A longer word matches nothing; a longer brand still matches written as
+ * one word. */
+#define WORD_MAX   64
+#define PHRASE_MAX 4
+
+/* One entry of the table: a phrase of 1..PHRASE_MAX normalised words. */
+struct cue {
+    char *words[PHRASE_MAX]; /* owned; words[n - 1] is the key */
+    int n;
+    enum cue_kind kind;
+    int next; /* next cue with the same last word, or -1 */
+};
+
+struct es_priority {
+    struct es_priority_weights w;
+    struct cue *cues; /* owned array of ncues */
+    size_t ncues;
+    int *slots;  /* open addressing: index of a chain's head cue, or -1 */
+    size_t mask; /* slots has mask + 1 entries, a power of two */
+};
+
+void es_priority_weights_default(struct es_priority_weights *out)
+{
+    out->negative = ES_PRIORITY_WEIGHT_NEGATIVE;
+    out->urgency = ES_PRIORITY_WEIGHT_URGENCY;
+    out->reach = ES_PRIORITY_WEIGHT_REACH;
+    out->rating = ES_PRIORITY_WEIGHT_RATING;
+    out->direct = ES_PRIORITY_WEIGHT_DIRECT;
+    out->age = ES_PRIORITY_WEIGHT_AGE;
+}
+
+/* ==== Words ==== */
+
+/* FNV-1a: short words, no need for anything better. */
+static uint32_t hash_word(const char *s, size_t len)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+/* What the byte sequence at @s (of @len bytes) is to the word splitter:
+ * returns 1 for a word character, 0 for a separator, and sets *n to its
+ * length in bytes and *ch to the byte to keep (ASCII lower case; the
+ * curly apostrophes become '). Non-ASCII letters are kept as they are;
+ * the punctuation of U+2000..U+206F (dashes, quotes, ellipsis) and
+ * non-breaking spaces separate words. */
+static int word_char(const unsigned char *s, size_t len, size_t *n,
+                     unsigned char *ch)
+{
+    unsigned char c = s[0];
+    *n = 1;
+    *ch = c;
+    if (c < 0x80) {
+        if (c >= 'A' && c <= 'Z') {
+            *ch = (unsigned char)(c + 32);
+            return 1;
+        }
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'' ||
+               c == '_';
+    }
+    if (c == 0xE2 && len >= 3 && s[1] == 0x80) {
+        *n = 3;
+        if (s[2] == 0x98 || s[2] == 0x99) {
+            *ch = '\'';
+            return 1;
+        }
+        return 0;
+    }
+    if (c == 0xE2 && len >= 3 && s[1] == 0x81 && s[2] <= 0xAF) {
+        *n = 3;
+        return 0;
+    }
+    if (c == 0xC2 && len >= 2 && s[1] == 0xA0) {
+        *n = 2;
+        return 0;
+    }
+    return 1;
+}
+
+/* A word as the splitter hands it on. */
+struct word {
+    char s[WORD_MAX];
+    size_t len; /* 0: too long to match anything */
+    int at;     /* written "@word" */
+};
+
+typedef void (*word_fn)(const struct word *w, void *payload);
+
+/* Splits @buf (@len bytes) into normalised words: lower case, leading
+ * and trailing apostrophes dropped. Calls @fn for each, then once with a
+ * NULL word at the end so that phrases never span two calls. */
+static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    struct word w;
+    size_t i = 0;
+
+    w.len = 0;
+    w.at = 0;
+    while (i < len) {
+        size_t n;
+        unsigned char ch;
+        if (!word_char(s + i, len - i, &n, &ch)) {
+            i += n;
+            continue;
+        }
+        /* A word starts here. */
+        size_t wl = 0;
+        int too_long = 0;
+        w.at = i > 0 && s[i - 1] == '@';
+        while (i < len && word_char(s + i, len - i, &n, &ch)) {
+            /* ASCII (and the apostrophes) as @ch, other bytes as they are:
+             * word_char() hands those on one at a time. */
+            if (wl + 1 < WORD_MAX)
+                w.s[wl++] = (char)ch;
+            else
+                too_long = 1;
+            i += n;
+        }
+        size_t start = 0;
+        while (start < wl && w.s[start] == '\'')
+            start++;
+        while (wl > start && w.s[wl - 1] == '\'')
+            wl--;
+        if (wl == start)
+            continue;
+        if (start)
+            memmove(w.s, w.s + start, wl - start);
+        w.len = too_long ? 0 : wl - start;
+        w.s[w.len] = '\0';
+        fn(&w, payload);
+    }
+    fn(NULL, payload);
+}
+
+/* ==== The cue table ==== */
+
+struct build {
+    char *words[PHRASE_MAX];
+    int n;
+    int overflow; /* more than PHRASE_MAX words */
+    struct {
+        char s[256];
+        size_t len;
+        int overflow;
+    } joined; /* every word run together: "acmecloud" */
+};
+
+static void collect_word(const struct word *w, void *payload)
+{
+    struct build *b = payload;
+    if (!w)
+        return;
+    if (w->len == 0) {
+        b->overflow = 1;
+        b->joined.overflow = 1;
+        return;
+    }
+    if (b->n < PHRASE_MAX)
+        b->words[b->n++] = es_xstrndup(w->s, w->len);
+    else
+        b->overflow = 1;
+    if (b->joined.len + w->len < sizeof(b->joined.s)) {
+        memcpy(b->joined.s + b->joined.len, w->s, w->len);
+        b->joined.len += w->len;
+    } else {
+        b->joined.overflow = 1;
+    }
+}
+
+static void add_cue(struct es_priority *p, size_t *cap, char **words, int n,
+                    enum cue_kind kind)
+{
+    if (p->ncues == *cap) {
+        *cap = *cap ? *cap * 2 : 64;
+        p->cues = es_xrealloc(p->cues, *cap * sizeof(*p->cues));
+    }
+    struct cue *c = &p->cues[p->ncues++];
+    memset(c, 0, sizeof(*c));
+    for (int i = 0; i < n; i++)
+        c->words[i] = words[i];
+    c->n = n;
+    c->kind = kind;
+    c->next = -1;
+}
+
+/* Adds @text (split into words) as a cue of @kind. A brand is also added
+ * written as one word. Phrases of more than PHRASE_MAX words are not. */
+static void add_phrase(struct es_priority *p, size_t *cap, const char *text,
+                       enum cue_kind kind)
+{
+    struct build b;
+    memset(&b, 0, sizeof(b));
+    split_words(text, strlen(text), collect_word, &b);
+    if (b.n > 0 && !b.overflow) {
+        add_cue(p, cap, b.words, b.n, kind);
+    } else {
+        for (int i = 0; i < b.n; i++)
+            free(b.words[i]);
+    }
+    if (kind == CUE_BRAND && !b.joined.overflow && b.joined.len &&
+        (b.n > 1 || b.overflow)) {
+        char *one = es_xstrndup(b.joined.s, b.joined.len);
+        add_cue(p, cap, &one, 1, kind);
+    }
+}
+
+/* Returns the slot for @word (@len bytes): the one whose chain has that
+ * last word, or the empty slot where it would go. */
+static size_t find_slot(const struct es_priority *p, const char *word,
+                        size_t len)
+{
+    size_t i = hash_word(word, len) & p->mask;
+    for (;;) {
+        int head = p->slots[i];
+        if (head < 0)
+            return i;
+        const struct cue *c = &p->cues[head];
+        const char *key = c->words[c->n - 1];
+        if (strlen(key) == len && memcmp(key, word, len) == 0)
+            return i;
+        i = (i + 1) & p->mask;
+    }
+}
+
+struct es_priority *es_priority_new(const struct es_priority_weights *w,
+                                    const char *const *brands, size_t nbrands)
+{
+    struct es_priority *p = es_xcalloc(1, sizeof(*p));
+    size_t cap = 0;
+
+    if (w)
+        p->w = *w;
+    else
+        es_priority_weights_default(&p->w);
+    for (size_t i = 0; i < ARRAY_SIZE(cue_words); i++)
+        add_phrase(p, &cap, cue_words[i].phrase, cue_words[i].kind);
+    for (size_t i = 0; i < nbrands; i++)
+        if (brands[i])
+            add_phrase(p, &cap, brands[i], CUE_BRAND);
+
+    size_t nslots = 16;
+    while (nslots < p->ncues * 4)
+        nslots *= 2;
+    p->mask = nslots - 1;
+    p->slots = es_xmalloc(nslots * sizeof(*p->slots));
+    for (size_t i = 0; i < nslots; i++)
+        p->slots[i] = -1;
+    /* Chains keep the table's order, so the first cue listed is seen
+     * first; the order does not change a score. */
+    for (size_t i = p->ncues; i-- > 0;) {
+        struct cue *c = &p->cues[i];
+        const char *key = c->words[c->n - 1];
+        size_t slot = find_slot(p, key, strlen(key));
+        c->next = p->slots[slot];
+        p->slots[slot] = (int)i;
+    }
+    return p;
+}
+
+void es_priority_free(struct es_priority *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->ncues; i++)
+        for (int k = 0; k < p->cues[i].n; k++)
+            free(p->cues[i].words[k]);
+    free(p->cues);
+    free(p->slots);
+    free(p);
+}
+
+/* ==== Scanning a mention ==== */
+
+struct scan {
+    const struct es_priority *p;
+    struct word ring[PHRASE_MAX]; /* the last words, ring[(pos - k) % 4] */
+    size_t pos;                   /* words seen since the last reset */
+    unsigned found;               /* 1 << enum cue_kind */
+    int at_brand;                 /* "@brand" */
+};
+
+/* The word @back places before the newest (0 is the newest), or NULL. */
+static const struct word *ring_at(const struct scan *sc, size_t back)
+{
+    if (back >= sc->pos || back >= PHRASE_MAX)
+        return NULL;
+    return &sc->ring[(sc->pos - 1 - back) % PHRASE_MAX];
+}
+
+static void scan_word(const struct word *w, void *payload)
+{
+    struct scan *sc = payload;
+    const struct es_priority *p = sc->p;
+
+    if (!w) {
+        sc->pos = 0;
+        return;
+    }
+    sc->ring[sc->pos % PHRASE_MAX] = *w;
+    sc->pos++;
+    if (w->len == 0)
+        return;
+    int head = p->slots[find_slot(p, w->s, w->len)];
+    for (int i = head; i >= 0; i = p->cues[i].next) {
+        const struct cue *c = &p->cues[i];
+        int ok = 1;
+        for (int k = 1; k < c->n && ok; k++) {
+            const struct word *prev = ring_at(sc, (size_t)k);
+            ok = prev && prev->len &&
+                 strcmp(prev->s, c->words[c->n - 1 - k]) == 0;
+        }
+        if (!ok)
+            continue;
+        sc->found |= 1u << c->kind;
+        if (c->kind == CUE_BRAND && c->n == 1 && w->at)
+            sc->at_brand = 1;
+    }
+}
+
+/* True when @s asks something: a '?' that ends a sentence, not one in a
+ * URL ("/search?q=acme") or an expression ("a?b"). */
+static int asks(const char *s)
+{
+    for (const char *q = s ? strchr(s, '?') : NULL; q; q = strchr(q + 1, '?')) {
+        unsigned char next = (unsigned char)q[1];
+        if (next == '\0')
+            return 1;
+        int in_word = (next >= 'a' && next <= 'z') ||
+                      (next >= 'A' && next <= 'Z') ||
+                      (next >= '0' && next <= '9') || strchr("=&/_%-", next);
+        if (!in_word)
+            return 1;
+    }
+    return 0;
+}
+
+/* Feeds are found by keyword search: their entries are never addressed
+ * to the brand, whatever their kind. */
+static int is_feed(const char *platform)
+{
+    return !platform || strcmp(platform, "rss") == 0 ||
+           strcmp(platform, "atom") == 0 || strcmp(platform, "rdf") == 0;
+}
+
+/* ==== Reasons ==== */
+
+/* Appends @reason to the JSON array in @out unless it would not fit. The
+ * reasons are our own ASCII strings: nothing to escape. */
+static void add_reason(struct es_priority_result *out, size_t *len,
+                       const char *reason)
+{
+    size_t need = strlen(reason) + 3 + (out->nreasons ? 1 : 0);
+    if (*len + need + 2 > sizeof(out->reasons))
+        return;
+    *len += (size_t)snprintf(out->reasons + *len, sizeof(out->reasons) - *len,
+                             "%s\"%s\"", out->nreasons ? "," : "", reason);
+    out->nreasons++;
+}
+
+/* "850", "1.2k", "12k", "3.4M", "25M": rounded down, so never "1000k". */
+static void format_count(char *out, size_t size, long long n)
+{
+    if (n < 1000)
+        snprintf(out, size, "%lld", n);
+    else if (n < 10000)
+        snprintf(out, size, "%lld.%lldk", n / 1000, n / 100 % 10);
+    else if (n < 1000000)
+        snprintf(out, size, "%lldk", n / 1000);
+    else if (n < 10000000)
+        snprintf(out, size, "%lld.%lldM", n / 1000000, n / 100000 % 10);
+    else
+        snprintf(out, size, "%lldM", n / 1000000);
+    /* "1.0k" reads better as "1k". */
+    char *dot = strstr(out, ".0");
+    if (dot && (dot[2] == 'k' || dot[2] == 'M'))
+        memmove(dot, dot + 2, strlen(dot + 2) + 1);
+}
+
+int es_priority_score(const struct es_priority *p, const struct es_item *item,
+                      const struct es_sentiment *s, int64_t now,
+                      struct es_priority_result *out)
+{
+    struct scan sc;
+    char tmp[64];
+    size_t len = 0;
+    double points = 0;
+
+    assert(p && item && out);
+    memset(out, 0, sizeof(*out));
+    out->reasons[len++] = '[';
+
+    /* Negativity: only a score the classifier calls negative counts. */
+    if (s && s->compound <= ES_SENTIMENT_NEG_THRESHOLD) {
+        points += p->w.negative * -s->compound;
+        snprintf(tmp, sizeof(tmp), "negative %.2f", s->compound);
+        add_reason(out, &len, tmp);
+    }
+
+    /* Urgency and addressing, from the words. */
+    memset(&sc, 0, sizeof(sc));
+    sc.p = p;
+    if (item->title)
+        split_words(item->title, strlen(item->title), scan_word, &sc);
+    if (item->text)
+        split_words(item->text, strlen(item->text), scan_word, &sc);
+    int question = asks(item->title) || asks(item->text);
+    int feed = is_feed(item->platform);
+    int direct = !feed && (item->kind == ES_KIND_REPLY ||
+                           item->kind == ES_KIND_REVIEW || sc.at_brand);
+    if (question && (direct || (sc.found & (1u << CUE_BRAND))))
+        sc.found |= 1u << CUE_QUESTION;
+    double calm = 1.0;
+    for (int k = 0; k < CUE__COUNT; k++) {
+        if (k == CUE_BRAND || !(sc.found & (1u << k)))
+            continue;
+        calm *= 1.0 - cue_info[k].strength;
+        add_reason(out, &len, cue_info[k].reason);
+    }
+    points += p->w.urgency * (1.0 - calm);
+
+    /* Stars: a 1- or 2-star review is a customer about to leave. */
+    if (item->rating == 1 || item->rating == 2) {
+        points += p->w.rating * (item->rating == 1 ? 1.0 : 0.5);
+        snprintf(tmp, sizeof(tmp), "%d-star review", item->rating);
+        add_reason(out, &len, tmp);
+    }
+
+    /* Reach: nothing below 100 followers, all of it at a million. */
+    long long f = item->author_followers;
+    if (f > 100) {
+        double r = log10((double)f / 100.0) / 4.0;
+        points += p->w.reach * (r > 1.0 ? 1.0 : r);
+        char count[24];
+        format_count(count, sizeof(count), f);
+        snprintf(tmp, sizeof(tmp), "%s followers", count);
+        add_reason(out, &len, tmp);
+    }
+
+    if (direct) {
+        points += p->w.direct;
+        add_reason(out, &len, "direct mention");
+    }
+
+    /* Age takes points away: half of them after two days, most after a
+     * week. Unknown or future times take nothing. */
+    if (item->created_at != ES_TIME_UNKNOWN && now > item->created_at) {
+        int64_t age = now - item->created_at;
+        points -= p->w.age * (1.0 - exp(-(double)age / (3.0 * 86400.0)));
+        long long d = (long long)(age / 86400), h = (long long)(age / 3600);
+        if (d >= 1) {
+            snprintf(tmp, sizeof(tmp), "%lld day%s old", d, d == 1 ? "" : "s");
+            add_reason(out, &len, tmp);
+        } else if (h >= 1) {
+            snprintf(tmp, sizeof(tmp), "%lld hour%s old", h, h == 1 ? "" : "s");
+            add_reason(out, &len, tmp);
+        }
+    }
+
+    out->reasons[len++] = ']';
+    out->reasons[len] = '\0';
+    double r = floor(points + 0.5);
+    out->score = r < 0 ? 0 : r > 100 ? 100 : (int)r;
+    return 0;
+}

@@ -1,0 +1,587 @@
+/* test_priority.c - the 0-100 priority of a mention and its reasons
+ *
+ * Each factor is checked alone against a hand-computed score (the default
+ * weights are round numbers for that), then against its neighbours: more
+ * of it moves the score the right way, and a reason says so. Sentiment is
+ * set by hand here - the classifier has its own tests - except where the
+ * config and the scorer of ingest are checked end to end.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
+#include <cmocka.h>
+
+#include "earshot/alloc.h"
+#include "earshot/config.h"
+#include "earshot/error.h"
+#include "earshot/inbox.h"
+#include "earshot/ingest.h"
+#include "earshot/item.h"
+#include "earshot/priority.h"
+#include "earshot/sentiment.h"
+
+#define NOW  1800000000LL /* a fixed "now" for the age factor */
+#define HOUR 3600LL
+#define DAY  (24 * HOUR)
+
+/* ==== Helpers ==== */
+
+/* A feed entry with @text, nothing else known. */
+static void item_feed(struct es_item *it, const char *title, const char *text)
+{
+    es_item_init(it);
+    it->platform = es_xstrdup("rss");
+    it->kind = ES_KIND_ARTICLE;
+    it->title = title ? es_xstrdup(title) : NULL;
+    it->text = text ? es_xstrdup(text) : NULL;
+}
+
+/* A post on a social platform. */
+static void item_social(struct es_item *it, enum es_item_kind kind,
+                        const char *text)
+{
+    es_item_init(it);
+    it->platform = es_xstrdup("mastodon");
+    it->kind = kind;
+    it->text = es_xstrdup(text);
+}
+
+static struct es_sentiment sentiment(double compound)
+{
+    struct es_sentiment s;
+    memset(&s, 0, sizeof(s));
+    s.compound = compound;
+    s.label = compound >= ES_SENTIMENT_POS_THRESHOLD   ? ES_SENTIMENT_POSITIVE
+              : compound <= ES_SENTIMENT_NEG_THRESHOLD ? ES_SENTIMENT_NEGATIVE
+                                                       : ES_SENTIMENT_NEUTRAL;
+    snprintf(s.lang, sizeof(s.lang), "en");
+    return s;
+}
+
+/* Scores @it with @p and sentiment @compound. */
+static struct es_priority_result
+score(const struct es_priority *p, const struct es_item *it, double compound)
+{
+    struct es_sentiment s = sentiment(compound);
+    struct es_priority_result r;
+    assert_int_equal(es_priority_score(p, it, &s, NOW, &r), 0);
+    assert_true(r.score >= 0 && r.score <= 100);
+    /* Always a JSON array, even an empty one. */
+    assert_int_equal(r.reasons[0], '[');
+    assert_int_equal(r.reasons[strlen(r.reasons) - 1], ']');
+    return r;
+}
+
+static int has_reason(const struct es_priority_result *r, const char *reason)
+{
+    char quoted[128];
+    snprintf(quoted, sizeof(quoted), "\"%s\"", reason);
+    return strstr(r->reasons, quoted) != NULL;
+}
+
+static struct es_priority *defaults(void)
+{
+    static const char *const brands[] = { "Acme Cloud", "Widgetly" };
+    return es_priority_new(NULL, brands, 2);
+}
+
+/* The score of a plain feed entry with @text and sentiment 0. */
+static int text_score(const struct es_priority *p, const char *text,
+                      struct es_priority_result *out)
+{
+    struct es_item it;
+    item_feed(&it, NULL, text);
+    *out = score(p, &it, 0.0);
+    es_item_release(&it);
+    return out->score;
+}
+
+/* ==== Each factor alone ==== */
+
+static void test_nothing_scores_zero(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_priority_result r;
+    assert_int_equal(text_score(p, "A new dashboard shipped today.", &r), 0);
+    assert_string_equal(r.reasons, "[]");
+    assert_int_equal(r.nreasons, 0);
+    /* No text at all, and no sentiment. */
+    struct es_item it;
+    es_item_init(&it);
+    assert_int_equal(es_priority_score(p, &it, NULL, NOW, &r), 0);
+    assert_int_equal(r.score, 0);
+    assert_string_equal(r.reasons, "[]");
+    es_priority_free(p);
+}
+
+static void test_negativity(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_item it;
+    item_feed(&it, NULL, "the dashboard");
+
+    struct es_priority_result r = score(p, &it, -0.5);
+    assert_int_equal(r.score, 20); /* 40 x 0.5 */
+    assert_string_equal(r.reasons, "[\"negative -0.50\"]");
+    r = score(p, &it, -0.82);
+    assert_int_equal(r.score, 33); /* 40 x 0.82 = 32.8 */
+    assert_true(has_reason(&r, "negative -0.82"));
+    assert_int_equal(score(p, &it, -1.0).score, 40);
+    /* More negative, more urgent; neutral and positive add nothing. */
+    assert_true(score(p, &it, -0.9).score > score(p, &it, -0.3).score);
+    r = score(p, &it, -0.04);
+    assert_int_equal(r.score, 0);
+    assert_int_equal(r.nreasons, 0);
+    assert_int_equal(score(p, &it, 0.9).score, 0);
+    es_item_release(&it);
+    es_priority_free(p);
+}
+
+static void test_urgency_words(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_priority_result r;
+    static const struct {
+        const char *text;
+        const char *reason;
+        int score;
+    } cases[] = {
+        { "Still waiting for a refund", "mentions refund", 18 },
+        { "I want my money back", "mentions refund", 18 },
+        { "Charged twice for one plan", "mentions billing error", 18 },
+        { "How do I cancel my plan", "mentions cancellation", 18 },
+        { "Cancellation took three emails", "mentions cancellation", 18 },
+        { "the API is down again", "mentions outage", 24 },
+        { "login not working since noon", "mentions outage", 24 },
+        { "login isn\xE2\x80\x99t working", "mentions outage", 24 },
+        { "Big OUTAGE in fra1", "mentions outage", 24 },
+        { "talking to my lawyer", "mentions legal action", 30 },
+        { "this breaks GDPR", "mentions legal action", 30 },
+        { "charger caught fire", "mentions safety", 30 },
+        { "the casing is unsafe", "mentions safety", 30 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        text_score(p, cases[i].text, &r);
+        if (!has_reason(&r, cases[i].reason) || r.score != cases[i].score)
+            fail_msg("'%s': score %d %s, expected %d with \"%s\"",
+                     cases[i].text, r.score, r.reasons, cases[i].score,
+                     cases[i].reason);
+    }
+    /* Words that only look like cues. */
+    static const char *const calm[] = {
+        "calm down, it works", "down the road we will see",
+        "refundable deposit",  "the working group met",
+        "a fireside chat",     "lawyered-up startups",
+    };
+    for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
+        if (text_score(p, calm[i], &r) != 0)
+            fail_msg("'%s': score %d %s, expected 0", calm[i], r.score,
+                     r.reasons);
+    /* Two cues add, with diminishing returns: 30 x (1 - 0.4 x 0.4). */
+    assert_int_equal(text_score(p, "refund or I cancel", &r), 25);
+    assert_true(has_reason(&r, "mentions refund"));
+    assert_true(has_reason(&r, "mentions cancellation"));
+    assert_int_equal(r.nreasons, 2);
+    /* A cue said twice is one cue. */
+    assert_int_equal(text_score(p, "refund refund REFUND", &r), 18);
+    /* Never beyond the weight. */
+    assert_int_equal(
+        text_score(p, "refund, cancel, outage, lawyer, fire, charged twice",
+                   &r),
+        30);
+    es_priority_free(p);
+}
+
+static void test_question_to_the_brand(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_priority_result r;
+    struct es_item it;
+
+    /* A feed entry asking something of nobody in particular. */
+    assert_int_equal(text_score(p, "Which host is cheapest?", &r), 0);
+    /* Naming the brand makes it a question to us: 30 x 0.5. */
+    assert_int_equal(text_score(p, "Does Acme Cloud do IPv6?", &r), 15);
+    assert_string_equal(r.reasons, "[\"asks a question\"]");
+    assert_int_equal(text_score(p, "is acme   cloud any good?", &r), 15);
+    assert_int_equal(text_score(p, "why is #AcmeCloud so slow?", &r), 15);
+    assert_int_equal(text_score(p, "Widgetly, where is my order?", &r), 15);
+    assert_int_equal(text_score(p, "Acme Cloud?! really", &r), 15);
+    assert_int_equal(
+        text_score(p, "Acme Cloud? \xE2\x80\x9Cno\xE2\x80\x9D", &r), 15);
+    /* Named, but no question: none at all, or a '?' in a URL. */
+    assert_int_equal(text_score(p, "Acme Cloud shipped IPv6.", &r), 0);
+    assert_int_equal(
+        text_score(p, "Acme Cloud: https://example.com/s?q=acme&x=1", &r), 0);
+    assert_int_equal(text_score(p, "Acme Cloud at example.com/?ref=x", &r), 0);
+    /* "Acme" alone is not "Acme Cloud". */
+    assert_int_equal(text_score(p, "Does Acme do IPv6?", &r), 0);
+    /* The title counts too. */
+    item_feed(&it, "Acme Cloud and IPv6?", "asking for a friend");
+    r = score(p, &it, 0);
+    assert_true(has_reason(&r, "asks a question"));
+    es_item_release(&it);
+
+    /* In a direct mention the question is ours even unnamed: the
+     * question (15) plus the direct mention (10). */
+    item_social(&it, ES_KIND_REPLY, "when will it be fixed?");
+    r = score(p, &it, 0);
+    assert_int_equal(r.score, 25);
+    assert_true(has_reason(&r, "asks a question"));
+    assert_true(has_reason(&r, "direct mention"));
+    es_item_release(&it);
+    es_priority_free(p);
+}
+
+static void test_reach(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_item it;
+    static const struct {
+        long long followers;
+        const char *reason; /* NULL: none */
+        int score;
+    } cases[] = {
+        { ES_COUNT_UNKNOWN, NULL, 0 },
+        { 0, NULL, 0 },
+        { 100, NULL, 0 },
+        { 850, "850 followers", 2 },      /* 10 x log10(8.5)/4 = 2.3 */
+        { 1000, "1k followers", 3 },      /* 10 x 0.25 = 2.5, rounded up */
+        { 1500, "1.5k followers", 3 },    /* 2.94 */
+        { 12345, "12k followers", 5 },    /* 5.23 */
+        { 999999, "999k followers", 10 }, /* 9.99999 */
+        { 2000000, "2M followers", 10 },  /* capped */
+        { 3400000, "3.4M followers", 10 },
+        { 25000000, "25M followers", 10 },
+    };
+    int last = -1;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        item_feed(&it, NULL, "the dashboard");
+        it.author_followers = cases[i].followers;
+        struct es_priority_result r = score(p, &it, 0);
+        if (r.score != cases[i].score ||
+            (cases[i].reason ? !has_reason(&r, cases[i].reason)
+                             : r.nreasons != 0))
+            fail_msg("%lld followers: score %d %s, expected %d %s",
+                     cases[i].followers, r.score, r.reasons, cases[i].score,
+                     cases[i].reason ? cases[i].reason : "(none)");
+        /* More reach never lowers the score. */
+        assert_true(r.score >= last);
+        last = r.score;
+        es_item_release(&it);
+    }
+    es_priority_free(p);
+}
+
+static void test_rating(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_item it;
+    int scores[6];
+    for (int stars = 0; stars <= 5; stars++) {
+        item_feed(&it, NULL, "my review");
+        it.kind = ES_KIND_REVIEW;
+        it.rating = stars;
+        struct es_priority_result r = score(p, &it, 0);
+        scores[stars] = r.score;
+        if (stars == 1)
+            assert_string_equal(r.reasons, "[\"1-star review\"]");
+        else if (stars == 2)
+            assert_string_equal(r.reasons, "[\"2-star review\"]");
+        else
+            assert_string_equal(r.reasons, "[]");
+        es_item_release(&it);
+    }
+    assert_int_equal(scores[1], 20);
+    assert_int_equal(scores[2], 10);
+    assert_int_equal(scores[3], 0);
+    assert_int_equal(scores[5], 0);
+    assert_int_equal(scores[0], 0); /* not a review */
+    es_priority_free(p);
+}
+
+static void test_direct_versus_keyword(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_item it;
+    struct es_priority_result r;
+
+    /* The same words as a feed entry (keyword match), a reply, a review on
+     * a platform, and a post addressed with @. */
+    item_feed(&it, NULL, "the new dashboard");
+    it.kind = ES_KIND_REPLY; /* a feed's kinds do not make it direct */
+    r = score(p, &it, 0);
+    assert_int_equal(r.score, 0);
+    es_item_release(&it);
+
+    item_social(&it, ES_KIND_REPLY, "the new dashboard");
+    r = score(p, &it, 0);
+    assert_int_equal(r.score, 10);
+    assert_string_equal(r.reasons, "[\"direct mention\"]");
+    es_item_release(&it);
+
+    item_social(&it, ES_KIND_REVIEW, "the new dashboard");
+    assert_int_equal(score(p, &it, 0).score, 10);
+    es_item_release(&it);
+
+    item_social(&it, ES_KIND_POST, "hey @acmecloud the new dashboard");
+    assert_int_equal(score(p, &it, 0).score, 10);
+    es_item_release(&it);
+    item_social(&it, ES_KIND_POST, "hey @Widgetly");
+    assert_int_equal(score(p, &it, 0).score, 10);
+    es_item_release(&it);
+
+    /* A post that only names the brand is a keyword match. */
+    item_social(&it, ES_KIND_POST, "the new Acme Cloud dashboard");
+    r = score(p, &it, 0);
+    assert_int_equal(r.score, 0);
+    assert_false(has_reason(&r, "direct mention"));
+    es_item_release(&it);
+    /* "@someone" else is not us. */
+    item_social(&it, ES_KIND_POST, "hey @otherhost the new dashboard");
+    assert_int_equal(score(p, &it, 0).score, 0);
+    es_item_release(&it);
+    es_priority_free(p);
+}
+
+static void test_age(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_item it;
+    struct es_priority_result r;
+    static const struct {
+        int64_t age;
+        const char *reason; /* NULL: none */
+        int score;          /* of a 1-star review (20 points) */
+    } cases[] = {
+        { -DAY, NULL, 20 },              /* from the future: no penalty */
+        { 0, NULL, 20 },                 /* */
+        { 30 * 60, NULL, 20 },           /* 20 - 0.14 */
+        { 5 * HOUR, "5 hours old", 19 }, /* 20 - 1.34 */
+        { DAY, "1 day old", 14 },        /* 20 - 5.67 */
+        { 3 * DAY, "3 days old", 7 },    /* 20 - 12.64 */
+        { 30 * DAY, "30 days old", 0 },
+    };
+    int last = 101;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        item_feed(&it, NULL, "meh");
+        it.rating = 1;
+        it.created_at = NOW - cases[i].age;
+        r = score(p, &it, 0);
+        if (r.score != cases[i].score ||
+            (cases[i].reason ? !has_reason(&r, cases[i].reason)
+                             : r.nreasons != 1))
+            fail_msg("age %lld s: score %d %s, expected %d %s",
+                     (long long)cases[i].age, r.score, r.reasons,
+                     cases[i].score,
+                     cases[i].reason ? cases[i].reason : "(none)");
+        /* Older is never higher. */
+        assert_true(r.score <= last);
+        last = r.score;
+        es_item_release(&it);
+    }
+    /* An unknown date takes nothing. */
+    item_feed(&it, NULL, "meh");
+    it.rating = 1;
+    r = score(p, &it, 0);
+    assert_int_equal(r.score, 20);
+    assert_string_equal(r.reasons, "[\"1-star review\"]");
+    es_item_release(&it);
+    es_priority_free(p);
+}
+
+/* ==== Together ==== */
+
+static void test_bounds_and_all_reasons(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_item it;
+
+    /* Everything at once: clamped to 100, every reason listed. */
+    item_social(&it, ES_KIND_REVIEW,
+                "@acmecloud charged twice, no refund, the site is down, "
+                "I will cancel and call my lawyer: the unit caught fire. "
+                "Why?");
+    it.title = es_xstrdup("Acme Cloud is unsafe");
+    it.rating = 1;
+    it.author_followers = 5000000;
+    it.created_at = NOW - 2 * HOUR;
+    struct es_priority_result r = score(p, &it, -0.99);
+    assert_int_equal(r.score, 100);
+    static const char *const all[] = {
+        "negative -0.99",         "asks a question",       "mentions refund",
+        "mentions billing error", "mentions cancellation", "mentions outage",
+        "mentions legal action",  "mentions safety",       "1-star review",
+        "5M followers",           "direct mention",        "2 hours old",
+    };
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        if (!has_reason(&r, all[i]))
+            fail_msg("no reason \"%s\" in %s", all[i], r.reasons);
+    assert_int_equal(r.nreasons, sizeof(all) / sizeof(all[0]));
+    es_item_release(&it);
+
+    /* Praise from long ago: 0, never below. */
+    item_feed(&it, NULL, "love it");
+    it.created_at = NOW - 400 * DAY;
+    r = score(p, &it, 0.95);
+    assert_int_equal(r.score, 0);
+    assert_string_equal(r.reasons, "[\"400 days old\"]");
+    es_item_release(&it);
+    es_priority_free(p);
+}
+
+static void test_weights_change_the_score(void **state)
+{
+    (void)state;
+    struct es_priority_weights w;
+    struct es_item it;
+    item_feed(&it, NULL, "Still waiting for a refund");
+    it.rating = 2;
+
+    struct es_priority *p = es_priority_new(NULL, NULL, 0);
+    int base = score(p, &it, -0.5).score; /* 20 + 18 + 10 */
+    assert_int_equal(base, 48);
+    es_priority_free(p);
+
+    es_priority_weights_default(&w);
+    assert_true(w.negative == ES_PRIORITY_WEIGHT_NEGATIVE);
+    w.negative = 80;
+    p = es_priority_new(&w, NULL, 0);
+    assert_int_equal(score(p, &it, -0.5).score, 68);
+    es_priority_free(p);
+
+    es_priority_weights_default(&w);
+    w.urgency = 0;
+    w.rating = 50;
+    p = es_priority_new(&w, NULL, 0);
+    struct es_priority_result r = score(p, &it, -0.5);
+    assert_int_equal(r.score, 45); /* 20 + 0 + 25 */
+    /* A factor weighted 0 still says what it saw. */
+    assert_true(has_reason(&r, "mentions refund"));
+    es_priority_free(p);
+
+    memset(&w, 0, sizeof(w));
+    p = es_priority_new(&w, NULL, 0);
+    assert_int_equal(score(p, &it, -1.0).score, 0);
+    es_priority_free(p);
+    es_item_release(&it);
+}
+
+/* The [priority] section, through the scorer ingest uses. */
+static void test_weights_from_config(void **state)
+{
+    (void)state;
+    struct es_config *cfg = NULL;
+    struct es_scorer *sc = NULL;
+    struct es_scores a, b;
+    struct es_item it;
+    const char *data_dir = ES_SOURCE_DIR "/config";
+
+    item_feed(&it, NULL, "Does Acme Cloud refund unused credit?");
+
+    /* Defaults: no brand, so no question; refund 18, plus whatever the
+     * lexicon makes of the words (the classifier's business). */
+    cfg = es_config_new();
+    if (es_scorer_open(&sc, cfg, data_dir) != 0)
+        fail_msg("%s", es_error_last());
+    es_scorer_score(sc, &it, NOW, &a);
+    double neg = a.sentiment <= -0.05 ? -a.sentiment * 40 : 0;
+    assert_int_equal(a.priority, (int)(neg + 18 + 0.5));
+    assert_non_null(strstr(a.reasons, "\"mentions refund\""));
+    assert_null(strstr(a.reasons, "question"));
+    es_scorer_free(sc);
+    es_config_free(cfg);
+
+    assert_int_equal(es_config_load_string(&cfg,
+                                           "[priority]\n"
+                                           "weight_urgency = 60\n"
+                                           "brand = Acme Cloud\n",
+                                           "t.conf"),
+                     0);
+    if (es_scorer_open(&sc, cfg, data_dir) != 0)
+        fail_msg("%s", es_error_last());
+    es_scorer_score(sc, &it, NOW, &b);
+    /* 60 x (1 - 0.4 x 0.5) */
+    assert_int_equal(b.priority, (int)(neg + 48 + 0.5));
+    assert_non_null(strstr(b.reasons, "\"asks a question\""));
+    /* The sentiment does not depend on the weights. */
+    assert_true(a.sentiment == b.sentiment);
+    assert_string_equal(b.lang, "en");
+    es_scorer_free(sc);
+    es_config_free(cfg);
+    es_item_release(&it);
+}
+
+/* ==== Bad input ==== */
+
+static void test_hostile_input(void **state)
+{
+    (void)state;
+    static const char *const brands[] = {
+        "",         "   ",  "a very long brand name of many words",
+        "\xff\xfe", "it's", "x",
+    };
+    struct es_priority *p = es_priority_new(NULL, brands, 6);
+    struct es_item it;
+    struct es_priority_result r;
+
+    /* A 1 MB text, a word longer than anything in the tables, invalid
+     * UTF-8, lone apostrophes, control bytes: a score, no crash. */
+    static const char pattern[] = "refund?? '\xe2\x80\x99@#\xff\x01 aaaaaaaaa";
+    char *big = es_xmalloc(1 << 20);
+    for (size_t i = 0; i < (1 << 20) - 1; i++)
+        big[i] = pattern[i % (sizeof(pattern) - 1)];
+    big[(1 << 20) - 1] = '\0';
+    item_social(&it, ES_KIND_POST, big);
+    r = score(p, &it, -0.3);
+    assert_true(has_reason(&r, "mentions refund"));
+    es_item_release(&it);
+    free(big);
+
+    char longword[300];
+    memset(longword, 'w', sizeof(longword) - 1);
+    longword[sizeof(longword) - 1] = '\0';
+    assert_int_equal(text_score(p, longword, &r), 0);
+    assert_int_equal(text_score(p, "''' ' \xe2\x80\x99 @ # ?", &r), 0);
+    assert_int_equal(text_score(p, "\xe2\x80", &r), 0); /* cut sequence */
+    /* A brand of many words still matches written as one word. */
+    assert_int_equal(text_score(p, "#averylongbrandnameofmanywords ?", &r), 15);
+    /* "it's" as a brand name. */
+    assert_int_equal(text_score(p, "it\xE2\x80\x99s broken?", &r), 15);
+    es_priority_free(p);
+    es_priority_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_nothing_scores_zero),
+        cmocka_unit_test(test_negativity),
+        cmocka_unit_test(test_urgency_words),
+        cmocka_unit_test(test_question_to_the_brand),
+        cmocka_unit_test(test_reach),
+        cmocka_unit_test(test_rating),
+        cmocka_unit_test(test_direct_versus_keyword),
+        cmocka_unit_test(test_age),
+        cmocka_unit_test(test_bounds_and_all_reasons),
+        cmocka_unit_test(test_weights_change_the_score),
+        cmocka_unit_test(test_weights_from_config),
+        cmocka_unit_test(test_hostile_input),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
