@@ -47,8 +47,9 @@ struct es_opt {
 };
 
 /* Parses @argv[1..] against @opts. Non-option words go to @args (up to
- * @maxargs, count in *nargs). Returns 0, ES_EXIT_USAGE after printing a
- * message, or -1 when --help was given (caller prints usage, exits 0). */
+ * @maxargs, count in *nargs). Returns 0; ES_EXIT_USAGE after printing a
+ * message; or -1 after printing @usage for --help (the command then exits
+ * 0): `if (rc) return rc < 0 ? ES_EXIT_OK : rc;`. */
 int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
                       const char **args, int maxargs, int *nargs,
                       const char *usage);

@@ -280,12 +280,8 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
     struct classify c = { 0 };
 
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     if (!lexicon) {
         const char *dd = es_ctx_data_dir(ctx);
         if (!dd)

@@ -104,12 +104,8 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     struct es_inbox_query q = {
         .state = state,
         .source = source,
@@ -176,12 +172,8 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 1, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     if (nargs != 1) {
         fputs(usage, stderr);
         return ES_EXIT_USAGE;

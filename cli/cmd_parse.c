@@ -86,12 +86,8 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
     int nargs;
     (void)ctx;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 2, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     if (nargs != 2) {
         fputs(usage, stderr);
         return ES_EXIT_USAGE;
@@ -167,12 +163,8 @@ int cmd_ingest(int argc, char **argv, struct es_ctx *ctx)
     const char *args[2];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 2, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     if (nargs != 2 || !source || !*source) {
         fputs(usage, stderr);
         return ES_EXIT_USAGE;

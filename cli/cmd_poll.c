@@ -47,12 +47,8 @@ int cmd_init(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, NULL, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     /* Check the config too when there is one, so that a broken file is
      * found now rather than by `serve`. */
     const char *dd = es_ctx_data_dir(ctx);
@@ -115,12 +111,8 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     struct es_scorer *sc;
     struct es_ingest *ig = open_ingest(ctx, &sc);
     if (!ig)
@@ -158,12 +150,8 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, NULL, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     struct es_scorer *sc;
     struct es_ingest *ig = open_ingest(ctx, &sc);
     if (!ig)
@@ -265,12 +253,8 @@ int cmd_sources(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     struct es_config *cfg = es_ctx_config(ctx);
     struct es_inbox *ib = cfg ? es_ctx_inbox(ctx) : NULL;
     if (!ib)

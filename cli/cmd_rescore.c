@@ -39,12 +39,8 @@ int cmd_rescore(int argc, char **argv, struct es_ctx *ctx)
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
-    if (rc == -1) {
-        fputs(usage, stdout);
-        return ES_EXIT_OK;
-    }
     if (rc)
-        return rc;
+        return rc < 0 ? ES_EXIT_OK : rc;
     int n = 500;
     if (batch) {
         char *end;

@@ -98,8 +98,10 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
             only_args = 1;
             continue;
         }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(usage_text, stdout);
             return -1;
+        }
         if (strncmp(a, "--", 2) != 0) {
             fprintf(stderr, "error: unknown option '%s'\n%s", a, usage_text);
             return ES_EXIT_USAGE;
