@@ -5,8 +5,9 @@
  * transaction, so a crash mid-upgrade leaves the file at the last complete
  * version (newsboat's schema_patches). Steps only ever add: a version this
  * program does not know is refused rather than touched, and no step drops
- * stored data. To change the schema, append a step; never edit a released
- * one, because files in the field already ran it.
+ * stored data (version 4 drops only the search index, which it rebuilds
+ * from the mentions). To change the schema, append a step; never edit a
+ * released one, because files in the field already ran it.
  */
 #include <stdio.h>
 
@@ -103,10 +104,29 @@ static const char MIGRATION_2[] =
 static const char MIGRATION_3[] =
     "ALTER TABLE mentions ADD COLUMN low_confidence INTEGER;";
 
+/* Version 4: the search index becomes an external-content FTS5 table
+ * that reads text, title and author from mentions itself, rather than a
+ * second copy of them: about a third less work per stored mention. No
+ * columnsize table either, since the lists order by priority and nothing
+ * ranks by bm25. The price is that removing a row from the index needs
+ * the values it was indexed with, so store.c deletes an edited mention's
+ * index row with its old values before it changes them. FTS5 keeps its
+ * settings in the table, so hashsize is set again; 'rebuild' indexes the
+ * mentions already stored. */
+static const char MIGRATION_4[] =
+    "DROP TABLE mentions_fts;"
+    "CREATE VIRTUAL TABLE mentions_fts USING fts5("
+    "  text, title, author, tokenize = 'unicode61 remove_diacritics 2',"
+    "  content = 'mentions', content_rowid = 'id', columnsize = 0"
+    ");"
+    "INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('hashsize', 16777216);"
+    "INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild');";
+
 static const char *const migrations[] = {
     MIGRATION_1,
     MIGRATION_2,
     MIGRATION_3,
+    MIGRATION_4,
 };
 
 const int es_inbox__latest = (int)(sizeof(migrations) / sizeof(migrations[0]));

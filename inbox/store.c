@@ -8,9 +8,10 @@
  *
  * Storing is the hot path: a poll batch of thousands of items runs through
  * es_inbox_put in one transaction. A new mention and a repeat are told
- * apart by the UNIQUE(source_id, external_id) constraint in a single UPSERT
- * rather than a look-up first, and the full-text row is written here
- * directly rather than by a trigger.
+ * apart by the UNIQUE(source_id, external_id) constraint of a plain insert
+ * rather than a look-up first; only a repeat is read back, to see whether
+ * it was edited. The full-text row is written here directly rather than by
+ * a trigger.
  */
 #include "store.h"
 
@@ -40,13 +41,11 @@ static const char OPEN_PRAGMAS[] = "PRAGMA journal_mode = WAL;"
                                    "PRAGMA foreign_keys = ON;"
                                    "PRAGMA journal_size_limit = 67108864;";
 
-/* Stores a mention with its scores. A repeat updates the content columns
- * only when the text or title really changed, marks it edited and takes
- * the new scores (computed from the new text); otherwise nothing is
- * written. Metadata a platform stopped sending is kept rather than erased
- * (COALESCE). The inbox's own columns (state, assignee) are never touched
- * here. The scores go in this same statement: a separate UPDATE per row
- * would cost the hot path a second b-tree search and index update per row.
+/* Stores a new mention with its scores; a repeat (same source and
+ * external id) is left alone here and es_inbox_put reads it back with
+ * FIND_STORED to decide whether it was edited. The scores go in this same
+ * statement: a separate UPDATE per row would cost the hot path a second
+ * b-tree search and index update per row.
  *
  * There is deliberately no RETURNING clause. A RETURNING statement runs
  * inside a statement savepoint, and FTS5 (SQLite 3.40) flushes its pending
@@ -54,7 +53,7 @@ static const char OPEN_PRAGMAS[] = "PRAGMA journal_mode = WAL;"
  * batch became one tiny segment per mention plus the merges after them,
  * about 7,500 mentions/s instead of 25,000. (The same holds for anything
  * else that opens a savepoint mid-batch, triggers included.) es_inbox_put
- * reads the outcome from the last insert rowid and sqlite3_changes(). */
+ * reads the outcome from sqlite3_changes() and the last insert rowid. */
 static const char PUT[] =
     "INSERT INTO mentions (source_id, platform, external_id, url, author,"
     " author_name, author_followers, title, text, summary, content,"
@@ -65,35 +64,35 @@ static const char PUT[] =
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22, ?23, ?24, ?25, ?26, ?27,"
     " ?28, ?29, ?30)"
-    " ON CONFLICT (source_id, external_id) DO UPDATE SET"
-    " platform = COALESCE(excluded.platform, platform),"
-    " url = COALESCE(excluded.url, url),"
-    " author = COALESCE(excluded.author, author),"
-    " author_name = COALESCE(excluded.author_name, author_name),"
-    " author_followers = COALESCE(excluded.author_followers,"
-    " author_followers),"
-    " title = excluded.title, text = excluded.text,"
-    " summary = excluded.summary, content = excluded.content,"
-    " categories = excluded.categories,"
-    " created_at = COALESCE(excluded.created_at, created_at),"
-    " updated_at = COALESCE(excluded.updated_at, updated_at),"
-    " fetched_at = COALESCE(excluded.fetched_at, fetched_at),"
-    " kind = excluded.kind,"
-    " in_reply_to = COALESCE(excluded.in_reply_to, in_reply_to),"
-    " thread_root = COALESCE(excluded.thread_root, thread_root),"
-    " rating = COALESCE(excluded.rating, rating),"
-    " lang = COALESCE(excluded.lang, lang),"
-    " reply_ref = COALESCE(excluded.reply_ref, reply_ref),"
-    " sentiment = excluded.sentiment,"
-    " sentiment_pos = excluded.sentiment_pos,"
-    " sentiment_neu = excluded.sentiment_neu,"
-    " sentiment_neg = excluded.sentiment_neg,"
-    " label = excluded.label, low_confidence = excluded.low_confidence,"
-    " priority = excluded.priority,"
-    " priority_reasons = excluded.priority_reasons,"
-    " edited = 1, last_changed = excluded.last_changed"
-    " WHERE mentions.text IS NOT excluded.text"
-    " OR mentions.title IS NOT excluded.title";
+    " ON CONFLICT (source_id, external_id) DO NOTHING";
+
+/* An edited repeat (its text or title changed), mention ?31, with PUT's
+ * parameters: the content columns and the new scores (computed from the
+ * new text) replace the stored ones and it is marked edited. Metadata a
+ * platform stopped sending is kept rather than erased (COALESCE). The
+ * inbox's own columns (state, assignee) are never touched here. */
+static const char EDIT[] =
+    "UPDATE mentions SET"
+    " platform = COALESCE(?2, platform), url = COALESCE(?4, url),"
+    " author = COALESCE(?5, author),"
+    " author_name = COALESCE(?6, author_name),"
+    " author_followers = COALESCE(?7, author_followers),"
+    " title = ?8, text = ?9, summary = ?10, content = ?11,"
+    " categories = ?12,"
+    " created_at = COALESCE(?13, created_at),"
+    " updated_at = COALESCE(?14, updated_at),"
+    " fetched_at = COALESCE(?15, fetched_at),"
+    " kind = ?16,"
+    " in_reply_to = COALESCE(?17, in_reply_to),"
+    " thread_root = COALESCE(?18, thread_root),"
+    " rating = COALESCE(?19, rating),"
+    " lang = COALESCE(?20, lang),"
+    " reply_ref = COALESCE(?21, reply_ref),"
+    " sentiment = ?23, sentiment_pos = ?24, sentiment_neu = ?25,"
+    " sentiment_neg = ?26, label = ?27, low_confidence = ?28,"
+    " priority = ?29, priority_reasons = ?30,"
+    " edited = 1, last_changed = ?22"
+    " WHERE id = ?31";
 
 /* Parameter numbers of PUT. */
 enum put_param {
@@ -127,16 +126,25 @@ enum put_param {
     P_LOW_CONFIDENCE,
     P_PRIORITY,
     P_REASONS,
+    P_ID, /* EDIT only */
 };
 
 static const char FTS_INSERT[] =
     "INSERT INTO mentions_fts (rowid, text, title, author)"
     " VALUES (?1, ?2, ?3, ?4)";
 
-static const char FTS_DELETE[] = "DELETE FROM mentions_fts WHERE rowid = ?1";
+/* mentions_fts takes its content from mentions (schema.c, version 4), so
+ * an index row is removed by naming the values it was indexed with. */
+static const char FTS_DELETE[] =
+    "INSERT INTO mentions_fts (mentions_fts, rowid, text, title, author)"
+    " VALUES ('delete', ?1, ?2, ?3, ?4)";
 
-static const char FIND_ID[] =
-    "SELECT id FROM mentions WHERE source_id = ?1 AND external_id = ?2";
+/* A stored mention as es_inbox_put needs it, in the order of enum
+ * stored_col. */
+static const char FIND_STORED[] = "SELECT id, title, text, author FROM mentions"
+                                  " WHERE source_id = ?1 AND external_id = ?2";
+
+enum stored_col { F_ID = 0, F_TITLE, F_TEXT, F_AUTHOR };
 
 static const char COUNT[] = "SELECT count(*) FROM mentions";
 
@@ -264,9 +272,10 @@ static const char CATEGORIES[] =
 
 enum stmt_id {
     S_PUT = 0,
+    S_EDIT,
     S_FTS_INSERT,
     S_FTS_DELETE,
-    S_FIND_ID,
+    S_FIND_STORED,
     S_COUNT,
     S_LAST_ID,
     S_BEGIN,
@@ -288,9 +297,10 @@ enum stmt_id {
 
 static const char *const stmt_sql[S__COUNT] = {
     [S_PUT] = PUT,
+    [S_EDIT] = EDIT,
     [S_FTS_INSERT] = FTS_INSERT,
     [S_FTS_DELETE] = FTS_DELETE,
-    [S_FIND_ID] = FIND_ID,
+    [S_FIND_STORED] = FIND_STORED,
     [S_COUNT] = COUNT,
     [S_LAST_ID] = LAST_ID,
     [S_BEGIN] = BEGIN,
@@ -419,6 +429,16 @@ int es_inbox_open(struct es_inbox **out, const char *path)
     rc = es_inbox__check_version(ib->db, path, &version);
     if (rc < 0)
         goto done;
+    /* A new file gets 8 KiB pages: a bulk insert then splits and writes
+     * fewer pages (2% fewer instructions per stored mention, a quarter
+     * less system time, a 4% smaller file). It must precede WAL mode and
+     * the first table; an existing file keeps the size it has. */
+    if (version == 0 && sqlite3_exec(ib->db, "PRAGMA page_size = 8192", NULL,
+                                     NULL, NULL) != SQLITE_OK) {
+        rc = es_error_set(ES_EDB, "cannot open inbox '%s': %s", path,
+                          sqlite3_errmsg(ib->db));
+        goto done;
+    }
     rc = sqlite3_exec(ib->db, OPEN_PRAGMAS, NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         rc = es_error_set(ES_EDB, "cannot open inbox '%s': %s", path,
@@ -736,45 +756,98 @@ static int put_error(struct es_inbox *ib, int64_t source_id,
                         sqlite3_errmsg(ib->db));
 }
 
-/* Replaces (or, for a new mention, creates) the full-text row of @id. */
-static int index_mention(struct es_inbox *ib, int64_t id,
-                         const struct es_item *item, int replace)
+/* Adds the full-text row of mention @id with these values, which must be
+ * the ones stored in mentions (a later 'delete' has to name them). */
+static int index_add(struct es_inbox *ib, int64_t id, const char *text,
+                     const char *title, const char *author)
 {
-    sqlite3_stmt *stmt;
-    int rc;
+    sqlite3_stmt *stmt = ib->stmt[S_FTS_INSERT];
 
-    if (replace) {
-        stmt = ib->stmt[S_FTS_DELETE];
-        sqlite3_bind_int64(stmt, 1, id);
-        rc = exec_stmt(ib, stmt, "cannot update the search index");
-        if (rc < 0)
-            return rc;
-    }
-    stmt = ib->stmt[S_FTS_INSERT];
     sqlite3_bind_int64(stmt, 1, id);
-    bind_text(stmt, 2, item->text);
-    bind_text(stmt, 3, item->title);
-    bind_text(stmt, 4, item->author);
+    bind_text(stmt, 2, text);
+    bind_text(stmt, 3, title);
+    bind_text(stmt, 4, author);
     return exec_stmt(ib, stmt, "cannot update the search index");
 }
 
-/* Sets *out to the id of the stored mention @item of @source_id. */
-static int find_id(struct es_inbox *ib, int64_t source_id,
-                   const struct es_item *item, int64_t *out)
+/* Whether two nullable texts differ, as SQL's IS NOT compares them. */
+static int differ(const char *a, const char *b)
 {
-    sqlite3_stmt *stmt = ib->stmt[S_FIND_ID];
+    if (!a || !b)
+        return a != b;
+    return strcmp(a, b) != 0;
+}
+
+/* Binds a copy of column @col of @from to parameter @i of @stmt. */
+static void bind_old(sqlite3_stmt *stmt, int i, sqlite3_stmt *from, int col)
+{
+    sqlite3_bind_text(stmt, i, (const char *)sqlite3_column_text(from, col), -1,
+                      SQLITE_TRANSIENT);
+}
+
+/* The repeat path of es_inbox_put: @item of @source_id is already stored.
+ * Sets *id to its id and *res to ES_PUT_UNCHANGED, or, when its text or
+ * title changed, rewrites it (EDIT) with its index row and sets
+ * ES_PUT_UPDATED. */
+static int put_repeat(struct es_inbox *ib, int64_t source_id,
+                      const struct es_item *item, const struct es_scores *sc,
+                      enum es_put_result *res, int64_t *id)
+{
+    sqlite3_stmt *find = ib->stmt[S_FIND_STORED];
+    sqlite3_stmt *stmt;
+    char *old_author = NULL;
+    const char *author;
     int rc;
 
-    sqlite3_bind_int64(stmt, 1, source_id);
-    bind_text(stmt, 2, item->external_id);
-    rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW) {
-        *out = sqlite3_column_int64(stmt, 0);
-        rc = 0;
-    } else {
+    sqlite3_bind_int64(find, 1, source_id);
+    bind_text(find, 2, item->external_id);
+    rc = sqlite3_step(find);
+    if (rc != SQLITE_ROW) {
         rc = db_error(ib, "cannot find a stored mention");
+        goto done;
     }
+    *id = sqlite3_column_int64(find, F_ID);
+    *res = ES_PUT_UNCHANGED;
+    rc = 0;
+    if (!differ((const char *)sqlite3_column_text(find, F_TEXT), item->text) &&
+        !differ((const char *)sqlite3_column_text(find, F_TITLE), item->title))
+        goto done;
+
+    /* An edit. The index row goes first, while the old values are at
+     * hand; they are copied (TRANSIENT), so the look-up can end before
+     * the row changes. */
+    *res = ES_PUT_UPDATED;
+    stmt = ib->stmt[S_FTS_DELETE];
+    sqlite3_bind_int64(stmt, 1, *id);
+    bind_old(stmt, 2, find, F_TEXT);
+    bind_old(stmt, 3, find, F_TITLE);
+    bind_old(stmt, 4, find, F_AUTHOR);
+    /* EDIT keeps the stored author when the item has none (COALESCE);
+     * the new index row must hold what is stored. */
+    if (!item->author) {
+        const unsigned char *a = sqlite3_column_text(find, F_AUTHOR);
+        old_author = a ? es_xstrdup((const char *)a) : NULL;
+    }
+    sqlite3_reset(find);
+    rc = exec_stmt(ib, stmt, "cannot update the search index");
+    sqlite3_clear_bindings(stmt);
+    if (rc < 0)
+        goto done;
+
+    stmt = ib->stmt[S_EDIT];
+    bind_put(ib, stmt, source_id, item, sc);
+    sqlite3_bind_int64(stmt, P_ID, *id);
+    rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
+    if (rc != SQLITE_DONE) {
+        rc = put_error(ib, source_id, item, rc);
+        goto done;
+    }
+    author = item->author ? item->author : old_author;
+    rc = index_add(ib, *id, item->text, item->title, author);
+done:
+    sqlite3_reset(find);
+    free(old_author);
     return rc;
 }
 
@@ -801,9 +874,6 @@ int es_inbox_put(struct es_inbox *ib, int64_t source_id,
         own_txn = 1;
     }
 
-    /* Auto rowids start at 1, so a last insert rowid still 0 after the
-     * UPSERT means it took the update path (or wrote nothing). */
-    sqlite3_set_last_insert_rowid(ib->db, 0);
     bind_put(ib, stmt, source_id, item, scores);
     rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
@@ -811,24 +881,13 @@ int es_inbox_put(struct es_inbox *ib, int64_t source_id,
         rc = put_error(ib, source_id, item, rc);
         goto done;
     }
-    mid = sqlite3_last_insert_rowid(ib->db);
-    if (mid != 0)
+    if (sqlite3_changes(ib->db) > 0) {
         res = ES_PUT_NEW;
-    else if (sqlite3_changes(ib->db) > 0)
-        res = ES_PUT_UPDATED;
-    else
-        res = ES_PUT_UNCHANGED;
-
-    /* The rare paths (edits, and callers that want the id of a repeat)
-     * look the id up through the unique index. */
-    if (res != ES_PUT_NEW && (res == ES_PUT_UPDATED || id)) {
-        rc = find_id(ib, source_id, item, &mid);
-        if (rc < 0)
-            goto done;
+        mid = sqlite3_last_insert_rowid(ib->db);
+        rc = index_add(ib, mid, item->text, item->title, item->author);
+    } else {
+        rc = put_repeat(ib, source_id, item, scores, &res, &mid);
     }
-    rc = 0;
-    if (res != ES_PUT_UNCHANGED)
-        rc = index_mention(ib, mid, item, res == ES_PUT_UPDATED);
 done:
     if (own_txn) {
         if (rc == 0)

@@ -1137,7 +1137,7 @@ static void test_upgrade_from_v2(void **state)
     sqlite3_close(db);
 
     assert_int_equal(es_inbox_open(&ib, t->path), 0);
-    assert_int_equal(es_inbox_schema_version(ib), 3);
+    assert_int_equal(es_inbox_schema_version(ib), ES_INBOX__LATEST);
     assert_int_equal(sql_int(ib, "SELECT low_confidence IS NULL FROM mentions"),
                      1);
     assert_int_equal(es_inbox_get(ib, 1, &m), 0);
@@ -1147,6 +1147,97 @@ static void test_upgrade_from_v2(void **state)
     assert_int_equal(m.low_confidence, 0);
     assert_int_equal(m.nreasons, 0);
     es_mention_release(&m);
+    es_inbox_free(ib);
+}
+
+/* Version 4 turns the search index into an external-content table: the
+ * rows indexed under version 3 (with their own copy of the text) are
+ * indexed again from mentions, and edits after the upgrade keep the index
+ * and the stored text in step. */
+static void test_upgrade_from_v3(void **state)
+{
+    struct tmpdb *t = *state;
+    struct es_inbox *ib = NULL;
+    struct es_item it;
+    struct es_mention m;
+    sqlite3 *db = NULL;
+    int64_t id = 0;
+
+    assert_int_equal(sqlite3_open(t->path, &db), SQLITE_OK);
+    assert_int_equal(es_inbox__migrate(db, t->path, 3), 0);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO sources (id, name, type)"
+                                  " VALUES (1, 'old', 'rss');"
+                                  "INSERT INTO mentions (id, source_id,"
+                                  " external_id, title, text, author, state,"
+                                  " first_seen, last_changed) VALUES"
+                                  " (1, 1, 'a', 'Refund', 'legacy refund"
+                                  " delayed', 'ann', 'open', 1, 1),"
+                                  " (2, 1, 'b', 'Praise', 'legacy kind"
+                                  " words', 'bob', 'new', 1, 1);"
+                                  "INSERT INTO mentions_fts (rowid, text,"
+                                  " title, author) SELECT id, text, title,"
+                                  " author FROM mentions;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+
+    assert_int_equal(es_inbox_open(&ib, t->path), 0);
+    assert_true(ES_INBOX__LATEST >= 4);
+    assert_int_equal(es_inbox_schema_version(ib), ES_INBOX__LATEST);
+    /* No second copy of the text any more, and the settings survive. */
+    assert_int_equal(sql_int(ib, "SELECT count(*) FROM sqlite_schema"
+                                 " WHERE name = 'mentions_fts_content'"),
+                     0);
+    assert_int_equal(sql_int(ib, "SELECT v FROM mentions_fts_config"
+                                 " WHERE k = 'hashsize'"),
+                     16777216);
+    assert_int_equal(search_count(ib, "legacy"), 2);
+    assert_int_equal(search_count(ib, "delayed"), 1);
+    assert_int_equal(search_count(ib, "title:praise"), 1);
+    assert_int_equal(search_count(ib, "ann"), 1);
+    /* rank 1: the index is checked against the content of mentions. */
+    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
+                 " VALUES ('integrity-check', 1)");
+
+    /* An edit of an upgraded row without an author keeps the stored one,
+     * in the index too. */
+    es_item_init(&it);
+    fill_item(&it, "a", "Refund", "refund arrived at last");
+    free(it.author);
+    it.author = NULL;
+    assert_int_equal(put(ib, 1, &it, &id), ES_PUT_UPDATED);
+    assert_int_equal(id, 1);
+    assert_int_equal(put(ib, 1, &it, NULL), ES_PUT_UNCHANGED);
+    assert_int_equal(search_count(ib, "delayed"), 0);
+    assert_int_equal(search_count(ib, "arrived"), 1);
+    assert_int_equal(search_count(ib, "legacy"), 1);
+    assert_int_equal(search_count(ib, "ann"), 1);
+    assert_int_equal(es_inbox_get(ib, 1, &m), 0);
+    assert_string_equal(m.item.author, "ann");
+    assert_string_equal(m.state, "open");
+    assert_int_equal(m.edited, 1);
+    es_mention_release(&m);
+
+    /* A new author replaces the old one in the index. */
+    fill_item(&it, "b", "Praise", "legacy kind words");
+    free(it.author);
+    it.author = es_xstrdup("carol");
+    assert_int_equal(put(ib, 1, &it, NULL), ES_PUT_UNCHANGED);
+    free(it.text);
+    it.text = es_xstrdup("kind words, edited");
+    assert_int_equal(put(ib, 1, &it, NULL), ES_PUT_UPDATED);
+    assert_int_equal(search_count(ib, "bob"), 0);
+    assert_int_equal(search_count(ib, "carol"), 1);
+
+    fill_item(&it, "c", "New", "stored after the upgrade");
+    assert_int_equal(put(ib, 1, &it, &id), ES_PUT_NEW);
+    assert_int_equal(id, 3);
+    assert_int_equal(search_count(ib, "upgrade"), 1);
+    assert_int_equal(sql_int(ib, "SELECT count(*) FROM mentions_fts"), 3);
+    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
+                 " VALUES ('integrity-check', 1)");
+    es_item_release(&it);
     es_inbox_free(ib);
 }
 
@@ -1590,6 +1681,8 @@ int main(void)
                                         mem_teardown),
         cmocka_unit_test_setup_teardown(test_rescore, tmp_setup, tmp_teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v2, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade_from_v3, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_health, mem_setup, mem_teardown),
         cmocka_unit_test_setup_teardown(test_list_order_and_filters, mem_setup,
