@@ -85,7 +85,8 @@ static const char MIGRATION_1[] =
  * table (it keeps its own copy of the three columns) keyed by rowid =
  * mentions.id; store.c writes it directly, without triggers (a trigger, like
  * any statement savepoint, makes FTS5 flush its pending terms for every
- * row). The copy means a delete never needs the old values. FTS5 buffers
+ * row). (Version 4 replaces this table with an external-content index,
+ * whose deletes need the old values: see store.c.) FTS5 buffers
  * up to 'hashsize' bytes of terms in memory per write transaction before
  * it writes a segment; raising that from 1 MB to 16 MB halves the work of
  * a large batch (fewer, bigger segments to merge). Rows stored before this
