@@ -176,6 +176,25 @@ static uint32_t hash_word(const char *s, size_t len)
  * curly apostrophes become '). Non-ASCII letters are kept as they are;
  * the punctuation of U+2000..U+206F (dashes, quotes, ellipsis) and
  * non-breaking spaces separate words. */
+/* ASCII bytes as the splitter keeps them: the lower-case letter, digit,
+ * apostrophe or underscore, or 0 for a separator. A table lookup per byte
+ * is most of the cost of scanning a long text. */
+static const unsigned char ascii_word[128] = {
+    ['\''] = '\'', ['0'] = '0', ['1'] = '1', ['2'] = '2', ['3'] = '3',
+    ['4'] = '4',   ['5'] = '5', ['6'] = '6', ['7'] = '7', ['8'] = '8',
+    ['9'] = '9',   ['A'] = 'a', ['B'] = 'b', ['C'] = 'c', ['D'] = 'd',
+    ['E'] = 'e',   ['F'] = 'f', ['G'] = 'g', ['H'] = 'h', ['I'] = 'i',
+    ['J'] = 'j',   ['K'] = 'k', ['L'] = 'l', ['M'] = 'm', ['N'] = 'n',
+    ['O'] = 'o',   ['P'] = 'p', ['Q'] = 'q', ['R'] = 'r', ['S'] = 's',
+    ['T'] = 't',   ['U'] = 'u', ['V'] = 'v', ['W'] = 'w', ['X'] = 'x',
+    ['Y'] = 'y',   ['Z'] = 'z', ['_'] = '_', ['a'] = 'a', ['b'] = 'b',
+    ['c'] = 'c',   ['d'] = 'd', ['e'] = 'e', ['f'] = 'f', ['g'] = 'g',
+    ['h'] = 'h',   ['i'] = 'i', ['j'] = 'j', ['k'] = 'k', ['l'] = 'l',
+    ['m'] = 'm',   ['n'] = 'n', ['o'] = 'o', ['p'] = 'p', ['q'] = 'q',
+    ['r'] = 'r',   ['s'] = 's', ['t'] = 't', ['u'] = 'u', ['v'] = 'v',
+    ['w'] = 'w',   ['x'] = 'x', ['y'] = 'y', ['z'] = 'z',
+};
+
 static int word_char(const unsigned char *s, size_t len, size_t *n,
                      unsigned char *ch)
 {
@@ -183,12 +202,8 @@ static int word_char(const unsigned char *s, size_t len, size_t *n,
     *n = 1;
     *ch = c;
     if (c < 0x80) {
-        if (c >= 'A' && c <= 'Z') {
-            *ch = (unsigned char)(c + 32);
-            return 1;
-        }
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '\'' ||
-               c == '_';
+        *ch = ascii_word[c];
+        return *ch != 0;
     }
     if (c == 0xE2 && len >= 3 && s[1] == 0x80) {
         *n = 3;
@@ -429,7 +444,11 @@ static void scan_word(const struct word *w, void *payload)
         sc->pos = 0;
         return;
     }
-    sc->ring[sc->pos % PHRASE_MAX] = *w;
+    /* Copy only the bytes in use: the ring is written for every word. */
+    struct word *slot = &sc->ring[sc->pos % PHRASE_MAX];
+    memcpy(slot->s, w->s, w->len + 1);
+    slot->len = w->len;
+    slot->at = w->at;
     sc->pos++;
     if (w->len == 0)
         return;
