@@ -59,8 +59,9 @@ static int collect(const struct es_item *item, void *payload)
         c->items = es_xrealloc(c->items, c->alloc * sizeof(*c->items));
     }
     /* The parser reuses its item for the next entry: a deep copy is the
-     * price of handing the whole batch over at once. */
-    struct es_item *copy = es_item_dup(item);
+     * price of handing the whole batch over at once (packed: one
+     * allocation per item). */
+    struct es_item *copy = es_item_pack(item);
     copy->fetched_at = c->fetched_at;
     c->items[c->n++] = copy;
     return 0;

@@ -53,7 +53,8 @@ void es_item_free(struct es_item *item)
 {
     if (!item)
         return;
-    es_item_release(item);
+    if (!item->packed)
+        es_item_release(item);
     free(item);
 }
 
@@ -61,6 +62,7 @@ struct es_item *es_item_dup(const struct es_item *src)
 {
     struct es_item *d = es_xmalloc(sizeof(*d));
     *d = *src;
+    d->packed = 0;
     d->platform = es_xstrdup(src->platform);
     d->source = es_xstrdup(src->source);
     d->external_id = es_xstrdup(src->external_id);
@@ -81,6 +83,58 @@ struct es_item *es_item_dup(const struct es_item *src)
     d->thread_root = es_xstrdup(src->thread_root);
     d->lang = es_xstrdup(src->lang);
     d->reply_ref = es_xstrdup(src->reply_ref);
+    return d;
+}
+
+/* The string fields of an item, for es_item_pack(). */
+#define ITEM_STRINGS(it)                                                       \
+    &(it)->platform, &(it)->source, &(it)->external_id, &(it)->url,            \
+        &(it)->author, &(it)->author_name, &(it)->title, &(it)->text,          \
+        &(it)->summary, &(it)->content, &(it)->in_reply_to,                    \
+        &(it)->thread_root, &(it)->lang, &(it)->reply_ref
+
+/* Copies @s to *at and advances *at; NULL stays NULL. */
+static char *pack_str(char **at, const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = memcpy(*at, s, n);
+    *at += n;
+    return d;
+}
+
+struct es_item *es_item_pack(const struct es_item *src)
+{
+    const char *fields[] = {
+        src->platform, src->source,      src->external_id, src->url,
+        src->author,   src->author_name, src->title,       src->text,
+        src->summary,  src->content,     src->in_reply_to, src->thread_root,
+        src->lang,     src->reply_ref,
+    };
+    size_t need = sizeof(*src) + src->ncategories * sizeof(char *);
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        need += fields[i] ? strlen(fields[i]) + 1 : 0;
+    for (size_t i = 0; i < src->ncategories; i++)
+        need += strlen(src->categories[i]) + 1;
+
+    /* The struct first, then the category pointers (pointer-aligned right
+     * after it), then the bytes of every string. */
+    char *block = es_xmalloc(need);
+    struct es_item *d = (struct es_item *)(void *)block;
+    *d = *src;
+    d->packed = 1;
+    char *at = block + sizeof(*d);
+    d->categories = NULL;
+    if (src->ncategories) {
+        d->categories = (char **)(void *)at;
+        at += src->ncategories * sizeof(char *);
+    }
+    char **dfields[] = { ITEM_STRINGS(d) };
+    for (size_t i = 0; i < sizeof(dfields) / sizeof(dfields[0]); i++)
+        *dfields[i] = pack_str(&at, fields[i]);
+    for (size_t i = 0; i < src->ncategories; i++)
+        d->categories[i] = pack_str(&at, src->categories[i]);
     return d;
 }
 

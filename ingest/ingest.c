@@ -703,8 +703,9 @@ static int queue_entry(const struct es_item *item, void *payload)
         pd->items = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->items));
         pd->scores = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->scores));
     }
-    /* The parser reuses its item: the writer needs its own copy. */
-    struct es_item *copy = es_item_dup(item);
+    /* The parser reuses its item: the writer needs its own copy, packed
+     * in one allocation (one malloc and free instead of a dozen). */
+    struct es_item *copy = es_item_pack(item);
     copy->fetched_at = fi->now;
     es_scorer_score(fi->sc, copy, fi->now, &pd->scores[pd->nitems]);
     pd->items[pd->nitems++] = copy;

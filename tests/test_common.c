@@ -14,6 +14,7 @@
 /* cmocka.h uses jmp_buf, va_list and size_t without including them. */
 #include <cmocka.h>
 
+#include "earshot/alloc.h"
 #include "earshot/buf.h"
 #include "earshot/error.h"
 #include "earshot/item.h"
@@ -346,6 +347,52 @@ static void test_time_roundtrip(void **state)
     }
 }
 
+/* A packed copy holds the same values as the original, in memory of its
+ * own: ASan sees a leak or a double free if es_item_free gets it wrong. */
+static void test_item_pack_copies_everything(void **state)
+{
+    (void)state;
+    struct es_item *it = es_item_new();
+    it->platform = es_xstrdup("rss");
+    it->external_id = es_xstrdup("guid-1");
+    it->url = es_xstrdup("https://example.com/1");
+    it->title = es_xstrdup("Caf\xC3\xA9");
+    it->text = es_xstrdup("still waiting");
+    it->lang = es_xstrdup("en");
+    it->author_followers = 12000;
+    it->rating = 2;
+    it->created_at = 1700000000;
+    es_item_add_category(it, "support");
+    es_item_add_category(it, "billing");
+
+    struct es_item *p = es_item_pack(it);
+    assert_true(p->packed);
+    assert_string_equal(p->platform, "rss");
+    assert_string_equal(p->external_id, "guid-1");
+    assert_string_equal(p->url, "https://example.com/1");
+    assert_string_equal(p->title, "Caf\xC3\xA9");
+    assert_string_equal(p->text, "still waiting");
+    assert_string_equal(p->lang, "en");
+    assert_null(p->author);
+    assert_null(p->summary);
+    assert_int_equal(p->author_followers, 12000);
+    assert_int_equal(p->rating, 2);
+    assert_int_equal(p->created_at, 1700000000);
+    assert_int_equal(p->ncategories, 2);
+    assert_string_equal(p->categories[0], "support");
+    assert_string_equal(p->categories[1], "billing");
+    assert_ptr_not_equal(p->text, it->text);
+    es_item_free(it); /* the copy must not depend on the original */
+    assert_string_equal(p->text, "still waiting");
+
+    /* A dup of a packed item is an ordinary item again. */
+    struct es_item *d = es_item_dup(p);
+    assert_false(d->packed);
+    assert_string_equal(d->categories[1], "billing");
+    es_item_free(p);
+    es_item_free(d);
+}
+
 static void test_time_now(void **state)
 {
     (void)state;
@@ -374,6 +421,7 @@ int main(void)
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_roundtrip),
         cmocka_unit_test(test_time_now),
+        cmocka_unit_test(test_item_pack_copies_everything),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

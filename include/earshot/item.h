@@ -46,6 +46,8 @@ struct es_item {
     int rating;        /* review stars 1..5; 0 when not a review */
     char *lang;        /* BCP 47 code when given */
     char *reply_ref;   /* what a reply needs (JSON), when not id */
+    int packed;        /* 1: made by es_item_pack(), strings and all in
+                        * one allocation */
 };
 
 /* Called once per item. @item is borrowed: valid only during the call.
@@ -63,6 +65,11 @@ void es_item_release(struct es_item *item);
 void es_item_free(struct es_item *item);
 /* Returns a deep copy; the caller frees it with es_item_free(). */
 struct es_item *es_item_dup(const struct es_item *item);
+/* Returns a deep copy whose strings share one allocation with the item:
+ * one malloc and one free instead of one per field, for items handed
+ * between threads in bulk. Its fields must not be replaced; the caller
+ * frees it with es_item_free() (never es_item_release()). */
+struct es_item *es_item_pack(const struct es_item *item);
 /* Appends a copy of @cat to the item's categories. */
 void es_item_add_category(struct es_item *item, const char *cat);
 
