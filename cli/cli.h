@@ -54,6 +54,10 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
                       const char **args, int maxargs, int *nargs,
                       const char *usage);
 
+/* Parses the value of option --@name as a whole number from 1 to @max
+ * into *out. Returns 0, or -1 after printing what is wrong. */
+int es_cli_parse_count(const char *name, const char *value, int max, int *out);
+
 /* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
 int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -113,19 +113,8 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
         .limit = 50,
         .label = label,
     };
-    if (limit) {
-        char *end;
-        errno = 0;
-        long v = strtol(limit, &end, 10);
-        if (errno || *end || v <= 0 || v > 1000000) {
-            fprintf(stderr,
-                    "error: --limit takes a positive number, not "
-                    "'%s'\n",
-                    limit);
-            return ES_EXIT_USAGE;
-        }
-        q.limit = (int)v;
-    }
+    if (limit && es_cli_parse_count("limit", limit, 1000000, &q.limit) < 0)
+        return ES_EXIT_USAGE;
     if (state) {
         static const char *const states[] = { "new",      "open", "pending",
                                               "resolved", "spam", "ignored" };

@@ -42,19 +42,8 @@ int cmd_rescore(int argc, char **argv, struct es_ctx *ctx)
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
     int n = 500;
-    if (batch) {
-        char *end;
-        errno = 0;
-        long v = strtol(batch, &end, 10);
-        if (errno || *end || v <= 0 || v > 100000) {
-            fprintf(stderr,
-                    "error: --batch takes a number from 1 to 100000, not "
-                    "'%s'\n",
-                    batch);
-            return ES_EXIT_USAGE;
-        }
-        n = (int)v;
-    }
+    if (batch && es_cli_parse_count("batch", batch, 100000, &n) < 0)
+        return ES_EXIT_USAGE;
     struct es_config *cfg = es_ctx_config(ctx);
     if (!cfg)
         return ES_EXIT_FAIL;

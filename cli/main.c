@@ -77,6 +77,21 @@ int es_cli_fail(const char *fmt, ...)
     return ES_EXIT_FAIL;
 }
 
+int es_cli_parse_count(const char *name, const char *value, int max, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(value, &end, 10);
+    if (errno || end == value || *end || v < 1 || v > max) {
+        fprintf(stderr,
+                "error: --%s takes a whole number from 1 to %d, not '%s'\n",
+                name, max, value);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
                       const char **args, int maxargs, int *nargs,
                       const char *usage_text)
