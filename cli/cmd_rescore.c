@@ -5,7 +5,6 @@
  * scores up to date, in short batches, so that a running `earshot serve`
  * is never kept from writing for long.
  */
-#include <errno.h>
 #include <stdlib.h>
 
 #include "cli.h"
