@@ -108,20 +108,10 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
         .meta = print_meta,
     };
     struct es_feed_parser *p = es_feed_parser_new(&fo, print_entry, &po);
-    char *chunk = malloc(256 * 1024);
     rc = 0;
-    for (;;) {
-        ssize_t n = read(fd, chunk, 256 * 1024);
-        if (n < 0) {
-            rc = es_cli_fail("cannot read '%s': %s", args[1], strerror(errno));
-            goto done;
-        }
-        if (n == 0)
-            break;
-        if (es_feed_parser_push(p, chunk, (size_t)n) != 0) {
-            rc = es_cli_fail("'%s': %s", args[1], es_error_last());
-            goto done;
-        }
+    if (es_feed_parser_push_fd(p, fd) != 0) {
+        rc = es_cli_fail("'%s': %s", args[1], es_error_last());
+        goto done;
     }
     if (es_feed_parser_finish(p) < 0) {
         size_t count = es_feed_parser_count(p);
@@ -137,7 +127,6 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
     }
 done:
     fflush(stdout);
-    free(chunk);
     es_feed_parser_free(p);
     es_buf_release(&po.buf);
     if (fd != STDIN_FILENO)

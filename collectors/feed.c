@@ -21,12 +21,14 @@
 #include "earshot/feed.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -2613,6 +2615,29 @@ void es_feed_parser_free(struct es_feed_parser *p)
     free(p->base_url);
     free(p->charset);
     free(p);
+}
+
+int es_feed_parser_push_fd(struct es_feed_parser *p, int fd)
+{
+    enum { READ_SIZE = 256 * 1024 };
+    char *buf = es_xmalloc(READ_SIZE);
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf, READ_SIZE);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            rc = es_error_set(ES_ERROR, "cannot read: %s", strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        rc = es_feed_parser_push(p, buf, (size_t)n);
+        if (rc != 0)
+            break;
+    }
+    free(buf);
+    return rc;
 }
 
 int es_feed_parse(const char *buf, size_t len, const struct es_feed_opts *opts,

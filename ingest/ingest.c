@@ -272,7 +272,7 @@ struct pending {
     struct es_item **items;   /* taken from the poller */
     struct es_scores *scores; /* one per item, from the producer */
     size_t nitems;
-    int64_t source_id;           /* for chunks, which have no is */
+    int64_t source_id;           /* where the items go */
     struct es_ingest_report rep; /* filled by the writer */
     int64_t next_poll;
 };
@@ -334,6 +334,7 @@ static int on_result(struct es_poll_result *res, void *payload)
         return 0;
     struct pending *pd = es_xcalloc(1, sizeof(*pd));
     pd->is = is;
+    pd->source_id = is->id;
     pd->status = res->status;
     pd->error = es_xstrdup(res->error);
     pd->http_code = res->http_code;
@@ -364,6 +365,27 @@ static void enqueue(struct pass *ps, struct pending *pd)
     ps->queued_items += pd->nitems;
     pthread_cond_broadcast(&ps->cond);
     pthread_mutex_unlock(&ps->lock);
+}
+
+/* Stores the items of @pd for source pd->source_id and counts them in
+ * pd->rep: all of a file backfill's chunk, the batch part of a poll. */
+static int store_chunk(struct es_inbox *ib, struct pending *pd)
+{
+    struct es_ingest_report *rep = &pd->rep;
+    for (size_t i = 0; i < pd->nitems; i++) {
+        enum es_put_result pr;
+        int rc = es_inbox_put(ib, pd->source_id, pd->items[i], &pd->scores[i],
+                              &pr, NULL);
+        if (rc < 0)
+            return rc;
+        if (pr == ES_PUT_NEW)
+            rep->nnew++;
+        else if (pr == ES_PUT_UPDATED)
+            rep->nupdated++;
+        else
+            rep->nunchanged++;
+    }
+    return 0;
 }
 
 /* Computes the health row that goes with @pd and stores its items. Runs
@@ -413,19 +435,7 @@ static int store_pending(struct es_ingest *ig, struct pending *pd)
     }
     rep->next_poll = h.next_poll;
 
-    for (size_t i = 0; rc >= 0 && i < pd->nitems; i++) {
-        enum es_put_result pr;
-        rc = es_inbox_put(ig->ib, is->id, pd->items[i], &pd->scores[i], &pr,
-                          NULL);
-        if (rc < 0)
-            break;
-        if (pr == ES_PUT_NEW)
-            rep->nnew++;
-        else if (pr == ES_PUT_UPDATED)
-            rep->nupdated++;
-        else
-            rep->nunchanged++;
-    }
+    rc = store_chunk(ig->ib, pd);
     if (rc >= 0)
         rc = es_inbox_health_put(ig->ib, &h);
     es_source_health_release(&h);
@@ -463,26 +473,6 @@ static void finish_group(struct pass *ps, struct pending **group, int rc)
         pending_free(pd);
     }
     *group = NULL;
-}
-
-/* Stores a chunk of a file backfill: items only, no health row. */
-static int store_chunk(struct es_inbox *ib, struct pending *pd)
-{
-    struct es_ingest_report *rep = &pd->rep;
-    for (size_t i = 0; i < pd->nitems; i++) {
-        enum es_put_result pr;
-        int rc = es_inbox_put(ib, pd->source_id, pd->items[i], &pd->scores[i],
-                              &pr, NULL);
-        if (rc < 0)
-            return rc;
-        if (pr == ES_PUT_NEW)
-            rep->nnew++;
-        else if (pr == ES_PUT_UPDATED)
-            rep->nupdated++;
-        else
-            rep->nunchanged++;
-    }
-    return 0;
 }
 
 static void *writer_main(void *arg)
@@ -731,7 +721,6 @@ int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
     int rc;
     int64_t sid;
     struct es_feed_parser *p = NULL;
-    char *buf = NULL;
     pthread_t writer;
 
     memset(report, 0, sizeof(*report));
@@ -760,20 +749,7 @@ int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
         .max_size = (size_t)1 << 40, /* a local backfill: no size cap */
     };
     p = es_feed_parser_new(&opts, queue_entry, &fi);
-    enum { READ_SIZE = 256 * 1024 };
-    buf = es_xmalloc(READ_SIZE);
-    for (;;) {
-        ssize_t n = read(fd, buf, READ_SIZE);
-        if (n < 0) {
-            rc = es_error_set(ES_ERROR, "cannot read feed: read failed");
-            break;
-        }
-        if (n == 0)
-            break;
-        rc = es_feed_parser_push(p, buf, (size_t)n);
-        if (rc != 0)
-            break;
-    }
+    rc = es_feed_parser_push_fd(p, fd);
     if (rc == 0) {
         rc = es_feed_parser_finish(p);
         if (rc == ES_EPARSE && es_feed_parser_count(p) > 0) {
@@ -803,7 +779,6 @@ done:
         report->status = rc;
         report->nnew = report->nupdated = report->nunchanged = 0;
     }
-    free(buf);
     /* report->error points into the parser: keep a copy in the error
      * buffer so it outlives the parser. */
     if (report->error) {
@@ -837,8 +812,8 @@ static int rescore_one(const struct es_mention *m, void *payload)
     memset(keep, 0, sizeof(*keep));
     es_item_init(&keep->item);
     keep->id = m->id;
-    keep->item.title = m->item.title ? es_xstrdup(m->item.title) : NULL;
-    keep->item.text = m->item.text ? es_xstrdup(m->item.text) : NULL;
+    keep->item.title = es_xstrdup(m->item.title);
+    keep->item.text = es_xstrdup(m->item.text);
     keep->scored = m->scored;
     keep->label = m->label;
     keep->prioritised = m->prioritised;

@@ -6,6 +6,7 @@
  * documents (XXE, billion laughs, oversized, deeply nested) are built in
  * the tests. Every item any test sees is checked to be valid UTF-8.
  */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1656,11 +1657,47 @@ static void test_url_resolve(void **state)
     assert_int_equal(es_url_is_absolute("nocolon", 7), 0);
 }
 
+/* push_fd reads a whole file in chunks, with the same result as a push of
+ * its bytes; a read error names itself. */
+static void test_push_fd(void **state)
+{
+    struct got *g = *state;
+    struct es_feed_opts opts = { .source = "fd" };
+    int fd = open(FIXTURE("wordpress-rss2.xml"), O_RDONLY);
+    assert_true(fd >= 0);
+    struct es_feed_parser *p = es_feed_parser_new(&opts, collect, g);
+    assert_int_equal(es_feed_parser_push_fd(p, fd), 0);
+    assert_int_equal(es_feed_parser_finish(p), 0);
+    close(fd);
+    size_t n_fd = g->n;
+    es_feed_parser_free(p);
+    assert_true(n_fd > 0);
+
+    size_t len;
+    char *doc = slurp(FIXTURE("wordpress-rss2.xml"), &len);
+    got_clear(g);
+    g->keep = 1;
+    size_t n_mem = 0;
+    assert_int_equal(es_feed_parse(doc, len, &opts, collect, g, &n_mem), 0);
+    assert_int_equal(n_mem, n_fd);
+    free(doc);
+
+    /* A directory opens but cannot be read. */
+    fd = open(ES_FIXTURES, O_RDONLY);
+    assert_true(fd >= 0);
+    p = es_feed_parser_new(&opts, collect, g);
+    assert_int_equal(es_feed_parser_push_fd(p, fd), ES_ERROR);
+    assert_non_null(strstr(es_error_last(), "cannot read: "));
+    close(fd);
+    es_feed_parser_free(p);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_wordpress_rss2),
+        T(test_push_fd),
         T(test_reddit_atom),
         T(test_github_atom),
         T(test_rss1_rdf),

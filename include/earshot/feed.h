@@ -42,6 +42,12 @@ struct es_feed_parser *es_feed_parser_new(const struct es_feed_opts *opts,
  * parser recovers and records it (es_feed_parser_error()). */
 int es_feed_parser_push(struct es_feed_parser *p, const char *buf, size_t len);
 
+/* Reads @fd to its end and pushes what it reads, chunk by chunk, so a
+ * document of any size is parsed in constant memory. Returns 0, what
+ * es_feed_parser_push() returned, or ES_ERROR "cannot read: REASON" when
+ * read() fails. Does not finish the document or close @fd. */
+int es_feed_parser_push_fd(struct es_feed_parser *p, int fd);
+
 /* Ends the document. Returns 0 when it was well-formed; ES_EPARSE when it
  * was not (entries recovered before and after the problem were emitted all
  * the same) with a message naming the line; ES_EPARSE also when the
