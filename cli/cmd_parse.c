@@ -16,10 +16,12 @@
 #include "earshot/error.h"
 #include "earshot/feed.h"
 #include "earshot/ingest.h"
+#include "earshot/source.h"
 
 struct parse_out {
     struct es_buf buf;
     int meta_done;
+    size_t count; /* entries printed */
 };
 
 static int print_meta(const char *title, const char *link, void *payload)
@@ -45,6 +47,7 @@ static int print_entry(const struct es_item *item, void *payload)
     es_json_item(b, item);
     es_buf_addch(b, '\n');
     fwrite(b->ptr, 1, b->len, stdout);
+    po->count++;
     return 0;
 }
 
@@ -59,14 +62,82 @@ static int open_input(const char *file)
     return fd;
 }
 
-static const char *const parse_kinds[] = { "rss", "atom", "rdf", NULL };
+static const char *const feed_kinds[] = { "rss", "atom", "rdf", NULL };
 
-static int known_kind(const char *kind)
+static int is_feed_kind(const char *kind)
 {
-    for (size_t i = 0; parse_kinds[i]; i++)
-        if (strcmp(kind, parse_kinds[i]) == 0)
+    for (size_t i = 0; feed_kinds[i]; i++)
+        if (strcmp(kind, feed_kinds[i]) == 0)
             return 1;
     return 0;
+}
+
+/* Writes the kinds `parse` knows, comma-separated, into @b. */
+static void list_kinds(struct es_buf *b)
+{
+    const struct es_source_ops *const *kinds = es_source_kinds();
+    for (size_t i = 0; kinds[i]; i++) {
+        if (i)
+            es_buf_adds(b, ", ");
+        es_buf_adds(b, kinds[i]->name);
+    }
+}
+
+/* Reads all of @fd into @b, refusing more than @max bytes. */
+static int read_all(int fd, struct es_buf *b, size_t max)
+{
+    for (;;) {
+        es_buf_grow(b, 65536);
+        ssize_t n = read(fd, b->ptr + b->len, 65536);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return es_error_set(ES_ERROR, "read failed: %s", strerror(errno));
+        if (n == 0)
+            break;
+        b->len += (size_t)n;
+        b->ptr[b->len] = '\0';
+        if (b->len > max)
+            return es_error_set(ES_ETOOBIG, "input is over the %zu-byte limit",
+                                max);
+    }
+    return 0;
+}
+
+/* One response body of a platform kind, parsed whole. */
+static int parse_platform(const struct es_source_ops *ops, const char *file,
+                          const char *base_url)
+{
+    struct parse_out po = { ES_BUF_INIT, 1, 0 };
+    struct es_buf in = ES_BUF_INIT;
+    struct es_parse_opts opts = { .source = file, .base_url = base_url };
+    int rc = 0;
+    int fd = open_input(file);
+    if (fd < 0)
+        return ES_EXIT_FAIL;
+    /* API responses are small; the cap stops a runaway file early. */
+    if (read_all(fd, &in, (size_t)256 << 20) < 0) {
+        rc = es_cli_fail("'%s': %s", file, es_error_last());
+        goto done;
+    }
+    es_error_clear();
+    int prc =
+        ops->parse_any(in.ptr ? in.ptr : "", in.len, &opts, print_entry, &po);
+    size_t count = po.count;
+    if (prc < 0) {
+        if (count == 0)
+            rc = es_cli_fail("'%s': %s", file, es_error_last());
+        else
+            fprintf(stderr, "warning: '%s': %s (%zu items recovered)\n", file,
+                    es_error_last(), count);
+    }
+done:
+    fflush(stdout);
+    es_buf_release(&po.buf);
+    es_buf_release(&in);
+    if (fd != STDIN_FILENO)
+        close(fd);
+    return rc;
 }
 
 int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
@@ -74,11 +145,14 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
     static const char usage[] =
         "usage: earshot parse KIND FILE [--base-url URL]\n"
         "Parses a document (FILE may be - for stdin) without touching any\n"
-        "database and prints JSON Lines: first {\"feed\":{...}}, then one\n"
-        "object per entry in document order. KIND: rss (reads RSS 0.9x/2.0,\n"
-        "RSS 1.0 and Atom alike). --base-url resolves relative links as if\n"
-        "the document had been fetched from URL. Exit 1 when nothing could\n"
-        "be parsed.\n";
+        "database and prints JSON Lines, one object per mention in document\n"
+        "order. KIND rss reads RSS 0.9x/2.0, RSS 1.0 and Atom alike and\n"
+        "prints {\"feed\":{...}} first. Every other KIND (mastodon, bluesky,\n"
+        "reddit, hackernews, x, youtube, github, appstore, googleplay,\n"
+        "jsonl) reads the body of any\n"
+        "endpoint its collector calls and detects which one it is.\n"
+        "--base-url resolves relative links as if the document had been\n"
+        "fetched from URL. Exit 1 when nothing could be parsed.\n";
     const char *base_url = NULL;
     const struct es_opt opts[] = { { "base-url", 1, &base_url },
                                    { NULL, 0, NULL } };
@@ -92,15 +166,23 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
         fputs(usage, stderr);
         return ES_EXIT_USAGE;
     }
-    if (!known_kind(args[0])) {
-        fprintf(stderr, "error: unknown kind '%s' (known: rss)\n", args[0]);
-        return ES_EXIT_USAGE;
+    if (!is_feed_kind(args[0])) {
+        const struct es_source_ops *ops = es_source_find(args[0]);
+        if (!ops || !ops->parse_any) {
+            struct es_buf known = ES_BUF_INIT;
+            list_kinds(&known);
+            fprintf(stderr, "error: unknown kind '%s' (known: %s)\n", args[0],
+                    known.ptr);
+            es_buf_release(&known);
+            return ES_EXIT_USAGE;
+        }
+        return parse_platform(ops, args[1], base_url);
     }
     int fd = open_input(args[1]);
     if (fd < 0)
         return ES_EXIT_FAIL;
 
-    struct parse_out po = { ES_BUF_INIT, 0 };
+    struct parse_out po = { ES_BUF_INIT, 0, 0 };
     struct es_feed_opts fo = {
         .source = args[1],
         .base_url = base_url,
@@ -158,7 +240,7 @@ int cmd_ingest(int argc, char **argv, struct es_ctx *ctx)
         fputs(usage, stderr);
         return ES_EXIT_USAGE;
     }
-    if (!known_kind(args[0])) {
+    if (!is_feed_kind(args[0])) {
         fprintf(stderr, "error: unknown kind '%s' (known: rss)\n", args[0]);
         return ES_EXIT_USAGE;
     }

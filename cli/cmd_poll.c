@@ -230,6 +230,10 @@ static int print_health(const struct es_source_health *h, void *payload)
         es_buf_addf(b, ",\"failures\":%d,\"mentions\":%lld,", h->failures,
                     h->mentions);
         es_json_key_str(b, "last_error", h->last_error);
+        es_buf_addch(b, ',');
+        /* Where an API kind resumes: a platform id or time, never a
+         * credential. */
+        es_json_key_str(b, "cursor", h->cursor);
         es_buf_addch(b, '}');
         fputs(b->ptr, stdout);
         return 0;

@@ -28,6 +28,7 @@
 
 #include "earshot/alloc.h"
 #include "earshot/error.h"
+#include "earshot/item.h"
 
 #ifndef ES_VERSION
 #define ES_VERSION "0.0.0"
@@ -52,6 +53,8 @@ struct transfer {
     struct hostq *q;            /* the host queue it came from */
     struct curl_slist *headers; /* the request headers we built */
     char *retry_after;          /* raw Retry-After of the last response */
+    char *rate_remaining;       /* raw rate-limit headers, any spelling */
+    char *rate_reset;
     long max_body;
     int too_big; /* the write callback refused more */
     struct es_http_response res;
@@ -72,6 +75,8 @@ void es_http_response_init(struct es_http_response *res)
     memset(res, 0, sizeof(*res));
     es_buf_init(&res->body);
     res->retry_after = -1;
+    res->rate_remaining = -1;
+    res->rate_reset = -1;
 }
 
 void es_http_response_release(struct es_http_response *res)
@@ -81,7 +86,22 @@ void es_http_response_release(struct es_http_response *res)
     free(res->etag);
     free(res->last_modified);
     free(res->content_type);
+    free(res->link);
     es_http_response_init(res);
+}
+
+/* Query parameters that carry credentials (YouTube's key=, OAuth's
+ * access_token=, ...): their values never reach a message. */
+static int secret_param(const char *name, size_t len)
+{
+    static const char *const names[] = {
+        "key",      "api_key",       "apikey", "access_token", "token",
+        "password", "client_secret", "sig",    "signature",    "auth"
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++)
+        if (strlen(names[i]) == len && strncasecmp(name, names[i], len) == 0)
+            return 1;
+    return 0;
 }
 
 char *es_http__redact_url(const char *url, char *out, size_t size)
@@ -100,7 +120,33 @@ char *es_http__redact_url(const char *url, char *out, size_t size)
         scheme_len = (size_t)(auth - url);
         rest = at ? at + 1 : auth;
     }
-    snprintf(out, size, "%.*s%s", (int)scheme_len, url, rest);
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_add(&b, url, scheme_len);
+    const char *q = strchr(rest, '?');
+    if (!q) {
+        es_buf_adds(&b, rest);
+    } else {
+        es_buf_add(&b, rest, (size_t)(q - rest) + 1);
+        const char *p = q + 1;
+        while (*p && *p != '#') {
+            size_t plen = strcspn(p, "&#");
+            size_t nlen = strcspn(p, "=&#");
+            if (nlen < plen && secret_param(p, nlen)) {
+                es_buf_add(&b, p, nlen);
+                es_buf_adds(&b, "=REDACTED");
+            } else {
+                es_buf_add(&b, p, plen);
+            }
+            p += plen;
+            if (*p == '&') {
+                es_buf_addch(&b, '&');
+                p++;
+            }
+        }
+        es_buf_adds(&b, p);
+    }
+    snprintf(out, size, "%s", b.ptr ? b.ptr : "");
+    es_buf_release(&b);
     return out;
 }
 
@@ -156,7 +202,9 @@ static void transfer_reset(struct transfer *t)
     curl_slist_free_all(t->headers);
     t->headers = NULL;
     free(t->retry_after);
-    t->retry_after = NULL;
+    free(t->rate_remaining);
+    free(t->rate_reset);
+    t->retry_after = t->rate_remaining = t->rate_reset = NULL;
     es_http_response_release(&t->res);
     t->busy = 0;
     t->too_big = 0;
@@ -220,6 +268,25 @@ static int header_is(const char *buf, size_t len, const char *name)
     return len > n && buf[n] == ':' && strncasecmp(buf, name, n) == 0;
 }
 
+/* Keeps the rate-limit headers, whichever of the spellings in use the
+ * platform picked: X-RateLimit-* (GitHub, Mastodon), x-rate-limit-* (X),
+ * X-Ratelimit-* (Reddit), RateLimit-* (the IETF draft). */
+static void rate_header(struct transfer *t, const char *buf, size_t len)
+{
+    static const char *const prefixes[] = { "X-RateLimit-", "X-Rate-Limit-",
+                                            "RateLimit-" };
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(*prefixes); i++) {
+        size_t n = strlen(prefixes[i]);
+        if (len <= n || strncasecmp(buf, prefixes[i], n) != 0)
+            continue;
+        if (header_is(buf + n, len - n, "Remaining"))
+            set_header_value(&t->rate_remaining, buf + n + 10, len - n - 10);
+        else if (header_is(buf + n, len - n, "Reset"))
+            set_header_value(&t->rate_reset, buf + n + 6, len - n - 6);
+        return;
+    }
+}
+
 static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
 {
     struct transfer *t = userdata;
@@ -232,8 +299,12 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         free(t->res.last_modified);
         free(t->res.content_type);
         free(t->retry_after);
+        free(t->res.link);
+        free(t->rate_remaining);
+        free(t->rate_reset);
         t->res.etag = t->res.last_modified = t->res.content_type = NULL;
-        t->retry_after = NULL;
+        t->retry_after = t->res.link = NULL;
+        t->rate_remaining = t->rate_reset = NULL;
     } else if (header_is(buf, len, "ETag")) {
         set_header_value(&t->res.etag, buf + 5, len - 5);
     } else if (header_is(buf, len, "Last-Modified")) {
@@ -242,6 +313,10 @@ static size_t on_header(char *buf, size_t size, size_t nitems, void *userdata)
         set_header_value(&t->res.content_type, buf + 13, len - 13);
     } else if (header_is(buf, len, "Retry-After")) {
         set_header_value(&t->retry_after, buf + 12, len - 12);
+    } else if (header_is(buf, len, "Link")) {
+        set_header_value(&t->res.link, buf + 5, len - 5);
+    } else {
+        rate_header(t, buf, len);
     }
     return len;
 }
@@ -268,6 +343,42 @@ static int64_t parse_retry_after(const char *v)
     if (delta > RETRY_AFTER_MAX)
         delta = RETRY_AFTER_MAX;
     return delta < 0 ? 0 : delta;
+}
+
+/* Returns the rate-limit reset @v as Unix seconds, -1 when unreadable.
+ * Platforms disagree on the unit: an ISO 8601 time (Mastodon), Unix
+ * seconds (GitHub, X), or seconds from now (Reddit, the IETF draft). A
+ * number too small to be a recent Unix time is a delay. */
+static int64_t parse_rate_reset(const char *v)
+{
+    if (!v || !*v)
+        return -1;
+    int64_t now = (int64_t)time(NULL);
+    char *end;
+    errno = 0;
+    double d = strtod(v, &end);
+    if (end != v && *end == '\0' && errno == 0 && d >= 0) {
+        if (d > 1e9)
+            return d > 4e9 ? -1 : (int64_t)d;
+        if (d > RETRY_AFTER_MAX)
+            d = RETRY_AFTER_MAX;
+        return now + (int64_t)(d + 0.999);
+    }
+    int64_t when;
+    if (es_time_parse(v, &when) == 0)
+        return when;
+    return -1;
+}
+
+static long long parse_rate_remaining(const char *v)
+{
+    if (!v || !*v)
+        return -1;
+    char *end;
+    double d = strtod(v, &end); /* Reddit sends "598.0" */
+    if (end == v || d < 0)
+        return -1;
+    return d > 1e15 ? (long long)1e15 : (long long)d;
 }
 
 /* ==== One transfer ==== */
@@ -297,6 +408,9 @@ static CURLcode transfer_setup(struct es_http *h, struct transfer *t,
         t->headers = curl_slist_append(t->headers, line);
         free(line);
     }
+    /* No "Expect: 100-continue" round trip for a small JSON body. */
+    if (req->body)
+        t->headers = curl_slist_append(t->headers, "Expect:");
 
 #define SET(opt, val)                                                          \
     do {                                                                       \
@@ -333,6 +447,15 @@ static CURLcode transfer_setup(struct es_http *h, struct transfer *t,
      * slow first feed would stall them all: no waiting there. */
     if (strncasecmp(req->url, "https:", 6) == 0)
         SET(CURLOPT_PIPEWAIT, 1L);
+    int post = req->method && strcmp(req->method, "POST") == 0;
+    if (req->body || post) {
+        const char *body = req->body ? req->body : "";
+        size_t blen = req->body_len ? req->body_len : strlen(body);
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)blen);
+        SET(CURLOPT_POSTFIELDS, body);
+    }
+    if (req->method && !post && strcmp(req->method, "GET") != 0)
+        SET(CURLOPT_CUSTOMREQUEST, req->method);
     if (t->headers)
         SET(CURLOPT_HTTPHEADER, t->headers);
 #undef SET
@@ -352,6 +475,8 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
     es_http__redact_url(t->req->url, url, sizeof(url));
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &code);
     res->http_code = code;
+    res->rate_remaining = parse_rate_remaining(t->rate_remaining);
+    res->rate_reset = parse_rate_reset(t->rate_reset);
 
     if (t->too_big || rc == CURLE_FILESIZE_EXCEEDED) {
         status = ES_ETOOBIG;
@@ -367,6 +492,13 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
         snprintf(msg, sizeof(msg), "'%s' not modified (HTTP 304)", url);
     } else if (code == 429 || code == 503) {
         res->retry_after = parse_retry_after(t->retry_after);
+        /* A 429 that names only its window's reset waits for that. */
+        if (res->retry_after < 0 && code == 429 && res->rate_reset >= 0) {
+            int64_t d = res->rate_reset - (int64_t)time(NULL);
+            res->retry_after = d < 0                 ? 0
+                               : d > RETRY_AFTER_MAX ? RETRY_AFTER_MAX
+                                                     : d;
+        }
         /* A 503 without Retry-After is an outage, not a throttle. */
         status =
             code == 429 || res->retry_after >= 0 ? ES_ERATELIMIT : ES_ENETWORK;
@@ -382,7 +514,14 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
 
     res->status = status;
     if (status < 0) {
-        es_buf_clear(&res->body);
+        /* An API's error page says what it disliked: keep its start for
+         * the kind and the message; drop anything else. */
+        if (code >= 400 && !t->too_big) {
+            if (res->body.len > ES_HTTP_ERROR_BODY)
+                es_buf_truncate(&res->body, ES_HTTP_ERROR_BODY);
+        } else {
+            es_buf_clear(&res->body);
+        }
         res->error = es_xstrdup(msg);
         es_error_set(status, "%s", msg);
     } else {

@@ -26,10 +26,13 @@
 #define ES_HTTP_MAX_REDIRECTS      5L
 #define ES_HTTP_MAX_PARALLEL       32L
 
-/* One GET. Every string is borrowed for the duration of the call that
- * takes the request. */
+/* One request (a GET unless @method says otherwise). Every string is
+ * borrowed for the duration of the call that takes the request. */
 struct es_http_request {
     const char *url;            /* http://, https:// or file:// */
+    const char *method;         /* NULL: GET; "POST" sends @body */
+    const char *body;           /* request body, or NULL */
+    size_t body_len;            /* 0: strlen(body) */
     const char *const *headers; /* extra "Name: value" lines, NULL-ended;
                                  * may be NULL */
     const char *etag;           /* sent as If-None-Match, or NULL */
@@ -43,12 +46,24 @@ struct es_http_response {
     int status;         /* 0, ES_EUNCHANGED (304), or a negative error */
     char *error;        /* message when status < 0, else NULL */
     long http_code;     /* 0 when no HTTP answer came (and for file://) */
-    struct es_buf body; /* the decoded body; empty unless status is 0 */
+    struct es_buf body; /* the decoded body when status is 0; for an HTTP
+                         * error status (>= 400) its first
+                         * ES_HTTP_ERROR_BODY bytes (the platform's own
+                         * explanation); empty otherwise */
     char *etag;         /* validators of the final response, or NULL */
     char *last_modified;
     char *content_type;  /* Content-Type as sent, or NULL */
+    char *link;          /* Link header (pagination), or NULL */
     int64_t retry_after; /* seconds from now; -1 when not given */
+    /* Rate limit from X-RateLimit-*, x-rate-limit-*, RateLimit-* headers
+     * (any case): requests left in the window, -1 when not given; when
+     * the window resets, Unix seconds, -1 when not given. */
+    long long rate_remaining;
+    int64_t rate_reset;
 };
+
+/* What an error response's body is cut to. */
+#define ES_HTTP_ERROR_BODY 4096
 
 void es_http_response_init(struct es_http_response *res);
 /* Frees the contents and leaves @res initialised. */

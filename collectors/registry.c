@@ -3,11 +3,15 @@
  * Adding a kind means one new file with its ops table and one line here
  * (curl's protocol table works the same way).
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "earshot/alloc.h"
 #include "earshot/error.h"
+#include "earshot/query.h"
 #include "earshot/source.h"
 
 extern const struct es_source_ops es_source_rss_ops;
@@ -35,22 +39,104 @@ const struct es_source_ops *const *es_source_kinds(void)
     return kinds;
 }
 
-void es_source__init_base(struct es_source *src,
-                          const struct es_source_ops *ops,
-                          const struct es_config_source *cfg)
+/* Reads the first line of @path into *out (trimmed). */
+static int read_token_file(const char *path, char **out)
 {
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[4096];
+    int ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!ok)
+        line[0] = '\0';
+    size_t n = strcspn(line, "\r\n");
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    line[n] = '\0';
+    *out = es_xstrdup(line);
+    /* Do not leave the secret on the stack. */
+    memset(line, 0, sizeof(line));
+    return 0;
+}
+
+int es_source__init_base(struct es_source *src, const struct es_source_ops *ops,
+                         const struct es_config_source *cfg)
+{
+    char err[256];
     src->ops = ops;
     src->name = es_xstrdup(cfg->name);
     src->url = es_xstrdup(cfg->url);
+    src->base_url = es_xstrdup(es_config_source_get(cfg, "base_url"));
     src->interval = cfg->interval > 0 ? cfg->interval : ops->default_interval_s;
     src->enabled = cfg->enabled;
+
+    const char *token = es_config_source_get(cfg, "token");
+    const char *token_file = es_config_source_get(cfg, "token_file");
+    if (token && *token) {
+        src->token = es_xstrdup(token);
+    } else if (token_file && *token_file) {
+        if (read_token_file(token_file, &src->token) != 0) {
+            int e = errno;
+            es_source__release_base(src);
+            return es_error_set(
+                ES_EINVALID,
+                "%s:%d: [source \"%s\"] cannot read token_file '%s': %s",
+                cfg->file, cfg->line, cfg->name, token_file, strerror(e));
+        }
+        if (!*src->token) {
+            es_source__release_base(src);
+            return es_error_set(ES_EINVALID,
+                                "%s:%d: [source \"%s\"] token_file '%s' is "
+                                "empty",
+                                cfg->file, cfg->line, cfg->name, token_file);
+        }
+    }
+
+    const char *query = es_config_source_get(cfg, "query");
+    if (query && es_query_parse(&src->query, query, err, sizeof(err)) != 0) {
+        int line = cfg->line;
+        for (size_t i = 0; i < cfg->nkv; i++)
+            if (strcmp(cfg->kv[i].key, "query") == 0)
+                line = cfg->kv[i].line;
+        es_source__release_base(src);
+        return es_error_set(ES_EINVALID, "%s:%d: [source \"%s\"] bad query: %s",
+                            cfg->file, line, cfg->name, err);
+    }
+    return 0;
 }
 
 void es_source__release_base(struct es_source *src)
 {
     free(src->name);
     free(src->url);
-    src->name = src->url = NULL;
+    free(src->base_url);
+    if (src->token) {
+        memset(src->token, 0, strlen(src->token));
+        free(src->token);
+    }
+    es_query_free(src->query);
+    src->name = src->url = src->base_url = src->token = NULL;
+    src->query = NULL;
+}
+
+int es_source__get_bool(const struct es_config_source *cfg, const char *key,
+                        int def)
+{
+    const char *v = es_config_source_get(cfg, key);
+    if (!v)
+        return def;
+    /* The config loader checked the spelling of boolean keys. */
+    return strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+           strcmp(v, "1") == 0;
+}
+
+int es_source_matches(const struct es_source *src, const struct es_item *item)
+{
+    if (!src->query)
+        return 1;
+    const char *fields[] = { item->title, item->text, item->author };
+    return es_query_match(src->query, fields, 3);
 }
 
 int es_source_open(struct es_source **out, const struct es_config_source *cfg)

@@ -48,7 +48,11 @@ static int rss_open(struct es_source **out, const struct es_config_source *cfg)
             cfg->file, cfg->line, cfg->name, cfg->url);
 
     struct rss_source *s = es_xcalloc(1, sizeof(*s));
-    es_source__init_base(&s->base, &es_source_rss_ops, cfg);
+    int rc = es_source__init_base(&s->base, &es_source_rss_ops, cfg);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
     *out = &s->base;
     return 0;
 }
@@ -58,6 +62,7 @@ static int rss_request(struct es_source *src, struct es_source_request *req)
     memset(req, 0, sizeof(*req));
     req->url = src->url;
     req->headers[0] = ACCEPT;
+    req->conditional = 1; /* a feed is the same URL every time */
     return 0;
 }
 
@@ -94,16 +99,20 @@ static char *content_type_charset(const char *ct, char *out, size_t size)
     return NULL;
 }
 
-static int rss_parse(struct es_source *src, const char *buf, size_t len,
-                     const char *content_type, es_item_cb emit, void *payload)
+static int rss_parse(struct es_source *src,
+                     const struct es_source_response *res,
+                     struct es_source_page *page, es_item_cb emit,
+                     void *payload)
 {
     char charset[64];
     struct es_feed_opts opts = {
         .source = src->name,
         .base_url = src->url,
-        .charset = content_type_charset(content_type, charset, sizeof(charset)),
+        .charset =
+            content_type_charset(res->content_type, charset, sizeof(charset)),
     };
-    return es_feed_parse(buf, len, &opts, emit, payload, NULL);
+    (void)page; /* one document, no cursor: the validators do that job */
+    return es_feed_parse(res->body, res->len, &opts, emit, payload, NULL);
 }
 
 static void rss_close(struct es_source *src)

@@ -9,6 +9,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
@@ -84,4 +85,99 @@ done:
     free(ref0);
     curl_url_cleanup(h);
     return resolved;
+}
+
+void es_url_add_escaped(struct es_buf *out, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+            c == '~') {
+            es_buf_addch(out, c);
+        } else {
+            es_buf_addch(out, '%');
+            es_buf_addch(out, hex[c >> 4]);
+            es_buf_addch(out, hex[c & 15]);
+        }
+    }
+}
+
+void es_url_add_param(struct es_buf *url, const char *name, const char *value)
+{
+    if (!value)
+        return;
+    es_buf_addch(url, url->ptr && strchr(url->ptr, '?') ? '&' : '?');
+    es_buf_adds(url, name);
+    es_buf_addch(url, '=');
+    es_url_add_escaped(url, value);
+}
+
+int es_url_link_rel(const char *link, const char *rel, struct es_buf *out)
+{
+    /* <https://a/b?max_id=1>; rel="next", <https://a/b?min_id=9>;
+     * rel="prev" */
+    const char *p = link;
+    size_t rlen = strlen(rel);
+    while (p && *p) {
+        const char *lt = strchr(p, '<');
+        if (!lt)
+            return -1;
+        const char *gt = strchr(lt, '>');
+        if (!gt)
+            return -1;
+        const char *end = gt + 1;
+        /* The parameters run to the next ',' outside quotes. */
+        int quoted = 0;
+        while (*end && (quoted || *end != ',')) {
+            if (*end == '"')
+                quoted = !quoted;
+            end++;
+        }
+        for (const char *q = gt + 1; q + 4 < end; q++) {
+            if (strncasecmp(q, "rel=", 4) != 0)
+                continue;
+            const char *v = q + 4;
+            if (*v == '"')
+                v++;
+            /* rel may list several space-separated relations. */
+            while (v < end && *v != '"' && *v != ';') {
+                size_t n = strcspn(v, " \";,");
+                if (n == rlen && strncasecmp(v, rel, rlen) == 0) {
+                    es_buf_reset(out);
+                    es_buf_add(out, lt + 1, (size_t)(gt - lt - 1));
+                    return 0;
+                }
+                v += n;
+                while (*v == ' ')
+                    v++;
+            }
+        }
+        p = *end ? end + 1 : end;
+    }
+    return -1;
+}
+
+int es_url_query_param(const char *url, const char *name, struct es_buf *out)
+{
+    const char *q = strchr(url, '?');
+    size_t nlen = strlen(name);
+    while (q && *q && *q != '#') {
+        q++;
+        size_t plen = strcspn(q, "&#");
+        if (plen > nlen && strncmp(q, name, nlen) == 0 && q[nlen] == '=') {
+            int n = 0;
+            char *v = curl_easy_unescape(NULL, q + nlen + 1,
+                                         (int)(plen - nlen - 1), &n);
+            if (!v)
+                return -1;
+            es_buf_reset(out); /* @url may live in @out */
+            es_buf_add(out, v, (size_t)n);
+            curl_free(v);
+            return 0;
+        }
+        q += plen;
+    }
+    return -1;
 }

@@ -22,4 +22,17 @@ int es_url_is_absolute(const char *s, size_t len);
 int es_url_resolve(const char *base, const char *ref, size_t len,
                    struct es_buf *out);
 
+/* Appends @s to @out percent-encoded as a query value (RFC 3986
+ * unreserved characters kept, everything else %XX, space as %20). */
+void es_url_add_escaped(struct es_buf *out, const char *s);
+/* Appends "?NAME=VALUE" to @url, or "&NAME=VALUE" when it already has a
+ * query, with VALUE percent-encoded. A NULL @value appends nothing. */
+void es_url_add_param(struct es_buf *url, const char *name, const char *value);
+/* Copies the URL of the link with relation @rel ("next", "prev") of an
+ * RFC 8288 Link header into @out; returns 0, or -1 when there is none. */
+int es_url_link_rel(const char *link, const char *rel, struct es_buf *out);
+/* Returns the value of query parameter @name of @url, percent-decoded,
+ * in @out; 0, or -1 when the URL has no such parameter. */
+int es_url_query_param(const char *url, const char *name, struct es_buf *out);
+
 #endif

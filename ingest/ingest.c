@@ -268,6 +268,7 @@ struct pending {
     long http_code;
     char *etag;
     char *last_modified;
+    char *cursor; /* stored with the items, or NULL: keep the old one */
     int64_t retry_after;
     struct es_item **items;   /* taken from the poller */
     struct es_scores *scores; /* one per item, from the producer */
@@ -301,6 +302,7 @@ static void pending_free(struct pending *pd)
     free(pd->error);
     free(pd->etag);
     free(pd->last_modified);
+    free(pd->cursor);
     free(pd);
 }
 
@@ -341,6 +343,7 @@ static int on_result(struct es_poll_result *res, void *payload)
     pd->etag = es_xstrdup(res->etag);
     pd->last_modified = es_xstrdup(res->last_modified);
     pd->retry_after = res->retry_after;
+    pd->cursor = es_xstrdup(res->cursor);
     pd->items = res->items;
     pd->nitems = res->nitems;
     res->items = NULL; /* ours now: see es_poll_cb */
@@ -422,9 +425,16 @@ static int store_pending(struct es_ingest *ig, struct pending *pd)
             free(h.last_modified);
             h.etag = es_xstrdup(pd->etag);
             h.last_modified = es_xstrdup(pd->last_modified);
+            /* The cursor moves in the transaction that stores what it
+             * points past: a crash before the commit loses neither. */
+            if (pd->cursor) {
+                free(h.cursor);
+                h.cursor = es_xstrdup(pd->cursor);
+            }
         }
-        h.next_poll =
-            es_schedule_next(now, is->src->interval, 0, -1, next_random(ig));
+        /* retry_after is set on success too, once a rate limit is spent. */
+        h.next_poll = es_schedule_next(now, is->src->interval, 0,
+                                       pd->retry_after, next_random(ig));
     } else {
         h.failures++;
         free(h.last_error);
@@ -607,6 +617,7 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
         jobs[njobs].src = src;
         jobs[njobs].etag = h->etag;
         jobs[njobs].last_modified = h->last_modified;
+        jobs[njobs].cursor = h->cursor;
         njobs++;
     }
     if (only && !found) {

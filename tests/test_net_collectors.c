@@ -25,9 +25,11 @@
 #include <curl/curl.h>
 
 #include "collectors/http.h"
+#include "collectors/url.h"
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
 #include "earshot/error.h"
+#include "earshot/query.h"
 #include "earshot/source.h"
 #include "testhttpd.h"
 
@@ -39,31 +41,51 @@ struct lines_source {
     struct es_source base;
     int parses;         /* calls to parse */
     char *content_type; /* last one parse saw */
+    char *next_url;     /* from a "!NEXT path" line: the next page */
+    char *begun;        /* the cursor begin() was given */
+    int begins;
 };
+
+static void lines_begin(struct es_source *src, const char *cursor)
+{
+    struct lines_source *ls = (struct lines_source *)src;
+    free(ls->begun);
+    ls->begun = es_xstrdup(cursor);
+    ls->begins++;
+    free(ls->next_url);
+    ls->next_url = NULL;
+}
 
 static int lines_request(struct es_source *src, struct es_source_request *req)
 {
     memset(req, 0, sizeof(*req));
+    struct lines_source *ls = (struct lines_source *)src;
     if (!src->url)
         return es_error_set(ES_EINVALID, "source '%s': no url", src->name);
-    req->url = src->url;
+    req->url = ls->next_url ? ls->next_url : src->url;
     req->headers[0] = "X-Test: lines";
+    req->conditional = !ls->next_url;
     return 0;
 }
 
 /* Emits one item per non-empty line; a line "!BAD" is a parse error
- * after the items before it. */
-static int lines_parse(struct es_source *src, const char *buf, size_t len,
-                       const char *content_type, es_item_cb emit, void *payload)
+ * after the items before it, "!NEXT PATH" asks for PATH next in the same
+ * poll, "!CURSOR C" stores cursor C with the page. */
+static int lines_parse(struct es_source *src,
+                       const struct es_source_response *res,
+                       struct es_source_page *page, es_item_cb emit,
+                       void *payload)
 {
     struct lines_source *ls = (struct lines_source *)src;
-    const char *p = buf;
-    const char *end = buf + len;
+    const char *p = res->body;
+    const char *end = res->body + res->len;
     size_t line = 0;
 
     ls->parses++;
     free(ls->content_type);
-    ls->content_type = es_xstrdup(content_type);
+    ls->content_type = es_xstrdup(res->content_type);
+    free(ls->next_url);
+    ls->next_url = NULL;
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
@@ -71,7 +93,15 @@ static int lines_parse(struct es_source *src, const char *buf, size_t len,
         if (n == 4 && memcmp(p, "!BAD", 4) == 0)
             return es_error_set(ES_EPARSE, "feed '%s': line %zu: bad line",
                                 src->name, line);
-        if (n) {
+        if (n > 6 && memcmp(p, "!NEXT ", 6) == 0) {
+            char *path = es_xstrndup(p + 6, n - 6);
+            ls->next_url = es_testhttpd_url(srv, path);
+            free(path);
+            page->more = 1;
+        } else if (n > 8 && memcmp(p, "!CURSOR ", 8) == 0) {
+            free(page->cursor);
+            page->cursor = es_xstrndup(p + 8, n - 8);
+        } else if (n) {
             struct es_item it;
             es_item_init(&it);
             it.platform = es_xstrdup("test");
@@ -96,12 +126,15 @@ static void lines_close(struct es_source *src)
     free(ls->base.name);
     free(ls->base.url);
     free(ls->content_type);
+    free(ls->next_url);
+    free(ls->begun);
     free(ls);
 }
 
 static const struct es_source_ops lines_ops = {
     .name = "lines",
     .default_interval_s = 60,
+    .begin = lines_begin,
     .request = lines_request,
     .parse = lines_parse,
     .close = lines_close,
@@ -139,6 +172,9 @@ struct got {
     char *first_source;
     char *first_platform;
     int64_t first_fetched_at;
+    char *cursor;       /* the last non-NULL cursor reported */
+    size_t total_items; /* over every call */
+    int last_step;
 };
 
 struct run {
@@ -161,15 +197,24 @@ static int record(struct es_poll_result *res, void *payload)
     struct got *g = &run->got[i];
     g->calls++;
     g->status = res->status;
+    free(g->error);
+    free(g->etag);
+    free(g->last_modified);
     g->error = es_xstrdup(res->error);
     g->http_code = res->http_code;
     g->etag = es_xstrdup(res->etag);
     g->last_modified = es_xstrdup(res->last_modified);
     g->retry_after = res->retry_after;
     g->nitems = res->nitems;
+    g->total_items += res->nitems;
+    g->last_step = res->step;
+    if (res->cursor) {
+        free(g->cursor);
+        g->cursor = es_xstrdup(res->cursor);
+    }
     if (res->status < 0)
         assert_non_null(res->error);
-    if (res->nitems) {
+    if (res->nitems && !g->first_title) {
         g->first_title = es_xstrdup(res->items[0]->title);
         g->first_url = es_xstrdup(res->items[0]->url);
         g->first_source = es_xstrdup(res->items[0]->source);
@@ -191,6 +236,7 @@ static void got_release(struct got *g)
     free(g->first_url);
     free(g->first_source);
     free(g->first_platform);
+    free(g->cursor);
     memset(g, 0, sizeof(*g));
 }
 
@@ -1086,6 +1132,249 @@ static int teardown(void **state)
     return 0;
 }
 
+/* ==== Pages, cursors, rate limits (API kinds) ==== */
+
+static void test_paging_and_cursor(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response p1 = {
+        .body = "a\nb\n!CURSOR c1\n!NEXT /page2\n",
+        .etag = "\"v1\"",
+    };
+    struct es_testhttpd_response p2 = { .body = "c\n!CURSOR c2\n" };
+    es_testhttpd_route(srv, "/page1", &p1);
+    es_testhttpd_route(srv, "/page2", &p2);
+    es_testhttpd_clear_log(srv);
+    struct lines_source *ls = lines_new("paged", "/page1");
+    struct es_poll_job job = { .src = &ls->base,
+                               .cursor = "c0",
+                               .etag = "\"v0\"" };
+    struct got g;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    /* begin() saw the stored cursor before the first request. */
+    assert_int_equal(ls->begins, 1);
+    assert_string_equal(ls->begun, "c0");
+    /* Two answers, each reported with its own page's cursor. */
+    assert_int_equal(g.calls, 2);
+    assert_int_equal(g.total_items, 3);
+    assert_string_equal(g.cursor, "c2");
+    assert_int_equal(g.last_step, 1);
+    assert_int_equal(es_testhttpd_hits(srv, "/page2"), 1);
+    /* Validators go with the conditional first request only. */
+    char *inm = es_testhttpd_header(srv, "/page1", 0, "If-None-Match");
+    assert_non_null(inm);
+    free(inm);
+    assert_null(es_testhttpd_header(srv, "/page2", 0, "If-None-Match"));
+    got_release(&g);
+    free_lines(ls);
+}
+
+static void test_runaway_paging_is_capped(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response loop = { .body = "x\n!NEXT /loop\n" };
+    es_testhttpd_route(srv, "/loop", &loop);
+    es_testhttpd_clear_log(srv);
+    struct lines_source *ls = lines_new("loop", "/loop");
+    struct es_poll_job job = { .src = &ls->base };
+    struct got g;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    assert_int_equal(es_testhttpd_hits(srv, "/loop"), ES_POLL_MAX_STEPS);
+    assert_int_equal(g.calls, ES_POLL_MAX_STEPS);
+    got_release(&g);
+    free_lines(ls);
+}
+
+/* A spent rate-limit window, in each platform's spelling, ends the
+ * poll's paging and sets the wait to the reset. */
+static void test_rate_limit_headers(void **state)
+{
+    (void)state;
+    char hdr[4][160];
+    char iso[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&(time_t){ now + 300 }, &tm);
+    strftime(iso, sizeof(iso), "%Y-%m-%dT%H:%M:%S.000Z", &tm);
+    /* GitHub (epoch), Mastodon (ISO 8601), Reddit (float, seconds from
+     * now), IETF draft (seconds from now). */
+    snprintf(hdr[0], sizeof(hdr[0]),
+             "X-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: %lld\r\n",
+             (long long)now + 300);
+    snprintf(hdr[1], sizeof(hdr[1]),
+             "X-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: %s\r\n", iso);
+    snprintf(hdr[2], sizeof(hdr[2]),
+             "x-ratelimit-remaining: 0.0\r\nx-ratelimit-reset: 300\r\n");
+    snprintf(hdr[3], sizeof(hdr[3]),
+             "RateLimit-Remaining: 0\r\nRateLimit-Reset: 300\r\n");
+    for (int k = 0; k < 4; k++) {
+        struct es_testhttpd_response r = {
+            .body = "a\n!NEXT /rl-next\n",
+            .headers = hdr[k],
+        };
+        es_testhttpd_route(srv, "/rl", &r);
+        es_testhttpd_clear_log(srv);
+        struct lines_source *ls = lines_new("rl", "/rl");
+        struct es_poll_job job = { .src = &ls->base };
+        struct got g;
+        assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+        assert_int_equal(g.calls, 1);
+        assert_int_equal(g.status, 0);
+        assert_int_equal(g.nitems, 1);
+        assert_int_equal(es_testhttpd_hits(srv, "/rl-next"), 0);
+        assert_in_range(g.retry_after, 295, 301);
+        got_release(&g);
+        free_lines(ls);
+    }
+    /* Requests left: paging goes on, no wait. */
+    struct es_testhttpd_response ok = {
+        .body = "a\n",
+        .headers = "X-RateLimit-Remaining: 12\r\nX-RateLimit-Reset: 60\r\n",
+    };
+    es_testhttpd_route(srv, "/rl", &ok);
+    struct lines_source *ls = lines_new("rl", "/rl");
+    struct es_poll_job job = { .src = &ls->base };
+    struct got g;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    assert_int_equal(g.retry_after, -1);
+    got_release(&g);
+    free_lines(ls);
+}
+
+/* A 429 naming only its window's reset waits for it. */
+static void test_429_with_reset_only(void **state)
+{
+    (void)state;
+    char hdr[96];
+    snprintf(hdr, sizeof(hdr),
+             "x-rate-limit-remaining: 0\r\nx-rate-limit-reset: %lld\r\n",
+             (long long)time(NULL) + 600);
+    struct es_testhttpd_response r = { .status = 429, .headers = hdr };
+    es_testhttpd_route(srv, "/429r", &r);
+    struct lines_source *ls = lines_new("t429", "/429r");
+    struct es_poll_job job = { .src = &ls->base };
+    struct got g;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    assert_int_equal(g.status, ES_ERATELIMIT);
+    assert_in_range(g.retry_after, 595, 601);
+    got_release(&g);
+    free_lines(ls);
+}
+
+/* An API's JSON error body explains the failure in the message. */
+static void test_platform_error_message(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response r = {
+        .status = 401,
+        .content_type = "application/json",
+        .body = "{\"error\":\"The access token is invalid\"}",
+    };
+    es_testhttpd_route(srv, "/deny", &r);
+    struct lines_source *ls = lines_new("deny", "/deny");
+    struct es_poll_job job = { .src = &ls->base };
+    struct got g;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    assert_int_equal(g.status, ES_EAUTH);
+    assert_non_null(strstr(g.error, "HTTP 401"));
+    assert_non_null(strstr(g.error, "The access token is invalid"));
+    got_release(&g);
+    free_lines(ls);
+}
+
+static void test_post_body(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response r = { .body = "{}" };
+    es_testhttpd_route(srv, "/xrpc/login", &r);
+    es_testhttpd_clear_log(srv);
+    char *url = es_testhttpd_url(srv, "/xrpc/login");
+    const char *hdrs[] = { "Content-Type: application/json", NULL };
+    struct es_http_request req = {
+        .url = url,
+        .method = "POST",
+        .headers = hdrs,
+        .body = "{\"identifier\":\"acme.example\"}",
+    };
+    struct es_http_response res;
+    assert_int_equal(es_http_get(NULL, &req, &res), 0);
+    char *m = es_testhttpd_method(srv, "/xrpc/login", 0);
+    char *b = es_testhttpd_body(srv, "/xrpc/login", 0);
+    assert_string_equal(m, "POST");
+    assert_string_equal(b, "{\"identifier\":\"acme.example\"}");
+    free(m);
+    free(b);
+    es_http_response_release(&res);
+    free(url);
+}
+
+static void test_redact_query_secrets(void **state)
+{
+    (void)state;
+    char out[512];
+    es_http__redact_url("https://www.googleapis.com/youtube/v3/"
+                        "commentThreads?part=snippet&key=SECRET123&"
+                        "pageToken=abc",
+                        out, sizeof(out));
+    assert_null(strstr(out, "SECRET123"));
+    assert_non_null(strstr(out, "key=REDACTED"));
+    assert_non_null(strstr(out, "pageToken=abc"));
+    es_http__redact_url("https://u:pw@x.example/a?access_token=T0K&q=acme", out,
+                        sizeof(out));
+    assert_string_equal(out,
+                        "https://x.example/a?access_token=REDACTED&q=acme");
+}
+
+static void test_link_header(void **state)
+{
+    (void)state;
+    struct es_buf b = ES_BUF_INIT;
+    const char *link = "<https://m.example/api/v1/notifications?max_id=7>; "
+                       "rel=\"next\", "
+                       "<https://m.example/api/v1/notifications?min_id=9>; "
+                       "rel=\"prev\"";
+    assert_int_equal(es_url_link_rel(link, "next", &b), 0);
+    assert_string_equal(b.ptr,
+                        "https://m.example/api/v1/notifications?max_id=7");
+    assert_int_equal(es_url_link_rel(link, "prev", &b), 0);
+    assert_string_equal(b.ptr,
+                        "https://m.example/api/v1/notifications?min_id=9");
+    assert_int_equal(es_url_link_rel(link, "last", &b), -1);
+    struct es_buf v = ES_BUF_INIT;
+    assert_int_equal(es_url_query_param(b.ptr, "min_id", &v), 0);
+    assert_string_equal(v.ptr, "9");
+    assert_int_equal(es_url_query_param(b.ptr, "max_id", &v), -1);
+    assert_int_equal(es_url_query_param("/x?q=acme%20cloud&n=1", "q", &v), 0);
+    assert_string_equal(v.ptr, "acme cloud");
+    es_buf_release(&v);
+    es_buf_reset(&b);
+    es_url_add_param(&b, "q", "acme cloud/é&x");
+    assert_string_equal(b.ptr, "?q=acme%20cloud%2F%C3%A9%26x");
+    es_buf_release(&b);
+}
+
+/* The source's listening query drops what it does not match. */
+static void test_query_filters_items(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response r = {
+        .body = "Acme is down again\nnice weather\n#acme rocks\n",
+    };
+    es_testhttpd_route(srv, "/q", &r);
+    struct lines_source *ls = lines_new("q", "/q");
+    char err[128];
+    assert_int_equal(es_query_parse(&ls->base.query, "acme", err, sizeof(err)),
+                     0);
+    struct es_poll_job job = { .src = &ls->base };
+    struct got g;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    assert_int_equal(g.nitems, 2);
+    assert_string_equal(g.first_title, "Acme is down again");
+    got_release(&g);
+    es_query_free(ls->base.query);
+    free_lines(ls);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1109,6 +1398,15 @@ int main(void)
         cmocka_unit_test(test_rss_open_errors),
         cmocka_unit_test(test_rss_poll),
         cmocka_unit_test(test_rss_charset_and_errors),
+        cmocka_unit_test(test_paging_and_cursor),
+        cmocka_unit_test(test_runaway_paging_is_capped),
+        cmocka_unit_test(test_rate_limit_headers),
+        cmocka_unit_test(test_429_with_reset_only),
+        cmocka_unit_test(test_platform_error_message),
+        cmocka_unit_test(test_post_body),
+        cmocka_unit_test(test_redact_query_secrets),
+        cmocka_unit_test(test_link_header),
+        cmocka_unit_test(test_query_filters_items),
     };
     curl_global_init(CURL_GLOBAL_DEFAULT);
     int failed = cmocka_run_group_tests(tests, setup, teardown);

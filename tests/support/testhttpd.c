@@ -4,7 +4,7 @@
  * trust, and fast enough for the benchmark's thousand feeds, since
  * keep-alive means a handful of connections carry them all. It speaks
  * just the HTTP/1.1 a client like libcurl needs: request heads,
- * Content-Length request bodies (discarded), keep-alive, chunked or sized
+ * Content-Length request bodies (kept in the log), keep-alive, chunked or sized
  * responses. Everything the tests need to provoke in a client is a field
  * of struct es_testhttpd_response.
  *
@@ -52,6 +52,7 @@ struct logged {
     char *method;
     char *path;
     char *query; /* NULL when the target had none */
+    char *body;  /* the request body ("" when none), up to BODY_KEEP */
     char *names[MAX_HDRS];
     char *values[MAX_HDRS];
     size_t nheaders;
@@ -359,7 +360,8 @@ static const struct es_testhttpd_response *lookup(struct es_testhttpd *srv,
     return r;
 }
 
-static void log_request(struct es_testhttpd *srv, const struct request *rq)
+static void log_request(struct es_testhttpd *srv, const struct request *rq,
+                        const struct es_buf *body)
 {
     pthread_mutex_lock(&srv->lock);
     if (srv->logging) {
@@ -378,6 +380,7 @@ static void log_request(struct es_testhttpd *srv, const struct request *rq)
             l->values[i] = es_xstrdup(rq->values[i]);
         }
         l->nheaders = rq->nheaders;
+        l->body = es_xstrndup(body->ptr ? body->ptr : "", body->len);
     }
     pthread_mutex_unlock(&srv->lock);
 }
@@ -387,6 +390,7 @@ static void logged_free(struct logged *l)
     free(l->method);
     free(l->path);
     free(l->query);
+    free(l->body);
     for (size_t i = 0; i < l->nheaders; i++) {
         free(l->names[i]);
         free(l->values[i]);
@@ -446,6 +450,17 @@ char *es_testhttpd_method(struct es_testhttpd *srv, const char *path, long nth)
     struct logged *l = find_logged(srv, path, nth);
     if (l)
         v = es_xstrdup(l->method);
+    pthread_mutex_unlock(&srv->lock);
+    return v;
+}
+
+char *es_testhttpd_body(struct es_testhttpd *srv, const char *path, long nth)
+{
+    char *v = NULL;
+    pthread_mutex_lock(&srv->lock);
+    struct logged *l = find_logged(srv, path, nth);
+    if (l)
+        v = es_xstrdup(l->body);
     pthread_mutex_unlock(&srv->lock);
     return v;
 }
@@ -786,11 +801,15 @@ static ssize_t read_head(int fd, char *buf, size_t *have)
     }
 }
 
-/* Reads and drops @len request body bytes, part of which may already sit
- * in @buf after the head. */
-static int skip_body(int fd, char *buf, size_t *have, size_t len)
+/* Reads a request body of @len bytes, part of which may already sit in
+ * @buf after the head, keeping up to BODY_KEEP of them in @out for the
+ * log (tests assert what a client POSTed). */
+#define BODY_KEEP (1024 * 1024)
+static int read_body(int fd, char *buf, size_t *have, size_t len,
+                     struct es_buf *out)
 {
     size_t take = len < *have ? len : *have;
+    es_buf_add(out, buf, take);
     memmove(buf, buf + take, *have - take);
     *have -= take;
     len -= take;
@@ -801,6 +820,8 @@ static int skip_body(int fd, char *buf, size_t *have, size_t len)
             continue;
         if (n <= 0)
             return -1;
+        if (out->len < BODY_KEEP)
+            es_buf_add(out, tmp, (size_t)n);
         len -= (size_t)n;
     }
     return 0;
@@ -830,9 +851,10 @@ static void *conn_main(void *arg)
             int keep = rq.http10
                            ? conn_hdr && !strcasecmp(conn_hdr, "keep-alive")
                            : !(conn_hdr && !strcasecmp(conn_hdr, "close"));
-            if (!cl || skip_body(c->fd, buf, &have,
-                                 (size_t)strtoull(cl, NULL, 10)) == 0) {
-                log_request(srv, &rq);
+            struct es_buf rbody = ES_BUF_INIT;
+            if (!cl || read_body(c->fd, buf, &have,
+                                 (size_t)strtoull(cl, NULL, 10), &rbody) == 0) {
+                log_request(srv, &rq, &rbody);
                 const struct es_testhttpd_response *r = lookup(srv, rq.path);
                 struct es_testhttpd_response fr;
                 struct es_buf fbody = ES_BUF_INIT;
@@ -852,6 +874,7 @@ static void *conn_main(void *arg)
                 }
                 es_buf_release(&fbody);
             }
+            es_buf_release(&rbody);
         }
         free(head);
         if (rc != 0)

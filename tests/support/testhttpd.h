@@ -75,6 +75,8 @@ char *es_testhttpd_header(struct es_testhttpd *srv, const char *path, long nth,
  * when the target had no '?'). */
 char *es_testhttpd_method(struct es_testhttpd *srv, const char *path, long nth);
 char *es_testhttpd_query(struct es_testhttpd *srv, const char *path, long nth);
+/* The body of that request ("" when it had none; the first MiB). */
+char *es_testhttpd_body(struct es_testhttpd *srv, const char *path, long nth);
 /* Number of TCP connections accepted so far (keep-alive tests). */
 size_t es_testhttpd_connections(struct es_testhttpd *srv);
 /* Forgets the logged requests. */

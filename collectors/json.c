@@ -1,0 +1,307 @@
+/* json.c - guarded yajl trees and typed getters for the platform kinds
+ *
+ * yajl validates UTF-8 and decodes \u escapes (surrogate pairs included)
+ * as it builds the tree, so every string a getter returns is valid UTF-8.
+ * What yajl does not bound is nesting: building and freeing the tree
+ * recurse, so the document's depth is measured first with a scan that
+ * only tracks strings and brackets.
+ */
+#include "json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+#include "html.h"
+
+/* Returns the deepest nesting of @buf, stopping early past @limit. */
+static int max_depth(const char *buf, size_t len, int limit)
+{
+    int depth = 0, deepest = 0, in_str = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = buf[i];
+        if (in_str) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_str = 0;
+        } else if (c == '"') {
+            in_str = 1;
+        } else if (c == '[' || c == '{') {
+            if (++depth > deepest) {
+                deepest = depth;
+                if (deepest > limit)
+                    return deepest;
+            }
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return deepest;
+}
+
+int es_json_parse(yajl_val *out, const char *what, const char *buf, size_t len)
+{
+    char err[256];
+    *out = NULL;
+    if (len > (size_t)ES_JSON_MAX_BYTES)
+        return es_error_set(ES_ETOOBIG,
+                            "%s: JSON body of %zu bytes is over the %ld-byte "
+                            "limit",
+                            what, len, (long)ES_JSON_MAX_BYTES);
+    if (memchr(buf, '\0', len))
+        return es_error_set(ES_EPARSE, "%s: invalid JSON: a NUL byte at %zu",
+                            what,
+                            (size_t)((const char *)memchr(buf, 0, len) - buf));
+    if (max_depth(buf, len, ES_JSON_MAX_DEPTH) > ES_JSON_MAX_DEPTH)
+        return es_error_set(ES_EPARSE,
+                            "%s: invalid JSON: nested deeper than %d levels",
+                            what, ES_JSON_MAX_DEPTH);
+    size_t i = 0;
+    while (i < len && (buf[i] == ' ' || buf[i] == '\n' || buf[i] == '\r' ||
+                       buf[i] == '\t'))
+        i++;
+    if (i == len)
+        return es_error_set(ES_EPARSE, "%s: empty body where JSON was expected",
+                            what);
+    err[0] = '\0';
+    /* yajl_tree_parse reads up to the NUL that ends every body we hold. */
+    yajl_val v = yajl_tree_parse(buf, err, sizeof(err));
+    if (!v) {
+        /* yajl's message continues with a picture of the input: keep the
+         * first line. */
+        err[strcspn(err, "\n")] = '\0';
+        return es_error_set(ES_EPARSE, "%s: invalid JSON: %s", what,
+                            err[0] ? err : "cannot parse");
+    }
+    *out = v;
+    return 0;
+}
+
+void es_json_free(yajl_val v)
+{
+    if (v)
+        yajl_tree_free(v);
+}
+
+yajl_val es_json_get(yajl_val obj, const char *key)
+{
+    if (!obj || !YAJL_IS_OBJECT(obj))
+        return NULL;
+    for (size_t i = 0; i < obj->u.object.len; i++)
+        if (strcmp(obj->u.object.keys[i], key) == 0) {
+            yajl_val v = obj->u.object.values[i];
+            return v && !YAJL_IS_NULL(v) ? v : NULL;
+        }
+    return NULL;
+}
+
+yajl_val es_json_path(yajl_val v, const char *path)
+{
+    char key[128];
+    while (v && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof(key))
+            return NULL;
+        memcpy(key, path, n);
+        key[n] = '\0';
+        v = es_json_get(v, key);
+        path += n;
+        if (*path == '.')
+            path++;
+    }
+    return v;
+}
+
+const char *es_json_str(yajl_val obj, const char *key)
+{
+    yajl_val v = es_json_get(obj, key);
+    return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+const char *es_json_id(yajl_val obj, const char *key, char *out, size_t size)
+{
+    yajl_val v = es_json_get(obj, key);
+    const char *s = NULL;
+    if (v && YAJL_IS_STRING(v))
+        s = v->u.string;
+    else if (v && YAJL_IS_NUMBER(v))
+        s = v->u.number.r;
+    if (!s || !*s || strlen(s) >= size)
+        return NULL;
+    memcpy(out, s, strlen(s) + 1);
+    return out;
+}
+
+int es_json_int(yajl_val obj, const char *key, long long *out)
+{
+    yajl_val v = es_json_get(obj, key);
+    if (v && YAJL_IS_INTEGER(v)) {
+        *out = v->u.number.i;
+        return 0;
+    }
+    if (v && YAJL_IS_DOUBLE(v) && v->u.number.d > -9e18 &&
+        v->u.number.d < 9e18) {
+        *out = (long long)v->u.number.d;
+        return 0;
+    }
+    if (v && YAJL_IS_STRING(v) && *v->u.string) {
+        char *end;
+        long long n = strtoll(v->u.string, &end, 10);
+        if (*end == '\0') {
+            *out = n;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int es_json_num(yajl_val obj, const char *key, double *out)
+{
+    yajl_val v = es_json_get(obj, key);
+    if (v && YAJL_IS_NUMBER(v)) {
+        *out = YAJL_IS_INTEGER(v) ? (double)v->u.number.i : v->u.number.d;
+        return 0;
+    }
+    return -1;
+}
+
+int es_json_bool(yajl_val obj, const char *key, int def)
+{
+    yajl_val v = es_json_get(obj, key);
+    if (v && YAJL_IS_TRUE(v))
+        return 1;
+    if (v && YAJL_IS_FALSE(v))
+        return 0;
+    return def;
+}
+
+size_t es_json_len(yajl_val arr)
+{
+    return arr && YAJL_IS_ARRAY(arr) ? arr->u.array.len : 0;
+}
+
+yajl_val es_json_at(yajl_val arr, size_t i)
+{
+    if (!arr || !YAJL_IS_ARRAY(arr) || i >= arr->u.array.len)
+        return NULL;
+    yajl_val v = arr->u.array.values[i];
+    return v && !YAJL_IS_NULL(v) ? v : NULL;
+}
+
+int es_json_is_array(yajl_val v)
+{
+    return v && YAJL_IS_ARRAY(v);
+}
+
+int es_json_is_object(yajl_val v)
+{
+    return v && YAJL_IS_OBJECT(v);
+}
+
+int64_t es_json_time(yajl_val obj, const char *key)
+{
+    yajl_val v = es_json_get(obj, key);
+    int64_t t;
+    if (v && YAJL_IS_INTEGER(v))
+        return v->u.number.i;
+    if (v && YAJL_IS_STRING(v) && es_time_parse(v->u.string, &t) == 0)
+        return t;
+    return ES_TIME_UNKNOWN;
+}
+
+int es_json_shape_error(const char *kind, const char *path, const char *what)
+{
+    return es_error_set(ES_EPARSE, "%s: unexpected JSON at %s: %s", kind,
+                        path && *path ? path : "$", what);
+}
+
+/* Copies at most @max bytes of @s into @b: valid UTF-8, no control
+ * characters, cut on a character boundary. */
+static void add_clean(struct es_buf *b, const char *s, size_t max)
+{
+    struct es_buf tmp = ES_BUF_INIT;
+    es_buf_add_valid_utf8(&tmp, s, strlen(s));
+    for (size_t i = 0; i < tmp.len && b->len < max; i++) {
+        unsigned char c = (unsigned char)tmp.ptr[i];
+        if (c < 0x20 || c == 0x7f) {
+            es_buf_addch(b, ' ');
+            continue;
+        }
+        /* Stop before a multibyte character that would not fit. */
+        if (c >= 0xc0) {
+            size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+            if (b->len + n > max)
+                break;
+            es_buf_add(b, tmp.ptr + i, n);
+            i += n - 1;
+            continue;
+        }
+        es_buf_addch(b, c);
+    }
+    es_buf_release(&tmp);
+}
+
+char *es_json_error_text(const char *buf, size_t len)
+{
+    yajl_val root;
+    char *out = NULL;
+    if (!buf || !len)
+        return NULL;
+    /* Called while a message about the failed request stands: keep it. */
+    char *saved = es_xstrdup(es_error_last());
+    int rc = es_json_parse(&root, "error body", buf, len);
+    es_error_set(ES_ERROR, "%s", saved ? saved : "");
+    free(saved);
+    if (rc != 0)
+        return NULL;
+    const char *msg = NULL;
+    static const char *const keys[] = { "error_description", "message",
+                                        "detail", "error", "title" };
+    for (size_t i = 0; !msg && i < sizeof(keys) / sizeof(*keys); i++)
+        msg = es_json_str(root, keys[i]);
+    if (!msg) {
+        yajl_val e = es_json_get(root, "error");
+        msg = es_json_str(e, "message");
+        if (!msg)
+            msg = es_json_str(es_json_at(es_json_get(root, "errors"), 0),
+                              "message");
+        if (!msg)
+            msg = es_json_str(es_json_at(es_json_get(root, "errors"), 0),
+                              "detail");
+    }
+    if (msg && *msg) {
+        struct es_buf b = ES_BUF_INIT;
+        add_clean(&b, msg, 200);
+        out = es_buf_detach(&b);
+    }
+    es_json_free(root);
+    return out;
+}
+
+void es_json_set(char **field, const char *s)
+{
+    free(*field);
+    *field = s ? es_xstrdup(s) : NULL;
+}
+
+void es_json_set_html_text(char **field, const char *html)
+{
+    free(*field);
+    *field = NULL;
+    if (!html)
+        return;
+    struct es_buf b = ES_BUF_INIT;
+    es_html_to_text(html, strlen(html), &b);
+    *field = es_buf_detach(&b);
+}
+
+void es_json_add_str(struct es_buf *b, const char *s)
+{
+    if (!s)
+        es_buf_adds(b, "null");
+    else
+        es_buf_add_json_str(b, s, strlen(s));
+}
