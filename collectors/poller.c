@@ -45,6 +45,7 @@ struct run {
 /* Items a parse emitted, copied out of the parser's scratch space. */
 struct collected {
     const struct es_source *src;
+    size_t parsed; /* items the kind emitted, before the query filter */
     struct es_item **items;
     size_t n;
     size_t alloc;
@@ -70,6 +71,7 @@ static int collect(const struct es_item *item, void *payload)
 {
     struct collected *c = payload;
 
+    c->parsed++;
     /* The listening query applies to every kind alike, after parsing:
      * what the platform's own search let through is narrowed here. */
     if (!es_source_matches(c->src, item))
@@ -156,7 +158,7 @@ static int on_done(const struct es_http_request *req,
             msg = es_xstrdup(es_error_last());
             res.error = msg;
         }
-        if (rc == ES_EPARSE && items.n > 0) {
+        if (rc == ES_EPARSE && items.parsed > 0) {
             /* Recovered: deliver what was read, with the complaint. */
             res.status = 0;
         } else if (rc < 0) {

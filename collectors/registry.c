@@ -15,9 +15,11 @@
 #include "earshot/source.h"
 
 extern const struct es_source_ops es_source_rss_ops;
+extern const struct es_source_ops es_source_mastodon_ops;
 
 static const struct es_source_ops *const kinds[] = {
     &es_source_rss_ops,
+    &es_source_mastodon_ops,
     NULL,
 };
 
