@@ -557,7 +557,8 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
         split_words(item->text, strlen(item->text), scan_word, &sc);
     int question = asks(item->title) || asks(item->text);
     int feed = is_feed(item->platform);
-    int direct = !feed && (item->kind == ES_KIND_REPLY ||
+    int direct = !feed && ((item->flags & ES_ITEM_DIRECT) ||
+                           item->kind == ES_KIND_REPLY ||
                            item->kind == ES_KIND_REVIEW || sc.at_brand);
     if (question && (direct || (sc.found & (1u << CUE_BRAND))))
         sc.found |= 1u << CUE_QUESTION;

@@ -16,10 +16,12 @@
 
 extern const struct es_source_ops es_source_rss_ops;
 extern const struct es_source_ops es_source_mastodon_ops;
+extern const struct es_source_ops es_source_bluesky_ops;
 
 static const struct es_source_ops *const kinds[] = {
     &es_source_rss_ops,
     &es_source_mastodon_ops,
+    &es_source_bluesky_ops,
     NULL,
 };
 

@@ -281,8 +281,9 @@ struct conv {
     const char *root;   /* thread root given to every item, or NULL */
     es_item_cb emit;
     void *payload;
-    int track;  /* collect the ids below (the stateful parse) */
-    char **ids; /* top-level ids in page order (cursor material) */
+    unsigned flags; /* enum es_item_flags given to every item */
+    int track;      /* collect the ids below (the stateful parse) */
+    char **ids;     /* top-level ids in page order (cursor material) */
     size_t nids;
     char **sids; /* ids of the statuses emitted (once each) */
     size_t nsids;
@@ -482,6 +483,7 @@ static int emit_status(struct conv *c, yajl_val st, const char *path)
             c->replies[c->nreplies].parent = es_xstrdup(it.in_reply_to);
             c->nreplies++;
         }
+        it.flags = c->flags;
         rc = c->emit(&it, c->payload);
     }
     es_item_release(&it);
@@ -509,6 +511,8 @@ static int walk_statuses(struct conv *c, yajl_val arr, const char *path)
 static int walk_notifications(struct conv *c, yajl_val arr)
 {
     char sub[128];
+    /* A mention notification addresses the account itself. */
+    c->flags |= ES_ITEM_DIRECT;
     for (size_t i = 0; i < es_json_len(arr); i++) {
         yajl_val n = es_json_at(arr, i);
         snprintf(sub, sizeof(sub), "$[%zu]", i);
@@ -575,6 +579,7 @@ static int walk_search(struct conv *c, yajl_val obj)
 static int walk_context(struct conv *c, yajl_val obj, const char *fetched)
 {
     char root[MAX_ID_LEN];
+    c->flags |= ES_ITEM_CONTEXT;
     yajl_val anc = es_json_get(obj, "ancestors");
     yajl_val desc = es_json_get(obj, "descendants");
     if ((anc && !es_json_is_array(anc)) || (desc && !es_json_is_array(desc))) {
@@ -1142,6 +1147,8 @@ static int mastodon_parse(struct es_source *src,
             rc = walk_notifications(&c, root);
             queue_contexts(s, &c);
         } else {
+            if (s->req == R_OWN)
+                c.flags = ES_ITEM_OWN;
             rc = walk_statuses(&c, root, "$");
         }
         forward_done(s,

@@ -342,6 +342,120 @@ static void test_malformed_feed_keeps_recovered_entries(void **state)
     es_source_health_release(&h);
 }
 
+/* A Mastodon status with id @id, as the API returns it. */
+static char *status_json(const char *id, const char *text)
+{
+    return es_xasprintf(
+        "{\"id\":\"%s\",\"created_at\":\"2026-11-20T10:00:%02dZ\","
+        "\"in_reply_to_id\":null,\"in_reply_to_account_id\":null,"
+        "\"sensitive\":false,\"spoiler_text\":\"\",\"visibility\":\"public\","
+        "\"language\":\"en\",\"uri\":\"https://m.example/users/ann/statuses/"
+        "%s\",\"url\":\"https://m.example/@ann/%s\",\"content\":\"<p>%s</p>\","
+        "\"reblog\":null,\"account\":{\"id\":\"7\",\"username\":\"ann\","
+        "\"acct\":\"ann\",\"display_name\":\"Ann\",\"followers_count\":12},"
+        "\"media_attachments\":[],\"mentions\":[],\"tags\":[],\"emojis\":[]}",
+        id, atoi(id) % 60, id, id, text);
+}
+
+static long long count_mentions(struct fixture *f)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    long long n = -1;
+    assert_int_equal(
+        sqlite3_open_v2(f->db_path, &db, SQLITE_OPEN_READONLY, NULL),
+        SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM mentions", -1, &st, NULL),
+        SQLITE_OK);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* An API source's cursor is stored with its page, survives a restart, and
+ * the next poll asks for what came after it: no gap, no duplicate. */
+static void test_api_cursor_resumes_after_restart(void **state)
+{
+    struct fixture *f = *state;
+    char *a = status_json("101", "Acme is down again");
+    char *b = status_json("100", "Acme support fixed it");
+    char *c = status_json("102", "Acme is back, thanks");
+    char *page1 = es_xasprintf("[%s,%s]", a, b);
+    char *page2 = es_xasprintf("[%s]", c);
+    struct es_testhttpd_response seq[] = {
+        { .content_type = "application/json", .body = page1 },
+        { .content_type = "application/json", .body = page2 },
+        { .content_type = "application/json", .body = "[]" },
+    };
+    const char *path = "/api/v1/timelines/tag/acme";
+    es_testhttpd_route_seq(f->srv, path, seq, 3);
+    const char *conf = "[source \"m\"]\ntype = mastodon\nbase_url = @BASE@\n"
+                       "tag = acme\ncontext = no\n";
+    open_pipeline(f, conf);
+    poll_all(f);
+    assert_int_equal(report_of(f, "m")->status, 0);
+    assert_int_equal(report_of(f, "m")->nnew, 2);
+    struct es_source_health h;
+    health(f, "m", &h);
+    assert_non_null(h.cursor);
+    assert_non_null(strstr(h.cursor, "101"));
+    es_source_health_release(&h);
+
+    /* A restart: everything reopened from the database file. */
+    es_ingest_free(f->ig);
+    es_scorer_free(f->sc);
+    es_inbox_free(f->ib);
+    es_config_free(f->cfg);
+    f->ig = NULL;
+    f->sc = NULL;
+    f->ib = NULL;
+    f->cfg = NULL;
+    open_pipeline(f, conf);
+    poll_all(f);
+    assert_int_equal(report_of(f, "m")->nnew, 1);
+    char *q = es_testhttpd_query(f->srv, path, 1);
+    assert_non_null(q);
+    assert_non_null(strstr(q, "min_id=101"));
+    free(q);
+    assert_int_equal(count_mentions(f), 3);
+    health(f, "m", &h);
+    assert_non_null(strstr(h.cursor, "102"));
+    es_source_health_release(&h);
+    free(a);
+    free(b);
+    free(c);
+    free(page1);
+    free(page2);
+}
+
+/* A spent rate limit on a successful answer delays the next poll to the
+ * window's reset, without counting a failure. */
+static void test_spent_rate_limit_delays_next_poll(void **state)
+{
+    struct fixture *f = *state;
+    char hdr[128];
+    int64_t reset = es_time_now() + 1800;
+    snprintf(hdr, sizeof(hdr),
+             "X-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: %lld\r\n",
+             (long long)reset);
+    struct es_testhttpd_response r = { .content_type = "application/json",
+                                       .body = "[]",
+                                       .headers = hdr };
+    es_testhttpd_route(f->srv, "/api/v1/timelines/tag/acme", &r);
+    open_pipeline(f, "[source \"m\"]\ntype = mastodon\nbase_url = @BASE@\n"
+                     "tag = acme\ninterval = 60\n");
+    poll_all(f);
+    assert_int_equal(report_of(f, "m")->status, 0);
+    struct es_source_health h;
+    health(f, "m", &h);
+    assert_int_equal(h.failures, 0);
+    assert_true(h.next_poll >= reset);
+    es_source_health_release(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -353,6 +467,10 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(
             test_malformed_feed_keeps_recovered_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_api_cursor_resumes_after_restart,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spent_rate_limit_delays_next_poll,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,6 +23,14 @@ enum es_item_kind {
     ES_KIND_ARTICLE,
 };
 
+/* Why a collector read an item, besides matching the source's query. */
+enum es_item_flags {
+    ES_ITEM_DIRECT = 1 << 0,  /* addressed to the brand's own account: a
+                               * mention, a reply or quote of its posts */
+    ES_ITEM_CONTEXT = 1 << 1, /* fetched as the thread around a mention */
+    ES_ITEM_OWN = 1 << 2,     /* posted by the brand's own account */
+};
+
 struct es_item {
     char *platform;             /* "rss", "mastodon", ... */
     char *source;               /* name of the configured source */
@@ -46,6 +54,7 @@ struct es_item {
     int rating;        /* review stars 1..5; 0 when not a review */
     char *lang;        /* BCP 47 code when given */
     char *reply_ref;   /* what a reply needs (JSON), when not id */
+    unsigned flags;    /* enum es_item_flags; 0 for a keyword match */
     int packed;        /* 1: made by es_item_pack(), strings and all in
                         * one allocation */
 };

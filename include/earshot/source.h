@@ -133,7 +133,8 @@ int es_source__init_base(struct es_source *src, const struct es_source_ops *ops,
  * not set. */
 int es_source__get_bool(const struct es_config_source *cfg, const char *key,
                         int def);
-/* Whether @item passes the source's query (always, without one). */
+/* Whether @item passes the source's query: always without one, and for
+ * items flagged direct, context or own (enum es_item_flags). */
 int es_source_matches(const struct es_source *src, const struct es_item *item);
 /* Frees what es_source__init_base() allocated (for the kinds' close). */
 void es_source__release_base(struct es_source *src);
