@@ -263,6 +263,7 @@ int es_poller_run(struct es_poller *p, const struct es_poll_job *jobs,
      * second pages of those that have one, and so on. */
     for (int round = 0; round < ES_POLL_MAX_STEPS; round++) {
         size_t nreqs = 0;
+        int local = 0; /* a kind's own fetch ran in this round */
         for (size_t i = 0; i < njobs; i++) {
             struct job_state *st = &states[i];
             struct es_source *src = st->job->src;
@@ -274,6 +275,7 @@ int es_poller_run(struct es_poller *p, const struct es_poll_job *jobs,
             memset(sr, 0, sizeof(*sr));
             es_error_clear();
             if (src->ops->fetch) {
+                local = 1;
                 ret = fetch_local(st, &run);
                 if (ret)
                     goto done;
@@ -309,8 +311,10 @@ int es_poller_run(struct es_poller *p, const struct es_poll_job *jobs,
             r->payload = st;
             st->step++;
         }
-        if (nreqs == 0)
+        if (nreqs == 0 && !local)
             break;
+        if (nreqs == 0)
+            continue;
         ret = es_http_get_many(p->http, reqs, nreqs, on_done, &run);
         if (ret)
             break;

@@ -17,11 +17,17 @@
 extern const struct es_source_ops es_source_rss_ops;
 extern const struct es_source_ops es_source_mastodon_ops;
 extern const struct es_source_ops es_source_bluesky_ops;
+extern const struct es_source_ops es_source_appstore_ops;
+extern const struct es_source_ops es_source_googleplay_ops;
+extern const struct es_source_ops es_source_jsonl_ops;
 
 static const struct es_source_ops *const kinds[] = {
     &es_source_rss_ops,
     &es_source_mastodon_ops,
     &es_source_bluesky_ops,
+    &es_source_appstore_ops,
+    &es_source_googleplay_ops,
+    &es_source_jsonl_ops,
     NULL,
 };
 

@@ -2,17 +2,25 @@
  *
  * es_schedule_next() is pure arithmetic, so its contract in source.h is
  * checked here case by case: the plain interval, the backoff's start,
- * doubling and cap, the jitter's bounds, and Retry-After winning.
+ * doubling and cap, the jitter's bounds, and Retry-After winning. Then the
+ * guarded JSON reader every platform kind uses (collectors/json.h) meets
+ * hostile input: deep nesting, huge bodies, NUL bytes, truncation, wrong
+ * types.
  */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
 #include <cmocka.h>
 
+#include "collectors/json.h"
+#include "earshot/alloc.h"
+#include "earshot/error.h"
 #include "earshot/source.h"
 
 #define NOW ((int64_t)1700000000)
@@ -87,6 +95,129 @@ static void test_schedule_odd_input(void **state)
     assert_int_equal(es_schedule_next(NOW, 900, 0, -1, NAN), NOW + 810);
 }
 
+/* ==== The guarded JSON reader ==== */
+
+static void test_json_deep_nesting(void **state)
+{
+    (void)state;
+    /* 200,000 levels would overflow the stack in yajl_tree_free. */
+    size_t depth = 200000;
+    char *buf = es_xmalloc(2 * depth + 1);
+    memset(buf, '[', depth);
+    memset(buf + depth, ']', depth);
+    buf[2 * depth] = '\0';
+    yajl_val v;
+    assert_int_equal(es_json_parse(&v, "mastodon", buf, 2 * depth), ES_EPARSE);
+    assert_null(v);
+    assert_non_null(strstr(es_error_last(), "mastodon"));
+    assert_non_null(strstr(es_error_last(), "nested deeper"));
+    /* Brackets inside strings are not nesting. */
+    const char *ok = "{\"a\":\"[[[[[[[[\\\"[[[[\"}";
+    assert_int_equal(es_json_parse(&v, "x", ok, strlen(ok)), 0);
+    assert_string_equal(es_json_str(v, "a"), "[[[[[[[[\"[[[[");
+    es_json_free(v);
+    free(buf);
+}
+
+static void test_json_huge_body(void **state)
+{
+    (void)state;
+    size_t len = (size_t)ES_JSON_MAX_BYTES + 1;
+    char *buf = es_xmalloc(len + 1);
+    memset(buf, ' ', len);
+    buf[0] = '[';
+    buf[len - 1] = ']';
+    buf[len] = '\0';
+    yajl_val v;
+    assert_int_equal(es_json_parse(&v, "reddit", buf, len), ES_ETOOBIG);
+    assert_non_null(strstr(es_error_last(), "reddit"));
+    free(buf);
+}
+
+static void test_json_malformed(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "",
+        "   ",
+        "{\"id\": \"1\", \"text\": \"cut",
+        "[{\"id\":1},",
+        "{\"a\":1}}",
+        "nul\xff",
+        "{\"text\":\"\xc3\x28\"}", /* invalid UTF-8 in a string */
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        yajl_val v;
+        assert_int_equal(es_json_parse(&v, "x", bad[i], strlen(bad[i])),
+                         ES_EPARSE);
+        assert_null(v);
+        assert_non_null(strstr(es_error_last(), "x: "));
+    }
+    /* A NUL byte inside the body. */
+    const char nul[] = "{\"a\":\"b\0c\"}";
+    yajl_val v;
+    assert_int_equal(es_json_parse(&v, "x", nul, sizeof(nul) - 1), ES_EPARSE);
+    assert_non_null(strstr(es_error_last(), "NUL"));
+}
+
+static void test_json_getters_wrong_types(void **state)
+{
+    (void)state;
+    const char *doc =
+        "{\"id\":{},\"n\":\"12\",\"big\":1346889436626259968,"
+        "\"s\":[1],\"t\":\"2024-05-01T12:00:00Z\",\"ti\":1714564800,"
+        "\"nul\":null,\"b\":true,\"emoji\":\"\\uD83D\\uDE00\"}";
+    yajl_val v;
+    char id[32];
+    long long n;
+    assert_int_equal(es_json_parse(&v, "x", doc, strlen(doc)), 0);
+    assert_null(es_json_str(v, "id"));
+    assert_null(es_json_id(v, "id", id, sizeof(id)));
+    assert_string_equal(es_json_id(v, "big", id, sizeof(id)),
+                        "1346889436626259968");
+    assert_int_equal(es_json_int(v, "n", &n), 0);
+    assert_int_equal(n, 12);
+    assert_int_equal(es_json_int(v, "s", &n), -1);
+    assert_int_equal(es_json_int(v, "missing", &n), -1);
+    assert_null(es_json_get(v, "nul"));
+    assert_int_equal(es_json_bool(v, "b", 0), 1);
+    assert_int_equal(es_json_bool(v, "n", 7), 7);
+    assert_int_equal(es_json_time(v, "t"), 1714564800);
+    assert_int_equal(es_json_time(v, "ti"), 1714564800);
+    assert_int_equal(es_json_time(v, "s"), ES_TIME_UNKNOWN);
+    assert_int_equal(es_json_len(es_json_get(v, "s")), 1);
+    assert_int_equal(es_json_len(es_json_get(v, "n")), 0);
+    assert_null(es_json_at(es_json_get(v, "s"), 5));
+    assert_null(es_json_path(v, "id.deeper.still"));
+    /* A surrogate pair escape is one emoji in UTF-8. */
+    assert_string_equal(es_json_str(v, "emoji"), "\xF0\x9F\x98\x80");
+    es_json_free(v);
+}
+
+static void test_json_error_text(void **state)
+{
+    (void)state;
+    const char *a = "{\"error\":\"InvalidToken\",\"message\":\"Bad token\"}";
+    const char *b = "{\"errors\":[{\"message\":\"Rate limit\\nexceeded\"}]}";
+    const char *c = "{\"error\":{\"code\":403,\"message\":\"quotaExceeded\"}}";
+    char *t = es_json_error_text(a, strlen(a));
+    assert_string_equal(t, "Bad token");
+    free(t);
+    t = es_json_error_text(b, strlen(b));
+    assert_string_equal(t, "Rate limit exceeded");
+    free(t);
+    t = es_json_error_text(c, strlen(c));
+    assert_string_equal(t, "quotaExceeded");
+    free(t);
+    assert_null(es_json_error_text("<html>", 6));
+    assert_null(es_json_error_text("{}", 2));
+    /* The caller's message survives the look inside the body. */
+    es_error_set(ES_EAUTH, "HTTP 401 from 'x'");
+    t = es_json_error_text(a, strlen(a));
+    free(t);
+    assert_string_equal(es_error_last(), "HTTP 401 from 'x'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -94,6 +225,11 @@ int main(void)
         cmocka_unit_test(test_schedule_backoff),
         cmocka_unit_test(test_schedule_retry_after),
         cmocka_unit_test(test_schedule_odd_input),
+        cmocka_unit_test(test_json_deep_nesting),
+        cmocka_unit_test(test_json_huge_body),
+        cmocka_unit_test(test_json_malformed),
+        cmocka_unit_test(test_json_getters_wrong_types),
+        cmocka_unit_test(test_json_error_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
