@@ -224,6 +224,67 @@ static void test_parse_garbage_fails(void **state)
     free(bad);
 }
 
+/* `parse KIND FILE` for the platform kinds: one JSON object per mention
+ * with the platform's name, from a file or stdin; a body of the wrong
+ * shape fails naming the kind and the JSON path. */
+static void test_parse_platform_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *kind, *fixture;
+    } cases[] = {
+        { "mastodon", "mastodon/notifications.json" },
+        { "bluesky", "bluesky/search_posts.json" },
+        { "appstore", "appstore/reviews-page1.json" },
+        { "googleplay", "googleplay/reviews-page1.json" },
+        { "jsonl", "jsonl/mentions.jsonl" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+        char *path = es_xasprintf("%s/%s", ES_FIXTURES, cases[i].fixture);
+        char *want = es_xasprintf("\"platform\":\"%s\"", cases[i].kind);
+        struct run r;
+        run(&r, NULL, "parse", cases[i].kind, path, NULL);
+        if (r.status != 0)
+            fail_msg("parse %s %s: exit %d: %s", cases[i].kind, path, r.status,
+                     r.err.ptr ? r.err.ptr : "");
+        size_t n = count_lines(r.out.ptr);
+        assert_true(n > 0);
+        /* Every line is one mention object (jsonl keeps each line's own
+         * platform, so only the count is checked there). */
+        if (strcmp(cases[i].kind, "jsonl") != 0) {
+            size_t hits = 0;
+            for (const char *p = r.out.ptr; (p = strstr(p, want)); p++)
+                hits++;
+            assert_int_equal(hits, n);
+        }
+        run_release(&r);
+        /* The same from stdin. */
+        struct run r2;
+        run(&r2, path, "parse", cases[i].kind, "-", NULL);
+        assert_int_equal(r2.status, 0);
+        assert_int_equal(count_lines(r2.out.ptr), n);
+        run_release(&r2);
+        free(want);
+        free(path);
+    }
+
+    char *bad = es_xasprintf("%s/shape.json", tmpdir);
+    FILE *f = fopen(bad, "w");
+    fputs("{\"statuses\": 7}\n", f);
+    fclose(f);
+    struct run r;
+    run(&r, NULL, "parse", "mastodon", bad, NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "mastodon"));
+    assert_non_null(strstr(r.err.ptr, "$"));
+    assert_int_equal(r.out.len, 0);
+    run_release(&r);
+    run(&r, NULL, "parse", "bluesky", "/nonexistent.json", NULL);
+    assert_int_equal(r.status, 1);
+    run_release(&r);
+    free(bad);
+}
+
 static void test_poll_inbox_show(void **state)
 {
     (void)state;
@@ -522,6 +583,7 @@ int main(void)
         cmocka_unit_test(test_help_version_usage),
         cmocka_unit_test(test_parse_rss_json_lines),
         cmocka_unit_test(test_parse_garbage_fails),
+        cmocka_unit_test(test_parse_platform_kinds),
         cmocka_unit_test(test_poll_inbox_show),
         cmocka_unit_test(test_priority_label_rescore),
         cmocka_unit_test(test_bad_config_names_line),

@@ -456,6 +456,49 @@ static void test_spent_rate_limit_delays_next_poll(void **state)
     es_source_health_release(&h);
 }
 
+/* Hostile answers after a good one: truncated JSON, a wrong shape, deep
+ * nesting. Each fails that poll with a message naming the kind, and what
+ * was stored (mentions, cursor) stays as it was. */
+static void test_hostile_json_touches_nothing_stored(void **state)
+{
+    struct fixture *f = *state;
+    char *a = status_json("201", "Acme works fine");
+    char *good = es_xasprintf("[%s]", a);
+    char deep[4096];
+    memset(deep, '[', sizeof(deep) - 1);
+    deep[sizeof(deep) - 1] = '\0';
+    struct es_testhttpd_response seq[] = {
+        { .content_type = "application/json", .body = good },
+        { .content_type = "application/json",
+          .body = "[{\"id\":\"202\",\"cont" },
+        { .content_type = "application/json", .body = "{\"statuses\":7}" },
+        { .content_type = "application/json", .body = deep },
+    };
+    es_testhttpd_route_seq(f->srv, "/api/v1/timelines/tag/acme", seq, 4);
+    open_pipeline(f, "[source \"m\"]\ntype = mastodon\nbase_url = @BASE@\n"
+                     "tag = acme\ncontext = no\n");
+    poll_all(f);
+    assert_int_equal(report_of(f, "m")->nnew, 1);
+    struct es_source_health h;
+    health(f, "m", &h);
+    char *cursor = es_xstrdup(h.cursor);
+    es_source_health_release(&h);
+    for (int k = 0; k < 3; k++) {
+        poll_all(f);
+        const struct es_ingest_report *r = report_of(f, "m");
+        assert_int_equal(r->status, ES_EPARSE);
+        assert_non_null(strstr(r->error, "mastodon"));
+        assert_int_equal(count_mentions(f), 1);
+        health(f, "m", &h);
+        assert_string_equal(h.cursor, cursor);
+        assert_int_equal(h.failures, k + 1);
+        es_source_health_release(&h);
+    }
+    free(cursor);
+    free(a);
+    free(good);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -471,6 +514,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_spent_rate_limit_delays_next_poll,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            test_hostile_json_touches_nothing_stored, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
