@@ -20,6 +20,8 @@ extern const struct es_source_ops es_source_bluesky_ops;
 extern const struct es_source_ops es_source_appstore_ops;
 extern const struct es_source_ops es_source_googleplay_ops;
 extern const struct es_source_ops es_source_jsonl_ops;
+extern const struct es_source_ops es_source_x_ops;
+extern const struct es_source_ops es_source_youtube_ops;
 
 static const struct es_source_ops *const kinds[] = {
     &es_source_rss_ops,
@@ -28,6 +30,8 @@ static const struct es_source_ops *const kinds[] = {
     &es_source_appstore_ops,
     &es_source_googleplay_ops,
     &es_source_jsonl_ops,
+    &es_source_x_ops,
+    &es_source_youtube_ops,
     NULL,
 };
 

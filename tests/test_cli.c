@@ -238,6 +238,8 @@ static void test_parse_platform_kinds(void **state)
         { "appstore", "appstore/reviews-page1.json" },
         { "googleplay", "googleplay/reviews-page1.json" },
         { "jsonl", "jsonl/mentions.jsonl" },
+        { "x", "x/search_recent.json" },
+        { "youtube", "youtube/comment_threads.json" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         char *path = es_xasprintf("%s/%s", ES_FIXTURES, cases[i].fixture);
