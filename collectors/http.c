@@ -503,6 +503,17 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
         status =
             code == 429 || res->retry_after >= 0 ? ES_ERATELIMIT : ES_ENETWORK;
         snprintf(msg, sizeof(msg), "HTTP %ld from '%s'", code, url);
+    } else if (code == 403 && res->rate_remaining == 0) {
+        /* GitHub answers a spent primary rate limit with a 403. */
+        status = ES_ERATELIMIT;
+        if (res->rate_reset >= 0) {
+            int64_t d = res->rate_reset - (int64_t)time(NULL);
+            res->retry_after = d < 0                 ? 0
+                               : d > RETRY_AFTER_MAX ? RETRY_AFTER_MAX
+                                                     : d;
+        }
+        snprintf(msg, sizeof(msg), "HTTP %ld from '%s' (rate limit spent)",
+                 code, url);
     } else if (code == 401 || code == 403) {
         status = ES_EAUTH;
         snprintf(msg, sizeof(msg), "HTTP %ld from '%s'", code, url);

@@ -15,24 +15,24 @@
 #include "earshot/source.h"
 
 extern const struct es_source_ops es_source_rss_ops;
-extern const struct es_source_ops es_source_mastodon_ops;
-extern const struct es_source_ops es_source_bluesky_ops;
+extern const struct es_source_ops es_source_x_ops;
+extern const struct es_source_ops es_source_youtube_ops;
 extern const struct es_source_ops es_source_appstore_ops;
 extern const struct es_source_ops es_source_googleplay_ops;
 extern const struct es_source_ops es_source_jsonl_ops;
-extern const struct es_source_ops es_source_x_ops;
-extern const struct es_source_ops es_source_youtube_ops;
+extern const struct es_source_ops es_source_bluesky_ops;
+extern const struct es_source_ops es_source_reddit_ops;
+extern const struct es_source_ops es_source_hackernews_ops;
+extern const struct es_source_ops es_source_github_ops;
+extern const struct es_source_ops es_source_mastodon_ops;
 
 static const struct es_source_ops *const kinds[] = {
-    &es_source_rss_ops,
-    &es_source_mastodon_ops,
-    &es_source_bluesky_ops,
-    &es_source_appstore_ops,
-    &es_source_googleplay_ops,
-    &es_source_jsonl_ops,
-    &es_source_x_ops,
-    &es_source_youtube_ops,
-    NULL,
+    &es_source_rss_ops,        &es_source_x_ops,
+    &es_source_youtube_ops,    &es_source_appstore_ops,
+    &es_source_googleplay_ops, &es_source_jsonl_ops,
+    &es_source_bluesky_ops,    &es_source_reddit_ops,
+    &es_source_hackernews_ops, &es_source_github_ops,
+    &es_source_mastodon_ops,   NULL,
 };
 
 const struct es_source_ops *es_source_find(const char *type)
@@ -147,7 +147,10 @@ int es_source__get_bool(const struct es_config_source *cfg, const char *key,
 
 int es_source_matches(const struct es_source *src, const struct es_item *item)
 {
-    if (!src->query)
+    /* A mention of the brand's account, the thread around it and the
+     * brand's own posts belong in the inbox whatever words they use. */
+    if (!src->query ||
+        (item->flags & (ES_ITEM_DIRECT | ES_ITEM_CONTEXT | ES_ITEM_OWN)))
         return 1;
     const char *fields[] = { item->title, item->text, item->author };
     return es_query_match(src->query, fields, 3);

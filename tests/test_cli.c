@@ -240,6 +240,9 @@ static void test_parse_platform_kinds(void **state)
         { "jsonl", "jsonl/mentions.jsonl" },
         { "x", "x/search_recent.json" },
         { "youtube", "youtube/comment_threads.json" },
+        { "reddit", "reddit/comments_page.json" },
+        { "hackernews", "hackernews/search_by_date.json" },
+        { "github", "github/search_issues.json" },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         char *path = es_xasprintf("%s/%s", ES_FIXTURES, cases[i].fixture);

@@ -26,6 +26,7 @@
 #include "earshot/config.h"
 #include "earshot/error.h"
 #include "earshot/ingest.h"
+#include "earshot/source.h"
 
 #define FIXTURES ES_FIXTURES "/config"
 #define SHIPPED  ES_SOURCE_DIR "/config/earshot.conf"
@@ -1010,6 +1011,71 @@ static void test_mutations(void **state)
     assert_true(bad > 0);
 }
 
+/* The platform examples of the shipped file, uncommented, load and open
+ * through their kinds: the documentation cannot drift from the code. */
+static void test_shipped_platform_examples_open(void **state)
+{
+    (void)state;
+    char *text = slurp(SHIPPED);
+    struct es_buf b = ES_BUF_INIT;
+    for (const char *line = text; *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+        if (n >= 2 && line[0] == '#' && line[1] == ';')
+            es_buf_add(&b, line + 2, n - 2);
+        else
+            es_buf_add(&b, line, n);
+        line += n;
+    }
+    static const char *const vars[] = { "MASTODON_TOKEN",
+                                        "BLUESKY_APP_PASSWORD",
+                                        "X_BEARER_TOKEN", "YOUTUBE_API_KEY",
+                                        "GITHUB_TOKEN" };
+    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++)
+        setenv(vars[i], "secret-value-for-test", 1);
+    /* token_file paths are relative to the file: give the example one. */
+    char dir[] = "/tmp/es-conf-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *conf = es_xasprintf("%s/earshot.conf", dir);
+    char *sec = es_xasprintf("%s/secrets", dir);
+    char *tok = es_xasprintf("%s/googleplay.token", sec);
+    assert_int_equal(mkdir(sec, 0700), 0);
+    FILE *f = fopen(tok, "w");
+    fputs("ya29.token\n", f);
+    fclose(f);
+    f = fopen(conf, "w");
+    fputs(b.ptr, f);
+    fclose(f);
+
+    struct es_config *cfg;
+    if (es_config_load(&cfg, conf) != 0)
+        fail_msg("%s", es_error_last());
+    size_t platforms = 0;
+    for (size_t i = 0; i < es_config_source_count(cfg); i++) {
+        const struct es_config_source *cs = es_config_source_at(cfg, i);
+        struct es_source *src;
+        if (es_source_open(&src, cs) != 0)
+            fail_msg("[source \"%s\"]: %s", cs->name, es_error_last());
+        assert_null(strstr(es_error_last(), "secret-value-for-test"));
+        if (strcmp(cs->type, "rss") != 0 && strcmp(cs->type, "atom") != 0)
+            platforms++;
+        es_source_free(src);
+    }
+    assert_int_equal(platforms, 10);
+    es_config_free(cfg);
+    for (size_t i = 0; i < sizeof(vars) / sizeof(*vars); i++)
+        unsetenv(vars[i]);
+    unlink(tok);
+    unlink(conf);
+    rmdir(sec);
+    rmdir(dir);
+    free(tok);
+    free(sec);
+    free(conf);
+    es_buf_release(&b);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1036,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_shipped_parses),
         cmocka_unit_test(test_shipped_installed_elsewhere),
         cmocka_unit_test(test_shipped_documents_every_key),
+        cmocka_unit_test(test_shipped_platform_examples_open),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
