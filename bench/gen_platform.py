@@ -107,7 +107,7 @@ def hackernews(g, n):
         story = i % 4 == 0
         t = BASE_TIME - i * 41
         hits.append({
-            "created_at": iso(t), "title": g.sentence()[:80] if story else None,
+            "created_at": iso(t), "title": ("Acme: " + g.sentence())[:80] if story else None,
             "url": "https://blog.example/%d" % oid if story else None,
             "author": handle, "points": 3 if story else None,
             "story_text": None,

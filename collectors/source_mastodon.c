@@ -36,6 +36,7 @@
 #include "earshot/query.h"
 #include "earshot/source.h"
 #include "json.h"
+#include "strmap.h"
 #include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
@@ -285,8 +286,7 @@ struct conv {
     int track;      /* collect the ids below (the stateful parse) */
     char **ids;     /* top-level ids in page order (cursor material) */
     size_t nids;
-    char **sids; /* ids of the statuses emitted (once each) */
-    size_t nsids;
+    struct es_strmap sids; /* ids of the statuses emitted (once each) */
     struct reply *replies; /* replies among them */
     size_t nreplies;
     int err;          /* first shape error, 0 when none */
@@ -299,30 +299,20 @@ static void strv_push(char ***v, size_t *n, const char *s)
     (*v)[(*n)++] = es_xstrdup(s);
 }
 
-static int strv_has(char *const *v, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i], s) == 0)
-            return 1;
-    return 0;
-}
-
 static void conv_release(struct conv *c)
 {
     for (size_t i = 0; i < c->nids; i++)
         free(c->ids[i]);
-    for (size_t i = 0; i < c->nsids; i++)
-        free(c->sids[i]);
+    es_strmap_clear(&c->sids);
     for (size_t i = 0; i < c->nreplies; i++) {
         free(c->replies[i].id);
         free(c->replies[i].parent);
     }
     free(c->ids);
-    free(c->sids);
     free(c->replies);
-    c->ids = c->sids = NULL;
+    c->ids = NULL;
     c->replies = NULL;
-    c->nids = c->nsids = c->nreplies = 0;
+    c->nids = c->nreplies = 0;
 }
 
 /* Writes @path followed by @suffix into @out (@size bytes), cut to fit:
@@ -474,8 +464,7 @@ static int emit_status(struct conv *c, yajl_val st, const char *path)
     int rc = 0;
     /* A post and a boost of it in one body: one item. */
     if (status_fill(c, st, path, &it) == 0 &&
-        !strv_has(c->sids, c->nsids, it.external_id)) {
-        strv_push(&c->sids, &c->nsids, it.external_id);
+        es_strmap_put(&c->sids, it.external_id, NULL)) {
         if (c->track && it.in_reply_to) {
             c->replies = es_xrealloc(c->replies,
                                      (c->nreplies + 1) * sizeof(*c->replies));
@@ -1104,9 +1093,7 @@ static void queue_contexts(struct mastodon_source *s, const struct conv *c)
         return;
     for (size_t i = 0; i < c->nreplies; i++) {
         const struct reply *r = &c->replies[i];
-        int in_page = 0;
-        for (size_t j = 0; j < c->nsids && !in_page; j++)
-            in_page = strcmp(c->sids[j], r->parent) == 0;
+        int in_page = es_strmap_get(&c->sids, r->parent, NULL);
         if (in_page || known_has(s, r->parent) || known_has(s, r->id))
             continue;
         cursor_add_ctx(&s->cur, r->id);

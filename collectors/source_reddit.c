@@ -27,6 +27,7 @@
 #include "earshot/query.h"
 #include "earshot/source.h"
 #include "json.h"
+#include "strmap.h"
 #include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
@@ -189,10 +190,10 @@ struct walk {
     size_t things;           /* things read (posts, comments, messages) */
     struct reddit_source *s; /* NULL in parse_any: no context queue */
     unsigned flags;          /* enum es_item_flags given to every item */
-    char **posts;            /* posts seen in this body (t3_...) */
-    size_t nposts;
+    struct es_strmap posts;  /* posts seen in this body (t3_...) */
     char **wanted; /* posts of matching comments: context candidates */
     size_t nwanted;
+    struct es_strmap wanted_set; /* the same, to look up */
 };
 
 static void add_str(char ***arr, size_t *n, const char *s)
@@ -342,13 +343,12 @@ static void walk_thing(struct walk *w, yajl_val thing)
     struct es_item it;
     es_item_init(&it);
     if (thing_to_item(kind, data, w->source, &it)) {
-        if (it.kind == ES_KIND_POST && kind[1] == '3' &&
-            !has_str(w->posts, w->nposts, it.external_id))
-            add_str(&w->posts, &w->nposts, it.external_id);
+        if (it.kind == ES_KIND_POST && kind[1] == '3')
+            es_strmap_put(&w->posts, it.external_id, NULL);
         /* A matching comment whose post we may not have: its thread. */
         if (w->s && it.kind == ES_KIND_COMMENT && is_post_id(it.thread_root) &&
             es_source_matches(&w->s->base, &it) &&
-            !has_str(w->wanted, w->nwanted, it.thread_root))
+            es_strmap_put(&w->wanted_set, it.thread_root, NULL))
             add_str(&w->wanted, &w->nwanted, it.thread_root);
         it.flags = w->flags;
         w->rc = w->emit(&it, w->payload);
@@ -431,10 +431,11 @@ static int walk_body(struct walk *w, yajl_val root)
 
 static void walk_release(struct walk *w)
 {
-    free_strs(w->posts, w->nposts);
+    es_strmap_clear(&w->posts);
+    es_strmap_clear(&w->wanted_set);
     free_strs(w->wanted, w->nwanted);
-    w->posts = w->wanted = NULL;
-    w->nposts = w->nwanted = 0;
+    w->wanted = NULL;
+    w->nwanted = 0;
 }
 
 static int reddit_parse_any(const char *buf, size_t len,
@@ -859,7 +860,7 @@ static void queue_context(struct reddit_source *s, const struct walk *w)
         return;
     for (size_t i = 0; i < w->nwanted; i++) {
         const char *post = w->wanted[i];
-        if (has_str(w->posts, w->nposts, post) ||
+        if (es_strmap_get(&w->posts, post, NULL) ||
             has_str(s->ctx_queue, s->nctx, post) ||
             has_str(s->fetched, s->nfetched, post) ||
             s->nctx >= CONTEXT_QUEUE_MAX)

@@ -33,6 +33,7 @@
 #include "earshot/source.h"
 #include "html.h"
 #include "json.h"
+#include "strmap.h"
 #include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
@@ -94,13 +95,17 @@ struct x_source {
 
 /* One response being turned into items. */
 struct x_conv {
-    const char *what;   /* "x" or "x 'NAME'", for messages */
-    const char *source; /* item.source */
-    yajl_val users;     /* includes.users */
-    yajl_val tweets;    /* includes.tweets */
-    char **emitted;     /* ids emitted from this response */
-    size_t nemitted;
-    size_t alloc;
+    const char *what;         /* "x" or "x 'NAME'", for messages */
+    const char *source;       /* item.source */
+    yajl_val users;           /* includes.users */
+    yajl_val tweets;          /* includes.tweets */
+    struct es_strmap emitted; /* ids emitted from this response */
+    /* Id indexes of the arrays looked up (users, tweets, data), built on
+     * the first look: a page of n tweets costs n, not n squared. */
+    struct {
+        yajl_val arr;
+        struct es_strmap map;
+    } idx[3];
     es_item_cb emit;
     void *payload;
     struct x_source *s; /* stateful parse: collects roots; NULL otherwise */
@@ -108,18 +113,35 @@ struct x_conv {
 };
 
 /* Returns the element of array @arr whose "id" is @id, or NULL. */
-static yajl_val find_by_id(yajl_val arr, const char *id)
+static yajl_val find_by_id(struct x_conv *cv, yajl_val arr, const char *id)
 {
     char buf[X_ID_MAX];
-    if (!id)
+    if (!id || !es_json_is_array(arr))
         return NULL;
-    for (size_t i = 0; i < es_json_len(arr); i++) {
-        yajl_val el = es_json_at(arr, i);
-        const char *eid = es_json_id(el, "id", buf, sizeof(buf));
-        if (eid && strcmp(eid, id) == 0)
-            return el;
+    size_t k = 0;
+    while (k < 3 && cv->idx[k].arr && cv->idx[k].arr != arr)
+        k++;
+    if (k == 3) { /* not one of the three arrays of a response */
+        for (size_t i = 0; i < es_json_len(arr); i++) {
+            yajl_val el = es_json_at(arr, i);
+            const char *eid = es_json_id(el, "id", buf, sizeof(buf));
+            if (eid && strcmp(eid, id) == 0)
+                return el;
+        }
+        return NULL;
     }
-    return NULL;
+    if (!cv->idx[k].arr) {
+        cv->idx[k].arr = arr;
+        for (size_t i = 0; i < es_json_len(arr); i++) {
+            yajl_val el = es_json_at(arr, i);
+            const char *eid = es_json_id(el, "id", buf, sizeof(buf));
+            /* The first of two elements with one id wins, as in a scan. */
+            if (eid && !es_strmap_get(&cv->idx[k].map, eid, NULL))
+                es_strmap_put(&cv->idx[k].map, eid, (void *)el);
+        }
+    }
+    void *v = NULL;
+    return es_strmap_get(&cv->idx[k].map, id, &v) ? (yajl_val)v : NULL;
 }
 
 /* The id that tweet @t references with @type ("replied_to", "retweeted",
@@ -159,25 +181,17 @@ static const char *retweet_handle(const char *text, char *out, size_t size)
 
 static int was_emitted(const struct x_conv *cv, const char *id)
 {
-    for (size_t i = 0; i < cv->nemitted; i++)
-        if (strcmp(cv->emitted[i], id) == 0)
-            return 1;
-    return 0;
+    return es_strmap_get(&cv->emitted, id, NULL);
 }
 
 static void mark_emitted(struct x_conv *cv, const char *id)
 {
-    if (cv->nemitted == cv->alloc) {
-        cv->alloc = cv->alloc ? cv->alloc * 2 : 64;
-        cv->emitted =
-            es_xrealloc(cv->emitted, cv->alloc * sizeof(*cv->emitted));
-    }
-    cv->emitted[cv->nemitted++] = es_xstrdup(id);
+    es_strmap_put(&cv->emitted, id, NULL);
 }
 
 /* Fills @it from tweet @t. @handle names the author when includes.users
  * does not. Returns 0, or -1 when @t has no usable id. */
-static int tweet_item(const struct x_conv *cv, yajl_val t, const char *handle,
+static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
                       struct es_item *it)
 {
     char id[X_ID_MAX], author_id[X_ID_MAX], ref[X_ID_MAX], conv[X_ID_MAX];
@@ -189,8 +203,9 @@ static int tweet_item(const struct x_conv *cv, yajl_val t, const char *handle,
     it->source = es_xstrdup(cv->source);
     it->external_id = es_xstrdup(id);
 
-    yajl_val user = find_by_id(
-        cv->users, es_json_id(t, "author_id", author_id, sizeof(author_id)));
+    yajl_val user =
+        find_by_id(cv, cv->users,
+                   es_json_id(t, "author_id", author_id, sizeof(author_id)));
     const char *username = es_json_str(user, "username");
     if (!username)
         username = handle;
@@ -248,11 +263,11 @@ static int emit_tweet(struct x_conv *cv, yajl_val t, const char *handle)
 }
 
 /* Whether @id is anywhere in this response or already looked up. */
-static int root_known(const struct x_conv *cv, yajl_val data, const char *id)
+static int root_known(struct x_conv *cv, yajl_val data, const char *id)
 {
-    if (was_emitted(cv, id) || find_by_id(cv->tweets, id))
+    if (was_emitted(cv, id) || find_by_id(cv, cv->tweets, id))
         return 1;
-    if (find_by_id(data, id))
+    if (find_by_id(cv, data, id))
         return 1;
     for (size_t i = 0; i < cv->s->nlookup; i++)
         if (strcmp(cv->s->lookup[i], id) == 0)
@@ -272,8 +287,8 @@ static int convert_entry(struct x_conv *cv, yajl_val data, yajl_val t)
 
     if (!es_json_is_object(t))
         return -1;
-    yajl_val orig =
-        find_by_id(cv->tweets, referenced(t, "retweeted", ref, sizeof(ref)));
+    yajl_val orig = find_by_id(cv, cv->tweets,
+                               referenced(t, "retweeted", ref, sizeof(ref)));
     if (orig) {
         const char *h =
             retweet_handle(es_json_str(t, "text"), handle, sizeof(handle));
@@ -288,8 +303,8 @@ static int convert_entry(struct x_conv *cv, yajl_val data, yajl_val t)
     }
     if (!cv->s || !cv->s->context)
         return 0;
-    yajl_val parent =
-        find_by_id(cv->tweets, referenced(t, "replied_to", ref, sizeof(ref)));
+    yajl_val parent = find_by_id(cv, cv->tweets,
+                                 referenced(t, "replied_to", ref, sizeof(ref)));
     /* The parent comes along as the thread around the reply. */
     unsigned saved = cv->flags;
     cv->flags = ES_ITEM_CONTEXT;
@@ -350,11 +365,11 @@ static int convert(struct x_conv *cv, yajl_val root)
 
 static void conv_release(struct x_conv *cv)
 {
-    for (size_t i = 0; i < cv->nemitted; i++)
-        free(cv->emitted[i]);
-    free(cv->emitted);
-    cv->emitted = NULL;
-    cv->nemitted = cv->alloc = 0;
+    es_strmap_clear(&cv->emitted);
+    for (size_t k = 0; k < 3; k++) {
+        es_strmap_clear(&cv->idx[k].map);
+        cv->idx[k].arr = NULL;
+    }
 }
 
 /* The error of a response that carries errors and nothing else. */
