@@ -1076,6 +1076,39 @@ static void test_shipped_platform_examples_open(void **state)
     free(text);
 }
 
+/* A malformed listening query stops the source with file:line and the
+ * column of the problem; a good one opens. */
+static void test_source_query_errors(void **state)
+{
+    (void)state;
+    struct es_config *cfg;
+    const char *text = "[source \"hn\"]\n"
+                       "type = hackernews\n"
+                       "query = (acme OR \"acme cloud) -job\n";
+    assert_int_equal(es_config_load_string(&cfg, text, "q.conf"), 0);
+    struct es_source *src = NULL;
+    assert_int_equal(es_source_open(&src, es_config_source_at(cfg, 0)),
+                     ES_EINVALID);
+    assert_null(src);
+    assert_non_null(strstr(es_error_last(), "q.conf:3:"));
+    assert_non_null(strstr(es_error_last(), "column"));
+    es_config_free(cfg);
+
+    text = "[source \"hn\"]\ntype = hackernews\nquery = acme OR\n";
+    assert_int_equal(es_config_load_string(&cfg, text, "q.conf"), 0);
+    assert_int_equal(es_source_open(&src, es_config_source_at(cfg, 0)),
+                     ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "q.conf:3:"));
+    es_config_free(cfg);
+
+    text = "[source \"hn\"]\ntype = hackernews\n"
+           "query = (acme OR \"acme cloud\") -job\n";
+    assert_int_equal(es_config_load_string(&cfg, text, "q.conf"), 0);
+    assert_int_equal(es_source_open(&src, es_config_source_at(cfg, 0)), 0);
+    es_source_free(src);
+    es_config_free(cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1103,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_shipped_installed_elsewhere),
         cmocka_unit_test(test_shipped_documents_every_key),
         cmocka_unit_test(test_shipped_platform_examples_open),
+        cmocka_unit_test(test_source_query_errors),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
