@@ -45,6 +45,9 @@
 /* A settings file is small; this only stops us slurping a wrong path. */
 #define MAX_FILE_BYTES (4L << 20)
 
+/* The key/value sections other than [source], in struct es_config. */
+enum { KVS_ACCOUNT, KVS_VIEW, KVS_SLA, KVS_HELPDESK, KVS__COUNT };
+
 struct es_config {
     char *file;            /* path or name given to the loader; NULL for new */
     char *dir;             /* absolute folder of @file; NULL: relative stays */
@@ -56,6 +59,10 @@ struct es_config {
     struct es_config_priority priority;     /* brands owned, strings pooled */
     struct es_config_source *sources;
     size_t nsources;
+    const char *agent; /* [earshot] agent: who the CLI acts as */
+    long claim_ttl;    /* [earshot] claim_ttl, seconds */
+    struct es_config_source *kvs[KVS__COUNT]; /* accounts, views, [sla]... */
+    size_t nkvs[KVS__COUNT];
     char **pool; /* every string the structs above point into */
     size_t npool;
 };
@@ -68,6 +75,10 @@ enum sect_kind {
     SEC_CLASSIFIER,
     SEC_PRIORITY,
     SEC_SOURCE,
+    SEC_ACCOUNT,  /* [account "NAME"]: the brand's own accounts */
+    SEC_VIEW,     /* [view "NAME"]: saved inbox filters */
+    SEC_SLA,      /* [sla]: response-time targets */
+    SEC_HELPDESK, /* [helpdesk]: forwarding tickets elsewhere */
 };
 
 struct sect_spec {
@@ -76,14 +87,21 @@ struct sect_spec {
     int named;           /* needs a quoted name; one instance per name */
 };
 
-/* NEEDSWORK: [account], [alert] and [notify] will be named sections too;
- * when they come, es_config_source should become a generic named section
- * that sources, accounts and alerts all use. */
+/* Sources, accounts and views are named sections kept as key/value lists
+ * (struct es_config_source); [sla] and [helpdesk] are one such list each.
+ * NEEDSWORK: [alert] and [notify] (issue 6) will join them. */
 static const struct sect_spec sections[] = {
-    { "earshot", SEC_EARSHOT, 0 },       { "http", SEC_HTTP, 0 },
-    { "classifier", SEC_CLASSIFIER, 0 }, { "priority", SEC_PRIORITY, 0 },
+    { "earshot", SEC_EARSHOT, 0 },
+    { "http", SEC_HTTP, 0 },
+    { "classifier", SEC_CLASSIFIER, 0 },
+    { "priority", SEC_PRIORITY, 0 },
     { "source", SEC_SOURCE, 1 },
+    { "account", SEC_ACCOUNT, 1 },
+    { "view", SEC_VIEW, 1 },
+    { "sla", SEC_SLA, 0 },
+    { "helpdesk", SEC_HELPDESK, 0 },
 };
+
 
 enum key_type {
     T_STRING,  /* any text */
@@ -155,6 +173,8 @@ static const struct key_spec keys[] = {
     { SEC_EARSHOT,    "database",        T_PATH,    0,            NULL,   0,    0,        CFG(database),            NULL,            0 },
     { SEC_EARSHOT,    "data_dir",        T_PATH,    0,            NULL,   0,    0,        CFG(data_dir),            NULL,            0 },
     { SEC_EARSHOT,    "log_level",       T_STRING,  0,            "info", 0,    0,        CFG(log_level),           check_log_level, 0 },
+    { SEC_EARSHOT,    "agent",           T_STRING,  0,            NULL,   0,    0,        CFG(agent),               NULL,            0 },
+    { SEC_EARSHOT,    "claim_ttl",       T_SECONDS, 0,            "10m",  10,   DAY,      CFG(claim_ttl),           NULL,            0 },
     { SEC_HTTP,       "connect_timeout", T_MSEC,    0,            "10",   1,    300,      HTTP(connect_timeout_ms), NULL,            0 },
     { SEC_HTTP,       "timeout",         T_MSEC,    0,            "30",   1,    3600,     HTTP(timeout_ms),         NULL,            0 },
     { SEC_HTTP,       "max_body",        T_BYTES,   0,            "16M",  1024, 1L << 30, HTTP(max_body),           NULL,            0 },
@@ -199,6 +219,36 @@ static const struct key_spec keys[] = {
     { SEC_SOURCE,     "package",         T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
     { SEC_SOURCE,     "command",         T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
     { SEC_SOURCE,     "path",            T_PATH,    0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "type",            T_STRING,  KEY_REQUIRED, NULL,   0,    0,        SRC(type),                NULL,            0 },
+    { SEC_ACCOUNT,    "base_url",        T_URL,     0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "token",           T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "token_file",      T_PATH,    0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "handle",          T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "app_password",    T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "client_id",       T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "client_secret",   T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "username",        T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "password",        T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "user_id",         T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "package",         T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ACCOUNT,    "user_agent",      T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "state",           T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "source",          T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "platform",        T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "label",           T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "lang",            T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "tag",             T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "assignee",        T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "search",          T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_VIEW,       "limit",           T_INT,     0,            NULL,   1,    100000,   KV_ONLY,                  NULL,            0 },
+    { SEC_SLA,        "first_response",  T_SECONDS, 0,            "4h",   1,    30 * DAY, KV_ONLY,                  NULL,            0 },
+    { SEC_SLA,        "negative_first_response", T_SECONDS, 0,            "30m",  1,    30 * DAY, KV_ONLY,                  NULL,            0 },
+    { SEC_SLA,        "high_priority",   T_INT,     0,            "70",   0,    100,      KV_ONLY,                  NULL,            0 },
+    { SEC_SLA,        "high_priority_first_response", T_SECONDS, 0,            "30m",  1,    30 * DAY, KV_ONLY,                  NULL,            0 },
+    { SEC_SLA,        "resolution",      T_SECONDS, 0,            "24h",  1,    30 * DAY, KV_ONLY,                  NULL,            0 },
+    { SEC_HELPDESK,   "webhook_url",     T_URL,     0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_HELPDESK,   "secret",          T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_HELPDESK,   "enabled",         T_BOOL,    0,            "yes",  0,    1,        KV_ONLY,                  NULL,            0 },
 };
 /* clang-format on */
 
@@ -689,6 +739,40 @@ static void apply_defaults(struct es_config *cfg, enum sect_kind kind,
     es_buf_release(&why);
 }
 
+/* The slot in es_config.kvs of a key/value section kind other than
+ * [source]. */
+static int kvs_of(enum sect_kind kind)
+{
+    switch (kind) {
+    case SEC_ACCOUNT:
+        return KVS_ACCOUNT;
+    case SEC_VIEW:
+        return KVS_VIEW;
+    case SEC_SLA:
+        return KVS_SLA;
+    case SEC_HELPDESK:
+        return KVS_HELPDESK;
+    default:
+        return -1;
+    }
+}
+
+/* Appends a key/value section to @list (of *@n) named @name, from line
+ * @line. Returns its index. */
+static size_t add_kv_section(struct es_config *cfg,
+                             struct es_config_source **list, size_t *n,
+                             const char *name, int line)
+{
+    *list = es_xrealloc(*list, (*n + 1) * sizeof(**list));
+    struct es_config_source *src = &(*list)[*n];
+    memset(src, 0, sizeof(*src));
+    src->name = name;
+    src->file = cfg->file;
+    src->line = line;
+    src->enabled = 1;
+    return (*n)++;
+}
+
 static void *section_target(struct loader *ld)
 {
     switch (ld->sect->kind) {
@@ -702,6 +786,11 @@ static void *section_target(struct loader *ld)
         return &ld->cfg->priority;
     case SEC_SOURCE:
         return &ld->cfg->sources[ld->src];
+    case SEC_ACCOUNT:
+    case SEC_VIEW:
+    case SEC_SLA:
+    case SEC_HELPDESK:
+        return &ld->cfg->kvs[kvs_of(ld->sect->kind)][ld->src];
     }
     return NULL;
 }
@@ -717,6 +806,14 @@ static int begin_section(struct loader *ld, const struct sect_spec *sec,
     if (!sec->named) {
         es_buf_addf(&ld->where, "[%s]", sec->name);
         free(name);
+        int slot = kvs_of(sec->kind);
+        if (slot >= 0) {
+            /* One list for the section however often it appears. */
+            if (cfg->nkvs[slot] == 0)
+                add_kv_section(cfg, &cfg->kvs[slot], &cfg->nkvs[slot],
+                               sec->name, ld->line);
+            ld->src = 0;
+        }
         return 0;
     }
     es_buf_addf(&ld->where, "[%s \"", sec->name);
@@ -729,6 +826,22 @@ static int begin_section(struct loader *ld, const struct sect_spec *sec,
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++)
         if (keys[i].sect == sec->kind)
             ld->seen[i] = 0;
+    int slot = kvs_of(sec->kind);
+    if (slot >= 0) {
+        for (size_t i = 0; i < cfg->nkvs[slot]; i++) {
+            if (strcmp(cfg->kvs[slot][i].name, name) == 0) {
+                fail(ld, ld->line,
+                     "duplicate %s '%s' (first defined at line %d)", sec->name,
+                     name, cfg->kvs[slot][i].line);
+                free(name);
+                return ES_EINVALID;
+            }
+        }
+        ld->src = add_kv_section(cfg, &cfg->kvs[slot], &cfg->nkvs[slot],
+                                 keep(cfg, name), ld->line);
+        apply_defaults(cfg, sec->kind, &cfg->kvs[slot][ld->src]);
+        return 0;
+    }
     for (size_t i = 0; i < cfg->nsources; i++) {
         if (strcmp(cfg->sources[i].name, name) == 0) {
             fail(ld, ld->line,
@@ -987,8 +1100,8 @@ static int on_value(void *user, const char *section, const char *name,
         fail(ld, ld->line, "%s", why.ptr);
         goto done;
     }
-    if (ld->sect->kind == SEC_SOURCE) {
-        struct es_config_source *src = &ld->cfg->sources[ld->src];
+    if (ld->sect->kind == SEC_SOURCE || kvs_of(ld->sect->kind) >= 0) {
+        struct es_config_source *src = section_target(ld);
         src->kv = es_xrealloc(src->kv, (src->nkv + 1) * sizeof(*src->kv));
         src->kv[src->nkv].key = k->name;
         src->kv[src->nkv].value = kv_value;
@@ -1164,6 +1277,11 @@ void es_config_free(struct es_config *cfg)
         free(cfg->pool[i]);
     for (size_t i = 0; i < cfg->nsources; i++)
         free(cfg->sources[i].kv);
+    for (int k = 0; k < KVS__COUNT; k++) {
+        for (size_t i = 0; i < cfg->nkvs[k]; i++)
+            free(cfg->kvs[k][i].kv);
+        free(cfg->kvs[k]);
+    }
     free(cfg->pool);
     free(cfg->classifier.overlays);
     free(cfg->priority.brands);
@@ -1238,4 +1356,46 @@ const char *es_config_source_get(const struct es_config_source *src,
         if (strcmp(src->kv[i].key, key) == 0)
             return src->kv[i].value;
     return NULL;
+}
+
+/* Maps a section name to its slot in es_config.kvs, or -1. */
+static int kvs_by_name(const char *section)
+{
+    const struct sect_spec *sec =
+        section ? find_section(section, strlen(section)) : NULL;
+    return sec ? kvs_of(sec->kind) : -1;
+}
+
+size_t es_config_section_count(const struct es_config *cfg, const char *section)
+{
+    int slot = kvs_by_name(section);
+    return slot < 0 ? 0 : cfg->nkvs[slot];
+}
+
+const struct es_config_source *
+es_config_section_at(const struct es_config *cfg, const char *section, size_t i)
+{
+    int slot = kvs_by_name(section);
+    return slot < 0 || i >= cfg->nkvs[slot] ? NULL : &cfg->kvs[slot][i];
+}
+
+const struct es_config_source *
+es_config_section_find(const struct es_config *cfg, const char *section,
+                       const char *name)
+{
+    int slot = kvs_by_name(section);
+    for (size_t i = 0; slot >= 0 && name && i < cfg->nkvs[slot]; i++)
+        if (strcmp(cfg->kvs[slot][i].name, name) == 0)
+            return &cfg->kvs[slot][i];
+    return NULL;
+}
+
+const char *es_config_agent(const struct es_config *cfg)
+{
+    return cfg->agent;
+}
+
+long es_config_claim_ttl(const struct es_config *cfg)
+{
+    return cfg->claim_ttl;
 }

@@ -1109,6 +1109,70 @@ static void test_source_query_errors(void **state)
     es_config_free(cfg);
 }
 
+/* [account], [view], [sla] and [helpdesk]: read through the same lists as
+ * sources; required keys and bad values name file:line. */
+static void test_other_sections(void **state)
+{
+    (void)state;
+    struct es_config *cfg;
+    const char *text =
+        "[earshot]\nagent = dana\nclaim_ttl = 5m\n"
+        "[account \"m\"]\ntype = mastodon\n"
+        "base_url = https://m.example\ntoken = s3cret\n"
+        "[account \"b\"]\ntype = bluesky\nhandle = acme.bsky.social\n"
+        "[view \"angry\"]\nlabel = negative\nlimit = 20\n"
+        "[sla]\nfirst_response = 2h\n"
+        "[helpdesk]\nwebhook_url = https://hd.example/hook\n";
+    if (es_config_load_string(&cfg, text, "t.conf") != 0)
+        fail_msg("%s", es_error_last());
+    assert_string_equal(es_config_agent(cfg), "dana");
+    assert_int_equal(es_config_claim_ttl(cfg), 300);
+    assert_int_equal(es_config_section_count(cfg, "account"), 2);
+    const struct es_config_source *a =
+        es_config_section_find(cfg, "account", "m");
+    assert_non_null(a);
+    assert_string_equal(a->type, "mastodon");
+    assert_int_equal(a->line, 4);
+    assert_string_equal(es_config_source_get(a, "token"), "s3cret");
+    assert_string_equal(es_config_section_at(cfg, "account", 1)->name, "b");
+    const struct es_config_source *v =
+        es_config_section_find(cfg, "view", "angry");
+    assert_string_equal(es_config_source_get(v, "label"), "negative");
+    assert_string_equal(es_config_source_get(v, "limit"), "20");
+    assert_int_equal(es_config_section_count(cfg, "sla"), 1);
+    assert_string_equal(
+        es_config_source_get(es_config_section_at(cfg, "sla", 0),
+                             "first_response"),
+        "2h");
+    assert_non_null(es_config_section_at(cfg, "helpdesk", 0));
+    assert_null(es_config_section_find(cfg, "account", "nope"));
+    assert_int_equal(es_config_section_count(cfg, "source"), 0);
+    es_config_free(cfg);
+
+    /* Defaults when unset. */
+    assert_int_equal(es_config_load_string(&cfg, "", "e.conf"), 0);
+    assert_null(es_config_agent(cfg));
+    assert_int_equal(es_config_claim_ttl(cfg), 600);
+    assert_int_equal(es_config_section_count(cfg, "sla"), 0);
+    es_config_free(cfg);
+
+    /* An account without type; a bad view limit; an unknown key. */
+    assert_int_equal(es_config_load_string(
+                         &cfg, "[account \"m\"]\ntoken = s3cret\n", "t.conf"),
+                     ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "t.conf:1:"));
+    assert_non_null(strstr(es_error_last(), "type"));
+    assert_null(strstr(es_error_last(), "s3cret"));
+    assert_int_equal(
+        es_config_load_string(&cfg, "[view \"v\"]\nlimit = 0\n", "t.conf"),
+        ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "t.conf:2:"));
+    assert_int_equal(
+        es_config_load_string(&cfg, "[sla]\nfirst = 2h\n", "t.conf"),
+        ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "t.conf:2:"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1137,6 +1201,7 @@ int main(void)
         cmocka_unit_test(test_shipped_documents_every_key),
         cmocka_unit_test(test_shipped_platform_examples_open),
         cmocka_unit_test(test_source_query_errors),
+        cmocka_unit_test(test_other_sections),
         cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

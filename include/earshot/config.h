@@ -108,4 +108,29 @@ es_config_source_find(const struct es_config *cfg, const char *name);
 const char *es_config_source_get(const struct es_config_source *src,
                                  const char *key);
 
+/* The other key/value sections, read through the same struct: named
+ * [account "NAME"] (the brand's own accounts: type, base_url, token or
+ * token_file, handle, app_password, ...) and [view "NAME"] (saved inbox
+ * filters: state, source, platform, label, lang, tag, assignee, search,
+ * limit); and [sla] and [helpdesk], each one instance named after its
+ * section (count 0 when the file has none: every key then has its
+ * documented default, which the caller applies). For accounts, `type` is
+ * in ->type too. @section is "account", "view", "sla" or "helpdesk".
+ * Borrowed pointers valid until es_config_free(). */
+size_t es_config_section_count(const struct es_config *cfg,
+                               const char *section);
+const struct es_config_source *es_config_section_at(const struct es_config *cfg,
+                                                    const char *section,
+                                                    size_t i);
+const struct es_config_source *
+es_config_section_find(const struct es_config *cfg, const char *section,
+                       const char *name);
+
+/* [earshot] agent: the agent the command line acts as when --as is not
+ * given; NULL when not set. */
+const char *es_config_agent(const struct es_config *cfg);
+/* [earshot] claim_ttl: how long a claim on a conversation lasts, seconds
+ * (default 600). */
+long es_config_claim_ttl(const struct es_config *cfg);
+
 #endif
