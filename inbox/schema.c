@@ -123,11 +123,127 @@ static const char MIGRATION_4[] =
     "INSERT INTO mentions_fts (mentions_fts, rank) VALUES ('hashsize', 16777216);"
     "INSERT INTO mentions_fts (mentions_fts) VALUES ('rebuild');";
 
+/* Version 5: the inbox at work (issue 5). Conversations group mentions
+ * by the platform's thread: mentions.conversation holds the key (NULL for
+ * a mention that stands alone, as every feed entry does); the
+ * conversations row exists once an agent acts on one and carries the
+ * version that guards against stale replies, the claim, and the times the
+ * metrics need. Agents, notes, tags, canned replies, the audit log, the
+ * outbox of replies (exactly once: a unique idempotency key, states up to
+ * 'unknown' for a send cut off mid-flight) and private tickets with the
+ * context they were opened with. Partial indexes keep the mention insert
+ * cheap: only platform posts are looked up by their platform id. */
+static const char MIGRATION_5[] =
+    "ALTER TABLE mentions ADD COLUMN conversation TEXT;"
+    "CREATE INDEX mentions_conversation ON mentions (conversation)"
+    "  WHERE conversation IS NOT NULL;"
+    "CREATE INDEX mentions_platform_id ON mentions (external_id)"
+    "  WHERE platform IS NOT NULL AND platform <> 'rss';"
+    "CREATE TABLE agents ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  name       TEXT NOT NULL UNIQUE,"
+    "  role       TEXT NOT NULL DEFAULT 'agent' CHECK (role = 'admin'"
+    "             OR role = 'agent' OR role = 'viewer'),"
+    "  disabled   INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE conversations ("
+    "  key               TEXT PRIMARY KEY," /* conversation, or 'm:ID' */
+    "  version           INTEGER NOT NULL DEFAULT 1,"
+    "  changed_by        TEXT," /* who made the last change */
+    "  changed_what      TEXT," /* what it was, for the stale message */
+    "  changed_at        INTEGER,"
+    "  claim_agent       TEXT,"
+    "  claim_expires     INTEGER,"
+    "  first_response_at INTEGER," /* first public reply sent */
+    "  resolved_at       INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE mention_tags ("
+    "  mention_id INTEGER NOT NULL REFERENCES mentions(id),"
+    "  tag        TEXT NOT NULL,"
+    "  PRIMARY KEY (mention_id, tag)"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX mention_tags_tag ON mention_tags (tag);"
+    "CREATE TABLE notes ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  mention_id INTEGER NOT NULL REFERENCES mentions(id),"
+    "  agent      TEXT NOT NULL,"
+    "  body       TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX notes_mention ON notes (mention_id);"
+    "CREATE TABLE canned ("
+    "  name       TEXT PRIMARY KEY,"
+    "  body       TEXT NOT NULL,"
+    "  updated_by TEXT,"
+    "  updated_at INTEGER NOT NULL"
+    ");"
+    "CREATE TABLE audit ("
+    "  id     INTEGER PRIMARY KEY,"
+    "  at     INTEGER NOT NULL,"
+    "  agent  TEXT NOT NULL,"
+    "  action TEXT NOT NULL," /* 'state', 'assign', 'reply', ... */
+    "  object TEXT NOT NULL," /* 'mention:12', 'ticket:3', 'agent:dana' */
+    "  before TEXT,"
+    "  after  TEXT"
+    ");"
+    "CREATE TABLE replies ("
+    "  id              INTEGER PRIMARY KEY,"
+    "  mention_id      INTEGER NOT NULL REFERENCES mentions(id),"
+    "  account         TEXT NOT NULL,"
+    "  agent           TEXT NOT NULL,"
+    "  body            TEXT NOT NULL,"
+    "  visibility      TEXT NOT NULL DEFAULT 'public' CHECK (visibility ="
+    "                  'public' OR visibility = 'private'),"
+    "  state           TEXT NOT NULL DEFAULT 'queued' CHECK (state = 'queued'"
+    "                  OR state = 'sending' OR state = 'sent'"
+    "                  OR state = 'failed' OR state = 'unknown'"
+    "                  OR state = 'cancelled'),"
+    "  idempotency_key TEXT NOT NULL UNIQUE,"
+    "  attempts        INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt    INTEGER,"
+    "  platform_id     TEXT," /* the posted reply's id on the platform */
+    "  url             TEXT,"
+    "  error           TEXT,"
+    "  ticket_id       INTEGER,"
+    "  created_at      INTEGER NOT NULL,"
+    "  sent_at         INTEGER"
+    ");"
+    "CREATE INDEX replies_due ON replies (state, next_attempt);"
+    "CREATE INDEX replies_platform_id ON replies (platform_id)"
+    "  WHERE platform_id IS NOT NULL;"
+    "CREATE TABLE tickets ("
+    "  id               INTEGER PRIMARY KEY,"
+    "  conversation     TEXT NOT NULL UNIQUE,"
+    "  subject          TEXT,"
+    "  state            TEXT NOT NULL DEFAULT 'open' CHECK (state = 'open'"
+    "                   OR state = 'pending' OR state = 'solved'"
+    "                   OR state = 'closed'),"
+    "  assignee         TEXT,"
+    "  priority         INTEGER,"
+    "  context          TEXT NOT NULL," /* JSON: all that was known */
+    "  created_by       TEXT NOT NULL,"
+    "  created_at       INTEGER NOT NULL,"
+    "  updated_at       INTEGER NOT NULL,"
+    "  solved_at        INTEGER,"
+    "  forward_state    TEXT," /* NULL, 'pending', 'delivered', 'failed' */
+    "  forward_attempts INTEGER NOT NULL DEFAULT 0,"
+    "  forward_next     INTEGER,"
+    "  forward_error    TEXT"
+    ");"
+    "CREATE TABLE ticket_messages ("
+    "  id         INTEGER PRIMARY KEY,"
+    "  ticket_id  INTEGER NOT NULL REFERENCES tickets(id),"
+    "  agent      TEXT,"
+    "  kind       TEXT NOT NULL CHECK (kind = 'note' OR kind = 'out'"
+    "             OR kind = 'in'),"
+    "  body       TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id);";
+
 static const char *const migrations[] = {
-    MIGRATION_1,
-    MIGRATION_2,
-    MIGRATION_3,
-    MIGRATION_4,
+    MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5,
 };
 
 const int es_inbox__latest = (int)(sizeof(migrations) / sizeof(migrations[0]));

@@ -60,10 +60,10 @@ static const char PUT[] =
     " categories, created_at, updated_at, fetched_at, kind, in_reply_to,"
     " thread_root, rating, lang, reply_ref, first_seen, last_changed,"
     " sentiment, sentiment_pos, sentiment_neu, sentiment_neg, label,"
-    " low_confidence, priority, priority_reasons)"
+    " low_confidence, priority, priority_reasons, conversation)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?22, ?23, ?24, ?25, ?26, ?27,"
-    " ?28, ?29, ?30)"
+    " ?28, ?29, ?30, ?32)"
     " ON CONFLICT (source_id, external_id) DO NOTHING";
 
 /* An edited repeat (its text or title changed), mention ?31, with PUT's
@@ -126,8 +126,28 @@ enum put_param {
     P_LOW_CONFIDENCE,
     P_PRIORITY,
     P_REASONS,
-    P_ID, /* EDIT only */
+    P_ID,           /* EDIT only */
+    P_CONVERSATION, /* PUT only */
 };
+
+/* Conversations (schema version 5). A platform post's conversation is
+ * its parent's when the parent is stored, else the thread root the
+ * platform names, else the post it replies to, else itself; reviews group
+ * per author per source (per app). Children stored before their parent
+ * point at the parent's id: once the parent arrives they move to its
+ * conversation. Feeds have none. The partial index on external_id covers
+ * exactly the WHERE below. */
+static const char PARENT_CONV[] =
+    "SELECT conversation FROM mentions WHERE external_id = ?1"
+    " AND platform = ?2 AND platform IS NOT NULL AND platform <> 'rss'"
+    " LIMIT 1";
+static const char CONV_USED[] =
+    "SELECT 1 FROM mentions WHERE conversation = ?1 LIMIT 1";
+static const char CONV_MOVE[] =
+    "UPDATE mentions SET conversation = ?1 WHERE conversation = ?2";
+/* A reply earshot sent, seen again by a poller: ours, not a mention. */
+static const char OWN_REPLY[] =
+    "SELECT 1 FROM replies WHERE platform_id = ?1 LIMIT 1";
 
 static const char FTS_INSERT[] =
     "INSERT INTO mentions_fts (rowid, text, title, author)"
@@ -292,6 +312,10 @@ enum stmt_id {
     S_CATEGORIES,
     S_SCAN,
     S_SET_SCORES,
+    S_PARENT_CONV,
+    S_CONV_USED,
+    S_CONV_MOVE,
+    S_OWN_REPLY,
     S__COUNT
 };
 
@@ -317,6 +341,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_CATEGORIES] = CATEGORIES,
     [S_SCAN] = SCAN,
     [S_SET_SCORES] = SET_SCORES,
+    [S_PARENT_CONV] = PARENT_CONV,
+    [S_CONV_USED] = CONV_USED,
+    [S_CONV_MOVE] = CONV_MOVE,
+    [S_OWN_REPLY] = OWN_REPLY,
 };
 
 struct es_inbox {
@@ -324,6 +352,7 @@ struct es_inbox {
     char *path;                   /* as given to es_inbox_open, for errors */
     sqlite3_stmt *stmt[S__COUNT]; /* prepared at open, see stmt_sql */
     struct es_buf cats;           /* scratch: categories as JSON for PUT */
+    struct es_buf conv;           /* scratch: a conversation key for PUT */
 };
 
 /* ==== Helpers ==== */
@@ -412,6 +441,7 @@ int es_inbox_open(struct es_inbox **out, const char *path)
     ib = es_xcalloc(1, sizeof(*ib));
     ib->path = es_xstrdup(path);
     es_buf_init(&ib->cats);
+    es_buf_init(&ib->conv);
 
     /* NOMUTEX: an es_inbox is used by one thread at a time, so SQLite's
      * own per-call locking would only cost time on the hot path. */
@@ -475,6 +505,7 @@ void es_inbox_free(struct es_inbox *ib)
      * batch is never half-kept. */
     sqlite3_close(ib->db);
     es_buf_release(&ib->cats);
+    es_buf_release(&ib->conv);
     free(ib->path);
     free(ib);
 }
@@ -851,6 +882,77 @@ done:
     return rc;
 }
 
+/* Whether @platform is a feed's: no threads, no replies of ours. */
+static int is_feed_platform(const char *platform)
+{
+    return !platform || strcmp(platform, "rss") == 0 ||
+           strcmp(platform, "atom") == 0 || strcmp(platform, "rdf") == 0;
+}
+
+/* Whether @item is a reply earshot itself sent (replies.platform_id). */
+static int is_own_reply(struct es_inbox *ib, const struct es_item *item)
+{
+    sqlite3_stmt *stmt = ib->stmt[S_OWN_REPLY];
+    bind_text(stmt, 1, item->external_id);
+    int found = sqlite3_step(stmt) == SQLITE_ROW;
+    sqlite3_reset(stmt);
+    return found;
+}
+
+/* Writes the conversation key of platform post @item into @out. */
+static void conversation_of(struct es_inbox *ib, int64_t source_id,
+                            const struct es_item *item, struct es_buf *out)
+{
+    es_buf_reset(out);
+    if (item->kind == ES_KIND_REVIEW) {
+        es_buf_addf(out, "%s:%lld:@%s", item->platform, (long long)source_id,
+                    item->author ? item->author : "");
+        return;
+    }
+    if (item->in_reply_to) {
+        sqlite3_stmt *stmt = ib->stmt[S_PARENT_CONV];
+        bind_text(stmt, 1, item->in_reply_to);
+        bind_text(stmt, 2, item->platform);
+        if (sqlite3_step(stmt) == SQLITE_ROW &&
+            sqlite3_column_type(stmt, 0) != SQLITE_NULL)
+            es_buf_adds(out, (const char *)sqlite3_column_text(stmt, 0));
+        sqlite3_reset(stmt);
+        if (out->len)
+            return;
+    }
+    const char *root = item->thread_root   ? item->thread_root
+                       : item->in_reply_to ? item->in_reply_to
+                                           : item->external_id;
+    es_buf_addf(out, "%s:%s", item->platform, root);
+}
+
+/* New mention @item of conversation @conv: children stored before it
+ * pointed at its own id; they join @conv. The UPDATE runs only when such
+ * children exist (it would open a statement savepoint, which makes FTS5
+ * flush its pending terms). */
+static int conversation_adopt(struct es_inbox *ib, const struct es_item *item,
+                              const char *conv)
+{
+    char *own = es_xasprintf("%s:%s", item->platform, item->external_id);
+    int rc = 0;
+    if (strcmp(own, conv) != 0) {
+        sqlite3_stmt *stmt = ib->stmt[S_CONV_USED];
+        bind_text(stmt, 1, own);
+        int used = sqlite3_step(stmt) == SQLITE_ROW;
+        sqlite3_reset(stmt);
+        if (used) {
+            stmt = ib->stmt[S_CONV_MOVE];
+            bind_text(stmt, 1, conv);
+            bind_text(stmt, 2, own);
+            if (sqlite3_step(stmt) != SQLITE_DONE)
+                rc = db_error(ib, "cannot join a conversation");
+            sqlite3_reset(stmt);
+        }
+    }
+    free(own);
+    return rc;
+}
+
 int es_inbox_put(struct es_inbox *ib, int64_t source_id,
                  const struct es_item *item, const struct es_scores *scores,
                  enum es_put_result *result, int64_t *id)
@@ -874,7 +976,20 @@ int es_inbox_put(struct es_inbox *ib, int64_t source_id,
         own_txn = 1;
     }
 
+    int post = !is_feed_platform(item->platform);
+    if (post && is_own_reply(ib, item)) {
+        /* Our own reply coming back through a poller: it is already
+         * linked to the mention it answers, and is no new mention. */
+        rc = 0;
+        goto done;
+    }
     bind_put(ib, stmt, source_id, item, scores);
+    if (post) {
+        conversation_of(ib, source_id, item, &ib->conv);
+        bind_text(stmt, P_CONVERSATION, ib->conv.ptr);
+    } else {
+        sqlite3_bind_null(stmt, P_CONVERSATION);
+    }
     rc = sqlite3_step(stmt);
     sqlite3_reset(stmt);
     if (rc != SQLITE_DONE) {
@@ -885,6 +1000,8 @@ int es_inbox_put(struct es_inbox *ib, int64_t source_id,
         res = ES_PUT_NEW;
         mid = sqlite3_last_insert_rowid(ib->db);
         rc = index_add(ib, mid, item->text, item->title, item->author);
+        if (rc == 0 && post)
+            rc = conversation_adopt(ib, item, ib->conv.ptr);
     } else {
         rc = put_repeat(ib, source_id, item, scores, &res, &mid);
     }

@@ -1642,6 +1642,114 @@ static void test_crash_mid_batch(void **state)
     es_item_release(&it);
 }
 
+/* A platform post with @ext replying to @parent (may be NULL). */
+static void post_item(struct es_item *it, const char *ext, const char *parent,
+                      const char *root)
+{
+    es_item_release(it);
+    it->platform = es_xstrdup("mastodon");
+    it->external_id = es_xstrdup(ext);
+    it->text = es_xstrdup("acme is down");
+    it->author = es_xstrdup("ann");
+    it->in_reply_to = es_xstrdup(parent);
+    it->thread_root = es_xstrdup(root);
+    it->kind = parent ? ES_KIND_REPLY : ES_KIND_POST;
+}
+
+/* Number of distinct conversations among mentions @a..: 1 when all are
+ * grouped together. */
+static long long conv_of(struct es_inbox *ib, const char *ext)
+{
+    return sql_int(
+        ib,
+        "SELECT count(*) FROM mentions m WHERE m.conversation ="
+        " (SELECT conversation FROM mentions WHERE external_id = ?1)",
+        ext);
+}
+
+/* Replies join their thread whatever order they arrive in; reviews group
+ * per author per app; feed entries stand alone. */
+static void test_conversations(void **state)
+{
+    struct es_inbox *ib = *state;
+    int64_t src = add_source(ib, "m");
+    struct es_item it;
+    es_item_init(&it);
+    /* Parent first, then its reply. */
+    post_item(&it, "1", NULL, NULL);
+    put(ib, src, &it, NULL);
+    post_item(&it, "2", "1", NULL);
+    put(ib, src, &it, NULL);
+    assert_int_equal(conv_of(ib, "1"), 2);
+    /* A chain arriving backwards: 12 replies to 11, which replies to 10. */
+    post_item(&it, "12", "11", NULL);
+    put(ib, src, &it, NULL);
+    post_item(&it, "11", "10", NULL);
+    put(ib, src, &it, NULL);
+    post_item(&it, "10", NULL, NULL);
+    put(ib, src, &it, NULL);
+    assert_int_equal(conv_of(ib, "10"), 3);
+    assert_int_equal(conv_of(ib, "12"), 3);
+    /* A platform naming the root joins even a far descendant. */
+    post_item(&it, "13", "99", "10");
+    put(ib, src, &it, NULL);
+    assert_int_equal(conv_of(ib, "10"), 4);
+    /* Unrelated post: alone. */
+    post_item(&it, "20", NULL, NULL);
+    put(ib, src, &it, NULL);
+    assert_int_equal(conv_of(ib, "20"), 1);
+
+    /* Reviews: one conversation per author per app (source). */
+    int64_t app = add_source(ib, "app");
+    for (int k = 0; k < 3; k++) {
+        char ext[8];
+        snprintf(ext, sizeof(ext), "r%d", k);
+        es_item_release(&it);
+        it.platform = es_xstrdup("appstore");
+        it.external_id = es_xstrdup(ext);
+        it.text = es_xstrdup("crashes");
+        it.author = es_xstrdup(k < 2 ? "grumpy" : "happy");
+        it.kind = ES_KIND_REVIEW;
+        it.rating = 1;
+        put(ib, app, &it, NULL);
+    }
+    assert_int_equal(conv_of(ib, "r0"), 2);
+    assert_int_equal(conv_of(ib, "r2"), 1);
+
+    /* Feeds: no conversation at all. */
+    int64_t feed = add_source(ib, "feed");
+    fill_item(&it, "f1", "t", "x");
+    put(ib, feed, &it, NULL);
+    assert_int_equal(sql_int(ib, "SELECT conversation IS NULL FROM mentions"
+                                 " WHERE external_id = 'f1'"),
+                     1);
+    es_item_release(&it);
+}
+
+/* A reply earshot sent, seen again by a poller, is not a new mention. */
+static void test_own_reply_not_ingested(void **state)
+{
+    struct es_inbox *ib = *state;
+    int64_t src = add_source(ib, "m");
+    struct es_item it;
+    es_item_init(&it);
+    post_item(&it, "1", NULL, NULL);
+    int64_t mid = 0;
+    put(ib, src, &it, &mid);
+    char *sql = es_xasprintf(
+        "INSERT INTO replies (mention_id, account, agent, body, state,"
+        " idempotency_key, platform_id, created_at) VALUES"
+        " (%lld, 'acme', 'dana', 'sorry!', 'sent', 'k1', '500', 0)",
+        (long long)mid);
+    sql_exec(ib, sql);
+    free(sql);
+    post_item(&it, "500", "1", NULL);
+    int64_t id = -1;
+    assert_int_equal(put(ib, src, &it, &id), ES_PUT_UNCHANGED);
+    assert_int_equal(es_inbox_count(ib), 1);
+    es_item_release(&it);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1668,6 +1776,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknowns_are_null, mem_setup,
                                         mem_teardown),
         cmocka_unit_test_setup_teardown(test_put_errors, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_conversations, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_own_reply_not_ingested, mem_setup,
                                         mem_teardown),
         cmocka_unit_test_setup_teardown(test_scores_roundtrip, mem_setup,
                                         mem_teardown),
