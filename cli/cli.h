@@ -21,6 +21,7 @@ struct es_ctx {
     const char *config_path; /* --config, or NULL: look it up */
     const char *db_path;     /* --db, or NULL: from config */
     const char *data_dir;    /* --data-dir, or NULL: look it up */
+    const char *as_agent;    /* --as, or NULL: [earshot] agent */
     struct es_config *cfg;   /* owned, lazily loaded */
     struct es_inbox *ib;     /* owned, lazily opened */
     char *found_data_dir;    /* owned */
@@ -37,6 +38,11 @@ struct es_inbox *es_ctx_inbox(struct es_ctx *ctx);
  * binary, the compiled-in install dir, then the source tree. NULL when
  * none exists. */
 const char *es_ctx_data_dir(struct es_ctx *ctx);
+/* The agent the command acts as: --as, else [earshot] agent. Prints the
+ * error and returns NULL when neither is set (or the config fails). The
+ * caller still checks that the agent exists and may do what it asks
+ * (es_agent_check). */
+const char *es_ctx_agent(struct es_ctx *ctx);
 
 /* Command-line option parsing shared by the handlers: a small table so
  * that every command accepts `--opt VALUE`, `--opt=VALUE` and `--help`. */

@@ -58,7 +58,7 @@ static const struct cmd commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: earshot [--config FILE] [--db FILE] [--data-dir DIR] "
-                 "COMMAND [ARGS]\n"
+                 "[--as AGENT] COMMAND [ARGS]\n"
                  "       earshot --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
@@ -331,6 +331,8 @@ int main(int argc, char **argv)
         else if (strncmp(a, "--data-dir", 10) == 0 &&
                  (a[10] == '\0' || a[10] == '='))
             slot = &ctx.data_dir;
+        else if (strncmp(a, "--as", 4) == 0 && (a[4] == '\0' || a[4] == '='))
+            slot = &ctx.as_agent;
         if (!slot) {
             fprintf(stderr, "error: unknown option '%s'\n", a);
             usage(stderr);
@@ -383,4 +385,19 @@ int main(int argc, char **argv)
     if (cmd->needs & CMD_NEEDS_CURL)
         curl_global_cleanup();
     return rc;
+}
+
+const char *es_ctx_agent(struct es_ctx *ctx)
+{
+    if (ctx->as_agent && *ctx->as_agent)
+        return ctx->as_agent;
+    struct es_config *cfg = es_ctx_config(ctx);
+    const char *name = cfg ? es_config_agent(cfg) : NULL;
+    if (!name || !*name) {
+        if (cfg)
+            es_cli_fail("who is acting? give --as AGENT (or set agent = NAME "
+                        "in [earshot] of the config)");
+        return NULL;
+    }
+    return name;
 }

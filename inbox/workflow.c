@@ -1,0 +1,391 @@
+/* workflow.c - agents, the audit log and conversation versions
+ *
+ * These run at the pace of people typing commands, not of a poller, so
+ * each call prepares its statement, runs it and finalizes it: nothing to
+ * keep in step with store.c's prepared set. Every change an agent makes
+ * is recorded in the audit table in the same transaction as the change.
+ */
+#include "earshot/workflow.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "earshot/alloc.h"
+#include "earshot/error.h"
+#include "earshot/item.h"
+#include "store.h"
+
+static int db_fail(struct es_inbox *ib, const char *what)
+{
+    return es_error_set(ES_EDB, "inbox: %s: %s", what,
+                        sqlite3_errmsg(es_inbox__db(ib)));
+}
+
+/* Prepares @sql and binds the text arguments that follow (NULL binds
+ * NULL), as many as the statement has parameters. */
+static sqlite3_stmt *prepare(struct es_inbox *ib, const char *sql, ...)
+{
+    sqlite3 *db = es_inbox__db(ib);
+    sqlite3_stmt *stmt = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+        db_fail(ib, "cannot prepare a statement");
+        return NULL;
+    }
+    va_list ap;
+    va_start(ap, sql);
+    for (int i = 1; i <= sqlite3_bind_parameter_count(stmt); i++) {
+        const char *v = va_arg(ap, const char *);
+        if (v)
+            sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT);
+        else
+            sqlite3_bind_null(stmt, i);
+    }
+    va_end(ap);
+    return stmt;
+}
+
+/* Runs a statement that returns no rows; returns 0 or ES_EDB. */
+static int run(struct es_inbox *ib, sqlite3_stmt *stmt, const char *what)
+{
+    if (!stmt)
+        return ES_EDB;
+    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(ib, what);
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+static char *dup_col(sqlite3_stmt *stmt, int i)
+{
+    const unsigned char *t = sqlite3_column_text(stmt, i);
+    return t ? es_xstrdup((const char *)t) : NULL;
+}
+
+/* ==== Agents ==== */
+
+static const char *const role_names[] = { "viewer", "agent", "admin" };
+
+const char *es_role_name(enum es_role role)
+{
+    return role >= ES_ROLE_VIEWER && role <= ES_ROLE_ADMIN ? role_names[role]
+                                                           : "viewer";
+}
+
+int es_role_parse(const char *name, enum es_role *out)
+{
+    for (int r = ES_ROLE_VIEWER; name && r <= ES_ROLE_ADMIN; r++)
+        if (strcmp(name, role_names[r]) == 0) {
+            *out = (enum es_role)r;
+            return 0;
+        }
+    return es_error_set(ES_EINVALID,
+                        "unknown role '%s' (admin, agent or viewer)",
+                        name ? name : "");
+}
+
+void es_agent_release(struct es_agent *a)
+{
+    if (!a)
+        return;
+    free(a->name);
+    memset(a, 0, sizeof(*a));
+}
+
+static int valid_name(const char *name)
+{
+    if (!name || !*name || strlen(name) > 64)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == ' ')
+            return 0;
+    return 1;
+}
+
+int es_agent_add(struct es_inbox *ib, const char *name, enum es_role role,
+                 const char *by)
+{
+    if (!valid_name(name))
+        return es_error_set(ES_EINVALID,
+                            "agent name '%s' must be 1 to 64 characters with "
+                            "no spaces or control characters",
+                            name ? name : "");
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)es_time_now());
+    int rc = es_inbox_begin(ib);
+    if (rc < 0)
+        return rc;
+    sqlite3_stmt *stmt =
+        prepare(ib,
+                "INSERT INTO agents (name, role, created_at) VALUES (?1, ?2, "
+                "CAST(?3 AS INTEGER)) ON CONFLICT (name) DO NOTHING",
+                name, es_role_name(role), now);
+    if (!stmt) {
+        rc = ES_EDB;
+    } else if (sqlite3_step(stmt) != SQLITE_DONE) {
+        rc = db_fail(ib, "cannot add an agent");
+    } else if (sqlite3_changes(es_inbox__db(ib)) == 0) {
+        rc = es_error_set(ES_EEXISTS, "agent '%s' exists already", name);
+    }
+    sqlite3_finalize(stmt);
+    if (rc == 0) {
+        char object[96];
+        snprintf(object, sizeof(object), "agent:%s", name);
+        rc = es_audit_add(ib, by ? by : "system", "agent add", object, NULL,
+                          es_role_name(role));
+    }
+    if (rc == 0)
+        return es_inbox_commit(ib);
+    es_inbox_rollback(ib);
+    return rc;
+}
+
+static void read_agent(sqlite3_stmt *stmt, struct es_agent *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->id = sqlite3_column_int64(stmt, 0);
+    out->name = dup_col(stmt, 1);
+    es_role_parse((const char *)sqlite3_column_text(stmt, 2), &out->role);
+    out->disabled = sqlite3_column_int(stmt, 3);
+    out->created_at = sqlite3_column_int64(stmt, 4);
+}
+
+int es_agent_get(struct es_inbox *ib, const char *name, struct es_agent *out)
+{
+    memset(out, 0, sizeof(*out));
+    sqlite3_stmt *stmt = prepare(ib,
+                                 "SELECT id, name, role, disabled, created_at"
+                                 " FROM agents WHERE name = ?1",
+                                 name);
+    if (!stmt)
+        return ES_EDB;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        read_agent(stmt, out);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = es_error_set(ES_ENOTFOUND,
+                          "no agent '%s': add one with `earshot agent add %s`",
+                          name ? name : "", name ? name : "NAME");
+    } else {
+        rc = db_fail(ib, "cannot read an agent");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int es_agent_set_disabled(struct es_inbox *ib, const char *name, int disabled,
+                          const char *by)
+{
+    struct es_agent a;
+    int rc = es_agent_get(ib, name, &a);
+    if (rc < 0)
+        return rc;
+    int was = a.disabled;
+    es_agent_release(&a);
+    if (was == (disabled != 0))
+        return 0;
+    if ((rc = es_inbox_begin(ib)) < 0)
+        return rc;
+    rc = run(ib,
+             prepare(ib, "UPDATE agents SET disabled = ?1 WHERE name = ?2",
+                     disabled ? "1" : "0", name),
+             "cannot change an agent");
+    char object[96];
+    snprintf(object, sizeof(object), "agent:%s", name);
+    if (rc == 0)
+        rc = es_audit_add(ib, by ? by : "system",
+                          disabled ? "agent disable" : "agent enable", object,
+                          was ? "disabled" : "enabled",
+                          disabled ? "disabled" : "enabled");
+    if (rc == 0)
+        return es_inbox_commit(ib);
+    es_inbox_rollback(ib);
+    return rc;
+}
+
+int es_agent_each(struct es_inbox *ib, es_agent_cb cb, void *payload)
+{
+    sqlite3_stmt *stmt = prepare(ib, "SELECT id, name, role, disabled,"
+                                     " created_at FROM agents ORDER BY name");
+    if (!stmt)
+        return ES_EDB;
+    int rc = 0, step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct es_agent a;
+        read_agent(stmt, &a);
+        rc = cb(&a, payload);
+        es_agent_release(&a);
+        if (rc)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(ib, "cannot list agents");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int es_agent_check(struct es_inbox *ib, const char *name, enum es_role need,
+                   const char *what)
+{
+    struct es_agent a;
+    int rc = es_agent_get(ib, name, &a);
+    if (rc < 0)
+        return rc;
+    if (a.disabled)
+        rc = es_error_set(ES_EAUTH, "agent '%s' is disabled: it cannot %s",
+                          name, what);
+    else if (a.role < need)
+        rc = es_error_set(
+            ES_EAUTH, "agent '%s' is a%s %s: %s only can %s", name,
+            a.role == ES_ROLE_AGENT ? "n" : "", es_role_name(a.role),
+            need == ES_ROLE_ADMIN ? "admins" : "agents and admins", what);
+    es_agent_release(&a);
+    return rc;
+}
+
+/* ==== The audit log ==== */
+
+int es_audit_add(struct es_inbox *ib, const char *agent, const char *action,
+                 const char *object, const char *before, const char *after)
+{
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)es_time_now());
+    return run(ib,
+               prepare(ib,
+                       "INSERT INTO audit (at, agent, action, object, before,"
+                       " after) VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4, ?5,"
+                       " ?6)",
+                       now, agent ? agent : "system", action, object, before,
+                       after),
+               "cannot write the audit log");
+}
+
+int es_audit_each(struct es_inbox *ib, int64_t since, const char *agent,
+                  int limit, es_audit_cb cb, void *payload)
+{
+    char s_since[24], s_limit[24];
+    snprintf(s_since, sizeof(s_since), "%lld",
+             (long long)(since == ES_TIME_UNKNOWN ? INT64_MIN : since));
+    snprintf(s_limit, sizeof(s_limit), "%d", limit > 0 ? limit : -1);
+    sqlite3_stmt *stmt =
+        prepare(ib,
+                "SELECT id, at, agent, action, object, before, after FROM"
+                " audit WHERE at >= CAST(?1 AS INTEGER) AND (?2 IS NULL OR"
+                " agent = ?2) ORDER BY id LIMIT CAST(?3 AS INTEGER)",
+                s_since, agent, s_limit);
+    if (!stmt)
+        return ES_EDB;
+    int rc = 0, step;
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        struct es_audit_entry e = {
+            .id = sqlite3_column_int64(stmt, 0),
+            .at = sqlite3_column_int64(stmt, 1),
+            .agent = (const char *)sqlite3_column_text(stmt, 2),
+            .action = (const char *)sqlite3_column_text(stmt, 3),
+            .object = (const char *)sqlite3_column_text(stmt, 4),
+            .before = (const char *)sqlite3_column_text(stmt, 5),
+            .after = (const char *)sqlite3_column_text(stmt, 6),
+        };
+        if ((rc = cb(&e, payload)) != 0)
+            break;
+    }
+    if (!rc && step != SQLITE_DONE)
+        rc = db_fail(ib, "cannot read the audit log");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+/* ==== Conversations ==== */
+
+int es_conversation_of(struct es_inbox *ib, int64_t mention_id,
+                       struct es_buf *out)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)mention_id);
+    sqlite3_stmt *stmt = prepare(ib,
+                                 "SELECT COALESCE(conversation, 'm:' || id)"
+                                 " FROM mentions WHERE id = CAST(?1 AS"
+                                 " INTEGER)",
+                                 id);
+    if (!stmt)
+        return ES_EDB;
+    int rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+        es_buf_reset(out);
+        es_buf_adds(out, (const char *)sqlite3_column_text(stmt, 0));
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = es_error_set(ES_ENOTFOUND, "no mention %lld",
+                          (long long)mention_id);
+    } else {
+        rc = db_fail(ib, "cannot read a mention");
+    }
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int es_conversation_version(struct es_inbox *ib, const char *key,
+                            int64_t *version)
+{
+    sqlite3_stmt *stmt =
+        prepare(ib, "SELECT version FROM conversations WHERE key = ?1", key);
+    if (!stmt)
+        return ES_EDB;
+    int rc = sqlite3_step(stmt);
+    *version = 1;
+    if (rc == SQLITE_ROW)
+        *version = sqlite3_column_int64(stmt, 0);
+    rc = rc == SQLITE_ROW || rc == SQLITE_DONE
+             ? 0
+             : db_fail(ib, "cannot read a conversation");
+    sqlite3_finalize(stmt);
+    return rc;
+}
+
+int es_conversation_touch(struct es_inbox *ib, const char *key,
+                          const char *agent, const char *what, int64_t expect,
+                          int64_t *version)
+{
+    int64_t cur;
+    int rc = es_conversation_version(ib, key, &cur);
+    if (rc < 0)
+        return rc;
+    if (expect > 0 && expect != cur) {
+        sqlite3_stmt *stmt = prepare(ib,
+                                     "SELECT changed_by, changed_what,"
+                                     " changed_at FROM conversations WHERE"
+                                     " key = ?1",
+                                     key);
+        char when[21] = "";
+        const char *by = NULL, *did = NULL;
+        if (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+            by = (const char *)sqlite3_column_text(stmt, 0);
+            did = (const char *)sqlite3_column_text(stmt, 1);
+            es_time_format(sqlite3_column_int64(stmt, 2), when);
+        }
+        rc = es_error_set(ES_EEXISTS,
+                          "conversation changed since you loaded it (version "
+                          "%lld, now %lld): %s %s at %s; load it again",
+                          (long long)expect, (long long)cur,
+                          by ? by : "someone", did ? did : "changed it",
+                          when[0] ? when : "an unknown time");
+        sqlite3_finalize(stmt);
+        return rc;
+    }
+    char now[24];
+    snprintf(now, sizeof(now), "%lld", (long long)es_time_now());
+    rc = run(ib,
+             prepare(ib,
+                     "INSERT INTO conversations (key, version, changed_by,"
+                     " changed_what, changed_at) VALUES (?1, 2, ?2, ?3,"
+                     " CAST(?4 AS INTEGER)) ON CONFLICT (key) DO UPDATE SET"
+                     " version = version + 1, changed_by = excluded.changed_by,"
+                     " changed_what = excluded.changed_what,"
+                     " changed_at = excluded.changed_at",
+                     key, agent, what, now),
+             "cannot change a conversation");
+    if (rc == 0 && version)
+        *version = cur + 1;
+    return rc;
+}
