@@ -389,3 +389,55 @@ int es_conversation_touch(struct es_inbox *ib, const char *key,
         *version = cur + 1;
     return rc;
 }
+
+int es_conversation_claim(struct es_inbox *ib, const char *key,
+                          const char *agent, long ttl)
+{
+    int64_t now = es_time_now();
+    char s_now[24], s_until[24];
+    snprintf(s_now, sizeof(s_now), "%lld", (long long)now);
+    snprintf(s_until, sizeof(s_until), "%lld", (long long)(now + ttl));
+    sqlite3_stmt *stmt = prepare(ib,
+                                 "SELECT claim_agent, claim_expires FROM"
+                                 " conversations WHERE key = ?1",
+                                 key);
+    if (!stmt)
+        return ES_EDB;
+    int rc = 0;
+    if (sqlite3_step(stmt) == SQLITE_ROW &&
+        sqlite3_column_type(stmt, 0) != SQLITE_NULL) {
+        const char *holder = (const char *)sqlite3_column_text(stmt, 0);
+        int64_t until = sqlite3_column_int64(stmt, 1);
+        if (until > now && strcmp(holder, agent) != 0) {
+            char when[21];
+            rc = es_error_set(ES_EEXISTS,
+                              "%s is replying to this conversation (claim "
+                              "until %s): wait, or ask them",
+                              holder, es_time_format(until, when));
+        }
+    }
+    sqlite3_finalize(stmt);
+    if (rc < 0)
+        return rc;
+    return run(ib,
+               prepare(ib,
+                       "INSERT INTO conversations (key, claim_agent,"
+                       " claim_expires) VALUES (?1, ?2, CAST(?3 AS INTEGER))"
+                       " ON CONFLICT (key) DO UPDATE SET claim_agent ="
+                       " excluded.claim_agent, claim_expires ="
+                       " excluded.claim_expires",
+                       key, agent, s_until),
+               "cannot claim a conversation");
+}
+
+int es_conversation_release(struct es_inbox *ib, const char *key,
+                            const char *agent)
+{
+    return run(ib,
+               prepare(ib,
+                       "UPDATE conversations SET claim_agent = NULL,"
+                       " claim_expires = NULL WHERE key = ?1 AND claim_agent"
+                       " = ?2",
+                       key, agent),
+               "cannot release a claim");
+}

@@ -158,6 +158,24 @@ static void test_conversation_versions(void **state)
     assert_int_equal(
         es_conversation_touch(ib, "mastodon:42", "sam", "note", 0, &v), 0);
     assert_int_equal(v, 3);
+
+    /* Claims: one holder at a time; the holder renews; release frees. */
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "dana", 600), 0);
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "dana", 600), 0);
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "sam", 600),
+                     ES_EEXISTS);
+    assert_non_null(strstr(es_error_last(), "dana is replying"));
+    assert_int_equal(es_conversation_release(ib, "mastodon:42", "sam"), 0);
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "sam", 600),
+                     ES_EEXISTS);
+    assert_int_equal(es_conversation_release(ib, "mastodon:42", "dana"), 0);
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "sam", 600), 0);
+    /* An expired claim is anyone's. */
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "sam", -1), 0);
+    assert_int_equal(es_conversation_claim(ib, "mastodon:42", "dana", 600), 0);
+    /* Claims do not change the version. */
+    assert_int_equal(es_conversation_version(ib, "mastodon:42", &v), 0);
+    assert_int_equal(v, 3);
     es_buf_release(&key);
 }
 

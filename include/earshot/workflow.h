@@ -111,4 +111,15 @@ int es_conversation_touch(struct es_inbox *ib, const char *key,
                           const char *agent, const char *what, int64_t expect,
                           int64_t *version);
 
+/* Takes (or renews) the claim of @agent on conversation @key for @ttl
+ * seconds: starting a reply does this, so two agents never answer one
+ * customer at once. ES_EEXISTS when another agent holds an unexpired
+ * claim, with "dana is replying to this conversation (claimed at ...,
+ * until ...)". Does not change the version. */
+int es_conversation_claim(struct es_inbox *ib, const char *key,
+                          const char *agent, long ttl);
+/* Drops @agent's claim on @key (another agent's claim is left alone). */
+int es_conversation_release(struct es_inbox *ib, const char *key,
+                            const char *agent);
+
 #endif
