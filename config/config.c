@@ -102,7 +102,6 @@ static const struct sect_spec sections[] = {
     { "helpdesk", SEC_HELPDESK, 0 },
 };
 
-
 enum key_type {
     T_STRING,  /* any text */
     T_PATH,    /* a file path; relative ones start at the config's folder */
