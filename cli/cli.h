@@ -84,5 +84,26 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx);
 int cmd_ingest(int argc, char **argv, struct es_ctx *ctx);
 int cmd_classify(int argc, char **argv, struct es_ctx *ctx);
 int cmd_rescore(int argc, char **argv, struct es_ctx *ctx);
+int cmd_ticket(int argc, char **argv, struct es_ctx *ctx);
+int cmd_tickets(int argc, char **argv, struct es_ctx *ctx);
+int cmd_metrics(int argc, char **argv, struct es_ctx *ctx);
+int cmd_audit(int argc, char **argv, struct es_ctx *ctx);
+int cmd_state(int argc, char **argv, struct es_ctx *ctx);
+int cmd_assign(int argc, char **argv, struct es_ctx *ctx);
+int cmd_unassign(int argc, char **argv, struct es_ctx *ctx);
+int cmd_note(int argc, char **argv, struct es_ctx *ctx);
+int cmd_tag(int argc, char **argv, struct es_ctx *ctx);
+int cmd_untag(int argc, char **argv, struct es_ctx *ctx);
+int cmd_thread(int argc, char **argv, struct es_ctx *ctx);
+int cmd_canned(int argc, char **argv, struct es_ctx *ctx);
+int cmd_agent(int argc, char **argv, struct es_ctx *ctx);
+int cmd_reply(int argc, char **argv, struct es_ctx *ctx);
+int cmd_outbox(int argc, char **argv, struct es_ctx *ctx);
+int cmd_send(int argc, char **argv, struct es_ctx *ctx);
+/* One sending pass over the outbox (cmd_reply.c): a line per reply on
+ * @out. Returns the replies that failed or are unknown, or -1 after
+ * printing an error; another sender at work is 0 (said on stderr unless
+ * @quiet_busy). */
+int es_cli_send_pass(struct es_ctx *ctx, FILE *out, int quiet_busy);
 
 #endif

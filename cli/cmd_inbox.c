@@ -8,8 +8,11 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_triage.h"
 #include "earshot/error.h"
 #include "earshot/sentiment.h"
+#include "earshot/triage.h"
+#include "earshot/workflow.h"
 
 /* Appends at most @max UTF-8 characters of @s to @out, newlines and tabs
  * turned into spaces, with "…" when cut. */
@@ -35,7 +38,10 @@ struct list_out {
     int json;
     size_t count;
     struct es_buf buf;
+    struct es_inbox *ib; /* for the tags of --json */
 };
+
+static int json_tags(struct es_inbox *ib, int64_t id, struct es_buf *b);
 
 static int print_mention(const struct es_mention *m, void *payload)
 {
@@ -45,6 +51,12 @@ static int print_mention(const struct es_mention *m, void *payload)
     if (lo->json) {
         es_buf_adds(b, lo->count ? ",\n" : "[\n");
         es_json_mention(b, m);
+        /* The tags go inside the mention's object. */
+        es_buf_truncate(b, b->len - 1);
+        int rc = json_tags(lo->ib, m->id, b);
+        es_buf_addch(b, '}');
+        if (rc < 0)
+            return rc;
     } else {
         char created[21] = "-";
         if (m->item.created_at != ES_TIME_UNKNOWN)
@@ -80,25 +92,140 @@ static int print_mention(const struct es_mention *m, void *payload)
     return 0;
 }
 
+static int add_json_tag(const char *tag, void *payload)
+{
+    struct es_buf *b = payload;
+    if (b->ptr[b->len - 1] != '[')
+        es_buf_addch(b, ',');
+    es_buf_add_json_str(b, tag, strlen(tag));
+    return 0;
+}
+
+/* Appends `,"tags":[...]` of mention @id to @b. */
+static int json_tags(struct es_inbox *ib, int64_t id, struct es_buf *b)
+{
+    es_buf_adds(b, ",\"tags\":[");
+    int rc = es_triage_tags_each(ib, id, add_json_tag, b);
+    es_buf_addch(b, ']');
+    return rc;
+}
+
+static int add_json_note(const struct es_note *n, void *payload)
+{
+    struct es_buf *b = payload;
+    char t[21];
+    if (b->ptr[b->len - 1] != '[')
+        es_buf_addch(b, ',');
+    es_buf_addf(b, "{\"id\":%lld,", (long long)n->id);
+    es_json_key_str(b, "agent", n->agent);
+    es_buf_addch(b, ',');
+    es_json_key_str(b, "body", n->body);
+    es_buf_addch(b, ',');
+    es_json_key_str(b, "created_at", es_time_format(n->created_at, t));
+    es_buf_addch(b, '}');
+    return 0;
+}
+
+/* ==== Filters and saved views ==== */
+
+/* Checks a state or label name, printing what is wrong; @from names where
+ * it came from ("" for the command line). */
+static int check_names(const struct es_inbox_query *q, const char *from)
+{
+    enum es_state st;
+    if (q->state && es_state_parse(q->state, &st) < 0) {
+        fprintf(stderr, "error: %s%s\n", from, es_error_last());
+        return -1;
+    }
+    if (q->label && strcmp(q->label, "positive") != 0 &&
+        strcmp(q->label, "neutral") != 0 && strcmp(q->label, "negative") != 0) {
+        fprintf(stderr,
+                "error: %sunknown label '%s' (positive, neutral, negative)\n",
+                from, q->label);
+        return -1;
+    }
+    return 0;
+}
+
+int es_cli_filter_given(const struct es_cli_filter *f)
+{
+    return f->view || f->state || f->source || f->platform || f->label ||
+           f->lang || f->tag || f->assignee || f->search;
+}
+
+int es_cli_filter_query(struct es_ctx *ctx, const struct es_cli_filter *f,
+                        struct es_inbox_query *q)
+{
+    struct es_inbox_query opt = {
+        .state = f->state,
+        .source = f->source,
+        .search = f->search,
+        .label = f->label,
+        .platform = f->platform,
+        .lang = f->lang,
+        .tag = f->tag,
+        .assignee = f->assignee,
+    };
+    if (f->limit && es_cli_parse_count("limit", f->limit, 1000000, &opt.limit))
+        return ES_EXIT_USAGE;
+    if (check_names(&opt, "") < 0)
+        return ES_EXIT_USAGE;
+    if (f->view) {
+        struct es_config *cfg = es_ctx_config(ctx);
+        if (!cfg)
+            return ES_EXIT_FAIL;
+        if (es_triage_view(cfg, f->view, q) < 0)
+            return es_cli_fail("%s", es_error_last());
+        char from[96];
+        snprintf(from, sizeof(from), "view '%s': ", f->view);
+        if (check_names(q, from) < 0)
+            return ES_EXIT_FAIL;
+    }
+    /* What the command line gives overrides the view. */
+    const char **fields[] = {
+        &q->state,    &q->source, &q->search, &q->label,
+        &q->platform, &q->lang,   &q->tag,    &q->assignee
+    };
+    const char *given[] = {
+        opt.state,    opt.source, opt.search, opt.label,
+        opt.platform, opt.lang,   opt.tag,    opt.assignee
+    };
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
+        if (given[i])
+            *fields[i] = given[i];
+    if (opt.limit > 0)
+        q->limit = opt.limit;
+    /* "-" is no one: the unassigned mentions. */
+    if (q->assignee && strcmp(q->assignee, "-") == 0)
+        q->assignee = "";
+    return 0;
+}
+
+/* ==== inbox and show ==== */
+
 int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
-        "usage: earshot inbox [--state S] [--source NAME] [--search QUERY]\n"
-        "                     [--label L] [--limit N] [--json]\n"
+        "usage: earshot inbox [--view NAME] [--state S] [--source NAME]\n"
+        "                     [--platform P] [--label L] [--lang L]\n"
+        "                     [--tag T] [--assignee AGENT|-]\n"
+        "                     [--search QUERY] [--limit N] [--json]\n"
         "Lists mentions, highest priority (0-100) first, then newest, with\n"
         "their sentiment label and score; mentions stored before scoring\n"
         "existed show as unscored, last. --search is a full-text query over\n"
         "text, title and author (SQLite FTS5 syntax: words, \"phrases\", AND,\n"
         "OR, NOT, prefix*). --label keeps one sentiment: positive, neutral\n"
         "or negative. States: new, open, pending, resolved, spam, ignored.\n"
-        "Default limit 50. --json adds the priority's reasons and the\n"
-        "sentiment's pos/neu/neg shares.\n";
-    const char *state = NULL, *source = NULL, *search = NULL, *limit = NULL,
-               *json = NULL, *label = NULL;
+        "--lang en also matches en-GB; --assignee - lists the unassigned.\n"
+        "--view NAME starts from the saved view [view \"NAME\"] of the\n"
+        "config; the options given override the view's. Default limit 50.\n"
+        "--json adds the priority's reasons, the sentiment's pos/neu/neg\n"
+        "shares and the mention's tags.\n";
+    struct es_cli_filter f = { 0 };
+    const char *json = NULL;
     const struct es_opt opts[] = {
-        { "state", 1, &state },   { "source", 1, &source },
-        { "search", 1, &search }, { "limit", 1, &limit },
-        { "label", 1, &label },   { "json", 0, &json },
+        ES_CLI_FILTER_OPTS(&f),
+        { "json", 0, &json },
         { NULL, 0, NULL },
     };
     const char *args[1];
@@ -106,40 +233,13 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    struct es_inbox_query q = {
-        .state = state,
-        .source = source,
-        .search = search,
-        .limit = 50,
-        .label = label,
-    };
-    if (limit && es_cli_parse_count("limit", limit, 1000000, &q.limit) < 0)
-        return ES_EXIT_USAGE;
-    if (state) {
-        static const char *const states[] = { "new",      "open", "pending",
-                                              "resolved", "spam", "ignored" };
-        int ok = 0;
-        for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-            ok |= strcmp(state, states[i]) == 0;
-        if (!ok) {
-            fprintf(stderr,
-                    "error: unknown state '%s' (new, open, pending, "
-                    "resolved, spam, ignored)\n",
-                    state);
-            return ES_EXIT_USAGE;
-        }
-    }
-    if (label && strcmp(label, "positive") != 0 &&
-        strcmp(label, "neutral") != 0 && strcmp(label, "negative") != 0) {
-        fprintf(stderr,
-                "error: unknown label '%s' (positive, neutral, negative)\n",
-                label);
-        return ES_EXIT_USAGE;
-    }
+    struct es_inbox_query q = { .limit = 50 };
+    if ((rc = es_cli_filter_query(ctx, &f, &q)) != 0)
+        return rc;
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
-    struct list_out lo = { json != NULL, 0, ES_BUF_INIT };
+    struct list_out lo = { json != NULL, 0, ES_BUF_INIT, ib };
     if (!lo.json)
         printf("%-6s %-8s %4s %-14s %-16s %-16s  %s\n", "ID", "STATE", "PRIO",
                "SENTIMENT", "SOURCE", "CREATED", "MENTION");
@@ -154,39 +254,60 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
 
 int cmd_show(int argc, char **argv, struct es_ctx *ctx)
 {
-    static const char usage[] = "usage: earshot show ID [--json]\n"
-                                "Shows one mention in full.\n";
-    const char *json = NULL;
-    const struct es_opt opts[] = { { "json", 0, &json }, { NULL, 0, NULL } };
+    static const char usage[] =
+        "usage: earshot show ID [--json] [--thread]\n"
+        "Shows one mention in full, with its tags, internal notes and the\n"
+        "version of its conversation (pass it back with --expect-version to\n"
+        "refuse a change when someone changed the conversation meanwhile).\n"
+        "--thread shows the whole conversation instead (earshot thread).\n";
+    const char *json = NULL, *thread = NULL;
+    const struct es_opt opts[] = {
+        { "json", 0, &json },
+        { "thread", 0, &thread },
+        { NULL, 0, NULL },
+    };
     const char *args[1];
     int nargs;
     int rc = es_cli_parse_opts(argc, argv, opts, args, 1, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
+    if (thread)
+        return cmd_thread(argc, argv, ctx);
     if (nargs != 1) {
         fputs(usage, stderr);
         return ES_EXIT_USAGE;
     }
-    char *end;
-    errno = 0;
-    long long id = strtoll(args[0], &end, 10);
-    if (errno || *end || id <= 0) {
-        fprintf(stderr, "error: '%s' is not a mention id\n", args[0]);
+    int64_t id;
+    if (es_cli_parse_mention_id(args[0], &id))
         return ES_EXIT_USAGE;
-    }
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
     struct es_mention m;
     rc = es_inbox_get(ib, id, &m);
     if (rc == ES_ENOTFOUND)
-        return es_cli_fail("no mention with id %lld", id);
+        return es_cli_fail("no mention with id %lld", (long long)id);
     if (rc < 0)
         return es_cli_fail("%s", es_error_last());
+    struct es_buf key = ES_BUF_INIT;
+    int64_t version = 0;
+    rc = es_conversation_of(ib, id, &key);
+    if (rc == 0)
+        rc = es_conversation_version(ib, key.ptr, &version);
+    if (rc < 0) {
+        es_mention_release(&m);
+        es_buf_release(&key);
+        return es_cli_fail("%s", es_error_last());
+    }
     struct es_buf b = ES_BUF_INIT;
     if (json) {
         es_json_mention(&b, &m);
-        es_buf_addch(&b, '\n');
+        es_buf_truncate(&b, b.len - 1);
+        es_buf_adds(&b, ",");
+        es_json_key_str(&b, "conversation", key.ptr);
+        es_buf_addf(&b, ",\"version\":%lld", (long long)version);
+        rc = es_cli_json_tags_notes(ib, id, &b);
+        es_buf_adds(&b, "}\n");
     } else {
         char t[21];
         const struct es_item *it = &m.item;
@@ -238,16 +359,84 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
             es_buf_adds(&b, "priority:  unscored\n");
         }
         es_buf_addf(&b, "assignee:  %s\n", m.assignee ? m.assignee : "-");
+        es_buf_addf(&b, "conversation: %s, version %lld\n", key.ptr,
+                    (long long)version);
         if (it->ncategories) {
-            es_buf_adds(&b, "tags:      ");
+            es_buf_adds(&b, "categories: ");
             for (size_t i = 0; i < it->ncategories; i++)
                 es_buf_addf(&b, "%s%s", i ? ", " : "", it->categories[i]);
             es_buf_addch(&b, '\n');
         }
         es_buf_addf(&b, "\n%s\n", it->text ? it->text : "");
+        rc = es_cli_text_tags_notes(ib, id, "", &b);
+    }
+    es_mention_release(&m);
+    es_buf_release(&key);
+    if (rc < 0) {
+        es_buf_release(&b);
+        return es_cli_fail("%s", es_error_last());
     }
     fwrite(b.ptr, 1, b.len, stdout);
     es_buf_release(&b);
-    es_mention_release(&m);
     return ES_EXIT_OK;
+}
+
+/* ==== Tags and notes, for show and thread ==== */
+
+int es_cli_json_tags_notes(struct es_inbox *ib, int64_t id, struct es_buf *b)
+{
+    int rc = json_tags(ib, id, b);
+    es_buf_adds(b, ",\"notes\":[");
+    if (rc == 0)
+        rc = es_triage_notes_each(ib, id, add_json_note, b);
+    es_buf_addch(b, ']');
+    return rc;
+}
+
+struct text_out {
+    struct es_buf *b;
+    const char *indent;
+    int n;
+};
+
+static int add_text_tag(const char *tag, void *payload)
+{
+    struct text_out *o = payload;
+    es_buf_adds(o->b, o->n++ ? ", " : "");
+    es_buf_adds(o->b, tag);
+    return 0;
+}
+
+static int add_text_note(const struct es_note *n, void *payload)
+{
+    struct text_out *o = payload;
+    char t[21];
+    es_buf_addf(o->b, "%snote %lld by %s at %s:\n%s  ", o->indent,
+                (long long)n->id, n->agent, es_time_format(n->created_at, t),
+                o->indent);
+    /* Each line of the note indented under its header. */
+    for (const char *p = n->body; *p; p++) {
+        es_buf_addch(o->b, *p);
+        if (*p == '\n' && p[1])
+            es_buf_addf(o->b, "%s  ", o->indent);
+    }
+    if (!o->b->len || o->b->ptr[o->b->len - 1] != '\n')
+        es_buf_addch(o->b, '\n');
+    return 0;
+}
+
+int es_cli_text_tags_notes(struct es_inbox *ib, int64_t id, const char *indent,
+                           struct es_buf *b)
+{
+    struct text_out o = { b, indent, 0 };
+    size_t mark = b->len;
+    es_buf_addf(b, "%stags: ", indent);
+    int rc = es_triage_tags_each(ib, id, add_text_tag, &o);
+    if (o.n)
+        es_buf_addch(b, '\n');
+    else
+        es_buf_truncate(b, mark);
+    if (rc == 0)
+        rc = es_triage_notes_each(ib, id, add_text_note, &o);
+    return rc;
 }

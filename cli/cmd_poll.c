@@ -143,7 +143,9 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
         "usage: earshot serve\n"
-        "Polls every enabled source on its schedule until SIGINT or SIGTERM;\n"
+        "Polls every enabled source on its schedule until SIGINT or SIGTERM,\n"
+        "and on the same loop sends the replies due in the outbox and\n"
+        "forwards new tickets to the [helpdesk] (what `earshot send` does);\n"
         "a signal lets the pass in hand finish, then exits 0. The lexicon and\n"
         "the [priority] settings are read once, at start: restart serve after\n"
         "changing them (and run `earshot rescore` for the stored mentions).\n";
@@ -176,6 +178,8 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
              * than dropping every source. */
             fprintf(stderr, "error: %s\n", es_error_last());
         }
+        /* The outbox's replies that are due go out on the same loop. */
+        es_cli_send_pass(ctx, stderr, 1);
         int64_t next = es_ingest_next_due(ig);
         int64_t now = es_time_now();
         int64_t wait = next == ES_TIME_UNKNOWN ? 60 : next - now;

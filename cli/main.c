@@ -53,6 +53,23 @@ static const struct cmd commands[] = {
       CMD_NEEDS_LIBS },
     { "classify", cmd_classify, "sentiment score of each stdin line", 0 },
     { "rescore", cmd_rescore, "score stored mentions again", 0 },
+    { "ticket", cmd_ticket, "open or work a private ticket", CMD_NEEDS_CURL },
+    { "tickets", cmd_tickets, "list tickets", 0 },
+    { "metrics", cmd_metrics, "response times, backlog and SLA breaches", 0 },
+    { "audit", cmd_audit, "who did what, when: the audit log", 0 },
+    { "state", cmd_state, "move mentions to a state (one, or --bulk)", 0 },
+    { "assign", cmd_assign, "assign a mention to an agent", 0 },
+    { "unassign", cmd_unassign, "leave a mention unassigned", 0 },
+    { "note", cmd_note, "add an internal note to a mention", 0 },
+    { "tag", cmd_tag, "tag a mention", 0 },
+    { "untag", cmd_untag, "remove tags from a mention", 0 },
+    { "thread", cmd_thread, "the conversation around a mention", 0 },
+    { "canned", cmd_canned, "canned replies: add, list, show, rm", 0 },
+    { "agent", cmd_agent, "agents: add, list, disable, enable", 0 },
+    { "reply", cmd_reply, "queue a public reply (or private message)", 0 },
+    { "outbox", cmd_outbox, "the replies and their states; resolve", 0 },
+    { "send", cmd_send, "deliver the replies that are due, then exit",
+      CMD_NEEDS_CURL },
 };
 
 static void usage(FILE *out)

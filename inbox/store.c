@@ -145,6 +145,17 @@ static const char CONV_USED[] =
     "SELECT 1 FROM mentions WHERE conversation = ?1 LIMIT 1";
 static const char CONV_MOVE[] =
     "UPDATE mentions SET conversation = ?1 WHERE conversation = ?2";
+/* A ticket opened on the children alone follows them, unless the
+ * conversation they join has its own. */
+static const char CONV_MOVE_TICKET[] =
+    "UPDATE tickets SET conversation = ?1 WHERE conversation = ?2"
+    " AND NOT EXISTS (SELECT 1 FROM tickets WHERE conversation = ?1)";
+/* A customer writing again into a conversation an agent resolved: it is
+ * open again for the metrics (the new mention itself arrives as 'new'). */
+static const char CONV_RESOLVED[] =
+    "SELECT 1 FROM conversations WHERE key = ?1 AND resolved_at IS NOT NULL";
+static const char CONV_REOPEN[] =
+    "UPDATE conversations SET resolved_at = NULL WHERE key = ?1";
 /* A reply earshot sent, seen again by a poller: ours, not a mention. */
 static const char OWN_REPLY[] =
     "SELECT 1 FROM replies WHERE platform_id = ?1 LIMIT 1";
@@ -245,13 +256,23 @@ enum mention_col {
     C_REASONS,
 };
 
-/* Same filters for both lists: ?1 state, ?2 source name, ?5 label (NULL:
- * any), ?3 limit; the search list adds ?4, the FTS5 query. The order
- * matches the mentions_order index (schema.c). */
+/* Same filters for both lists (NULL: any): ?1 state, ?2 source name,
+ * ?5 label, ?6 platform, ?7 language (any case; "en" matches "en-GB"
+ * too), ?8 tag, ?9 assignee ('' for unassigned); ?3 limit; the search
+ * list adds ?4, the FTS5 query. The order matches the mentions_order
+ * index (schema.c): the filters are checked along it, and a tag is one
+ * primary-key probe of mention_tags per row. */
 #define LIST_FILTER                                                            \
     " (?1 IS NULL OR m.state = ?1)"                                            \
     " AND (?2 IS NULL OR s.name = ?2)"                                         \
-    " AND (?5 IS NULL OR m.label = ?5)"
+    " AND (?5 IS NULL OR m.label = ?5)"                                        \
+    " AND (?6 IS NULL OR m.platform = ?6)"                                     \
+    " AND (?7 IS NULL OR m.lang = ?7 COLLATE NOCASE"                           \
+    " OR substr(m.lang, 1, length(?7) + 1) = (?7 || '-') COLLATE NOCASE)"      \
+    " AND (?8 IS NULL OR EXISTS (SELECT 1 FROM mention_tags t"                 \
+    " WHERE t.mention_id = m.id AND t.tag = ?8))"                              \
+    " AND (?9 IS NULL OR (?9 = '' AND m.assignee IS NULL)"                     \
+    " OR m.assignee = ?9)"
 #define LIST_ORDER                                                             \
     " ORDER BY m.priority DESC NULLS LAST,"                                    \
     " COALESCE(m.created_at, m.first_seen) DESC, m.id DESC"                    \
@@ -315,7 +336,10 @@ enum stmt_id {
     S_PARENT_CONV,
     S_CONV_USED,
     S_CONV_MOVE,
+    S_CONV_MOVE_TICKET,
     S_OWN_REPLY,
+    S_CONV_RESOLVED,
+    S_CONV_REOPEN,
     S__COUNT
 };
 
@@ -344,7 +368,10 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_PARENT_CONV] = PARENT_CONV,
     [S_CONV_USED] = CONV_USED,
     [S_CONV_MOVE] = CONV_MOVE,
+    [S_CONV_MOVE_TICKET] = CONV_MOVE_TICKET,
     [S_OWN_REPLY] = OWN_REPLY,
+    [S_CONV_RESOLVED] = CONV_RESOLVED,
+    [S_CONV_REOPEN] = CONV_REOPEN,
 };
 
 struct es_inbox {
@@ -926,7 +953,8 @@ static void conversation_of(struct es_inbox *ib, int64_t source_id,
     es_buf_addf(out, "%s:%s", item->platform, root);
 }
 
-/* New mention @item of conversation @conv: children stored before it
+/* New mention @item of conversation @conv: a resolved conversation is
+ * open again (the customer wrote back), and children stored before it
  * pointed at its own id; they join @conv. The UPDATE runs only when such
  * children exist (it would open a statement savepoint, which makes FTS5
  * flush its pending terms). */
@@ -935,6 +963,19 @@ static int conversation_adopt(struct es_inbox *ib, const struct es_item *item,
 {
     char *own = es_xasprintf("%s:%s", item->platform, item->external_id);
     int rc = 0;
+    /* As with the move below, the UPDATE runs only when there is one to
+     * make: a SELECT opens no savepoint. */
+    sqlite3_stmt *res = ib->stmt[S_CONV_RESOLVED];
+    bind_text(res, 1, conv);
+    int resolved = sqlite3_step(res) == SQLITE_ROW;
+    sqlite3_reset(res);
+    if (resolved) {
+        sqlite3_stmt *up = ib->stmt[S_CONV_REOPEN];
+        bind_text(up, 1, conv);
+        if (sqlite3_step(up) != SQLITE_DONE)
+            rc = db_error(ib, "cannot reopen a conversation");
+        sqlite3_reset(up);
+    }
     if (strcmp(own, conv) != 0) {
         sqlite3_stmt *stmt = ib->stmt[S_CONV_USED];
         bind_text(stmt, 1, own);
@@ -946,6 +987,12 @@ static int conversation_adopt(struct es_inbox *ib, const struct es_item *item,
             bind_text(stmt, 2, own);
             if (sqlite3_step(stmt) != SQLITE_DONE)
                 rc = db_error(ib, "cannot join a conversation");
+            sqlite3_reset(stmt);
+            stmt = ib->stmt[S_CONV_MOVE_TICKET];
+            bind_text(stmt, 1, conv);
+            bind_text(stmt, 2, own);
+            if (rc == 0 && sqlite3_step(stmt) != SQLITE_DONE)
+                rc = db_error(ib, "cannot move a ticket to its conversation");
             sqlite3_reset(stmt);
         }
     }
@@ -1133,6 +1180,10 @@ int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
     bind_text(stmt, 2, q->source);
     sqlite3_bind_int(stmt, 3, q->limit > 0 ? q->limit : 50);
     bind_text(stmt, 5, q->label);
+    bind_text(stmt, 6, q->platform);
+    bind_text(stmt, 7, q->lang);
+    bind_text(stmt, 8, q->tag);
+    bind_text(stmt, 9, q->assignee);
     if (search)
         bind_text(stmt, 4, q->search);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {

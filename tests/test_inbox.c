@@ -1681,23 +1681,39 @@ static void test_conversations(void **state)
     post_item(&it, "2", "1", NULL);
     put(ib, src, &it, NULL);
     assert_int_equal(conv_of(ib, "1"), 2);
-    /* A chain arriving backwards: 12 replies to 11, which replies to 10. */
+    /* A chain arriving backwards: 12 replies to 11, which replies to 10.
+     * A ticket opened on 12 alone follows it into the whole thread. */
     post_item(&it, "12", "11", NULL);
     put(ib, src, &it, NULL);
+    sql_exec(ib, "INSERT INTO tickets (conversation, context, created_by,"
+                 " created_at, updated_at) VALUES ('mastodon:11', '{}', 'dana',"
+                 " 0, 0)");
     post_item(&it, "11", "10", NULL);
     put(ib, src, &it, NULL);
     post_item(&it, "10", NULL, NULL);
     put(ib, src, &it, NULL);
     assert_int_equal(conv_of(ib, "10"), 3);
     assert_int_equal(conv_of(ib, "12"), 3);
+    assert_int_equal(sql_int(ib, "SELECT count(*) FROM tickets WHERE"
+                                 " conversation = 'mastodon:10'"),
+                     1);
     /* A platform naming the root joins even a far descendant. */
     post_item(&it, "13", "99", "10");
     put(ib, src, &it, NULL);
     assert_int_equal(conv_of(ib, "10"), 4);
+    /* A customer writing into a resolved conversation opens it again. */
+    sql_exec(ib, "INSERT INTO conversations (key, resolved_at)"
+                 " VALUES ('mastodon:10', 1000)");
+    post_item(&it, "14", "13", NULL);
+    put(ib, src, &it, NULL);
+    assert_int_equal(sql_int(ib, "SELECT resolved_at IS NULL FROM"
+                                 " conversations WHERE key = 'mastodon:10'"),
+                     1);
     /* Unrelated post: alone. */
     post_item(&it, "20", NULL, NULL);
     put(ib, src, &it, NULL);
     assert_int_equal(conv_of(ib, "20"), 1);
+    assert_int_equal(conv_of(ib, "14"), 5);
 
     /* Reviews: one conversation per author per app (source). */
     int64_t app = add_source(ib, "app");

@@ -135,11 +135,15 @@ struct es_mention {
 void es_mention_release(struct es_mention *m);
 
 struct es_inbox_query {
-    const char *state;  /* NULL: any */
-    const char *source; /* source name; NULL: any */
-    const char *search; /* FTS5 query over text, title and author */
-    int limit;          /* <= 0: 50 */
-    const char *label;  /* "positive", "neutral", "negative"; NULL: any */
+    const char *state;    /* NULL: any */
+    const char *source;   /* source name; NULL: any */
+    const char *search;   /* FTS5 query over text, title and author */
+    int limit;            /* <= 0: 50 */
+    const char *label;    /* "positive", "neutral", "negative"; NULL: any */
+    const char *platform; /* "mastodon", ...; NULL: any */
+    const char *lang;     /* "en" also matches "en-GB"; NULL: any */
+    const char *tag;      /* has this tag (triage.h); NULL: any */
+    const char *assignee; /* agent name, "" for unassigned; NULL: any */
 };
 
 typedef int (*es_mention_cb)(const struct es_mention *m, void *payload);
