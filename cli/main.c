@@ -282,14 +282,14 @@ static char *default_db_path(void)
         dir = es_xasprintf("%s/.local/share/earshot", home);
     else
         return es_xstrdup("earshot.db");
-    /* mkdir -p for the two levels that may be missing. */
-    char *parent = es_xstrdup(dir);
-    char *slash = strrchr(parent, '/');
-    if (slash) {
+    /* mkdir -p: on a fresh account even ~/.local may be missing. Errors
+     * other than "exists" surface when SQLite opens the file. */
+    for (char *slash = strchr(dir + 1, '/'); slash;
+         slash = strchr(slash + 1, '/')) {
         *slash = '\0';
-        mkdir(parent, 0755);
+        mkdir(dir, 0755);
+        *slash = '/';
     }
-    free(parent);
     mkdir(dir, 0755);
     char *p = es_xasprintf("%s/earshot.db", dir);
     free(dir);
