@@ -46,7 +46,15 @@
 #define MAX_FILE_BYTES (4L << 20)
 
 /* The key/value sections other than [source], in struct es_config. */
-enum { KVS_ACCOUNT, KVS_VIEW, KVS_SLA, KVS_HELPDESK, KVS__COUNT };
+enum {
+    KVS_ACCOUNT,
+    KVS_VIEW,
+    KVS_SLA,
+    KVS_HELPDESK,
+    KVS_ALERT,
+    KVS_NOTIFY,
+    KVS__COUNT
+};
 
 struct es_config {
     char *file;            /* path or name given to the loader; NULL for new */
@@ -79,6 +87,8 @@ enum sect_kind {
     SEC_VIEW,     /* [view "NAME"]: saved inbox filters */
     SEC_SLA,      /* [sla]: response-time targets */
     SEC_HELPDESK, /* [helpdesk]: forwarding tickets elsewhere */
+    SEC_ALERT,    /* [alert "NAME"]: spike rules */
+    SEC_NOTIFY,   /* [notify "NAME"]: where alerts go */
 };
 
 struct sect_spec {
@@ -100,6 +110,8 @@ static const struct sect_spec sections[] = {
     { "view", SEC_VIEW, 1 },
     { "sla", SEC_SLA, 0 },
     { "helpdesk", SEC_HELPDESK, 0 },
+    { "alert", SEC_ALERT, 1 },
+    { "notify", SEC_NOTIFY, 1 },
 };
 
 enum key_type {
@@ -144,6 +156,10 @@ struct key_spec {
 
 static int check_log_level(const char *value, const char **what,
                            const char **hint);
+static int check_bucket(const char *value, const char **what,
+                        const char **hint);
+static int check_notify_type(const char *value, const char **what,
+                             const char **hint);
 
 #define CFG(m) offsetof(struct es_config, m), sizeof(((struct es_config *)0)->m)
 #define HTTP(m)                                                                \
@@ -248,8 +264,49 @@ static const struct key_spec keys[] = {
     { SEC_HELPDESK,   "webhook_url",     T_URL,     0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
     { SEC_HELPDESK,   "secret",          T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
     { SEC_HELPDESK,   "enabled",         T_BOOL,    0,            "yes",  0,    1,        KV_ONLY,                  NULL,            0 },
+    { SEC_ALERT,      "series",          T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ALERT,      "bucket",          T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  check_bucket,    0 },
+    { SEC_ALERT,      "sensitivity",     T_REAL,    0,            NULL,   0,    100,      KV_ONLY,                  NULL,            0 },
+    { SEC_ALERT,      "min_count",       T_INT,     0,            NULL,   1,    1000000,  KV_ONLY,                  NULL,            0 },
+    { SEC_ALERT,      "cooldown",        T_SECONDS, 0,            NULL,   0,    30 * DAY, KV_ONLY,                  NULL,            0 },
+    { SEC_ALERT,      "notify",          T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_ALERT,      "enabled",         T_BOOL,    0,            NULL,   0,    1,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "type",            T_STRING,  KEY_REQUIRED, NULL,   0,    0,        SRC(type),               check_notify_type, 0 },
+    { SEC_NOTIFY,     "url",             T_URL,     0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "secret",          T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "smtp_url",        T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "from",            T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "to",              T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "username",        T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "password",        T_STRING,  KEY_SECRET,   NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "starttls",        T_BOOL,    0,            NULL,   0,    1,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "command",         T_STRING,  0,            NULL,   0,    0,        KV_ONLY,                  NULL,            0 },
+    { SEC_NOTIFY,     "timeout",         T_SECONDS, 0,            NULL,   1,    3600,     KV_ONLY,                  NULL,            0 },
 };
 /* clang-format on */
+
+static int check_bucket(const char *value, const char **what, const char **hint)
+{
+    if (strcmp(value, "5m") == 0 || strcmp(value, "1h") == 0 ||
+        strcmp(value, "1d") == 0)
+        return 0;
+    *what = "bucket";
+    *hint = "5m, 1h or 1d";
+    return -1;
+}
+
+static int check_notify_type(const char *value, const char **what,
+                             const char **hint)
+{
+    static const char *const types[] = { "slack", "webhook", "email",
+                                         "command" };
+    for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
+        if (strcmp(value, types[i]) == 0)
+            return 0;
+    *what = "notify type";
+    *hint = "slack, webhook, email or command";
+    return -1;
+}
 
 static const char *const log_levels[] = { "error", "warn", "info", "debug" };
 
@@ -751,6 +808,10 @@ static int kvs_of(enum sect_kind kind)
         return KVS_SLA;
     case SEC_HELPDESK:
         return KVS_HELPDESK;
+    case SEC_ALERT:
+        return KVS_ALERT;
+    case SEC_NOTIFY:
+        return KVS_NOTIFY;
     default:
         return -1;
     }
@@ -789,6 +850,8 @@ static void *section_target(struct loader *ld)
     case SEC_VIEW:
     case SEC_SLA:
     case SEC_HELPDESK:
+    case SEC_ALERT:
+    case SEC_NOTIFY:
         return &ld->cfg->kvs[kvs_of(ld->sect->kind)][ld->src];
     }
     return NULL;

@@ -242,8 +242,61 @@ static const char MIGRATION_5[] =
     ");"
     "CREATE INDEX ticket_messages_ticket ON ticket_messages (ticket_id);";
 
+/* Version 6: spike alerts (issue 6). An alert is one spike of one rule:
+ * it opens firing at the first bucket over the baseline and is resolved
+ * when the series is back, whatever the spike's length; alert_rules
+ * remembers per rule how far the evaluation has gone, the alert still
+ * open and the cooldown. alert_deliveries records each notification of
+ * each channel (unique per alert, channel and event: a retry never sends
+ * twice) with its attempts. The time series count mentions by
+ * COALESCE(created_at, first_seen) with no index of their own: one more
+ * index would cost every stored mention, for queries that run once per
+ * poll pass. */
+static const char MIGRATION_6[] =
+    "CREATE TABLE alerts ("
+    "  id          INTEGER PRIMARY KEY,"
+    "  rule        TEXT NOT NULL,"
+    "  bucket      INTEGER NOT NULL," /* seconds */
+    "  started_at  INTEGER NOT NULL," /* first bucket over the baseline */
+    "  ended_at    INTEGER,"          /* NULL while firing */
+    "  state       TEXT NOT NULL DEFAULT 'firing' CHECK (state = 'firing'"
+    "              OR state = 'resolved'),"
+    "  observed    INTEGER NOT NULL," /* count of the first bucket */
+    "  expected    REAL NOT NULL,"    /* the baseline for it */
+    "  score       REAL,"             /* how far above, as the rule reads it */
+    "  peak        INTEGER,"          /* the largest bucket of the spike */
+    "  explanation TEXT,"             /* JSON: why it fired */
+    "  created_at  INTEGER NOT NULL,"
+    "  updated_at  INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX alerts_rule ON alerts (rule, started_at);"
+    "CREATE TABLE alert_rules ("
+    "  rule            TEXT PRIMARY KEY,"
+    "  evaluated_until INTEGER," /* buckets before this are decided */
+    "  open_alert      INTEGER," /* alerts.id while firing */
+    "  cooldown_until  INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE alert_deliveries ("
+    "  id           INTEGER PRIMARY KEY,"
+    "  alert_id     INTEGER NOT NULL REFERENCES alerts(id),"
+    "  notify       TEXT NOT NULL," /* [notify "NAME"] */
+    "  event        TEXT NOT NULL CHECK (event = 'fire' OR event ="
+    "               'resolve'),"
+    "  state        TEXT NOT NULL DEFAULT 'pending' CHECK (state ="
+    "               'pending' OR state = 'delivered' OR state = 'failed'),"
+    "  attempts     INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt INTEGER,"
+    "  last_error   TEXT,"
+    "  delivered_at INTEGER,"
+    "  created_at   INTEGER NOT NULL,"
+    "  UNIQUE (alert_id, notify, event)"
+    ");"
+    "CREATE INDEX alert_deliveries_due ON alert_deliveries (state,"
+    "  next_attempt);";
+
 static const char *const migrations[] = {
-    MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5,
+    MIGRATION_1, MIGRATION_2, MIGRATION_3,
+    MIGRATION_4, MIGRATION_5, MIGRATION_6,
 };
 
 const int es_inbox__latest = (int)(sizeof(migrations) / sizeof(migrations[0]));

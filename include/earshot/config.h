@@ -115,7 +115,11 @@ const char *es_config_source_get(const struct es_config_source *src,
  * limit); and [sla] and [helpdesk], each one instance named after its
  * section (count 0 when the file has none: every key then has its
  * documented default, which the caller applies). For accounts, `type` is
- * in ->type too. @section is "account", "view", "sla" or "helpdesk".
+ * in ->type too. [alert "NAME"] (series, bucket, sensitivity, min_count,
+ * cooldown, notify, enabled) and [notify "NAME"] (type, url, secret,
+ * smtp_url, from, to, username, password, starttls, command, timeout;
+ * type in ->type) are read the same way. @section is "account", "view",
+ * "sla", "helpdesk", "alert" or "notify".
  * Borrowed pointers valid until es_config_free(). */
 size_t es_config_section_count(const struct es_config *cfg,
                                const char *section);
