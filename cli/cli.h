@@ -64,8 +64,26 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
  * into *out. Returns 0, or -1 after printing what is wrong. */
 int es_cli_parse_count(const char *name, const char *value, int max, int *out);
 
+/* Parses @s as an id: a whole number above 0 (a mention, a ticket, a
+ * reply, a conversation version) into *out. Returns 0, or -1 when @s is
+ * NULL or not one; prints nothing, since each command words the problem
+ * its own way. */
+int es_cli_parse_id(const char *s, int64_t *out);
+
 /* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
 int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Appends at most @max UTF-8 characters of @s (NULL: none) to @out, line
+ * breaks and tabs turned into spaces, with "…" when cut: a one-line
+ * glimpse of a text in a listing. */
+void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max);
+
+/* Ends a listing written through a library each() call whose result is
+ * @rc: with @json, closes the array @b holds (begun with '[', each element
+ * added as ",\n{...}") and prints it unless @rc failed. Releases @b.
+ * Returns ES_EXIT_OK, or ES_EXIT_FAIL after printing the library's
+ * message when @rc < 0. */
+int es_cli_list_end(struct es_buf *b, int json, int rc);
 
 /* JSON output of items and mentions (cli/json.c). */
 void es_json_item_fields(struct es_buf *out, const struct es_item *item);
@@ -87,6 +105,8 @@ int cmd_rescore(int argc, char **argv, struct es_ctx *ctx);
 int cmd_ticket(int argc, char **argv, struct es_ctx *ctx);
 int cmd_tickets(int argc, char **argv, struct es_ctx *ctx);
 int cmd_metrics(int argc, char **argv, struct es_ctx *ctx);
+int cmd_stats(int argc, char **argv, struct es_ctx *ctx);
+int cmd_import(int argc, char **argv, struct es_ctx *ctx);
 int cmd_audit(int argc, char **argv, struct es_ctx *ctx);
 int cmd_state(int argc, char **argv, struct es_ctx *ctx);
 int cmd_assign(int argc, char **argv, struct es_ctx *ctx);

@@ -92,13 +92,7 @@ int cmd_agent(int argc, char **argv, struct es_ctx *ctx)
         else
             printf("%-24s %-7s %-9s %s\n", "NAME", "ROLE", "STATE", "ADDED");
         rc = es_agent_each(ib, print_agent, json ? &b : NULL);
-        if (json) {
-            es_buf_adds(&b, b.len > 1 ? "\n]\n" : "]\n");
-            if (rc == 0)
-                fwrite(b.ptr, 1, b.len, stdout);
-        }
-        es_buf_release(&b);
-        return rc < 0 ? es_cli_fail("%s", es_error_last()) : ES_EXIT_OK;
+        return es_cli_list_end(&b, json != NULL, rc);
     }
 
     const char *by;

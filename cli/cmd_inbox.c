@@ -14,26 +14,6 @@
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
 
-/* Appends at most @max UTF-8 characters of @s to @out, newlines and tabs
- * turned into spaces, with "…" when cut. */
-static void add_snippet(struct es_buf *out, const char *s, size_t max)
-{
-    size_t chars = 0;
-    if (!s)
-        return;
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if ((c & 0xC0) != 0x80) {
-            if (chars == max) {
-                es_buf_adds(out, "\xE2\x80\xA6");
-                return;
-            }
-            chars++;
-        }
-        es_buf_addch(out, (c == '\n' || c == '\t' || c == '\r') ? ' ' : c);
-    }
-}
-
 struct list_out {
     int json;
     size_t count;
@@ -77,12 +57,12 @@ static int print_mention(const struct es_mention *m, void *payload)
                     (long long)m->id, m->state, prio, score,
                     m->item.source ? m->item.source : "-", created);
         if (m->item.author) {
-            add_snippet(b, m->item.author, 18);
+            es_cli_add_snippet(b, m->item.author, 18);
             es_buf_adds(b, ": ");
         }
         const char *t =
             m->item.title && *m->item.title ? m->item.title : m->item.text;
-        add_snippet(b, t, 70);
+        es_cli_add_snippet(b, t, 70);
         if (m->edited)
             es_buf_adds(b, " (edited)");
         es_buf_addch(b, '\n');

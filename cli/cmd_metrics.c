@@ -272,25 +272,6 @@ static int keep_row(const struct es_audit_entry *e, void *payload)
     return 0;
 }
 
-/* Appends at most @max characters of @s (UTF-8) with line breaks and tabs
- * as spaces, "…" when cut; "-" for NULL. */
-static void add_short(struct es_buf *out, const char *s, size_t max)
-{
-    size_t chars = 0;
-    if (!s) {
-        es_buf_addch(out, '-');
-        return;
-    }
-    for (const char *p = s; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if ((c & 0xC0) != 0x80 && chars++ == max) {
-            es_buf_adds(out, "\xE2\x80\xA6");
-            return;
-        }
-        es_buf_addch(out, (c == '\n' || c == '\t' || c == '\r') ? ' ' : c);
-    }
-}
-
 int cmd_audit(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
@@ -357,9 +338,9 @@ int cmd_audit(int argc, char **argv, struct es_ctx *ctx)
             es_buf_addf(&b, "%-20s %-12s %-16s %-20s ", when,
                         r->agent ? r->agent : "-", r->action ? r->action : "-",
                         r->object ? r->object : "-");
-            add_short(&b, r->before, 40);
+            es_cli_add_snippet(&b, r->before ? r->before : "-", 40);
             es_buf_adds(&b, " -> ");
-            add_short(&b, r->after, 40);
+            es_cli_add_snippet(&b, r->after ? r->after : "-", 40);
             es_buf_addch(&b, '\n');
         }
     }

@@ -6,7 +6,6 @@
  * sending pass as `send` on its loop (es_cli_send_pass). Everything goes
  * through include/earshot/outbox.h, as a web page would.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,30 +18,11 @@
 /* Parses a positive id; returns 0, or -1 after printing what is wrong. */
 static int parse_id(const char *what, const char *s, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    long long v = s ? strtoll(s, &end, 10) : 0;
-    if (!s || errno || end == s || *end || v < 1) {
-        fprintf(stderr, "error: %s must be a whole number above 0, not '%s'\n",
-                what, s ? s : "");
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
-/* Appends at most @max characters of @s, line breaks as spaces. */
-static void add_snippet(struct es_buf *out, const char *s, size_t max)
-{
-    size_t chars = 0;
-    for (const char *p = s ? s : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if ((c & 0xC0) != 0x80 && chars++ == max) {
-            es_buf_adds(out, "\xE2\x80\xA6");
-            return;
-        }
-        es_buf_addch(out, c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-    }
+    if (es_cli_parse_id(s, out) == 0)
+        return 0;
+    fprintf(stderr, "error: %s must be a whole number above 0, not '%s'\n",
+            what, s ? s : "");
+    return -1;
 }
 
 /* ==== reply ==== */
@@ -195,7 +175,7 @@ static int print_reply(const struct es_reply *r, void *payload)
                     r->private_message ? "private" : "public",
                     r->platform ? r->platform : "?", r->account, r->agent,
                     (long long)r->mention_id, es_time_format(when, t));
-        add_snippet(b, r->body, 60);
+        es_cli_add_snippet(b, r->body, 60);
         es_buf_addch(b, '\n');
         if (r->url)
             es_buf_addf(b, "       url: %s\n", r->url);

@@ -20,15 +20,10 @@
  * prints the problem and returns -1 otherwise. */
 static int parse_id(const char *s, const char *what, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v <= 0) {
-        fprintf(stderr, "error: '%s' is not a %s id\n", s, what);
-        return -1;
-    }
-    *out = v;
-    return 0;
+    if (es_cli_parse_id(s, out) == 0)
+        return 0;
+    fprintf(stderr, "error: '%s' is not a %s id\n", s, what);
+    return -1;
 }
 
 /* The exit status for a failed library call: its message on stderr. */

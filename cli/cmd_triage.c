@@ -9,7 +9,6 @@
  */
 #include "cmd_triage.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,15 +24,10 @@
 
 int es_cli_parse_mention_id(const char *arg, int64_t *out)
 {
-    char *end;
-    errno = 0;
-    long long id = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || id <= 0) {
-        fprintf(stderr, "error: '%s' is not a mention id\n", arg);
-        return ES_EXIT_USAGE;
-    }
-    *out = id;
-    return 0;
+    if (es_cli_parse_id(arg, out) == 0)
+        return 0;
+    fprintf(stderr, "error: '%s' is not a mention id\n", arg);
+    return ES_EXIT_USAGE;
 }
 
 int es_cli_parse_version(const char *arg, int64_t *out)
@@ -41,18 +35,13 @@ int es_cli_parse_version(const char *arg, int64_t *out)
     *out = 0;
     if (!arg)
         return 0;
-    char *end;
-    errno = 0;
-    long long v = strtoll(arg, &end, 10);
-    if (errno || end == arg || *end || v <= 0) {
-        fprintf(stderr,
-                "error: --expect-version takes a version number (from "
-                "`earshot show ID`), not '%s'\n",
-                arg);
-        return ES_EXIT_USAGE;
-    }
-    *out = v;
-    return 0;
+    if (es_cli_parse_id(arg, out) == 0)
+        return 0;
+    fprintf(stderr,
+            "error: --expect-version takes a version number (from "
+            "`earshot show ID`), not '%s'\n",
+            arg);
+    return ES_EXIT_USAGE;
 }
 
 /* Joins @args[0..n) with spaces, or reads stdin when the one word is "-":
@@ -528,17 +517,10 @@ static int print_canned(const struct es_canned *c, void *payload)
         return 0;
     }
     /* One line each: the name, then the start of the text. */
-    printf("%-20s ", c->name);
-    int chars = 0;
-    for (const char *p = c->body; *p; p++) {
-        unsigned char ch = (unsigned char)*p;
-        if ((ch & 0xC0) != 0x80 && ++chars > 60) {
-            fputs("\xE2\x80\xA6", stdout);
-            break;
-        }
-        putchar(ch == '\n' || ch == '\t' || ch == '\r' ? ' ' : ch);
-    }
-    putchar('\n');
+    struct es_buf line = ES_BUF_INIT;
+    es_cli_add_snippet(&line, c->body, 60);
+    printf("%-20s %s\n", c->name, line.ptr);
+    es_buf_release(&line);
     return 0;
 }
 
@@ -582,14 +564,9 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
     int64_t mention_id = 0, ticket_id = 0;
     if (mention && es_cli_parse_mention_id(mention, &mention_id))
         return ES_EXIT_USAGE;
-    if (ticket) {
-        char *end;
-        errno = 0;
-        ticket_id = strtoll(ticket, &end, 10);
-        if (errno || end == ticket || *end || ticket_id <= 0) {
-            fprintf(stderr, "error: '%s' is not a ticket number\n", ticket);
-            return ES_EXIT_USAGE;
-        }
+    if (ticket && es_cli_parse_id(ticket, &ticket_id) < 0) {
+        fprintf(stderr, "error: '%s' is not a ticket number\n", ticket);
+        return ES_EXIT_USAGE;
     }
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
@@ -600,13 +577,7 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
         if (json)
             es_buf_addch(&b, '[');
         rc = es_canned_each(ib, print_canned, json ? &b : NULL);
-        if (json) {
-            es_buf_adds(&b, b.len > 1 ? "\n]\n" : "]\n");
-            if (rc == 0)
-                fwrite(b.ptr, 1, b.len, stdout);
-        }
-        es_buf_release(&b);
-        return rc < 0 ? es_cli_fail("%s", es_error_last()) : ES_EXIT_OK;
+        return es_cli_list_end(&b, json != NULL, rc);
     }
     if (show) {
         struct es_canned c;

@@ -51,11 +51,15 @@ static const struct cmd commands[] = {
       CMD_NEEDS_LIBS },
     { "ingest", cmd_ingest, "store the entries of a local feed document",
       CMD_NEEDS_LIBS },
+    { "import", cmd_import, "store JSON Lines mentions (earshot parse format)",
+      0 },
     { "classify", cmd_classify, "sentiment score of each stdin line", 0 },
     { "rescore", cmd_rescore, "score stored mentions again", 0 },
     { "ticket", cmd_ticket, "open or work a private ticket", CMD_NEEDS_CURL },
     { "tickets", cmd_tickets, "list tickets", 0 },
     { "metrics", cmd_metrics, "response times, backlog and SLA breaches", 0 },
+    { "stats", cmd_stats, "mentions per hour or day by sentiment; --svg chart",
+      0 },
     { "audit", cmd_audit, "who did what, when: the audit log", 0 },
     { "state", cmd_state, "move mentions to a state (one, or --bulk)", 0 },
     { "assign", cmd_assign, "assign a mention to an agent", 0 },
@@ -94,6 +98,30 @@ int es_cli_fail(const char *fmt, ...)
     return ES_EXIT_FAIL;
 }
 
+void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max)
+{
+    size_t chars = 0;
+    for (const char *p = s ? s : ""; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c & 0xC0) != 0x80 && chars++ == max) {
+            es_buf_adds(out, "\xE2\x80\xA6");
+            return;
+        }
+        es_buf_addch(out, c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+    }
+}
+
+int es_cli_list_end(struct es_buf *b, int json, int rc)
+{
+    if (json) {
+        es_buf_adds(b, b->len > 1 ? "\n]\n" : "]\n");
+        if (rc == 0)
+            fwrite(b->ptr, 1, b->len, stdout);
+    }
+    es_buf_release(b);
+    return rc < 0 ? es_cli_fail("%s", es_error_last()) : ES_EXIT_OK;
+}
+
 int es_cli_parse_count(const char *name, const char *value, int max, int *out)
 {
     char *end;
@@ -106,6 +134,19 @@ int es_cli_parse_count(const char *name, const char *value, int max, int *out)
         return -1;
     }
     *out = (int)v;
+    return 0;
+}
+
+int es_cli_parse_id(const char *s, int64_t *out)
+{
+    char *end;
+    if (!s)
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < 1)
+        return -1;
+    *out = v;
     return 0;
 }
 

@@ -3,8 +3,6 @@
  * Adding a kind means one new file with its ops table and one line here
  * (curl's protocol table works the same way).
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -53,27 +51,6 @@ const struct es_source_ops *const *es_source_kinds(void)
     return kinds;
 }
 
-/* Reads the first line of @path into *out (trimmed). */
-static int read_token_file(const char *path, char **out)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    char line[4096];
-    int ok = fgets(line, sizeof(line), f) != NULL;
-    fclose(f);
-    if (!ok)
-        line[0] = '\0';
-    size_t n = strcspn(line, "\r\n");
-    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    line[n] = '\0';
-    *out = es_xstrdup(line);
-    /* Do not leave the secret on the stack. */
-    memset(line, 0, sizeof(line));
-    return 0;
-}
-
 int es_source__init_base(struct es_source *src, const struct es_source_ops *ops,
                          const struct es_config_source *cfg)
 {
@@ -85,26 +62,13 @@ int es_source__init_base(struct es_source *src, const struct es_source_ops *ops,
     src->interval = cfg->interval > 0 ? cfg->interval : ops->default_interval_s;
     src->enabled = cfg->enabled;
 
-    const char *token = es_config_source_get(cfg, "token");
-    const char *token_file = es_config_source_get(cfg, "token_file");
-    if (token && *token) {
-        src->token = es_xstrdup(token);
-    } else if (token_file && *token_file) {
-        if (read_token_file(token_file, &src->token) != 0) {
-            int e = errno;
-            es_source__release_base(src);
-            return es_error_set(
-                ES_EINVALID,
-                "%s:%d: [source \"%s\"] cannot read token_file '%s': %s",
-                cfg->file, cfg->line, cfg->name, token_file, strerror(e));
-        }
-        if (!*src->token) {
-            es_source__release_base(src);
-            return es_error_set(ES_EINVALID,
-                                "%s:%d: [source \"%s\"] token_file '%s' is "
-                                "empty",
-                                cfg->file, cfg->line, cfg->name, token_file);
-        }
+    char *who =
+        es_xasprintf("%s:%d: [source \"%s\"]", cfg->file, cfg->line, cfg->name);
+    int rc = es_config_source_secret(cfg, who, &src->token);
+    free(who);
+    if (rc < 0 && rc != ES_ENOTFOUND) {
+        es_source__release_base(src);
+        return rc;
     }
 
     const char *query = es_config_source_get(cfg, "query");

@@ -1420,6 +1420,44 @@ const char *es_config_source_get(const struct es_config_source *src,
     return NULL;
 }
 
+int es_config_source_secret(const struct es_config_source *src, const char *who,
+                            char **out)
+{
+    *out = NULL;
+    const char *token = es_config_source_get(src, "token");
+    if (token && *token) {
+        *out = es_xstrdup(token);
+        return 0;
+    }
+    const char *file = es_config_source_get(src, "token_file");
+    if (!file || !*file)
+        return ES_ENOTFOUND;
+    FILE *f = fopen(file, "r");
+    if (!f)
+        return es_error_set(ES_EINVALID, "%s cannot read token_file '%s': %s",
+                            who, file, strerror(errno));
+    char line[4096];
+    int ok = fgets(line, sizeof(line), f) != NULL;
+    fclose(f);
+    if (!ok)
+        line[0] = '\0';
+    size_t n = strcspn(line, "\r\n");
+    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+        n--;
+    line[n] = '\0';
+    int rc = 0;
+    if (n == 0)
+        rc =
+            es_error_set(ES_EINVALID, "%s token_file '%s' is empty", who, file);
+    else
+        *out = es_xstrdup(line);
+    /* volatile: the wipe must not be optimised away; no copy of the
+     * secret stays on the stack. */
+    for (volatile char *p = line; p < line + sizeof(line); p++)
+        *p = '\0';
+    return rc;
+}
+
 /* Maps a section name to its slot in es_config.kvs, or -1. */
 static int kvs_by_name(const char *section)
 {

@@ -20,6 +20,7 @@
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/item.h"
+#include "sql.h"
 #include "store.h"
 
 /* ==== Targets and times ==== */
@@ -260,19 +261,7 @@ static void sort(void *base, size_t n, size_t size,
         qsort(base, n, size, cmp);
 }
 
-static char *dup_col(sqlite3_stmt *stmt, int i)
-{
-    const unsigned char *t = sqlite3_column_text(stmt, i);
-    return t ? es_xstrdup((const char *)t) : NULL;
-}
-
-static int64_t time_col(sqlite3_stmt *stmt, int i)
-{
-    return sqlite3_column_type(stmt, i) == SQLITE_NULL
-               ? ES_TIME_UNKNOWN
-               : sqlite3_column_int64(stmt, i);
-}
-
+/* es_sql_fail(), but the figures' messages begin "metrics:". */
 static int db_fail(struct es_inbox *ib, const char *what)
 {
     return es_error_set(ES_EDB, "metrics: %s: %s", what,
@@ -424,8 +413,8 @@ static int read_mentions(struct es_inbox *ib, struct work *w, int64_t since,
         m->priority = sqlite3_column_type(stmt, 5) == SQLITE_NULL
                           ? -1
                           : sqlite3_column_int(stmt, 5);
-        m->assignee = dup_col(stmt, 6);
-        m->source = dup_col(stmt, 7);
+        m->assignee = es_sql_dup_col(stmt, 6);
+        m->source = es_sql_dup_col(stmt, 7);
     }
     if (step != SQLITE_DONE)
         rc = db_fail(ib, "cannot read the mentions");
@@ -448,8 +437,8 @@ static int read_conversations(struct es_inbox *ib, struct work *w)
             conv_find(w, (const char *)sqlite3_column_text(stmt, 0));
         if (!c)
             continue;
-        c->response_at = time_col(stmt, 1);
-        c->resolved_at = time_col(stmt, 2);
+        c->response_at = es_sql_time_col(stmt, 1);
+        c->resolved_at = es_sql_time_col(stmt, 2);
     }
     if (step != SQLITE_DONE)
         rc = db_fail(ib, "cannot read the conversations");
@@ -470,7 +459,7 @@ static int read_replies(struct es_inbox *ib, struct work *w,
             conv_find(w, (const char *)sqlite3_column_text(stmt, 0));
         const char *agent = (const char *)sqlite3_column_text(stmt, 1);
         const char *vis = (const char *)sqlite3_column_text(stmt, 2);
-        int64_t sent_at = time_col(stmt, 3);
+        int64_t sent_at = es_sql_time_col(stmt, 3);
         if (!c || !agent)
             continue;
         int public = vis && strcmp(vis, "public") == 0;

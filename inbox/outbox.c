@@ -16,7 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,75 +31,10 @@
 #include "earshot/error.h"
 #include "earshot/item.h"
 #include "earshot/workflow.h"
+#include "sql.h"
 #include "store.h"
 
 /* ==== Statements ==== */
-
-static int db_fail(struct es_inbox *ib, const char *what)
-{
-    return es_error_set(ES_EDB, "inbox: %s: %s", what,
-                        sqlite3_errmsg(es_inbox__db(ib)));
-}
-
-/* Prepares @sql and binds one argument per character of @types: 't' a
- * const char * (NULL binds NULL), 'i' an int64_t, 'n' an int64_t where
- * ES_TIME_UNKNOWN binds NULL. Returns NULL (message set) on failure. */
-static sqlite3_stmt *prepare(struct es_inbox *ib, const char *sql,
-                             const char *types, ...)
-{
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(es_inbox__db(ib), sql, -1, &stmt, NULL) !=
-        SQLITE_OK) {
-        db_fail(ib, "cannot prepare a statement");
-        return NULL;
-    }
-    va_list ap;
-    va_start(ap, types);
-    for (int i = 1; types && types[i - 1]; i++) {
-        if (types[i - 1] == 't') {
-            const char *v = va_arg(ap, const char *);
-            if (v)
-                sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT);
-            else
-                sqlite3_bind_null(stmt, i);
-        } else {
-            int64_t v = va_arg(ap, int64_t);
-            if (types[i - 1] == 'n' && v == ES_TIME_UNKNOWN)
-                sqlite3_bind_null(stmt, i);
-            else
-                sqlite3_bind_int64(stmt, i, v);
-        }
-    }
-    va_end(ap);
-    return stmt;
-}
-
-/* Runs a statement that returns no rows and finalizes it; returns 0 or
- * ES_EDB. Sets *changed (may be NULL) to the rows it changed. */
-static int run(struct es_inbox *ib, sqlite3_stmt *stmt, const char *what,
-               int *changed)
-{
-    if (!stmt)
-        return ES_EDB;
-    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(ib, what);
-    if (changed)
-        *changed = rc == 0 ? sqlite3_changes(es_inbox__db(ib)) : 0;
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
-static char *dup_col(sqlite3_stmt *stmt, int i)
-{
-    const unsigned char *t = sqlite3_column_text(stmt, i);
-    return t ? es_xstrdup((const char *)t) : NULL;
-}
-
-static int64_t time_col(sqlite3_stmt *stmt, int i)
-{
-    return sqlite3_column_type(stmt, i) == SQLITE_NULL
-               ? ES_TIME_UNKNOWN
-               : sqlite3_column_int64(stmt, i);
-}
 
 /* ==== Platforms and how they count ==== */
 
@@ -482,31 +416,9 @@ int es_outbox_account_secret(const struct es_config_source *acct,
     }
     if (strcmp(key, "token") != 0)
         return ES_ENOTFOUND;
-    const char *file = es_config_source_get(acct, "token_file");
-    if (!file || !*file)
-        return ES_ENOTFOUND;
-    FILE *f = fopen(file, "r");
-    if (!f)
-        return es_error_set(ES_EINVALID,
-                            "account '%s': cannot read token_file '%s': %s",
-                            acct->name, file, strerror(errno));
-    char line[4096];
-    int ok = fgets(line, sizeof(line), f) != NULL;
-    fclose(f);
-    if (!ok)
-        line[0] = '\0';
-    size_t n = strcspn(line, "\r\n");
-    while (n && (line[n - 1] == ' ' || line[n - 1] == '\t'))
-        n--;
-    line[n] = '\0';
-    int rc = 0;
-    if (n == 0)
-        rc = es_error_set(ES_EINVALID, "account '%s': token_file '%s' is empty",
-                          acct->name, file);
-    else
-        *out = es_xstrdup(line);
-    for (volatile char *p = line; p < line + sizeof(line); p++)
-        *p = '\0';
+    char *who = es_xasprintf("account '%s':", acct->name);
+    int rc = es_config_source_secret(acct, who, out);
+    free(who);
     return rc;
 }
 
@@ -785,17 +697,18 @@ int es_outbox_queue(struct es_inbox *ib, const struct es_config *cfg,
                                rq->expect_version, NULL);
     if (rc < 0)
         goto done;
-    rc = run(ib,
-             prepare(ib,
-                     "INSERT INTO replies (mention_id, account, agent, body,"
-                     " visibility, state, idempotency_key, ticket_id,"
-                     " created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6,"
-                     " ?7, ?8)",
-                     "itttttni", rq->mention_id, acct_name, rq->agent, text.ptr,
-                     rq->private_message ? "private" : "public", key,
-                     rq->ticket_id > 0 ? rq->ticket_id : ES_TIME_UNKNOWN,
-                     es_time_now()),
-             "cannot queue a reply", NULL);
+    rc = es_sql_run(
+        ib,
+        es_sql_prepare(ib,
+                       "INSERT INTO replies (mention_id, account, agent, body,"
+                       " visibility, state, idempotency_key, ticket_id,"
+                       " created_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?6,"
+                       " ?7, ?8)",
+                       "itttttni", rq->mention_id, acct_name, rq->agent,
+                       text.ptr, rq->private_message ? "private" : "public",
+                       key, rq->ticket_id > 0 ? rq->ticket_id : ES_TIME_UNKNOWN,
+                       es_time_now()),
+        "cannot queue a reply");
     if (rc < 0)
         goto done;
     int64_t id = sqlite3_last_insert_rowid(es_inbox__db(ib));
@@ -874,31 +787,32 @@ static void read_reply(sqlite3_stmt *stmt, struct es_reply *out)
     memset(out, 0, sizeof(*out));
     out->id = sqlite3_column_int64(stmt, 0);
     out->mention_id = sqlite3_column_int64(stmt, 1);
-    out->account = dup_col(stmt, 2);
-    out->agent = dup_col(stmt, 3);
-    out->body = dup_col(stmt, 4);
+    out->account = es_sql_dup_col(stmt, 2);
+    out->agent = es_sql_dup_col(stmt, 3);
+    out->body = es_sql_dup_col(stmt, 4);
     const char *vis = (const char *)sqlite3_column_text(stmt, 5);
     out->private_message = vis && strcmp(vis, "private") == 0;
     if (es_reply_state_parse((const char *)sqlite3_column_text(stmt, 6),
                              &out->state) < 0)
         out->state = ES_REPLY_UNKNOWN;
-    out->idempotency_key = dup_col(stmt, 7);
+    out->idempotency_key = es_sql_dup_col(stmt, 7);
     out->attempts = sqlite3_column_int(stmt, 8);
-    out->next_attempt = time_col(stmt, 9);
-    out->platform_id = dup_col(stmt, 10);
-    out->url = dup_col(stmt, 11);
-    out->error = dup_col(stmt, 12);
+    out->next_attempt = es_sql_time_col(stmt, 9);
+    out->platform_id = es_sql_dup_col(stmt, 10);
+    out->url = es_sql_dup_col(stmt, 11);
+    out->error = es_sql_dup_col(stmt, 12);
     out->ticket_id = sqlite3_column_int64(stmt, 13);
     out->created_at = sqlite3_column_int64(stmt, 14);
-    out->sent_at = time_col(stmt, 15);
-    out->platform = dup_col(stmt, 16);
-    out->mention_url = dup_col(stmt, 17);
+    out->sent_at = es_sql_time_col(stmt, 15);
+    out->platform = es_sql_dup_col(stmt, 16);
+    out->mention_url = es_sql_dup_col(stmt, 17);
 }
 
 int es_outbox_get(struct es_inbox *ib, int64_t id, struct es_reply *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *stmt = prepare(ib, REPLY_COLUMNS " WHERE r.id = ?1", "i", id);
+    sqlite3_stmt *stmt =
+        es_sql_prepare(ib, REPLY_COLUMNS " WHERE r.id = ?1", "i", id);
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt);
@@ -909,7 +823,7 @@ int es_outbox_get(struct es_inbox *ib, int64_t id, struct es_reply *out)
         rc = es_error_set(ES_ENOTFOUND, "no reply %lld in the outbox",
                           (long long)id);
     } else {
-        rc = db_fail(ib, "cannot read a reply");
+        rc = es_sql_fail(ib, "cannot read a reply");
     }
     sqlite3_finalize(stmt);
     return rc;
@@ -922,11 +836,11 @@ int es_outbox_each(struct es_inbox *ib, const char *state, int limit,
     if (state && es_reply_state_parse(state, &st) < 0)
         return ES_EINVALID;
     sqlite3_stmt *stmt =
-        prepare(ib,
-                REPLY_COLUMNS " WHERE ?1 IS NULL OR r.state"
-                              " = ?1 ORDER BY r.id DESC"
-                              " LIMIT ?2",
-                "ti", state, (int64_t)(limit > 0 ? limit : -1));
+        es_sql_prepare(ib,
+                       REPLY_COLUMNS " WHERE ?1 IS NULL OR r.state"
+                                     " = ?1 ORDER BY r.id DESC"
+                                     " LIMIT ?2",
+                       "ti", state, (int64_t)(limit > 0 ? limit : -1));
     if (!stmt)
         return ES_EDB;
     int rc = 0, step;
@@ -939,7 +853,7 @@ int es_outbox_each(struct es_inbox *ib, const char *state, int limit,
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot list the outbox");
+        rc = es_sql_fail(ib, "cannot list the outbox");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -967,14 +881,15 @@ static int first_response(struct es_inbox *ib, int64_t mention_id, int64_t at)
     struct es_buf conv = ES_BUF_INIT;
     int rc = es_conversation_of(ib, mention_id, &conv);
     if (rc == 0)
-        rc = run(ib,
-                 prepare(ib,
-                         "INSERT INTO conversations (key, first_response_at)"
-                         " VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET"
-                         " first_response_at = COALESCE(first_response_at,"
-                         " excluded.first_response_at)",
-                         "ti", conv.ptr, at),
-                 "cannot record a first response", NULL);
+        rc = es_sql_run(
+            ib,
+            es_sql_prepare(ib,
+                           "INSERT INTO conversations (key, first_response_at)"
+                           " VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET"
+                           " first_response_at = COALESCE(first_response_at,"
+                           " excluded.first_response_at)",
+                           "ti", conv.ptr, at),
+            "cannot record a first response");
     es_buf_release(&conv);
     return rc;
 }
@@ -990,15 +905,15 @@ static int audit_reply(struct es_inbox *ib, const char *agent,
 
 int es_outbox_mark_sending(struct es_inbox *ib, int64_t id)
 {
-    int changed = 0;
-    int rc = run(ib,
-                 prepare(ib,
-                         "UPDATE replies SET state = 'sending', attempts ="
-                         " attempts + 1, next_attempt = ?2 WHERE id = ?1"
-                         " AND (state = 'queued' OR state = 'sending')",
-                         "ii", id, es_time_now()),
-                 "cannot mark a reply as sending", &changed);
-    if (rc == 0 && !changed)
+    int rc = es_sql_run(
+        ib,
+        es_sql_prepare(ib,
+                       "UPDATE replies SET state = 'sending', attempts ="
+                       " attempts + 1, next_attempt = ?2 WHERE id = ?1"
+                       " AND (state = 'queued' OR state = 'sending')",
+                       "ii", id, es_time_now()),
+        "cannot mark a reply as sending");
+    if (rc == 0 && sqlite3_changes(es_inbox__db(ib)) == 0)
         rc = wrong_state(ib, id, "queued");
     return rc;
 }
@@ -1019,12 +934,12 @@ static int transition(struct es_inbox *ib, int64_t id, const char *set,
         goto done;
     char *sql =
         es_xasprintf("UPDATE replies SET %s WHERE id = ?1 AND (%s)", set, from);
-    int changed = 0;
     int64_t now = es_time_now();
-    rc = run(ib, prepare(ib, sql, "itttn", id, platform_id, url, error, now),
-             "cannot change a reply", &changed);
+    rc = es_sql_run(
+        ib, es_sql_prepare(ib, sql, "itttn", id, platform_id, url, error, now),
+        "cannot change a reply");
     free(sql);
-    if (rc == 0 && !changed)
+    if (rc == 0 && sqlite3_changes(es_inbox__db(ib)) == 0)
         rc = es_error_set(ES_EEXISTS, "reply %lld is %s, not %s", (long long)id,
                           es_reply_state_name(r.state), wanted);
     if (rc == 0 && sent && !r.private_message)
@@ -1055,15 +970,15 @@ int es_outbox_mark_sent(struct es_inbox *ib, int64_t id,
 int es_outbox_mark_retry(struct es_inbox *ib, int64_t id, int64_t next_attempt,
                          const char *error)
 {
-    int changed = 0;
-    int rc = run(ib,
-                 prepare(ib,
-                         "UPDATE replies SET state = 'queued', next_attempt ="
-                         " ?2, error = ?3 WHERE id = ?1 AND state ="
-                         " 'sending'",
-                         "int", id, next_attempt, error),
-                 "cannot reschedule a reply", &changed);
-    if (rc == 0 && !changed)
+    int rc = es_sql_run(
+        ib,
+        es_sql_prepare(ib,
+                       "UPDATE replies SET state = 'queued', next_attempt ="
+                       " ?2, error = ?3 WHERE id = ?1 AND state ="
+                       " 'sending'",
+                       "int", id, next_attempt, error),
+        "cannot reschedule a reply");
+    if (rc == 0 && sqlite3_changes(es_inbox__db(ib)) == 0)
         rc = wrong_state(ib, id, "sending");
     return rc;
 }
@@ -1087,12 +1002,13 @@ int es_outbox_due(struct es_inbox *ib, int64_t now, int64_t **ids, size_t *n)
 {
     *ids = NULL;
     *n = 0;
-    sqlite3_stmt *stmt = prepare(ib,
-                                 "SELECT id FROM replies WHERE state ="
-                                 " 'sending' OR (state = 'queued' AND"
-                                 " (next_attempt IS NULL OR next_attempt <="
-                                 " ?1)) ORDER BY id",
-                                 "i", now);
+    sqlite3_stmt *stmt =
+        es_sql_prepare(ib,
+                       "SELECT id FROM replies WHERE state ="
+                       " 'sending' OR (state = 'queued' AND"
+                       " (next_attempt IS NULL OR next_attempt <="
+                       " ?1)) ORDER BY id",
+                       "i", now);
     if (!stmt)
         return ES_EDB;
     size_t alloc = 0;
@@ -1104,7 +1020,8 @@ int es_outbox_due(struct es_inbox *ib, int64_t now, int64_t **ids, size_t *n)
         }
         (*ids)[(*n)++] = sqlite3_column_int64(stmt, 0);
     }
-    int rc = step == SQLITE_DONE ? 0 : db_fail(ib, "cannot read the outbox");
+    int rc =
+        step == SQLITE_DONE ? 0 : es_sql_fail(ib, "cannot read the outbox");
     sqlite3_finalize(stmt);
     if (rc < 0) {
         free(*ids);
@@ -1149,15 +1066,16 @@ int es_outbox_resolve(struct es_inbox *ib, int64_t id, const char *agent,
      * a post that did go out is recognised rather than doubled. Its
      * attempts drop to 1 so the retry budget starts again, while the
      * sender still knows it went out before. */
-    rc = run(ib,
-             prepare(ib,
-                     "UPDATE replies SET state = ?2, next_attempt = NULL,"
-                     " sent_at = CASE WHEN ?2 = 'sent' THEN ?3 ELSE sent_at"
-                     " END, error = CASE WHEN ?2 = 'queued' THEN NULL ELSE"
-                     " error END, attempts = CASE WHEN ?2 = 'queued' THEN"
-                     " MIN(attempts, 1) ELSE attempts END WHERE id = ?1",
-                     "iti", id, to, now),
-             "cannot resolve a reply", NULL);
+    rc = es_sql_run(
+        ib,
+        es_sql_prepare(ib,
+                       "UPDATE replies SET state = ?2, next_attempt = NULL,"
+                       " sent_at = CASE WHEN ?2 = 'sent' THEN ?3 ELSE sent_at"
+                       " END, error = CASE WHEN ?2 = 'queued' THEN NULL ELSE"
+                       " error END, attempts = CASE WHEN ?2 = 'queued' THEN"
+                       " MIN(attempts, 1) ELSE attempts END WHERE id = ?1",
+                       "iti", id, to, now),
+        "cannot resolve a reply");
     if (rc == 0 && how == ES_OUTBOX_SENT && !r.private_message)
         rc = first_response(ib, r.mention_id, now);
     if (rc == 0)

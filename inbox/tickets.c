@@ -36,6 +36,7 @@
 #include "earshot/outbox.h"
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
+#include "sql.h"
 #include "store.h"
 
 /* The longest note or message body. */
@@ -44,56 +45,6 @@
 #define SUBJECT_CHARS 72
 
 /* ==== Statements ==== */
-
-static int db_fail(struct es_inbox *ib, const char *what)
-{
-    return es_error_set(ES_EDB, "inbox: %s: %s", what,
-                        sqlite3_errmsg(es_inbox__db(ib)));
-}
-
-/* Prepares @sql; NULL with the error set. */
-static sqlite3_stmt *prepare(struct es_inbox *ib, const char *sql)
-{
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(es_inbox__db(ib), sql, -1, &stmt, NULL) !=
-        SQLITE_OK) {
-        db_fail(ib, "cannot prepare a statement");
-        sqlite3_finalize(stmt);
-        return NULL;
-    }
-    return stmt;
-}
-
-static void bind_text(sqlite3_stmt *stmt, int i, const char *s)
-{
-    if (s)
-        sqlite3_bind_text(stmt, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(stmt, i);
-}
-
-/* Steps a statement that returns no rows and finalizes it: 0 or ES_EDB. */
-static int run(struct es_inbox *ib, sqlite3_stmt *stmt, const char *what)
-{
-    if (!stmt)
-        return ES_EDB;
-    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(ib, what);
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
-static char *dup_col(sqlite3_stmt *stmt, int i)
-{
-    const unsigned char *t = sqlite3_column_text(stmt, i);
-    return t ? es_xstrdup((const char *)t) : NULL;
-}
-
-static int64_t time_col(sqlite3_stmt *stmt, int i)
-{
-    return sqlite3_column_type(stmt, i) == SQLITE_NULL
-               ? ES_TIME_UNKNOWN
-               : sqlite3_column_int64(stmt, i);
-}
 
 /* The mentions of conversation @key: a platform thread's key is in
  * mentions.conversation; a mention that stands alone is "m:ID". Binds
@@ -109,17 +60,8 @@ static void bind_conv(sqlite3_stmt *stmt, const char *key)
         if (*end || alone <= 0)
             alone = -1;
     }
-    bind_text(stmt, 1, key);
+    es_sql_bind_text(stmt, 1, key);
     sqlite3_bind_int64(stmt, 2, alone);
-}
-
-/* Commits when @rc is 0, else rolls back; returns the outcome. */
-static int finish(struct es_inbox *ib, int rc)
-{
-    if (rc == 0)
-        return es_inbox_commit(ib);
-    es_inbox_rollback(ib);
-    return rc;
 }
 
 static void ticket_object(char out[static 32], int64_t id)
@@ -196,34 +138,33 @@ static void read_ticket(sqlite3_stmt *stmt, struct es_ticket *t)
 {
     memset(t, 0, sizeof(*t));
     t->id = sqlite3_column_int64(stmt, 0);
-    t->conversation = dup_col(stmt, 1);
-    t->subject = dup_col(stmt, 2);
+    t->conversation = es_sql_dup_col(stmt, 1);
+    t->subject = es_sql_dup_col(stmt, 2);
     if (es_ticket_state_parse((const char *)sqlite3_column_text(stmt, 3),
                               &t->state) < 0)
         t->state = ES_TICKET_OPEN; /* the CHECK constraint rules it out */
-    t->assignee = dup_col(stmt, 4);
+    t->assignee = es_sql_dup_col(stmt, 4);
     t->priority = sqlite3_column_type(stmt, 5) == SQLITE_NULL
                       ? -1
                       : sqlite3_column_int(stmt, 5);
-    t->context = dup_col(stmt, 6);
-    t->created_by = dup_col(stmt, 7);
+    t->context = es_sql_dup_col(stmt, 6);
+    t->created_by = es_sql_dup_col(stmt, 7);
     t->created_at = sqlite3_column_int64(stmt, 8);
     t->updated_at = sqlite3_column_int64(stmt, 9);
-    t->solved_at = time_col(stmt, 10);
-    t->forward_state = dup_col(stmt, 11);
+    t->solved_at = es_sql_time_col(stmt, 10);
+    t->forward_state = es_sql_dup_col(stmt, 11);
     t->forward_attempts = sqlite3_column_int(stmt, 12);
-    t->forward_next = time_col(stmt, 13);
-    t->forward_error = dup_col(stmt, 14);
+    t->forward_next = es_sql_time_col(stmt, 13);
+    t->forward_error = es_sql_dup_col(stmt, 14);
 }
 
 int es_ticket_get(struct es_inbox *ib, int64_t id, struct es_ticket *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *stmt =
-        prepare(ib, "SELECT " TICKET_COLUMNS " FROM tickets WHERE id = ?1");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib, "SELECT " TICKET_COLUMNS " FROM tickets WHERE id = ?1", "i", id);
     if (!stmt)
         return ES_EDB;
-    sqlite3_bind_int64(stmt, 1, id);
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
         read_ticket(stmt, out);
@@ -231,7 +172,7 @@ int es_ticket_get(struct es_inbox *ib, int64_t id, struct es_ticket *out)
     } else if (rc == SQLITE_DONE) {
         rc = es_error_set(ES_ENOTFOUND, "no ticket %lld", (long long)id);
     } else {
-        rc = db_fail(ib, "cannot read a ticket");
+        rc = es_sql_fail(ib, "cannot read a ticket");
     }
     sqlite3_finalize(stmt);
     return rc;
@@ -240,11 +181,10 @@ int es_ticket_get(struct es_inbox *ib, int64_t id, struct es_ticket *out)
 int es_ticket_of_conversation(struct es_inbox *ib, const char *key,
                               int64_t *ticket_id)
 {
-    sqlite3_stmt *stmt =
-        prepare(ib, "SELECT id FROM tickets WHERE conversation = ?1");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib, "SELECT id FROM tickets WHERE conversation = ?1", "t", key);
     if (!stmt)
         return ES_EDB;
-    bind_text(stmt, 1, key);
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
         *ticket_id = sqlite3_column_int64(stmt, 0);
@@ -252,7 +192,7 @@ int es_ticket_of_conversation(struct es_inbox *ib, const char *key,
     } else if (rc == SQLITE_DONE) {
         rc = es_error_set(ES_ENOTFOUND, "conversation '%s' has no ticket", key);
     } else {
-        rc = db_fail(ib, "cannot look up a ticket");
+        rc = es_sql_fail(ib, "cannot look up a ticket");
     }
     sqlite3_finalize(stmt);
     return rc;
@@ -264,19 +204,19 @@ int es_ticket_each(struct es_inbox *ib, const struct es_ticket_query *q,
     enum es_ticket_state st;
     if (q && q->state && es_ticket_state_parse(q->state, &st) < 0)
         return ES_EINVALID;
-    sqlite3_stmt *stmt = prepare(
-        ib, "SELECT " TICKET_COLUMNS " FROM tickets"
-            " WHERE (?1 IS NULL OR state = ?1)"
-            " AND (?2 IS NULL OR (?2 = '' AND assignee IS NULL)"
-            " OR assignee = ?2)"
-            " ORDER BY CASE state WHEN 'open' THEN 0 WHEN 'pending' THEN 1"
-            " WHEN 'solved' THEN 2 ELSE 3 END, priority DESC NULLS LAST,"
-            " created_at, id LIMIT ?3");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "SELECT " TICKET_COLUMNS " FROM tickets"
+        " WHERE (?1 IS NULL OR state = ?1)"
+        " AND (?2 IS NULL OR (?2 = '' AND assignee IS NULL)"
+        " OR assignee = ?2)"
+        " ORDER BY CASE state WHEN 'open' THEN 0 WHEN 'pending' THEN 1"
+        " WHEN 'solved' THEN 2 ELSE 3 END, priority DESC NULLS LAST,"
+        " created_at, id LIMIT ?3",
+        "tti", q ? q->state : NULL, q ? q->assignee : NULL,
+        (int64_t)(q && q->limit > 0 ? q->limit : -1));
     if (!stmt)
         return ES_EDB;
-    bind_text(stmt, 1, q ? q->state : NULL);
-    bind_text(stmt, 2, q ? q->assignee : NULL);
-    sqlite3_bind_int(stmt, 3, q && q->limit > 0 ? q->limit : -1);
     int rc = 0, step;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct es_ticket t;
@@ -287,7 +227,7 @@ int es_ticket_each(struct es_inbox *ib, const struct es_ticket_query *q,
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot list tickets");
+        rc = es_sql_fail(ib, "cannot list tickets");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -440,11 +380,12 @@ static void add_str_array(struct es_buf *out, char *const *v, size_t n)
 static int add_mention_tags(struct es_inbox *ib, int64_t id, struct snapshot *s,
                             struct es_buf *out)
 {
-    sqlite3_stmt *stmt = prepare(ib, "SELECT tag FROM mention_tags WHERE"
-                                     " mention_id = ?1 ORDER BY tag");
+    sqlite3_stmt *stmt = es_sql_prepare(ib,
+                                        "SELECT tag FROM mention_tags WHERE"
+                                        " mention_id = ?1 ORDER BY tag",
+                                        "i", id);
     if (!stmt)
         return ES_EDB;
-    sqlite3_bind_int64(stmt, 1, id);
     int n = 0, step;
     es_buf_addch(out, '[');
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -457,7 +398,7 @@ static int add_mention_tags(struct es_inbox *ib, int64_t id, struct snapshot *s,
         add_tag(s, tag);
     }
     es_buf_addch(out, ']');
-    int rc = step == SQLITE_DONE ? 0 : db_fail(ib, "cannot read tags");
+    int rc = step == SQLITE_DONE ? 0 : es_sql_fail(ib, "cannot read tags");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -466,12 +407,13 @@ static int add_mention_tags(struct es_inbox *ib, int64_t id, struct snapshot *s,
 static int add_mention_notes(struct es_inbox *ib, int64_t id,
                              struct es_buf *out)
 {
-    sqlite3_stmt *stmt = prepare(ib, "SELECT agent, body, created_at FROM"
-                                     " notes WHERE mention_id = ?1 ORDER BY"
-                                     " created_at, id");
+    sqlite3_stmt *stmt = es_sql_prepare(ib,
+                                        "SELECT agent, body, created_at FROM"
+                                        " notes WHERE mention_id = ?1 ORDER BY"
+                                        " created_at, id",
+                                        "i", id);
     if (!stmt)
         return ES_EDB;
-    sqlite3_bind_int64(stmt, 1, id);
     int n = 0, step;
     es_buf_addch(out, '[');
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
@@ -480,11 +422,11 @@ static int add_mention_notes(struct es_inbox *ib, int64_t id,
         es_buf_addch(out, ',');
         key_str(out, "body", (const char *)sqlite3_column_text(stmt, 1));
         es_buf_addch(out, ',');
-        key_time(out, "created_at", time_col(stmt, 2));
+        key_time(out, "created_at", es_sql_time_col(stmt, 2));
         es_buf_addch(out, '}');
     }
     es_buf_addch(out, ']');
-    int rc = step == SQLITE_DONE ? 0 : db_fail(ib, "cannot read notes");
+    int rc = step == SQLITE_DONE ? 0 : es_sql_fail(ib, "cannot read notes");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -573,8 +515,10 @@ static int thread_ids(struct es_inbox *ib, const char *key, int64_t **ids,
     *ids = NULL;
     *n = 0;
     sqlite3_stmt *stmt =
-        prepare(ib, "SELECT id FROM mentions WHERE " CONV_WHERE
-                    " ORDER BY COALESCE(created_at, first_seen), id");
+        es_sql_prepare(ib,
+                       "SELECT id FROM mentions WHERE " CONV_WHERE
+                       " ORDER BY COALESCE(created_at, first_seen), id",
+                       NULL);
     if (!stmt)
         return ES_EDB;
     bind_conv(stmt, key);
@@ -587,7 +531,7 @@ static int thread_ids(struct es_inbox *ib, const char *key, int64_t **ids,
         }
         (*ids)[(*n)++] = sqlite3_column_int64(stmt, 0);
     }
-    int rc = step == SQLITE_DONE ? 0 : db_fail(ib, "cannot read a thread");
+    int rc = step == SQLITE_DONE ? 0 : es_sql_fail(ib, "cannot read a thread");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -669,34 +613,32 @@ static int move_mentions(struct es_inbox *ib, const char *key,
 {
     *moved = 0;
     sqlite3_stmt *sel =
-        prepare(ib, "SELECT id, state FROM mentions WHERE " CONV_WHERE
-                    " AND (state = ?3 OR state = ?4)"
-                    " ORDER BY id");
+        es_sql_prepare(ib,
+                       "SELECT id, state FROM mentions WHERE " CONV_WHERE
+                       " AND (state = ?3 OR state = ?4)"
+                       " ORDER BY id",
+                       NULL);
     if (!sel)
         return ES_EDB;
     bind_conv(sel, key);
-    bind_text(sel, 3, from_a);
-    bind_text(sel, 4, from_b ? from_b : from_a);
+    es_sql_bind_text(sel, 3, from_a);
+    es_sql_bind_text(sel, 4, from_b ? from_b : from_a);
     int rc = 0, step;
     while (rc == 0 && (step = sqlite3_step(sel)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(sel, 0);
         char before[16], object[32];
         snprintf(before, sizeof(before), "%s", sqlite3_column_text(sel, 1));
         snprintf(object, sizeof(object), "mention:%lld", (long long)id);
-        sqlite3_stmt *up =
-            prepare(ib, "UPDATE mentions SET state = ?1 WHERE id = ?2");
-        if (up) {
-            bind_text(up, 1, to);
-            sqlite3_bind_int64(up, 2, id);
-        }
-        rc = run(ib, up, "cannot change a mention's state");
+        sqlite3_stmt *up = es_sql_prepare(
+            ib, "UPDATE mentions SET state = ?1 WHERE id = ?2", "ti", to, id);
+        rc = es_sql_run(ib, up, "cannot change a mention's state");
         if (rc == 0)
             rc = es_audit_add(ib, agent, "state", object, before, to);
         if (rc == 0)
             (*moved)++;
     }
     if (rc == 0 && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot read a thread");
+        rc = es_sql_fail(ib, "cannot read a thread");
     sqlite3_finalize(sel);
     return rc;
 }
@@ -709,25 +651,27 @@ static int move_mentions(struct es_inbox *ib, const char *key,
  * es_conversation_version() reports for a missing row anyway. */
 static int sync_resolved(struct es_inbox *ib, const char *key, int64_t now)
 {
-    sqlite3_stmt *stmt = prepare(ib, "INSERT INTO conversations (key)"
-                                     " VALUES (?1) ON CONFLICT DO NOTHING");
-    if (stmt)
-        bind_text(stmt, 1, key);
-    int rc = run(ib, stmt, "cannot change a conversation");
+    sqlite3_stmt *stmt = es_sql_prepare(ib,
+                                        "INSERT INTO conversations (key)"
+                                        " VALUES (?1) ON CONFLICT DO NOTHING",
+                                        "t", key);
+    int rc = es_sql_run(ib, stmt, "cannot change a conversation");
     if (rc < 0)
         return rc;
-    stmt =
-        prepare(ib, "UPDATE conversations SET resolved_at = CASE WHEN NOT"
-                    " EXISTS (SELECT 1 FROM mentions WHERE " CONV_WHERE
-                    " AND state <> 'resolved' AND state <> 'spam' AND state"
-                    " <> 'ignored') AND EXISTS (SELECT 1 FROM mentions WHERE"
-                    " " CONV_WHERE " AND state = 'resolved') THEN"
-                    " COALESCE(resolved_at, ?3) ELSE NULL END WHERE key = ?1");
+    stmt = es_sql_prepare(
+        ib,
+        "UPDATE conversations SET resolved_at = CASE WHEN NOT"
+        " EXISTS (SELECT 1 FROM mentions WHERE " CONV_WHERE
+        " AND state <> 'resolved' AND state <> 'spam' AND state"
+        " <> 'ignored') AND EXISTS (SELECT 1 FROM mentions WHERE"
+        " " CONV_WHERE " AND state = 'resolved') THEN"
+        " COALESCE(resolved_at, ?3) ELSE NULL END WHERE key = ?1",
+        NULL);
     if (!stmt)
         return ES_EDB;
     bind_conv(stmt, key);
     sqlite3_bind_int64(stmt, 3, now);
-    return run(ib, stmt, "cannot change a conversation");
+    return es_sql_run(ib, stmt, "cannot change a conversation");
 }
 
 /* ==== Opening ==== */
@@ -757,28 +701,30 @@ static int open_ticket(struct es_inbox *ib, const struct es_config *cfg,
     if (rc < 0)
         goto done;
     int forward = es_helpdesk_get(cfg, &hd);
-    sqlite3_stmt *ins =
-        prepare(ib, "INSERT INTO tickets (conversation, subject, state,"
-                    " priority, context, created_by, created_at, updated_at,"
-                    " forward_state, forward_next) VALUES (?1, ?2, 'open', ?3,"
-                    " ?4, ?5, ?6, ?6, ?7, ?8)");
+    sqlite3_stmt *ins = es_sql_prepare(
+        ib,
+        "INSERT INTO tickets (conversation, subject, state,"
+        " priority, context, created_by, created_at, updated_at,"
+        " forward_state, forward_next) VALUES (?1, ?2, 'open', ?3,"
+        " ?4, ?5, ?6, ?6, ?7, ?8)",
+        NULL);
     if (ins) {
-        bind_text(ins, 1, key);
-        bind_text(ins, 2, snap.subject.ptr);
+        es_sql_bind_text(ins, 1, key);
+        es_sql_bind_text(ins, 2, snap.subject.ptr);
         if (snap.priority >= 0)
             sqlite3_bind_int(ins, 3, snap.priority);
         else
             sqlite3_bind_null(ins, 3);
-        bind_text(ins, 4, context.ptr);
-        bind_text(ins, 5, rq->agent);
+        es_sql_bind_text(ins, 4, context.ptr);
+        es_sql_bind_text(ins, 5, rq->agent);
         sqlite3_bind_int64(ins, 6, now);
-        bind_text(ins, 7, forward ? "pending" : NULL);
+        es_sql_bind_text(ins, 7, forward ? "pending" : NULL);
         if (forward)
             sqlite3_bind_int64(ins, 8, now);
         else
             sqlite3_bind_null(ins, 8);
     }
-    rc = run(ib, ins, "cannot open a ticket");
+    rc = es_sql_run(ib, ins, "cannot open a ticket");
     if (rc < 0)
         goto done;
     *id = sqlite3_last_insert_rowid(es_inbox__db(ib));
@@ -802,7 +748,7 @@ static int open_ticket(struct es_inbox *ib, const struct es_config *cfg,
     if (rc == 0)
         *created = 1;
 done:
-    rc = finish(ib, rc);
+    rc = es_sql_end(ib, rc);
     if (rc < 0)
         *created = 0;
     es_buf_release(&context);
@@ -972,20 +918,17 @@ static int change_end(struct es_inbox *ib, struct es_ticket *t,
     char object[32];
     ticket_object(object, t->id);
     if (rc == 0) {
-        sqlite3_stmt *stmt =
-            prepare(ib, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2");
-        if (stmt) {
-            sqlite3_bind_int64(stmt, 1, es_time_now());
-            sqlite3_bind_int64(stmt, 2, t->id);
-        }
-        rc = run(ib, stmt, "cannot change a ticket");
+        sqlite3_stmt *stmt = es_sql_prepare(
+            ib, "UPDATE tickets SET updated_at = ?1 WHERE id = ?2", "ii",
+            es_time_now(), t->id);
+        rc = es_sql_run(ib, stmt, "cannot change a ticket");
     }
     if (rc == 0)
         rc = es_audit_add(ib, agent, action, object, before, after);
     if (rc == 0)
         rc = es_conversation_touch(ib, t->conversation, agent, what_conv, 0,
                                    NULL);
-    rc = finish(ib, rc);
+    rc = es_sql_end(ib, rc);
     es_ticket_release(t);
     return rc;
 }
@@ -1019,16 +962,13 @@ int es_ticket_set_state(struct es_inbox *ib, int64_t id,
     int64_t now = es_time_now();
     int done = state == ES_TICKET_SOLVED || state == ES_TICKET_CLOSED;
     int was_done = from == ES_TICKET_SOLVED || from == ES_TICKET_CLOSED;
-    sqlite3_stmt *stmt = prepare(
-        ib, "UPDATE tickets SET state = ?1, solved_at = CASE WHEN ?1 ="
-            " 'solved' THEN ?2 WHEN ?1 = 'closed' THEN solved_at ELSE NULL"
-            " END WHERE id = ?3");
-    if (stmt) {
-        bind_text(stmt, 1, state_names[state]);
-        sqlite3_bind_int64(stmt, 2, now);
-        sqlite3_bind_int64(stmt, 3, id);
-    }
-    rc = run(ib, stmt, "cannot change a ticket");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "UPDATE tickets SET state = ?1, solved_at = CASE WHEN ?1 ="
+        " 'solved' THEN ?2 WHEN ?1 = 'closed' THEN solved_at ELSE NULL"
+        " END WHERE id = ?3",
+        "tii", state_names[state], now, id);
+    rc = es_sql_run(ib, stmt, "cannot change a ticket");
     int moved = 0;
     if (rc == 0 && done && !was_done)
         rc = move_mentions(ib, t.conversation, "pending", NULL, "resolved",
@@ -1061,12 +1001,9 @@ int es_ticket_assign(struct es_inbox *ib, int64_t id, const char *assignee,
         return 0;
     }
     sqlite3_stmt *stmt =
-        prepare(ib, "UPDATE tickets SET assignee = ?1 WHERE id = ?2");
-    if (stmt) {
-        bind_text(stmt, 1, assignee);
-        sqlite3_bind_int64(stmt, 2, id);
-    }
-    rc = run(ib, stmt, "cannot assign a ticket");
+        es_sql_prepare(ib, "UPDATE tickets SET assignee = ?1 WHERE id = ?2",
+                       "ti", assignee, id);
+    rc = es_sql_run(ib, stmt, "cannot assign a ticket");
     char what[160];
     if (assignee)
         snprintf(what, sizeof(what), "assigned ticket %lld to %s",
@@ -1095,12 +1032,9 @@ int es_ticket_set_priority(struct es_inbox *ib, int64_t id, int priority,
         return 0;
     }
     sqlite3_stmt *stmt =
-        prepare(ib, "UPDATE tickets SET priority = ?1 WHERE id = ?2");
-    if (stmt) {
-        sqlite3_bind_int(stmt, 1, priority);
-        sqlite3_bind_int64(stmt, 2, id);
-    }
-    rc = run(ib, stmt, "cannot change a ticket");
+        es_sql_prepare(ib, "UPDATE tickets SET priority = ?1 WHERE id = ?2",
+                       "ii", (int64_t)priority, id);
+    rc = es_sql_run(ib, stmt, "cannot change a ticket");
     char before[16], after[16], what[96];
     if (t.priority >= 0)
         snprintf(before, sizeof(before), "%d", t.priority);
@@ -1179,17 +1113,12 @@ int es_ticket_message_add(struct es_inbox *ib, int64_t id,
         if (rc < 0)
             return rc;
     }
-    sqlite3_stmt *stmt =
-        prepare(ib, "INSERT INTO ticket_messages (ticket_id, agent, kind,"
-                    " body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, id);
-        bind_text(stmt, 2, agent);
-        bind_text(stmt, 3, kind_names[kind]);
-        bind_text(stmt, 4, body);
-        sqlite3_bind_int64(stmt, 5, es_time_now());
-    }
-    rc = run(ib, stmt, "cannot add a ticket message");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "INSERT INTO ticket_messages (ticket_id, agent, kind,"
+        " body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "ittti", id, agent, kind_names[kind], body, es_time_now());
+    rc = es_sql_run(ib, stmt, "cannot add a ticket message");
     if (rc == 0 && message_id)
         *message_id = sqlite3_last_insert_rowid(es_inbox__db(ib));
     char what[96];
@@ -1206,13 +1135,14 @@ int es_ticket_message_add(struct es_inbox *ib, int64_t id,
 int es_ticket_messages_each(struct es_inbox *ib, int64_t id,
                             es_ticket_message_cb cb, void *payload)
 {
-    sqlite3_stmt *stmt =
-        prepare(ib, "SELECT id, ticket_id, kind, agent, body, created_at FROM"
-                    " ticket_messages WHERE ticket_id = ?1 ORDER BY"
-                    " created_at, id");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "SELECT id, ticket_id, kind, agent, body, created_at FROM"
+        " ticket_messages WHERE ticket_id = ?1 ORDER BY"
+        " created_at, id",
+        "i", id);
     if (!stmt)
         return ES_EDB;
-    sqlite3_bind_int64(stmt, 1, id);
     int rc = 0, step;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(stmt, 2);
@@ -1231,7 +1161,7 @@ int es_ticket_messages_each(struct es_inbox *ib, int64_t id,
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot read ticket messages");
+        rc = es_sql_fail(ib, "cannot read ticket messages");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -1242,7 +1172,7 @@ int es_ticket_context_each(struct es_inbox *ib, int64_t id,
                            es_ticket_context_cb cb, void *payload)
 {
     /* SQLite's JSON functions walk the snapshot: no second JSON parser. */
-    sqlite3_stmt *stmt = prepare(
+    sqlite3_stmt *stmt = es_sql_prepare(
         ib,
         "SELECT json_extract(m.value, '$.mention_id'),"
         " json_extract(m.value, '$.platform'),"
@@ -1265,10 +1195,10 @@ int es_ticket_context_each(struct es_inbox *ib, int64_t id,
         " '$.agent'), '-') || ': ' || COALESCE(json_extract(n.value,"
         " '$.body'), ''), char(10)) FROM json_each(m.value, '$.notes') n)"
         " FROM tickets t, json_each(t.context, '$.mentions') m"
-        " WHERE t.id = ?1 ORDER BY m.key");
+        " WHERE t.id = ?1 ORDER BY m.key",
+        "i", id);
     if (!stmt)
         return ES_EDB;
-    sqlite3_bind_int64(stmt, 1, id);
     int rc = 0, step;
     while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
 #define TXT(i) ((const char *)sqlite3_column_text(stmt, (i)))
@@ -1302,7 +1232,7 @@ int es_ticket_context_each(struct es_inbox *ib, int64_t id,
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot read a ticket's context");
+        rc = es_sql_fail(ib, "cannot read a ticket's context");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -1473,32 +1403,31 @@ int es_tickets_forward_next(struct es_inbox *ib, int64_t now,
     if (rc < 0)
         return rc;
     memset(&t, 0, sizeof(t));
-    sqlite3_stmt *stmt =
-        prepare(ib, "SELECT " TICKET_COLUMNS " FROM tickets WHERE"
-                    " forward_state = 'pending' AND COALESCE(forward_next, 0)"
-                    " <= ?1 ORDER BY forward_next, id LIMIT 1");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "SELECT " TICKET_COLUMNS " FROM tickets WHERE"
+        " forward_state = 'pending' AND COALESCE(forward_next, 0)"
+        " <= ?1 ORDER BY forward_next, id LIMIT 1",
+        "i", now);
     if (!stmt) {
         rc = ES_EDB;
         goto done;
     }
-    sqlite3_bind_int64(stmt, 1, now);
     int step = sqlite3_step(stmt);
     if (step == SQLITE_ROW)
         read_ticket(stmt, &t);
     else if (step == SQLITE_DONE)
         rc = ES_ENOTFOUND;
     else
-        rc = db_fail(ib, "cannot read due deliveries");
+        rc = es_sql_fail(ib, "cannot read due deliveries");
     sqlite3_finalize(stmt);
     if (rc < 0)
         goto done;
     /* The lease: nobody else takes it while this sender works on it. */
-    stmt = prepare(ib, "UPDATE tickets SET forward_next = ?1 WHERE id = ?2");
-    if (stmt) {
-        sqlite3_bind_int64(stmt, 1, now + ES_TICKETS_FORWARD_LEASE);
-        sqlite3_bind_int64(stmt, 2, t.id);
-    }
-    rc = run(ib, stmt, "cannot reserve a delivery");
+    stmt =
+        es_sql_prepare(ib, "UPDATE tickets SET forward_next = ?1 WHERE id = ?2",
+                       "ii", now + ES_TICKETS_FORWARD_LEASE, t.id);
+    rc = es_sql_run(ib, stmt, "cannot reserve a delivery");
     if (rc < 0)
         goto done;
     d->ticket_id = t.id;
@@ -1510,7 +1439,7 @@ done:
         es_inbox_commit(ib);
         es_error_set(ES_ENOTFOUND, "no ticket delivery is due");
     } else {
-        rc = finish(ib, rc);
+        rc = es_sql_end(ib, rc);
     }
     es_ticket_release(&t);
     return rc;
@@ -1528,22 +1457,24 @@ int es_tickets_forward_result(struct es_inbox *ib, int64_t id, long http_code,
     int rc = es_inbox_begin(ib);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *stmt = prepare(
-        ib, ok ? "UPDATE tickets SET forward_state = 'delivered',"
-                 " forward_attempts = forward_attempts + 1, forward_next ="
-                 " NULL, forward_error = NULL WHERE id = ?1 AND"
-                 " forward_state = 'pending'"
-               : "UPDATE tickets SET forward_attempts = forward_attempts + 1,"
-                 " forward_error = ?2, forward_next = ?3 WHERE id = ?1 AND"
-                 " forward_state = 'pending'");
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        ok ? "UPDATE tickets SET forward_state = 'delivered',"
+             " forward_attempts = forward_attempts + 1, forward_next ="
+             " NULL, forward_error = NULL WHERE id = ?1 AND"
+             " forward_state = 'pending'"
+           : "UPDATE tickets SET forward_attempts = forward_attempts + 1,"
+             " forward_error = ?2, forward_next = ?3 WHERE id = ?1 AND"
+             " forward_state = 'pending'",
+        NULL);
     if (stmt) {
         sqlite3_bind_int64(stmt, 1, id);
         if (!ok) {
-            bind_text(stmt, 2, error);
+            es_sql_bind_text(stmt, 2, error);
             sqlite3_bind_int64(stmt, 3, next);
         }
     }
-    rc = run(ib, stmt, "cannot record a delivery");
+    rc = es_sql_run(ib, stmt, "cannot record a delivery");
     if (rc == 0 && sqlite3_changes(es_inbox__db(ib)) == 0)
         rc = es_error_set(ES_ENOTFOUND,
                           "ticket %lld is not waiting to be forwarded",
@@ -1554,5 +1485,5 @@ int es_tickets_forward_result(struct es_inbox *ib, int64_t id, long http_code,
         rc = es_audit_add(ib, "system", "ticket forward", object, "pending",
                           "delivered");
     }
-    return finish(ib, rc);
+    return es_sql_end(ib, rc);
 }

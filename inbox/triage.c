@@ -14,7 +14,6 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,53 +23,11 @@
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/item.h"
+#include "sql.h"
 #include "store.h"
 #include "triage_int.h"
 
-/* ==== Helpers shared with triage_admin.c ==== */
-
-int es_triage__db_fail(struct es_inbox *ib, const char *what)
-{
-    return es_error_set(ES_EDB, "inbox: %s: %s", what,
-                        sqlite3_errmsg(es_inbox__db(ib)));
-}
-
-sqlite3_stmt *es_triage__prepare(struct es_inbox *ib, const char *sql,
-                                 const char *types, ...)
-{
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(es_inbox__db(ib), sql, -1, &stmt, NULL) !=
-        SQLITE_OK) {
-        es_triage__db_fail(ib, "cannot prepare a statement");
-        sqlite3_finalize(stmt);
-        return NULL;
-    }
-    va_list ap;
-    va_start(ap, types);
-    for (int i = 1; types[i - 1]; i++) {
-        if (types[i - 1] == 'i') {
-            sqlite3_bind_int64(stmt, i, va_arg(ap, int64_t));
-        } else {
-            const char *v = va_arg(ap, const char *);
-            if (v)
-                sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT);
-            else
-                sqlite3_bind_null(stmt, i);
-        }
-    }
-    va_end(ap);
-    return stmt;
-}
-
-int es_triage__run(struct es_inbox *ib, sqlite3_stmt *stmt, const char *what)
-{
-    if (!stmt)
-        return ES_EDB;
-    int rc =
-        sqlite3_step(stmt) == SQLITE_DONE ? 0 : es_triage__db_fail(ib, what);
-    sqlite3_finalize(stmt);
-    return rc;
-}
+/* ==== Helpers shared with triage_admin.c and workflow.c ==== */
 
 int es_triage__valid_name(const char *name, const char *also)
 {
@@ -80,14 +37,6 @@ int es_triage__valid_name(const char *name, const char *also)
         if (*p < 0x20 || *p == 0x7f || *p == ' ' || (also && strchr(also, *p)))
             return 0;
     return 1;
-}
-
-int es_triage__end(struct es_inbox *ib, int rc)
-{
-    if (rc == 0)
-        return es_inbox_commit(ib);
-    es_inbox_rollback(ib);
-    return rc;
 }
 
 /* ==== States ==== */
@@ -183,12 +132,6 @@ static void target_release(struct target *t)
     memset(t, 0, sizeof(*t));
 }
 
-static char *dup_col(sqlite3_stmt *stmt, int i)
-{
-    const unsigned char *s = sqlite3_column_text(stmt, i);
-    return s ? es_xstrdup((const char *)s) : NULL;
-}
-
 /* Reads mention @id into @t (released by the caller whatever happens). */
 static int load_target(struct es_inbox *ib, int64_t id, struct target *t)
 {
@@ -196,16 +139,16 @@ static int load_target(struct es_inbox *ib, int64_t id, struct target *t)
     es_buf_init(&t->key);
     t->id = id;
     snprintf(t->object, sizeof(t->object), "mention:%lld", (long long)id);
-    sqlite3_stmt *stmt = es_triage__prepare(
+    sqlite3_stmt *stmt = es_sql_prepare(
         ib, "SELECT state, assignee, conversation FROM mentions WHERE id = ?1",
         "i", id);
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt);
     if (rc == SQLITE_ROW) {
-        t->state = dup_col(stmt, 0);
-        t->assignee = dup_col(stmt, 1);
-        t->conv = dup_col(stmt, 2);
+        t->state = es_sql_dup_col(stmt, 0);
+        t->assignee = es_sql_dup_col(stmt, 1);
+        t->conv = es_sql_dup_col(stmt, 2);
         if (t->conv)
             es_buf_adds(&t->key, t->conv);
         else
@@ -214,7 +157,7 @@ static int load_target(struct es_inbox *ib, int64_t id, struct target *t)
     } else if (rc == SQLITE_DONE) {
         rc = es_error_set(ES_ENOTFOUND, "no mention %lld", (long long)id);
     } else {
-        rc = es_triage__db_fail(ib, "cannot read a mention");
+        rc = es_sql_fail(ib, "cannot read a mention");
     }
     sqlite3_finalize(stmt);
     return rc;
@@ -310,11 +253,11 @@ static const char RESOLVED_ALONE[] = RESOLVED_UPDATE("id = ?5");
 static int update_resolved(struct es_inbox *ib, const struct target *t,
                            enum es_state to)
 {
-    return es_triage__run(
+    return es_sql_run(
         ib,
-        es_triage__prepare(ib, t->conv ? RESOLVED_CONV : RESOLVED_ALONE,
-                           "tiiti", t->key.ptr, (int64_t)es_time_now(),
-                           (int64_t)(to == ES_STATE_RESOLVED), t->conv, t->id),
+        es_sql_prepare(ib, t->conv ? RESOLVED_CONV : RESOLVED_ALONE, "tiiti",
+                       t->key.ptr, (int64_t)es_time_now(),
+                       (int64_t)(to == ES_STATE_RESOLVED), t->conv, t->id),
         "cannot mark a conversation resolved");
 }
 
@@ -337,10 +280,10 @@ static int apply_state(struct es_inbox *ib, const struct target *t,
                             "%s",
                             (long long)t->id, es_state_name(from),
                             es_state_targets(from), es_state_name(to));
-    rc = es_triage__run(
+    rc = es_sql_run(
         ib,
-        es_triage__prepare(ib, "UPDATE mentions SET state = ?2 WHERE id = ?1",
-                           "it", t->id, es_state_name(to)),
+        es_sql_prepare(ib, "UPDATE mentions SET state = ?2 WHERE id = ?1", "it",
+                       t->id, es_state_name(to)),
         "cannot change a state");
     char what[96];
     snprintf(what, sizeof(what), "set mention %lld %s -> %s", (long long)t->id,
@@ -376,7 +319,7 @@ int es_triage_set_state(struct es_inbox *ib, int64_t mention_id,
     rc = apply_state(ib, &t, to, agent, expect_version, &changed, &version);
     if (rc == 0)
         rc = fill_change(ib, &t, changed, version, es_xstrdup(t.state), out);
-    rc = es_triage__end(ib, rc);
+    rc = es_sql_end(ib, rc);
     if (rc < 0)
         es_change_release(out);
 done:
@@ -445,7 +388,7 @@ int es_triage_set_state_bulk(struct es_inbox *ib,
         }
     }
     free(ids.v);
-    rc = es_triage__end(ib, rc);
+    rc = es_sql_end(ib, rc);
     if (rc == 0)
         *out = res;
     return rc;
@@ -475,12 +418,12 @@ int es_triage_assign(struct es_inbox *ib, int64_t mention_id,
     int same = assignee ? t.assignee && strcmp(t.assignee, assignee) == 0
                         : t.assignee == NULL;
     if (rc == 0 && !same) {
-        rc = es_triage__run(ib,
-                            es_triage__prepare(ib,
-                                               "UPDATE mentions SET assignee ="
-                                               " ?2 WHERE id = ?1",
-                                               "it", t.id, assignee),
-                            "cannot assign a mention");
+        rc = es_sql_run(ib,
+                        es_sql_prepare(ib,
+                                       "UPDATE mentions SET assignee ="
+                                       " ?2 WHERE id = ?1",
+                                       "it", t.id, assignee),
+                        "cannot assign a mention");
         char what[160];
         if (assignee)
             snprintf(what, sizeof(what), "assigned mention %lld to %s",
@@ -496,7 +439,7 @@ int es_triage_assign(struct es_inbox *ib, int64_t mention_id,
     if (rc == 0)
         rc = fill_change(ib, &t, changed, version,
                          t.assignee ? es_xstrdup(t.assignee) : NULL, out);
-    rc = es_triage__end(ib, rc);
+    rc = es_sql_end(ib, rc);
     if (rc < 0)
         es_change_release(out);
 done:
@@ -533,14 +476,14 @@ int es_triage_note_add(struct es_inbox *ib, int64_t mention_id,
         begin_change(ib, mention_id, agent, "add notes", expect_version, &t);
     if (rc < 0)
         goto done;
-    rc = es_triage__run(ib,
-                        es_triage__prepare(ib,
-                                           "INSERT INTO notes (mention_id,"
-                                           " agent, body, created_at) VALUES"
-                                           " (?1, ?2, ?3, ?4)",
-                                           "itti", t.id, agent, clean.ptr,
-                                           (int64_t)es_time_now()),
-                        "cannot add a note");
+    rc = es_sql_run(ib,
+                    es_sql_prepare(ib,
+                                   "INSERT INTO notes (mention_id,"
+                                   " agent, body, created_at) VALUES"
+                                   " (?1, ?2, ?3, ?4)",
+                                   "itti", t.id, agent, clean.ptr,
+                                   (int64_t)es_time_now()),
+                    "cannot add a note");
     if (rc == 0 && note_id)
         *note_id = sqlite3_last_insert_rowid(es_inbox__db(ib));
     char what[64];
@@ -551,7 +494,7 @@ int es_triage_note_add(struct es_inbox *ib, int64_t mention_id,
                     expect_version, &version);
     if (rc == 0)
         rc = fill_change(ib, &t, 1, version, NULL, out);
-    rc = es_triage__end(ib, rc);
+    rc = es_sql_end(ib, rc);
 done:
     target_release(&t);
     es_buf_release(&clean);
@@ -561,7 +504,7 @@ done:
 int es_triage_notes_each(struct es_inbox *ib, int64_t mention_id, es_note_cb cb,
                          void *payload)
 {
-    sqlite3_stmt *stmt = es_triage__prepare(
+    sqlite3_stmt *stmt = es_sql_prepare(
         ib,
         "SELECT id, mention_id, agent, body, created_at FROM notes"
         " WHERE mention_id = ?1 ORDER BY created_at, id",
@@ -581,7 +524,7 @@ int es_triage_notes_each(struct es_inbox *ib, int64_t mention_id, es_note_cb cb,
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = es_triage__db_fail(ib, "cannot read notes");
+        rc = es_sql_fail(ib, "cannot read notes");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -600,7 +543,7 @@ static int add_tag_to_list(const char *tag, void *payload)
 int es_triage_tags_each(struct es_inbox *ib, int64_t mention_id, es_tag_cb cb,
                         void *payload)
 {
-    sqlite3_stmt *stmt = es_triage__prepare(
+    sqlite3_stmt *stmt = es_sql_prepare(
         ib, "SELECT tag FROM mention_tags WHERE mention_id = ?1 ORDER BY tag",
         "i", mention_id);
     if (!stmt)
@@ -610,7 +553,7 @@ int es_triage_tags_each(struct es_inbox *ib, int64_t mention_id, es_tag_cb cb,
         if ((rc = cb((const char *)sqlite3_column_text(stmt, 0), payload)))
             break;
     if (!rc && step != SQLITE_DONE)
-        rc = es_triage__db_fail(ib, "cannot read tags");
+        rc = es_sql_fail(ib, "cannot read tags");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -643,15 +586,15 @@ static int change_tags(struct es_inbox *ib, int64_t mention_id,
         goto done;
     rc = es_triage_tags_each(ib, t.id, add_tag_to_list, &before);
     for (size_t i = 0; rc == 0 && i < ntags; i++) {
-        rc = es_triage__run(
+        rc = es_sql_run(
             ib,
-            es_triage__prepare(ib,
-                               add ? "INSERT INTO mention_tags (mention_id,"
-                                     " tag) VALUES (?1, ?2) ON CONFLICT DO"
-                                     " NOTHING"
-                                   : "DELETE FROM mention_tags WHERE"
-                                     " mention_id = ?1 AND tag = ?2",
-                               "it", t.id, tags[i]),
+            es_sql_prepare(ib,
+                           add ? "INSERT INTO mention_tags (mention_id,"
+                                 " tag) VALUES (?1, ?2) ON CONFLICT DO"
+                                 " NOTHING"
+                               : "DELETE FROM mention_tags WHERE"
+                                 " mention_id = ?1 AND tag = ?2",
+                           "it", t.id, tags[i]),
             "cannot change a tag");
         if (rc == 0 && sqlite3_changes(es_inbox__db(ib)) > 0) {
             changed++;
@@ -673,7 +616,7 @@ static int change_tags(struct es_inbox *ib, int64_t mention_id,
     if (rc == 0)
         rc = fill_change(ib, &t, changed > 0, version,
                          before.len ? es_buf_detach(&before) : NULL, out);
-    rc = es_triage__end(ib, rc);
+    rc = es_sql_end(ib, rc);
     if (rc < 0)
         es_change_release(out);
 done:
@@ -742,7 +685,7 @@ int es_triage_thread(struct es_inbox *ib, int64_t mention_id, es_thread_cb cb,
     int rc = load_target(ib, mention_id, &t);
     if (rc < 0)
         goto done;
-    stmt = es_triage__prepare(
+    stmt = es_sql_prepare(
         ib,
         t.conv ? "SELECT id, external_id, in_reply_to FROM mentions WHERE"
                  " conversation = ?1 ORDER BY COALESCE(created_at,"
@@ -761,14 +704,14 @@ int es_triage_thread(struct es_inbox *ib, int64_t mention_id, es_thread_cb cb,
         }
         nodes[n++] = (struct node){
             .id = sqlite3_column_int64(stmt, 0),
-            .external_id = dup_col(stmt, 1),
-            .in_reply_to = dup_col(stmt, 2),
+            .external_id = es_sql_dup_col(stmt, 1),
+            .in_reply_to = es_sql_dup_col(stmt, 2),
             .parent = -1,
             .depth = -1,
         };
     }
     if (rc != SQLITE_DONE) {
-        rc = es_triage__db_fail(ib, "cannot read a conversation");
+        rc = es_sql_fail(ib, "cannot read a conversation");
         goto done;
     }
     rc = 0;

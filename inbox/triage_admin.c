@@ -16,6 +16,7 @@
 #include "earshot/error.h"
 #include "earshot/item.h"
 #include "earshot/triage.h"
+#include "sql.h"
 #include "store.h"
 #include "triage_int.h"
 
@@ -24,12 +25,12 @@
 /* Reads one integer from @sql (no parameters) into *out. */
 static int count_of(struct es_inbox *ib, const char *sql, long long *out)
 {
-    sqlite3_stmt *stmt = es_triage__prepare(ib, sql, "");
+    sqlite3_stmt *stmt = es_sql_prepare(ib, sql, "");
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt) == SQLITE_ROW
                  ? 0
-                 : es_triage__db_fail(ib, "cannot count agents");
+                 : es_sql_fail(ib, "cannot count agents");
     *out = sqlite3_column_int64(stmt, 0);
     sqlite3_finalize(stmt);
     return rc;
@@ -167,7 +168,7 @@ void es_canned_release(struct es_canned *c)
 static int body_of(struct es_inbox *ib, const char *name, char **out)
 {
     *out = NULL;
-    sqlite3_stmt *stmt = es_triage__prepare(
+    sqlite3_stmt *stmt = es_sql_prepare(
         ib, "SELECT body FROM canned WHERE name = ?1", "t", name);
     if (!stmt)
         return ES_EDB;
@@ -176,7 +177,7 @@ static int body_of(struct es_inbox *ib, const char *name, char **out)
         *out = es_xstrdup((const char *)sqlite3_column_text(stmt, 0));
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE
              ? 0
-             : es_triage__db_fail(ib, "cannot read a canned reply");
+             : es_sql_fail(ib, "cannot read a canned reply");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -212,17 +213,16 @@ int es_canned_add(struct es_inbox *ib, const char *name, const char *body,
                           "first",
                           what);
     if (rc == 0)
-        rc = es_triage__run(
+        rc = es_sql_run(
             ib,
-            es_triage__prepare(ib,
-                               "INSERT INTO canned (name, body, updated_by,"
-                               " updated_at) VALUES (?1, ?2, ?3, ?4) ON"
-                               " CONFLICT (name) DO UPDATE SET body ="
-                               " excluded.body, updated_by ="
-                               " excluded.updated_by, updated_at ="
-                               " excluded.updated_at",
-                               "ttti", name, body, agent,
-                               (int64_t)es_time_now()),
+            es_sql_prepare(ib,
+                           "INSERT INTO canned (name, body, updated_by,"
+                           " updated_at) VALUES (?1, ?2, ?3, ?4) ON"
+                           " CONFLICT (name) DO UPDATE SET body ="
+                           " excluded.body, updated_by ="
+                           " excluded.updated_by, updated_at ="
+                           " excluded.updated_at",
+                           "ttti", name, body, agent, (int64_t)es_time_now()),
             "cannot store a canned reply");
     char object[80];
     snprintf(object, sizeof(object), "canned:%s", name);
@@ -230,7 +230,7 @@ int es_canned_add(struct es_inbox *ib, const char *name, const char *body,
         rc = es_audit_add(ib, agent, old ? "canned replace" : "canned add",
                           object, old, body);
     free(old);
-    return es_triage__end(ib, rc);
+    return es_sql_end(ib, rc);
 }
 
 int es_canned_remove(struct es_inbox *ib, const char *name, const char *agent)
@@ -246,18 +246,18 @@ int es_canned_remove(struct es_inbox *ib, const char *name, const char *agent)
         rc = es_error_set(ES_ENOTFOUND, "no canned reply '%s'",
                           name ? name : "");
     if (rc == 0)
-        rc = es_triage__run(ib,
-                            es_triage__prepare(ib,
-                                               "DELETE FROM canned WHERE name"
-                                               " = ?1",
-                                               "t", name),
-                            "cannot remove a canned reply");
+        rc = es_sql_run(ib,
+                        es_sql_prepare(ib,
+                                       "DELETE FROM canned WHERE name"
+                                       " = ?1",
+                                       "t", name),
+                        "cannot remove a canned reply");
     char object[80];
     snprintf(object, sizeof(object), "canned:%s", name ? name : "");
     if (rc == 0)
         rc = es_audit_add(ib, agent, "canned rm", object, old, NULL);
     free(old);
-    return es_triage__end(ib, rc);
+    return es_sql_end(ib, rc);
 }
 
 static void read_canned(sqlite3_stmt *stmt, struct es_canned *c)
@@ -280,11 +280,11 @@ static int add_name(const struct es_canned *c, void *payload)
 int es_canned_get(struct es_inbox *ib, const char *name, struct es_canned *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *stmt = es_triage__prepare(ib,
-                                            "SELECT name, body, updated_by,"
-                                            " updated_at FROM canned WHERE"
-                                            " name = ?1",
-                                            "t", name);
+    sqlite3_stmt *stmt = es_sql_prepare(ib,
+                                        "SELECT name, body, updated_by,"
+                                        " updated_at FROM canned WHERE"
+                                        " name = ?1",
+                                        "t", name);
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt);
@@ -292,7 +292,7 @@ int es_canned_get(struct es_inbox *ib, const char *name, struct es_canned *out)
         read_canned(stmt, out);
         rc = 0;
     } else if (rc != SQLITE_DONE) {
-        rc = es_triage__db_fail(ib, "cannot read a canned reply");
+        rc = es_sql_fail(ib, "cannot read a canned reply");
     }
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE)
@@ -309,7 +309,7 @@ int es_canned_get(struct es_inbox *ib, const char *name, struct es_canned *out)
 
 int es_canned_each(struct es_inbox *ib, es_canned_cb cb, void *payload)
 {
-    sqlite3_stmt *stmt = es_triage__prepare(
+    sqlite3_stmt *stmt = es_sql_prepare(
         ib,
         "SELECT name, body, updated_by, updated_at FROM canned ORDER BY name",
         "");
@@ -325,7 +325,7 @@ int es_canned_each(struct es_inbox *ib, es_canned_cb cb, void *payload)
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = es_triage__db_fail(ib, "cannot list canned replies");
+        rc = es_sql_fail(ib, "cannot list canned replies");
     sqlite3_finalize(stmt);
     return rc;
 }

@@ -7,7 +7,6 @@
  */
 #include "earshot/workflow.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,52 +14,9 @@
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/item.h"
+#include "sql.h"
 #include "store.h"
-
-static int db_fail(struct es_inbox *ib, const char *what)
-{
-    return es_error_set(ES_EDB, "inbox: %s: %s", what,
-                        sqlite3_errmsg(es_inbox__db(ib)));
-}
-
-/* Prepares @sql and binds the text arguments that follow (NULL binds
- * NULL), as many as the statement has parameters. */
-static sqlite3_stmt *prepare(struct es_inbox *ib, const char *sql, ...)
-{
-    sqlite3 *db = es_inbox__db(ib);
-    sqlite3_stmt *stmt = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-        db_fail(ib, "cannot prepare a statement");
-        return NULL;
-    }
-    va_list ap;
-    va_start(ap, sql);
-    for (int i = 1; i <= sqlite3_bind_parameter_count(stmt); i++) {
-        const char *v = va_arg(ap, const char *);
-        if (v)
-            sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT);
-        else
-            sqlite3_bind_null(stmt, i);
-    }
-    va_end(ap);
-    return stmt;
-}
-
-/* Runs a statement that returns no rows; returns 0 or ES_EDB. */
-static int run(struct es_inbox *ib, sqlite3_stmt *stmt, const char *what)
-{
-    if (!stmt)
-        return ES_EDB;
-    int rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : db_fail(ib, what);
-    sqlite3_finalize(stmt);
-    return rc;
-}
-
-static char *dup_col(sqlite3_stmt *stmt, int i)
-{
-    const unsigned char *t = sqlite3_column_text(stmt, i);
-    return t ? es_xstrdup((const char *)t) : NULL;
-}
+#include "triage_int.h"
 
 /* ==== Agents ==== */
 
@@ -92,20 +48,10 @@ void es_agent_release(struct es_agent *a)
     memset(a, 0, sizeof(*a));
 }
 
-static int valid_name(const char *name)
-{
-    if (!name || !*name || strlen(name) > 64)
-        return 0;
-    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
-        if (*p < 0x20 || *p == 0x7f || *p == ' ')
-            return 0;
-    return 1;
-}
-
 int es_agent_add(struct es_inbox *ib, const char *name, enum es_role role,
                  const char *by)
 {
-    if (!valid_name(name))
+    if (!es_triage__valid_name(name, NULL))
         return es_error_set(ES_EINVALID,
                             "agent name '%s' must be 1 to 64 characters with "
                             "no spaces or control characters",
@@ -115,15 +61,15 @@ int es_agent_add(struct es_inbox *ib, const char *name, enum es_role role,
     int rc = es_inbox_begin(ib);
     if (rc < 0)
         return rc;
-    sqlite3_stmt *stmt =
-        prepare(ib,
-                "INSERT INTO agents (name, role, created_at) VALUES (?1, ?2, "
-                "CAST(?3 AS INTEGER)) ON CONFLICT (name) DO NOTHING",
-                name, es_role_name(role), now);
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "INSERT INTO agents (name, role, created_at) VALUES (?1, ?2, "
+        "CAST(?3 AS INTEGER)) ON CONFLICT (name) DO NOTHING",
+        "ttt", name, es_role_name(role), now);
     if (!stmt) {
         rc = ES_EDB;
     } else if (sqlite3_step(stmt) != SQLITE_DONE) {
-        rc = db_fail(ib, "cannot add an agent");
+        rc = es_sql_fail(ib, "cannot add an agent");
     } else if (sqlite3_changes(es_inbox__db(ib)) == 0) {
         rc = es_error_set(ES_EEXISTS, "agent '%s' exists already", name);
     }
@@ -134,17 +80,14 @@ int es_agent_add(struct es_inbox *ib, const char *name, enum es_role role,
         rc = es_audit_add(ib, by ? by : "system", "agent add", object, NULL,
                           es_role_name(role));
     }
-    if (rc == 0)
-        return es_inbox_commit(ib);
-    es_inbox_rollback(ib);
-    return rc;
+    return es_sql_end(ib, rc);
 }
 
 static void read_agent(sqlite3_stmt *stmt, struct es_agent *out)
 {
     memset(out, 0, sizeof(*out));
     out->id = sqlite3_column_int64(stmt, 0);
-    out->name = dup_col(stmt, 1);
+    out->name = es_sql_dup_col(stmt, 1);
     es_role_parse((const char *)sqlite3_column_text(stmt, 2), &out->role);
     out->disabled = sqlite3_column_int(stmt, 3);
     out->created_at = sqlite3_column_int64(stmt, 4);
@@ -153,10 +96,11 @@ static void read_agent(sqlite3_stmt *stmt, struct es_agent *out)
 int es_agent_get(struct es_inbox *ib, const char *name, struct es_agent *out)
 {
     memset(out, 0, sizeof(*out));
-    sqlite3_stmt *stmt = prepare(ib,
-                                 "SELECT id, name, role, disabled, created_at"
-                                 " FROM agents WHERE name = ?1",
-                                 name);
+    sqlite3_stmt *stmt =
+        es_sql_prepare(ib,
+                       "SELECT id, name, role, disabled, created_at"
+                       " FROM agents WHERE name = ?1",
+                       "t", name);
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt);
@@ -168,7 +112,7 @@ int es_agent_get(struct es_inbox *ib, const char *name, struct es_agent *out)
                           "no agent '%s': add one with `earshot agent add %s`",
                           name ? name : "", name ? name : "NAME");
     } else {
-        rc = db_fail(ib, "cannot read an agent");
+        rc = es_sql_fail(ib, "cannot read an agent");
     }
     sqlite3_finalize(stmt);
     return rc;
@@ -187,10 +131,11 @@ int es_agent_set_disabled(struct es_inbox *ib, const char *name, int disabled,
         return 0;
     if ((rc = es_inbox_begin(ib)) < 0)
         return rc;
-    rc = run(ib,
-             prepare(ib, "UPDATE agents SET disabled = ?1 WHERE name = ?2",
-                     disabled ? "1" : "0", name),
-             "cannot change an agent");
+    rc = es_sql_run(
+        ib,
+        es_sql_prepare(ib, "UPDATE agents SET disabled = ?1 WHERE name = ?2",
+                       "tt", disabled ? "1" : "0", name),
+        "cannot change an agent");
     char object[96];
     snprintf(object, sizeof(object), "agent:%s", name);
     if (rc == 0)
@@ -198,16 +143,15 @@ int es_agent_set_disabled(struct es_inbox *ib, const char *name, int disabled,
                           disabled ? "agent disable" : "agent enable", object,
                           was ? "disabled" : "enabled",
                           disabled ? "disabled" : "enabled");
-    if (rc == 0)
-        return es_inbox_commit(ib);
-    es_inbox_rollback(ib);
-    return rc;
+    return es_sql_end(ib, rc);
 }
 
 int es_agent_each(struct es_inbox *ib, es_agent_cb cb, void *payload)
 {
-    sqlite3_stmt *stmt = prepare(ib, "SELECT id, name, role, disabled,"
-                                     " created_at FROM agents ORDER BY name");
+    sqlite3_stmt *stmt = es_sql_prepare(ib,
+                                        "SELECT id, name, role, disabled,"
+                                        " created_at FROM agents ORDER BY name",
+                                        NULL);
     if (!stmt)
         return ES_EDB;
     int rc = 0, step;
@@ -220,7 +164,7 @@ int es_agent_each(struct es_inbox *ib, es_agent_cb cb, void *payload)
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot list agents");
+        rc = es_sql_fail(ib, "cannot list agents");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -251,14 +195,15 @@ int es_audit_add(struct es_inbox *ib, const char *agent, const char *action,
 {
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)es_time_now());
-    return run(ib,
-               prepare(ib,
+    return es_sql_run(
+        ib,
+        es_sql_prepare(ib,
                        "INSERT INTO audit (at, agent, action, object, before,"
                        " after) VALUES (CAST(?1 AS INTEGER), ?2, ?3, ?4, ?5,"
                        " ?6)",
-                       now, agent ? agent : "system", action, object, before,
-                       after),
-               "cannot write the audit log");
+                       "tttttt", now, agent ? agent : "system", action, object,
+                       before, after),
+        "cannot write the audit log");
 }
 
 int es_audit_each(struct es_inbox *ib, int64_t since, const char *agent,
@@ -268,12 +213,12 @@ int es_audit_each(struct es_inbox *ib, int64_t since, const char *agent,
     snprintf(s_since, sizeof(s_since), "%lld",
              (long long)(since == ES_TIME_UNKNOWN ? INT64_MIN : since));
     snprintf(s_limit, sizeof(s_limit), "%d", limit > 0 ? limit : -1);
-    sqlite3_stmt *stmt =
-        prepare(ib,
-                "SELECT id, at, agent, action, object, before, after FROM"
-                " audit WHERE at >= CAST(?1 AS INTEGER) AND (?2 IS NULL OR"
-                " agent = ?2) ORDER BY id LIMIT CAST(?3 AS INTEGER)",
-                s_since, agent, s_limit);
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib,
+        "SELECT id, at, agent, action, object, before, after FROM"
+        " audit WHERE at >= CAST(?1 AS INTEGER) AND (?2 IS NULL OR"
+        " agent = ?2) ORDER BY id LIMIT CAST(?3 AS INTEGER)",
+        "ttt", s_since, agent, s_limit);
     if (!stmt)
         return ES_EDB;
     int rc = 0, step;
@@ -291,7 +236,7 @@ int es_audit_each(struct es_inbox *ib, int64_t since, const char *agent,
             break;
     }
     if (!rc && step != SQLITE_DONE)
-        rc = db_fail(ib, "cannot read the audit log");
+        rc = es_sql_fail(ib, "cannot read the audit log");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -303,11 +248,12 @@ int es_conversation_of(struct es_inbox *ib, int64_t mention_id,
 {
     char id[24];
     snprintf(id, sizeof(id), "%lld", (long long)mention_id);
-    sqlite3_stmt *stmt = prepare(ib,
-                                 "SELECT COALESCE(conversation, 'm:' || id)"
-                                 " FROM mentions WHERE id = CAST(?1 AS"
-                                 " INTEGER)",
-                                 id);
+    sqlite3_stmt *stmt =
+        es_sql_prepare(ib,
+                       "SELECT COALESCE(conversation, 'm:' || id)"
+                       " FROM mentions WHERE id = CAST(?1 AS"
+                       " INTEGER)",
+                       "t", id);
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt);
@@ -319,7 +265,7 @@ int es_conversation_of(struct es_inbox *ib, int64_t mention_id,
         rc = es_error_set(ES_ENOTFOUND, "no mention %lld",
                           (long long)mention_id);
     } else {
-        rc = db_fail(ib, "cannot read a mention");
+        rc = es_sql_fail(ib, "cannot read a mention");
     }
     sqlite3_finalize(stmt);
     return rc;
@@ -328,8 +274,8 @@ int es_conversation_of(struct es_inbox *ib, int64_t mention_id,
 int es_conversation_version(struct es_inbox *ib, const char *key,
                             int64_t *version)
 {
-    sqlite3_stmt *stmt =
-        prepare(ib, "SELECT version FROM conversations WHERE key = ?1", key);
+    sqlite3_stmt *stmt = es_sql_prepare(
+        ib, "SELECT version FROM conversations WHERE key = ?1", "t", key);
     if (!stmt)
         return ES_EDB;
     int rc = sqlite3_step(stmt);
@@ -338,7 +284,7 @@ int es_conversation_version(struct es_inbox *ib, const char *key,
         *version = sqlite3_column_int64(stmt, 0);
     rc = rc == SQLITE_ROW || rc == SQLITE_DONE
              ? 0
-             : db_fail(ib, "cannot read a conversation");
+             : es_sql_fail(ib, "cannot read a conversation");
     sqlite3_finalize(stmt);
     return rc;
 }
@@ -352,11 +298,12 @@ int es_conversation_touch(struct es_inbox *ib, const char *key,
     if (rc < 0)
         return rc;
     if (expect > 0 && expect != cur) {
-        sqlite3_stmt *stmt = prepare(ib,
-                                     "SELECT changed_by, changed_what,"
-                                     " changed_at FROM conversations WHERE"
-                                     " key = ?1",
-                                     key);
+        sqlite3_stmt *stmt =
+            es_sql_prepare(ib,
+                           "SELECT changed_by, changed_what,"
+                           " changed_at FROM conversations WHERE"
+                           " key = ?1",
+                           "t", key);
         char when[21] = "";
         const char *by = NULL, *did = NULL;
         if (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
@@ -375,16 +322,18 @@ int es_conversation_touch(struct es_inbox *ib, const char *key,
     }
     char now[24];
     snprintf(now, sizeof(now), "%lld", (long long)es_time_now());
-    rc = run(ib,
-             prepare(ib,
-                     "INSERT INTO conversations (key, version, changed_by,"
-                     " changed_what, changed_at) VALUES (?1, 2, ?2, ?3,"
-                     " CAST(?4 AS INTEGER)) ON CONFLICT (key) DO UPDATE SET"
-                     " version = version + 1, changed_by = excluded.changed_by,"
-                     " changed_what = excluded.changed_what,"
-                     " changed_at = excluded.changed_at",
-                     key, agent, what, now),
-             "cannot change a conversation");
+    rc = es_sql_run(
+        ib,
+        es_sql_prepare(
+            ib,
+            "INSERT INTO conversations (key, version, changed_by,"
+            " changed_what, changed_at) VALUES (?1, 2, ?2, ?3,"
+            " CAST(?4 AS INTEGER)) ON CONFLICT (key) DO UPDATE SET"
+            " version = version + 1, changed_by = excluded.changed_by,"
+            " changed_what = excluded.changed_what,"
+            " changed_at = excluded.changed_at",
+            "tttt", key, agent, what, now),
+        "cannot change a conversation");
     if (rc == 0 && version)
         *version = cur + 1;
     return rc;
@@ -397,10 +346,10 @@ int es_conversation_claim(struct es_inbox *ib, const char *key,
     char s_now[24], s_until[24];
     snprintf(s_now, sizeof(s_now), "%lld", (long long)now);
     snprintf(s_until, sizeof(s_until), "%lld", (long long)(now + ttl));
-    sqlite3_stmt *stmt = prepare(ib,
-                                 "SELECT claim_agent, claim_expires FROM"
-                                 " conversations WHERE key = ?1",
-                                 key);
+    sqlite3_stmt *stmt = es_sql_prepare(ib,
+                                        "SELECT claim_agent, claim_expires FROM"
+                                        " conversations WHERE key = ?1",
+                                        "t", key);
     if (!stmt)
         return ES_EDB;
     int rc = 0;
@@ -419,25 +368,27 @@ int es_conversation_claim(struct es_inbox *ib, const char *key,
     sqlite3_finalize(stmt);
     if (rc < 0)
         return rc;
-    return run(ib,
-               prepare(ib,
+    return es_sql_run(
+        ib,
+        es_sql_prepare(ib,
                        "INSERT INTO conversations (key, claim_agent,"
                        " claim_expires) VALUES (?1, ?2, CAST(?3 AS INTEGER))"
                        " ON CONFLICT (key) DO UPDATE SET claim_agent ="
                        " excluded.claim_agent, claim_expires ="
                        " excluded.claim_expires",
-                       key, agent, s_until),
-               "cannot claim a conversation");
+                       "ttt", key, agent, s_until),
+        "cannot claim a conversation");
 }
 
 int es_conversation_release(struct es_inbox *ib, const char *key,
                             const char *agent)
 {
-    return run(ib,
-               prepare(ib,
+    return es_sql_run(
+        ib,
+        es_sql_prepare(ib,
                        "UPDATE conversations SET claim_agent = NULL,"
                        " claim_expires = NULL WHERE key = ?1 AND claim_agent"
                        " = ?2",
-                       key, agent),
-               "cannot release a claim");
+                       "tt", key, agent),
+        "cannot release a claim");
 }

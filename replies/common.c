@@ -95,6 +95,24 @@ int es_reply__classify(struct es_reply_job *job, int rc,
     return -1;
 }
 
+int es_reply__post(struct es_reply_job *job, const char *url,
+                   const struct es_buf *body, const char *const *headers,
+                   const char *what, int safe, const char *name,
+                   struct es_http_response *res, yajl_val *root)
+{
+    struct es_http_request req = {
+        .url = url,
+        .method = "POST",
+        .body = body->ptr,
+        .body_len = body->len,
+        .headers = headers,
+    };
+    if (es_reply__call(job, &req, res, what, safe) < 0)
+        return -1;
+    return es_reply__parse(job, res, name,
+                           safe ? ES_REPLY_RETRY : ES_REPLY_MAYBE, root);
+}
+
 int es_reply__icontains(const char *hay, const char *needle)
 {
     size_t n = strlen(needle);

@@ -98,6 +98,19 @@ int es_reply__classify(struct es_reply_job *job, int rc,
                        const struct es_http_response *res, const char *what,
                        int safe);
 
+/* POSTs @body to @url with the header lines @headers (NULL-terminated:
+ * the Authorization, the Content-Type and whatever else the platform
+ * wants), doing @what, then parses the 2xx answer as the JSON object
+ * @name sends: es_reply__call() and es_reply__parse(). A request that
+ * posts fails MAYBE when it may have reached the platform; one that is
+ * @safe (a login: it changes nothing) fails RETRY instead. Returns 0 with
+ * *root set, or -1 with the job's outcome and message set. The caller
+ * releases @res and frees *root either way. */
+int es_reply__post(struct es_reply_job *job, const char *url,
+                   const struct es_buf *body, const char *const *headers,
+                   const char *what, int safe, const char *name,
+                   struct es_http_response *res, yajl_val *root);
+
 /* Whether @hay contains @needle, ignoring ASCII case. */
 int es_reply__icontains(const char *hay, const char *needle);
 

@@ -93,17 +93,8 @@ static int session_open(struct es_reply_job *job, struct session *s)
     es_buf_addch(&body, '}');
     const char *headers[] = { "Content-Type: application/json",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    rc = es_reply__call(job, &req, &res, "logging in", 1);
-    if (rc == 0)
-        rc = es_reply__parse(job, &res, "bluesky session", ES_REPLY_RETRY,
-                             &root);
+    rc = es_reply__post(job, url.ptr, &body, headers, "logging in", 1,
+                        "bluesky session", &res, &root);
     if (rc == 0) {
         const char *jwt = es_json_str(root, "accessJwt");
         const char *did = es_json_str(root, "did");
@@ -235,15 +226,10 @@ static void post_reply(struct es_reply_job *job, struct session *s)
     es_buf_adds(&body, "}}}");
     const char *headers[] = { s->auth.ptr, "Content-Type: application/json",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res, "creating the post", 0) < 0) {
-        /* The record of an earlier attempt is there: that one counts. */
+    if (es_reply__post(job, url.ptr, &body, headers, "creating the post", 0,
+                       "bluesky", &res, &root) < 0) {
+        /* The record of an earlier attempt is there: that one counts (a
+         * 2xx whose answer did not parse is not that). */
         if (res.http_code >= 400 && res.body.ptr &&
             (es_reply__icontains(res.body.ptr, "already exists") ||
              res.http_code == 409)) {
@@ -254,8 +240,6 @@ static void post_reply(struct es_reply_job *job, struct session *s)
         }
         goto done;
     }
-    if (es_reply__parse(job, &res, "bluesky", ES_REPLY_MAYBE, &root) < 0)
-        goto done;
     const char *new_uri = es_json_str(root, "uri");
     if (!new_uri) {
         es_reply__fail(job, ES_REPLY_MAYBE,
@@ -357,12 +341,8 @@ static void send_chat(struct es_reply_job *job, struct session *s)
     es_http_response_release(&res);
     es_buf_reset(&url);
     es_buf_addf(&url, "%s/xrpc/chat.bsky.convo.sendMessage", s->base.ptr);
-    req.url = url.ptr;
-    req.method = "POST";
-    req.body = body.ptr;
-    req.body_len = body.len;
-    if (es_reply__call(job, &req, &res, "sending the message", 0) < 0 ||
-        es_reply__parse(job, &res, "bluesky chat", ES_REPLY_MAYBE, &root) < 0)
+    if (es_reply__post(job, url.ptr, &body, headers, "sending the message", 0,
+                       "bluesky chat", &res, &root) < 0)
         goto done;
     const char *id = es_json_str(root, "id");
     job->platform_id = id ? es_xstrdup(id) : NULL;

@@ -55,15 +55,8 @@ static void github_send(struct es_reply_job *job)
     const char *headers[] = { auth.ptr, "Content-Type: application/json",
                               "Accept: application/vnd.github+json",
                               "X-GitHub-Api-Version: 2022-11-28", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res, "posting the comment", 0) < 0 ||
-        es_reply__parse(job, &res, "github", ES_REPLY_MAYBE, &root) < 0)
+    if (es_reply__post(job, url.ptr, &body, headers, "posting the comment", 0,
+                       "github", &res, &root) < 0)
         goto done;
     char id[32];
     if (!es_json_id(root, "id", id, sizeof(id))) {

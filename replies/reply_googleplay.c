@@ -49,15 +49,8 @@ static void googleplay_send(struct es_reply_job *job)
     es_buf_addch(&body, '}');
     const char *headers[] = { auth.ptr, "Content-Type: application/json",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res, "posting the reply", 0) < 0 ||
-        es_reply__parse(job, &res, "google play", ES_REPLY_MAYBE, &root) < 0)
+    if (es_reply__post(job, url.ptr, &body, headers, "posting the reply", 0,
+                       "google play", &res, &root) < 0)
         goto done;
     if (!es_json_is_object(es_json_get(root, "result"))) {
         es_reply__fail(job, ES_REPLY_MAYBE,

@@ -122,16 +122,8 @@ static void mastodon_send(struct es_reply_job *job)
     const char *headers[] = { auth.ptr, key.ptr,
                               "Content-Type: application/json",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res, "posting the status", 0) < 0)
-        goto done;
-    if (es_reply__parse(job, &res, "mastodon", ES_REPLY_MAYBE, &root) < 0)
+    if (es_reply__post(job, url.ptr, &body, headers, "posting the status", 0,
+                       "mastodon", &res, &root) < 0)
         goto done;
     char id[64];
     if (!es_json_id(root, "id", id, sizeof(id))) {

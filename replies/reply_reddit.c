@@ -78,16 +78,8 @@ static int get_token(struct es_reply_job *job, const char *ua,
     const char *headers[] = { ua, basic.ptr,
                               "Content-Type: application/x-www-form-urlencoded",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    rc = es_reply__call(job, &req, &res, "getting a token", 1);
-    if (rc == 0)
-        rc = es_reply__parse(job, &res, "reddit token", ES_REPLY_RETRY, &root);
+    rc = es_reply__post(job, url.ptr, &body, headers, "getting a token", 1,
+                        "reddit token", &res, &root);
     if (rc == 0) {
         const char *t = es_json_str(root, "access_token");
         if (t)
@@ -176,17 +168,9 @@ static void reddit_send(struct es_reply_job *job)
     const char *headers[] = { ua.ptr, auth.ptr,
                               "Content-Type: application/x-www-form-urlencoded",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res,
+    if (es_reply__post(job, url.ptr, &body, headers,
                        compose ? "sending the message" : "posting the comment",
-                       0) < 0 ||
-        es_reply__parse(job, &res, "reddit", ES_REPLY_MAYBE, &root) < 0 ||
+                       0, "reddit", &res, &root) < 0 ||
         reddit_errors(job, root) < 0)
         goto done;
     if (!compose) {

@@ -76,17 +76,9 @@ static void x_send(struct es_reply_job *job)
     es_buf_addch(&body, '}');
     const char *headers[] = { auth.ptr, "Content-Type: application/json",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res,
-                       dm ? "sending the message" : "posting the reply",
-                       0) < 0 ||
-        es_reply__parse(job, &res, "x", ES_REPLY_MAYBE, &root) < 0)
+    if (es_reply__post(job, url.ptr, &body, headers,
+                       dm ? "sending the message" : "posting the reply", 0, "x",
+                       &res, &root) < 0)
         goto done;
     char id[32];
     yajl_val data = es_json_get(root, "data");

@@ -49,15 +49,8 @@ static void youtube_send(struct es_reply_job *job)
     es_buf_adds(&body, "}}");
     const char *headers[] = { auth.ptr, "Content-Type: application/json",
                               "Accept: application/json", NULL };
-    struct es_http_request req = {
-        .url = url.ptr,
-        .method = "POST",
-        .body = body.ptr,
-        .body_len = body.len,
-        .headers = headers,
-    };
-    if (es_reply__call(job, &req, &res, "posting the comment", 0) < 0 ||
-        es_reply__parse(job, &res, "youtube", ES_REPLY_MAYBE, &root) < 0)
+    if (es_reply__post(job, url.ptr, &body, headers, "posting the comment", 0,
+                       "youtube", &res, &root) < 0)
         goto done;
     const char *id = es_json_str(root, "id");
     if (!id) {

@@ -22,71 +22,15 @@
 
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
+#include "runcli.h"
 
 static char tmpdir[] = "/tmp/es-cli-XXXXXX";
 
-struct run {
-    int status;
-    struct es_buf out;
-    struct es_buf err;
+/* Every run: HOME is the temporary folder, no --config or --db. */
+static const struct es_run_opts run_opts = {
+    .bin = ES_EARSHOT_BIN,
+    .tmpdir = tmpdir,
 };
-
-static void slurp(const char *path, struct es_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-    es_buf_init(b);
-    if (!f)
-        return;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(b, chunk, n);
-    fclose(f);
-}
-
-/* Runs earshot with the NULL-terminated arguments; stdin from @input
- * (may be NULL for /dev/null). */
-static void run(struct run *r, const char *input, ...)
-{
-    const char *argv[32];
-    int argc = 0;
-    va_list ap;
-    argv[argc++] = ES_EARSHOT_BIN;
-    va_start(ap, input);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-
-    char *outp = es_xasprintf("%s/out", tmpdir);
-    char *errp = es_xasprintf("%s/err", tmpdir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(input ? input : "/dev/null", "r", stdin) ||
-            !freopen(outp, "w", stdout) || !freopen(errp, "w", stderr))
-            _exit(127);
-        setenv("HOME", tmpdir, 1);
-        unsetenv("EARSHOT_DB");
-        unsetenv("EARSHOT_CONFIG");
-        execv(argv[0], (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(outp, &r->out);
-    slurp(errp, &r->err);
-    free(outp);
-    free(errp);
-}
-
-static void run_release(struct run *r)
-{
-    es_buf_release(&r->out);
-    es_buf_release(&r->err);
-}
 
 static size_t count_lines(const char *s)
 {
@@ -134,41 +78,41 @@ static int teardown(void **state)
 static void test_help_version_usage(void **state)
 {
     (void)state;
-    struct run r;
-    run(&r, NULL, "--help", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot"));
     assert_non_null(strstr(r.out.ptr, "poll"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--version", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--version", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "earshot "));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "frobnicate", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "frobnicate", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "unknown command 'frobnicate'"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "inbox", "--bogus", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--bogus", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "unknown option '--bogus'"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "poll", "--help", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "poll", "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot poll"));
-    run_release(&r);
+    es_run_release(&r);
 }
 
 static void test_parse_rss_json_lines(void **state)
 {
     (void)state;
-    struct run r;
+    struct es_run r;
     char *file = es_xasprintf("%s/cli/brand.xml", ES_FIXTURES);
-    run(&r, NULL, "parse", "rss", file, "--base-url",
-        "https://example.com/feed.xml", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "parse", "rss", file, "--base-url",
+                   "https://example.com/feed.xml", NULL);
     assert_int_equal(r.status, 0);
     assert_int_equal(count_lines(r.out.ptr), 3);
     assert_true(strncmp(r.out.ptr,
@@ -189,13 +133,13 @@ static void test_parse_rss_json_lines(void **state)
     assert_non_null(strstr(r.out.ptr, "<b>three</b>"));
     assert_non_null(strstr(r.out.ptr, "Caf\xC3\xA9 review: Acme\xE2\x80\x99s"));
     assert_non_null(strstr(r.out.ptr, "\"categories\":[\"support\"]"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* The same document on stdin. */
-    run(&r, file, "parse", "rss", "-", NULL);
+    es_run_earshot(&r, &run_opts, file, "parse", "rss", "-", NULL);
     assert_int_equal(r.status, 0);
     assert_int_equal(count_lines(r.out.ptr), 3);
-    run_release(&r);
+    es_run_release(&r);
     free(file);
 }
 
@@ -206,21 +150,22 @@ static void test_parse_garbage_fails(void **state)
     FILE *f = fopen(bad, "w");
     fputs("{\"this\": \"is json, not a feed\"}\n", f);
     fclose(f);
-    struct run r;
-    run(&r, NULL, "parse", "rss", bad, NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "parse", "rss", bad, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "error: "));
     assert_non_null(strstr(r.err.ptr, "garbage.txt"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "parse", "rss", "/nonexistent/feed.xml", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "parse", "rss", "/nonexistent/feed.xml",
+                   NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "/nonexistent/feed.xml"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "parse", "tumblr", bad, NULL);
+    es_run_earshot(&r, &run_opts, NULL, "parse", "tumblr", bad, NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
     free(bad);
 }
 
@@ -247,8 +192,8 @@ static void test_parse_platform_kinds(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         char *path = es_xasprintf("%s/%s", ES_FIXTURES, cases[i].fixture);
         char *want = es_xasprintf("\"platform\":\"%s\"", cases[i].kind);
-        struct run r;
-        run(&r, NULL, "parse", cases[i].kind, path, NULL);
+        struct es_run r;
+        es_run_earshot(&r, &run_opts, NULL, "parse", cases[i].kind, path, NULL);
         if (r.status != 0)
             fail_msg("parse %s %s: exit %d: %s", cases[i].kind, path, r.status,
                      r.err.ptr ? r.err.ptr : "");
@@ -262,13 +207,13 @@ static void test_parse_platform_kinds(void **state)
                 hits++;
             assert_int_equal(hits, n);
         }
-        run_release(&r);
+        es_run_release(&r);
         /* The same from stdin. */
-        struct run r2;
-        run(&r2, path, "parse", cases[i].kind, "-", NULL);
+        struct es_run r2;
+        es_run_earshot(&r2, &run_opts, path, "parse", cases[i].kind, "-", NULL);
         assert_int_equal(r2.status, 0);
         assert_int_equal(count_lines(r2.out.ptr), n);
-        run_release(&r2);
+        es_run_release(&r2);
         free(want);
         free(path);
     }
@@ -277,16 +222,17 @@ static void test_parse_platform_kinds(void **state)
     FILE *f = fopen(bad, "w");
     fputs("{\"statuses\": 7}\n", f);
     fclose(f);
-    struct run r;
-    run(&r, NULL, "parse", "mastodon", bad, NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "parse", "mastodon", bad, NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "mastodon"));
     assert_non_null(strstr(r.err.ptr, "$"));
     assert_int_equal(r.out.len, 0);
-    run_release(&r);
-    run(&r, NULL, "parse", "bluesky", "/nonexistent.json", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "parse", "bluesky", "/nonexistent.json",
+                   NULL);
     assert_int_equal(r.status, 1);
-    run_release(&r);
+    es_run_release(&r);
     free(bad);
 }
 
@@ -294,27 +240,29 @@ static void test_poll_inbox_show(void **state)
 {
     (void)state;
     char *conf = write_config(NULL);
-    struct run r;
+    struct es_run r;
 
-    run(&r, NULL, "--config", conf, "poll", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "brand: 2 new, 0 updated, 0 unchanged"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* Not due again for 600 s: a plain poll does nothing... */
-    run(&r, NULL, "--config", conf, "poll", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", NULL);
     assert_int_equal(r.status, 0);
     assert_int_equal(r.out.len, 0);
-    run_release(&r);
+    es_run_release(&r);
 
     /* ...and --all polls it again without storing anything twice. */
-    run(&r, NULL, "--config", conf, "poll", "--all", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", "--all",
+                   NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "brand: 0 new"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* Polled mentions are stored scored. */
-    run(&r, NULL, "--config", conf, "inbox", "--json", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", "--json",
+                   NULL);
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out.ptr, "\"sentiment\":null"));
     assert_null(strstr(r.out.ptr, "\"priority\":null"));
@@ -327,39 +275,41 @@ static void test_poll_inbox_show(void **state)
     assert_non_null(strstr(r.out.ptr, "\"mention_id\":1"));
     assert_non_null(strstr(r.out.ptr, "\"mention_id\":2"));
     assert_null(strstr(r.out.ptr, "\"mention_id\":3"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "inbox", "--search", "waiting", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", "--search",
+                   "waiting", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "PRIO SENTIMENT"));
     assert_null(strstr(r.out.ptr, "unscored"));
     assert_non_null(strstr(r.out.ptr, "Acme Cloud ate my weekend"));
     assert_null(strstr(r.out.ptr, "dashboard"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "show", "1", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "show", "1", NULL);
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out.ptr, "unscored"));
     assert_non_null(strstr(r.out.ptr, "sentiment: "));
     assert_non_null(strstr(r.out.ptr, "(pos "));
     assert_non_null(strstr(r.out.ptr, "priority:  "));
     assert_non_null(strstr(r.out.ptr, "language:  en"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "show", "999", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "show", "999", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "no mention with id 999"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "sources", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "sources", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "brand"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "poll", "--source", "nope", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", "--source",
+                   "nope", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "'nope'"));
-    run_release(&r);
+    es_run_release(&r);
     free(conf);
 }
 
@@ -416,16 +366,16 @@ static void test_priority_label_rescore(void **state)
     (void)state;
     char *feed = write_feed("scored.xml", SCORED_FEED);
     char *conf = write_scored_config(feed, "");
-    struct run r;
+    struct es_run r;
 
-    run(&r, NULL, "--config", conf, "poll", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "s: 3 new"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* The refund first (negative, urgent), then the question to the
      * brand, then the praise. */
-    run(&r, NULL, "--config", conf, "inbox", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", NULL);
     assert_int_equal(r.status, 0);
     long refund = pos_of(r.out.ptr, "Still waiting for a refund");
     long ipv6 = pos_of(r.out.ptr, "IPv6");
@@ -433,62 +383,66 @@ static void test_priority_label_rescore(void **state)
     assert_true(refund > 0 && ipv6 > refund && love > ipv6);
     assert_non_null(strstr(r.out.ptr, " negative -0."));
     assert_non_null(strstr(r.out.ptr, " positive +0."));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "show", "2", "--json", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "show", "2", "--json",
+                   NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "\"label\":\"negative\""));
     assert_non_null(strstr(r.out.ptr, "\"mentions refund\""));
     assert_non_null(strstr(r.out.ptr, "\"priority_reasons\":[\"negative -0."));
-    run_release(&r);
-    run(&r, NULL, "--config", conf, "show", "3", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "show", "3", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "priority:  15 - asks a question"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "inbox", "--label", "positive", "--json",
-        NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", "--label",
+                   "positive", "--json", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "Love the new dashboard"));
     assert_null(strstr(r.out.ptr, "refund"));
-    run_release(&r);
-    run(&r, NULL, "--config", conf, "inbox", "--label", "angry", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", "--label",
+                   "angry", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "unknown label 'angry'"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* New weights: urgency no longer counts. Rescore, one per batch. */
     free(conf);
     conf = write_scored_config(feed, "weight_urgency = 0\n");
-    run(&r, NULL, "--config", conf, "rescore", "--batch", "1", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "rescore", "--batch",
+                   "1", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "rescored 3 mentions in 3 batches: 2 "
                                       "changed priority or label, 0 skipped"));
-    run_release(&r);
-    run(&r, NULL, "--config", conf, "show", "3", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "show", "3", NULL);
     assert_non_null(strstr(r.out.ptr, "priority:  0 - asks a question"));
-    run_release(&r);
-    run(&r, NULL, "--config", conf, "rescore", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "rescore", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "rescored 3 mentions in 1 batches: 0 "
                                       "changed"));
-    run_release(&r);
-    run(&r, NULL, "--config", conf, "rescore", "--batch", "0", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "rescore", "--batch",
+                   "0", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
 
     /* `ingest` scores as polling does. */
-    run(&r, NULL, "--config", conf, "ingest", "rss", feed, "--source", "dump",
-        NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "ingest", "rss", feed,
+                   "--source", "dump", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
-    run(&r, NULL, "--config", conf, "inbox", "--source", "dump", "--label",
-        "negative", "--json", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", "--source",
+                   "dump", "--label", "negative", "--json", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "Still waiting for a refund"));
     assert_non_null(strstr(r.out.ptr, "\"mentions refund\""));
     assert_null(strstr(r.out.ptr, "Love"));
-    run_release(&r);
+    es_run_release(&r);
     free(conf);
 
     /* No lexicon: a clear error naming the path, nothing polled. */
@@ -496,7 +450,8 @@ static void test_priority_label_rescore(void **state)
         write_scored_config(feed, "[classifier]\n"
                                   "lexicon = /nonexistent/earshot/lex.tsv\n");
     char *nolex = es_xasprintf("%s/nolex.db", tmpdir);
-    run(&r, NULL, "--config", conf, "--db", nolex, "poll", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", nolex, "poll",
+                   NULL);
     assert_int_equal(r.status, 1);
     struct stat st;
     assert_int_not_equal(stat(nolex, &st), 0); /* no database made */
@@ -504,7 +459,7 @@ static void test_priority_label_rescore(void **state)
     assert_non_null(strstr(r.err.ptr, "'/nonexistent/earshot/lex.tsv'"));
     assert_non_null(strstr(r.err.ptr, "[classifier]"));
     assert_int_equal(r.out.len, 0);
-    run_release(&r);
+    es_run_release(&r);
     free(conf);
     free(feed);
 }
@@ -513,12 +468,12 @@ static void test_bad_config_names_line(void **state)
 {
     (void)state;
     char *conf = write_config("intervall = 5\n");
-    struct run r;
-    run(&r, NULL, "--config", conf, "poll", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "test.conf:7"));
     assert_non_null(strstr(r.err.ptr, "intervall"));
-    run_release(&r);
+    es_run_release(&r);
     free(conf);
 }
 
@@ -529,18 +484,20 @@ static void test_poll_failing_source_keeps_others(void **state)
                               "type = rss\n"
                               "url = file:///nonexistent/earshot/feed.xml\n");
     char *db = es_xasprintf("%s/fail.db", tmpdir);
-    struct run r;
-    run(&r, NULL, "--config", conf, "--db", db, "poll", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db, "poll",
+                   NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.out.ptr, "brand: 2 new"));
     assert_non_null(strstr(r.out.ptr, "gone: error: "));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, NULL, "--config", conf, "--db", db, "sources", "--json", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db, "sources",
+                   "--json", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "\"name\":\"gone\""));
     assert_non_null(strstr(r.out.ptr, "\"failures\":1"));
-    run_release(&r);
+    es_run_release(&r);
     free(db);
     free(conf);
 }
@@ -560,13 +517,14 @@ static void test_serve_stops_on_sigterm(void **state)
         _exit(127);
     }
     /* Wait until the first pass has stored the feed, then stop it. */
-    struct run r = { 0 };
+    struct es_run r = { 0 };
     for (int i = 0; i < 100; i++) {
         struct timespec ts = { 0, 100 * 1000 * 1000 };
         nanosleep(&ts, NULL);
-        run(&r, NULL, "--db", db, "inbox", "--json", NULL);
+        es_run_earshot(&r, &run_opts, NULL, "--db", db, "inbox", "--json",
+                       NULL);
         int stored = strstr(r.out.ptr, "\"mention_id\":2") != NULL;
-        run_release(&r);
+        es_run_release(&r);
         if (stored)
             break;
     }
@@ -575,9 +533,9 @@ static void test_serve_stops_on_sigterm(void **state)
     waitpid(pid, &st, 0);
     assert_true(WIFEXITED(st));
     assert_int_equal(WEXITSTATUS(st), 0);
-    run(&r, NULL, "--db", db, "inbox", "--json", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "--db", db, "inbox", "--json", NULL);
     assert_non_null(strstr(r.out.ptr, "\"mention_id\":2"));
-    run_release(&r);
+    es_run_release(&r);
     free(db);
     free(conf);
 }

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* cmocka needs stdarg, stddef and setjmp first. */
@@ -23,90 +22,28 @@
 #include "earshot/inbox.h"
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
+#include "runcli.h"
 
 static char tmpdir[64];
 static char *conf;   /* the config every run gets */
 static char *dbpath; /* its database */
 
-struct run {
-    int status;
-    struct es_buf out;
-    struct es_buf err;
+/* Every run: `earshot --config CONF ...` with HOME in the test's folder
+ * (setup() sets .config). */
+static struct es_run_opts run_opts = {
+    .bin = ES_EARSHOT_BIN,
+    .tmpdir = tmpdir,
 };
-
-static void slurp(const char *path, struct es_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-    es_buf_init(b);
-    if (!f)
-        return;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(b, chunk, n);
-    fclose(f);
-}
-
-/* Runs `earshot --config CONF ARGS...` (NULL-terminated); stdin from
- * @input (NULL: /dev/null). */
-static void run_v(struct run *r, const char *input, va_list ap)
-{
-    const char *argv[40];
-    int argc = 0;
-    argv[argc++] = ES_EARSHOT_BIN;
-    argv[argc++] = "--config";
-    argv[argc++] = conf;
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 39)
-        argv[argc++] = a;
-    argv[argc] = NULL;
-
-    char *outp = es_xasprintf("%s/out", tmpdir);
-    char *errp = es_xasprintf("%s/err", tmpdir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen(input ? input : "/dev/null", "r", stdin) ||
-            !freopen(outp, "w", stdout) || !freopen(errp, "w", stderr))
-            _exit(127);
-        setenv("HOME", tmpdir, 1);
-        unsetenv("EARSHOT_DB");
-        unsetenv("EARSHOT_CONFIG");
-        execv(argv[0], (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(outp, &r->out);
-    slurp(errp, &r->err);
-    free(outp);
-    free(errp);
-}
-
-static void run(struct run *r, const char *input, ...)
-{
-    va_list ap;
-    va_start(ap, input);
-    run_v(r, input, ap);
-    va_end(ap);
-}
-
-static void run_release(struct run *r)
-{
-    es_buf_release(&r->out);
-    es_buf_release(&r->err);
-}
 
 /* Runs earshot with the NULL-terminated arguments and checks the exit
  * status and that stdout (or, for a failure, stderr) holds @want (NULL: no
  * check). */
 static void expect_run(int status, const char *want, ...)
 {
-    struct run r;
+    struct es_run r;
     va_list ap;
     va_start(ap, want);
-    run_v(&r, NULL, ap);
+    es_run_earshotv(&r, &run_opts, NULL, ap);
     va_end(ap);
     const char *where = status ? r.err.ptr : r.out.ptr;
     if (r.status != status || (want && !strstr(where, want)))
@@ -116,7 +53,7 @@ static void expect_run(int status, const char *want, ...)
     assert_int_equal(r.status, status);
     if (want)
         assert_non_null(strstr(where, want));
-    run_release(&r);
+    es_run_release(&r);
 }
 
 #define EXPECT(status, want, ...) expect_run(status, want, __VA_ARGS__, NULL)
@@ -182,6 +119,7 @@ static int setup(void **state)
     if (!mkdtemp(tmpdir))
         return -1;
     conf = es_xasprintf("%s/test.conf", tmpdir);
+    run_opts.config = conf;
     dbpath = es_xasprintf("%s/t.db", tmpdir);
     write_config(NULL);
     struct es_inbox *ib = NULL;
@@ -378,10 +316,11 @@ static void test_assign_notes_tags(void **state)
     assert_non_null(f);
     fputs("first line\nsecond line\n", f);
     fclose(f);
-    struct run r;
-    run(&r, input, "--as", "dana", "note", "2", "-", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, input, "--as", "dana", "note", "2", "-",
+                   NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     free(input);
 
     EXPECT(0, "mention 2 tags: billing, refund (conversation version 6)",
@@ -394,13 +333,13 @@ static void test_assign_notes_tags(void **state)
     EXPECT(0, "mention 4 tags: billing", "--as", "sam", "tag", "4", "billing");
 
     /* show: tags and notes; inbox --json: tags. */
-    run(&r, NULL, "show", "2", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "show", "2", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "tags: refund\n"));
     assert_non_null(strstr(r.out.ptr, "note 1 by sam at "));
     assert_non_null(strstr(r.out.ptr, "  called them, refund sent\n"));
     assert_non_null(strstr(r.out.ptr, "  first line\n  second line\n"));
-    run_release(&r);
+    es_run_release(&r);
     EXPECT(0,
            "\"notes\":[{\"id\":1,\"agent\":\"sam\",\"body\":\"called them, "
            "refund sent\"",
@@ -427,33 +366,35 @@ static void test_views(void **state)
     EXPECT(0, NULL, "--as", "sam", "tag", "1", "billing");
     EXPECT(0, NULL, "--as", "sam", "tag", "4", "billing");
     /* The view: billing, limit 1: the higher priority one only. */
-    struct run r;
-    run(&r, NULL, "inbox", "--view", "billing", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--view", "billing", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "text of 100"));
     assert_null(strstr(r.out.ptr, "feed-1"));
-    run_release(&r);
+    es_run_release(&r);
     /* An explicit option overrides the view's. */
-    run(&r, NULL, "inbox", "--view", "billing", "--limit", "5", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--view", "billing", "--limit",
+                   "5", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "text of 100"));
     assert_non_null(strstr(r.out.ptr, "text of feed-1"));
     assert_null(strstr(r.out.ptr, "text of 101"));
-    run_release(&r);
-    run(&r, NULL, "inbox", "--view", "billing", "--tag", "nope", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--view", "billing", "--tag",
+                   "nope", NULL);
     assert_int_equal(r.status, 0);
     assert_null(strstr(r.out.ptr, "text of"));
-    run_release(&r);
-    run(&r, NULL, "inbox", "--view", "german", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--view", "german", NULL);
     assert_non_null(strstr(r.out.ptr, "text of 102"));
     assert_null(strstr(r.out.ptr, "text of 100"));
-    run_release(&r);
+    es_run_release(&r);
     /* --lang en also matches en-GB. */
-    run(&r, NULL, "inbox", "--lang", "en", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--lang", "en", NULL);
     assert_non_null(strstr(r.out.ptr, "text of feed-1"));
     assert_non_null(strstr(r.out.ptr, "text of 100"));
     assert_null(strstr(r.out.ptr, "text of 102"));
-    run_release(&r);
+    es_run_release(&r);
 
     EXPECT(1, "no view 'nope' (views: billing, german)", "inbox", "--view",
            "nope");
@@ -468,8 +409,8 @@ static void test_thread(void **state)
     add_team();
     EXPECT(0, NULL, "--as", "sam", "state", "2", "open");
     EXPECT(0, NULL, "--as", "sam", "note", "3", "asked", "for", "logs");
-    struct run r;
-    run(&r, NULL, "thread", "3", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "thread", "3", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "conversation mastodon:100, version 3"));
     long p1 = strstr(r.out.ptr, "  1 [new]") - r.out.ptr;
@@ -479,15 +420,15 @@ static void test_thread(void **state)
     assert_non_null(strstr(r.out.ptr, "note 1 by sam at "));
     assert_non_null(strstr(r.out.ptr, "asked for logs"));
     assert_null(strstr(r.out.ptr, "feed-1"));
-    run_release(&r);
+    es_run_release(&r);
 
-    struct run s;
-    run(&s, NULL, "show", "3", "--thread", NULL);
+    struct es_run s;
+    es_run_earshot(&s, &run_opts, NULL, "show", "3", "--thread", NULL);
     assert_int_equal(s.status, 0);
-    run(&r, NULL, "thread", "3", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "thread", "3", NULL);
     assert_string_equal(s.out.ptr, r.out.ptr);
-    run_release(&s);
-    run_release(&r);
+    es_run_release(&s);
+    es_run_release(&r);
 
     EXPECT(0, "\"depth\":2", "thread", "1", "--json");
     EXPECT(0, "{\"conversation\":\"mastodon:100\",\"version\":3,\"mentions\":[",
@@ -550,13 +491,13 @@ static void test_help(void **state)
                            "tag",   "untag",  "thread",   "canned",
                            "agent", "inbox",  "show" };
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-        struct run r;
-        run(&r, NULL, cmds[i], "--help", NULL);
+        struct es_run r;
+        es_run_earshot(&r, &run_opts, NULL, cmds[i], "--help", NULL);
         assert_int_equal(r.status, 0);
         char want[48];
         snprintf(want, sizeof(want), "usage: earshot %s", cmds[i]);
         assert_non_null(strstr(r.out.ptr, want));
-        run_release(&r);
+        es_run_release(&r);
     }
     EXPECT(0, "thread ", "--help");
 }

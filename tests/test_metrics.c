@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
@@ -32,6 +31,7 @@
 #include "earshot/metrics.h"
 #include "earshot/workflow.h"
 #include "inbox/store.h"
+#include "runcli.h"
 
 #define T0 INT64_C(1735689600) /* 2025-01-01T00:00:00Z */
 #define M  INT64_C(60)
@@ -691,90 +691,27 @@ static void test_json_and_csv_writers(void **state)
 
 static char tmpdir[] = "/tmp/es-metrics-XXXXXX";
 
-struct run {
-    int status;
-    struct es_buf out;
-    struct es_buf err;
+static char *cli_conf; /* tmpdir/test.conf: the [sla] targets */
+static char *cli_db;   /* tmpdir/metrics.db: fill_main() and the audit */
+
+/* Every run: `earshot --config CONF --db DB ...` (setup_cli() sets both). */
+static struct es_run_opts run_opts = {
+    .bin = ES_EARSHOT_BIN,
+    .tmpdir = tmpdir,
 };
-
-static void slurp(const char *path, struct es_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-    es_buf_init(b);
-    if (!f)
-        return;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(b, chunk, n);
-    fclose(f);
-}
-
-/* Runs earshot with --config and --db of the temporary folder, then the
- * NULL-terminated arguments. */
-static void run(struct run *r, ...)
-{
-    const char *argv[32];
-    int argc = 0;
-    char *conf = es_xasprintf("%s/test.conf", tmpdir);
-    char *db = es_xasprintf("%s/metrics.db", tmpdir);
-    argv[argc++] = ES_EARSHOT_BIN;
-    argv[argc++] = "--config";
-    argv[argc++] = conf;
-    argv[argc++] = "--db";
-    argv[argc++] = db;
-    va_list ap;
-    va_start(ap, r);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
-        argv[argc++] = a;
-    va_end(ap);
-    argv[argc] = NULL;
-
-    char *outp = es_xasprintf("%s/out", tmpdir);
-    char *errp = es_xasprintf("%s/err", tmpdir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen("/dev/null", "r", stdin) || !freopen(outp, "w", stdout) ||
-            !freopen(errp, "w", stderr))
-            _exit(127);
-        setenv("HOME", tmpdir, 1);
-        unsetenv("EARSHOT_DB");
-        unsetenv("EARSHOT_CONFIG");
-        execv(argv[0], (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(outp, &r->out);
-    slurp(errp, &r->err);
-    free(outp);
-    free(errp);
-    free(conf);
-    free(db);
-}
-
-static void run_release(struct run *r)
-{
-    es_buf_release(&r->out);
-    es_buf_release(&r->err);
-}
 
 static int setup_cli(void **state)
 {
     (void)state;
     assert_non_null(mkdtemp(tmpdir));
-    char *path = es_xasprintf("%s/test.conf", tmpdir);
-    FILE *f = fopen(path, "w");
+    run_opts.config = cli_conf = es_xasprintf("%s/test.conf", tmpdir);
+    run_opts.db = cli_db = es_xasprintf("%s/metrics.db", tmpdir);
+    FILE *f = fopen(cli_conf, "w");
     assert_non_null(f);
     fputs("[sla]\nfirst_response = 4h\nresolution = 24h\n", f);
     fclose(f);
-    free(path);
-    path = es_xasprintf("%s/metrics.db", tmpdir);
     struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, path), 0);
+    assert_int_equal(es_inbox_open(&ib, cli_db), 0);
     fill_main(ib);
     assert_int_equal(es_agent_add(ib, "dana", ES_ROLE_ADMIN, NULL), 0);
     assert_int_equal(es_agent_add(ib, "sam", ES_ROLE_AGENT, "dana"), 0);
@@ -784,7 +721,6 @@ static int setup_cli(void **state)
                                   "sam\nthe night shift"),
                      0);
     es_inbox_free(ib);
-    free(path);
     return 0;
 }
 
@@ -795,16 +731,21 @@ static int teardown_cli(void **state)
     int rc = system(cmd);
     (void)rc;
     free(cmd);
+    free(cli_conf);
+    free(cli_db);
+    run_opts.config = cli_conf = NULL;
+    run_opts.db = cli_db = NULL;
     return 0;
 }
 
 static void test_cli_metrics(void **state)
 {
     (void)state;
-    struct run r;
+    struct es_run r;
     /* The scenario lies in the past: every open breach stays open. */
-    run(&r, "metrics", "--since", "2025-01-01", "--until",
-        "2025-01-04T00:00:00Z", "--by", "source", "--csv", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-01",
+                   "--until", "2025-01-04T00:00:00Z", "--by", "source", "--csv",
+                   NULL);
     if (r.status != 0)
         fail_msg("metrics --csv: exit %d: %s", r.status, r.err.ptr);
     assert_string_equal(
@@ -814,10 +755,10 @@ static void test_cli_metrics(void **state)
                    "source,alpha,6,5,4,2,900,1380,9000,78840,5,4\n"
                    "source,beta,5,5,0,5,3600,11520,,,6,5\n"
                    "all,all,11,10,4,7,1650,7920,9000,78840,11,9\n");
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, "metrics", "--since", "2025-01-01", "--until", "2025-01-04", "--by",
-        "day", "--json", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-01",
+                   "--until", "2025-01-04", "--by", "day", "--json", NULL);
     assert_int_equal(r.status, 0);
     char err[256];
     yajl_val root = yajl_tree_parse(r.out.ptr, err, sizeof(err));
@@ -869,50 +810,53 @@ static void test_cli_metrics(void **state)
     assert_int_equal(
         YAJL_GET_INTEGER(yajl_tree_get(root, p_neg, yajl_t_number)), 1800);
     yajl_tree_free(root);
-    run_release(&r);
+    es_run_release(&r);
 
     /* The table for people. */
-    run(&r, "metrics", "--since", "2025-01-01", "--until", "2025-01-04", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-01",
+                   "--until", "2025-01-04", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "27m 30s")); /* median */
     assert_non_null(strstr(r.out.ptr, "2h 12m"));  /* p90 */
     assert_non_null(strstr(r.out.ptr, "breaches: 9 (8 still open)"));
     assert_non_null(strstr(r.out.ptr, "... and 4 more"));
     assert_non_null(strstr(r.out.ptr, "dana"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* The default window is the last 7 days: nothing of 2025 in it. */
-    run(&r, "metrics", "--csv", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--csv", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "\nall,all,0,0,0,0,,,,,0,0\n"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* Usage errors. */
-    run(&r, "metrics", "--by", "week", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--by", "week", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "cannot group by 'week'"));
-    run_release(&r);
-    run(&r, "metrics", "--since", "yesterday", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "yesterday",
+                   NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "bad time 'yesterday'"));
-    run_release(&r);
-    run(&r, "metrics", "--json", "--csv", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--json", "--csv", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
-    run(&r, "metrics", "--since", "2025-01-02", "--until", "2025-01-01", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-02",
+                   "--until", "2025-01-01", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
-    run(&r, "metrics", "--help", NULL);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "metrics", "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot metrics"));
-    run_release(&r);
+    es_run_release(&r);
 }
 
 static void test_cli_audit(void **state)
 {
     (void)state;
-    struct run r;
-    run(&r, "audit", "--json", NULL);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "audit", "--json", NULL);
     assert_int_equal(r.status, 0);
     char err[256];
     yajl_val root = yajl_tree_parse(r.out.ptr, err, sizeof(err));
@@ -935,26 +879,27 @@ static void test_cli_audit(void **state)
         "sam\nthe night shift");
     assert_non_null(yajl_tree_get(last, p_at, yajl_t_string));
     yajl_tree_free(root);
-    run_release(&r);
+    es_run_release(&r);
 
     /* dana's latest action only, in the table. */
-    run(&r, "audit", "--agent", "dana", "--limit", "1", "--since", "1h", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "audit", "--agent", "dana", "--limit",
+                   "1", "--since", "1h", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "assign"));
     assert_non_null(strstr(r.out.ptr, "- -> sam the night shift"));
     assert_null(strstr(r.out.ptr, "agent add"));
     assert_non_null(strstr(r.out.ptr, "the latest 1 of 2 rows"));
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, "audit", "--agent", "nobody", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "audit", "--agent", "nobody", NULL);
     assert_int_equal(r.status, 0);
     assert_int_equal(strchr(r.out.ptr, '\n') - r.out.ptr + 1,
                      (long)r.out.len); /* the header only */
-    run_release(&r);
+    es_run_release(&r);
 
-    run(&r, "audit", "--limit", "0", NULL);
+    es_run_earshot(&r, &run_opts, NULL, "audit", "--limit", "0", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
 }
 
 int main(void)

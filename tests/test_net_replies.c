@@ -36,6 +36,7 @@
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
 #include "inbox/store.h"
+#include "runcli.h"
 #include "testhttpd.h"
 
 static char tmpdir[] = "/tmp/es-replies-XXXXXX";
@@ -1275,74 +1276,18 @@ static void test_collision_library(void **state)
     assert_int_equal(count_replies(fx), 2);
 }
 
-struct run {
-    pid_t pid;
-    int status;
-    struct es_buf out, err;
-    char *outp, *errp;
-};
-
-static void slurp(const char *path, struct es_buf *b)
-{
-    es_buf_init(b);
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-    if (!f)
-        return;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(b, chunk, n);
-    fclose(f);
-}
-
 /* Starts earshot --config CFG with the NULL-terminated arguments. */
-static void start(struct run *r, struct fx *fx, ...)
+static void start(struct es_run *r, struct fx *fx, ...)
 {
-    static int nrun;
-    const char *argv[24];
-    int argc = 0;
-    argv[argc++] = ES_EARSHOT_BIN;
-    argv[argc++] = "--config";
-    argv[argc++] = fx->cfg_path;
+    const struct es_run_opts opts = {
+        .bin = ES_EARSHOT_BIN,
+        .tmpdir = tmpdir,
+        .config = fx->cfg_path,
+    };
     va_list ap;
     va_start(ap, fx);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 23)
-        argv[argc++] = a;
+    es_run_startv(r, &opts, NULL, ap);
     va_end(ap);
-    argv[argc] = NULL;
-    r->outp = es_xasprintf("%s/out-%d", tmpdir, ++nrun);
-    r->errp = es_xasprintf("%s/err-%d", tmpdir, nrun);
-    fflush(NULL);
-    r->pid = fork();
-    assert_true(r->pid >= 0);
-    if (r->pid == 0) {
-        if (!freopen("/dev/null", "r", stdin) ||
-            !freopen(r->outp, "w", stdout) || !freopen(r->errp, "w", stderr))
-            _exit(127);
-        setenv("HOME", tmpdir, 1);
-        unsetenv("EARSHOT_DB");
-        unsetenv("EARSHOT_CONFIG");
-        execv(argv[0], (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-}
-
-static void wait_run(struct run *r)
-{
-    int st;
-    assert_int_equal(waitpid(r->pid, &st, 0), r->pid);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(r->outp, &r->out);
-    slurp(r->errp, &r->err);
-}
-
-static void run_release(struct run *r)
-{
-    es_buf_release(&r->out);
-    es_buf_release(&r->err);
-    free(r->outp);
-    free(r->errp);
 }
 
 static void test_collision_processes(void **state)
@@ -1351,14 +1296,14 @@ static void test_collision_processes(void **state)
     int64_t m = mastodon_mention(fx->ib);
     char ids[24];
     snprintf(ids, sizeof(ids), "%lld", (long long)m);
-    struct run a, b;
+    struct es_run a, b;
     start(&a, fx, "--as", "dana", "reply", ids, "--text", "from dana", NULL);
     start(&b, fx, "--as", "sam", "reply", ids, "--text", "from sam", NULL);
-    wait_run(&a);
-    wait_run(&b);
+    es_run_wait(&a);
+    es_run_wait(&b);
     /* Exactly one is queued; the other is told who is replying. */
     assert_int_equal(a.status + b.status, 1);
-    struct run *loser = a.status ? &a : &b;
+    struct es_run *loser = a.status ? &a : &b;
     const char *winner = a.status ? "sam" : "dana";
     char *msg = es_xasprintf("%s is replying to this conversation", winner);
     if (!strstr(loser->err.ptr, msg))
@@ -1366,15 +1311,15 @@ static void test_collision_processes(void **state)
     assert_non_null(strstr(loser->err.ptr, msg));
     free(msg);
     assert_int_equal(count_replies(fx), 1);
-    run_release(&a);
-    run_release(&b);
+    es_run_release(&a);
+    es_run_release(&b);
 
     /* A viewer on the command line: refused, nothing queued. */
     start(&a, fx, "--as", "vic", "reply", ids, "--text", "hi", NULL);
-    wait_run(&a);
+    es_run_wait(&a);
     assert_int_equal(a.status, 1);
     assert_non_null(strstr(a.err.ptr, "viewer"));
-    run_release(&a);
+    es_run_release(&a);
     assert_int_equal(count_replies(fx), 1);
 }
 
@@ -1396,13 +1341,13 @@ static void wait_hits(struct fx *fx, const char *path, size_t n)
  * with SIGKILL before the answer (the route holds it for a minute). */
 static void send_and_kill(struct fx *fx, const char *path)
 {
-    struct run r;
+    struct es_run r;
     start(&r, fx, "send", NULL);
     wait_hits(fx, path, 1);
     assert_int_equal(kill(r.pid, SIGKILL), 0);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 128 + SIGKILL);
-    run_release(&r);
+    es_run_release(&r);
 }
 
 static void test_crash_mastodon(void **state)
@@ -1411,12 +1356,12 @@ static void test_crash_mastodon(void **state)
     int64_t m = mastodon_mention(fx->ib);
     char ids[24];
     snprintf(ids, sizeof(ids), "%lld", (long long)m);
-    struct run r;
+    struct es_run r;
     start(&r, fx, "--as", "dana", "reply", ids, "--text", "On it!", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "reply 1 queued"));
-    run_release(&r);
+    es_run_release(&r);
 
     const char *ok = "{\"id\":\"110009\",\"url\":\"https://m.example/@acme/"
                      "110009\"}";
@@ -1438,12 +1383,12 @@ static void test_crash_mastodon(void **state)
 
     /* Restarted: sent again with the same key, which Mastodon honours. */
     start(&r, fx, "send", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     if (r.status != 0)
         fprintf(stderr, "send: %s%s\n", r.out.ptr, r.err.ptr);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "reply 1: sent"));
-    run_release(&r);
+    es_run_release(&r);
     size_t hits = es_testhttpd_hits(fx->srv, "/api/v1/statuses");
     assert_int_equal(hits, 2);
     char *k0 =
@@ -1464,18 +1409,18 @@ static void test_crash_mastodon(void **state)
 
     /* And a third run has nothing to do. */
     start(&r, fx, "send", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(fx->srv, "/api/v1/statuses"), 2);
 
     /* The outbox lists it. */
     start(&r, fx, "outbox", "--json", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "\"state\":\"sent\""));
     assert_non_null(strstr(r.out.ptr, "\"platform_id\":\"110009\""));
-    run_release(&r);
+    es_run_release(&r);
 }
 
 static void test_crash_x(void **state)
@@ -1499,13 +1444,13 @@ static void test_crash_x(void **state)
 
     /* X takes no key: the restarted sender asks an agent instead of
      * posting again. */
-    struct run r;
+    struct es_run r;
     start(&r, fx, "send", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.out.ptr, "unknown"));
     assert_non_null(strstr(r.out.ptr, "https://x.com/carol/status/123"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(fx->srv, "/2/tweets"), 1);
     struct es_reply rep;
     get_reply(fx, id, &rep);
@@ -1514,22 +1459,22 @@ static void test_crash_x(void **state)
 
     /* Running again still posts nothing. */
     start(&r, fx, "send", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(fx->srv, "/2/tweets"), 1);
 
     /* A viewer cannot decide; an agent can. */
     char ids[24];
     snprintf(ids, sizeof(ids), "%lld", (long long)id);
     start(&r, fx, "--as", "vic", "outbox", "resolve", ids, "--sent", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 1);
-    run_release(&r);
+    es_run_release(&r);
     start(&r, fx, "--as", "sam", "outbox", "resolve", ids, "--sent", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     get_reply(fx, id, &rep);
     assert_int_equal(rep.state, ES_REPLY_SENT);
     es_reply_release(&rep);
@@ -1583,12 +1528,12 @@ static void test_resolve_and_lock(void **state)
                      ES_EEXISTS);
     assert_non_null(strstr(es_error_last(), "another sender"));
     assert_int_equal(es_testhttpd_hits(fx->srv, "/api/v1/statuses"), 0);
-    struct run r;
+    struct es_run r;
     start(&r, fx, "send", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.err.ptr, "another sender"));
-    run_release(&r);
+    es_run_release(&r);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     close(pipefd[0]);
@@ -1618,16 +1563,16 @@ static void test_resolve_and_lock(void **state)
                      ES_EINVALID);
 
     /* Listing by state. */
-    struct run l;
+    struct es_run l;
     start(&l, fx, "outbox", "--state", "sent", NULL);
-    wait_run(&l);
+    es_run_wait(&l);
     assert_int_equal(l.status, 0);
     assert_non_null(strstr(l.out.ptr, "acme-mastodon"));
-    run_release(&l);
+    es_run_release(&l);
     start(&l, fx, "outbox", "--state", "bogus", NULL);
-    wait_run(&l);
+    es_run_wait(&l);
     assert_int_equal(l.status, 2);
-    run_release(&l);
+    es_run_release(&l);
 }
 
 /* ==== Canned replies from the command line ==== */
@@ -1642,13 +1587,13 @@ static void test_cli_canned_and_usage(void **state)
                      0);
     char ids[24];
     snprintf(ids, sizeof(ids), "%lld", (long long)m);
-    struct run r;
+    struct es_run r;
     start(&r, fx, "--as", "sam", "reply", ids, "--canned", "sorry", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     if (r.status)
         fprintf(stderr, "%s\n", r.err.ptr);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     struct es_reply rep;
     get_reply(fx, 1, &rep);
     assert_non_null(strstr(rep.body, "sam here: fixing it."));
@@ -1656,28 +1601,28 @@ static void test_cli_canned_and_usage(void **state)
     es_reply_release(&rep);
 
     start(&r, fx, "--as", "sam", "reply", ids, NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
     start(&r, fx, "--as", "sam", "reply", ids, "--text", "a", "--canned", "b",
           NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
     start(&r, fx, "--as", "sam", "reply", "abc", "--text", "a", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
     start(&r, fx, "--as", "sam", "reply", "424242", "--text", "a", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "no mention 424242"));
-    run_release(&r);
+    es_run_release(&r);
     start(&r, fx, "send", "--help", NULL);
-    wait_run(&r);
+    es_run_wait(&r);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot send"));
-    run_release(&r);
+    es_run_release(&r);
 }
 
 static int global_setup(void **state)

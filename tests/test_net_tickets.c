@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +33,7 @@
 #include "earshot/inbox.h"
 #include "earshot/workflow.h"
 #include "inbox/store.h"
+#include "runcli.h"
 #include "testhttpd.h"
 
 #define SECRET "hd-Secret-9f3a7c"
@@ -45,75 +45,29 @@ static struct es_testhttpd *srv;
 static char *conf_path;
 static char *db_path;
 
-struct run {
-    int status;
-    struct es_buf out;
-    struct es_buf err;
+/* Every run: `earshot --config CONF ...`, with the helpdesk secret and
+ * the Mastodon token in the environment (setup sets .config). */
+static const char *const run_env[] = {
+    "ES_TEST_HELPDESK_SECRET", SECRET, "ES_TEST_MASTODON_TOKEN", TOKEN, NULL,
 };
-
-static void slurp(const char *path, struct es_buf *b)
-{
-    FILE *f = fopen(path, "rb");
-    char chunk[4096];
-    size_t n;
-    es_buf_init(b);
-    if (!f)
-        return;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(b, chunk, n);
-    fclose(f);
-}
+static struct es_run_opts run_opts = {
+    .bin = ES_EARSHOT_BIN,
+    .tmpdir = tmpdir,
+    .env = run_env,
+};
 
 /* Runs `earshot --config CONF ARGS...` (NULL-terminated); the secret
  * must appear in neither output. */
-static void run(struct run *r, ...)
+static void run(struct es_run *r, ...)
 {
-    const char *argv[32];
-    int argc = 0;
     va_list ap;
-    argv[argc++] = ES_EARSHOT_BIN;
-    argv[argc++] = "--config";
-    argv[argc++] = conf_path;
     va_start(ap, r);
-    const char *a;
-    while ((a = va_arg(ap, const char *)) != NULL && argc < 31)
-        argv[argc++] = a;
+    es_run_earshotv(r, &run_opts, NULL, ap);
     va_end(ap);
-    argv[argc] = NULL;
-
-    char *outp = es_xasprintf("%s/out", tmpdir);
-    char *errp = es_xasprintf("%s/err", tmpdir);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        if (!freopen("/dev/null", "r", stdin) || !freopen(outp, "w", stdout) ||
-            !freopen(errp, "w", stderr))
-            _exit(127);
-        setenv("HOME", tmpdir, 1);
-        setenv("ES_TEST_HELPDESK_SECRET", SECRET, 1);
-        setenv("ES_TEST_MASTODON_TOKEN", TOKEN, 1);
-        unsetenv("EARSHOT_DB");
-        unsetenv("EARSHOT_CONFIG");
-        execv(argv[0], (char *const *)(uintptr_t)argv);
-        _exit(127);
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-    slurp(outp, &r->out);
-    slurp(errp, &r->err);
-    free(outp);
-    free(errp);
     if (strstr(r->out.ptr, SECRET) || strstr(r->err.ptr, SECRET) ||
         strstr(r->out.ptr, TOKEN) || strstr(r->err.ptr, TOKEN))
         fail_msg("the helpdesk secret was printed:\n%s\n%s", r->out.ptr,
                  r->err.ptr);
-}
-
-static void run_release(struct run *r)
-{
-    es_buf_release(&r->out);
-    es_buf_release(&r->err);
 }
 
 /* HMAC-SHA256 of @buf with @key through EVP_MAC, as "sha256=HEX". */
@@ -198,6 +152,7 @@ static int setup(void **state)
     assert_non_null(mkdtemp(tmpdir));
     assert_int_equal(es_testhttpd_open(&srv, 0), 0);
     conf_path = es_xasprintf("%s/earshot.conf", tmpdir);
+    run_opts.config = conf_path;
     db_path = es_xasprintf("%s/tickets.db", tmpdir);
     char *hook = es_testhttpd_url(srv, "/hook");
     FILE *f = fopen(conf_path, "w");
@@ -259,11 +214,11 @@ static int teardown(void **state)
 static void test_ticket_commands(void **state)
 {
     (void)state;
-    struct run r;
+    struct es_run r;
     run(&r, "ticket", "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot ticket MENTION_ID"));
-    run_release(&r);
+    es_run_release(&r);
 
     run(&r, "--as", "sam", "ticket", "2", NULL);
     assert_int_equal(r.status, 0);
@@ -280,7 +235,7 @@ static void test_ticket_commands(void **state)
     assert_non_null(strstr(r.out.ptr, "@bob, 50 followers"));
     assert_non_null(strstr(r.out.ptr, "helpdesk:     pending, 0 attempts"));
     assert_null(strstr(r.out.ptr, "Love the app"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* The same conversation from its other mention: the same ticket. */
     run(&r, "--as", "dana", "ticket", "1", "--json", NULL);
@@ -289,7 +244,7 @@ static void test_ticket_commands(void **state)
     assert_non_null(strstr(r.out.ptr, "\"created\":false}"));
     assert_non_null(strstr(r.out.ptr, "\"context\":{\"version\":1,"));
     assert_non_null(strstr(r.out.ptr, "\"thread\":[1,2]"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(db_int("SELECT count(*) FROM tickets"), 1);
     assert_int_equal(
         db_int("SELECT count(*) FROM mentions WHERE state = 'pending'"), 2);
@@ -298,78 +253,78 @@ static void test_ticket_commands(void **state)
     run(&r, "--as", "vic", "ticket", "state", "1", "solved", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "viewer"));
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "vic", "ticket", "3", NULL);
     assert_int_equal(r.status, 1);
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "ticket", "show", "1", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "ticket 1  [open]"));
-    run_release(&r);
+    es_run_release(&r);
 
     run(&r, "--as", "sam", "ticket", "assign", "1", "dana", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "assignee dana"));
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "note", "1", "refund approved", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "state", "1", "pending", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "ticket 1: pending, assignee dana"));
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "priority", "1", "90", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "ticket", "show", "1", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "ticket 1  [pending]  priority 90"));
     assert_non_null(strstr(r.out.ptr, "assignee:     dana"));
     assert_non_null(strstr(r.out.ptr, "note  sam:\n      refund approved"));
-    run_release(&r);
+    es_run_release(&r);
 
     run(&r, "tickets", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "pending"));
     assert_non_null(strstr(r.out.ptr, "My order never arrived"));
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "tickets", "--state", "open", "--json", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out.ptr, "[]\n");
-    run_release(&r);
+    es_run_release(&r);
 
     /* Bad input: exit 2 for usage, 1 for what does not exist. */
     run(&r, "--as", "sam", "ticket", "state", "1", "done", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "unknown ticket state 'done'"));
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "state", "1", "solved", "extra", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "frob", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "ticket", "show", "42", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "no ticket 42"));
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "99", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "no mention 99"));
-    run_release(&r);
+    es_run_release(&r);
     /* The stale guard: mention 3's conversation is at version 1. */
     run(&r, "--as", "sam", "ticket", "3", "--expect-version", "5", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "conversation changed since you loaded"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(db_int("SELECT count(*) FROM tickets"), 1);
     run(&r, "--as", "sam", "ticket", "state", "1", "closed", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     run(&r, "--as", "sam", "ticket", "state", "1", "pending", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "ticket 1 is closed"));
-    run_release(&r);
+    es_run_release(&r);
 
     /* Every change is in the audit log. */
     assert_int_equal(db_int("SELECT count(*) FROM audit WHERE object ="
@@ -387,10 +342,10 @@ static void test_forward_retried_until_accepted(void **state)
     };
     es_testhttpd_route_seq(srv, "/hook", seq, 3);
 
-    struct run r;
+    struct es_run r;
     run(&r, "--as", "sam", "ticket", "1", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     long long created = db_int("SELECT created_at FROM tickets WHERE id = 1");
     char delivery[64];
     snprintf(delivery, sizeof(delivery), "earshot-ticket-1-%lld", created);
@@ -403,7 +358,7 @@ static void test_forward_retried_until_accepted(void **state)
     assert_non_null(strstr(r.out.ptr, "ticket 1: not delivered (attempt 1)"));
     assert_non_null(strstr(r.out.ptr, "HTTP 500"));
     assert_non_null(strstr(r.out.ptr, "boom"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(srv, "/hook"), 1);
     assert_int_equal(db_int("SELECT forward_attempts FROM tickets"), 1);
     long long next = db_int("SELECT forward_next FROM tickets");
@@ -412,7 +367,7 @@ static void test_forward_retried_until_accepted(void **state)
     run(&r, "ticket", "forward", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "0 delivered, 0 to retry"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(srv, "/hook"), 1);
 
     /* Time passes (the test moves the clock of the row instead). */
@@ -420,7 +375,7 @@ static void test_forward_retried_until_accepted(void **state)
     run(&r, "ticket", "forward", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.out.ptr, "(attempt 2)"));
-    run_release(&r);
+    es_run_release(&r);
     next = db_int("SELECT forward_next FROM tickets");
     assert_true(next >= (long long)time(NULL) + 100); /* backing off */
     db_exec("UPDATE tickets SET forward_next = 0");
@@ -429,7 +384,7 @@ static void test_forward_retried_until_accepted(void **state)
     assert_non_null(strstr(r.out.ptr, "ticket 1: delivered to the helpdesk "
                                       "(HTTP 200, attempt 3)"));
     assert_non_null(strstr(r.out.ptr, "1 delivered, 0 to retry"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(srv, "/hook"), 3);
     assert_int_equal(db_int("SELECT forward_state = 'delivered' AND"
                             " forward_attempts = 3 AND forward_error IS NULL"
@@ -440,7 +395,7 @@ static void test_forward_retried_until_accepted(void **state)
     db_exec("UPDATE tickets SET forward_next = 0");
     run(&r, "ticket", "forward", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(srv, "/hook"), 3);
 
     /* Every request: a signed JSON POST with the same delivery id. */
@@ -490,18 +445,18 @@ static void test_forward_retried_until_accepted(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(
         r.out.ptr, "\"forward\":{\"state\":\"delivered\",\"attempts\":3"));
-    run_release(&r);
+    es_run_release(&r);
 }
 
 static void test_forward_misconfigured(void **state)
 {
     (void)state;
-    struct run r;
+    struct es_run r;
     /* A ticket opened while forwarding was on, then the secret is gone:
      * refused, nothing sent, nothing recorded. */
     run(&r, "--as", "sam", "ticket", "3", NULL);
     assert_int_equal(r.status, 0);
-    run_release(&r);
+    es_run_release(&r);
     FILE *f = fopen(conf_path, "w");
     char *hook = es_testhttpd_url(srv, "/hook");
     fprintf(f,
@@ -512,7 +467,7 @@ static void test_forward_misconfigured(void **state)
     run(&r, "ticket", "forward", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "[helpdesk] has no secret"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(srv, "/hook"), 0);
     assert_int_equal(db_int("SELECT forward_attempts FROM tickets"), 0);
     /* Turned off: nothing to do, and says so. */
@@ -526,14 +481,14 @@ static void test_forward_misconfigured(void **state)
     run(&r, "ticket", "forward", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "forwarding is off"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(es_testhttpd_hits(srv, "/hook"), 0);
 }
 
 static void test_ack_and_dm(void **state)
 {
     (void)state;
-    struct run r;
+    struct es_run r;
     run(&r, "--as", "sam", "ticket", "3", "--ack", "ack", "--dm", "dm", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "opened ticket 1\n"
@@ -542,7 +497,7 @@ static void test_ack_and_dm(void **state)
                                       "2\n"));
     assert_non_null(strstr(r.out.ptr, "out  sam:\n      @carl Hi carl, sam "
                                       "here"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(db_int("SELECT count(*) FROM replies WHERE ticket_id = 1"
                             " AND state = 'queued' AND ((id = 1 AND"
                             " visibility = 'public' AND body = '@carl Thanks"
@@ -553,17 +508,17 @@ static void test_ack_and_dm(void **state)
     run(&r, "--as", "dana", "ticket", "3", "--ack", "ack", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "has ticket 1 already"));
-    run_release(&r);
+    es_run_release(&r);
     /* Checked before anything changes. */
     run(&r, "--as", "sam", "ticket", "1", "--dm", "nope", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "no canned reply 'nope'"));
-    run_release(&r);
+    es_run_release(&r);
     assert_int_equal(db_int("SELECT count(*) FROM replies"), 2);
     assert_int_equal(db_int("SELECT count(*) FROM tickets"), 1);
     run(&r, "--as", "sam", "ticket", "show", "1", "--ack", "ack", NULL);
     assert_int_equal(r.status, 2);
-    run_release(&r);
+    es_run_release(&r);
 }
 
 int main(void)

@@ -107,6 +107,15 @@ es_config_source_find(const struct es_config *cfg, const char *name);
 /* Returns the value of @key in the section, or NULL when not set. */
 const char *es_config_source_get(const struct es_config_source *src,
                                  const char *key);
+/* Reads the secret of @src: `token`, else the first line of the file that
+ * `token_file` names (line break and trailing blanks dropped; the read
+ * buffer is wiped). Returns 0 with *out set: the caller wipes and frees
+ * it. Returns ES_ENOTFOUND (no message) when neither key is set, and
+ * ES_EINVALID with "WHO cannot read token_file 'PATH': REASON" or "WHO
+ * token_file 'PATH' is empty", @who naming the section for the reader
+ * ("account 'x':", "FILE:LINE: [source \"x\"]"). */
+int es_config_source_secret(const struct es_config_source *src, const char *who,
+                            char **out);
 
 /* The other key/value sections, read through the same struct: named
  * [account "NAME"] (the brand's own accounts: type, base_url, token or

@@ -118,4 +118,55 @@ int es_ingest_rescore(struct es_inbox *ib, const struct es_scorer *sc,
                       int batch, es_rescore_progress_cb cb, void *payload,
                       struct es_rescore_report *out);
 
+/* ==== Importing JSON Lines ==== */
+
+/* Where an import stands; the totals so far while it runs. */
+struct es_import_report {
+    size_t nlines;   /* lines read, blank ones included */
+    size_t nnew;     /* stored for the first time */
+    size_t nupdated; /* seen before with another text or title: edited */
+    size_t nunchanged;
+    size_t nbad;     /* lines skipped: not a mention */
+    size_t nbatches; /* transactions committed */
+};
+
+/* Called for each line skipped, with its number (from 1) and the reason
+ * ("missing \"text\"", "longer than 1048576 bytes", ...), borrowed. */
+typedef void (*es_import_bad_cb)(unsigned long lineno, const char *why,
+                                 void *payload);
+/* Called after each committed batch with the totals so far. */
+typedef void (*es_import_progress_cb)(const struct es_import_report *r,
+                                      void *payload);
+
+struct es_import_opts {
+    const char *source;   /* the source to store under; NULL: "import" */
+    size_t batch;         /* mentions per transaction; 0: 4096 */
+    es_import_bad_cb bad; /* may be NULL */
+    es_import_progress_cb progress; /* may be NULL */
+    void *payload;                  /* for both callbacks */
+};
+
+/* Reads JSON Lines mentions in the `earshot parse` format (jsonl.h) from
+ * @fd until its end, and stores them like polled ones: scored with @sc
+ * (NULL: stored unscored) as of now, deduplicated on (source, id), under
+ * the source @opts->source, created with type "jsonl" when unknown (an
+ * existing source keeps its type). Each mention keeps its created_at and
+ * platform (es_jsonl_parse_line's "jsonl" when the line names none);
+ * fetched_at is now. A streaming import: it holds one batch of mentions
+ * at a time and never the whole input, scores a batch outside any
+ * transaction, then writes it in one short transaction.
+ *
+ * A line that is not a mention (bad JSON, no "id" or "text", a line over
+ * ES_JSONL_MAX_LINE bytes) is passed to @opts->bad and skipped; a byte
+ * order mark at the start and blank lines are ignored; the last line
+ * needs no newline. Sets the totals in *out (@opts may be NULL).
+ *
+ * Returns 0 (also when lines were skipped); ES_ERROR with the system's
+ * reason when @fd cannot be read; ES_EDB when the store fails. The
+ * batches committed before a failure stay (out->nbatches says how many);
+ * nothing of the batch in progress is stored. */
+int es_ingest_import_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
+                        const struct es_import_opts *opts,
+                        struct es_import_report *out);
+
 #endif
