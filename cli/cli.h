@@ -107,6 +107,11 @@ int cmd_tickets(int argc, char **argv, struct es_ctx *ctx);
 int cmd_metrics(int argc, char **argv, struct es_ctx *ctx);
 int cmd_stats(int argc, char **argv, struct es_ctx *ctx);
 int cmd_import(int argc, char **argv, struct es_ctx *ctx);
+int cmd_alerts(int argc, char **argv, struct es_ctx *ctx);
+/* Evaluates the [alert] rules once (cmd_alerts.c), as `alerts check`
+ * does: a line per alert fired or resolved on @out, errors on stderr.
+ * Returns 0, or -1 when the config, the inbox or a rule failed. */
+int es_cli_alerts_check(struct es_ctx *ctx, FILE *out);
 int cmd_audit(int argc, char **argv, struct es_ctx *ctx);
 int cmd_state(int argc, char **argv, struct es_ctx *ctx);
 int cmd_assign(int argc, char **argv, struct es_ctx *ctx);
@@ -120,6 +125,7 @@ int cmd_agent(int argc, char **argv, struct es_ctx *ctx);
 int cmd_reply(int argc, char **argv, struct es_ctx *ctx);
 int cmd_outbox(int argc, char **argv, struct es_ctx *ctx);
 int cmd_send(int argc, char **argv, struct es_ctx *ctx);
+int cmd_notify(int argc, char **argv, struct es_ctx *ctx);
 /* One sending pass over the outbox (cmd_reply.c): a line per reply on
  * @out. Returns the replies that failed or are unknown, or -1 after
  * printing an error; another sender at work is 0 (said on stderr unless

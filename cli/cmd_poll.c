@@ -101,7 +101,8 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
         "--all, or just NAME, due or not), then exit. Prints a line per\n"
         "source: new, updated and unchanged counts, or the error. Every\n"
         "mention is stored with its sentiment and priority. Exit 1 when any\n"
-        "polled source failed (the others are stored all the same).\n";
+        "polled source failed (the others are stored all the same). Then\n"
+        "evaluates the [alert] rules (see `earshot alerts check`).\n";
     const char *source = NULL, *all = NULL;
     const struct es_opt opts[] = {
         { "source", 1, &source },
@@ -127,6 +128,10 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
         return es_cli_fail("%s", es_error_last());
     if (n == 0)
         fprintf(stderr, "no source is due (use --all to poll every one)\n");
+    /* Then the spike rules, as `earshot alerts check` does: a cron job
+     * running poll gets its alerts too. A rule that fails is said on
+     * stderr; the poll's own status stands. */
+    es_cli_alerts_check(ctx, stdout);
     /* A cron job must see a failing source; the others were stored. */
     return ro.failed ? ES_EXIT_FAIL : ES_EXIT_OK;
 }
@@ -145,7 +150,8 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
         "usage: earshot serve\n"
         "Polls every enabled source on its schedule until SIGINT or SIGTERM,\n"
         "and on the same loop sends the replies due in the outbox and\n"
-        "forwards new tickets to the [helpdesk] (what `earshot send` does);\n"
+        "forwards new tickets to the [helpdesk] (what `earshot send` does)\n"
+        "and evaluates the [alert] rules on the buckets that closed;\n"
         "a signal lets the pass in hand finish, then exits 0. The lexicon and\n"
         "the [priority] settings are read once, at start: restart serve after\n"
         "changing them (and run `earshot rescore` for the stored mentions).\n";
@@ -180,6 +186,9 @@ int cmd_serve(int argc, char **argv, struct es_ctx *ctx)
         }
         /* The outbox's replies that are due go out on the same loop. */
         es_cli_send_pass(ctx, stderr, 1);
+        /* Spike rules judge the buckets that closed (cheap when none did);
+         * their notifications are queued for the notifier. */
+        es_cli_alerts_check(ctx, stderr);
         int64_t next = es_ingest_next_due(ig);
         int64_t now = es_time_now();
         int64_t wait = next == ES_TIME_UNKNOWN ? 60 : next - now;

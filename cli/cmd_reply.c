@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "earshot/error.h"
+#include "earshot/notify.h"
 #include "earshot/outbox.h"
 #include "earshot/tickets.h"
 #include "earshot/triage.h"
@@ -331,6 +332,14 @@ int es_cli_send_pass(struct es_ctx *ctx, FILE *out, int quiet_busy)
     else if (forwarded > 0)
         fprintf(out, "helpdesk: %d ticket%s forwarded\n", forwarded,
                 forwarded == 1 ? "" : "s");
+    /* So do alert notifications: each channel is bounded by its own
+     * timeout and records its own failures. */
+    int notified = 0;
+    if (es_notify_deliver_due(ib, cfg, &notified) < 0)
+        fprintf(stderr, "earshot: alerts: %s\n", es_error_last());
+    else if (notified > 0)
+        fprintf(out, "alerts: %d notification%s delivered\n", notified,
+                notified == 1 ? "" : "s");
     return (int)(st.failed + st.unknown);
 }
 
@@ -343,7 +352,8 @@ int cmd_send(int argc, char **argv, struct es_ctx *ctx)
         "5xx, with backoff), failed (the platform's own message) or unknown\n"
         "(cut off mid-flight on a platform without idempotency keys: see\n"
         "`earshot outbox resolve`). New tickets go to the [helpdesk]\n"
-        "webhook on the same pass. Exit 1 when a reply failed or is\n"
+        "webhook and alert notifications to their [notify] channels on\n"
+        "the same pass. Exit 1 when a reply failed or is\n"
         "unknown; 0 otherwise, also when nothing was due or another sender\n"
         "(`earshot serve`) is at work.\n";
     const char *args[1];

@@ -60,6 +60,7 @@ static const struct cmd commands[] = {
     { "metrics", cmd_metrics, "response times, backlog and SLA breaches", 0 },
     { "stats", cmd_stats, "mentions per hour or day by sentiment; --svg chart",
       0 },
+    { "alerts", cmd_alerts, "spike alerts: list, backtest RULE, check", 0 },
     { "audit", cmd_audit, "who did what, when: the audit log", 0 },
     { "state", cmd_state, "move mentions to a state (one, or --bulk)", 0 },
     { "assign", cmd_assign, "assign a mention to an agent", 0 },
@@ -73,6 +74,8 @@ static const struct cmd commands[] = {
     { "reply", cmd_reply, "queue a public reply (or private message)", 0 },
     { "outbox", cmd_outbox, "the replies and their states; resolve", 0 },
     { "send", cmd_send, "deliver the replies that are due, then exit",
+      CMD_NEEDS_CURL },
+    { "notify", cmd_notify, "send a test alert through a [notify] channel",
       CMD_NEEDS_CURL },
 };
 

@@ -941,6 +941,23 @@ static int documents(const char *text, const char *key, const char *def)
     return 0;
 }
 
+/* True when @text documents @key with a value of the form ${NAME}. */
+static int documents_from_env(const char *text, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = strstr(text, key); p; p = strstr(p + 1, key)) {
+        if (p > text && p[-1] != ' ' && p[-1] != '#' && p[-1] != '\n')
+            continue;
+        if (strncmp(p + n, " = ${", 5) != 0)
+            continue;
+        const char *v = p + n + 5;
+        size_t len = strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+        if (len > 0 && v[len] == '}')
+            return 1;
+    }
+    return 0;
+}
+
 static void test_shipped_documents_every_key(void **state)
 {
     (void)state;
@@ -957,8 +974,8 @@ static void test_shipped_documents_every_key(void **state)
             fail_msg("config/earshot.conf: no '%s = %s' for [%s]", k.name,
                      k.def, k.section);
         /* A secret is shown coming from the environment, never inline. */
-        if (k.secret && !documents(text, k.name, "${GITHUB_TOKEN}"))
-            fail_msg("config/earshot.conf: show '%s = ${GITHUB_TOKEN}'",
+        if (k.secret && !documents_from_env(text, k.name))
+            fail_msg("config/earshot.conf: show '%s = ${SOME_VARIABLE}'",
                      k.name);
     }
     assert_true(n >= 16);
