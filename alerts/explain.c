@@ -28,6 +28,7 @@
 
 #include <sqlite3.h>
 
+#include "collectors/json.h"
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/item.h"
@@ -301,23 +302,6 @@ static void add_cut(struct es_buf *out, const char *s, size_t max)
     es_buf_add_json_str(out, s, len);
 }
 
-static void add_str(struct es_buf *out, const char *s)
-{
-    if (s)
-        es_buf_add_json_str(out, s, strlen(s));
-    else
-        es_buf_adds(out, "null");
-}
-
-static void add_time(struct es_buf *out, int64_t t)
-{
-    char tmp[21];
-    if (t == ES_TIME_UNKNOWN)
-        es_buf_adds(out, "null");
-    else
-        add_str(out, es_time_format(t, tmp));
-}
-
 /* Appends a finite number (JSON has no NaN or infinity). */
 static void add_num(struct es_buf *out, double v)
 {
@@ -342,7 +326,7 @@ static void add_pairs(struct es_buf *out, const struct tallies *t, size_t max,
         if (shown++)
             es_buf_addch(out, ',');
         es_buf_addch(out, '[');
-        add_str(out, e->name);
+        es_json_add_str(out, e->name);
         es_buf_addf(out, ",%ld]", e->spike);
     }
     es_buf_addch(out, ']');
@@ -435,15 +419,15 @@ int es_alerts__explain(sqlite3 *db, const struct es_alert_rule *rule,
     qsort(authors.v, authors.n, sizeof(*authors.v), cmp_count);
 
     es_buf_adds(out, "{\"rule\":");
-    add_str(out, rule->name);
+    es_json_add_str(out, rule->name);
     es_buf_adds(out, ",\"series\":");
-    add_str(out, rule->series);
+    es_json_add_str(out, rule->series);
     es_buf_adds(out, ",\"bucket\":");
-    add_str(out, rule->bucket_name);
+    es_json_add_str(out, rule->bucket_name);
     es_buf_adds(out, ",\"started_at\":");
-    add_time(out, sp->started_at);
+    es_json_add_time(out, sp->started_at);
     es_buf_adds(out, ",\"ended_at\":");
-    add_time(out, sp->ended_at);
+    es_json_add_time(out, sp->ended_at);
     es_buf_addf(out,
                 ",\"buckets\":%zu,\"observed\":%ld,\"expected\":", sp->buckets,
                 sp->observed);
@@ -451,15 +435,15 @@ int es_alerts__explain(sqlite3 *db, const struct es_alert_rule *rule,
     es_buf_adds(out, ",\"score\":");
     add_num(out, sp->score);
     es_buf_addf(out, ",\"peak\":%ld,\"baseline\":", sp->peak);
-    add_str(out, sp->level);
+    es_json_add_str(out, sp->level);
     es_buf_addf(out, ",\"mentions\":%ld,\"top_mentions\":[", nspike);
     for (size_t i = 0; i < ntops; i++) {
         const struct top *t = &tops[i];
         es_buf_addf(out, "%s{\"id\":%lld,\"author\":", i ? "," : "",
                     (long long)t->id);
-        add_str(out, t->author);
+        es_json_add_str(out, t->author);
         es_buf_adds(out, ",\"source\":");
-        add_str(out, t->source);
+        es_json_add_str(out, t->source);
         es_buf_adds(out, ",\"text\":");
         if (t->text)
             add_cut(out, t->text, TEXT_MAX);
@@ -476,7 +460,7 @@ int es_alerts__explain(sqlite3 *db, const struct es_alert_rule *rule,
         else
             es_buf_adds(out, "null");
         es_buf_adds(out, ",\"url\":");
-        add_str(out, t->url);
+        es_json_add_str(out, t->url);
         es_buf_addch(out, '}');
     }
     es_buf_adds(out, "],\"terms\":");

@@ -518,17 +518,6 @@ static void json_num(struct es_buf *b, double x)
         es_buf_adds(b, "null");
 }
 
-static void json_time(struct es_buf *b, int64_t t)
-{
-    char iso[21];
-    if (t == ES_TIME_UNKNOWN) {
-        es_buf_adds(b, "null");
-        return;
-    }
-    es_time_format(t, iso);
-    es_json_add_str(b, iso);
-}
-
 /* The body documented in docs/alerts-notify.md. */
 static void build_json(struct es_buf *b, const struct view *v)
 {
@@ -547,9 +536,9 @@ static void build_json(struct es_buf *b, const struct view *v)
     es_json_add_str(b, bucket_name(v->bucket, bn));
     es_buf_addf(
         b, ",\"bucket_seconds\":%lld,\"started_at\":", (long long)v->bucket);
-    json_time(b, v->started_at);
+    es_json_add_time(b, v->started_at);
     es_buf_adds(b, ",\"ended_at\":");
-    json_time(b, v->ended_at);
+    es_json_add_time(b, v->ended_at);
     es_buf_adds(b, ",\"duration_seconds\":");
     if (v->ended_at != ES_TIME_UNKNOWN)
         es_buf_addf(b, "%lld", (long long)(v->ended_at - v->started_at));
@@ -580,7 +569,7 @@ static void build_json(struct es_buf *b, const struct view *v)
     else
         es_buf_adds(b, "null");
     es_buf_adds(b, ",\"sent_at\":");
-    json_time(b, v->now);
+    es_json_add_time(b, v->now);
     es_buf_adds(b, "}");
 }
 
@@ -1440,6 +1429,18 @@ static int db_error(sqlite3 *db, const char *what)
                         sqlite3_errmsg(db));
 }
 
+/* Ends the BEGIN IMMEDIATE of take() or record(): commits when @rc is 0,
+ * else rolls back. Returns @rc, or the error of a failed COMMIT (which
+ * is rolled back too). */
+static int tx_end(sqlite3 *db, int rc, const char *what)
+{
+    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        rc = db_error(db, what);
+    if (rc < 0 && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 static const char SQL_DUE[] =
     "SELECT d.id, d.alert_id, d.notify, d.event, d.attempts,"
     " d.next_attempt, d.created_at FROM alert_deliveries d"
@@ -1556,11 +1557,7 @@ static int take(sqlite3 *db, const struct es_config *cfg, int64_t now,
 done:
     sqlite3_finalize(due);
     sqlite3_finalize(lease);
-    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = db_error(db, "lease the due deliveries");
-    if (rc < 0 && !sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return tx_end(db, rc, "lease the due deliveries");
 }
 
 static char *column_dup(sqlite3_stmt *st, int col)
@@ -1719,11 +1716,7 @@ static int record(sqlite3 *db, struct job **jobs, size_t njobs, int64_t now)
 done:
     sqlite3_finalize(st);
     sqlite3_finalize(lease);
-    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = db_error(db, "record the deliveries");
-    if (rc < 0 && !sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return rc;
+    return tx_end(db, rc, "record the deliveries");
 }
 
 /* Step 2: one thread per channel that has something to send, at most

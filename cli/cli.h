@@ -78,6 +78,11 @@ int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * glimpse of a text in a listing. */
 void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max);
 
+/* Returns @t formatted by es_time_format() into @out, or @none (which may
+ * be NULL) when @t is ES_TIME_UNKNOWN: a time that may not have happened
+ * yet, in a listing. */
+const char *es_cli_fmt_time(int64_t t, char out[static 21], const char *none);
+
 /* Ends a listing written through a library each() call whose result is
  * @rc: with @json, closes the array @b holds (begun with '[', each element
  * added as ",\n{...}") and prints it unless @rc failed. Releases @b.
@@ -90,6 +95,8 @@ void es_json_item_fields(struct es_buf *out, const struct es_item *item);
 void es_json_item(struct es_buf *out, const struct es_item *item);
 void es_json_mention(struct es_buf *out, const struct es_mention *m);
 void es_json_key_str(struct es_buf *out, const char *key, const char *val);
+/* Appends "KEY":"TIME" (ISO 8601), or "KEY":null for ES_TIME_UNKNOWN. */
+void es_json_key_time(struct es_buf *out, const char *key, int64_t t);
 
 /* Command handlers. */
 int cmd_init(int argc, char **argv, struct es_ctx *ctx);

@@ -17,6 +17,25 @@
 #include "earshot/error.h"
 #include "earshot/metrics.h"
 
+/* The config file's name for a message. */
+static const char *config_name(const struct es_config *cfg)
+{
+    return es_config_file(cfg) ? es_config_file(cfg) : "the config";
+}
+
+/* Parses the value of option --@name (ISO 8601, "now" or an age such as
+ * 7d, from @now) into *out. Returns 0, or ES_EXIT_USAGE after printing
+ * what is wrong. */
+static int parse_time_opt(const char *name, const char *value, int64_t now,
+                          int64_t *out)
+{
+    if (value && es_metrics_parse_time(value, now, out) < 0) {
+        fprintf(stderr, "error: --%s: %s\n", name, es_error_last());
+        return ES_EXIT_USAGE;
+    }
+    return 0;
+}
+
 /* ==== Listing ==== */
 
 struct list_out {
@@ -24,11 +43,6 @@ struct list_out {
     size_t n;
     struct es_buf buf;
 };
-
-static const char *fmt_time(int64_t t, char out[static 21], const char *none)
-{
-    return t == ES_TIME_UNKNOWN ? none : es_time_format(t, out);
-}
 
 static const char *bucket_name(int64_t secs)
 {
@@ -115,10 +129,7 @@ static int list_one(const struct es_alert *a, void *payload)
         es_buf_addf(b, ",\"bucket\":\"%s\",", bucket_name(a->bucket));
         es_json_key_str(b, "started_at", es_time_format(a->started_at, s));
         es_buf_addch(b, ',');
-        es_json_key_str(b, "ended_at",
-                        a->ended_at == ES_TIME_UNKNOWN
-                            ? NULL
-                            : es_time_format(a->ended_at, e));
+        es_json_key_time(b, "ended_at", a->ended_at);
         es_buf_addf(b,
                     ",\"state\":\"%s\",\"observed\":%ld,\"expected\":%.4g,"
                     "\"score\":%.4g,\"peak\":%ld,\"explanation\":",
@@ -132,8 +143,8 @@ static int list_one(const struct es_alert *a, void *payload)
         printf("#%lld %s  %s .. %s  observed %ld, expected %.1f (score %.1f, "
                "peak %ld)\n",
                (long long)a->id, a->rule, es_time_format(a->started_at, s),
-               fmt_time(a->ended_at, e, "firing"), a->observed, a->expected,
-               a->score, a->peak);
+               es_cli_fmt_time(a->ended_at, e, "firing"), a->observed,
+               a->expected, a->score, a->peak);
         print_why(a->explanation);
     }
     lo->n++;
@@ -213,8 +224,9 @@ static int backtest_one(const struct es_alert_span *sp, void *payload)
     } else {
         printf("%-20s %-20s %8ld %9.1f %6.1f %6ld  %s\n",
                es_time_format(sp->started_at, s),
-               fmt_time(sp->ended_at, e, "firing"), sp->observed, sp->expected,
-               sp->score, sp->peak, sp->level ? sp->level : "none");
+               es_cli_fmt_time(sp->ended_at, e, "firing"), sp->observed,
+               sp->expected, sp->score, sp->peak,
+               sp->level ? sp->level : "none");
     }
     bo->n++;
     return 0;
@@ -251,14 +263,9 @@ static int alerts_backtest(int argc, char **argv, struct es_ctx *ctx)
         return ES_EXIT_USAGE;
     }
     int64_t now = es_time_now(), since = ES_TIME_UNKNOWN, until = now;
-    if (since_s && es_metrics_parse_time(since_s, now, &since) < 0) {
-        fprintf(stderr, "error: --since: %s\n", es_error_last());
-        return ES_EXIT_USAGE;
-    }
-    if (until_s && es_metrics_parse_time(until_s, now, &until) < 0) {
-        fprintf(stderr, "error: --until: %s\n", es_error_last());
-        return ES_EXIT_USAGE;
-    }
+    if ((rc = parse_time_opt("since", since_s, now, &since)) != 0 ||
+        (rc = parse_time_opt("until", until_s, now, &until)) != 0)
+        return rc;
     struct es_config *cfg = es_ctx_config(ctx);
     if (!cfg)
         return ES_EXIT_FAIL;
@@ -268,8 +275,7 @@ static int alerts_backtest(int argc, char **argv, struct es_ctx *ctx)
         es_config_section_find(cfg, "alert", args[0]);
     if (!sec)
         return es_cli_fail("no [alert \"%s\"] rule in '%s'", args[0],
-                           es_config_file(cfg) ? es_config_file(cfg)
-                                               : "the config");
+                           config_name(cfg));
     if (es_alert_rule_parse(&rule, NULL, sec) < 0)
         return es_cli_fail("%s", es_error_last());
     struct es_inbox *ib = es_ctx_inbox(ctx);
@@ -282,24 +288,21 @@ static int alerts_backtest(int argc, char **argv, struct es_ctx *ctx)
     if (until > closed)
         until = closed;
     struct backtest_out bo = { json != NULL, 0 };
-    char a[21], b[21];
     if (bo.json) {
         struct es_buf hb = ES_BUF_INIT;
+        char u[21];
         es_buf_adds(&hb, "{\"rule\":");
         es_buf_add_json_str(&hb, rule->name, strlen(rule->name));
         es_buf_adds(&hb, ",\"series\":");
         es_buf_add_json_str(&hb, rule->series, strlen(rule->series));
         es_buf_addf(&hb,
                     ",\"bucket\":\"%s\",\"sensitivity\":%.4g,\"min_count\":%ld,"
-                    "\"cooldown\":%lld,\"since\":",
+                    "\"cooldown\":%lld,",
                     rule->bucket_name, rule->p.sensitivity, rule->p.min_count,
                     (long long)rule->p.cooldown);
-        if (since == ES_TIME_UNKNOWN)
-            es_buf_adds(&hb, "null");
-        else
-            es_buf_addf(&hb, "\"%s\"", es_time_format(since, a));
+        es_json_key_time(&hb, "since", since);
         es_buf_addf(&hb, ",\"until\":\"%s\",\"alerts\":[",
-                    es_time_format(until, b));
+                    es_time_format(until, u));
         fputs(hb.ptr, stdout);
         es_buf_release(&hb);
     } else {
@@ -383,17 +386,14 @@ static int alerts_check(int argc, char **argv, struct es_ctx *ctx)
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
     int64_t now = es_time_now();
-    if (now_s && es_metrics_parse_time(now_s, now, &now) < 0) {
-        fprintf(stderr, "error: --now: %s\n", es_error_last());
-        return ES_EXIT_USAGE;
-    }
+    if ((rc = parse_time_opt("now", now_s, now, &now)) != 0)
+        return rc;
     struct es_config *cfg = es_ctx_config(ctx);
     if (!cfg)
         return ES_EXIT_FAIL;
     size_t nrules = es_config_section_count(cfg, "alert");
     if (nrules == 0) {
-        fprintf(stderr, "no [alert] rules in '%s'\n",
-                es_config_file(cfg) ? es_config_file(cfg) : "the config");
+        fprintf(stderr, "no [alert] rules in '%s'\n", config_name(cfg));
         return ES_EXIT_OK;
     }
     struct es_inbox *ib = es_ctx_inbox(ctx);

@@ -214,11 +214,6 @@ struct sources_out {
     struct es_buf buf;
 };
 
-static const char *fmt_time(int64_t t, char tmp[static 21], const char *none)
-{
-    return t == ES_TIME_UNKNOWN ? none : es_time_format(t, tmp);
-}
-
 static int print_health(const struct es_source_health *h, void *payload)
 {
     struct sources_out *so = payload;
@@ -237,9 +232,9 @@ static int print_health(const struct es_source_health *h, void *payload)
         es_buf_addch(b, ',');
         es_json_key_str(b, "enabled", enabled);
         es_buf_addch(b, ',');
-        es_json_key_str(b, "last_success", fmt_time(h->last_success, t1, NULL));
+        es_json_key_time(b, "last_success", h->last_success);
         es_buf_addch(b, ',');
-        es_json_key_str(b, "next_poll", fmt_time(h->next_poll, t2, NULL));
+        es_json_key_time(b, "next_poll", h->next_poll);
         es_buf_addf(b, ",\"failures\":%d,\"mentions\":%lld,", h->failures,
                     h->mentions);
         es_json_key_str(b, "last_error", h->last_error);
@@ -253,8 +248,8 @@ static int print_health(const struct es_source_health *h, void *payload)
     }
     printf("%-20s %-8s %-7s %-20s %-20s %4d %8lld  %s\n", h->name,
            h->type ? h->type : "-", enabled,
-           fmt_time(h->last_success, t1, "never"),
-           fmt_time(h->next_poll, t2, "now"), h->failures, h->mentions,
+           es_cli_fmt_time(h->last_success, t1, "never"),
+           es_cli_fmt_time(h->next_poll, t2, "now"), h->failures, h->mentions,
            h->last_error ? h->last_error : "");
     return 0;
 }

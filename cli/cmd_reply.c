@@ -116,13 +116,6 @@ struct outbox_out {
     struct es_buf buf;
 };
 
-static void json_time(struct es_buf *b, const char *key, int64_t t)
-{
-    char tmp[21];
-    es_json_key_str(b, key,
-                    t == ES_TIME_UNKNOWN ? NULL : es_time_format(t, tmp));
-}
-
 static int print_reply(const struct es_reply *r, void *payload)
 {
     struct outbox_out *oo = payload;
@@ -146,7 +139,7 @@ static int print_reply(const struct es_reply *r, void *payload)
         es_buf_addch(b, ',');
         es_json_key_str(b, "body", r->body);
         es_buf_addf(b, ",\"attempts\":%d,", r->attempts);
-        json_time(b, "next_attempt", r->next_attempt);
+        es_json_key_time(b, "next_attempt", r->next_attempt);
         es_buf_addch(b, ',');
         es_json_key_str(b, "platform_id", r->platform_id);
         es_buf_addch(b, ',');
@@ -158,9 +151,9 @@ static int print_reply(const struct es_reply *r, void *payload)
             es_buf_addf(b, "\"ticket_id\":%lld,", (long long)r->ticket_id);
         else
             es_buf_adds(b, "\"ticket_id\":null,");
-        json_time(b, "created_at", r->created_at);
+        es_json_key_time(b, "created_at", r->created_at);
         es_buf_addch(b, ',');
-        json_time(b, "sent_at", r->sent_at);
+        es_json_key_time(b, "sent_at", r->sent_at);
         es_buf_adds(b, "}");
     } else {
         /* Sent: when; queued for a retry: when next; sending: since. */

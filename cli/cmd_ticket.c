@@ -35,7 +35,7 @@ static int fail(void)
 static void add_time(struct es_buf *b, int64_t t)
 {
     char tmp[21];
-    es_buf_adds(b, t == ES_TIME_UNKNOWN ? "-" : es_time_format(t, tmp));
+    es_buf_adds(b, es_cli_fmt_time(t, tmp, "-"));
 }
 
 /* Appends @s indented by @indent spaces on every line. */

@@ -19,7 +19,7 @@ void es_json_key_str(struct es_buf *out, const char *key, const char *val)
         es_buf_adds(out, "null");
 }
 
-static void key_time(struct es_buf *out, const char *key, int64_t t)
+void es_json_key_time(struct es_buf *out, const char *key, int64_t t)
 {
     char tmp[21];
     es_json_key_str(out, key,
@@ -46,9 +46,9 @@ void es_json_item_fields(struct es_buf *out, const struct es_item *item)
     else
         es_buf_addf(out, "\"author_followers\":%lld", item->author_followers);
     es_buf_addch(out, ',');
-    key_time(out, "created_at", item->created_at);
+    es_json_key_time(out, "created_at", item->created_at);
     es_buf_addch(out, ',');
-    key_time(out, "updated_at", item->updated_at);
+    es_json_key_time(out, "updated_at", item->updated_at);
     es_buf_addch(out, ',');
     es_json_key_str(out, "summary", item->summary);
     es_buf_addch(out, ',');
@@ -92,7 +92,6 @@ void es_json_item(struct es_buf *out, const struct es_item *item)
 
 void es_json_mention(struct es_buf *out, const struct es_mention *m)
 {
-    char tmp[21];
     es_buf_addf(out, "{\"mention_id\":%lld,", (long long)m->id);
     es_json_key_str(out, "source", m->item.source);
     es_buf_addch(out, ',');
@@ -126,12 +125,9 @@ void es_json_mention(struct es_buf *out, const struct es_mention *m)
         es_buf_adds(out, "\"priority\":null,\"priority_reasons\":null,");
     }
     es_buf_addf(out, "\"edited\":%s,", m->edited ? "true" : "false");
-    es_json_key_str(out, "first_seen",
-                    m->first_seen == ES_TIME_UNKNOWN
-                        ? NULL
-                        : es_time_format(m->first_seen, tmp));
+    es_json_key_time(out, "first_seen", m->first_seen);
     es_buf_addch(out, ',');
-    key_time(out, "fetched_at", m->item.fetched_at);
+    es_json_key_time(out, "fetched_at", m->item.fetched_at);
     es_buf_addch(out, ',');
     es_json_item_fields(out, &m->item);
     es_buf_addch(out, '}');

@@ -114,6 +114,11 @@ void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max)
     }
 }
 
+const char *es_cli_fmt_time(int64_t t, char out[static 21], const char *none)
+{
+    return t == ES_TIME_UNKNOWN ? none : es_time_format(t, out);
+}
+
 int es_cli_list_end(struct es_buf *b, int json, int rc)
 {
     if (json) {

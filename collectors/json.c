@@ -305,3 +305,9 @@ void es_json_add_str(struct es_buf *b, const char *s)
     else
         es_buf_add_json_str(b, s, strlen(s));
 }
+
+void es_json_add_time(struct es_buf *b, int64_t t)
+{
+    char iso[21];
+    es_json_add_str(b, t == ES_TIME_UNKNOWN ? NULL : es_time_format(t, iso));
+}

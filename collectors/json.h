@@ -76,5 +76,8 @@ void es_json_set_html_text(char **field, const char *html);
 
 /* Appends @s to @b as a JSON string ("null" for NULL). */
 void es_json_add_str(struct es_buf *b, const char *s);
+/* Appends @t to @b as an ISO 8601 JSON string ("null" for
+ * ES_TIME_UNKNOWN). */
+void es_json_add_time(struct es_buf *b, int64_t t);
 
 #endif

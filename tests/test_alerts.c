@@ -34,6 +34,7 @@
 #include "earshot/error.h"
 #include "earshot/inbox.h"
 #include "earshot/item.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 #include "runcli.h"
 
@@ -599,38 +600,15 @@ static void test_rules(void **state)
 
 static int serial;
 
-struct mention {
-    const char *source;
-    int64_t at;
-    char label; /* n, z, p */
-    const char *text;
-    const char *author;
-    int priority;
-    double sentiment;
-};
-
-static int64_t put(struct es_inbox *ib, const struct mention *m)
+/* Stores @m on the platform its source stands for ("masto": mastodon),
+ * with a URL of its own. */
+static int64_t put(struct es_inbox *ib, struct es_fx_mention m)
 {
-    int64_t sid, id;
-    struct es_item it;
-    struct es_scores sc;
-    memset(&sc, 0, sizeof(sc));
-    assert_int_equal(es_inbox_source_ensure(ib, m->source, "rss", &sid), 0);
-    es_item_init(&it);
-    it.external_id = es_xasprintf("m-%d", ++serial);
-    it.text = es_xstrdup(m->text);
-    it.author = es_xstrdup(m->author);
-    it.platform =
-        es_xstrdup(strcmp(m->source, "masto") == 0 ? "mastodon" : "rss");
-    it.url = es_xasprintf("https://example.com/%d", serial);
-    it.created_at = m->at;
-    sc.sentiment = m->sentiment;
-    sc.label = m->label == 'n' ? -1 : m->label == 'p' ? 1 : 0;
-    sc.priority = m->priority;
-    snprintf(sc.reasons, sizeof(sc.reasons), "[]");
-    assert_int_equal(es_inbox_put(ib, sid, &it, &sc, NULL, &id), 0);
-    es_item_release(&it);
-    return id;
+    char url[48];
+    snprintf(url, sizeof(url), "https://example.com/%d", ++serial);
+    m.platform = strcmp(m.source, "masto") == 0 ? "mastodon" : "rss";
+    m.url = url;
+    return es_fx_put_mention(ib, &m);
 }
 
 static const char *const grumbles[] = {
@@ -651,18 +629,26 @@ static void fill(struct es_inbox *ib, int64_t until)
         for (long k = 0; k < neg; k++) {
             char author[24];
             snprintf(author, sizeof(author), "@user%ld", (long)(urand() * 500));
-            struct mention m = { "feed", t + (int64_t)(urand() * 3599),
-                                 'n',    grumbles[k % 4],
-                                 author, 30,
-                                 -0.5 };
-            put(ib, &m);
+            put(ib, (struct es_fx_mention){
+                        .source = "feed",
+                        .created_at = t + (int64_t)(urand() * 3599),
+                        .label = 'n',
+                        .text = grumbles[k % 4],
+                        .author = author,
+                        .priority = 30,
+                        .sentiment = -0.5,
+                    });
         }
         for (long k = 0; k < neu; k++) {
-            struct mention m = { "feed",  t + (int64_t)(urand() * 3599),
-                                 'z',     "a new acme release today",
-                                 "@news", 10,
-                                 0 };
-            put(ib, &m);
+            put(ib, (struct es_fx_mention){
+                        .source = "feed",
+                        .created_at = t + (int64_t)(urand() * 3599),
+                        .label = 'z',
+                        .text = "a new acme release today",
+                        .author = "@news",
+                        .priority = 10,
+                        .sentiment = 0,
+                    });
         }
     }
     assert_int_equal(es_inbox_commit(ib), 0);
@@ -675,27 +661,19 @@ static void spike(struct es_inbox *ib, int64_t at, int n, const char *tag)
     static const char *const loud[] = { "@loud1", "@loud2", "@loud3" };
     assert_int_equal(es_inbox_begin(ib), 0);
     for (int k = 0; k < n; k++) {
-        struct mention m = { k % 4 ? "masto" : "feed",
-                             at + 30 * k % 3600,
-                             'n',
-                             k % 2 ? "acme outage: login broken again"
-                                   : "total outage, acme login is down",
-                             k % 3 ? loud[k % 3] : "@someone",
-                             k == 7 ? 95 : 60,
-                             k == 3 ? -0.95 : -0.7 };
-        int64_t id = put(ib, &m);
-        if (tag) {
-            sqlite3_stmt *st = NULL;
-            assert_int_equal(sqlite3_prepare_v2(es_inbox__db(ib),
-                                                "INSERT INTO mention_tags"
-                                                " VALUES (?1, ?2)",
-                                                -1, &st, NULL),
-                             SQLITE_OK);
-            sqlite3_bind_int64(st, 1, id);
-            sqlite3_bind_text(st, 2, tag, -1, SQLITE_STATIC);
-            assert_int_equal(sqlite3_step(st), SQLITE_DONE);
-            sqlite3_finalize(st);
-        }
+        int64_t id =
+            put(ib, (struct es_fx_mention){
+                        .source = k % 4 ? "masto" : "feed",
+                        .created_at = at + 30 * k % 3600,
+                        .label = 'n',
+                        .text = k % 2 ? "acme outage: login broken again"
+                                      : "total outage, acme login is down",
+                        .author = k % 3 ? loud[k % 3] : "@someone",
+                        .priority = k == 7 ? 95 : 60,
+                        .sentiment = k == 3 ? -0.95 : -0.7,
+                    });
+        if (tag)
+            es_fx_add_tag(ib, id, tag);
     }
     assert_int_equal(es_inbox_commit(ib), 0);
 }
@@ -773,8 +751,7 @@ static int pairs_have(yajl_val ex, const char *key, const char *name)
 static void test_engine_lifecycle(void **state)
 {
     (void)state;
-    struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, ":memory:"), 0);
+    struct es_inbox *ib = es_fx_inbox();
     struct es_config *cfg = config(ENGINE_CONF);
     fill(ib, SPIKE + 2 * D);
     spike(ib, SPIKE, 80, NULL);
@@ -916,8 +893,7 @@ static int collect_alert(const struct es_alert *a, void *payload)
 static void test_engine_rules_and_backtest(void **state)
 {
     (void)state;
-    struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, ":memory:"), 0);
+    struct es_inbox *ib = es_fx_inbox();
     fill(ib, SPIKE + D);
     spike(ib, SPIKE, 80, "incident");
     struct es_config *cfg =
@@ -1000,8 +976,7 @@ static void test_engine_rules_and_backtest(void **state)
 static void test_live_equals_backtest(void **state)
 {
     (void)state;
-    struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, ":memory:"), 0);
+    struct es_inbox *ib = es_fx_inbox();
     fill(ib, SPIKE + 2 * D);
     spike(ib, SPIKE - D + 4 * H, 60, NULL);
     spike(ib, SPIKE, 80, NULL);
@@ -1045,48 +1020,22 @@ static void test_live_equals_backtest(void **state)
 
 /* ==== The command line ==== */
 
-static char tmpdir[] = "/tmp/es-alerts-XXXXXX";
-static char *cli_db, *cli_conf;
-
-static struct es_run_opts run_opts = {
-    .bin = ES_EARSHOT_BIN,
-    .tmpdir = tmpdir,
-};
+static struct es_fx_cli cli_fx;
 
 static int setup_cli(void **state)
 {
-    (void)state;
-    assert_non_null(mkdtemp(tmpdir));
-    cli_conf = es_xasprintf("%s/test.conf", tmpdir);
-    cli_db = es_xasprintf("%s/alerts.db", tmpdir);
-    FILE *f = fopen(cli_conf, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[earshot]\ndatabase = %s\n[notify \"ops\"]\ntype = command\n"
-            "command = true\n[alert \"neg\"]\nnotify = ops\n",
-            cli_db);
-    fclose(f);
-    run_opts.config = cli_conf;
-    run_opts.db = cli_db;
+    *state = &cli_fx; /* for es_fx_cli_teardown() */
+    es_fx_cli_open(&cli_fx, ES_EARSHOT_BIN, "alerts", "alerts.db");
+    es_fx_write_file(cli_fx.conf,
+                     "[earshot]\ndatabase = %s\n[notify \"ops\"]\n"
+                     "type = command\ncommand = true\n[alert \"neg\"]\n"
+                     "notify = ops\n",
+                     cli_fx.db);
     struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, cli_db), 0);
+    assert_int_equal(es_inbox_open(&ib, cli_fx.db), 0);
     fill(ib, SPIKE + D);
     spike(ib, SPIKE, 80, NULL);
     es_inbox_free(ib);
-    return 0;
-}
-
-static int teardown_cli(void **state)
-{
-    (void)state;
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
-    free(cli_conf);
-    free(cli_db);
-    run_opts.config = cli_conf = NULL;
-    run_opts.db = cli_db = NULL;
     return 0;
 }
 
@@ -1100,10 +1049,12 @@ static void test_cli_alerts(void **state)
     es_time_format(SPIKE + H + 400, now_iso);
 
     /* backtest: the same output twice, the spike in it, nothing stored. */
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "backtest", "neg", "--since",
-                   "2024-01-25", "--until", until_iso, "--json", NULL);
-    es_run_earshot(&r2, &run_opts, NULL, "alerts", "backtest", "neg", "--since",
-                   "2024-01-25", "--until", until_iso, "--json", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", "neg",
+                   "--since", "2024-01-25", "--until", until_iso, "--json",
+                   NULL);
+    es_run_earshot(&r2, &cli_fx.run, NULL, "alerts", "backtest", "neg",
+                   "--since", "2024-01-25", "--until", until_iso, "--json",
+                   NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out.ptr, r2.out.ptr);
     yajl_val doc = yajl_tree_parse(r.out.ptr, err, sizeof(err));
@@ -1128,29 +1079,29 @@ static void test_cli_alerts(void **state)
     es_run_release(&r);
     es_run_release(&r2);
 
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "backtest", "neg", "--since",
-                   "2024-01-25", "--until", until_iso, NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", "neg",
+                   "--since", "2024-01-25", "--until", until_iso, NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "START"));
     assert_non_null(strstr(r.out.ptr, spike_iso));
     assert_non_null(strstr(r.err.ptr, "alerts from rule 'neg'"));
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "alerts", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out.ptr, "");
     assert_non_null(strstr(r.err.ptr, "no alerts"));
     es_run_release(&r);
 
     /* check: the spike's bucket has closed. */
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "check", "--now", now_iso,
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "check", "--now", now_iso,
                    NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "alert 'neg': firing since"));
     assert_non_null(strstr(r.out.ptr, "1 notifications queued"));
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "alerts", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "#1 neg"));
     assert_non_null(strstr(r.out.ptr, spike_iso));
@@ -1160,7 +1111,7 @@ static void test_cli_alerts(void **state)
     assert_non_null(strstr(r.out.ptr, "@loud"));
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "--json", "--rule", "neg",
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "--json", "--rule", "neg",
                    NULL);
     assert_int_equal(r.status, 0);
     doc = yajl_tree_parse(r.out.ptr, err, sizeof(err));
@@ -1177,28 +1128,28 @@ static void test_cli_alerts(void **state)
     yajl_tree_free(doc);
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "--rule", "other", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "--rule", "other", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.err.ptr, "no alerts for rule 'other'"));
     es_run_release(&r);
 
     /* Usage and errors. */
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "--help", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot alerts"));
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "backtest", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "backtest", "nosuch", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", "nosuch", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "nosuch"));
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "backtest", "neg", "--since",
-                   "yesterday-ish", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", "neg",
+                   "--since", "yesterday-ish", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "alerts", "--limit", "0", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "--limit", "0", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
 }
@@ -1223,7 +1174,7 @@ int main(void)
         cmocka_unit_test(test_engine_rules_and_backtest),
         cmocka_unit_test(test_live_equals_backtest),
         cmocka_unit_test_setup_teardown(test_cli_alerts, setup_cli,
-                                        teardown_cli),
+                                        es_fx_cli_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

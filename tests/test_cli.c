@@ -22,6 +22,7 @@
 
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
+#include "fixtures.h"
 #include "runcli.h"
 
 static char tmpdir[] = "/tmp/es-cli-XXXXXX";
@@ -68,10 +69,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    es_fx_rmtree(tmpdir);
     return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "earshot/inbox.h"
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
+#include "fixtures.h"
 #include "runcli.h"
 
 static char tmpdir[64];
@@ -146,10 +147,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    es_fx_rmtree(tmpdir);
     free(conf);
     free(dbpath);
     return 0;

@@ -32,6 +32,7 @@
 #include "earshot/inbox.h"
 #include "earshot/ingest.h"
 #include "earshot/jsonl.h"
+#include "fixtures.h"
 #include "runcli.h"
 
 #define T0 INT64_C(1715299200) /* 2024-05-10T00:00:00Z */
@@ -529,10 +530,7 @@ static int teardown(void **state)
 {
     (void)state;
     es_scorer_free(scorer);
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    es_fx_rmtree(tmpdir);
     return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "earshot/inbox.h"
 #include "earshot/metrics.h"
 #include "earshot/workflow.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 #include "runcli.h"
 
@@ -689,29 +690,18 @@ static void test_json_and_csv_writers(void **state)
 
 /* ==== The command line ==== */
 
-static char tmpdir[] = "/tmp/es-metrics-XXXXXX";
-
-static char *cli_conf; /* tmpdir/test.conf: the [sla] targets */
-static char *cli_db;   /* tmpdir/metrics.db: fill_main() and the audit */
-
-/* Every run: `earshot --config CONF --db DB ...` (setup_cli() sets both). */
-static struct es_run_opts run_opts = {
-    .bin = ES_EARSHOT_BIN,
-    .tmpdir = tmpdir,
-};
+/* Every run: `earshot --config CONF --db DB ...`, the config holding the
+ * [sla] targets, the database fill_main() and the audit (setup_cli()). */
+static struct es_fx_cli cli_fx;
 
 static int setup_cli(void **state)
 {
-    (void)state;
-    assert_non_null(mkdtemp(tmpdir));
-    run_opts.config = cli_conf = es_xasprintf("%s/test.conf", tmpdir);
-    run_opts.db = cli_db = es_xasprintf("%s/metrics.db", tmpdir);
-    FILE *f = fopen(cli_conf, "w");
-    assert_non_null(f);
-    fputs("[sla]\nfirst_response = 4h\nresolution = 24h\n", f);
-    fclose(f);
+    *state = &cli_fx; /* for es_fx_cli_teardown() */
+    es_fx_cli_open(&cli_fx, ES_EARSHOT_BIN, "metrics", "metrics.db");
+    es_fx_write_file(cli_fx.conf,
+                     "[sla]\nfirst_response = 4h\nresolution = 24h\n");
     struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, cli_db), 0);
+    assert_int_equal(es_inbox_open(&ib, cli_fx.db), 0);
     fill_main(ib);
     assert_int_equal(es_agent_add(ib, "dana", ES_ROLE_ADMIN, NULL), 0);
     assert_int_equal(es_agent_add(ib, "sam", ES_ROLE_AGENT, "dana"), 0);
@@ -724,26 +714,12 @@ static int setup_cli(void **state)
     return 0;
 }
 
-static int teardown_cli(void **state)
-{
-    (void)state;
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
-    free(cli_conf);
-    free(cli_db);
-    run_opts.config = cli_conf = NULL;
-    run_opts.db = cli_db = NULL;
-    return 0;
-}
-
 static void test_cli_metrics(void **state)
 {
     (void)state;
     struct es_run r;
     /* The scenario lies in the past: every open breach stays open. */
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-01",
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--since", "2025-01-01",
                    "--until", "2025-01-04T00:00:00Z", "--by", "source", "--csv",
                    NULL);
     if (r.status != 0)
@@ -757,7 +733,7 @@ static void test_cli_metrics(void **state)
                    "all,all,11,10,4,7,1650,7920,9000,78840,11,9\n");
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-01",
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--since", "2025-01-01",
                    "--until", "2025-01-04", "--by", "day", "--json", NULL);
     assert_int_equal(r.status, 0);
     char err[256];
@@ -813,7 +789,7 @@ static void test_cli_metrics(void **state)
     es_run_release(&r);
 
     /* The table for people. */
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-01",
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--since", "2025-01-01",
                    "--until", "2025-01-04", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "27m 30s")); /* median */
@@ -824,29 +800,29 @@ static void test_cli_metrics(void **state)
     es_run_release(&r);
 
     /* The default window is the last 7 days: nothing of 2025 in it. */
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--csv", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--csv", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "\nall,all,0,0,0,0,,,,,0,0\n"));
     es_run_release(&r);
 
     /* Usage errors. */
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--by", "week", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--by", "week", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "cannot group by 'week'"));
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "yesterday",
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--since", "yesterday",
                    NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "bad time 'yesterday'"));
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--json", "--csv", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--json", "--csv", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--since", "2025-01-02",
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--since", "2025-01-02",
                    "--until", "2025-01-01", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
-    es_run_earshot(&r, &run_opts, NULL, "metrics", "--help", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "metrics", "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot metrics"));
     es_run_release(&r);
@@ -856,7 +832,7 @@ static void test_cli_audit(void **state)
 {
     (void)state;
     struct es_run r;
-    es_run_earshot(&r, &run_opts, NULL, "audit", "--json", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "audit", "--json", NULL);
     assert_int_equal(r.status, 0);
     char err[256];
     yajl_val root = yajl_tree_parse(r.out.ptr, err, sizeof(err));
@@ -882,7 +858,7 @@ static void test_cli_audit(void **state)
     es_run_release(&r);
 
     /* dana's latest action only, in the table. */
-    es_run_earshot(&r, &run_opts, NULL, "audit", "--agent", "dana", "--limit",
+    es_run_earshot(&r, &cli_fx.run, NULL, "audit", "--agent", "dana", "--limit",
                    "1", "--since", "1h", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "assign"));
@@ -891,13 +867,13 @@ static void test_cli_audit(void **state)
     assert_non_null(strstr(r.out.ptr, "the latest 1 of 2 rows"));
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "audit", "--agent", "nobody", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "audit", "--agent", "nobody", NULL);
     assert_int_equal(r.status, 0);
     assert_int_equal(strchr(r.out.ptr, '\n') - r.out.ptr + 1,
                      (long)r.out.len); /* the header only */
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "audit", "--limit", "0", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "audit", "--limit", "0", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
 }
@@ -920,6 +896,6 @@ int main(void)
     };
     int failed = cmocka_run_group_tests_name("metrics", tests, NULL, NULL);
     failed += cmocka_run_group_tests_name("metrics cli", cli, setup_cli,
-                                          teardown_cli);
+                                          es_fx_cli_teardown);
     return failed;
 }

@@ -24,6 +24,7 @@
 #include "earshot/error.h"
 #include "earshot/inbox.h"
 #include "earshot/ingest.h"
+#include "fixtures.h"
 #include "testhttpd.h"
 
 static const char FEED_V1[] =
@@ -131,10 +132,7 @@ static int teardown(void **state)
     es_inbox_free(f->ib);
     es_config_free(f->cfg);
     es_testhttpd_free(f->srv);
-    char *cmd = es_xasprintf("rm -rf '%s'", f->dir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    es_fx_rmtree(f->dir);
     free(f->db_path);
     free(f);
     return 0;

@@ -28,9 +28,6 @@
 
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
 #include <cmocka.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <curl/curl.h>
 #include <sqlite3.h>
@@ -44,6 +41,7 @@
 #include "earshot/error.h"
 #include "earshot/inbox.h"
 #include "earshot/notify.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 #include "runcli.h"
 #include "smtpd.h"
@@ -259,33 +257,6 @@ static int pass(struct fx *f, int64_t now)
     return n;
 }
 
-/* HMAC-SHA256 through EVP_MAC (the notifier uses HMAC()), as
- * "sha256=HEX". */
-static void evp_hmac(const char *key, const char *buf, size_t len, char out[72])
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    assert_non_null(mac);
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
-    assert_non_null(ctx);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                         (char *)(uintptr_t) "SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    unsigned char md[64];
-    size_t mdlen = 0;
-    assert_int_equal(
-        EVP_MAC_init(ctx, (const unsigned char *)key, strlen(key), params), 1);
-    assert_int_equal(EVP_MAC_update(ctx, (const unsigned char *)buf, len), 1);
-    assert_int_equal(EVP_MAC_final(ctx, md, &mdlen, sizeof(md)), 1);
-    assert_int_equal(mdlen, 32);
-    strcpy(out, "sha256=");
-    for (size_t i = 0; i < mdlen; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-}
-
 static yajl_val parse_json(const char *s)
 {
     char err[256];
@@ -363,7 +334,7 @@ static void test_webhook_payload_and_signature(void **state)
     char *ev = es_testhttpd_header(f->http, "/hook", 0, "X-Earshot-Event");
     char *id = es_testhttpd_header(f->http, "/hook", 0, "X-Earshot-Delivery");
     char *ct = es_testhttpd_header(f->http, "/hook", 0, "Content-Type");
-    evp_hmac(SECRET, body, strlen(body), want);
+    es_fx_hmac_sha256(SECRET, body, strlen(body), want);
     assert_non_null(sig);
     assert_string_equal(sig, want);
     assert_string_equal(ev, "fire");
@@ -464,7 +435,7 @@ static void test_webhook_retries(void **state)
             es_testhttpd_header(f->http, "/hook", i, "X-Earshot-Signature");
         char *body = es_testhttpd_body(f->http, "/hook", i);
         char want[72];
-        evp_hmac(SECRET, body, strlen(body), want);
+        es_fx_hmac_sha256(SECRET, body, strlen(body), want);
         assert_string_equal(id, id0);
         assert_string_equal(sig, want);
         free(id);

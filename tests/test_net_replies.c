@@ -35,6 +35,7 @@
 #include "earshot/outbox.h"
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 #include "runcli.h"
 #include "testhttpd.h"
@@ -1635,10 +1636,7 @@ static int global_setup(void **state)
 static int global_teardown(void **state)
 {
     (void)state;
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    es_fx_rmtree(tmpdir);
     curl_global_cleanup();
     return 0;
 }

@@ -22,9 +22,6 @@
 
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
 #include <cmocka.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <sqlite3.h>
 
@@ -32,6 +29,7 @@
 #include "earshot/buf.h"
 #include "earshot/inbox.h"
 #include "earshot/workflow.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 #include "runcli.h"
 #include "testhttpd.h"
@@ -68,30 +66,6 @@ static void run(struct es_run *r, ...)
         strstr(r->out.ptr, TOKEN) || strstr(r->err.ptr, TOKEN))
         fail_msg("the helpdesk secret was printed:\n%s\n%s", r->out.ptr,
                  r->err.ptr);
-}
-
-/* HMAC-SHA256 of @buf with @key through EVP_MAC, as "sha256=HEX". */
-static void evp_hmac(const char *key, const char *buf, size_t len, char out[72])
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    assert_non_null(mac);
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                         (char *)(uintptr_t) "SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    unsigned char md[64];
-    size_t mdlen = 0;
-    assert_int_equal(
-        EVP_MAC_init(ctx, (const unsigned char *)key, strlen(key), params), 1);
-    assert_int_equal(EVP_MAC_update(ctx, (const unsigned char *)buf, len), 1);
-    assert_int_equal(EVP_MAC_final(ctx, md, &mdlen, sizeof(md)), 1);
-    strcpy(out, "sha256=");
-    for (size_t i = 0; i < mdlen; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
 }
 
 static void put(struct es_inbox *ib, int64_t src, const char *id,
@@ -202,10 +176,7 @@ static int teardown(void **state)
 {
     (void)state;
     es_testhttpd_free(srv);
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
+    es_fx_rmtree(tmpdir);
     free(conf_path);
     free(db_path);
     return 0;
@@ -408,7 +379,7 @@ static void test_forward_retried_until_accepted(void **state)
         assert_string_equal(method, "POST");
         assert_non_null(sig);
         char want[72];
-        evp_hmac(SECRET, body, strlen(body), want);
+        es_fx_hmac_sha256(SECRET, body, strlen(body), want);
         assert_string_equal(sig, want);
         assert_string_equal(id, delivery);
         assert_string_equal(ct, "application/json");
@@ -435,7 +406,7 @@ static void test_forward_retried_until_accepted(void **state)
     char *body = es_testhttpd_body(srv, "/hook", 0);
     char *sig = es_testhttpd_header(srv, "/hook", 0, "X-Earshot-Signature");
     char other[72];
-    evp_hmac("not-the-secret", body, strlen(body), other);
+    es_fx_hmac_sha256("not-the-secret", body, strlen(body), other);
     assert_string_not_equal(sig, other);
     free(body);
     free(sig);

@@ -31,6 +31,7 @@
 #include "earshot/error.h"
 #include "earshot/inbox.h"
 #include "earshot/stats.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 #include "runcli.h"
 
@@ -42,8 +43,6 @@
 
 /* ==== Building an inbox ==== */
 
-static int serial;
-
 /* Stores a mention of @source created at @created (NO: unknown) with
  * label @label - 'n'egative, 'z'ero (neutral), 'p'ositive or 'u'nscored -
  * and compound @compound, on @platform and in @lang (both may be NULL).
@@ -52,24 +51,16 @@ static int64_t add(struct es_inbox *ib, const char *source, int64_t created,
                    char label, double compound, const char *platform,
                    const char *lang)
 {
-    int64_t sid, id;
-    struct es_item it;
-    struct es_scores sc = { 0 };
-    assert_int_equal(es_inbox_source_ensure(ib, source, "rss", &sid), 0);
-    es_item_init(&it);
-    it.external_id = es_xasprintf("m-%d", ++serial);
-    it.text = es_xstrdup("a mention");
-    it.created_at = created;
-    it.platform = platform ? es_xstrdup(platform) : NULL;
-    it.lang = lang ? es_xstrdup(lang) : NULL;
-    sc.sentiment = compound;
-    sc.label = label == 'n' ? -1 : label == 'p' ? 1 : 0;
-    sc.priority = 10;
-    snprintf(sc.reasons, sizeof(sc.reasons), "[]");
-    assert_int_equal(
-        es_inbox_put(ib, sid, &it, label == 'u' ? NULL : &sc, NULL, &id), 0);
-    es_item_release(&it);
-    return id;
+    struct es_fx_mention m = {
+        .source = source,
+        .created_at = created,
+        .label = label,
+        .sentiment = compound,
+        .priority = 10,
+        .platform = platform,
+        .lang = lang,
+    };
+    return es_fx_put_mention(ib, &m);
 }
 
 static void exec_sql(struct es_inbox *ib, const char *sql, int64_t a, int64_t b)
@@ -87,27 +78,6 @@ static void exec_sql(struct es_inbox *ib, const char *sql, int64_t a, int64_t b)
 static void set_first_seen(struct es_inbox *ib, int64_t id, int64_t t)
 {
     exec_sql(ib, "UPDATE mentions SET first_seen = ?2 WHERE id = ?1", id, t);
-}
-
-static void add_tag(struct es_inbox *ib, int64_t id, const char *tag)
-{
-    sqlite3_stmt *stmt = NULL;
-    assert_int_equal(sqlite3_prepare_v2(es_inbox__db(ib),
-                                        "INSERT INTO mention_tags (mention_id,"
-                                        " tag) VALUES (?1, ?2)",
-                                        -1, &stmt, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(stmt, 1, id);
-    sqlite3_bind_text(stmt, 2, tag, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(stmt), SQLITE_DONE);
-    sqlite3_finalize(stmt);
-}
-
-static struct es_inbox *new_inbox(void)
-{
-    struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, ":memory:"), 0);
-    return ib;
 }
 
 static void compute(struct es_inbox *ib, int64_t since, int64_t until,
@@ -191,7 +161,7 @@ static void test_names(void **state)
 static void test_hourly_counts_empty_buckets(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
 
     add(ib, "s", T0 - 1, 'n', -0.5, NULL, NULL); /* before the window */
@@ -243,7 +213,7 @@ static void test_hourly_counts_empty_buckets(void **state)
 static void test_5m_and_day_alignment(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
 
     add(ib, "s", T0 + 299, 'n', -0.4, NULL, NULL);
@@ -290,7 +260,7 @@ static void test_5m_and_day_alignment(void **state)
 static void test_time_is_created_else_first_seen(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
 
     /* Posted in hour 0, stored in hour 2: counted when posted. */
@@ -311,7 +281,7 @@ static void test_time_is_created_else_first_seen(void **state)
 static void test_group_by_source_platform_lang(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
 
     add(ib, "hn", T0 + 1, 'n', -0.8, "hackernews", "en");
@@ -366,15 +336,15 @@ static void test_group_by_source_platform_lang(void **state)
 static void test_group_by_tag(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
 
     int64_t a = add(ib, "s", T0 + 1, 'n', -0.6, NULL, NULL);
     int64_t b = add(ib, "s", T0 + H + 1, 'p', 0.2, NULL, NULL);
     add(ib, "s", T0 + 2, 'z', 0.0, NULL, NULL); /* untagged */
-    add_tag(ib, a, "billing");
-    add_tag(ib, a, "outage");
-    add_tag(ib, b, "billing");
+    es_fx_add_tag(ib, a, "billing");
+    es_fx_add_tag(ib, a, "outage");
+    es_fx_add_tag(ib, b, "billing");
 
     compute(ib, T0, T0 + 2 * H, ES_STATS_HOUR, ES_STATS_BY_TAG, &st);
     assert_int_equal(st.ngroups, 3);
@@ -394,7 +364,7 @@ static void test_group_by_tag(void **state)
 static void test_errors_and_limits(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
     struct es_stats_query q = {
         .since = T0,
@@ -515,7 +485,7 @@ static void check_json(const char *text, int grouped)
 static void test_json_shape(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
     struct es_buf b = ES_BUF_INIT;
 
@@ -547,7 +517,7 @@ static const char CSV_GROUPED[] =
 static void test_csv_shape(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
     struct es_buf b = ES_BUF_INIT;
 
@@ -658,7 +628,7 @@ static xmlDocPtr parse_svg(const struct es_buf *b)
 static void test_svg_columns(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
     struct es_buf b = ES_BUF_INIT;
 
@@ -744,7 +714,7 @@ static void test_svg_columns(void **state)
 static void test_svg_areas_and_empty(void **state)
 {
     (void)state;
-    struct es_inbox *ib = new_inbox();
+    struct es_inbox *ib = es_fx_inbox();
     struct es_stats st;
     struct es_buf b = ES_BUF_INIT;
 
@@ -788,43 +758,17 @@ static void test_svg_areas_and_empty(void **state)
 
 /* ==== The command line ==== */
 
-static char tmpdir[] = "/tmp/es-stats-XXXXXX";
-static char *cli_db, *cli_conf;
-
-static struct es_run_opts run_opts = {
-    .bin = ES_EARSHOT_BIN,
-    .tmpdir = tmpdir,
-};
+static struct es_fx_cli cli_fx;
 
 static int setup_cli(void **state)
 {
-    (void)state;
-    assert_non_null(mkdtemp(tmpdir));
-    char *conf = cli_conf = es_xasprintf("%s/test.conf", tmpdir);
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fputs("[earshot]\n", f);
-    fclose(f);
-    run_opts.config = conf;
-    run_opts.db = cli_db = es_xasprintf("%s/stats.db", tmpdir);
+    *state = &cli_fx; /* for es_fx_cli_teardown() */
+    es_fx_cli_open(&cli_fx, ES_EARSHOT_BIN, "stats", "stats.db");
+    es_fx_write_file(cli_fx.conf, "[earshot]\n");
     struct es_inbox *ib = NULL;
-    assert_int_equal(es_inbox_open(&ib, cli_db), 0);
+    assert_int_equal(es_inbox_open(&ib, cli_fx.db), 0);
     fill_two_hours(ib);
     es_inbox_free(ib);
-    return 0;
-}
-
-static int teardown_cli(void **state)
-{
-    (void)state;
-    char *cmd = es_xasprintf("rm -rf '%s'", tmpdir);
-    int rc = system(cmd);
-    (void)rc;
-    free(cmd);
-    free(cli_conf);
-    free(cli_db);
-    run_opts.config = cli_conf = NULL;
-    run_opts.db = cli_db = NULL;
     return 0;
 }
 
@@ -833,14 +777,14 @@ static void test_cli_stats(void **state)
     (void)state;
     struct es_run r;
 
-    es_run_earshot(&r, &run_opts, NULL, "stats", "--since",
+    es_run_earshot(&r, &cli_fx.run, NULL, "stats", "--since",
                    "2024-05-10T00:00:00Z", "--until", "2024-05-10T02:00:00Z",
                    "--json", NULL);
     assert_int_equal(r.status, 0);
     check_json(r.out.ptr, 0);
     es_run_release(&r);
 
-    es_run_earshot(&r, &run_opts, NULL, "stats", "--since", "2024-05-10",
+    es_run_earshot(&r, &cli_fx.run, NULL, "stats", "--since", "2024-05-10",
                    "--until", "2024-05-10T02:00:00Z", "--by", "source", "--csv",
                    NULL);
     assert_int_equal(r.status, 0);
@@ -848,7 +792,7 @@ static void test_cli_stats(void **state)
     es_run_release(&r);
 
     /* The table: a line per bucket, the empty one included, and a total. */
-    es_run_earshot(&r, &run_opts, NULL, "stats", "--since", "2024-05-10",
+    es_run_earshot(&r, &cli_fx.run, NULL, "stats", "--since", "2024-05-10",
                    "--until", "2024-05-10T02:00:00Z", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "2024-05-10 00:00        3       1"));
@@ -858,7 +802,7 @@ static void test_cli_stats(void **state)
     es_run_release(&r);
 
     /* Days over the default window end: three days, one with mentions. */
-    es_run_earshot(&r, &run_opts, NULL, "stats", "--bucket", "day", "--since",
+    es_run_earshot(&r, &cli_fx.run, NULL, "stats", "--bucket", "day", "--since",
                    "2024-05-09", "--until", "2024-05-12", "--csv", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "2024-05-10T00:00:00Z,(all),3,"));
@@ -866,8 +810,8 @@ static void test_cli_stats(void **state)
     es_run_release(&r);
 
     /* The chart, to a file. */
-    char *svg = es_xasprintf("%s/chart.svg", tmpdir);
-    es_run_earshot(&r, &run_opts, NULL, "stats", "--since", "2024-05-10",
+    char *svg = es_xasprintf("%s/chart.svg", cli_fx.tmpdir);
+    es_run_earshot(&r, &cli_fx.run, NULL, "stats", "--since", "2024-05-10",
                    "--until", "2024-05-11", "--svg", svg, "--title",
                    "Launch week", NULL);
     assert_int_equal(r.status, 0);
@@ -891,7 +835,7 @@ static void test_cli_stats(void **state)
         { "--bucket", "5m", "--since", "2020-01-01" },
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        es_run_earshot(&r, &run_opts, NULL, "stats", bad[i][0], bad[i][1],
+        es_run_earshot(&r, &cli_fx.run, NULL, "stats", bad[i][0], bad[i][1],
                        bad[i][2], bad[i][3], NULL);
         if (r.status != 2)
             fail_msg("stats %s %s: status %d, stderr %s", bad[i][0], bad[i][1],
@@ -899,7 +843,7 @@ static void test_cli_stats(void **state)
         assert_non_null(strstr(r.err.ptr, "error: "));
         es_run_release(&r);
     }
-    es_run_earshot(&r, &run_opts, NULL, "stats", "--help", NULL);
+    es_run_earshot(&r, &cli_fx.run, NULL, "stats", "--help", NULL);
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "net_sentiment"));
     es_run_release(&r);
@@ -921,7 +865,7 @@ int main(void)
         cmocka_unit_test(test_svg_columns),
         cmocka_unit_test(test_svg_areas_and_empty),
         cmocka_unit_test_setup_teardown(test_cli_stats, setup_cli,
-                                        teardown_cli),
+                                        es_fx_cli_teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     xmlCleanupParser();

@@ -18,9 +18,6 @@
 
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
 #include <cmocka.h>
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <sqlite3.h>
 
@@ -31,6 +28,7 @@
 #include "earshot/tickets.h"
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
+#include "fixtures.h"
 #include "inbox/store.h"
 
 #define T0 1726000000LL
@@ -755,33 +753,6 @@ static void test_list(void **state)
 
 /* ==== The helpdesk webhook ==== */
 
-/* HMAC-SHA256 through EVP_MAC, a different libcrypto path from the one
- * es_tickets_sign() takes, as "sha256=HEX". */
-static void evp_hmac(const char *key, const char *buf, size_t len, char out[72])
-{
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    assert_non_null(mac);
-    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(mac);
-    assert_non_null(ctx);
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                         (char *)(uintptr_t) "SHA256", 0),
-        OSSL_PARAM_construct_end(),
-    };
-    unsigned char md[64];
-    size_t mdlen = 0;
-    assert_int_equal(
-        EVP_MAC_init(ctx, (const unsigned char *)key, strlen(key), params), 1);
-    assert_int_equal(EVP_MAC_update(ctx, (const unsigned char *)buf, len), 1);
-    assert_int_equal(EVP_MAC_final(ctx, md, &mdlen, sizeof(md)), 1);
-    assert_int_equal(mdlen, 32);
-    strcpy(out, "sha256=");
-    for (size_t i = 0; i < mdlen; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
-}
-
 static void test_signature(void **state)
 {
     (void)state;
@@ -793,11 +764,11 @@ static void test_signature(void **state)
                              "89d2739839dec58b964ec3843");
     const char *body = "{\"event\":\"ticket.created\",\"x\":\"caf\xC3\xA9\"}";
     assert_int_equal(es_tickets_sign("s3cret", body, strlen(body), sig), 0);
-    evp_hmac("s3cret", body, strlen(body), want);
+    es_fx_hmac_sha256("s3cret", body, strlen(body), want);
     assert_string_equal(sig, want);
     /* The length counts, not a NUL. */
     assert_int_equal(es_tickets_sign("s3cret", body, 5, sig), 0);
-    evp_hmac("s3cret", body, 5, want);
+    es_fx_hmac_sha256("s3cret", body, 5, want);
     assert_string_equal(sig, want);
 }
 

@@ -1,6 +1,6 @@
 /* smtpd.c - a minimal, scriptable SMTP server on 127.0.0.1 for tests
  *
- * Plain POSIX sockets and one thread per connection, like testhttpd.c.
+ * One thread per connection (loopsrv.c), like testhttpd.c.
  * It implements just the part of RFC 5321 that libcurl's SMTP client
  * uses (EHLO, AUTH PLAIN/LOGIN with or without an initial response, MAIL,
  * RCPT, DATA, RSET, NOOP, QUIT), strictly enough to catch a client that
@@ -14,9 +14,6 @@
 #include "smtpd.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -24,11 +21,10 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
+#include "loopsrv.h"
 
 #define MAX_LINE (64 * 1024)       /* a command or data line */
 #define MAX_DATA (8 * 1024 * 1024) /* one message */
@@ -39,32 +35,17 @@ struct script {
     unsigned delay_ms;
 };
 
-/* One open connection, in the server's list while its thread runs. */
-struct conn {
-    struct es_smtpd *srv;
-    int fd;
-    struct conn *next;
-};
-
 struct es_smtpd {
-    int listen_fd;
-    int port;
-    int wake[2]; /* written to stop the accept thread */
-    pthread_t accept_thread;
-    pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t cond;  /* stopping set, or a connection ended */
-    int stopping;
-    char *mechs; /* AUTH mechanisms offered, or NULL */
-    char *user;  /* accepted credentials, NULL: any */
+    struct es_loopsrv *loop; /* sockets, threads, connections */
+    pthread_mutex_t lock;    /* guards everything below */
+    char *mechs;             /* AUTH mechanisms offered, or NULL */
+    char *user;              /* accepted credentials, NULL: any */
     char *pass;
     int auth_required;
     struct script scripts[ES_SMTPD_NSTAGES];
     struct es_smtpd_message *msgs;
     size_t nmsgs;
     struct es_buf verbs; /* the transcript */
-    struct conn *conns;
-    size_t nconns;
-    size_t accepted;
 };
 
 /* What one connection has read and the transaction in progress. */
@@ -85,44 +66,12 @@ static char *dup_or_null(const char *s)
     return s ? es_xstrdup(s) : NULL;
 }
 
-/* Sleeps @ms, waking early when the server stops. */
-static void nap(struct es_smtpd *srv, unsigned ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&srv->lock);
-    while (!srv->stopping)
-        if (pthread_cond_timedwait(&srv->cond, &srv->lock, &until) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&srv->lock);
-}
-
-static int send_all(int fd, const char *buf, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        buf += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static int reply(struct session *s, const char *line)
 {
     struct es_buf b = ES_BUF_INIT;
     es_buf_adds(&b, line);
     es_buf_adds(&b, "\r\n");
-    int rc = send_all(s->fd, b.ptr, b.len);
+    int rc = es_loopsrv_send_all(s->fd, b.ptr, b.len);
     es_buf_release(&b);
     return rc;
 }
@@ -149,7 +98,7 @@ static int scripted(struct session *s, enum es_smtpd_stage stage,
     }
     pthread_mutex_unlock(&srv->lock);
     if (delay)
-        nap(srv, delay);
+        es_loopsrv_nap(srv->loop, delay);
     return refused;
 }
 
@@ -541,13 +490,14 @@ done:
 
 /* ==== Connections ==== */
 
-static void *conn_main(void *arg)
+/* Holds one SMTP session until QUIT or the peer leaves (loopsrv.h). */
+static void serve_conn(struct es_loopsrv_conn *conn, int fd, void *payload)
 {
-    struct conn *c = arg;
-    struct es_smtpd *srv = c->srv;
-    struct session s = { .srv = srv, .fd = c->fd };
+    struct es_smtpd *srv = payload;
+    struct session s = { .srv = srv, .fd = fd };
     struct es_buf line = ES_BUF_INIT, r = ES_BUF_INIT;
 
+    (void)conn; /* never reset: an SMTP client is told, not cut off */
     s.buf = es_xmalloc(MAX_LINE);
     if (scripted(&s, ES_SMTPD_GREETING, &r)) {
         reply(&s, r.ptr);
@@ -599,72 +549,6 @@ done:
     es_buf_release(&line);
     es_buf_release(&r);
     free(s.buf);
-    pthread_mutex_lock(&srv->lock);
-    for (struct conn **pp = &srv->conns; *pp; pp = &(*pp)->next)
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    close(c->fd);
-    free(c);
-    srv->nconns--;
-    pthread_cond_broadcast(&srv->cond);
-    pthread_mutex_unlock(&srv->lock);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-    struct es_smtpd *srv = arg;
-    pthread_attr_t attr;
-
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    for (;;) {
-        struct pollfd pfd[2] = {
-            { .fd = srv->listen_fd, .events = POLLIN },
-            { .fd = srv->wake[0], .events = POLLIN },
-        };
-        if (poll(pfd, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (pfd[1].revents)
-            break;
-        if (!(pfd[0].revents & POLLIN))
-            continue;
-        int fd = accept(srv->listen_fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-        struct conn *c = es_xcalloc(1, sizeof(*c));
-        c->srv = srv;
-        c->fd = fd;
-        pthread_mutex_lock(&srv->lock);
-        if (srv->stopping) {
-            pthread_mutex_unlock(&srv->lock);
-            close(fd);
-            free(c);
-            break;
-        }
-        c->next = srv->conns;
-        srv->conns = c;
-        srv->nconns++;
-        srv->accepted++;
-        pthread_t tid;
-        if (pthread_create(&tid, &attr, conn_main, c) != 0) {
-            srv->conns = c->next;
-            srv->nconns--;
-            close(fd);
-            free(c);
-        }
-        pthread_mutex_unlock(&srv->lock);
-    }
-    pthread_attr_destroy(&attr);
-    return NULL;
 }
 
 /* ==== Lifetime and accessors ==== */
@@ -672,47 +556,20 @@ static void *accept_main(void *arg)
 int es_smtpd_open(struct es_smtpd **out)
 {
     struct es_smtpd *srv = es_xcalloc(1, sizeof(*srv));
-    struct sockaddr_in sa = { .sin_family = AF_INET };
-    socklen_t salen = sizeof(sa);
-    int one = 1;
 
     *out = NULL;
-    srv->listen_fd = -1;
-    srv->wake[0] = srv->wake[1] = -1;
     es_buf_init(&srv->verbs);
     pthread_mutex_init(&srv->lock, NULL);
-    pthread_cond_init(&srv->cond, NULL);
-
-    srv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (srv->listen_fd < 0)
-        goto fail;
-    setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(srv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(srv->listen_fd, 64) != 0 ||
-        getsockname(srv->listen_fd, (struct sockaddr *)&sa, &salen) != 0)
-        goto fail;
-    srv->port = ntohs(sa.sin_port);
-    if (pipe(srv->wake) != 0)
-        goto fail;
-    if (pthread_create(&srv->accept_thread, NULL, accept_main, srv) != 0)
-        goto fail;
+    if (es_loopsrv_open(&srv->loop, 0, 64, serve_conn, srv) != 0) {
+        fprintf(stderr, "smtpd: cannot listen on 127.0.0.1: %s\n",
+                strerror(errno));
+        pthread_mutex_destroy(&srv->lock);
+        es_buf_release(&srv->verbs);
+        free(srv);
+        return -1;
+    }
     *out = srv;
     return 0;
-
-fail:
-    fprintf(stderr, "smtpd: cannot listen on 127.0.0.1: %s\n", strerror(errno));
-    if (srv->listen_fd >= 0)
-        close(srv->listen_fd);
-    if (srv->wake[0] >= 0) {
-        close(srv->wake[0]);
-        close(srv->wake[1]);
-    }
-    pthread_cond_destroy(&srv->cond);
-    pthread_mutex_destroy(&srv->lock);
-    es_buf_release(&srv->verbs);
-    free(srv);
-    return -1;
 }
 
 void es_smtpd_free(struct es_smtpd *srv)
@@ -720,25 +577,8 @@ void es_smtpd_free(struct es_smtpd *srv)
     if (!srv)
         return;
 
-    pthread_mutex_lock(&srv->lock);
-    srv->stopping = 1;
-    pthread_cond_broadcast(&srv->cond);
-    pthread_mutex_unlock(&srv->lock);
-    while (write(srv->wake[1], "x", 1) < 0 && errno == EINTR)
-        ;
-    pthread_join(srv->accept_thread, NULL);
-
-    /* Wake every connection thread out of recv() and wait for them. */
-    pthread_mutex_lock(&srv->lock);
-    for (struct conn *c = srv->conns; c; c = c->next)
-        shutdown(c->fd, SHUT_RDWR);
-    while (srv->nconns > 0)
-        pthread_cond_wait(&srv->cond, &srv->lock);
-    pthread_mutex_unlock(&srv->lock);
-
-    close(srv->listen_fd);
-    close(srv->wake[0]);
-    close(srv->wake[1]);
+    /* First every connection thread ends: they use the scripts. */
+    es_loopsrv_free(srv->loop);
     es_smtpd_clear(srv);
     free(srv->msgs);
     for (int i = 0; i < ES_SMTPD_NSTAGES; i++)
@@ -747,19 +587,18 @@ void es_smtpd_free(struct es_smtpd *srv)
     free(srv->user);
     free(srv->pass);
     es_buf_release(&srv->verbs);
-    pthread_cond_destroy(&srv->cond);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }
 
 int es_smtpd_port(const struct es_smtpd *srv)
 {
-    return srv->port;
+    return es_loopsrv_port(srv->loop);
 }
 
 char *es_smtpd_url(const struct es_smtpd *srv)
 {
-    return es_xasprintf("smtp://127.0.0.1:%d", srv->port);
+    return es_xasprintf("smtp://127.0.0.1:%d", es_loopsrv_port(srv->loop));
 }
 
 void es_smtpd_set_auth(struct es_smtpd *srv, const char *mechs,
@@ -819,10 +658,7 @@ int es_smtpd_message(struct es_smtpd *srv, long nth,
 
 size_t es_smtpd_connections(struct es_smtpd *srv)
 {
-    pthread_mutex_lock(&srv->lock);
-    size_t n = srv->accepted;
-    pthread_mutex_unlock(&srv->lock);
-    return n;
+    return es_loopsrv_accepted(srv->loop);
 }
 
 char *es_smtpd_verbs(struct es_smtpd *srv)

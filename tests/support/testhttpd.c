@@ -1,8 +1,8 @@
 /* testhttpd.c - a scriptable HTTP/1.1 server on 127.0.0.1 for tests
  *
- * Plain POSIX sockets and one thread per connection: simple enough to
- * trust, and fast enough for the benchmark's thousand feeds, since
- * keep-alive means a handful of connections carry them all. It speaks
+ * One thread per connection (loopsrv.c): simple enough to trust, and
+ * fast enough for the benchmark's thousand feeds, since keep-alive means
+ * a handful of connections carry them all. It speaks
  * just the HTTP/1.1 a client like libcurl needs: request heads,
  * Content-Length request bodies (kept in the log), keep-alive, chunked or sized
  * responses. Everything the tests need to provoke in a client is a field
@@ -16,9 +16,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +31,7 @@
 
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
+#include "loopsrv.h"
 
 #define MAX_HEAD (64 * 1024) /* request head limit */
 #define MAX_HDRS 64
@@ -58,21 +56,9 @@ struct logged {
     size_t nheaders;
 };
 
-/* One open connection, in the server's list while its thread runs. */
-struct conn {
-    struct es_testhttpd *srv;
-    int fd;
-    struct conn *next;
-};
-
 struct es_testhttpd {
-    int listen_fd;
-    int port;
-    int wake[2]; /* written to stop the accept thread */
-    pthread_t accept_thread;
-    pthread_mutex_t lock; /* guards everything below */
-    pthread_cond_t cond;  /* stopping set, or a connection ended */
-    int stopping;
+    struct es_loopsrv *loop; /* sockets, threads, connections */
+    pthread_mutex_t lock;    /* guards everything below */
     struct route *routes;
     size_t nroutes;
     char *root;
@@ -80,9 +66,6 @@ struct es_testhttpd {
     struct logged *log;
     size_t nlog;
     size_t alloc_log;
-    struct conn *conns; /* live connections */
-    size_t nconns;
-    size_t accepted;
 };
 
 /* A parsed request head; the strings point into the connection buffer. */
@@ -160,41 +143,6 @@ static char *dup_or_null(const char *s)
     return s ? es_xstrdup(s) : NULL;
 }
 
-/* Sleeps @ms milliseconds, or less when the server is stopping. */
-static void nap(struct es_testhttpd *srv, unsigned ms)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += ms / 1000;
-    until.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
-    pthread_mutex_lock(&srv->lock);
-    while (!srv->stopping) {
-        if (pthread_cond_timedwait(&srv->cond, &srv->lock, &until) == ETIMEDOUT)
-            break;
-    }
-    pthread_mutex_unlock(&srv->lock);
-}
-
-/* Sends all of @buf; returns 0, or -1 when the peer went away. */
-static int send_all(int fd, const void *buf, size_t len)
-{
-    const char *p = buf;
-    while (len > 0) {
-        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 /* Sends head and body with one system call where possible, so that a
  * small response leaves in one segment. */
 static int send_two(int fd, const char *a, size_t alen, const char *b,
@@ -214,9 +162,10 @@ static int send_two(int fd, const char *a, size_t alen, const char *b,
         return -1;
     size_t sent = (size_t)n;
     if (sent < alen)
-        return send_all(fd, a + sent, alen - sent) || send_all(fd, b, blen);
+        return es_loopsrv_send_all(fd, a + sent, alen - sent) ||
+               es_loopsrv_send_all(fd, b, blen);
     sent -= alen;
-    return send_all(fd, b + sent, blen - sent);
+    return es_loopsrv_send_all(fd, b + sent, blen - sent);
 }
 
 static const char *reason(int status)
@@ -478,10 +427,7 @@ char *es_testhttpd_query(struct es_testhttpd *srv, const char *path, long nth)
 
 size_t es_testhttpd_connections(struct es_testhttpd *srv)
 {
-    pthread_mutex_lock(&srv->lock);
-    size_t n = srv->accepted;
-    pthread_mutex_unlock(&srv->lock);
-    return n;
+    return es_loopsrv_accepted(srv->loop);
 }
 
 void es_testhttpd_clear_log(struct es_testhttpd *srv)
@@ -606,22 +552,22 @@ static int send_filler(int fd, size_t size, int chunked)
         if (chunked) {
             char hdr[32];
             int hl = snprintf(hdr, sizeof(hdr), "%zx\r\n", n);
-            if (send_all(fd, hdr, (size_t)hl))
+            if (es_loopsrv_send_all(fd, hdr, (size_t)hl))
                 return -1;
         }
-        if (send_all(fd, chunk, n))
+        if (es_loopsrv_send_all(fd, chunk, n))
             return -1;
-        if (chunked && send_all(fd, "\r\n", 2))
+        if (chunked && es_loopsrv_send_all(fd, "\r\n", 2))
             return -1;
         size -= n;
     }
-    return chunked ? send_all(fd, "0\r\n\r\n", 5) : 0;
+    return chunked ? es_loopsrv_send_all(fd, "0\r\n\r\n", 5) : 0;
 }
 
 /* Sends @r for request @rq. Returns 0 to keep the connection, -1 to
  * close it, 1 when it was reset (the fd is already closed). */
-static int answer(struct es_testhttpd *srv, struct conn *c,
-                  const struct request *rq,
+static int answer(struct es_testhttpd *srv, struct es_loopsrv_conn *conn,
+                  int fd, const struct request *rq,
                   const struct es_testhttpd_response *r, int keep_alive)
 {
     struct es_buf head = ES_BUF_INIT;
@@ -634,16 +580,11 @@ static int answer(struct es_testhttpd *srv, struct conn *c,
     int ret = -1;
 
     if (r->reset) {
-        struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-        pthread_mutex_lock(&srv->lock);
-        close(c->fd);
-        c->fd = -1;
-        pthread_mutex_unlock(&srv->lock);
+        es_loopsrv_conn_reset(conn);
         return 1;
     }
     if (r->delay_ms)
-        nap(srv, r->delay_ms);
+        es_loopsrv_nap(srv->loop, r->delay_ms);
 
     /* Conditional GET: If-None-Match wins over If-Modified-Since. */
     const char *inm = req_header(rq, "If-None-Match");
@@ -704,28 +645,28 @@ static int answer(struct es_testhttpd *srv, struct conn *c,
                 keep_alive ? "keep-alive" : "close");
 
     if (head_only || status == 304) {
-        if (send_all(c->fd, head.ptr, head.len))
+        if (es_loopsrv_send_all(fd, head.ptr, head.len))
             goto done;
     } else if (r->stall_ms || filler || r->chunked) {
-        if (send_all(c->fd, head.ptr, head.len))
+        if (es_loopsrv_send_all(fd, head.ptr, head.len))
             goto done;
         if (r->stall_ms)
-            nap(srv, r->stall_ms);
+            es_loopsrv_nap(srv->loop, r->stall_ms);
         if (filler) {
-            if (send_filler(c->fd, total, r->chunked))
+            if (send_filler(fd, total, r->chunked))
                 goto done;
         } else if (r->chunked) {
             char hdr[32];
             int hl = snprintf(hdr, sizeof(hdr), "%zx\r\n", blen);
-            if ((blen &&
-                 (send_all(c->fd, hdr, (size_t)hl) ||
-                  send_all(c->fd, bptr, blen) || send_all(c->fd, "\r\n", 2))) ||
-                send_all(c->fd, "0\r\n\r\n", 5))
+            if ((blen && (es_loopsrv_send_all(fd, hdr, (size_t)hl) ||
+                          es_loopsrv_send_all(fd, bptr, blen) ||
+                          es_loopsrv_send_all(fd, "\r\n", 2))) ||
+                es_loopsrv_send_all(fd, "0\r\n\r\n", 5))
                 goto done;
-        } else if (send_all(c->fd, bptr, blen)) {
+        } else if (es_loopsrv_send_all(fd, bptr, blen)) {
             goto done;
         }
-    } else if (send_two(c->fd, head.ptr, head.len, bptr, blen)) {
+    } else if (send_two(fd, head.ptr, head.len, bptr, blen)) {
         goto done;
     }
     ret = keep_alive ? 0 : -1;
@@ -827,15 +768,15 @@ static int read_body(int fd, char *buf, size_t *have, size_t len,
     return 0;
 }
 
-static void *conn_main(void *arg)
+/* Serves the requests of one connection until it closes (loopsrv.h). */
+static void serve_conn(struct es_loopsrv_conn *conn, int fd, void *payload)
 {
-    struct conn *c = arg;
-    struct es_testhttpd *srv = c->srv;
+    struct es_testhttpd *srv = payload;
     char *buf = es_xmalloc(MAX_HEAD + 1);
     size_t have = 0;
 
     for (;;) {
-        ssize_t head_len = read_head(c->fd, buf, &have);
+        ssize_t head_len = read_head(fd, buf, &have);
         if (head_len <= 0)
             break;
         /* The head is copied out so that pipelined bytes stay in buf. */
@@ -852,25 +793,25 @@ static void *conn_main(void *arg)
                            ? conn_hdr && !strcasecmp(conn_hdr, "keep-alive")
                            : !(conn_hdr && !strcasecmp(conn_hdr, "close"));
             struct es_buf rbody = ES_BUF_INIT;
-            if (!cl || read_body(c->fd, buf, &have,
-                                 (size_t)strtoull(cl, NULL, 10), &rbody) == 0) {
+            if (!cl || read_body(fd, buf, &have, (size_t)strtoull(cl, NULL, 10),
+                                 &rbody) == 0) {
                 log_request(srv, &rq, &rbody);
                 const struct es_testhttpd_response *r = lookup(srv, rq.path);
                 struct es_testhttpd_response fr;
                 struct es_buf fbody = ES_BUF_INIT;
                 char etag[64], lm[64];
                 if (r) {
-                    rc = answer(srv, c, &rq, r, keep);
+                    rc = answer(srv, conn, fd, &rq, r, keep);
                 } else if (file_response(srv, rq.path, &fr, &fbody, etag, lm) ==
                            0) {
-                    rc = answer(srv, c, &rq, &fr, keep);
+                    rc = answer(srv, conn, fd, &rq, &fr, keep);
                 } else {
                     struct es_testhttpd_response nf = {
                         .status = 404,
                         .content_type = "text/plain",
                         .body = "not found\n",
                     };
-                    rc = answer(srv, c, &rq, &nf, keep);
+                    rc = answer(srv, conn, fd, &rq, &nf, keep);
                 }
                 es_buf_release(&fbody);
             }
@@ -882,73 +823,6 @@ static void *conn_main(void *arg)
     }
 
     free(buf);
-    pthread_mutex_lock(&srv->lock);
-    for (struct conn **pp = &srv->conns; *pp; pp = &(*pp)->next)
-        if (*pp == c) {
-            *pp = c->next;
-            break;
-        }
-    if (c->fd >= 0)
-        close(c->fd);
-    free(c);
-    srv->nconns--;
-    pthread_cond_broadcast(&srv->cond);
-    pthread_mutex_unlock(&srv->lock);
-    return NULL;
-}
-
-static void *accept_main(void *arg)
-{
-    struct es_testhttpd *srv = arg;
-    pthread_attr_t attr;
-
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    for (;;) {
-        struct pollfd pfd[2] = {
-            { .fd = srv->listen_fd, .events = POLLIN },
-            { .fd = srv->wake[0], .events = POLLIN },
-        };
-        if (poll(pfd, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (pfd[1].revents)
-            break;
-        if (!(pfd[0].revents & POLLIN))
-            continue;
-        int fd = accept(srv->listen_fd, NULL, NULL);
-        if (fd < 0)
-            continue;
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-
-        struct conn *c = es_xcalloc(1, sizeof(*c));
-        c->srv = srv;
-        c->fd = fd;
-        pthread_mutex_lock(&srv->lock);
-        if (srv->stopping) {
-            pthread_mutex_unlock(&srv->lock);
-            close(fd);
-            free(c);
-            break;
-        }
-        c->next = srv->conns;
-        srv->conns = c;
-        srv->nconns++;
-        srv->accepted++;
-        pthread_t tid;
-        if (pthread_create(&tid, &attr, conn_main, c) != 0) {
-            srv->conns = c->next;
-            srv->nconns--;
-            close(fd);
-            free(c);
-        }
-        pthread_mutex_unlock(&srv->lock);
-    }
-    pthread_attr_destroy(&attr);
-    return NULL;
 }
 
 /* ==== Lifetime ==== */
@@ -956,48 +830,19 @@ static void *accept_main(void *arg)
 int es_testhttpd_open(struct es_testhttpd **out, int port)
 {
     struct es_testhttpd *srv = es_xcalloc(1, sizeof(*srv));
-    struct sockaddr_in sa = { .sin_family = AF_INET };
-    socklen_t salen = sizeof(sa);
-    int one = 1;
 
     *out = NULL;
-    srv->listen_fd = -1;
-    srv->wake[0] = srv->wake[1] = -1;
     srv->logging = 1;
     pthread_mutex_init(&srv->lock, NULL);
-    pthread_cond_init(&srv->cond, NULL);
-
-    srv->listen_fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (srv->listen_fd < 0)
-        goto fail;
-    setsockopt(srv->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons((uint16_t)port);
-    if (bind(srv->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
-        listen(srv->listen_fd, 1024) != 0 ||
-        getsockname(srv->listen_fd, (struct sockaddr *)&sa, &salen) != 0)
-        goto fail;
-    srv->port = ntohs(sa.sin_port);
-    if (pipe(srv->wake) != 0)
-        goto fail;
-    if (pthread_create(&srv->accept_thread, NULL, accept_main, srv) != 0)
-        goto fail;
+    if (es_loopsrv_open(&srv->loop, port, 1024, serve_conn, srv) != 0) {
+        fprintf(stderr, "testhttpd: cannot listen on 127.0.0.1:%d: %s\n", port,
+                strerror(errno));
+        pthread_mutex_destroy(&srv->lock);
+        free(srv);
+        return -1;
+    }
     *out = srv;
     return 0;
-
-fail:
-    fprintf(stderr, "testhttpd: cannot listen on 127.0.0.1:%d: %s\n", port,
-            strerror(errno));
-    if (srv->listen_fd >= 0)
-        close(srv->listen_fd);
-    if (srv->wake[0] >= 0) {
-        close(srv->wake[0]);
-        close(srv->wake[1]);
-    }
-    pthread_cond_destroy(&srv->cond);
-    pthread_mutex_destroy(&srv->lock);
-    free(srv);
-    return -1;
 }
 
 void es_testhttpd_free(struct es_testhttpd *srv)
@@ -1005,26 +850,8 @@ void es_testhttpd_free(struct es_testhttpd *srv)
     if (!srv)
         return;
 
-    pthread_mutex_lock(&srv->lock);
-    srv->stopping = 1;
-    pthread_cond_broadcast(&srv->cond);
-    pthread_mutex_unlock(&srv->lock);
-    while (write(srv->wake[1], "x", 1) < 0 && errno == EINTR)
-        ;
-    pthread_join(srv->accept_thread, NULL);
-
-    /* Wake every connection thread out of recv() and wait for them. */
-    pthread_mutex_lock(&srv->lock);
-    for (struct conn *c = srv->conns; c; c = c->next)
-        if (c->fd >= 0)
-            shutdown(c->fd, SHUT_RDWR);
-    while (srv->nconns > 0)
-        pthread_cond_wait(&srv->cond, &srv->lock);
-    pthread_mutex_unlock(&srv->lock);
-
-    close(srv->listen_fd);
-    close(srv->wake[0]);
-    close(srv->wake[1]);
+    /* First every connection thread ends: they use the routes. */
+    es_loopsrv_free(srv->loop);
     for (size_t i = 0; i < srv->nroutes; i++) {
         for (size_t k = 0; k < srv->routes[i].n; k++)
             resp_free(&srv->routes[i].seq[k]);
@@ -1035,17 +862,17 @@ void es_testhttpd_free(struct es_testhttpd *srv)
     es_testhttpd_clear_log(srv);
     free(srv->log);
     free(srv->root);
-    pthread_cond_destroy(&srv->cond);
     pthread_mutex_destroy(&srv->lock);
     free(srv);
 }
 
 int es_testhttpd_port(const struct es_testhttpd *srv)
 {
-    return srv->port;
+    return es_loopsrv_port(srv->loop);
 }
 
 char *es_testhttpd_url(const struct es_testhttpd *srv, const char *path)
 {
-    return es_xasprintf("http://127.0.0.1:%d%s", srv->port, path);
+    return es_xasprintf("http://127.0.0.1:%d%s", es_loopsrv_port(srv->loop),
+                        path);
 }
