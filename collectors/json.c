@@ -311,3 +311,11 @@ void es_json_add_time(struct es_buf *b, int64_t t)
     char iso[21];
     es_json_add_str(b, t == ES_TIME_UNKNOWN ? NULL : es_time_format(t, iso));
 }
+
+void es_json_add_member_int(struct es_buf *b, const char *key, long long v)
+{
+    if (b->len && b->ptr[b->len - 1] != '{')
+        es_buf_addch(b, ',');
+    es_json_add_str(b, key);
+    es_buf_addf(b, ":%lld", v);
+}

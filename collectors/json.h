@@ -79,5 +79,8 @@ void es_json_add_str(struct es_buf *b, const char *s);
 /* Appends @t to @b as an ISO 8601 JSON string ("null" for
  * ES_TIME_UNKNOWN). */
 void es_json_add_time(struct es_buf *b, int64_t t);
+/* Appends the member "@key":@v to the JSON object @b is writing, after a
+ * comma unless it follows the object's '{'. */
+void es_json_add_member_int(struct es_buf *b, const char *key, long long v);
 
 #endif

@@ -39,6 +39,8 @@
 #include "earshot/source.h"
 #include "html.h"
 #include "json.h"
+#include "stream.h"
+#include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
 extern const struct es_source_ops es_source_appstore_ops;
@@ -604,11 +606,9 @@ static void appstore_begin(struct es_source *src, const char *cursor)
     struct appstore_source *s = (struct appstore_source *)src;
     s->page = 1;
     s->done = 0;
-    s->since = ES_TIME_UNKNOWN;
     /* The cursor is the newest review time, Unix seconds; anything else
      * (an old format, a hand edit) is ignored. */
-    if (cursor && all_of(cursor, "0123456789") && strlen(cursor) < 19)
-        s->since = strtoll(cursor, NULL, 10);
+    s->since = es_cursor_seconds(cursor);
     s->newest = s->since;
 }
 
@@ -620,9 +620,7 @@ static int appstore_request(struct es_source *src,
     if (s->done)
         return ES_EUNCHANGED;
     const char *base = src->base_url ? src->base_url : DEFAULT_BASE_URL;
-    size_t blen = strlen(base);
-    while (blen && base[blen - 1] == '/')
-        blen--;
+    size_t blen = es_url_trim_len(base);
     es_buf_reset(&s->url);
     es_buf_addf(&s->url,
                 "%.*s/%s/rss/customerreviews/page=%d/id=%s/sortby=mostrecent/"

@@ -1288,9 +1288,7 @@ static int bsky_open(struct es_source **out, const struct es_config_source *cfg)
     const char *host = s->base.base_url && *s->base.base_url ? s->base.base_url
                        : s->auth                             ? DEFAULT_PDS
                                                              : PUBLIC_APPVIEW;
-    size_t hlen = strlen(host);
-    while (hlen && host[hlen - 1] == '/')
-        hlen--;
+    size_t hlen = es_url_trim_len(host);
     s->host = es_xstrndup(host, hlen);
 
     /* Mentions first: they matter most when a poll runs out of steps. */

@@ -167,12 +167,11 @@ static void set_reply_ref(struct es_item *it, const char *repo, long long n)
 
 /* ==== Payloads to items ==== */
 
-/* Fills @it from an issue or pull request. Returns 1, or 0 without an
- * id. */
-static int issue_to_item(yajl_val v, const char *source, struct es_item *it)
+/* Fills @it (released first) with what issues and comments share.
+ * Returns 1, or 0 without an id. */
+static int fill_common(yajl_val v, const char *source, struct es_item *it)
 {
-    char id[32], repo[256];
-    long long number;
+    char id[32];
     es_item_release(it);
     if (!es_json_id(v, "id", id, sizeof(id)))
         return 0;
@@ -181,12 +180,23 @@ static int issue_to_item(yajl_val v, const char *source, struct es_item *it)
     it->external_id = es_xstrdup(id);
     es_json_set(&it->url, es_json_str(v, "html_url"));
     es_json_set(&it->author, es_json_str(es_json_get(v, "user"), "login"));
-    es_json_set(&it->title, es_json_str(v, "title"));
     const char *body = es_json_str(v, "body");
     if (body && *body)
         es_json_set(&it->text, body); /* Markdown: kept as written */
     it->created_at = es_json_time(v, "created_at");
     it->updated_at = es_json_time(v, "updated_at");
+    return 1;
+}
+
+/* Fills @it from an issue or pull request. Returns 1, or 0 without an
+ * id. */
+static int issue_to_item(yajl_val v, const char *source, struct es_item *it)
+{
+    char repo[256];
+    long long number;
+    if (!fill_common(v, source, it))
+        return 0;
+    es_json_set(&it->title, es_json_str(v, "title"));
     it->kind = ES_KIND_POST;
     if (repo_from_url(es_json_str(v, "repository_url"), repo, sizeof(repo)) ==
         0) {
@@ -202,20 +212,9 @@ static int issue_to_item(yajl_val v, const char *source, struct es_item *it)
 static int comment_to_item(yajl_val v, const char *source, const char *issue_id,
                            struct es_item *it)
 {
-    char id[32], repo[256];
-    es_item_release(it);
-    if (!es_json_id(v, "id", id, sizeof(id)))
+    char repo[256];
+    if (!fill_common(v, source, it))
         return 0;
-    it->platform = es_xstrdup("github");
-    it->source = es_xstrdup(source);
-    it->external_id = es_xstrdup(id);
-    es_json_set(&it->url, es_json_str(v, "html_url"));
-    es_json_set(&it->author, es_json_str(es_json_get(v, "user"), "login"));
-    const char *body = es_json_str(v, "body");
-    if (body && *body)
-        es_json_set(&it->text, body);
-    it->created_at = es_json_time(v, "created_at");
-    it->updated_at = es_json_time(v, "updated_at");
     it->kind = ES_KIND_COMMENT;
     es_json_set(&it->in_reply_to, issue_id);
     es_json_set(&it->thread_root, issue_id);
@@ -398,9 +397,7 @@ static int github_open(struct es_source **out,
     }
     const char *host =
         s->base.base_url && *s->base.base_url ? s->base.base_url : DEFAULT_BASE;
-    size_t n = strlen(host);
-    while (n && host[n - 1] == '/')
-        n--;
+    size_t n = es_url_trim_len(host);
     s->host = es_xstrndup(host, n);
     s->max_pages = DEFAULT_MAX_PAGES;
     const char *mp = es_config_source_get(cfg, "max_pages");
@@ -423,16 +420,12 @@ fail:
 static char *make_cursor(struct github_source *s)
 {
     struct es_buf *b = &s->cursor;
-    int first = 1;
     es_buf_reset(b);
     es_buf_addch(b, '{');
     for (size_t i = 0; i < s->nstreams; i++) {
         const struct stream *st = &s->streams[i];
-        if (st->stored < 0)
-            continue;
-        es_buf_addf(b, "%s\"%s\":%lld", first ? "" : ",", stream_keys[st->type],
-                    (long long)st->stored);
-        first = 0;
+        if (st->stored >= 0)
+            es_json_add_member_int(b, stream_keys[st->type], st->stored);
     }
     es_buf_addch(b, '}');
     return es_xstrdup(b->ptr);

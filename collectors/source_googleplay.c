@@ -29,6 +29,7 @@
 #include "earshot/error.h"
 #include "earshot/source.h"
 #include "json.h"
+#include "stream.h"
 #include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
@@ -296,11 +297,8 @@ static void googleplay_begin(struct es_source *src, const char *cursor)
     s->next_token = NULL;
     s->pages = 0;
     s->done = 0;
-    s->since = ES_TIME_UNKNOWN;
     /* Unix seconds; a malformed cursor is ignored. */
-    if (cursor && *cursor && strlen(cursor) < 19 &&
-        cursor[strspn(cursor, "0123456789")] == '\0')
-        s->since = strtoll(cursor, NULL, 10);
+    s->since = es_cursor_seconds(cursor);
     s->newest = s->since;
 }
 
@@ -312,9 +310,7 @@ static int googleplay_request(struct es_source *src,
     if (s->done)
         return ES_EUNCHANGED;
     const char *base = src->base_url ? src->base_url : DEFAULT_BASE_URL;
-    size_t blen = strlen(base);
-    while (blen && base[blen - 1] == '/')
-        blen--;
+    size_t blen = es_url_trim_len(base);
     es_buf_reset(&s->url);
     es_buf_addf(&s->url, "%.*s/androidpublisher/v3/applications/", (int)blen,
                 base);

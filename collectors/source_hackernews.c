@@ -27,6 +27,7 @@
 #include "earshot/query.h"
 #include "earshot/source.h"
 #include "json.h"
+#include "stream.h"
 #include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
@@ -38,9 +39,6 @@ extern const struct es_source_ops es_source_hackernews_ops;
 #define MAX_SEARCHES      4   /* more alternatives than this: read everything */
 #define BROAD_KEY         "*" /* the cursor's name for the unnarrowed search */
 #define INDEX_LAG         120 /* seconds: hits indexed late are read again */
-#define CONTEXT_PER_POLL  5
-#define CONTEXT_QUEUE_MAX 64
-#define FETCHED_MAX       1024
 #define DEFAULT_MAX_PAGES 5
 
 enum phase { PH_FIRST, PH_BACK, PH_DONE };
@@ -72,39 +70,13 @@ struct hn_source {
     int max_pages;
     enum inflight inflight;
 
-    char **ctx_queue; /* story ids whose thread is wanted */
-    size_t nctx;
-    char **fetched; /* ring of story ids whose thread was fetched */
-    size_t nfetched;
-    size_t fetched_next;
-    int ctx_polled;
+    struct es_ctxq ctx; /* threads wanted as context */
 
     struct es_buf url;
     struct es_buf cursor;
 };
 
 /* ==== String lists ==== */
-
-static void add_str(char ***arr, size_t *n, const char *s)
-{
-    *arr = es_xrealloc(*arr, (*n + 1) * sizeof(**arr));
-    (*arr)[(*n)++] = es_xstrdup(s);
-}
-
-static int has_str(char **arr, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(arr[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-static void free_strs(char **arr, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(arr[i]);
-    free(arr);
-}
 
 /* ==== Hits and items to es_items ==== */
 
@@ -125,8 +97,8 @@ struct walk {
 
 static void walk_release(struct walk *w)
 {
-    free_strs(w->stories, w->nstories);
-    free_strs(w->wanted, w->nwanted);
+    es_strv_free(w->stories, w->nstories);
+    es_strv_free(w->wanted, w->nwanted);
     w->stories = w->wanted = NULL;
     w->nstories = w->nwanted = 0;
 }
@@ -216,12 +188,12 @@ static void walk_node(struct walk *w, yajl_val v, int recurse)
     es_item_init(&it);
     if (hn_to_item(v, w->source, &it)) {
         if (it.kind == ES_KIND_POST &&
-            !has_str(w->stories, w->nstories, it.external_id))
-            add_str(&w->stories, &w->nstories, it.external_id);
+            !es_strv_has(w->stories, w->nstories, it.external_id))
+            es_strv_add(&w->stories, &w->nstories, it.external_id);
         if (w->s && it.kind == ES_KIND_COMMENT && it.thread_root &&
             es_source_matches(&w->s->base, &it) &&
-            !has_str(w->wanted, w->nwanted, it.thread_root))
-            add_str(&w->wanted, &w->nwanted, it.thread_root);
+            !es_strv_has(w->wanted, w->nwanted, it.thread_root))
+            es_strv_add(&w->wanted, &w->nwanted, it.thread_root);
         it.flags = w->flags;
         w->rc = w->emit(&it, w->payload);
     }
@@ -297,8 +269,7 @@ static void hn_close(struct es_source *src)
     for (size_t i = 0; i < s->nsearches; i++)
         free(s->searches[i].q);
     free(s->searches);
-    free_strs(s->ctx_queue, s->nctx);
-    free_strs(s->fetched, s->nfetched);
+    es_ctxq_release(&s->ctx);
     es_buf_release(&s->url);
     es_buf_release(&s->cursor);
     es_source__release_base(&s->base);
@@ -384,18 +355,12 @@ static const char *search_key(const struct search *se)
 static char *make_cursor(struct hn_source *s)
 {
     struct es_buf *b = &s->cursor;
-    int first = 1;
     es_buf_reset(b);
     es_buf_addch(b, '{');
     for (size_t i = 0; i < s->nsearches; i++) {
         const struct search *se = &s->searches[i];
-        if (se->stored < 0)
-            continue;
-        if (!first)
-            es_buf_addch(b, ',');
-        es_json_add_str(b, search_key(se));
-        es_buf_addf(b, ":%lld", (long long)se->stored);
-        first = 0;
+        if (se->stored >= 0)
+            es_json_add_member_int(b, search_key(se), se->stored);
     }
     es_buf_addch(b, '}');
     return es_xstrdup(b->ptr);
@@ -408,7 +373,7 @@ static void hn_begin(struct es_source *src, const char *cursor)
 
     s->cur = 0;
     s->steps = 0;
-    s->ctx_polled = 0;
+    s->ctx.polled = 0;
     s->inflight = RQ_NONE;
     for (size_t i = 0; i < s->nsearches; i++) {
         struct search *se = &s->searches[i];
@@ -441,9 +406,7 @@ static void url_start(struct hn_source *s, const char *path)
 {
     const char *host =
         s->base.base_url && *s->base.base_url ? s->base.base_url : DEFAULT_BASE;
-    size_t n = strlen(host);
-    while (n && host[n - 1] == '/')
-        n--;
+    size_t n = es_url_trim_len(host);
     es_buf_reset(&s->url);
     es_buf_add(&s->url, host, n);
     es_buf_adds(&s->url, path);
@@ -482,23 +445,12 @@ static int hn_request(struct es_source *src, struct es_source_request *req)
     if (s->cur < s->nsearches) {
         search_url(s, &s->searches[s->cur]);
         s->inflight = RQ_SEARCH;
-    } else if (s->context && s->nctx && s->ctx_polled < CONTEXT_PER_POLL) {
-        char *story = s->ctx_queue[0];
-        memmove(s->ctx_queue, s->ctx_queue + 1,
-                (s->nctx - 1) * sizeof(*s->ctx_queue));
-        s->nctx--;
+    } else if (s->context && es_ctxq_ready(&s->ctx)) {
+        char *story = es_ctxq_pop(&s->ctx);
         char path[64];
         snprintf(path, sizeof(path), "/api/v1/items/%s", story);
         url_start(s, path);
-        if (s->nfetched < FETCHED_MAX) {
-            add_str(&s->fetched, &s->nfetched, story);
-        } else {
-            free(s->fetched[s->fetched_next]);
-            s->fetched[s->fetched_next] = es_xstrdup(story);
-            s->fetched_next = (s->fetched_next + 1) % FETCHED_MAX;
-        }
         free(story);
-        s->ctx_polled++;
         s->inflight = RQ_CONTEXT;
     } else {
         return ES_EUNCHANGED;
@@ -516,7 +468,7 @@ static int has_more(const struct hn_source *s)
     for (size_t i = s->cur; i < s->nsearches; i++)
         if (s->searches[i].phase != PH_DONE)
             return 1;
-    return s->context && s->nctx && s->ctx_polled < CONTEXT_PER_POLL;
+    return s->context && es_ctxq_ready(&s->ctx);
 }
 
 static void queue_context(struct hn_source *s, const struct walk *w)
@@ -525,13 +477,10 @@ static void queue_context(struct hn_source *s, const struct walk *w)
         return;
     for (size_t i = 0; i < w->nwanted; i++) {
         const char *story = w->wanted[i];
-        if (has_str(w->stories, w->nstories, story) ||
-            has_str(s->ctx_queue, s->nctx, story) ||
-            has_str(s->fetched, s->nfetched, story) ||
-            s->nctx >= CONTEXT_QUEUE_MAX || strlen(story) > 20 ||
+        if (es_strv_has(w->stories, w->nstories, story) || strlen(story) > 20 ||
             strspn(story, "0123456789") != strlen(story))
             continue;
-        add_str(&s->ctx_queue, &s->nctx, story);
+        es_ctxq_want(&s->ctx, story);
     }
 }
 

@@ -763,9 +763,7 @@ static int mastodon_open(struct es_source **out,
         return rc;
     }
     s->label = es_xasprintf(KIND " '%s'", cfg->name);
-    size_t blen = strlen(base);
-    while (blen && base[blen - 1] == '/')
-        blen--;
+    size_t blen = es_url_trim_len(base);
     s->api = es_xstrndup(base, blen);
     s->mentions = es_source__get_bool(cfg, "mentions", 0);
     s->own_posts = es_source__get_bool(cfg, "own_posts", 0);

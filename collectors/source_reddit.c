@@ -27,6 +27,7 @@
 #include "earshot/query.h"
 #include "earshot/source.h"
 #include "json.h"
+#include "stream.h"
 #include "strmap.h"
 #include "url.h"
 
@@ -37,9 +38,6 @@ extern const struct es_source_ops es_source_reddit_ops;
 #define OAUTH_HOST "https://oauth.reddit.com"
 #define PAGE_LIMIT "100" /* Reddit's largest page */
 /* Thread fetches per poll, and how many waiting ones we remember. */
-#define CONTEXT_PER_POLL  5
-#define CONTEXT_QUEUE_MAX 64
-#define FETCHED_MAX       1024 /* posts whose thread this process fetched */
 /* Search results appear some minutes after posting: a search pages back
  * this far past its high-water mark so a late-indexed post is not lost. */
 #define SEARCH_LAG        300
@@ -86,12 +84,7 @@ struct reddit_source {
     int64_t session_expires; /* Unix seconds */
     int auth_retried;        /* a 401 renewed the session in this poll */
 
-    char **ctx_queue; /* posts (t3_...) whose thread is wanted */
-    size_t nctx;
-    char **fetched; /* ring of posts whose thread was fetched */
-    size_t nfetched;
-    size_t fetched_next;
-    int ctx_polled; /* thread fetches in this poll */
+    struct es_ctxq ctx; /* threads wanted as context */
 
     struct es_buf url;    /* the request's URL */
     struct es_buf auth;   /* "Authorization: ..." (a secret) */
@@ -195,27 +188,6 @@ struct walk {
     size_t nwanted;
     struct es_strmap wanted_set; /* the same, to look up */
 };
-
-static void add_str(char ***arr, size_t *n, const char *s)
-{
-    *arr = es_xrealloc(*arr, (*n + 1) * sizeof(**arr));
-    (*arr)[(*n)++] = es_xstrdup(s);
-}
-
-static int has_str(char **arr, size_t n, const char *s)
-{
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(arr[i], s) == 0)
-            return 1;
-    return 0;
-}
-
-static void free_strs(char **arr, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(arr[i]);
-    free(arr);
-}
 
 /* Sets @field to WWW_HOST + @path, the query string dropped (an inbox
  * item's context path ends in "?context=3"). */
@@ -349,7 +321,7 @@ static void walk_thing(struct walk *w, yajl_val thing)
         if (w->s && it.kind == ES_KIND_COMMENT && is_post_id(it.thread_root) &&
             es_source_matches(&w->s->base, &it) &&
             es_strmap_put(&w->wanted_set, it.thread_root, NULL))
-            add_str(&w->wanted, &w->nwanted, it.thread_root);
+            es_strv_add(&w->wanted, &w->nwanted, it.thread_root);
         it.flags = w->flags;
         w->rc = w->emit(&it, w->payload);
     }
@@ -433,7 +405,7 @@ static void walk_release(struct walk *w)
 {
     es_strmap_clear(&w->posts);
     es_strmap_clear(&w->wanted_set);
-    free_strs(w->wanted, w->nwanted);
+    es_strv_free(w->wanted, w->nwanted);
     w->wanted = NULL;
     w->nwanted = 0;
 }
@@ -488,8 +460,7 @@ static void reddit_close(struct es_source *src)
     free_secret(s->session);
     for (size_t i = 0; i < s->nstreams; i++)
         free(s->streams[i].after);
-    free_strs(s->ctx_queue, s->nctx);
-    free_strs(s->fetched, s->nfetched);
+    es_ctxq_release(&s->ctx);
     es_buf_release(&s->url);
     buf_wipe(&s->auth);
     buf_wipe(&s->body);
@@ -622,16 +593,12 @@ fail:
 static char *make_cursor(struct reddit_source *s)
 {
     struct es_buf *b = &s->cursor;
-    int first = 1;
     es_buf_reset(b);
     es_buf_addch(b, '{');
     for (size_t i = 0; i < s->nstreams; i++) {
         const struct stream *st = &s->streams[i];
-        if (st->stored < 0)
-            continue;
-        es_buf_addf(b, "%s\"%s\":%lld", first ? "" : ",", stream_keys[st->type],
-                    (long long)st->stored);
-        first = 0;
+        if (st->stored >= 0)
+            es_json_add_member_int(b, stream_keys[st->type], st->stored);
     }
     es_buf_addch(b, '}');
     return es_xstrdup(b->ptr);
@@ -644,7 +611,7 @@ static void reddit_begin(struct es_source *src, const char *cursor)
 
     s->cur = 0;
     s->steps = 0;
-    s->ctx_polled = 0;
+    s->ctx.polled = 0;
     s->auth_retried = 0;
     s->inflight = RQ_NONE;
     for (size_t i = 0; i < s->nstreams; i++) {
@@ -686,9 +653,7 @@ static const char *api_host(const struct reddit_source *s)
 static void url_start(struct reddit_source *s, const char *path)
 {
     const char *host = api_host(s);
-    size_t n = strlen(host);
-    while (n && host[n - 1] == '/')
-        n--;
+    size_t n = es_url_trim_len(host);
     es_buf_reset(&s->url);
     es_buf_add(&s->url, host, n);
     es_buf_adds(&s->url, path);
@@ -711,9 +676,7 @@ static void token_request(struct reddit_source *s,
     struct es_buf cred = ES_BUF_INIT;
     const char *host =
         s->base.base_url && *s->base.base_url ? s->base.base_url : WWW_HOST;
-    size_t n = strlen(host);
-    while (n && host[n - 1] == '/')
-        n--;
+    size_t n = es_url_trim_len(host);
     es_buf_reset(&s->url);
     es_buf_add(&s->url, host, n);
     es_buf_adds(&s->url, "/api/v1/access_token");
@@ -811,27 +774,14 @@ static int reddit_request(struct es_source *src, struct es_source_request *req)
     if (s->cur < s->nstreams) {
         stream_url(s, &s->streams[s->cur]);
         s->inflight = RQ_STREAM;
-    } else if (s->context && s->nctx && s->ctx_polled < CONTEXT_PER_POLL) {
-        /* The oldest wish first; it leaves the queue whatever happens. */
-        char *post = s->ctx_queue[0];
-        memmove(s->ctx_queue, s->ctx_queue + 1,
-                (s->nctx - 1) * sizeof(*s->ctx_queue));
-        s->nctx--;
+    } else if (s->context && es_ctxq_ready(&s->ctx)) {
+        char *post = es_ctxq_pop(&s->ctx);
         char path[128];
         snprintf(path, sizeof(path), "/comments/%s", post + 3);
         url_start(s, path);
         es_url_add_param(&s->url, "limit", PAGE_LIMIT);
         es_url_add_param(&s->url, "raw_json", "1");
-        /* Remember it so that no later poll fetches it again. */
-        if (s->nfetched < FETCHED_MAX) {
-            add_str(&s->fetched, &s->nfetched, post);
-        } else {
-            free(s->fetched[s->fetched_next]);
-            s->fetched[s->fetched_next] = es_xstrdup(post);
-            s->fetched_next = (s->fetched_next + 1) % FETCHED_MAX;
-        }
         free(post);
-        s->ctx_polled++;
         s->inflight = RQ_CONTEXT;
     } else {
         return ES_EUNCHANGED;
@@ -850,7 +800,7 @@ static int has_more(const struct reddit_source *s)
     for (size_t i = s->cur; i < s->nstreams; i++)
         if (!s->streams[i].done)
             return 1;
-    return s->context && s->nctx && s->ctx_polled < CONTEXT_PER_POLL;
+    return s->context && es_ctxq_ready(&s->ctx);
 }
 
 /* Queues the threads of @w's wanted posts that it did not show. */
@@ -860,12 +810,8 @@ static void queue_context(struct reddit_source *s, const struct walk *w)
         return;
     for (size_t i = 0; i < w->nwanted; i++) {
         const char *post = w->wanted[i];
-        if (es_strmap_get(&w->posts, post, NULL) ||
-            has_str(s->ctx_queue, s->nctx, post) ||
-            has_str(s->fetched, s->nfetched, post) ||
-            s->nctx >= CONTEXT_QUEUE_MAX)
-            continue;
-        add_str(&s->ctx_queue, &s->nctx, post);
+        if (!es_strmap_get(&w->posts, post, NULL))
+            es_ctxq_want(&s->ctx, post);
     }
 }
 

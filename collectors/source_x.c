@@ -578,9 +578,7 @@ static int x_open(struct es_source **out, const struct es_config_source *cfg)
 
     const char *api = s->base.base_url && *s->base.base_url ? s->base.base_url
                                                             : X_DEFAULT_BASE;
-    size_t n = strlen(api);
-    while (n && api[n - 1] == '/')
-        n--;
+    size_t n = es_url_trim_len(api);
     s->api = es_xstrndup(api, n);
     s->auth = es_xasprintf("Authorization: Bearer %s", s->base.token);
     s->what = es_xasprintf("x '%s'", cfg->name);

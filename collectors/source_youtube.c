@@ -494,9 +494,7 @@ static int yt_open(struct es_source **out, const struct es_config_source *cfg)
         s->max_pages = YT_DEFAULT_PAGES;
     const char *api = s->base.base_url && *s->base.base_url ? s->base.base_url
                                                             : YT_DEFAULT_BASE;
-    size_t n = strlen(api);
-    while (n && api[n - 1] == '/')
-        n--;
+    size_t n = es_url_trim_len(api);
     s->api = es_xstrndup(api, n);
     s->what = es_xasprintf("youtube '%s'", cfg->name);
     s->rot = s->nst - 1; /* the first poll starts with the first stream */

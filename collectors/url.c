@@ -181,3 +181,11 @@ int es_url_query_param(const char *url, const char *name, struct es_buf *out)
     }
     return -1;
 }
+
+size_t es_url_trim_len(const char *base)
+{
+    size_t n = strlen(base);
+    while (n && base[n - 1] == '/')
+        n--;
+    return n;
+}

@@ -35,4 +35,8 @@ int es_url_link_rel(const char *link, const char *rel, struct es_buf *out);
  * in @out; 0, or -1 when the URL has no such parameter. */
 int es_url_query_param(const char *url, const char *name, struct es_buf *out);
 
+/* The length of @base without its trailing slashes, so that a path
+ * starting with '/' can follow. */
+size_t es_url_trim_len(const char *base);
+
 #endif

@@ -5,13 +5,16 @@
  * doubling and cap, the jitter's bounds, and Retry-After winning. Then the
  * guarded JSON reader every platform kind uses (collectors/json.h) meets
  * hostile input: deep nesting, huge bodies, NUL bytes, truncation, wrong
- * types.
+ * types. Last, the state the platform kinds share (collectors/stream.h):
+ * the context queue and its ring of fetched threads, seconds cursors,
+ * cursor members and base URLs.
  */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +22,8 @@
 #include <cmocka.h>
 
 #include "collectors/json.h"
+#include "collectors/stream.h"
+#include "collectors/url.h"
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "earshot/source.h"
@@ -218,6 +223,81 @@ static void test_json_error_text(void **state)
     assert_string_equal(es_error_last(), "HTTP 401 from 'x'");
 }
 
+static void test_context_queue(void **state)
+{
+    (void)state;
+    struct es_ctxq q = { 0 };
+    assert_false(es_ctxq_ready(&q));
+    es_ctxq_want(&q, "a");
+    es_ctxq_want(&q, "b");
+    es_ctxq_want(&q, "a"); /* waits already */
+    assert_int_equal(q.n, 2);
+    assert_true(es_ctxq_ready(&q));
+    char *id = es_ctxq_pop(&q); /* the oldest first */
+    assert_string_equal(id, "a");
+    free(id);
+    es_ctxq_want(&q, "a"); /* fetched already */
+    assert_int_equal(q.n, 1);
+    assert_int_equal(q.polled, 1);
+
+    /* The queue holds ES_CTXQ_MAX; a poll fetches ES_CTXQ_PER_POLL. */
+    char name[32];
+    for (int i = 0; i < 2 * ES_CTXQ_MAX; i++) {
+        snprintf(name, sizeof(name), "q%d", i);
+        es_ctxq_want(&q, name);
+    }
+    assert_int_equal(q.n, ES_CTXQ_MAX);
+    while (es_ctxq_ready(&q))
+        free(es_ctxq_pop(&q));
+    assert_int_equal(q.polled, ES_CTXQ_PER_POLL);
+    es_ctxq_release(&q);
+    assert_null(q.queue);
+    assert_int_equal(q.n, 0);
+
+    /* The ring forgets the oldest fetch once it is full. */
+    for (int i = 0; i <= ES_CTXQ_FETCHED; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        es_ctxq_want(&q, name);
+        q.polled = 0;
+        free(es_ctxq_pop(&q));
+    }
+    assert_int_equal(q.nfetched, ES_CTXQ_FETCHED);
+    es_ctxq_want(&q, "f1"); /* still remembered */
+    assert_int_equal(q.n, 0);
+    es_ctxq_want(&q, "f0"); /* forgotten */
+    assert_int_equal(q.n, 1);
+    assert_string_equal(q.queue[0], "f0");
+    es_ctxq_release(&q);
+}
+
+static void test_cursor_helpers(void **state)
+{
+    (void)state;
+    assert_int_equal(es_cursor_seconds("1715354062"), 1715354062);
+    assert_int_equal(es_cursor_seconds("0"), 0);
+    assert_int_equal(es_cursor_seconds("999999999999999999"),
+                     999999999999999999LL);
+    assert_true(es_cursor_seconds(NULL) == ES_TIME_UNKNOWN);
+    assert_true(es_cursor_seconds("") == ES_TIME_UNKNOWN);
+    assert_true(es_cursor_seconds("1000000000000000000") == ES_TIME_UNKNOWN);
+    assert_true(es_cursor_seconds("-5") == ES_TIME_UNKNOWN);
+    assert_true(es_cursor_seconds("12a") == ES_TIME_UNKNOWN);
+    assert_true(es_cursor_seconds("{\"since\":1}") == ES_TIME_UNKNOWN);
+
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_addch(&b, '{');
+    es_json_add_member_int(&b, "search", 1714000000);
+    es_json_add_member_int(&b, "a \"q\"", -1);
+    es_buf_addch(&b, '}');
+    assert_string_equal(b.ptr, "{\"search\":1714000000,\"a \\\"q\\\"\":-1}");
+    es_buf_release(&b);
+
+    assert_int_equal(es_url_trim_len("https://h.example//"), 17);
+    assert_int_equal(es_url_trim_len("https://h.example"), 17);
+    assert_int_equal(es_url_trim_len("///"), 0);
+    assert_int_equal(es_url_trim_len(""), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -230,6 +310,8 @@ int main(void)
         cmocka_unit_test(test_json_malformed),
         cmocka_unit_test(test_json_getters_wrong_types),
         cmocka_unit_test(test_json_error_text),
+        cmocka_unit_test(test_context_queue),
+        cmocka_unit_test(test_cursor_helpers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

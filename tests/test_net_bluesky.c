@@ -23,12 +23,12 @@
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
 #include <cmocka.h>
 
-#include "collectors/url.h"
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/error.h"
 #include "earshot/source.h"
+#include "pollrun.h"
 #include "testhttpd.h"
 
 #define PASSWORD "hunter2-abcd-efgh-ijkl"
@@ -56,48 +56,12 @@ static struct es_testhttpd *srv;
 
 static char *fixture(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/bluesky/%s", ES_FIXTURES, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    struct es_buf b = ES_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(&b, chunk, n);
-    fclose(f);
-    return es_buf_detach(&b);
+    return es_pollrun_fixture(NULL, "bluesky/%s", name);
 }
 
 static char *fixture_path(const char *name)
 {
-    return es_xasprintf("%s/bluesky/%s", ES_FIXTURES, name);
-}
-
-/* Items a parse emitted, deep-copied. */
-struct caught {
-    struct es_item **items;
-    size_t n;
-    size_t stop_after; /* emit returns 5 after this many; 0 never */
-};
-
-static int catch_item(const struct es_item *item, void *payload)
-{
-    struct caught *c = payload;
-    c->items = es_xrealloc(c->items, (c->n + 1) * sizeof(*c->items));
-    c->items[c->n++] = es_item_dup(item);
-    if (c->stop_after && c->n == c->stop_after)
-        return 5;
-    return 0;
-}
-
-static void caught_release(struct caught *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        es_item_free(c->items[i]);
-    free(c->items);
-    memset(c, 0, sizeof(*c));
+    return es_pollrun_fixture_path("bluesky/%s", name);
 }
 
 static const struct es_source_ops *ops(void)
@@ -108,14 +72,14 @@ static const struct es_source_ops *ops(void)
     return o;
 }
 
-static int parse_text(const char *text, struct caught *c)
+static int parse_text(const char *text, struct es_caught *c)
 {
     struct es_parse_opts opts = { .source = "fx" };
     memset(c, 0, sizeof(*c));
-    return ops()->parse_any(text, strlen(text), &opts, catch_item, c);
+    return ops()->parse_any(text, strlen(text), &opts, es_caught_add, c);
 }
 
-static int parse_fixture(const char *name, struct caught *c)
+static int parse_fixture(const char *name, struct es_caught *c)
 {
     char *buf = fixture(name);
     int rc = parse_text(buf, c);
@@ -143,7 +107,7 @@ static int64_t iso(const char *s)
 static void test_search_posts(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("search_posts.json", &c), 0);
     assert_int_equal(c.n, 4);
 
@@ -212,17 +176,17 @@ static void test_search_posts(void **state)
                                  "(https://acme.com/faq)");
     assert_string_equal(d->in_reply_to, ALICE_A);
     assert_string_equal(d->thread_root, ALICE_A);
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("search_empty.json", &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_notifications(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("notifications.json", &c), 0);
     /* like, follow, repost and starterpack-joined are not mentions. */
     assert_int_equal(c.n, 3);
@@ -249,17 +213,17 @@ static void test_notifications(void **state)
                                  "\xf0\x9f\x98\xad");
     assert_true(has_category(m, "@acme.com"));
     assert_int_equal(m->created_at, iso("2024-05-01T12:02:00Z"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("notifications_empty.json", &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_thread(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("thread.json", &c), 0);
     /* The ancestor, the post, then its replies depth-first; the deleted
      * and the blocked reply are skipped. */
@@ -278,22 +242,22 @@ static void test_thread(void **state)
     assert_null(c.items[4]->lang);
     for (size_t i = 0; i < c.n; i++)
         assert_null(strstr(c.items[i]->external_id, "deleted"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("thread_deleted_parent.json", &c), 0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->in_reply_to, P_URI);
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("thread_notfound.json", &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_author_feed(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("author_feed.json", &c), 0);
     /* Entry 0: the reply's root and parent, then the reply; entry 1 is a
      * repost (skipped); entry 2 a post; entry 3 a reply whose parent is
@@ -308,19 +272,19 @@ static void test_author_feed(void **state)
     assert_int_equal(c.items[4]->kind, ES_KIND_REPLY);
     for (size_t i = 0; i < c.n; i++)
         assert_string_not_equal(c.items[i]->author, "carol.bsky.social");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_post_view_and_session(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("post_view.json", &c), 0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->text, "Service is back \xe2\x9c\x85 "
                                           "https://acme.com/blog/status");
     assert_int_equal(c.items[0]->created_at, iso("2024-05-01T13:00:00Z"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* A session holds no posts: nothing, and no error (and no token in
      * any message). */
@@ -328,25 +292,25 @@ static void test_post_view_and_session(void **state)
     assert_int_equal(parse_fixture("session.json", &c), 0);
     assert_int_equal(c.n, 0);
     assert_null(strstr(es_error_last(), "FIXTURE"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("error_expired.json", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "bluesky"));
     assert_non_null(strstr(es_error_last(), "ExpiredToken"));
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 /* ==== parse_any: bad input ==== */
 
 static void assert_shape_error(const char *text, const char *path)
 {
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_text(text, &c), ES_EPARSE);
     const char *msg = es_error_last();
     if (!strstr(msg, "bluesky") || !strstr(msg, path))
         fail_msg("'%s' gave '%s', expected 'bluesky' and '%s'", text, msg,
                  path);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_wrong_shapes(void **state)
@@ -366,7 +330,7 @@ static void test_wrong_shapes(void **state)
 static void test_wrong_types(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     /* Broken entries are skipped and named; good ones still come. */
     assert_int_equal(
         parse_text("{\"posts\": [{\"uri\": {}, \"cid\": 1, \"author\": \"x\","
@@ -390,7 +354,7 @@ static void test_wrong_types(void **state)
     assert_int_equal(c.items[0]->kind, ES_KIND_POST);
     /* A missing cid is null in the reply reference, still valid JSON. */
     assert_non_null(strstr(c.items[0]->reply_ref, "\"cid\":null"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(
         parse_text("{\"notifications\": [1, \"x\", {\"reason\": \"mention\","
@@ -399,7 +363,7 @@ static void test_wrong_types(void **state)
         ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "$.notifications[0]"));
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Thread nodes of the wrong type are skipped, not followed. */
     assert_int_equal(parse_text("{\"thread\": {\"post\": 5, \"parent\": [1],"
@@ -407,13 +371,13 @@ static void test_wrong_types(void **state)
                                 &c),
                      ES_EPARSE);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_deep_and_truncated(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     struct es_buf b = ES_BUF_INIT;
     es_buf_adds(&b, "{\"thread\":");
     for (int i = 0; i < 400; i++)
@@ -423,7 +387,7 @@ static void test_deep_and_truncated(void **state)
         es_buf_addch(&b, '}');
     assert_int_equal(parse_text(b.ptr, &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "bluesky"));
-    caught_release(&c);
+    es_caught_release(&c);
     es_buf_release(&b);
 
     /* A long chain of parents within the nesting cap is walked without
@@ -436,7 +400,7 @@ static void test_deep_and_truncated(void **state)
         es_buf_addch(&b, '}');
     assert_int_equal(parse_text(b.ptr, &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
     es_buf_release(&b);
 
     /* Every prefix of every fixture: an error or items, never a crash. */
@@ -449,11 +413,11 @@ static void test_deep_and_truncated(void **state)
         char *buf = fixture(names[f]);
         size_t len = strlen(buf);
         for (size_t cut = 0; cut < len; cut += 5) {
-            struct caught cc = { 0 };
+            struct es_caught cc = { 0 };
             char *part = es_xstrndup(buf, cut);
-            int rc = ops()->parse_any(part, cut, &opts, catch_item, &cc);
+            int rc = ops()->parse_any(part, cut, &opts, es_caught_add, &cc);
             assert_true(rc == 0 || rc == ES_EPARSE);
-            caught_release(&cc);
+            es_caught_release(&cc);
             free(part);
         }
         free(buf);
@@ -475,12 +439,12 @@ static char *facet_post(const char *text, const char *facets)
 
 static void expect_text(const char *text, const char *facets, const char *want)
 {
-    struct caught c;
+    struct es_caught c;
     char *body = facet_post(text, facets);
     assert_int_equal(parse_text(body, &c), 0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->text, want);
-    caught_release(&c);
+    es_caught_release(&c);
     free(body);
 }
 
@@ -534,13 +498,13 @@ static void test_facets(void **state)
 static void test_emit_stops(void **state)
 {
     (void)state;
-    struct caught c = { .stop_after = 2 };
+    struct es_caught c = { .stop_after = 2 };
     char *buf = fixture("search_posts.json");
     struct es_parse_opts opts = { .source = "fx" };
-    assert_int_equal(ops()->parse_any(buf, strlen(buf), &opts, catch_item, &c),
-                     5);
+    assert_int_equal(
+        ops()->parse_any(buf, strlen(buf), &opts, es_caught_add, &c), 5);
     assert_int_equal(c.n, 2);
-    caught_release(&c);
+    es_caught_release(&c);
     free(buf);
 }
 
@@ -668,125 +632,16 @@ static void test_open_from_config(void **state)
 
 /* ==== Through the poller ==== */
 
-/* What the polls reported, items taken over. */
-struct polled {
-    int calls;
-    int failures;
-    int last_status;
-    long last_http;
-    int64_t retry_after;
-    char *cursor; /* the latest cursor reported */
-    struct es_buf errors;
-    struct es_item **items;
-    size_t n;
-};
-
-static int on_result(struct es_poll_result *res, void *payload)
-{
-    struct polled *p = payload;
-    p->calls++;
-    p->last_status = res->status;
-    p->last_http = res->http_code;
-    if (res->retry_after > p->retry_after)
-        p->retry_after = res->retry_after;
-    if (res->status < 0)
-        p->failures++;
-    if (res->error) {
-        es_buf_adds(&p->errors, res->error);
-        es_buf_addch(&p->errors, '\n');
-    }
-    if (res->cursor) {
-        free(p->cursor);
-        p->cursor = es_xstrdup(res->cursor);
-    }
-    for (size_t i = 0; i < res->nitems; i++) {
-        p->items = es_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
-        p->items[p->n++] = res->items[i];
-    }
-    free(res->items);
-    res->items = NULL;
-    res->nitems = 0;
-    return 0;
-}
-
-static void polled_release(struct polled *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        es_item_free(p->items[i]);
-    free(p->items);
-    free(p->cursor);
-    es_buf_release(&p->errors);
-    memset(p, 0, sizeof(*p));
-}
-
-/* Polls @src once from @cursor into @p (reset first). */
-static void poll_once(struct es_source *src, const char *cursor,
-                      struct polled *p)
-{
-    memset(p, 0, sizeof(*p));
-    es_buf_init(&p->errors);
-    p->retry_after = -1;
-    struct es_poller *poller = es_poller_new(NULL);
-    struct es_poll_job job = { .src = src, .cursor = cursor };
-    assert_int_equal(es_poller_run(poller, &job, 1, on_result, p), 0);
-    es_poller_free(poller);
-}
-
-static size_t count_id(const struct polled *p, const char *id)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->items[i]->external_id, id) == 0)
-            n++;
-    return n;
-}
-
-/* The value of query parameter @name of request @nth to @path, or NULL;
- * the caller frees it. */
-static char *param(const char *path, long nth, const char *name)
-{
-    char *q = es_testhttpd_query(srv, path, nth);
-    if (!q)
-        return NULL;
-    char *url = es_xasprintf("http://x/?%s", q);
-    struct es_buf out = ES_BUF_INIT;
-    char *ret = NULL;
-    if (es_url_query_param(url, name, &out) == 0)
-        ret = es_buf_detach(&out);
-    es_buf_release(&out);
-    free(url);
-    free(q);
-    return ret;
-}
-
 static void assert_param(const char *path, long nth, const char *name,
                          const char *want)
 {
-    char *v = param(path, nth, name);
-    if (!want) {
-        if (v)
-            fail_msg("%s #%ld: %s=%s, expected none", path, nth, name, v);
-        return;
-    }
-    if (!v || strcmp(v, want) != 0)
-        fail_msg("%s #%ld: %s=%s, expected %s", path, nth, name,
-                 v ? v : "(none)", want);
-    free(v);
+    es_pollrun_assert_param(srv, path, nth, name, want);
 }
 
 static void assert_header(const char *path, long nth, const char *name,
                           const char *want)
 {
-    char *v = es_testhttpd_header(srv, path, nth, name);
-    if (!want) {
-        if (v)
-            fail_msg("%s #%ld: %s: %s, expected none", path, nth, name, v);
-        return;
-    }
-    if (!v || strcmp(v, want) != 0)
-        fail_msg("%s #%ld: %s: %s, expected %s", path, nth, name,
-                 v ? v : "(none)", want);
-    free(v);
+    es_pollrun_assert_header(srv, path, nth, name, want);
 }
 
 /* A notification of @reason for post @rkey at @when. */
@@ -907,8 +762,8 @@ static void test_poll_session_and_cursors(void **state)
     struct es_source *src =
         open_src("handle = acme.com\napp_password = " PASSWORD "\n"
                  "mentions = yes\nquery = acme -job\ncontext = no\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
 
     /* The session: one POST with the handle and the app password. */
     assert_int_equal(es_testhttpd_hits(srv, CREATE), 1);
@@ -941,19 +796,20 @@ static void test_poll_session_and_cursors(void **state)
     assert_param(SEARCH, 1, "cursor", "s-c1");
 
     assert_int_equal(p.failures, 0);
-    assert_int_equal(p.n, 6);
-    assert_int_equal(count_id(&p, "at://did:plc:bob/app.bsky.feed.post/l1"), 0);
+    assert_int_equal(p.items.n, 6);
+    assert_int_equal(
+        es_caught_count(&p.items, "at://did:plc:bob/app.bsky.feed.post/l1"), 0);
     /* Each stream's new mark goes with its last page only. */
     assert_string_equal(p.cursor, "{\"mentions\":\"2024-05-01T12:05:00Z\","
                                   "\"search\":{\"acme\":"
                                   "\"2024-05-01T12:06:00Z\"}}");
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Second poll: the session is reused, both streams start from the
      * top and stop at their marks: no gap, and the new marks. */
     es_testhttpd_clear_log(srv);
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     assert_int_equal(es_testhttpd_hits(srv, CREATE), 0);
     assert_int_equal(es_testhttpd_hits(srv, NOTIF), 1);
     assert_param(NOTIF, 0, "cursor", NULL);
@@ -964,25 +820,28 @@ static void test_poll_session_and_cursors(void **state)
     assert_param(SEARCH, 0, "cursor", NULL);
     assert_param(SEARCH, 1, "cursor", "s-c3");
     assert_int_equal(p.failures, 0);
-    assert_int_equal(count_id(&p, "at://did:plc:bob/app.bsky.feed.post/m5"), 1);
-    assert_int_equal(count_id(&p, "at://did:plc:carol/app.bsky.feed.post/s6"),
-                     1);
-    assert_int_equal(count_id(&p, "at://did:plc:carol/app.bsky.feed.post/s1"),
-                     1);
+    assert_int_equal(
+        es_caught_count(&p.items, "at://did:plc:bob/app.bsky.feed.post/m5"), 1);
+    assert_int_equal(
+        es_caught_count(&p.items, "at://did:plc:carol/app.bsky.feed.post/s6"),
+        1);
+    assert_int_equal(
+        es_caught_count(&p.items, "at://did:plc:carol/app.bsky.feed.post/s1"),
+        1);
     assert_string_equal(p.cursor, "{\"mentions\":\"2024-05-01T12:10:00Z\","
                                   "\"search\":{\"acme\":"
                                   "\"2024-05-01T12:20:00Z\"}}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* A cursor that is not ours is ignored: a fresh start. */
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{not json", &p);
+    es_polled_run(&p, src, "{not json", NULL);
     assert_param(SEARCH, 0, "since", NULL);
-    polled_release(&p);
+    es_polled_release(&p);
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{\"search\":{\"acme\":5},\"mentions\":[]}", &p);
+    es_polled_run(&p, src, "{\"search\":{\"acme\":5},\"mentions\":[]}", NULL);
     assert_param(SEARCH, 0, "since", NULL);
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(stored);
@@ -1029,8 +888,8 @@ static void test_poll_expired_token(void **state)
     struct es_source *src = open_src("handle = acme.com\n"
                                      "app_password = " PASSWORD "\n"
                                      "mentions = yes\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     /* create, list (expired), refresh, list again: one report per
      * answer that was not retried. */
     assert_int_equal(es_testhttpd_hits(srv, CREATE), 1);
@@ -1043,21 +902,21 @@ static void test_poll_expired_token(void **state)
     assert_header(NOTIF, 0, "Authorization", "Bearer ACCESS-1");
     assert_header(NOTIF, 1, "Authorization", "Bearer ACCESS-2");
     assert_int_equal(p.failures, 0);
-    assert_int_equal(p.n, 1);
+    assert_int_equal(p.items.n, 1);
     assert_int_equal(p.errors.len, 0);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Next poll: expired again (as a 401), the refresh is refused, and a
      * new session is created from the app password. */
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, REFRESH), 2);
     assert_header(REFRESH, 1, "Authorization", "Bearer REFRESH-2");
     assert_int_equal(es_testhttpd_hits(srv, CREATE), 2);
     assert_int_equal(es_testhttpd_hits(srv, NOTIF), 4);
     assert_header(NOTIF, 3, "Authorization", "Bearer ACCESS-3");
     assert_int_equal(p.failures, 0);
-    assert_int_equal(p.n, 1);
-    polled_release(&p);
+    assert_int_equal(p.items.n, 1);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(s1);
@@ -1089,15 +948,15 @@ static void test_poll_auth_failures(void **state)
     struct es_source *src = open_src("handle = acme.com\n"
                                      "app_password = " PASSWORD "\n"
                                      "mentions = yes\nquery = acme\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.failures, 1);
-    assert_int_equal(p.last_http, 401);
+    assert_int_equal(p.http_code, 401);
     assert_non_null(strstr(p.errors.ptr, "Invalid identifier or password"));
     assert_no_secret(p.errors.ptr);
     assert_int_equal(es_testhttpd_hits(srv, NOTIF), 0);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Sessions whose tokens are refused at once, again and again: the
      * poll gives up after a few, naming the source, not the tokens. */
@@ -1112,13 +971,13 @@ static void test_poll_auth_failures(void **state)
     };
     es_testhttpd_route(srv, NOTIF, &expired);
     es_testhttpd_clear_log(srv);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 1);
-    assert_int_equal(p.last_status, ES_EAUTH);
+    assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.errors.ptr, "bluesky 'bs'"));
     assert_no_secret(p.errors.ptr);
     assert_true(es_testhttpd_hits(srv, NOTIF) <= 3);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Any other error answer fails the poll with the server's words. */
     struct es_testhttpd_response other = {
@@ -1128,11 +987,11 @@ static void test_poll_auth_failures(void **state)
                 "must be <= 100\"}",
     };
     es_testhttpd_route(srv, NOTIF, &other);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 1);
     assert_non_null(strstr(p.errors.ptr, "limit must be"));
     assert_no_secret(p.errors.ptr);
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(sess);
@@ -1153,8 +1012,8 @@ static void test_poll_public_search(void **state)
 
     struct es_source *src = open_src("query = acme \"customer service\" -job\n"
                                      "user_agent = earshot-test/1.0\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, SEARCH), 2);
     assert_header(SEARCH, 0, "Authorization", NULL);
     assert_header(SEARCH, 0, "User-Agent", "earshot-test/1.0");
@@ -1168,12 +1027,12 @@ static void test_poll_public_search(void **state)
     assert_string_equal(p.cursor, "{\"search\":{\"acme \\\"customer "
                                   "service\\\"\":\"2024-05-01T12:06:00Z\"}}");
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_testhttpd_clear_log(srv);
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     assert_param(SEARCH, 0, "since", "2024-05-01T12:01:00Z");
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(stored);
@@ -1191,8 +1050,8 @@ static void test_poll_alternatives(void **state)
      * with its own mark. */
     struct es_source *src =
         open_src("query = acme OR \"acme cloud\"\nmax_pages = 1\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, SEARCH), 2);
     assert_param(SEARCH, 0, "q", "acme");
     assert_param(SEARCH, 1, "q", "\"acme cloud\"");
@@ -1201,12 +1060,12 @@ static void test_poll_alternatives(void **state)
                         "{\"search\":{\"acme\":\"2024-05-01T12:06:00Z\","
                         "\"\\\"acme cloud\\\"\":\"2024-05-01T12:06:00Z\"}}");
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
     es_testhttpd_clear_log(srv);
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     assert_param(SEARCH, 0, "since", "2024-05-01T12:01:00Z");
     assert_param(SEARCH, 1, "since", "2024-05-01T12:01:00Z");
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(stored);
     free(body);
@@ -1230,17 +1089,17 @@ static void test_poll_rate_limit(void **state)
     };
     es_testhttpd_route(srv, SEARCH, &r);
     struct es_source *src = open_src("query = acme\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     /* The window is spent: no second page in this poll, the next poll
      * waits for the reset, and the stream's mark does not move (the
      * next poll starts from the top again: no gap). */
     assert_int_equal(es_testhttpd_hits(srv, SEARCH), 1);
     assert_int_equal(p.failures, 0);
-    assert_int_equal(p.n, 1);
+    assert_int_equal(p.items.n, 1);
     assert_true(p.retry_after >= 110 && p.retry_after <= 121);
     assert_string_equal(p.cursor, "{}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* A 429 with Retry-After. */
     struct es_testhttpd_response busy = {
@@ -1251,12 +1110,12 @@ static void test_poll_rate_limit(void **state)
                 "Exceeded\"}",
     };
     es_testhttpd_route(srv, SEARCH, &busy);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 1);
-    assert_int_equal(p.last_status, ES_ERATELIMIT);
+    assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 30);
     assert_non_null(strstr(p.errors.ptr, "Rate Limit Exceeded"));
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(page);
 }
@@ -1278,8 +1137,8 @@ static void test_poll_context(void **state)
     es_testhttpd_route(srv, THREAD, &tr);
 
     struct es_source *src = open_src("query = acme\nmax_pages = 1\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     /* Bob's reply has its parent elsewhere: its thread is fetched; Dave's
      * reply answers a post of the page: nothing to fetch. */
     assert_int_equal(es_testhttpd_hits(srv, SEARCH), 1);
@@ -1290,17 +1149,17 @@ static void test_poll_context(void **state)
     /* 4 from the search and the thread's 5: the thread around a mention
      * is kept whatever words it uses (flagged context, exempt from the
      * query filter). */
-    assert_int_equal(count_id(&p, ALICE_A), 1);
-    assert_int_equal(count_id(&p, R_URI), 1);
-    assert_int_equal(count_id(&p, P_URI), 1);
-    assert_int_equal(p.n, 9);
-    polled_release(&p);
+    assert_int_equal(es_caught_count(&p.items, ALICE_A), 1);
+    assert_int_equal(es_caught_count(&p.items, R_URI), 1);
+    assert_int_equal(es_caught_count(&p.items, P_URI), 1);
+    assert_int_equal(p.items.n, 9);
+    es_polled_release(&p);
 
     /* The same parent is not fetched again by this process. */
     es_testhttpd_clear_log(srv);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, THREAD), 0);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* A parent that is gone (400 NotFound) is skipped, the poll goes on;
@@ -1322,7 +1181,7 @@ static void test_poll_context(void **state)
     route_json(SEARCH, body);
     src = open_src("query = acme\n");
     es_testhttpd_clear_log(srv);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     /* Seven replies to seven posts elsewhere: five threads per poll. */
     assert_int_equal(es_testhttpd_hits(srv, THREAD), 5);
     assert_param(THREAD, 0, "uri",
@@ -1330,18 +1189,18 @@ static void test_poll_context(void **state)
     assert_param(THREAD, 4, "uri",
                  "at://did:plc:acme/app.bsky.feed.post/r5parent");
     assert_int_equal(p.failures, 0);
-    assert_int_equal(p.n, 7);
+    assert_int_equal(p.items.n, 7);
     assert_string_equal(p.cursor,
                         "{\"search\":{\"acme\":\"2024-05-01T12:06:00Z\"}}");
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* context = no fetches nothing. */
     src = open_src("query = acme\ncontext = no\n");
     es_testhttpd_clear_log(srv);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, THREAD), 0);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     free(body);
@@ -1360,18 +1219,18 @@ static void test_poll_own_posts(void **state)
     es_testhttpd_route(srv, FEED, &page);
     struct es_source *src = open_src("handle = acme.com\nown_posts = yes\n"
                                      "max_pages = 1\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, FEED), 1);
     assert_param(FEED, 0, "actor", "acme.com");
     assert_param(FEED, 0, "filter", "posts_with_replies");
     assert_header(FEED, 0, "Authorization", NULL);
     assert_int_equal(p.failures, 0);
-    assert_int_equal(p.n, 5);
+    assert_int_equal(p.items.n, 5);
     /* The mark is the newest position in the listing: a repost counts
      * there, by the time of the repost. */
     assert_string_equal(p.cursor, "{\"own\":\"2024-05-01T09:40:00Z\"}");
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(fx);
 }

@@ -27,12 +27,12 @@
 /* cmocka.h needs setjmp.h, stdarg.h and stddef.h first. */
 #include <cmocka.h>
 
-#include "collectors/url.h"
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/error.h"
 #include "earshot/source.h"
+#include "pollrun.h"
 #include "testhttpd.h"
 
 #define TOKEN    "tok-SECRET-4f9a2b"
@@ -44,18 +44,7 @@ static struct es_testhttpd *srv;
 
 static char *fixture(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s", ES_FIXTURES, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    struct es_buf b = ES_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(&b, chunk, n);
-    fclose(f);
-    return es_buf_detach(&b);
+    return es_pollrun_fixture(NULL, "%s", name);
 }
 
 /* Returns a copy of @s with the first @from replaced by @to. */
@@ -67,32 +56,11 @@ static char *replace(const char *s, const char *from, const char *to)
     return es_xasprintf("%.*s%s%s", (int)(p - s), s, to, p + strlen(from));
 }
 
-struct caught {
-    struct es_item **items;
-    size_t n;
-};
-
-static int catch_item(const struct es_item *item, void *payload)
-{
-    struct caught *c = payload;
-    c->items = es_xrealloc(c->items, (c->n + 1) * sizeof(*c->items));
-    c->items[c->n++] = es_item_dup(item);
-    return 0;
-}
-
 static int stop_item(const struct es_item *item, void *payload)
 {
     (void)item;
     (void)payload;
     return 9;
-}
-
-static void caught_release(struct caught *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        es_item_free(c->items[i]);
-    free(c->items);
-    memset(c, 0, sizeof(*c));
 }
 
 static const struct es_source_ops *ops(const char *kind)
@@ -103,14 +71,15 @@ static const struct es_source_ops *ops(const char *kind)
     return o;
 }
 
-static int parse_text(const char *kind, const char *text, struct caught *c)
+static int parse_text(const char *kind, const char *text, struct es_caught *c)
 {
     struct es_parse_opts opts = { .source = "fx" };
     memset(c, 0, sizeof(*c));
-    return ops(kind)->parse_any(text, strlen(text), &opts, catch_item, c);
+    return ops(kind)->parse_any(text, strlen(text), &opts, es_caught_add, c);
 }
 
-static int parse_fixture(const char *kind, const char *name, struct caught *c)
+static int parse_fixture(const char *kind, const char *name,
+                         struct es_caught *c)
 {
     char *buf = fixture(name);
     int rc = parse_text(kind, buf, c);
@@ -118,21 +87,17 @@ static int parse_fixture(const char *kind, const char *name, struct caught *c)
     return rc;
 }
 
-static const struct es_item *find(const struct caught *c, const char *id)
+static const struct es_item *find(const struct es_caught *c, const char *id)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->items[i]->external_id, id) == 0)
-            return c->items[i];
-    fail_msg("no item '%s'", id);
-    return NULL;
+    const struct es_item *it = es_caught_find(c, id);
+    if (!it)
+        fail_msg("no item '%s'", id);
+    return it;
 }
 
-static int has(const struct caught *c, const char *id)
+static int has(const struct es_caught *c, const char *id)
 {
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->items[i]->external_id, id) == 0)
-            return 1;
-    return 0;
+    return es_caught_find(c, id) != NULL;
 }
 
 static int64_t iso(const char *s)
@@ -145,13 +110,13 @@ static int64_t iso(const char *s)
 static void assert_shape_error(const char *kind, const char *text,
                                const char *path)
 {
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_text(kind, text, &c), ES_EPARSE);
     const char *msg = es_error_last();
     if (!strstr(msg, kind) || !strstr(msg, path))
         fail_msg("'%s' gave '%s', expected '%s' and '%s'", text, msg, kind,
                  path);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 /* Every prefix of @name parses to an error or items, never a crash; a
@@ -162,11 +127,11 @@ static void assert_robust(const char *kind, const char *name)
     char *buf = fixture(name);
     size_t len = strlen(buf);
     for (size_t cut = 0; cut < len; cut += 7) {
-        struct caught c = { 0 };
+        struct es_caught c = { 0 };
         char *part = es_xstrndup(buf, cut);
-        int rc = ops(kind)->parse_any(part, cut, &opts, catch_item, &c);
+        int rc = ops(kind)->parse_any(part, cut, &opts, es_caught_add, &c);
         assert_true(rc == 0 || rc == ES_EPARSE);
-        caught_release(&c);
+        es_caught_release(&c);
         free(part);
     }
     /* A non-zero emit return stops the parse and comes back. */
@@ -178,7 +143,7 @@ static void assert_too_deep(const char *kind, const char *open,
                             const char *close)
 {
     struct es_buf b = ES_BUF_INIT;
-    struct caught c;
+    struct es_caught c;
     for (int i = 0; i < 300; i++)
         es_buf_adds(&b, open);
     es_buf_adds(&b, "1");
@@ -186,7 +151,7 @@ static void assert_too_deep(const char *kind, const char *open,
         es_buf_adds(&b, close);
     assert_int_equal(parse_text(kind, b.ptr, &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), kind));
-    caught_release(&c);
+    es_caught_release(&c);
     es_buf_release(&b);
 }
 
@@ -195,7 +160,7 @@ static void assert_too_deep(const char *kind, const char *open,
 static void test_reddit_search(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("reddit", "reddit/search.json", &c), 0);
     /* [removed] and [deleted] posts are skipped. */
     assert_int_equal(c.n, 2);
@@ -240,17 +205,17 @@ static void test_reddit_search(void **state)
     assert_string_equal(b->url, "https://www.reddit.com/r/programming/"
                                 "comments/1chdq3k/acme_opensources_its_edge_"
                                 "proxy_written_in_rust/");
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("reddit", "reddit/empty.json", &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_reddit_comments(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     /* /r/SUB/comments: a flat Listing of t1. */
     assert_int_equal(
         parse_fixture("reddit", "reddit/comments_listing.json", &c), 0);
@@ -271,7 +236,7 @@ static void test_reddit_comments(void **state)
     assert_string_equal(b->in_reply_to, "t1_l2a5000");
     assert_string_equal(b->thread_root, "t3_1cgy999");
     assert_non_null(strstr(b->text, "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* /comments/ID: [post Listing, comments Listing] with nested replies. */
     assert_int_equal(parse_fixture("reddit", "reddit/comments_page.json", &c),
@@ -292,13 +257,13 @@ static void test_reddit_comments(void **state)
     assert_false(has(&c, "t1__"));
     assert_true(has(&c, "t1_l2a7100"));
     assert_true(has(&c, "t1_l2a9x01"));
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_reddit_inbox(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("reddit", "reddit/mentions.json", &c), 0);
     assert_int_equal(c.n, 2);
     const struct es_item *m = find(&c, "t1_l2a5e21");
@@ -312,7 +277,7 @@ static void test_reddit_inbox(void **state)
     assert_non_null(strstr(m->text, "Charged twice \xF0\x9F\x92\xB8"));
     assert_string_equal(find(&c, "t1_l29zz10")->in_reply_to, "t1_l29zy00");
     assert_string_equal(find(&c, "t1_l29zz10")->thread_root, "t3_1cgw777");
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* The inbox mixes private messages (t4) and comment messages (t1). */
     assert_int_equal(parse_fixture("reddit", "reddit/inbox.json", &c), 0);
@@ -327,13 +292,13 @@ static void test_reddit_inbox(void **state)
     assert_int_equal(pm->ncategories, 0);
     assert_string_equal(find(&c, "t1_l2a7300")->thread_root, "t3_1cgz111");
     assert_false(has(&c, "t4_2a9qk1")); /* [deleted] */
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_reddit_bad_input(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_shape_error("reddit", "{\"foo\": 1}", "$");
     assert_shape_error("reddit", "[]", "$");
     assert_shape_error("reddit", "\"Listing\"", "$");
@@ -377,7 +342,7 @@ static void test_reddit_bad_input(void **state)
     /* No name: the fullname is made from kind and id. */
     assert_string_equal(c.items[1]->external_id, "t3_xyz");
     assert_int_equal(c.items[1]->created_at, ES_TIME_UNKNOWN);
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_too_deep("reddit", "[", "]");
     assert_too_deep("reddit", "{\"a\":", "}");
@@ -391,7 +356,7 @@ static void test_reddit_bad_input(void **state)
 static void test_hn_search(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(
         parse_fixture("hackernews", "hackernews/search_by_date.json", &c), 0);
     assert_int_equal(c.n, 3);
@@ -428,18 +393,18 @@ static void test_hn_search(void **state)
                         "We're evaluating Acme for our caf\xC3\xA9 chain"
                         "\xE2\x80\x99s POS backend. Any war stories? "
                         "Latency, billing surprises, anything.");
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(
         parse_fixture("hackernews", "hackernews/search_empty.json", &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_hn_item_tree(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(
         parse_fixture("hackernews", "hackernews/item_tree.json", &c), 0);
     /* The deleted comment (no author, no text) is skipped; its reply is
@@ -460,13 +425,13 @@ static void test_hn_item_tree(void **state)
     assert_string_equal(find(&c, "40223900")->text,
                         "Their API gateway is returning 502s for us in "
                         "eu-west. Status page: \"All systems operational\"");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_hn_bad_input(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_shape_error("hackernews", "{\"hits\": {}}", "$.hits");
     assert_shape_error("hackernews", "[1, 2]", "$");
     assert_shape_error("hackernews", "{\"nbHits\": 0}", "$");
@@ -490,7 +455,7 @@ static void test_hn_bad_input(void **state)
     assert_int_equal(c.items[0]->kind, ES_KIND_COMMENT);
     assert_string_equal(c.items[0]->text, "hi");
     assert_int_equal(c.items[0]->created_at, iso("2024-05-01T00:00:00Z"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_too_deep("hackernews", "{\"id\":1,\"type\":\"x\",\"children\":[",
                     "]}");
@@ -503,7 +468,7 @@ static void test_hn_bad_input(void **state)
 static void test_github_search(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("github", "github/search_issues.json", &c),
                      0);
     assert_int_equal(c.n, 3);
@@ -539,23 +504,23 @@ static void test_github_search(void **state)
                         "{\"repo\":\"octo-org/octo-app\",\"number\":7}");
     assert_non_null(
         strstr(find(&c, "2273000009")->text, "validator \xF0\x9F\xA4\x94\r\n"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("github", "github/search_empty.json", &c),
                      0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_github_issue_and_comments(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("github", "github/issue.json", &c), 0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->external_id, "2273000042");
     assert_string_equal(c.items[0]->author, "deploy-dan");
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("github", "github/comments.json", &c), 0);
     assert_int_equal(c.n, 2);
@@ -574,18 +539,18 @@ static void test_github_issue_and_comments(void **state)
                         "like acme waits on a lock file.\r\n\r\n> acme: "
                         "waiting for .acme/lock");
     assert_int_equal(c.items[1]->created_at, iso("2024-05-01T12:31:10Z"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("github", "github/comments_empty.json", &c),
                      0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_github_bad_input(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_shape_error("github", "{\"items\": 5}", "$.items");
     assert_shape_error("github", "{\"message\": \"Not Found\"}", "$");
     assert_shape_error("github", "[{\"x\": 1}]", "$[0]");
@@ -609,7 +574,7 @@ static void test_github_bad_input(void **state)
     assert_null(c.items[0]->reply_ref);
     assert_int_equal(c.items[0]->ncategories, 0);
     assert_int_equal(c.items[0]->created_at, ES_TIME_UNKNOWN);
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_too_deep("github", "[", "]");
     assert_robust("github", "github/search_issues.json");
@@ -702,135 +667,25 @@ static void test_open(void **state)
 
 /* ==== Through the poller ==== */
 
-#define MAX_PAGES_LOGGED 16
-
-struct polled {
-    int calls;
-    int failures;
-    int last_status;
-    int64_t retry_after;
-    char *cursors[MAX_PAGES_LOGGED]; /* per callback, NULL kept */
-    char *cursor;                    /* the latest non-NULL cursor */
-    struct es_buf errors;
-    struct es_item **items;
-    size_t n;
-};
-
-static int on_result(struct es_poll_result *res, void *payload)
+static const struct es_item *polled_find(const struct es_polled *p,
+                                         const char *id)
 {
-    struct polled *p = payload;
-    if (p->calls < MAX_PAGES_LOGGED)
-        p->cursors[p->calls] = es_xstrdup(res->cursor);
-    p->calls++;
-    p->last_status = res->status;
-    if (res->retry_after > p->retry_after)
-        p->retry_after = res->retry_after;
-    if (res->status < 0)
-        p->failures++;
-    if (res->error) {
-        es_buf_adds(&p->errors, res->error);
-        es_buf_addch(&p->errors, '\n');
-    }
-    if (res->cursor) {
-        free(p->cursor);
-        p->cursor = es_xstrdup(res->cursor);
-    }
-    for (size_t i = 0; i < res->nitems; i++) {
-        p->items = es_xrealloc(p->items, (p->n + 1) * sizeof(*p->items));
-        p->items[p->n++] = res->items[i];
-    }
-    free(res->items);
-    res->items = NULL;
-    res->nitems = 0;
-    return 0;
-}
-
-static void polled_release(struct polled *p)
-{
-    for (size_t i = 0; i < p->n; i++)
-        es_item_free(p->items[i]);
-    free(p->items);
-    for (size_t i = 0; i < MAX_PAGES_LOGGED; i++)
-        free(p->cursors[i]);
-    free(p->cursor);
-    es_buf_release(&p->errors);
-    memset(p, 0, sizeof(*p));
-}
-
-static void poll_once(struct es_source *src, const char *cursor,
-                      struct polled *p)
-{
-    memset(p, 0, sizeof(*p));
-    es_buf_init(&p->errors);
-    p->retry_after = -1;
-    struct es_poller *poller = es_poller_new(NULL);
-    struct es_poll_job job = { .src = src, .cursor = cursor };
-    assert_int_equal(es_poller_run(poller, &job, 1, on_result, p), 0);
-    es_poller_free(poller);
-}
-
-static size_t count_id(const struct polled *p, const char *id)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->items[i]->external_id, id) == 0)
-            n++;
-    return n;
-}
-
-static const struct es_item *polled_find(const struct polled *p, const char *id)
-{
-    for (size_t i = 0; i < p->n; i++)
-        if (strcmp(p->items[i]->external_id, id) == 0)
-            return p->items[i];
-    fail_msg("no item '%s' polled", id);
-    return NULL;
-}
-
-static char *param(const char *path, long nth, const char *name)
-{
-    char *q = es_testhttpd_query(srv, path, nth);
-    if (!q)
-        return NULL;
-    char *url = es_xasprintf("http://x/?%s", q);
-    struct es_buf out = ES_BUF_INIT;
-    char *ret = NULL;
-    if (es_url_query_param(url, name, &out) == 0)
-        ret = es_buf_detach(&out);
-    es_buf_release(&out);
-    free(url);
-    free(q);
-    return ret;
+    const struct es_item *it = es_caught_find(&p->items, id);
+    if (!it)
+        fail_msg("no item '%s' polled", id);
+    return it;
 }
 
 static void assert_param(const char *path, long nth, const char *name,
                          const char *want)
 {
-    char *v = param(path, nth, name);
-    if (!want) {
-        if (v)
-            fail_msg("%s #%ld: %s=%s, expected none", path, nth, name, v);
-        return;
-    }
-    if (!v || strcmp(v, want) != 0)
-        fail_msg("%s #%ld: %s=%s, expected %s", path, nth, name,
-                 v ? v : "(none)", want);
-    free(v);
+    es_pollrun_assert_param(srv, path, nth, name, want);
 }
 
 static void assert_header(const char *path, long nth, const char *name,
                           const char *want)
 {
-    char *v = es_testhttpd_header(srv, path, nth, name);
-    if (!want) {
-        if (v)
-            fail_msg("%s #%ld: %s: %s, expected none", path, nth, name, v);
-        return;
-    }
-    if (!v || strcmp(v, want) != 0)
-        fail_msg("%s #%ld: %s: %s, expected %s", path, nth, name,
-                 v ? v : "(none)", want);
-    free(v);
+    es_pollrun_assert_header(srv, path, nth, name, want);
 }
 
 static void assert_no_secret(const char *text)
@@ -841,13 +696,7 @@ static void assert_no_secret(const char *text)
 
 static void route_file(const char *path, const char *name)
 {
-    char *file = es_xasprintf("%s/%s", ES_FIXTURES, name);
-    struct es_testhttpd_response r = {
-        .content_type = "application/json; charset=UTF-8",
-        .body_file = file,
-    };
-    es_testhttpd_route(srv, path, &r);
-    free(file);
+    es_pollrun_route_file(srv, path, name, "application/json; charset=UTF-8");
 }
 
 static void route_status(const char *path, int status, const char *headers,
@@ -873,8 +722,8 @@ static void test_reddit_poll_search(void **state)
     struct es_source *src = open_src("reddit", "r1", "query = acme -job\n");
 
     /* First poll: one page is where listening starts. */
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, R_SEARCH), 1);
     assert_header(R_SEARCH, 0, "User-Agent",
@@ -886,10 +735,10 @@ static void test_reddit_poll_search(void **state)
     assert_param(R_SEARCH, 0, "raw_json", "1");
     assert_param(R_SEARCH, 0, "restrict_sr", NULL);
     assert_param(R_SEARCH, 0, "after", NULL);
-    assert_int_equal(p.n, 2);
+    assert_int_equal(p.items.n, 2);
     assert_string_equal(p.cursor, "{\"search\":1714564800}");
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Second poll: a newer page, then the old one; paging stops once the
      * mark (less the index lag) is reached. */
@@ -901,7 +750,7 @@ static void test_reddit_poll_search(void **state)
     };
     es_testhttpd_route_seq(srv, R_SEARCH, seq, 2);
     es_testhttpd_clear_log(srv);
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, R_SEARCH), 2);
     assert_param(R_SEARCH, 0, "after", NULL);
@@ -910,12 +759,12 @@ static void test_reddit_poll_search(void **state)
     assert_int_equal(p.calls, 2);
     assert_string_equal(p.cursors[0], "{\"search\":1714564800}");
     assert_string_equal(p.cursors[1], "{\"search\":1714568400}");
-    assert_int_equal(count_id(&p, "t3_1chf111"), 1);
-    assert_int_equal(count_id(&p, "t3_1chf222"), 1);
-    assert_int_equal(count_id(&p, "t3_1cheb0a"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t3_1chf111"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t3_1chf222"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t3_1cheb0a"), 1);
     /* Found by the search, but the local query has the last word. */
-    assert_int_equal(p.n, 4);
-    polled_release(&p);
+    assert_int_equal(p.items.n, 4);
+    es_polled_release(&p);
 
     /* A cursor that is not ours is ignored. */
     es_testhttpd_route(srv, R_SEARCH,
@@ -924,11 +773,11 @@ static void test_reddit_poll_search(void **state)
                            .body_file = newer,
                        });
     es_testhttpd_clear_log(srv);
-    poll_once(src, "not json {", &p);
+    es_polled_run(&p, src, "not json {", NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, R_SEARCH), 1);
     assert_string_equal(p.cursor, "{\"search\":1714568400}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     free(newer);
     free(older);
@@ -954,8 +803,8 @@ static void test_reddit_poll_subreddit_oauth(void **state)
         open_src("reddit", "r2",
                  "subreddit = acme\nmentions = yes\ntoken = " TOKEN "\n"
                  "user_agent = linux:com.acme.listener:v2 (by /u/acme)\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     /* With a token: oauth paths, no .json. */
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme/new"), 1);
@@ -978,28 +827,28 @@ static void test_reddit_poll_subreddit_oauth(void **state)
     assert_int_equal(es_testhttpd_hits(srv, "/comments/1cgx555"), 1);
     assert_int_equal(es_testhttpd_hits(srv, "/comments/1cgw777"), 1);
     assert_header("/comments/1cgz111", 0, "Authorization", "bearer " TOKEN);
-    assert_int_equal(count_id(&p, "t3_1cgz111"), 1);
-    assert_int_equal(count_id(&p, "t1_l2a8d01"), 1);
-    assert_int_equal(count_id(&p, "t1_l2a5e21"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t3_1cgz111"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t1_l2a8d01"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t1_l2a5e21"), 1);
     /* The listing and the thread both hold this one; the store dedupes. */
-    assert_int_equal(count_id(&p, "t1_l2a9x01"), 2);
-    assert_int_equal(count_id(&p, "t1_l2a8c77"), 0);
+    assert_int_equal(es_caught_count(&p.items, "t1_l2a9x01"), 2);
+    assert_int_equal(es_caught_count(&p.items, "t1_l2a8c77"), 0);
     assert_string_equal(p.cursor,
                         "{\"comments\":1714565400,\"mentions\":1714564000}");
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Second poll: the listings page back no further than the marks, and
      * no thread is fetched twice. */
     es_testhttpd_clear_log(srv);
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme/comments"), 1);
     assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 1);
     assert_int_equal(es_testhttpd_hits(srv, "/comments/1cgz111"), 0);
     assert_int_equal(es_testhttpd_hits(srv, NULL), 3);
     assert_string_equal(p.cursor, stored);
-    polled_release(&p);
+    es_polled_release(&p);
 
     free(stored);
     es_source_free(src);
@@ -1034,8 +883,8 @@ static void test_reddit_context_cap(void **state)
         route_file(path, "reddit/empty.json");
     }
     struct es_source *src = open_src("reddit", "r9", "subreddit = acme\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     size_t fetched = 0;
     for (int i = 1; i <= 7; i++) {
@@ -1048,9 +897,9 @@ static void test_reddit_context_cap(void **state)
     assert_param("/comments/p1.json", 0, "raw_json", "1");
     assert_string_equal(p.cursor, "{\"comments\":1714559999}");
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     fetched = 0;
     for (int i = 1; i <= 7; i++) {
         char path[64];
@@ -1059,7 +908,7 @@ static void test_reddit_context_cap(void **state)
         fetched += es_testhttpd_hits(srv, path);
     }
     assert_int_equal(fetched, 7);
-    polled_release(&p);
+    es_polled_release(&p);
     free(stored);
     es_source_free(src);
     es_buf_release(&b);
@@ -1073,8 +922,8 @@ static void test_reddit_poll_search_in_subreddit(void **state)
     struct es_source *src =
         open_src("reddit", "r3",
                  "subreddit = acme+acmecloud\nquery = acme\ncontext = no\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme+acmecloud/search.json"),
                      1);
@@ -1084,7 +933,7 @@ static void test_reddit_poll_search_in_subreddit(void **state)
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme+acmecloud/comments.json"),
                      1);
     assert_string_equal(p.cursor, "{\"search\":1714564800}");
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 }
 
@@ -1110,8 +959,8 @@ static void test_reddit_password_grant(void **state)
                                      "client_secret = csecret-SECRET\n"
                                      "username = bot\n"
                                      "password = " PASSWORD "\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     /* A token, a 401, a new token, the page. */
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/access_token"), 2);
@@ -1130,16 +979,16 @@ static void test_reddit_password_grant(void **state)
     free(body);
     assert_header("/message/mentions", 1, "Authorization",
                   "bearer tok-SECRET-session");
-    assert_int_equal(count_id(&p, "t1_l2a5e21"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t1_l2a5e21"), 1);
     assert_string_equal(p.cursor, "{\"mentions\":1714564000}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* The session lasts: the next poll asks for no token. */
     es_testhttpd_clear_log(srv);
     route_file("/message/mentions", "reddit/empty.json");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/access_token"), 0);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* A refused grant comes with HTTP 200 and {"error": ...}. */
@@ -1150,22 +999,22 @@ static void test_reddit_password_grant(void **state)
                    "mentions = yes\nclient_id = cid-1\n"
                    "client_secret = csecret-SECRET\nusername = bot\n"
                    "password = " PASSWORD "\n");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 1);
-    assert_int_equal(p.last_status, ES_EAUTH);
+    assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.errors.ptr, "invalid_grant"));
     assert_non_null(strstr(p.errors.ptr, "r5"));
     assert_no_secret(p.errors.ptr);
     assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 0);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Bad client credentials: HTTP 401 from the token endpoint. */
     route_status("/api/v1/access_token", 401, NULL,
                  "{\"message\": \"Unauthorized\", \"error\": 401}");
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_EAUTH);
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_EAUTH);
     assert_no_secret(p.errors.ptr);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(mentions);
 }
@@ -1186,36 +1035,36 @@ static void test_reddit_rate_limits(void **state)
     struct es_source *src = open_src("reddit", "r6", "query = acme\n");
     /* The page has an `after` and is all newer than the mark: without the
      * rate limit, a second page would follow. */
-    struct polled p;
-    poll_once(src, "{\"search\":1714560000}", &p);
+    struct es_polled p;
+    es_polled_run(&p, src, "{\"search\":1714560000}", NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, R_SEARCH), 1);
     assert_true(p.retry_after >= 110 && p.retry_after <= 121);
     /* The stream did not finish: its mark stays. */
     assert_string_equal(p.cursor, "{\"search\":1714560000}");
-    assert_int_equal(p.n, 2);
-    polled_release(&p);
+    assert_int_equal(p.items.n, 2);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* 429 with Retry-After; 401 with a token: no token in the message. */
     route_status(R_SEARCH, 429, "Retry-After: 30\r\n",
                  "{\"message\": \"Too Many Requests\", \"error\": 429}");
     src = open_src("reddit", "r7", "query = acme\n");
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_ERATELIMIT);
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 30);
     assert_null(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     route_status("/search", 401, NULL,
                  "{\"message\": \"Unauthorized\", \"error\": 401}");
     src = open_src("reddit", "r8", "query = acme\ntoken = " TOKEN "\n");
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_EAUTH);
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.errors.ptr, "401"));
     assert_no_secret(p.errors.ptr);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(file);
 }
@@ -1240,8 +1089,8 @@ static void test_hn_poll_walk(void **state)
     struct es_source *src =
         open_src("hackernews", "hn", "query = acme -hiring\ncontext = no\n");
 
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 1);
     assert_param(HN_SEARCH, 0, "query", "acme");
@@ -1249,9 +1098,9 @@ static void test_hn_poll_walk(void **state)
     assert_param(HN_SEARCH, 0, "hitsPerPage", "100");
     assert_param(HN_SEARCH, 0, "page", "0");
     assert_param(HN_SEARCH, 0, "numericFilters", NULL);
-    assert_int_equal(p.n, 3);
+    assert_int_equal(p.items.n, 3);
     assert_string_equal(p.cursor, "{\"acme\":1714568000}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Three pages since the mark: page 0, then back from the last page;
      * each page walked back moves the mark to just below its newest hit. */
@@ -1262,7 +1111,7 @@ static void test_hn_poll_walk(void **state)
                                             json_body(p1) };
     es_testhttpd_route_seq(srv, HN_SEARCH, seq, 3);
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{\"acme\":1714560000}", &p);
+    es_polled_run(&p, src, "{\"acme\":1714560000}", NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 3);
     assert_param(HN_SEARCH, 0, "numericFilters", "created_at_i>1714559880");
@@ -1274,12 +1123,13 @@ static void test_hn_poll_walk(void **state)
     assert_string_equal(p.cursors[0], "{\"acme\":1714560000}");
     assert_string_equal(p.cursors[1], "{\"acme\":1714568099}");
     assert_string_equal(p.cursors[2], "{\"acme\":1714570000}");
-    assert_int_equal(p.n, 6);
-    for (size_t i = 0; i < p.n; i++)
-        assert_int_equal(count_id(&p, p.items[i]->external_id), 1);
+    assert_int_equal(p.items.n, 6);
+    for (size_t i = 0; i < p.items.n; i++)
+        assert_int_equal(
+            es_caught_count(&p.items, p.items.items[i]->external_id), 1);
     /* context = no: no thread fetched. */
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/items/40220001"), 0);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* A new hit between page 0 and the walk shifts every page: stop and
      * keep the mark rather than trust a shifted page. */
@@ -1287,11 +1137,11 @@ static void test_hn_poll_walk(void **state)
     struct es_testhttpd_response seq2[2] = { json_body(p0), json_body(p2b) };
     es_testhttpd_route_seq(srv, HN_SEARCH, seq2, 2);
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{\"acme\":1714560000}", &p);
+    es_polled_run(&p, src, "{\"acme\":1714560000}", NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 2);
     assert_string_equal(p.cursor, "{\"acme\":1714560000}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* max_pages = 2: the walk stops after page 2, its progress kept. */
     es_source_free(src);
@@ -1299,10 +1149,10 @@ static void test_hn_poll_walk(void **state)
                    "query = acme\ncontext = no\nmax_pages = 2\n");
     es_testhttpd_route_seq(srv, HN_SEARCH, seq, 3);
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{\"acme\":1714560000}", &p);
+    es_polled_run(&p, src, "{\"acme\":1714560000}", NULL);
     assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 2);
     assert_string_equal(p.cursor, "{\"acme\":1714568099}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(p0);
@@ -1324,11 +1174,11 @@ static void test_hn_poll_window(void **state)
     es_testhttpd_route_seq(srv, HN_SEARCH, seq, 2);
     struct es_source *src =
         open_src("hackernews", "hn", "query = acme\ncontext = no\n");
-    struct polled p;
-    poll_once(src, "{\"acme\":1714500000}", &p);
+    struct es_polled p;
+    es_polled_run(&p, src, "{\"acme\":1714500000}", NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 2);
-    char *nf = param(HN_SEARCH, 1, "numericFilters");
+    char *nf = es_pollrun_param(srv, HN_SEARCH, 1, "numericFilters");
     long long lo, hi;
     assert_non_null(nf);
     assert_int_equal(
@@ -1340,7 +1190,7 @@ static void test_hn_poll_window(void **state)
     assert_string_equal(p.cursor, want);
     free(want);
     free(nf);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(p0);
     free(big);
@@ -1354,12 +1204,12 @@ static void test_hn_poll_alternatives(void **state)
     struct es_source *src = open_src("hackernews", "hn",
                                      "query = (acme OR acmecloud) -hiring\n"
                                      "context = no\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 2);
-    char *q0 = param(HN_SEARCH, 0, "query");
-    char *q1 = param(HN_SEARCH, 1, "query");
+    char *q0 = es_pollrun_param(srv, HN_SEARCH, 0, "query");
+    char *q1 = es_pollrun_param(srv, HN_SEARCH, 1, "query");
     assert_non_null(q0);
     assert_non_null(q1);
     assert_string_not_equal(q0, q1);
@@ -1369,18 +1219,18 @@ static void test_hn_poll_alternatives(void **state)
     free(q0);
     free(q1);
     /* Each search found the same three hits; the store dedupes. */
-    assert_int_equal(count_id(&p, "40224213"), 2);
-    polled_release(&p);
+    assert_int_equal(es_caught_count(&p.items, "40224213"), 2);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* No query: every new story and comment. */
     es_testhttpd_clear_log(srv);
     src = open_src("hackernews", "hn", "context = no\n");
-    poll_once(src, "{\"*\":1714560000}", &p);
+    es_polled_run(&p, src, "{\"*\":1714560000}", NULL);
     assert_param(HN_SEARCH, 0, "query", NULL);
     assert_param(HN_SEARCH, 0, "numericFilters", "created_at_i>1714559880");
     assert_string_equal(p.cursor, "{\"*\":1714568000}");
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 }
 
@@ -1391,24 +1241,24 @@ static void test_hn_poll_context(void **state)
     route_file(HN_SEARCH, "hackernews/search_p1.json");
     route_file("/api/v1/items/40220001", "hackernews/item_tree.json");
     struct es_source *src = open_src("hackernews", "hn", "query = acme\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/items/40220001"), 1);
     /* The thread around the matching comments is kept whole, words or
      * not (flagged context). */
-    assert_int_equal(count_id(&p, "40220001"), 1);
-    assert_int_equal(count_id(&p, "40224400"), 1);
-    assert_int_equal(count_id(&p, "40223900"), 1);
+    assert_int_equal(es_caught_count(&p.items, "40220001"), 1);
+    assert_int_equal(es_caught_count(&p.items, "40224400"), 1);
+    assert_int_equal(es_caught_count(&p.items, "40223900"), 1);
     assert_string_equal(polled_find(&p, "40224213")->in_reply_to, "40223900");
     /* The thread does not move the mark. */
     assert_string_equal(p.cursor, "{\"acme\":1714569000}");
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Fetched once per process. */
-    poll_once(src, "{\"acme\":1714569000}", &p);
+    es_polled_run(&p, src, "{\"acme\":1714569000}", NULL);
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/items/40220001"), 1);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* A thread that is gone is skipped quietly. */
@@ -1416,10 +1266,10 @@ static void test_hn_poll_context(void **state)
     route_status("/api/v1/items/40220001", 404, NULL,
                  "{\"status\": 404, \"error\": \"Not Found\"}");
     src = open_src("hackernews", "hn", "query = acme\n");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/items/40220001"), 1);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 }
 
@@ -1429,18 +1279,18 @@ static void test_hn_poll_errors(void **state)
     route_status(HN_SEARCH, 429, "Retry-After: 45\r\n",
                  "{\"message\": \"Too many requests\", \"status\": 429}");
     struct es_source *src = open_src("hackernews", "hn", "query = acme\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_ERATELIMIT);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 45);
-    polled_release(&p);
+    es_polled_release(&p);
 
     route_status(HN_SEARCH, 200, NULL, "{\"hits\": 5}");
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_EPARSE);
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_EPARSE);
     assert_non_null(strstr(p.errors.ptr, "$.hits"));
     assert_null(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 }
 
@@ -1482,8 +1332,8 @@ static void test_github_poll(void **state)
     struct es_source *src =
         open_src("github", "gh", "query = acme -hiring\ntoken = " TOKEN "\n");
     int64_t before = (int64_t)time(NULL);
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, GH_SEARCH), 3);
     assert_header(GH_SEARCH, 0, "Accept", "application/vnd.github+json");
@@ -1491,7 +1341,7 @@ static void test_github_poll(void **state)
     assert_header(GH_SEARCH, 0, "Authorization", "Bearer " TOKEN);
     assert_header(GH_COMMENTS, 0, "Authorization", "Bearer " TOKEN);
     /* Issues: oldest first from a day back. */
-    char *q = param(GH_SEARCH, 0, "q");
+    char *q = es_pollrun_param(srv, GH_SEARCH, 0, "q");
     assert_non_null(q);
     assert_non_null(strstr(q, "acme -hiring in:title,body created:>="));
     int64_t since = iso(strstr(q, ">=") + 2);
@@ -1503,48 +1353,48 @@ static void test_github_poll(void **state)
     /* The Link header's next page. */
     assert_param(GH_SEARCH, 1, "page", "2");
     /* Comments: issues with a matching comment, then their comments. */
-    q = param(GH_SEARCH, 2, "q");
+    q = es_pollrun_param(srv, GH_SEARCH, 2, "q");
     assert_non_null(strstr(q, "acme -hiring in:comments updated:>="));
     free(q);
     assert_param(GH_SEARCH, 2, "sort", "updated");
     assert_int_equal(es_testhttpd_hits(srv, GH_COMMENTS), 1);
     assert_param(GH_COMMENTS, 0, "per_page", "100");
-    char *s = param(GH_COMMENTS, 0, "since");
+    char *s = es_pollrun_param(srv, GH_COMMENTS, 0, "since");
     assert_non_null(s);
     assert_int_equal(iso(s), since);
     free(s);
     assert_int_equal(es_testhttpd_hits(srv, GH_GONE), 1);
 
-    assert_int_equal(p.n, 5);
+    assert_int_equal(p.items.n, 5);
     const struct es_item *cm = polled_find(&p, "2088123456");
     assert_int_equal(cm->kind, ES_KIND_COMMENT);
     assert_string_equal(cm->in_reply_to, "2273000042");
     assert_string_equal(cm->thread_root, "2273000042");
-    assert_int_equal(count_id(&p, "2273000042"), 1);
+    assert_int_equal(es_caught_count(&p.items, "2273000042"), 1);
     char *want = es_xasprintf("{\"issues\":%lld,\"comments\":%lld}",
                               (long long)iso("2024-05-01T12:20:00Z"),
                               (long long)iso("2024-05-01T12:31:10Z"));
     assert_string_equal(p.cursor, want);
     free(want);
     char *stored = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Second poll: both searches start at their marks less five minutes. */
     es_testhttpd_route(srv, GH_SEARCH, &seq[1]);
     es_testhttpd_clear_log(srv);
-    poll_once(src, stored, &p);
+    es_polled_run(&p, src, stored, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, GH_SEARCH), 2);
-    q = param(GH_SEARCH, 0, "q");
+    q = es_pollrun_param(srv, GH_SEARCH, 0, "q");
     assert_string_equal(q, "acme -hiring in:title,body "
                            "created:>=2024-05-01T12:15:00Z");
     free(q);
-    q = param(GH_SEARCH, 1, "q");
+    q = es_pollrun_param(srv, GH_SEARCH, 1, "q");
     assert_string_equal(q, "acme -hiring in:comments "
                            "updated:>=2024-05-01T12:26:10Z");
     free(q);
     assert_string_equal(p.cursor, stored);
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(stored);
@@ -1573,8 +1423,9 @@ static void test_github_rate_limit_and_links(void **state)
                            .body_file = f_issues,
                        });
     struct es_source *src = open_src("github", "gh", "query = acme\n");
-    struct polled p;
-    poll_once(src, "{\"issues\":1714560000,\"comments\":1714560000}", &p);
+    struct es_polled p;
+    es_polled_run(&p, src, "{\"issues\":1714560000,\"comments\":1714560000}",
+                  NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, NULL), 1);
     assert_header(GH_SEARCH, 0, "Authorization", NULL);
@@ -1584,7 +1435,7 @@ static void test_github_rate_limit_and_links(void **state)
                               (long long)iso("2024-05-01T12:20:00Z"));
     assert_string_equal(p.cursor, want);
     free(want);
-    polled_release(&p);
+    es_polled_release(&p);
     free(hdr);
 
     /* A next link to another host would get the token: not followed. */
@@ -1601,12 +1452,12 @@ static void test_github_rate_limit_and_links(void **state)
     route_file(GH_COMMENTS, "github/comments_empty.json");
     route_file(GH_GONE, "github/comments_empty.json");
     es_testhttpd_clear_log(srv);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     /* issues, comments search, two issues' comments */
     assert_int_equal(es_testhttpd_hits(srv, GH_SEARCH), 2);
     assert_int_equal(es_testhttpd_hits(srv, NULL), 4);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* incomplete_results: asked once more before the mark moves. */
     char *inc = fixture("github/search_issues.json");
@@ -1615,7 +1466,8 @@ static void test_github_rate_limit_and_links(void **state)
     struct es_testhttpd_response seq[2] = { json_body(inc2), json_body(inc) };
     es_testhttpd_route_seq(srv, GH_SEARCH, seq, 2);
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{\"issues\":1714560000,\"comments\":1714560000}", &p);
+    es_polled_run(&p, src, "{\"issues\":1714560000,\"comments\":1714560000}",
+                  NULL);
     assert_int_equal(p.calls >= 2, 1);
     assert_string_equal(p.cursors[0],
                         "{\"issues\":1714560000,\"comments\":1714560000}");
@@ -1628,7 +1480,7 @@ static void test_github_rate_limit_and_links(void **state)
                         (long long)iso("2024-05-01T12:20:00Z"));
     assert_non_null(strstr(p.cursors[1], want));
     free(want);
-    polled_release(&p);
+    es_polled_release(&p);
     free(inc);
     free(inc2);
 
@@ -1636,19 +1488,19 @@ static void test_github_rate_limit_and_links(void **state)
     route_status(GH_SEARCH, 401, NULL,
                  "{\"message\": \"Bad credentials\", \"documentation_url\": "
                  "\"https://docs.github.com/rest\", \"status\": \"401\"}");
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_EAUTH);
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.errors.ptr, "Bad credentials"));
     assert_no_secret(p.errors.ptr);
-    polled_release(&p);
+    es_polled_release(&p);
     route_status(GH_SEARCH, 429, "Retry-After: 60\r\n",
                  "{\"message\": \"You have exceeded a secondary rate "
                  "limit.\"}");
-    poll_once(src, NULL, &p);
-    assert_int_equal(p.last_status, ES_ERATELIMIT);
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 60);
     assert_no_secret(p.errors.ptr);
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(f_issues);

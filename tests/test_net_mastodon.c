@@ -27,6 +27,7 @@
 #include "earshot/error.h"
 #include "earshot/item.h"
 #include "earshot/source.h"
+#include "pollrun.h"
 #include "testhttpd.h"
 
 #define TOKEN "s3cret-T0ken-xyz"
@@ -36,61 +37,20 @@ static const struct es_source_ops *ops;
 
 /* ==== Helpers ==== */
 
-/* Items copied out of a parse. */
-struct caught {
-    struct es_item **items;
-    size_t n;
-};
-
-static int catch_item(const struct es_item *item, void *payload)
-{
-    struct caught *c = payload;
-    c->items = es_xrealloc(c->items, (c->n + 1) * sizeof(*c->items));
-    c->items[c->n++] = es_item_dup(item);
-    return 0;
-}
-
-static void caught_release(struct caught *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        es_item_free(c->items[i]);
-    free(c->items);
-    c->items = NULL;
-    c->n = 0;
-}
-
-static const struct es_item *find(const struct caught *c, const char *id)
-{
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->items[i]->external_id, id) == 0)
-            return c->items[i];
-    return NULL;
-}
-
 static char *fixture(const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/mastodon/%s", ES_FIXTURES, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    struct es_buf b = ES_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(&b, chunk, n);
-    fclose(f);
-    return es_buf_detach(&b);
+    return es_pollrun_fixture(NULL, "mastodon/%s", name);
 }
 
 /* parse_any on @buf into @c; returns its code. */
-static int parse_buf(const char *buf, struct caught *c)
+static int parse_buf(const char *buf, struct es_caught *c)
 {
     struct es_parse_opts opts = { .source = "fx" };
     es_error_clear();
-    return ops->parse_any(buf, strlen(buf), &opts, catch_item, c);
+    return ops->parse_any(buf, strlen(buf), &opts, es_caught_add, c);
 }
 
-static int parse_fixture(const char *name, struct caught *c)
+static int parse_fixture(const char *name, struct es_caught *c)
 {
     char *buf = fixture(name);
     int rc = parse_buf(buf, c);
@@ -103,7 +63,7 @@ static int parse_fixture(const char *name, struct caught *c)
 static void test_single_status(void **state)
 {
     (void)state;
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
     assert_int_equal(parse_fixture("status.json", &c), 0);
     assert_int_equal(c.n, 1);
     const struct es_item *it = c.items[0];
@@ -135,17 +95,17 @@ static void test_single_status(void **state)
                         "{\"id\":\"113502274511352201\",\"acct\":\"zoe\"}");
     assert_int_equal(it->ncategories, 1);
     assert_string_equal(it->categories[0], "acmecloud");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_tag_timeline(void **state)
 {
     (void)state;
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
     assert_int_equal(parse_fixture("tag_timeline.json", &c), 0);
     assert_int_equal(c.n, 3);
 
-    const struct es_item *r = find(&c, "113502301234567003");
+    const struct es_item *r = es_caught_find(&c, "113502301234567003");
     assert_non_null(r);
     assert_int_equal(r->kind, ES_KIND_REPLY);
     assert_string_equal(r->in_reply_to, "113502290000000555");
@@ -160,7 +120,7 @@ static void test_tag_timeline(void **state)
 
     /* Content warning as the subject; url null: the uri instead; no
      * display name, no language. */
-    const struct es_item *cw = find(&c, "113502299876543002");
+    const struct es_item *cw = es_caught_find(&c, "113502299876543002");
     assert_non_null(cw);
     assert_string_equal(cw->title, "CW: outage rant");
     assert_string_equal(
@@ -175,7 +135,7 @@ static void test_tag_timeline(void **state)
     assert_int_equal(cw->created_at, 1732009660);
     assert_int_equal(cw->ncategories, 2);
 
-    const struct es_item *ja = find(&c, "113502288000000001");
+    const struct es_item *ja = es_caught_find(&c, "113502288000000001");
     assert_non_null(ja);
     assert_string_equal(ja->text, "\xe6\x9d\xb1\xe4\xba\xac\xe3\x81\xa7"
                                   "acme\xe3\x81\x8c\xe8\x90\xbd\xe3\x81\xa1"
@@ -183,13 +143,13 @@ static void test_tag_timeline(void **state)
                                   "\x81\x84 \xf0\x9f\x98\xb1 #acme");
     assert_string_equal(ja->author_name, "\xe3\x81\xaf\xe3\x81\xaa "
                                          "\xf0\x9f\x8c\xb8");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_notifications(void **state)
 {
     (void)state;
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
     assert_int_equal(parse_fixture("notifications.json", &c), 0);
     /* Two mentions; the mention whose status is null, the favourite and
      * the follow give nothing. */
@@ -206,7 +166,7 @@ static void test_notifications(void **state)
                         "@acme still waiting on ticket #4411, any update? <3");
     assert_string_equal(m->reply_ref, "{\"id\":\"113502350000000010\","
                                       "\"acct\":\"zsc@social.example\"}");
-    assert_null(find(&c, "113502200000000100")); /* the favourite's */
+    assert_null(es_caught_find(&c, "113502200000000100")); /* the favourite's */
     const struct es_item *fr = c.items[1];
     assert_string_equal(fr->external_id, "113502290000000001");
     assert_int_equal(fr->kind, ES_KIND_POST);
@@ -215,13 +175,13 @@ static void test_notifications(void **state)
     assert_string_equal(fr->text, "@acme merci, \xc3\xa7"
                                   "a marche tr\xc3\xa8s "
                                   "bien maintenant !");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_context_search_conversations(void **state)
 {
     (void)state;
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
 
     assert_int_equal(parse_fixture("context.json", &c), 0);
     assert_int_equal(c.n, 3);
@@ -231,7 +191,7 @@ static void test_context_search_conversations(void **state)
     assert_int_equal(c.items[0]->kind, ES_KIND_POST);
     assert_string_equal(c.items[1]->in_reply_to, "113502350000000010");
     assert_string_equal(c.items[2]->text, "@acme thanks \xf0\x9f\x99\x8f");
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("search.json", &c), 0);
     assert_int_equal(c.n, 2); /* accounts and hashtags are no mentions */
@@ -241,35 +201,35 @@ static void test_context_search_conversations(void **state)
                         "https://status.acme.example/");
     assert_string_equal(c.items[1]->author, "pablo@mas.to");
     assert_int_equal(c.items[1]->kind, ES_KIND_REPLY);
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("conversations.json", &c), 0);
     assert_int_equal(c.n, 1); /* the second has no last status */
     assert_string_equal(c.items[0]->external_id, "113502410000000004");
     assert_string_equal(c.items[0]->in_reply_to, "113502405000000003");
     assert_non_null(strstr(c.items[0]->text, "INV-2024-0042"));
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_boost_deleted_empty(void **state)
 {
     (void)state;
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
 
     /* A self-boost and the post itself in one page: one item, the
      * original, under its own id and author. */
     assert_int_equal(parse_fixture("own_statuses.json", &c), 0);
     assert_int_equal(c.n, 2);
-    const struct es_item *orig = find(&c, "113502450000000005");
+    const struct es_item *orig = es_caught_find(&c, "113502450000000005");
     assert_non_null(orig);
-    assert_null(find(&c, "113502500000000009"));
+    assert_null(es_caught_find(&c, "113502500000000009"));
     assert_string_equal(orig->url,
                         "https://mastodon.social/@acme/113502450000000005");
     assert_string_equal(orig->text,
                         "Incident resolved. Thanks for your patience "
                         "\xf0\x9f\x92\x99");
-    assert_non_null(find(&c, "113502460000000006"));
-    caught_release(&c);
+    assert_non_null(es_caught_find(&c, "113502460000000006"));
+    es_caught_release(&c);
 
     /* A boost alone resolves to the original too. */
     static const char boost[] =
@@ -280,7 +240,7 @@ static void test_boost_deleted_empty(void **state)
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->external_id, "5");
     assert_string_equal(c.items[0]->author, "orig@x.example");
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("deleted_status.json", &c), 0);
     assert_int_equal(c.n, 0);
@@ -306,21 +266,21 @@ static void test_boost_deleted_empty(void **state)
     assert_string_equal(c.items[0]->author, "bob");
     assert_int_equal(c.items[0]->created_at, ES_TIME_UNKNOWN);
     assert_int_equal(c.items[0]->author_followers, ES_COUNT_UNKNOWN);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 /* Asserts that parse_any fails on @body with ES_EPARSE and @path in the
  * message, after emitting @nitems items. */
 static void expect_shape(const char *body, const char *path, size_t nitems)
 {
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
     int rc = parse_buf(body, &c);
     if (rc != ES_EPARSE || !strstr(es_error_last(), path))
         fail_msg("body %s: rc %d, message '%s', wanted a path %s", body, rc,
                  es_error_last(), path);
     assert_non_null(strstr(es_error_last(), "mastodon"));
     assert_int_equal(c.n, nitems);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_shape_errors(void **state)
@@ -353,7 +313,7 @@ static void test_shape_errors(void **state)
                  "\"last_status\":5}]",
                  "at $[0].last_status:", 0);
 
-    struct caught c = { 0 };
+    struct es_caught c = { 0 };
     assert_int_equal(parse_buf("[{\"id\":\"1\",\"content\":", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "mastodon: invalid JSON"));
     assert_int_equal(parse_buf("", &c), ES_EPARSE);
@@ -382,11 +342,11 @@ static void test_truncated_fixtures(void **state)
         char *buf = fixture(names[f]);
         size_t len = strlen(buf);
         for (size_t cut = 0; cut < len; cut += 7) {
-            struct caught c = { 0 };
+            struct es_caught c = { 0 };
             char *part = es_xstrndup(buf, cut);
-            int rc = ops->parse_any(part, cut, &opts, catch_item, &c);
+            int rc = ops->parse_any(part, cut, &opts, es_caught_add, &c);
             assert_true(rc == 0 || rc == ES_EPARSE);
-            caught_release(&c);
+            es_caught_release(&c);
             free(part);
         }
         free(buf);
@@ -498,7 +458,7 @@ struct page_rec {
 struct pollrun {
     struct page_rec pages[16];
     size_t npages;
-    struct caught items;
+    struct es_caught items;
     char *stored; /* the cursor a store would hold afterwards */
 };
 
@@ -518,7 +478,7 @@ static int on_result(struct es_poll_result *res, void *payload)
     if (res->error)
         assert_null(strstr(res->error, TOKEN));
     for (size_t i = 0; i < res->nitems; i++)
-        catch_item(res->items[i], &r->items);
+        es_caught_add(res->items[i], &r->items);
     if (res->cursor && (res->status == 0)) {
         free(r->stored);
         r->stored = es_xstrdup(res->cursor);
@@ -543,7 +503,7 @@ static void pollrun_release(struct pollrun *r)
         free(r->pages[i].error);
         free(r->pages[i].cursor);
     }
-    caught_release(&r->items);
+    es_caught_release(&r->items);
     free(r->stored);
     memset(r, 0, sizeof(*r));
 }
@@ -806,10 +766,11 @@ static void test_mentions_and_context(void **state)
     assert_int_equal(r.pages[2].nitems, 3);
     assert_string_equal(r.pages[2].cursor, "{\"mentions\":\"34975861\"}");
     assert_string_equal(r.stored, "{\"mentions\":\"34975861\"}");
-    const struct es_item *root = find(&r.items, "113502200000000100");
+    const struct es_item *root = es_caught_find(&r.items, "113502200000000100");
     assert_non_null(root);
     assert_string_equal(root->thread_root, "113502200000000100");
-    const struct es_item *reply = find(&r.items, "113502360000000020");
+    const struct es_item *reply =
+        es_caught_find(&r.items, "113502360000000020");
     assert_non_null(reply);
     assert_string_equal(reply->thread_root, "113502200000000100");
     assert_string_equal(reply->author, "acme");
@@ -995,7 +956,7 @@ static void test_own_posts(void **state)
     expect_query(own_path, 0, "limit=40");
     /* The boost and its original: one item. */
     assert_int_equal(r.items.n, 2);
-    assert_non_null(find(&r.items, "113502450000000005"));
+    assert_non_null(es_caught_find(&r.items, "113502450000000005"));
     assert_string_equal(r.stored,
                         "{\"tag\":\"5\",\"own\":\"113502500000000009\"}");
     char *cursor = es_xstrdup(r.stored);

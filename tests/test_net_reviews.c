@@ -26,6 +26,7 @@
 #include "earshot/error.h"
 #include "earshot/jsonl.h"
 #include "earshot/source.h"
+#include "pollrun.h"
 #include "testhttpd.h"
 
 static struct es_testhttpd *srv;
@@ -39,46 +40,11 @@ static struct es_testhttpd *srv;
 
 static char *fixture(const char *kind, const char *name, size_t *len)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s/%s", ES_FIXTURES, kind, name);
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    struct es_buf b = ES_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(&b, chunk, n);
-    fclose(f);
-    if (len)
-        *len = b.len;
-    return es_buf_detach(&b);
-}
-
-/* Items a parse emitted, copied. */
-struct items {
-    struct es_item **v;
-    size_t n;
-};
-
-static int collect(const struct es_item *item, void *payload)
-{
-    struct items *it = payload;
-    it->v = es_xrealloc(it->v, (it->n + 1) * sizeof(*it->v));
-    it->v[it->n++] = es_item_dup(item);
-    return 0;
-}
-
-static void items_release(struct items *it)
-{
-    for (size_t i = 0; i < it->n; i++)
-        es_item_free(it->v[i]);
-    free(it->v);
-    it->v = NULL;
-    it->n = 0;
+    return es_pollrun_fixture(len, "%s/%s", kind, name);
 }
 
 static int parse_any(const char *kind, const char *buf, size_t len,
-                     struct items *out)
+                     struct es_caught *out)
 {
     const struct es_source_ops *ops = es_source_find(kind);
     assert_non_null(ops);
@@ -86,10 +52,11 @@ static int parse_any(const char *kind, const char *buf, size_t len,
     struct es_parse_opts opts = { .source = "fixture" };
     memset(out, 0, sizeof(*out));
     es_error_clear();
-    return ops->parse_any(buf, len, &opts, collect, out);
+    return ops->parse_any(buf, len, &opts, es_caught_add, out);
 }
 
-static int parse_fixture(const char *kind, const char *name, struct items *out)
+static int parse_fixture(const char *kind, const char *name,
+                         struct es_caught *out)
 {
     size_t len;
     char *buf = fixture(kind, name, &len);
@@ -98,75 +65,18 @@ static int parse_fixture(const char *kind, const char *name, struct items *out)
     return rc;
 }
 
-static int parse_str(const char *kind, const char *s, struct items *out)
+static int parse_str(const char *kind, const char *s, struct es_caught *out)
 {
     return parse_any(kind, s, strlen(s), out);
-}
-
-/* Everything one poll reported. */
-struct poll {
-    int calls;
-    int status;          /* of the last callback */
-    char *error;         /* first error message */
-    char *cursor;        /* last cursor given */
-    long http_code;      /* of the last callback */
-    int64_t retry_after; /* largest seen */
-    struct items items;
-};
-
-static int record(struct es_poll_result *res, void *payload)
-{
-    struct poll *p = payload;
-    p->calls++;
-    p->status = res->status;
-    p->http_code = res->http_code;
-    if (res->retry_after > p->retry_after)
-        p->retry_after = res->retry_after;
-    if (res->error && !p->error)
-        p->error = es_xstrdup(res->error);
-    if (res->cursor) {
-        free(p->cursor);
-        p->cursor = es_xstrdup(res->cursor);
-    }
-    for (size_t i = 0; i < res->nitems; i++)
-        collect(res->items[i], &p->items);
-    return 0;
-}
-
-static void poll_release(struct poll *p)
-{
-    free(p->error);
-    free(p->cursor);
-    items_release(&p->items);
-    memset(p, 0, sizeof(*p));
-}
-
-static void run_poll(struct es_source *src, const char *cursor,
-                     const char *etag, struct poll *out)
-{
-    struct es_poll_job job = { .src = src, .cursor = cursor, .etag = etag };
-    struct es_poller *p = es_poller_new(NULL);
-    memset(out, 0, sizeof(*out));
-    out->retry_after = -1;
-    assert_int_equal(es_poller_run(p, &job, 1, record, out), 0);
-    es_poller_free(p);
 }
 
 /* Opens source "s" from config text (every "@BASE@" replaced with the
  * loopback server's URL). */
 static struct es_source *open_conf(const char *text)
 {
-    struct es_buf b = ES_BUF_INIT;
-    char *base = es_testhttpd_url(srv, "");
-    const char *p = text, *q;
-    while ((q = strstr(p, "@BASE@")) != NULL) {
-        es_buf_add(&b, p, (size_t)(q - p));
-        es_buf_adds(&b, base);
-        p = q + 6;
-    }
-    es_buf_adds(&b, p);
+    char *conf = es_pollrun_conf(srv, text);
     struct es_config *cfg = NULL;
-    int rc = es_config_load_string(&cfg, b.ptr, "test.conf");
+    int rc = es_config_load_string(&cfg, conf, "test.conf");
     if (rc != 0)
         fail_msg("config: %s", es_error_last());
     const struct es_config_source *cs = es_config_source_find(cfg, "s");
@@ -176,8 +86,7 @@ static struct es_source *open_conf(const char *text)
     if (rc != 0)
         fail_msg("open: %s", es_error_last());
     es_config_free(cfg);
-    es_buf_release(&b);
-    free(base);
+    free(conf);
     return src;
 }
 
@@ -211,11 +120,11 @@ static struct es_testhttpd_response file_response(const char *kind,
 static void test_appstore_json(void **state)
 {
     (void)state;
-    struct items it;
+    struct es_caught it;
     assert_int_equal(parse_fixture("appstore", "reviews-page1.json", &it), 0);
     /* The app's own entry (im:name, im:image) is not a review. */
     assert_int_equal(it.n, 3);
-    struct es_item *r = it.v[0];
+    struct es_item *r = it.items[0];
     assert_string_equal(r->platform, "appstore");
     assert_string_equal(r->source, "fixture");
     assert_string_equal(r->external_id, "11012345678");
@@ -236,30 +145,32 @@ static void test_appstore_json(void **state)
     assert_null(r->in_reply_to);
     assert_null(r->reply_ref);
     assert_int_equal(r->flags, 0); /* any app's reviews: the query decides */
-    assert_string_equal(it.v[1]->title, "\xe7\xa5\x9e\xe3\x82\xa2\xe3\x83\x97"
-                                        "\xe3\x83\xaa");
-    assert_int_equal(it.v[1]->rating, 4);
-    assert_int_equal(it.v[1]->created_at, 1715317265);
-    assert_string_equal(it.v[2]->author, "Zo\xc3\xab & \"friends\"");
-    assert_string_equal(it.v[2]->title, "Love it <3");
-    assert_string_equal(it.v[2]->categories[0], "version:7.4.0");
-    assert_int_equal(it.v[2]->rating, 5);
-    items_release(&it);
+    assert_string_equal(it.items[1]->title,
+                        "\xe7\xa5\x9e\xe3\x82\xa2\xe3\x83\x97"
+                        "\xe3\x83\xaa");
+    assert_int_equal(it.items[1]->rating, 4);
+    assert_int_equal(it.items[1]->created_at, 1715317265);
+    assert_string_equal(it.items[2]->author, "Zo\xc3\xab & \"friends\"");
+    assert_string_equal(it.items[2]->title, "Love it <3");
+    assert_string_equal(it.items[2]->categories[0], "version:7.4.0");
+    assert_int_equal(it.items[2]->rating, 5);
+    es_caught_release(&it);
 
     /* One entry: an object, not an array; no link, no version. */
     assert_int_equal(parse_fixture("appstore", "reviews-single.json", &it), 0);
     assert_int_equal(it.n, 1);
-    assert_string_equal(it.v[0]->external_id, "10998877665");
-    assert_string_equal(it.v[0]->author, "J\xc3\xbcrgen");
-    assert_string_equal(it.v[0]->title, "Endlich \xc3\xbc"
-                                        "bersichtlich");
-    assert_non_null(strstr(it.v[0]->text, "\xf0\x9f\x98\x80\xf0\x9f\x91\x8d"));
-    assert_int_equal(it.v[0]->created_at, 1714514399);
+    assert_string_equal(it.items[0]->external_id, "10998877665");
+    assert_string_equal(it.items[0]->author, "J\xc3\xbcrgen");
+    assert_string_equal(it.items[0]->title, "Endlich \xc3\xbc"
+                                            "bersichtlich");
+    assert_non_null(
+        strstr(it.items[0]->text, "\xf0\x9f\x98\x80\xf0\x9f\x91\x8d"));
+    assert_int_equal(it.items[0]->created_at, 1714514399);
     /* No link of its own: the app page, from the feed's own URL. */
-    assert_string_equal(it.v[0]->url, "https://apps.apple.com/de/app/"
-                                      "id389801252");
-    assert_int_equal(it.v[0]->ncategories, 0);
-    items_release(&it);
+    assert_string_equal(it.items[0]->url, "https://apps.apple.com/de/app/"
+                                          "id389801252");
+    assert_int_equal(it.items[0]->ncategories, 0);
+    es_caught_release(&it);
 
     /* A page past the last review: no entry at all. */
     assert_int_equal(parse_fixture("appstore", "reviews-empty.json", &it), 0);
@@ -269,10 +180,10 @@ static void test_appstore_json(void **state)
 static void test_appstore_xml(void **state)
 {
     (void)state;
-    struct items it;
+    struct es_caught it;
     assert_int_equal(parse_fixture("appstore", "reviews-page1.xml", &it), 0);
     assert_int_equal(it.n, 2);
-    struct es_item *r = it.v[0];
+    struct es_item *r = it.items[0];
     assert_string_equal(r->external_id, "11012345678");
     assert_string_equal(r->title, "Sync broke after update \xf0\x9f\x98\xa1");
     /* The type="text" content, not the html table that follows it. */
@@ -288,10 +199,10 @@ static void test_appstore_xml(void **state)
                                 "389801252&type=Purple%20Software");
     assert_int_equal(r->kind, ES_KIND_REVIEW);
     /* CDATA text is plain text, markup characters and all. */
-    assert_string_equal(it.v[1]->text, "とにかく使いやすい！ <b>だけど</b> "
-                                       "同期が少し遅いので、星4で");
-    assert_int_equal(it.v[1]->rating, 4);
-    items_release(&it);
+    assert_string_equal(it.items[1]->text, "とにかく使いやすい！ <b>だけど</b> "
+                                           "同期が少し遅いので、星4で");
+    assert_int_equal(it.items[1]->rating, 4);
+    es_caught_release(&it);
 
     assert_int_equal(parse_fixture("appstore", "reviews-empty.xml", &it), 0);
     assert_int_equal(it.n, 0);
@@ -306,17 +217,17 @@ static void test_appstore_xml(void **state)
                   &it),
         0);
     assert_int_equal(it.n, 1);
-    assert_string_equal(it.v[0]->text, "a & b");
-    assert_string_equal(it.v[0]->content, "<p>a &amp; b</p>");
-    assert_null(it.v[0]->url);
-    assert_int_equal(it.v[0]->created_at, ES_TIME_UNKNOWN);
-    items_release(&it);
+    assert_string_equal(it.items[0]->text, "a & b");
+    assert_string_equal(it.items[0]->content, "<p>a &amp; b</p>");
+    assert_null(it.items[0]->url);
+    assert_int_equal(it.items[0]->created_at, ES_TIME_UNKNOWN);
+    es_caught_release(&it);
 }
 
 static void test_appstore_bad_input(void **state)
 {
     (void)state;
-    struct items it;
+    struct es_caught it;
     assert_int_equal(parse_str("appstore", "{\"feed\": []}", &it), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "appstore"));
     assert_non_null(strstr(es_error_last(), "$.feed"));
@@ -346,12 +257,12 @@ static void test_appstore_bad_input(void **state)
         ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "1 review without an id"));
     assert_int_equal(it.n, 1);
-    assert_string_equal(it.v[0]->external_id, "7");
-    assert_int_equal(it.v[0]->rating, 0);
-    assert_null(it.v[0]->title);
-    assert_null(it.v[0]->text);
-    assert_null(it.v[0]->author);
-    items_release(&it);
+    assert_string_equal(it.items[0]->external_id, "7");
+    assert_int_equal(it.items[0]->rating, 0);
+    assert_null(it.items[0]->title);
+    assert_null(it.items[0]->text);
+    assert_null(it.items[0]->author);
+    es_caught_release(&it);
 
     /* Deep nesting is refused before yajl recurses. */
     struct es_buf deep = ES_BUF_INIT;
@@ -439,17 +350,17 @@ static void test_appstore_poll(void **state)
                                       "app_id = 389801252\ncountry = US\n"
                                       "base_url = @BASE@/\n"
                                       "user_agent = acme-listener/1.0\n");
-    struct poll p;
+    struct es_polled p;
 
     /* First poll: pages 1, 2, then 3 is empty. */
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 3);
     assert_int_equal(p.status, 0);
-    assert_null(p.error);
+    assert_null(p.first_error);
     assert_int_equal(p.items.n, 5);
-    assert_string_equal(p.items.v[0]->external_id, "11012345678");
-    assert_string_equal(p.items.v[0]->source, "s");
-    assert_string_equal(p.items.v[4]->external_id, "11010555555");
+    assert_string_equal(p.items.items[0]->external_id, "11012345678");
+    assert_string_equal(p.items.items[0]->source, "s");
+    assert_string_equal(p.items.items[4]->external_id, "11010555555");
     assert_string_equal(p.cursor, "1715354062");
     assert_int_equal(es_testhttpd_hits(srv, APP_PATH(1, "json")), 1);
     assert_int_equal(es_testhttpd_hits(srv, APP_PATH(2, "json")), 1);
@@ -464,30 +375,30 @@ static void test_appstore_poll(void **state)
     /* Second poll from the stored mark: page 1 reaches it, no more pages,
      * only the review at the mark itself comes again (deduped later). */
     char *cursor = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
     es_testhttpd_clear_log(srv);
-    run_poll(src, cursor, NULL, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.items.n, 1);
-    assert_string_equal(p.items.v[0]->external_id, "11012345678");
+    assert_string_equal(p.items.items[0]->external_id, "11012345678");
     assert_string_equal(p.cursor, "1715354062");
     assert_int_equal(es_testhttpd_hits(srv, APP_PATH(2, "json")), 0);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* A mark older than page 1's reviews but newer than page 2's: pages
      * 1 and 2, and only what is newer than the mark. */
     es_testhttpd_clear_log(srv);
-    run_poll(src, "1715250000", NULL, &p);
+    es_polled_run(&p, src, "1715250000", NULL);
     assert_int_equal(p.calls, 2);
     assert_int_equal(p.items.n, 3);
     assert_string_equal(p.cursor, "1715354062");
     assert_int_equal(es_testhttpd_hits(srv, APP_PATH(3, "json")), 0);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* A malformed stored cursor counts as none. */
-    run_poll(src, "{\"bogus\":", NULL, &p);
+    es_polled_run(&p, src, "{\"bogus\":", NULL);
     assert_int_equal(p.items.n, 5);
-    poll_release(&p);
+    es_polled_release(&p);
     free(cursor);
     es_source_free(src);
 
@@ -495,12 +406,12 @@ static void test_appstore_poll(void **state)
     src = open_conf("[source \"s\"]\ntype = appstore\napp_id = 389801252\n"
                     "base_url = @BASE@\nmax_pages = 1\n");
     es_testhttpd_clear_log(srv);
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.items.n, 3);
     assert_string_equal(p.cursor, "1715354062");
     assert_int_equal(es_testhttpd_hits(srv, APP_PATH(2, "json")), 0);
-    poll_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(b1);
     free(b2);
@@ -522,13 +433,13 @@ static void test_appstore_poll_xml_and_limits(void **state)
     struct es_source *src = open_conf("[source \"s\"]\ntype = appstore\n"
                                       "app_id = 389801252\nformat = xml\n"
                                       "base_url = @BASE@\n");
-    struct poll p;
-    run_poll(src, NULL, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 2);
     assert_int_equal(p.status, 0);
     assert_int_equal(p.items.n, 2);
     assert_string_equal(p.cursor, "1715354062");
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* The window is spent after page 1: no page 2 in this poll, and the
      * next poll waits for the reset. */
@@ -539,14 +450,14 @@ static void test_appstore_poll_xml_and_limits(void **state)
     p1.headers = hdr;
     es_testhttpd_route(srv, APP_PATH(1, "xml"), &p1);
     es_testhttpd_clear_log(srv);
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.items.n, 2);
     assert_true(p.retry_after >= 95 && p.retry_after <= 100);
     assert_int_equal(es_testhttpd_hits(srv, APP_PATH(2, "xml")), 0);
     /* Stopped before the end of the stream: the mark is not moved. */
     assert_null(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     struct es_testhttpd_response r429 = {
         .status = 429,
@@ -554,14 +465,14 @@ static void test_appstore_poll_xml_and_limits(void **state)
         .body = "Too Many Requests",
     };
     es_testhttpd_route(srv, APP_PATH(1, "xml"), &r429);
-    run_poll(src, "1715354062", NULL, &p);
+    es_polled_run(&p, src, "1715354062", NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.http_code, 429);
     assert_int_equal(p.retry_after, 30);
     assert_null(p.cursor);
     assert_int_equal(p.items.n, 0);
-    poll_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
     free(b1);
     free(b2);
@@ -572,10 +483,10 @@ static void test_appstore_poll_xml_and_limits(void **state)
 static void test_googleplay_parse(void **state)
 {
     (void)state;
-    struct items it;
+    struct es_caught it;
     assert_int_equal(parse_fixture("googleplay", "reviews-page1.json", &it), 0);
     assert_int_equal(it.n, 3);
-    struct es_item *r = it.v[0];
+    struct es_item *r = it.items[0];
     assert_string_equal(r->platform, "googleplay");
     assert_string_equal(r->external_id,
                         "gp:AOqpTOGp2bM8yB3mVx1Lr5Zk0kqQ4nNwq8XKmUe1yVxHn9Q2rK"
@@ -600,7 +511,7 @@ static void test_googleplay_parse(void **state)
     assert_null(r->url); /* no package without a source */
     assert_int_equal(r->flags, ES_ITEM_DIRECT);
 
-    r = it.v[1];
+    r = it.items[1];
     assert_string_equal(r->author_name, "J\xc3\xb6rg M\xc3\xbcller");
     assert_string_equal(r->title, "Endlich wieder gut");
     assert_string_equal(r->text, "Nach dem letzten Update l\xc3\xa4uft alles "
@@ -609,25 +520,25 @@ static void test_googleplay_parse(void **state)
     assert_int_equal(r->rating, 5);
     assert_non_null(strstr(r->reply_ref, "\"replied\":true"));
 
-    r = it.v[2];
+    r = it.items[2];
     assert_string_equal(r->author_name, "A Google user");
     assert_string_equal(r->text, "ok");
     assert_string_equal(r->lang, "pt-BR");
     assert_int_equal(r->ncategories, 0);
     assert_int_equal(r->created_at, 1715300000);
-    items_release(&it);
+    es_caught_release(&it);
 
     assert_int_equal(parse_fixture("googleplay", "review-get.json", &it), 0);
     assert_int_equal(it.n, 1);
-    assert_non_null(strstr(it.v[0]->reply_ref, "\"replied\":true"));
-    items_release(&it);
+    assert_non_null(strstr(it.items[0]->reply_ref, "\"replied\":true"));
+    es_caught_release(&it);
     assert_int_equal(parse_fixture("googleplay", "reviews-empty.json", &it), 0);
     assert_int_equal(it.n, 0);
     assert_int_equal(parse_fixture("googleplay", "reviews-page2.json", &it), 0);
     assert_int_equal(it.n, 2);
-    assert_string_equal(it.v[0]->author_name, "\xe6\x9d\x8e\xe9\x9b\xb7");
-    assert_string_equal(it.v[0]->lang, "zh-CN");
-    items_release(&it);
+    assert_string_equal(it.items[0]->author_name, "\xe6\x9d\x8e\xe9\x9b\xb7");
+    assert_string_equal(it.items[0]->lang, "zh-CN");
+    es_caught_release(&it);
 
     /* An error body says so, with the platform's reason. */
     assert_int_equal(parse_fixture("googleplay", "error-401.json", &it),
@@ -660,11 +571,11 @@ static void test_googleplay_parse(void **state)
         ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "1 review without a reviewId"));
     assert_int_equal(it.n, 2);
-    assert_null(it.v[0]->author_name);
-    assert_null(it.v[0]->text);
-    assert_int_equal(it.v[1]->rating, 0);
-    assert_int_equal(it.v[1]->created_at, ES_TIME_UNKNOWN);
-    items_release(&it);
+    assert_null(it.items[0]->author_name);
+    assert_null(it.items[0]->text);
+    assert_int_equal(it.items[1]->rating, 0);
+    assert_int_equal(it.items[1]->created_at, ES_TIME_UNKNOWN);
+    es_caught_release(&it);
 }
 
 static void test_googleplay_open(void **state)
@@ -702,15 +613,15 @@ static void test_googleplay_poll(void **state)
              "token_file = %s\nbase_url = @BASE@\n",
              tokfile);
     struct es_source *src = open_conf(conf);
-    struct poll p;
+    struct es_polled p;
 
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 2);
     assert_int_equal(p.status, 0);
-    assert_null(p.error);
+    assert_null(p.first_error);
     assert_int_equal(p.items.n, 5);
     assert_string_equal(p.cursor, "1715331262");
-    assert_string_equal(p.items.v[0]->url,
+    assert_string_equal(p.items.items[0]->url,
                         "https://play.google.com/store/apps/details?id=com."
                         "acme.cloud&reviewId=gp%3AAOqpTOGp2bM8yB3mVx1Lr5Zk0kqQ"
                         "4nNwq8XKmUe1yVxHn9Q2rKc3tJ9wP0aH1sT5uV7");
@@ -729,28 +640,28 @@ static void test_googleplay_poll(void **state)
                            "dFVxeUtGd0ZGb2N0X2R4c2c");
     free(q);
     char *cursor = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* From the mark: page 1 reaches it; nothing older comes again. */
     es_testhttpd_route(srv, PLAY_PATH, &seq[0]);
     es_testhttpd_clear_log(srv);
-    run_poll(src, cursor, NULL, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.items.n, 1);
     assert_string_equal(p.cursor, "1715331262");
     q = es_testhttpd_query(srv, PLAY_PATH, 0);
     assert_string_equal(q, "maxResults=100");
     free(q);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* No reviews this week. */
     seq[1] = file_response("googleplay", "reviews-empty.json", &b3);
     es_testhttpd_route(srv, PLAY_PATH, &seq[1]);
-    run_poll(src, cursor, NULL, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_int_equal(p.status, 0);
     assert_int_equal(p.items.n, 0);
     assert_string_equal(p.cursor, "1715331262");
-    poll_release(&p);
+    es_polled_release(&p);
     free(b2);
 
     /* A refused token: the platform's reason, never the token. */
@@ -758,12 +669,13 @@ static void test_googleplay_poll(void **state)
         file_response("googleplay", "error-401.json", &b2);
     r401.status = 401;
     es_testhttpd_route(srv, PLAY_PATH, &r401);
-    run_poll(src, cursor, NULL, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_int_equal(p.status, ES_EAUTH);
-    assert_non_null(strstr(p.error, "invalid authentication credentials"));
-    assert_null(strstr(p.error, "secret-token"));
+    assert_non_null(
+        strstr(p.first_error, "invalid authentication credentials"));
+    assert_null(strstr(p.first_error, "secret-token"));
     assert_null(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* 429 with Retry-After, then a spent window after page 1. */
     struct es_testhttpd_response r429 = {
@@ -774,12 +686,12 @@ static void test_googleplay_poll(void **state)
                 "\"status\":\"RESOURCE_EXHAUSTED\"}}",
     };
     es_testhttpd_route(srv, PLAY_PATH, &r429);
-    run_poll(src, cursor, NULL, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 45);
-    assert_non_null(strstr(p.error, "Quota exceeded"));
-    assert_null(strstr(p.error, "secret-token"));
-    poll_release(&p);
+    assert_non_null(strstr(p.first_error, "Quota exceeded"));
+    assert_null(strstr(p.first_error, "secret-token"));
+    es_polled_release(&p);
 
     char hdr[128];
     snprintf(hdr, sizeof(hdr),
@@ -787,12 +699,12 @@ static void test_googleplay_poll(void **state)
     seq[0].headers = hdr;
     es_testhttpd_route_seq(srv, PLAY_PATH, seq, 1);
     es_testhttpd_clear_log(srv);
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.items.n, 3);
     assert_true(p.retry_after > 0);
     assert_int_equal(es_testhttpd_hits(srv, PLAY_PATH), 1);
-    poll_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     unlink(tokfile);
@@ -891,13 +803,13 @@ static void test_jsonl_line(void **state)
 static void test_jsonl_parse_any(void **state)
 {
     (void)state;
-    struct items it;
+    struct es_caught it;
     assert_int_equal(parse_fixture("jsonl", "mentions.jsonl", &it), ES_EPARSE);
     assert_string_equal(es_error_last(),
                         "jsonl: line 5: \"rating\" must be 1 to 5 "
                         "(and 1 more bad line: 7)");
     assert_int_equal(it.n, 4);
-    struct es_item *m = it.v[0];
+    struct es_item *m = it.items[0];
     assert_string_equal(m->platform, "mastodon");
     assert_string_equal(m->source, "fixture");
     assert_string_equal(m->author_name, "Carol \xf0\x9f\x8c\xbb");
@@ -908,7 +820,7 @@ static void test_jsonl_parse_any(void **state)
     assert_null(m->title);
     assert_null(m->reply_ref);
     assert_int_equal(m->rating, 0);
-    m = it.v[1];
+    m = it.items[1];
     assert_int_equal(m->kind, ES_KIND_REPLY);
     assert_int_equal(m->author_followers, ES_COUNT_UNKNOWN);
     assert_int_equal(m->created_at, 1715353200);
@@ -921,17 +833,17 @@ static void test_jsonl_parse_any(void **state)
                         "3kq2w\",\"cid\":\"bafyreib2\",\"root_uri\":\"at://"
                         "did:plc:xyz/app.bsky.feed.post/3kq1a\",\"root_cid\":"
                         "\"bafyreia1\"}");
-    m = it.v[2];
+    m = it.items[2];
     assert_string_equal(m->external_id, "4242");
     assert_string_equal(m->platform, "jsonl");
     assert_int_equal(m->created_at, 1715353200);
     assert_int_equal(m->kind, ES_KIND_COMMENT);
-    m = it.v[3];
+    m = it.items[3];
     assert_string_equal(m->platform, "appstore");
     assert_int_equal(m->rating, 1);
     assert_string_equal(m->reply_ref, "11012345678");
     assert_string_equal(m->categories[0], "version:7.4.1");
-    items_release(&it);
+    es_caught_release(&it);
 
     assert_int_equal(parse_str("jsonl", "", &it), 0);
     assert_int_equal(it.n, 0);
@@ -942,7 +854,7 @@ static void test_jsonl_parse_any(void **state)
                                &it),
                      0);
     assert_int_equal(it.n, 2);
-    items_release(&it);
+    es_caught_release(&it);
 }
 
 /* ==== jsonl: polling a file, a command, a URL ==== */
@@ -968,98 +880,98 @@ static void test_jsonl_file(void **state)
     snprintf(conf, sizeof(conf), "[source \"s\"]\ntype = jsonl\npath = %s\n",
              path);
     struct es_source *src = open_conf(conf);
-    struct poll p;
+    struct es_polled p;
 
     /* Not there yet: an error naming the source and the file. */
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ENOTFOUND);
-    assert_non_null(strstr(p.error, "source 's'"));
-    assert_non_null(strstr(p.error, "mentions.jsonl"));
-    poll_release(&p);
+    assert_non_null(strstr(p.first_error, "source 's'"));
+    assert_non_null(strstr(p.first_error, "mentions.jsonl"));
+    es_polled_release(&p);
 
     /* Two lines and half of a third. */
     append(path, LINE("a") LINE("b") "{\"id\":\"c\",\"te");
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, 0);
-    assert_null(p.error);
+    assert_null(p.first_error);
     assert_int_equal(p.items.n, 2);
-    assert_string_equal(p.items.v[0]->external_id, "a");
-    assert_string_equal(p.items.v[1]->external_id, "b");
-    assert_string_equal(p.items.v[1]->source, "s");
+    assert_string_equal(p.items.items[0]->external_id, "a");
+    assert_string_equal(p.items.items[1]->external_id, "b");
+    assert_string_equal(p.items.items[1]->source, "s");
     assert_non_null(p.cursor);
     assert_non_null(strstr(p.cursor, "\"line\":2"));
     char *c1 = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* Nothing complete since: unchanged, the cursor stays. */
-    run_poll(src, c1, NULL, &p);
+    es_polled_run(&p, src, c1, NULL);
     assert_int_equal(p.status, ES_EUNCHANGED);
     assert_int_equal(p.items.n, 0);
     assert_null(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* The rest of line 3, a bad line 4, line 5: only the new lines, the
      * bad one reported with its number in the file. */
     append(path, "xt\":\"mention c\"}\n{\"id\":\"d\"}\n" LINE("e"));
-    run_poll(src, c1, NULL, &p);
+    es_polled_run(&p, src, c1, NULL);
     assert_int_equal(p.status, 0);
     assert_int_equal(p.items.n, 2);
-    assert_string_equal(p.items.v[0]->external_id, "c");
-    assert_string_equal(p.items.v[0]->text, "mention c");
-    assert_string_equal(p.items.v[1]->external_id, "e");
-    assert_string_equal(p.error, "source 's': line 4: missing \"text\"");
+    assert_string_equal(p.items.items[0]->external_id, "c");
+    assert_string_equal(p.items.items[0]->text, "mention c");
+    assert_string_equal(p.items.items[1]->external_id, "e");
+    assert_string_equal(p.first_error, "source 's': line 4: missing \"text\"");
     assert_non_null(strstr(p.cursor, "\"line\":5"));
     char *c2 = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* A restart from the older cursor reads the same lines again: the
      * cursor, not the process, holds the position. */
-    run_poll(src, c1, NULL, &p);
+    es_polled_run(&p, src, c1, NULL);
     assert_int_equal(p.items.n, 2);
     assert_string_equal(p.cursor, c2);
-    poll_release(&p);
-    run_poll(src, c2, NULL, &p);
+    es_polled_release(&p);
+    es_polled_run(&p, src, c2, NULL);
     assert_int_equal(p.status, ES_EUNCHANGED);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* Truncated and rewritten longer than before: starts over. */
     FILE *f = fopen(path, "wb");
     fputs(LINE("x1") LINE("x2") LINE("x3") LINE("x4") LINE("x5") LINE("x6"), f);
     fclose(f);
-    run_poll(src, c2, NULL, &p);
+    es_polled_run(&p, src, c2, NULL);
     assert_int_equal(p.items.n, 6);
-    assert_string_equal(p.items.v[0]->external_id, "x1");
+    assert_string_equal(p.items.items[0]->external_id, "x1");
     char *c3 = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* Rotated: a new file under the name starts at line 1. */
     assert_int_equal(rename(path, moved), 0);
     append(path, LINE("r1"));
-    run_poll(src, c3, NULL, &p);
+    es_polled_run(&p, src, c3, NULL);
     assert_int_equal(p.items.n, 1);
-    assert_string_equal(p.items.v[0]->external_id, "r1");
+    assert_string_equal(p.items.items[0]->external_id, "r1");
     assert_non_null(strstr(p.cursor, "\"line\":1"));
     char *c4 = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* Only a bad line: an error, no items, the cursor does not move. */
     append(path, "not json\n");
-    run_poll(src, c4, NULL, &p);
+    es_polled_run(&p, src, c4, NULL);
     assert_int_equal(p.status, ES_EPARSE);
     assert_int_equal(p.items.n, 0);
-    assert_non_null(strstr(p.error, "source 's': line 2: invalid JSON"));
+    assert_non_null(strstr(p.first_error, "source 's': line 2: invalid JSON"));
     assert_null(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
     /* Once a good line follows, both are behind the cursor. */
     append(path, LINE("r3"));
-    run_poll(src, c4, NULL, &p);
+    es_polled_run(&p, src, c4, NULL);
     assert_int_equal(p.status, 0);
     assert_int_equal(p.items.n, 1);
-    assert_string_equal(p.items.v[0]->external_id, "r3");
-    assert_non_null(strstr(p.error, "line 2: invalid JSON"));
+    assert_string_equal(p.items.items[0]->external_id, "r3");
+    assert_non_null(strstr(p.first_error, "line 2: invalid JSON"));
     assert_non_null(strstr(p.cursor, "\"line\":3"));
     char *c5 = es_xstrdup(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* Lines over the limit are reported and skipped: one the converter
      * refuses, one longer than a whole read. */
@@ -1075,30 +987,31 @@ static void test_jsonl_file(void **state)
     /* The first read (16 MiB at most) holds only the refused line: its
      * cursor is stored, and the report comes with the next read's items,
      * in this poll or, when the poller stops after one read, the next. */
-    run_poll(src, c5, NULL, &p);
+    es_polled_run(&p, src, c5, NULL);
     assert_int_equal(p.status, 0);
     if (p.items.n == 0) {
-        assert_null(p.error);
+        assert_null(p.first_error);
         assert_non_null(strstr(p.cursor, "\"line\":4"));
         char *c6 = es_xstrdup(p.cursor);
-        poll_release(&p);
-        run_poll(src, c6, NULL, &p);
+        es_polled_release(&p);
+        es_polled_run(&p, src, c6, NULL);
         free(c6);
     }
     assert_int_equal(p.status, 0);
     assert_int_equal(p.items.n, 1);
-    assert_string_equal(p.items.v[0]->external_id, "r6");
-    assert_string_equal(p.error, "source 's': line 4: longer than 1048576 "
-                                 "bytes (and 1 more bad line: 5)");
+    assert_string_equal(p.items.items[0]->external_id, "r6");
+    assert_string_equal(p.first_error,
+                        "source 's': line 4: longer than 1048576 "
+                        "bytes (and 1 more bad line: 5)");
     assert_non_null(strstr(p.cursor, "\"line\":6"));
-    poll_release(&p);
+    es_polled_release(&p);
 
     /* A malformed cursor reads from the start. */
-    run_poll(src, "[\"nonsense\"", NULL, &p);
+    es_polled_run(&p, src, "[\"nonsense\"", NULL);
     assert_true(p.items.n >= 2); /* r6 may come with a second read */
-    assert_string_equal(p.items.v[0]->external_id, "r1");
-    assert_string_equal(p.items.v[1]->external_id, "r3");
-    poll_release(&p);
+    assert_string_equal(p.items.items[0]->external_id, "r1");
+    assert_string_equal(p.items.items[1]->external_id, "r3");
+    es_polled_release(&p);
 
     es_source_free(src);
     unlink(path);
@@ -1119,36 +1032,36 @@ static void test_jsonl_command(void **state)
                   "'{\"id\":\"p1\",\"text\":\"caf\\303\\251\"}\\n"
                   "{\"id\":\"p2\",\"text\":\"two\",\"kind\":\"comment\"}\\n'; "
                   "echo 'a warning on stderr' >&2\n");
-    struct poll p;
-    run_poll(src, NULL, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.calls, 1);
     assert_int_equal(p.status, 0);
-    assert_null(p.error);
+    assert_null(p.first_error);
     assert_int_equal(p.items.n, 2);
-    assert_string_equal(p.items.v[0]->external_id, "p1");
-    assert_string_equal(p.items.v[0]->text, "caf\xc3\xa9");
-    assert_int_equal(p.items.v[1]->kind, ES_KIND_COMMENT);
+    assert_string_equal(p.items.items[0]->external_id, "p1");
+    assert_string_equal(p.items.items[0]->text, "caf\xc3\xa9");
+    assert_int_equal(p.items.items[1]->kind, ES_KIND_COMMENT);
     assert_null(p.cursor);
-    poll_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* A failing command: an error naming the source, nothing kept. */
     src = open_conf("[source \"s\"]\ntype = jsonl\ncommand = printf "
                     "'{\"id\":\"p1\",\"text\":\"t\"}\\n'; exit 3\n");
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ERROR);
-    assert_string_equal(p.error,
+    assert_string_equal(p.first_error,
                         "source 's': the command exited with status 3");
     assert_int_equal(p.items.n, 0);
-    poll_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     src = open_conf("[source \"s\"]\ntype = jsonl\n"
                     "command = /nonexistent/tool --json\n");
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ERROR);
-    assert_non_null(strstr(p.error, "status 127"));
-    poll_release(&p);
+    assert_non_null(strstr(p.first_error, "status 127"));
+    es_polled_release(&p);
     es_source_free(src);
 
     /* A command may not outlive the source's interval. */
@@ -1156,21 +1069,21 @@ static void test_jsonl_command(void **state)
                     "command = sleep 30\n");
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     assert_int_equal(p.status, ES_ERROR);
-    assert_non_null(strstr(p.error, "timed out after 1 s"));
+    assert_non_null(strstr(p.first_error, "timed out after 1 s"));
     assert_true(t1.tv_sec - t0.tv_sec < 5);
-    poll_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* Output over the cap. */
     src = open_conf("[source \"s\"]\ntype = jsonl\n"
                     "command = head -c 20000000 /dev/zero\n");
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ETOOBIG);
-    assert_non_null(strstr(p.error, "over the"));
-    poll_release(&p);
+    assert_non_null(strstr(p.first_error, "over the"));
+    es_polled_release(&p);
     es_source_free(src);
 }
 
@@ -1188,30 +1101,31 @@ static void test_jsonl_url(void **state)
     struct es_source *src =
         open_conf("[source \"s\"]\ntype = jsonl\n"
                   "url = @BASE@/export/mentions.jsonl\ntoken = " TOKEN "\n");
-    struct poll p;
-    run_poll(src, NULL, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, 0);
     assert_int_equal(p.items.n, 4);
-    assert_string_equal(p.items.v[0]->source, "s");
-    assert_string_equal(p.error, "source 's': line 5: \"rating\" must be 1 to "
-                                 "5 (and 1 more bad line: 7)");
+    assert_string_equal(p.items.items[0]->source, "s");
+    assert_string_equal(p.first_error,
+                        "source 's': line 5: \"rating\" must be 1 to "
+                        "5 (and 1 more bad line: 7)");
     char *auth =
         es_testhttpd_header(srv, "/export/mentions.jsonl", 0, "Authorization");
     assert_string_equal(auth, "Bearer " TOKEN);
     free(auth);
-    poll_release(&p);
+    es_polled_release(&p);
 
-    run_poll(src, NULL, "\"m1\"", &p);
+    es_polled_run(&p, src, NULL, "\"m1\"");
     assert_int_equal(p.status, ES_EUNCHANGED);
     assert_int_equal(p.items.n, 0);
-    poll_release(&p);
+    es_polled_release(&p);
 
     struct es_testhttpd_response gone = { .status = 404 };
     es_testhttpd_route(srv, "/export/mentions.jsonl", &gone);
-    run_poll(src, NULL, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ENETWORK);
-    assert_null(strstr(p.error, "secret-token"));
-    poll_release(&p);
+    assert_null(strstr(p.first_error, "secret-token"));
+    es_polled_release(&p);
     es_source_free(src);
     free(body);
 
@@ -1270,7 +1184,7 @@ static void test_jsonl_roundtrip(void **state)
         { "jsonl", "mentions.jsonl" },
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(*cases); c++) {
-        struct items direct;
+        struct es_caught direct;
         int rc = parse_fixture(cases[c][0], cases[c][1], &direct);
         assert_true(rc == 0 || rc == ES_EPARSE);
         char conf[1024];
@@ -1280,17 +1194,17 @@ static void test_jsonl_roundtrip(void **state)
                  ES_EARSHOT_BIN, cases[c][0], ES_FIXTURES, cases[c][0],
                  cases[c][1]);
         struct es_source *src = open_conf(conf);
-        struct poll p;
-        run_poll(src, NULL, NULL, &p);
+        struct es_polled p;
+        es_polled_run(&p, src, NULL, NULL);
         if (p.status != 0)
-            fail_msg("%s: %s", cases[c][1], p.error);
-        assert_null(p.error);
+            fail_msg("%s: %s", cases[c][1], p.first_error);
+        assert_null(p.first_error);
         assert_int_equal(p.items.n, direct.n);
         assert_true(direct.n > 0);
         for (size_t i = 0; i < direct.n; i++)
-            assert_same_item(direct.v[i], p.items.v[i]);
-        poll_release(&p);
-        items_release(&direct);
+            assert_same_item(direct.items[i], p.items.items[i]);
+        es_polled_release(&p);
+        es_caught_release(&direct);
         es_source_free(src);
     }
 }

@@ -24,7 +24,6 @@
 
 #include <curl/curl.h>
 
-#include "collectors/url.h"
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
 #include "earshot/config.h"
@@ -32,6 +31,7 @@
 #include "earshot/item.h"
 #include "earshot/query.h"
 #include "earshot/source.h"
+#include "pollrun.h"
 #include "testhttpd.h"
 
 static struct es_testhttpd *srv;
@@ -48,52 +48,11 @@ static struct es_testhttpd *srv;
 
 static char *fixture(const char *kind, const char *name)
 {
-    char path[512];
-    snprintf(path, sizeof(path), "%s/%s/%s", ES_FIXTURES, kind, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open fixture %s", path);
-    struct es_buf b = ES_BUF_INIT;
-    char chunk[4096];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        es_buf_add(&b, chunk, n);
-    fclose(f);
-    return es_buf_detach(&b);
-}
-
-/* Items caught from a parse or a poll. */
-struct caught {
-    struct es_item **items;
-    size_t n;
-};
-
-static int catch_item(const struct es_item *item, void *payload)
-{
-    struct caught *c = payload;
-    c->items = es_xrealloc(c->items, (c->n + 1) * sizeof(*c->items));
-    c->items[c->n++] = es_item_dup(item);
-    return 0;
-}
-
-static void caught_release(struct caught *c)
-{
-    for (size_t i = 0; i < c->n; i++)
-        es_item_free(c->items[i]);
-    free(c->items);
-    memset(c, 0, sizeof(*c));
-}
-
-static const struct es_item *find_item(const struct caught *c, const char *id)
-{
-    for (size_t i = 0; i < c->n; i++)
-        if (strcmp(c->items[i]->external_id, id) == 0)
-            return c->items[i];
-    return NULL;
+    return es_pollrun_fixture(NULL, "%s/%s", kind, name);
 }
 
 /* Runs KIND's parse_any on @buf. */
-static int parse_str(const char *kind, const char *buf, struct caught *c)
+static int parse_str(const char *kind, const char *buf, struct es_caught *c)
 {
     const struct es_source_ops *ops = es_source_find(kind);
     assert_non_null(ops);
@@ -101,10 +60,11 @@ static int parse_str(const char *kind, const char *buf, struct caught *c)
     struct es_parse_opts opts = { .source = "fx" };
     memset(c, 0, sizeof(*c));
     es_error_clear();
-    return ops->parse_any(buf, strlen(buf), &opts, catch_item, c);
+    return ops->parse_any(buf, strlen(buf), &opts, es_caught_add, c);
 }
 
-static int parse_fixture(const char *kind, const char *name, struct caught *c)
+static int parse_fixture(const char *kind, const char *name,
+                         struct es_caught *c)
 {
     char *buf = fixture(kind, name);
     int rc = parse_str(kind, buf, c);
@@ -123,27 +83,14 @@ static char *iso(int64_t t)
 static int open_conf(const char *text, struct es_source **out)
 {
     struct es_config *cfg = NULL;
-    char *base = es_testhttpd_url(srv, "");
-    struct es_buf conf = ES_BUF_INIT;
-    /* "@BASE@" stands for the server's URL. */
-    for (const char *p = text; *p;) {
-        const char *m = strstr(p, "@BASE@");
-        if (!m) {
-            es_buf_adds(&conf, p);
-            break;
-        }
-        es_buf_add(&conf, p, (size_t)(m - p));
-        es_buf_adds(&conf, base);
-        p = m + 6;
-    }
-    int rc = es_config_load_string(&cfg, conf.ptr, "test.conf");
+    char *conf = es_pollrun_conf(srv, text);
+    int rc = es_config_load_string(&cfg, conf, "test.conf");
     if (rc != 0)
         fail_msg("config: %s", es_error_last());
     *out = NULL;
     rc = es_source_open(out, es_config_source_at(cfg, 0));
     es_config_free(cfg);
-    es_buf_release(&conf);
-    free(base);
+    free(conf);
     return rc;
 }
 
@@ -156,102 +103,17 @@ static struct es_source *open_ok(const char *text)
     return src;
 }
 
-/* What one poll produced. */
-struct polled {
-    struct caught items;
-    int calls;
-    int status;                       /* of the last callback */
-    char *error;                      /* last non-NULL message */
-    char *cursor;                     /* last stored cursor */
-    char *cursors[ES_POLL_MAX_STEPS]; /* cursor of each callback */
-    int64_t retry_after;
-    int failures; /* callbacks with status < 0 */
-};
-
-static int on_result(struct es_poll_result *res, void *payload)
-{
-    struct polled *p = payload;
-    if (p->calls < ES_POLL_MAX_STEPS)
-        p->cursors[p->calls] = es_xstrdup(res->cursor);
-    p->calls++;
-    p->status = res->status;
-    if (res->status < 0)
-        p->failures++;
-    if (res->error) {
-        free(p->error);
-        p->error = es_xstrdup(res->error);
-    }
-    if (res->cursor) {
-        free(p->cursor);
-        p->cursor = es_xstrdup(res->cursor);
-    }
-    if (res->retry_after > p->retry_after)
-        p->retry_after = res->retry_after;
-    for (size_t i = 0; i < res->nitems; i++)
-        catch_item(res->items[i], &p->items);
-    return 0;
-}
-
-static void poll_once(struct es_source *src, const char *cursor,
-                      struct polled *p)
-{
-    memset(p, 0, sizeof(*p));
-    p->retry_after = -1;
-    struct es_poller *poller = es_poller_new(NULL);
-    struct es_poll_job job = { .src = src, .cursor = cursor };
-    assert_int_equal(es_poller_run(poller, &job, 1, on_result, p), 0);
-    es_poller_free(poller);
-}
-
-static void polled_release(struct polled *p)
-{
-    caught_release(&p->items);
-    free(p->error);
-    free(p->cursor);
-    for (int i = 0; i < ES_POLL_MAX_STEPS; i++)
-        free(p->cursors[i]);
-    memset(p, 0, sizeof(*p));
-}
-
-/* Query parameter @name of the @nth request for @path, decoded. */
-static char *qparam(const char *path, long nth, const char *name)
-{
-    char *q = es_testhttpd_query(srv, path, nth);
-    if (!q)
-        return NULL;
-    char *url = es_xasprintf("http://h/?%s", q);
-    struct es_buf out = ES_BUF_INIT;
-    char *ret = NULL;
-    if (es_url_query_param(url, name, &out) == 0)
-        ret = es_buf_detach(&out);
-    es_buf_release(&out);
-    free(url);
-    free(q);
-    return ret;
-}
-
 static void assert_param(const char *path, long nth, const char *name,
                          const char *want)
 {
-    char *got = qparam(path, nth, name);
-    if (want && (!got || strcmp(got, want) != 0))
-        fail_msg("request %ld for %s: %s is '%s', expected '%s'", nth, path,
-                 name, got ? got : "(none)", want);
-    if (!want && got)
-        fail_msg("request %ld for %s: unexpected %s='%s'", nth, path, name,
-                 got);
-    free(got);
+    es_pollrun_assert_param(srv, path, nth, name, want);
 }
 
 static void route_file(const char *path, const char *kind, const char *name)
 {
-    char *body = fixture(kind, name);
-    struct es_testhttpd_response r = {
-        .body = body,
-        .content_type = "application/json; charset=utf-8",
-    };
-    es_testhttpd_route(srv, path, &r);
-    free(body);
+    char *rel = es_xasprintf("%s/%s", kind, name);
+    es_pollrun_route_file(srv, path, rel, "application/json; charset=utf-8");
+    free(rel);
 }
 
 /* Routes @path to answer the fixtures @names[] in turn. */
@@ -272,7 +134,8 @@ static void route_files(const char *path, const char *kind,
         free(bodies[i]);
 }
 
-static void assert_no_duplicates(const struct caught *a, const struct caught *b)
+static void assert_no_duplicates(const struct es_caught *a,
+                                 const struct es_caught *b)
 {
     for (size_t i = 0; i < a->n; i++)
         for (size_t k = 0; k < b->n; k++)
@@ -287,7 +150,7 @@ static void assert_no_duplicates(const struct caught *a, const struct caught *b)
 static void test_x_parse_search(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("x", "search_recent.json", &c), 0);
     /* Six tweets, two of them retweets of one original: five items. */
     assert_int_equal(c.n, 5);
@@ -338,8 +201,8 @@ static void test_x_parse_search(void **state)
                         "to everyone today! https://t.co/xK2bLq9TzR");
     assert_string_equal(iso(it->created_at), "2024-05-13T13:02:00Z");
     assert_int_equal(it->kind, ES_KIND_POST);
-    assert_null(find_item(&c, "1790040102144442658"));
-    assert_null(find_item(&c, "1790039555511111111"));
+    assert_null(es_caught_find(&c, "1790040102144442658"));
+    assert_null(es_caught_find(&c, "1790039555511111111"));
 
     /* A quote is a post of its own. */
     it = c.items[3];
@@ -362,13 +225,13 @@ static void test_x_parse_search(void **state)
     assert_string_equal(it->thread_root, "1790029999999999999");
     assert_string_equal(it->text, "@someone @acmecloud same here, 3rd outage "
                                   "this month <sigh>");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_x_parse_shapes(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
 
     /* A single tweet lookup. */
     assert_int_equal(parse_fixture("x", "tweet.json", &c), 0);
@@ -377,18 +240,18 @@ static void test_x_parse_shapes(void **state)
     assert_string_equal(c.items[0]->author, "bigaccount");
     assert_int_equal(c.items[0]->author_followers, 180000000LL);
     assert_string_equal(iso(c.items[0]->created_at), "2024-05-13T14:10:00Z");
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* A batch lookup with one id not found: the found one is kept. */
     assert_int_equal(parse_fixture("x", "tweets_lookup.json", &c), 0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->external_id, "1790029999999999999");
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* An empty page is fine. */
     assert_int_equal(parse_fixture("x", "search_empty.json", &c), 0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Only errors: an error naming the kind and the path. */
     assert_int_equal(parse_fixture("x", "errors_only.json", &c), ES_ENOTFOUND);
@@ -398,7 +261,7 @@ static void test_x_parse_shapes(void **state)
     assert_non_null(strstr(es_error_last(),
                            "Not Found Error: Could not find tweet with id: "
                            "[1790000000000000001]."));
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* The mentions timeline. */
     assert_int_equal(parse_fixture("x", "mentions.json", &c), 0);
@@ -412,7 +275,7 @@ static void test_x_parse_shapes(void **state)
     assert_int_equal(c.items[1]->kind, ES_KIND_REPLY);
     assert_string_equal(c.items[1]->in_reply_to, "1790045000000000000");
     assert_string_equal(c.items[1]->thread_root, "1790038123456789012");
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("x", "search_recent_last.json", &c), 0);
     assert_int_equal(c.n, 2);
@@ -420,7 +283,7 @@ static void test_x_parse_shapes(void **state)
                         "Kenji \xe4\xb8\xad\xe6\x9d\x91");
     assert_non_null(strstr(c.items[0]->text, "\xe6\x9d\xb1\xe4\xba\xac"));
     assert_string_equal(c.items[1]->lang, "und");
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Numeric ids, an author missing from includes, and a retweet whose
      * original's author is only named by the "RT @name:" prefix. */
@@ -444,7 +307,7 @@ static void test_x_parse_shapes(void **state)
     assert_string_equal(c.items[1]->author, "orig_A");
     assert_string_equal(c.items[1]->text, "hello world");
     assert_string_equal(c.items[1]->url, "https://x.com/orig_A/status/6");
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* A retweet whose original is not in includes stays as it is. */
     assert_int_equal(parse_str("x",
@@ -455,13 +318,13 @@ static void test_x_parse_shapes(void **state)
                      0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->external_id, "8");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_x_parse_bad(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     char *buf = fixture("x", "search_recent.json");
 
     /* Truncated anywhere: a clean error, never a crash. */
@@ -472,23 +335,23 @@ static void test_x_parse_bad(void **state)
         int rc = parse_str("x", buf, &c);
         assert_true(rc == ES_EPARSE);
         assert_non_null(strstr(es_error_last(), "x: "));
-        caught_release(&c);
+        es_caught_release(&c);
         buf[cut] = save;
     }
     free(buf);
 
     assert_int_equal(parse_str("x", "[]", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "x: unexpected JSON at $:"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_str("x", "{\"data\":\"x\"}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "at $.data:"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_str("x", "{\"foo\":1}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "at $.data: missing"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_str("x", "{\"data\":{\"id\":[1]}}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "$.data.id"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* A bad entry is skipped and named; the others are kept. */
     assert_int_equal(parse_str("x",
@@ -498,7 +361,7 @@ static void test_x_parse_bad(void **state)
                      ES_EPARSE);
     assert_int_equal(c.n, 1);
     assert_non_null(strstr(es_error_last(), "x: unexpected JSON at $.data[0]"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Wrong types everywhere but the id. */
     assert_int_equal(
@@ -514,7 +377,7 @@ static void test_x_parse_bad(void **state)
     assert_null(c.items[0]->text);
     assert_null(c.items[0]->lang);
     assert_int_equal(c.items[0]->created_at, ES_TIME_UNKNOWN);
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Deep nesting. */
     struct es_buf deep = ES_BUF_INIT;
@@ -523,10 +386,10 @@ static void test_x_parse_bad(void **state)
         es_buf_addch(&deep, '[');
     assert_int_equal(parse_str("x", deep.ptr, &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "nested deeper"));
-    caught_release(&c);
+    es_caught_release(&c);
     es_buf_release(&deep);
     assert_int_equal(parse_str("x", "", &c), ES_EPARSE);
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 /* ==== x: through the poller ==== */
@@ -547,10 +410,10 @@ static void test_x_search_paging(void **state)
     route_files(X_SEARCH, "x", pages, 3);
     es_testhttpd_clear_log(srv);
     struct es_source *src = open_ok(X_CONF);
-    struct polled p1, p2, p3;
+    struct es_polled p1, p2, p3;
 
     /* First poll: both pages, next_token on the second. */
-    poll_once(src, NULL, &p1);
+    es_polled_run(&p1, src, NULL, NULL);
     assert_int_equal(p1.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 2);
     assert_int_equal(p1.items.n, 7);
@@ -592,7 +455,7 @@ static void test_x_search_paging(void **state)
                         "{\"search\":{\"since_id\":\"1790041592015798745\"}}");
 
     /* Second poll: since_id, an empty page, the same mark. */
-    poll_once(src, p1.cursor, &p2);
+    es_polled_run(&p2, src, p1.cursor, NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 3);
     assert_param(X_SEARCH, 2, "since_id", "1790041592015798745");
     assert_param(X_SEARCH, 2, "next_token", NULL);
@@ -611,7 +474,7 @@ static void test_x_search_paging(void **state)
                 "\"oldest_id\":\"1790060000000000000\",\"result_count\":1}}",
     };
     es_testhttpd_route(srv, X_SEARCH, &r);
-    poll_once(src, p2.cursor, &p3);
+    es_polled_run(&p3, src, p2.cursor, NULL);
     assert_param(X_SEARCH, 3, "since_id", "1790041592015798745");
     assert_int_equal(p3.items.n, 1);
     assert_string_equal(p3.items.items[0]->url,
@@ -620,9 +483,9 @@ static void test_x_search_paging(void **state)
                         "{\"search\":{\"since_id\":\"1790060000000000000\"}}");
     assert_no_duplicates(&p1.items, &p3.items);
 
-    polled_release(&p1);
-    polled_release(&p2);
-    polled_release(&p3);
+    es_polled_release(&p1);
+    es_polled_release(&p2);
+    es_polled_release(&p3);
     es_source_free(src);
 }
 
@@ -641,12 +504,13 @@ static void test_x_mentions_resume(void **state)
                                     "user_id = 1468217365405978624\n"
                                     "max_pages = 1\n"
                                     "context = no\n");
-    struct polled p1, p2;
+    struct es_polled p1, p2;
 
     /* max_pages cuts the pass: the cursor keeps the old mark and the page
      * to resume at. */
-    poll_once(src, "{\"mentions\":{\"since_id\":\"1790040000000000000\"}}",
-              &p1);
+    es_polled_run(&p1, src,
+                  "{\"mentions\":{\"since_id\":\"1790040000000000000\"}}",
+                  NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_MENT), 1);
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 0);
     char *auth = es_testhttpd_header(srv, X_MENT, 0, "Authorization");
@@ -666,7 +530,7 @@ static void test_x_mentions_resume(void **state)
                         "\"7140dibdnow9c7btw481s8m561gat797rboud5r80xvzm\"}}");
 
     /* The next poll resumes there, then stores the new mark. */
-    poll_once(src, p1.cursor, &p2);
+    es_polled_run(&p2, src, p1.cursor, NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_MENT), 2);
     assert_param(X_MENT, 1, "since_id", "1790040000000000000");
     assert_param(X_MENT, 1, "pagination_token",
@@ -677,26 +541,27 @@ static void test_x_mentions_resume(void **state)
     assert_no_duplicates(&p1.items, &p2.items);
     assert_string_equal(p2.cursor, "{\"mentions\":{\"since_id\":"
                                    "\"1790050000000000123\"}}");
-    polled_release(&p1);
-    polled_release(&p2);
+    es_polled_release(&p1);
+    es_polled_release(&p2);
 
     /* A first pass (no cursor) reads max_pages and takes its mark. */
     route_file(X_MENT, "x", "mentions.json");
-    poll_once(src, NULL, &p1);
+    es_polled_run(&p1, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_MENT), 3);
     assert_param(X_MENT, 2, "since_id", NULL);
     assert_string_equal(p1.cursor, "{\"mentions\":{\"since_id\":"
                                    "\"1790050000000000123\"}}");
-    polled_release(&p1);
+    es_polled_release(&p1);
 
     /* A malformed stored cursor is ignored. */
-    poll_once(src, "{\"mentions\":{\"since_id\":\"12a\"}", &p1);
+    es_polled_run(&p1, src, "{\"mentions\":{\"since_id\":\"12a\"}", NULL);
     assert_param(X_MENT, 3, "since_id", NULL);
-    polled_release(&p1);
-    poll_once(src, "{\"mentions\":{\"since_id\":\"12a\",\"next\":\"t\"}}", &p1);
+    es_polled_release(&p1);
+    es_polled_run(&p1, src,
+                  "{\"mentions\":{\"since_id\":\"12a\",\"next\":\"t\"}}", NULL);
     assert_param(X_MENT, 4, "since_id", NULL);
     assert_param(X_MENT, 4, "pagination_token", NULL);
-    polled_release(&p1);
+    es_polled_release(&p1);
     es_source_free(src);
 }
 
@@ -716,8 +581,8 @@ static void test_x_both_streams_context(void **state)
                                     "query = acme OR acmecloud\n"
                                     "mentions = yes\n"
                                     "user_id = 1468217365405978624\n");
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(p.calls, 4);
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 2);
@@ -732,17 +597,18 @@ static void test_x_both_streams_context(void **state)
     assert_string_equal(auth, "Bearer " X_TOKEN);
     free(auth);
     /* The parent from includes.tweets and the looked-up root. */
-    const struct es_item *parent = find_item(&p.items, "1790038123456789012");
+    const struct es_item *parent =
+        es_caught_find(&p.items, "1790038123456789012");
     assert_non_null(parent);
     assert_string_equal(parent->author, "acmecloud");
-    assert_non_null(find_item(&p.items, "1790029999999999999"));
-    assert_non_null(find_item(&p.items, "1790047000000000789"));
+    assert_non_null(es_caught_find(&p.items, "1790029999999999999"));
+    assert_non_null(es_caught_find(&p.items, "1790047000000000789"));
     assert_int_equal(p.items.n, 7 + 1 + 1 + 1);
     assert_string_equal(p.cursor,
                         "{\"search\":{\"since_id\":\"1790041592015798745\"},"
                         "\"mentions\":{\"since_id\":\"1790047000000000789\"}}");
     char *cursor = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* The same root again: not looked up twice in one process. */
     struct es_testhttpd_response again = {
@@ -754,7 +620,7 @@ static void test_x_both_streams_context(void **state)
     };
     es_testhttpd_route(srv, X_SEARCH, &again);
     route_file(X_MENT, "x", "search_empty.json");
-    poll_once(src, cursor, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, X_LOOKUP), 1);
     assert_param(X_SEARCH, 2, "since_id", "1790041592015798745");
@@ -763,7 +629,7 @@ static void test_x_both_streams_context(void **state)
     assert_string_equal(p.cursor,
                         "{\"search\":{\"since_id\":\"1790070000000000000\"},"
                         "\"mentions\":{\"since_id\":\"1790047000000000789\"}}");
-    polled_release(&p);
+    es_polled_release(&p);
     free(cursor);
 
     /* A failing lookup costs the context only. */
@@ -778,11 +644,11 @@ static void test_x_both_streams_context(void **state)
                   "base_url = @BASE@\n"
                   "token = " X_TOKEN "\n"
                   "query = acme\n");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_LOOKUP), 2);
     assert_int_equal(p.failures, 0);
     assert_int_equal(p.items.n, 1);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 }
 
@@ -799,8 +665,8 @@ static void test_x_rate_limit(void **state)
     es_testhttpd_route(srv, X_SEARCH, &r);
     es_testhttpd_clear_log(srv);
     struct es_source *src = open_ok(X_CONF);
-    struct polled p;
-    poll_once(src, NULL, &p);
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
     /* The window is spent: no second page, wait for the reset. */
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 1);
     assert_int_equal(p.calls, 1);
@@ -813,16 +679,16 @@ static void test_x_rate_limit(void **state)
                         "\"next\":\"b26v89c19zqg8o3fpzbkk1o0vbt6x0mnyyzpeuqg4"
                         "udml\"}}");
     char *cursor = es_xstrdup(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
     route_file(X_SEARCH, "x", "search_recent_last.json");
-    poll_once(src, cursor, &p);
+    es_polled_run(&p, src, cursor, NULL);
     assert_param(X_SEARCH, 1, "next_token",
                  "b26v89c19zqg8o3fpzbkk1o0vbt6x0mnyyzpeuqg4udml");
     assert_param(X_SEARCH, 1, "since_id", NULL);
     assert_int_equal(p.items.n, 2);
     assert_string_equal(p.cursor,
                         "{\"search\":{\"since_id\":\"1790041592015798745\"}}");
-    polled_release(&p);
+    es_polled_release(&p);
     free(cursor);
     free(body);
     es_source_free(src);
@@ -832,7 +698,7 @@ static void test_x_errors_and_secrets(void **state)
 {
     (void)state;
     struct es_source *src = open_ok(X_CONF);
-    struct polled p;
+    struct es_polled p;
 
     /* 429 with Retry-After. */
     char *b429 = fixture("x", "error_429.json");
@@ -842,44 +708,45 @@ static void test_x_errors_and_secrets(void **state)
         .headers = "Retry-After: 120\r\nx-rate-limit-remaining: 0\r\n",
     };
     es_testhttpd_route(srv, X_SEARCH, &r429);
-    poll_once(src, "{\"search\":{\"since_id\":\"1790041592015798745\"}}", &p);
+    es_polled_run(&p, src,
+                  "{\"search\":{\"since_id\":\"1790041592015798745\"}}", NULL);
     assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 120);
     assert_null(p.cursor);
     assert_non_null(strstr(p.error, "Too Many Requests"));
     assert_null(strstr(p.error, X_TOKEN));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
     free(b429);
 
     /* 401. */
     char *b401 = fixture("x", "error_401.json");
     struct es_testhttpd_response r401 = { .status = 401, .body = b401 };
     es_testhttpd_route(srv, X_SEARCH, &r401);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.error, "Unauthorized"));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
     free(b401);
 
     /* A 200 holding only errors (a suspended account, say). */
     route_file(X_SEARCH, "x", "errors_only.json");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ENOTFOUND);
     assert_non_null(strstr(p.error, "x 'xs': the API answered only errors at "
                                     "$.errors[0]"));
     assert_null(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Invalid JSON: the cursor stays. */
     struct es_testhttpd_response junk = { .body = "{\"data\":[" };
     es_testhttpd_route(srv, X_SEARCH, &junk);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_EPARSE);
     assert_non_null(strstr(p.error, "x 'xs': invalid JSON"));
     assert_null(p.cursor);
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* since_id older than the search window: restarted without it. */
     char *b400 = fixture("x", "error_since_id.json");
@@ -890,7 +757,8 @@ static void test_x_errors_and_secrets(void **state)
     };
     es_testhttpd_route_seq(srv, X_SEARCH, seq, 2);
     es_testhttpd_clear_log(srv);
-    poll_once(src, "{\"search\":{\"since_id\":\"1780000000000000000\"}}", &p);
+    es_polled_run(&p, src,
+                  "{\"search\":{\"since_id\":\"1780000000000000000\"}}", NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 2);
     assert_param(X_SEARCH, 0, "since_id", "1780000000000000000");
     assert_param(X_SEARCH, 1, "since_id", NULL);
@@ -898,17 +766,18 @@ static void test_x_errors_and_secrets(void **state)
     assert_int_equal(p.items.n, 2);
     assert_string_equal(p.cursor,
                         "{\"search\":{\"since_id\":\"1790021111111111111\"}}");
-    polled_release(&p);
+    es_polled_release(&p);
     /* Once only: a second 400 fails the poll, with the platform's
      * message and no token. */
     struct es_testhttpd_response bad = { .status = 400, .body = b400 };
     es_testhttpd_route(srv, X_SEARCH, &bad);
-    poll_once(src, "{\"search\":{\"since_id\":\"1780000000000000000\"}}", &p);
+    es_polled_run(&p, src,
+                  "{\"search\":{\"since_id\":\"1780000000000000000\"}}", NULL);
     assert_int_equal(es_testhttpd_hits(srv, X_SEARCH), 4);
     assert_int_equal(p.status, ES_ENETWORK);
     assert_non_null(strstr(p.error, "HTTP 400"));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
     free(b400);
     free(last);
     es_source_free(src);
@@ -963,7 +832,7 @@ static void test_x_open_errors(void **state)
 static void test_yt_parse_threads(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     assert_int_equal(parse_fixture("youtube", "comment_threads.json", &c), 0);
     assert_int_equal(c.n, 6);
 
@@ -1022,7 +891,7 @@ static void test_yt_parse_threads(void **state)
     it = c.items[5];
     assert_string_equal(it->in_reply_to, "UgyTzKJm2bB8L9rQ6n14AaABAg");
     assert_string_equal(it->thread_root, "UgyTzKJm2bB8L9rQ6n14AaABAg");
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Channel-wide threads: each on its own video. */
     assert_int_equal(parse_fixture("youtube", "channel_threads.json", &c), 0);
@@ -1032,13 +901,13 @@ static void test_yt_parse_threads(void **state)
                         "https://www.youtube.com/watch?v=9bZkp7q19f0&lc="
                         "UgxChAn1eL0pN3sR5e4AaABAg");
     assert_string_equal(c.items[1]->categories[0], "dQw4w9WgXcQ");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_yt_parse_shapes(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
 
     /* comments.list (replies): no videoId in a comment's snippet. */
     assert_int_equal(parse_fixture("youtube", "comments_replies.json", &c), 0);
@@ -1051,12 +920,12 @@ static void test_yt_parse_shapes(void **state)
                                           "free\xe2\x80\x9d tier?");
     assert_null(c.items[0]->url);
     assert_int_equal(c.items[0]->ncategories, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 
     assert_int_equal(parse_fixture("youtube", "comment_threads_empty.json", &c),
                      0);
     assert_int_equal(c.n, 0);
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Error bodies name the kind; Google's markup is gone. */
     assert_int_equal(
@@ -1065,19 +934,19 @@ static void test_yt_parse_shapes(void **state)
                         "youtube: the API answered an error at $.error: 403 "
                         "The video identified by the videoId parameter has "
                         "disabled comments. (commentsDisabled)");
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_fixture("youtube", "error_quota.json", &c),
                      ES_ERATELIMIT);
     assert_non_null(strstr(es_error_last(), "youtube: "));
     assert_non_null(strstr(es_error_last(), "(quotaExceeded)"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_fixture("youtube", "error_key_invalid.json", &c),
                      ES_EINVALID);
     assert_non_null(strstr(es_error_last(), "API key not valid"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_fixture("youtube", "error_video_not_found.json", &c),
                      ES_ENOTFOUND);
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* One resource on its own; HTML only when textOriginal is absent. */
     assert_int_equal(
@@ -1093,7 +962,7 @@ static void test_yt_parse_shapes(void **state)
     assert_non_null(strstr(c.items[0]->content, "<br>"));
     assert_string_equal(c.items[0]->author, "@");
     assert_string_equal(iso(c.items[0]->created_at), "2024-01-02T03:04:05Z");
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(
         parse_str("youtube",
                   "{\"kind\":\"youtube#commentThread\",\"id\":\"T\","
@@ -1105,7 +974,7 @@ static void test_yt_parse_shapes(void **state)
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->text, "a < b & c");
     assert_null(c.items[0]->content);
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* A comment the channel rejected is skipped. */
     assert_int_equal(
@@ -1119,13 +988,13 @@ static void test_yt_parse_shapes(void **state)
         0);
     assert_int_equal(c.n, 1);
     assert_string_equal(c.items[0]->external_id, "b");
-    caught_release(&c);
+    es_caught_release(&c);
 }
 
 static void test_yt_parse_bad(void **state)
 {
     (void)state;
-    struct caught c;
+    struct es_caught c;
     char *buf = fixture("youtube", "comment_threads.json");
     size_t len = strlen(buf);
     for (size_t cut = 0; cut + 2 < len; cut += 89) {
@@ -1133,24 +1002,24 @@ static void test_yt_parse_bad(void **state)
         buf[cut] = '\0';
         assert_int_equal(parse_str("youtube", buf, &c), ES_EPARSE);
         assert_non_null(strstr(es_error_last(), "youtube: "));
-        caught_release(&c);
+        es_caught_release(&c);
         buf[cut] = save;
     }
     free(buf);
 
     assert_int_equal(parse_str("youtube", "[]", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "youtube: unexpected JSON at $:"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_str("youtube", "{\"items\":{}}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "at $.items: expected an array"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_str("youtube", "{\"foo\":1}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "at $.items: missing"));
-    caught_release(&c);
+    es_caught_release(&c);
     assert_int_equal(parse_str("youtube", "{\"kind\":\"youtube#comment\"}", &c),
                      ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "$.id"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     /* Bad entries are named and skipped; good ones kept. */
     assert_int_equal(
@@ -1169,14 +1038,14 @@ static void test_yt_parse_bad(void **state)
     assert_int_equal(c.items[0]->created_at, ES_TIME_UNKNOWN);
     assert_non_null(strstr(es_error_last(), "youtube: unexpected JSON at "
                                             "$.items[0]"));
-    caught_release(&c);
+    es_caught_release(&c);
 
     struct es_buf deep = ES_BUF_INIT;
     es_buf_adds(&deep, "{\"items\":");
     for (int i = 0; i < 100000; i++)
         es_buf_adds(&deep, "[{\"a\":");
     assert_int_equal(parse_str("youtube", deep.ptr, &c), ES_EPARSE);
-    caught_release(&c);
+    es_caught_release(&c);
     es_buf_release(&deep);
 }
 
@@ -1198,8 +1067,8 @@ static void test_yt_videos_paging_replies(void **state)
                                     "base_url = @BASE@\n"
                                     "token = " YT_KEY "\n"
                                     "videos = dQw4w9WgXcQ, 9bZkp7q19f0\n");
-    struct polled p1, p2;
-    poll_once(src, NULL, &p1);
+    struct es_polled p1, p2;
+    es_polled_run(&p1, src, NULL, NULL);
     assert_int_equal(p1.failures, 0);
     /* Thread page, its missing replies (two pages), the next thread page,
      * then the second video. */
@@ -1233,7 +1102,7 @@ static void test_yt_videos_paging_replies(void **state)
 
     assert_int_equal(p1.items.n, 6 + 1 + 1 + 2);
     assert_no_duplicates(&p1.items, &p1.items);
-    const struct es_item *r = find_item(
+    const struct es_item *r = es_caught_find(
         &p1.items, "UgwQ7vS2h0dJ4Tn5yFp4AaABAg.A3Jf9sXkQ2bA3JfQ7wE8rT");
     assert_non_null(r);
     assert_string_equal(r->url, "https://www.youtube.com/watch?v=dQw4w9WgXcQ&"
@@ -1261,7 +1130,7 @@ static void test_yt_videos_paging_replies(void **state)
                                          "comment_threads.json" };
     route_files(YT_THR, "youtube", again, 2);
     es_testhttpd_clear_log(srv);
-    poll_once(src, p1.cursor, &p2);
+    es_polled_run(&p2, src, p1.cursor, NULL);
     assert_int_equal(p2.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, YT_THR), 2);
     assert_int_equal(es_testhttpd_hits(srv, YT_COM), 0);
@@ -1271,8 +1140,8 @@ static void test_yt_videos_paging_replies(void **state)
     assert_int_equal(p2.items.n, 0);
     assert_string_equal(p2.cursor, "{\"video:dQw4w9WgXcQ\":{\"since\":"
                                    "\"2024-05-13T16:20:00Z\"}}");
-    polled_release(&p1);
-    polled_release(&p2);
+    es_polled_release(&p1);
+    es_polled_release(&p2);
 
     /* A poll cut short between a page and its replies reads the page
      * again next time: nothing is lost. */
@@ -1285,16 +1154,16 @@ static void test_yt_videos_paging_replies(void **state)
                   "base_url = @BASE@\n"
                   "token = " YT_KEY "\n"
                   "videos = dQw4w9WgXcQ\n");
-    poll_once(src,
-              "{\"video:dQw4w9WgXcQ\":{\"since\":"
-              "\"2024-05-13T10:00:00Z\"}}",
-              &p1);
+    es_polled_run(&p1, src,
+                  "{\"video:dQw4w9WgXcQ\":{\"since\":"
+                  "\"2024-05-13T10:00:00Z\"}}",
+                  NULL);
     assert_int_equal(p1.status, ES_ENETWORK);
     assert_null(strstr(p1.error, YT_KEY));
     assert_non_null(strstr(p1.error, "key=REDACTED"));
     assert_string_equal(p1.cursor, "{\"video:dQw4w9WgXcQ\":{\"since\":"
                                    "\"2024-05-13T10:00:00Z\"}}");
-    polled_release(&p1);
+    es_polled_release(&p1);
     es_source_free(src);
 }
 
@@ -1312,11 +1181,11 @@ static void test_yt_channel_resume(void **state)
                                     "channel = UCq3Wm0Vx9Zt6Kk1Acme00000\n"
                                     "max_pages = 1\n"
                                     "context = no\n");
-    struct polled p1, p2;
-    poll_once(src,
-              "{\"channel:UCq3Wm0Vx9Zt6Kk1Acme00000\":{\"since\":"
-              "\"2024-05-13T00:00:00Z\"}}",
-              &p1);
+    struct es_polled p1, p2;
+    es_polled_run(&p1, src,
+                  "{\"channel:UCq3Wm0Vx9Zt6Kk1Acme00000\":{\"since\":"
+                  "\"2024-05-13T00:00:00Z\"}}",
+                  NULL);
     assert_int_equal(es_testhttpd_hits(srv, YT_THR), 1);
     assert_param(YT_THR, 0, "allThreadsRelatedToChannelId",
                  "UCq3Wm0Vx9Zt6Kk1Acme00000");
@@ -1328,7 +1197,7 @@ static void test_yt_channel_resume(void **state)
                         "\"2024-05-14T09:00:00Z\",\"page\":"
                         "\"QURTSl9pMHg2MkRZY2VfUUdoR1FfX1hDWTdtbnNSVjlKRWFYQj"
                         "daZ3Rsc3A=\"}}");
-    poll_once(src, p1.cursor, &p2);
+    es_polled_run(&p2, src, p1.cursor, NULL);
     assert_int_equal(es_testhttpd_hits(srv, YT_THR), 2);
     assert_param(YT_THR, 1, "pageToken",
                  "QURTSl9pMHg2MkRZY2VfUUdoR1FfX1hDWTdtbnNSVjlKRWFYQjdaZ3Rsc"
@@ -1338,8 +1207,8 @@ static void test_yt_channel_resume(void **state)
     assert_string_equal(p2.cursor,
                         "{\"channel:UCq3Wm0Vx9Zt6Kk1Acme00000\":{\"since\":"
                         "\"2024-05-14T09:00:00Z\"}}");
-    polled_release(&p1);
-    polled_release(&p2);
+    es_polled_release(&p1);
+    es_polled_release(&p2);
     es_source_free(src);
 }
 
@@ -1369,11 +1238,11 @@ static void test_yt_page_token_and_empty_pages(void **state)
                                     "base_url = @BASE@\n"
                                     "token = " YT_KEY "\n"
                                     "videos = dQw4w9WgXcQ\n");
-    struct polled p;
-    poll_once(src,
-              "{\"video:dQw4w9WgXcQ\":{\"since\":\"2024-05-13T13:00:00Z\","
-              "\"newest\":\"2024-05-13T18:00:00Z\",\"page\":\"OLD\"}}",
-              &p);
+    struct es_polled p;
+    es_polled_run(&p, src,
+                  "{\"video:dQw4w9WgXcQ\":{\"since\":\"2024-05-13T13:00:00Z\","
+                  "\"newest\":\"2024-05-13T18:00:00Z\",\"page\":\"OLD\"}}",
+                  NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, YT_THR), 3);
     assert_param(YT_THR, 0, "pageToken", "OLD");
@@ -1386,7 +1255,7 @@ static void test_yt_page_token_and_empty_pages(void **state)
                         "UgxFv8tQ2kL0pN3sR5e4AaABAg");
     assert_string_equal(p.cursor, "{\"video:dQw4w9WgXcQ\":{\"since\":"
                                   "\"2024-05-13T13:00:00Z\"}}");
-    polled_release(&p);
+    es_polled_release(&p);
     free(last);
     es_source_free(src);
 }
@@ -1396,7 +1265,7 @@ static void test_yt_errors_and_secrets(void **state)
     (void)state;
     char *disabled = fixture("youtube", "error_comments_disabled.json");
     char *last = fixture("youtube", "comment_threads_last.json");
-    struct polled p;
+    struct es_polled p;
 
     /* A video with comments off is skipped while another is left. */
     struct es_testhttpd_response seq[] = {
@@ -1410,12 +1279,12 @@ static void test_yt_errors_and_secrets(void **state)
                                     "base_url = @BASE@\n"
                                     "token = " YT_KEY "\n"
                                     "videos = dQw4w9WgXcQ,9bZkp7q19f0,\n");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, YT_THR), 2);
     assert_param(YT_THR, 1, "videoId", "9bZkp7q19f0");
     assert_int_equal(p.failures, 0);
     assert_int_equal(p.items.n, 2);
-    polled_release(&p);
+    es_polled_release(&p);
     es_source_free(src);
 
     /* Alone, it is reported, without the key. */
@@ -1426,31 +1295,31 @@ static void test_yt_errors_and_secrets(void **state)
                   "base_url = @BASE@\n"
                   "token = " YT_KEY "\n"
                   "videos = dQw4w9WgXcQ\n");
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.error, "HTTP 403"));
     assert_non_null(strstr(p.error, "disabled comments"));
     assert_null(strstr(p.error, YT_KEY));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* Quota, a bad key, a 429 with Retry-After: never the key. */
     char *quota = fixture("youtube", "error_quota.json");
     char *badkey = fixture("youtube", "error_key_invalid.json");
     struct es_testhttpd_response rq = { .status = 403, .body = quota };
     es_testhttpd_route(srv, YT_THR, &rq);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_EAUTH);
     assert_non_null(strstr(p.error, "quota"));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
     struct es_testhttpd_response rk = { .status = 400, .body = badkey };
     es_testhttpd_route(srv, YT_THR, &rk);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ENETWORK);
     assert_non_null(strstr(p.error, "API key not valid"));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
     struct es_testhttpd_response r429 = {
         .status = 429,
         .headers = "Retry-After: 30\r\n",
@@ -1459,32 +1328,32 @@ static void test_yt_errors_and_secrets(void **state)
                 "\"rateLimitExceeded\"}]}}",
     };
     es_testhttpd_route(srv, YT_THR, &r429);
-    poll_once(src,
-              "{\"video:dQw4w9WgXcQ\":{\"since\":"
-              "\"2024-05-13T10:00:00Z\"}}",
-              &p);
+    es_polled_run(&p, src,
+                  "{\"video:dQw4w9WgXcQ\":{\"since\":"
+                  "\"2024-05-13T10:00:00Z\"}}",
+                  NULL);
     assert_int_equal(p.status, ES_ERATELIMIT);
     assert_int_equal(p.retry_after, 30);
     assert_null(p.cursor);
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
 
     /* An error in a 200 body, and junk: the kind's own messages. */
     struct es_testhttpd_response e200 = { .body = quota };
     es_testhttpd_route(srv, YT_THR, &e200);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_ERATELIMIT);
     assert_non_null(strstr(p.error, "youtube 'yt1': the API answered an "
                                     "error"));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
     struct es_testhttpd_response junk = { .body = "<html>oops</html>" };
     es_testhttpd_route(srv, YT_THR, &junk);
-    poll_once(src, NULL, &p);
+    es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.status, ES_EPARSE);
     assert_non_null(strstr(p.error, "youtube 'yt1': invalid JSON"));
     assert_null(strstr(p.error, "s3cr3t"));
-    polled_release(&p);
+    es_polled_release(&p);
 
     es_source_free(src);
     free(disabled);
