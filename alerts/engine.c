@@ -73,23 +73,6 @@ int64_t es_alert_closed_until(int64_t bucket, int64_t now)
     return q * bucket;
 }
 
-static int parse_yes(const char *s, int *out)
-{
-    static const char *const yes[] = { "yes", "true", "1" };
-    static const char *const no[] = { "no", "false", "0" };
-    for (size_t i = 0; i < 3; i++) {
-        if (strcasecmp(s, yes[i]) == 0) {
-            *out = 1;
-            return 0;
-        }
-        if (strcasecmp(s, no[i]) == 0) {
-            *out = 0;
-            return 0;
-        }
-    }
-    return -1;
-}
-
 /* Splits the comma-separated @list into r->notify, trimming blanks. */
 static void split_notify(struct es_alert_rule *r, const char *list)
 {
@@ -229,15 +212,7 @@ int es_alert_rule_parse(struct es_alert_rule **out, const struct es_config *cfg,
         }
         r->p.cooldown = secs;
     }
-    r->enabled = 1;
-    if ((v = es_config_source_get(sec, "enabled")) &&
-        parse_yes(v, &r->enabled) < 0) {
-        rc = es_error_set(ES_EINVALID,
-                          "alert '%s': bad enabled '%s' (yes or "
-                          "no)",
-                          r->name, v);
-        goto done;
-    }
+    r->enabled = es_config_source_bool(sec, "enabled", 1);
     if ((v = es_config_source_get(sec, "notify")))
         split_notify(r, v);
     for (size_t i = 0; cfg && i < r->nnotify; i++)

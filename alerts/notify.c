@@ -156,19 +156,6 @@ static void redact_url(struct channel *ch, const char *url, char *display,
  * turn every message into asterisks, and protect nothing. */
 #define MIN_SECRET 4
 
-static int parse_bool(const char *s, int def)
-{
-    if (!s)
-        return def;
-    if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") ||
-        !strcasecmp(s, "on") || !strcmp(s, "1"))
-        return 1;
-    if (!strcasecmp(s, "no") || !strcasecmp(s, "false") ||
-        !strcasecmp(s, "off") || !strcmp(s, "0"))
-        return 0;
-    return def;
-}
-
 static int is_http_url(const char *u)
 {
     return !strncasecmp(u, "http://", 7) || !strncasecmp(u, "https://", 8);
@@ -218,7 +205,7 @@ static int channel_load(const struct es_config *cfg, const char *name,
     ch->username = get(sec, "username");
     ch->password = get(sec, "password");
     ch->command = get(sec, "command");
-    ch->starttls = parse_bool(get(sec, "starttls"), 1);
+    ch->starttls = es_config_source_bool(sec, "starttls", 1);
     long timeout = ES_NOTIFY_TIMEOUT_S;
     if (get(sec, "timeout") &&
         (es_metrics_parse_duration(get(sec, "timeout"), &timeout) < 0 ||

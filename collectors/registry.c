@@ -98,17 +98,6 @@ void es_source__release_base(struct es_source *src)
     src->query = NULL;
 }
 
-int es_source__get_bool(const struct es_config_source *cfg, const char *key,
-                        int def)
-{
-    const char *v = es_config_source_get(cfg, key);
-    if (!v)
-        return def;
-    /* The config loader checked the spelling of boolean keys. */
-    return strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
-           strcmp(v, "1") == 0;
-}
-
 int es_source_matches(const struct es_source *src, const struct es_item *item)
 {
     /* A mention of the brand's account, the thread around it and the

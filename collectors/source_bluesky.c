@@ -1234,8 +1234,8 @@ static int bsky_open(struct es_source **out, const struct es_config_source *cfg)
     const char *password = es_config_source_get(cfg, "app_password");
     const char *ua = es_config_source_get(cfg, "user_agent");
     const char *pages = es_config_source_get(cfg, "max_pages");
-    int mentions = es_source__get_bool(cfg, "mentions", 0);
-    int own = es_source__get_bool(cfg, "own_posts", 0);
+    int mentions = es_config_source_bool(cfg, "mentions", 0);
+    int own = es_config_source_bool(cfg, "own_posts", 0);
 
     if (handle && *handle == '@')
         handle++;
@@ -1247,7 +1247,7 @@ static int bsky_open(struct es_source **out, const struct es_config_source *cfg)
     if (password && *password)
         s->password = es_xstrdup(password);
     s->auth = s->handle && s->password;
-    s->context = es_source__get_bool(cfg, "context", 1);
+    s->context = es_config_source_bool(cfg, "context", 1);
     s->max_pages = pages ? atoi(pages) : DEF_MAX_PAGES;
     if (s->max_pages < 1)
         s->max_pages = DEF_MAX_PAGES;

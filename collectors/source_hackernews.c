@@ -330,7 +330,7 @@ static int hn_open(struct es_source **out, const struct es_config_source *cfg)
         free(s);
         return rc;
     }
-    s->context = es_source__get_bool(cfg, "context", 1);
+    s->context = es_config_source_bool(cfg, "context", 1);
     s->max_pages = DEFAULT_MAX_PAGES;
     const char *mp = es_config_source_get(cfg, "max_pages");
     if (mp && atoi(mp) >= 1)

@@ -765,9 +765,9 @@ static int mastodon_open(struct es_source **out,
     s->label = es_xasprintf(KIND " '%s'", cfg->name);
     size_t blen = es_url_trim_len(base);
     s->api = es_xstrndup(base, blen);
-    s->mentions = es_source__get_bool(cfg, "mentions", 0);
-    s->own_posts = es_source__get_bool(cfg, "own_posts", 0);
-    s->context = es_source__get_bool(cfg, "context", 1);
+    s->mentions = es_config_source_bool(cfg, "mentions", 0);
+    s->own_posts = es_config_source_bool(cfg, "own_posts", 0);
+    s->context = es_config_source_bool(cfg, "context", 1);
     s->max_pages = DEFAULT_PAGES;
     const char *mp = es_config_source_get(cfg, "max_pages");
     if (mp && atoi(mp) > 0)

@@ -553,7 +553,7 @@ static int reddit_open(struct es_source **out,
             free(q);
         free(plain);
     }
-    int mentions = es_source__get_bool(cfg, "mentions", 0);
+    int mentions = es_config_source_bool(cfg, "mentions", 0);
     if (mentions && !authed)
         FAIL("%s:%d: [source \"%s\"] mentions = yes needs a token (or "
              "client_id, client_secret, username and password)",
@@ -562,7 +562,7 @@ static int reddit_open(struct es_source **out,
         FAIL("%s:%d: [source \"%s\"] needs a query, a subreddit or "
              "mentions = yes",
              cfg->file, cfg->line, cfg->name);
-    s->context = es_source__get_bool(cfg, "context", 1);
+    s->context = es_config_source_bool(cfg, "context", 1);
     s->max_pages = DEFAULT_MAX_PAGES;
     const char *mp = es_config_source_get(cfg, "max_pages");
     if (mp && atoi(mp) >= 1)

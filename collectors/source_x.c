@@ -535,7 +535,7 @@ static int x_open(struct es_source **out, const struct es_config_source *cfg)
                           cfg->file, cfg->line, cfg->name);
         goto fail;
     }
-    int mentions = es_source__get_bool(cfg, "mentions", 0);
+    int mentions = es_config_source_bool(cfg, "mentions", 0);
     const char *user_id = es_config_source_get(cfg, "user_id");
     if (mentions && (!user_id || !*user_id)) {
         rc = es_error_set(ES_EINVALID,
@@ -570,7 +570,7 @@ static int x_open(struct es_source **out, const struct es_config_source *cfg)
         s->user_id = es_xstrdup(user_id);
     s->st[X_SEARCH].enabled = s->query != NULL;
     s->st[X_MENTIONS].enabled = mentions;
-    s->context = es_source__get_bool(cfg, "context", 1);
+    s->context = es_config_source_bool(cfg, "context", 1);
     const char *mp = es_config_source_get(cfg, "max_pages");
     s->max_pages = mp ? atoi(mp) : X_DEFAULT_PAGES;
     if (s->max_pages < 1)

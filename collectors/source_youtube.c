@@ -487,7 +487,7 @@ static int yt_open(struct es_source **out, const struct es_config_source *cfg)
                           cfg->file, cfg->line, cfg->name);
         goto fail;
     }
-    s->context = es_source__get_bool(cfg, "context", 1);
+    s->context = es_config_source_bool(cfg, "context", 1);
     const char *mp = es_config_source_get(cfg, "max_pages");
     s->max_pages = mp ? atoi(mp) : YT_DEFAULT_PAGES;
     if (s->max_pages < 1)

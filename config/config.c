@@ -1499,3 +1499,15 @@ long es_config_claim_ttl(const struct es_config *cfg)
 {
     return cfg->claim_ttl;
 }
+
+int es_config_source_bool(const struct es_config_source *src, const char *key,
+                          int def)
+{
+    long v;
+    const char *s = src ? es_config_source_get(src, key) : NULL;
+    /* The loader checked the spelling: anything else is a section built
+     * by hand, and gets the default. */
+    if (!s || parse_bool(s, &v) != 0)
+        return def;
+    return v != 0;
+}

@@ -1303,23 +1303,6 @@ void es_ticket_json(struct es_buf *out, const struct es_ticket *t)
 
 /* ==== Forwarding to a helpdesk ==== */
 
-static int truthy(const char *v)
-{
-    static const char *const no[] = { "no", "false", "0", "off" };
-    if (!v)
-        return 1; /* the documented default */
-    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
-        const char *a = v, *b = no[i];
-        while (*a && *b && (*a | 0x20) == *b) {
-            a++;
-            b++;
-        }
-        if (!*a && !*b)
-            return 0;
-    }
-    return 1;
-}
-
 int es_helpdesk_get(const struct es_config *cfg, struct es_helpdesk *out)
 {
     memset(out, 0, sizeof(*out));
@@ -1331,7 +1314,7 @@ int es_helpdesk_get(const struct es_config *cfg, struct es_helpdesk *out)
         return 0;
     out->webhook_url = es_config_source_get(sec, "webhook_url");
     out->secret = es_config_source_get(sec, "secret");
-    out->enabled = truthy(es_config_source_get(sec, "enabled"));
+    out->enabled = es_config_source_bool(sec, "enabled", 1);
     if (out->webhook_url && !*out->webhook_url)
         out->webhook_url = NULL;
     return out->enabled && out->webhook_url;

@@ -107,6 +107,10 @@ es_config_source_find(const struct es_config *cfg, const char *name);
 /* Returns the value of @key in the section, or NULL when not set. */
 const char *es_config_source_get(const struct es_config_source *src,
                                  const char *key);
+/* The yes/no value of @key in the section (yes, true, 1 / no, false, 0,
+ * any case), or @def when it is not set. */
+int es_config_source_bool(const struct es_config_source *src, const char *key,
+                          int def);
 /* Reads the secret of @src: `token`, else the first line of the file that
  * `token_file` names (line break and trailing blanks dropped; the read
  * buffer is wiped). Returns 0 with *out set: the caller wipes and frees

@@ -129,10 +129,6 @@ void es_source_free(struct es_source *src);
  * holds the token); the base is released again on failure. */
 int es_source__init_base(struct es_source *src, const struct es_source_ops *ops,
                          const struct es_config_source *cfg);
-/* The value of @key in the source's section, as a yes/no; @def when it is
- * not set. */
-int es_source__get_bool(const struct es_config_source *cfg, const char *key,
-                        int def);
 /* Whether @item passes the source's query: always without one, and for
  * items flagged direct, context or own (enum es_item_flags). */
 int es_source_matches(const struct es_source *src, const struct es_item *item);
