@@ -271,11 +271,18 @@ int cmd_sources(int argc, char **argv, struct es_ctx *ctx)
     struct es_inbox *ib = cfg ? es_ctx_inbox(ctx) : NULL;
     if (!ib)
         return ES_EXIT_FAIL;
-    /* Sources in the config that were never polled get a row too. */
-    for (size_t i = 0; i < es_config_source_count(cfg); i++) {
+    /* Sources in the config that were never polled get a row too, all
+     * in one transaction. */
+    rc = es_inbox_begin(ib);
+    for (size_t i = 0; rc == 0 && i < es_config_source_count(cfg); i++) {
         const struct es_config_source *cs = es_config_source_at(cfg, i);
-        if (es_inbox_source_ensure(ib, cs->name, cs->type, NULL) < 0)
-            return es_cli_fail("%s", es_error_last());
+        rc = es_inbox_source_ensure(ib, cs->name, cs->type, NULL);
+    }
+    if (rc == 0)
+        rc = es_inbox_commit(ib);
+    if (rc < 0) {
+        es_inbox_rollback(ib);
+        return es_cli_fail("%s", es_error_last());
     }
     struct sources_out so = { ctx, json != NULL, 1, ES_BUF_INIT };
     if (!so.json)

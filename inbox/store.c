@@ -196,12 +196,16 @@ static const char SOURCE_ID[] = "SELECT id FROM sources WHERE name = ?1";
 
 #define HEALTH_COLUMNS                                                         \
     "SELECT name, type, last_attempt, last_success, next_poll, failures,"      \
-    " last_error, etag, last_modified, cursor,"                                \
-    " (SELECT count(*) FROM mentions WHERE source_id = sources.id)"            \
-    " FROM sources"
+    " last_error, etag, last_modified, cursor"
 
-static const char HEALTH_GET[] = HEALTH_COLUMNS " WHERE name = ?1";
-static const char HEALTH_EACH[] = HEALTH_COLUMNS " ORDER BY name";
+/* The poll path reads one source's health per batch: counting its
+ * mentions there would walk its whole index range every pass, so only
+ * the listing (`earshot sources`) counts. */
+static const char HEALTH_GET[] = HEALTH_COLUMNS ", -1 FROM sources"
+                                                " WHERE name = ?1";
+static const char HEALTH_EACH[] =
+    HEALTH_COLUMNS ", (SELECT count(*) FROM mentions"
+                   " WHERE source_id = sources.id) FROM sources ORDER BY name";
 
 static const char HEALTH_PUT[] =
     "UPDATE sources SET last_attempt = ?2, last_success = ?3,"
@@ -638,26 +642,30 @@ int es_inbox_health_put(struct es_inbox *ib, const struct es_source_health *h)
     int rc;
 
     assert(h && h->name);
-    /* A source polled before it was registered: register it now. */
-    if (h->type) {
+    for (int attempt = 0;; attempt++) {
+        bind_text(stmt, 1, h->name);
+        bind_time(stmt, 2, h->last_attempt);
+        bind_time(stmt, 3, h->last_success);
+        bind_time(stmt, 4, h->next_poll);
+        sqlite3_bind_int(stmt, 5, h->failures);
+        bind_text(stmt, 6, h->last_error);
+        bind_text(stmt, 7, h->etag);
+        bind_text(stmt, 8, h->last_modified);
+        bind_text(stmt, 9, h->cursor);
+        rc = exec_stmt(ib, stmt, "cannot write source health");
+        if (rc < 0 || sqlite3_changes(ib->db) > 0)
+            return rc;
+        /* A source polled before it was registered: register it, once,
+         * and write again. (Registering first on every call would cost
+         * the poll path an extra write per source.) */
+        if (attempt > 0 || !h->type)
+            break;
         rc = es_inbox_source_ensure(ib, h->name, h->type, NULL);
         if (rc < 0)
             return rc;
     }
-    bind_text(stmt, 1, h->name);
-    bind_time(stmt, 2, h->last_attempt);
-    bind_time(stmt, 3, h->last_success);
-    bind_time(stmt, 4, h->next_poll);
-    sqlite3_bind_int(stmt, 5, h->failures);
-    bind_text(stmt, 6, h->last_error);
-    bind_text(stmt, 7, h->etag);
-    bind_text(stmt, 8, h->last_modified);
-    bind_text(stmt, 9, h->cursor);
-    rc = exec_stmt(ib, stmt, "cannot write source health");
-    if (rc == 0 && sqlite3_changes(ib->db) == 0)
-        rc = es_error_set(ES_ENOTFOUND, "inbox '%s': unknown source '%s'",
-                          ib->path, h->name);
-    return rc;
+    return es_error_set(ES_ENOTFOUND, "inbox '%s': unknown source '%s'",
+                        ib->path, h->name);
 }
 
 int es_inbox_health_each(struct es_inbox *ib, es_health_cb cb, void *payload)

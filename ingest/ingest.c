@@ -8,10 +8,12 @@
  * crash never leaves half a batch or a cursor that points past what was
  * stored.
  *
- * Scoring (sentiment and priority) happens in the producer - the poller's
- * callback, the parser's entry callback - never in the writer thread: the
- * writer is the bottleneck of ingest (docs/performance.md), and the
- * producer has time to spare while it waits on the writer's queue.
+ * A pass is a pipeline of three threads: the producer (the poller's
+ * callback, or the parser of a local document) fetches and parses, a
+ * scorer thread computes sentiment and priority, and the writer stores.
+ * Parsing, scoring and SQLite each cost about a third of a mention
+ * (docs/performance.md); in two threads one of them always waited on the
+ * other, in three the work spreads over whatever cores there are.
  */
 #include "earshot/ingest.h"
 
@@ -202,6 +204,11 @@ int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
               0x9E3779B97F4A7C15ULL;
     size_t n = es_config_source_count(cfg);
     ig->sources = es_xcalloc(n ? n : 1, sizeof(*ig->sources));
+    /* One transaction for all the rows: a commit each made opening a
+     * thousand-source config cost more than polling it. */
+    rc = es_inbox_begin(ib);
+    if (rc < 0)
+        goto done;
     for (size_t i = 0; i < n; i++) {
         const struct es_config_source *cs = es_config_source_at(cfg, i);
         struct ingest_source *is = &ig->sources[ig->nsources];
@@ -213,9 +220,13 @@ int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
         if (rc < 0)
             goto done;
     }
+    rc = es_inbox_commit(ib);
+    if (rc < 0)
+        goto done;
     ig->poller = es_poller_new(es_config_http(cfg));
 done:
     if (rc < 0) {
+        es_inbox_rollback(ib);
         es_ingest_free(ig);
         ig = NULL;
     }
@@ -271,7 +282,7 @@ struct pending {
     char *cursor; /* stored with the items, or NULL: keep the old one */
     int64_t retry_after;
     struct es_item **items;   /* taken from the poller */
-    struct es_scores *scores; /* one per item, from the producer */
+    struct es_scores *scores; /* one per item, from the scorer */
     size_t nitems;
     int64_t source_id;           /* where the items go */
     struct es_ingest_report rep; /* filled by the writer */
@@ -280,15 +291,19 @@ struct pending {
 
 struct pass {
     struct es_ingest *ig;
-    struct es_inbox *ib; /* the writer's, borrowed */
-    int one_txn;         /* never commit before the end (a file backfill) */
+    const struct es_scorer *sc; /* borrowed */
+    struct es_inbox *ib;        /* the writer's, borrowed */
+    int one_txn; /* never commit before the end (a file backfill) */
     es_ingest_report_cb cb;
     void *payload;
+    pthread_t scorer, writer;
     pthread_mutex_t lock; /* guards the fields below */
     pthread_cond_t cond;
-    struct pending *head, *tail;
-    size_t queued_items;
-    int done;     /* the poller has finished */
+    struct pending *in_head, *in_tail; /* to score, in arrival order */
+    struct pending *head, *tail;       /* scored, to store */
+    size_t queued_items;               /* in both lists */
+    int done;                          /* the producer has finished */
+    int scored;   /* ... and the scorer has emptied its list */
     int db_error; /* first store failure, returned by es_ingest_poll */
     char db_msg[512];
 };
@@ -315,7 +330,7 @@ static int64_t now_ms(void)
 
 static void enqueue(struct pass *ps, struct pending *pd);
 
-/* Scores the items of @pd, in the producer's thread. */
+/* Scores the items of @pd, in the scorer thread. */
 static void score_pending(const struct es_scorer *sc, struct pending *pd)
 {
     int64_t now = es_time_now();
@@ -326,8 +341,7 @@ static void score_pending(const struct es_scorer *sc, struct pending *pd)
         es_scorer_score(sc, pd->items[i], now, &pd->scores[i]);
 }
 
-/* The poller's callback, in the polling thread: score and queue the
- * result. */
+/* The poller's callback, in the polling thread: queue the result. */
 static int on_result(struct es_poll_result *res, void *payload)
 {
     struct pass *ps = payload;
@@ -348,26 +362,73 @@ static int on_result(struct es_poll_result *res, void *payload)
     pd->nitems = res->nitems;
     res->items = NULL; /* ours now: see es_poll_cb */
     res->nitems = 0;
-    score_pending(ps->ig->sc, pd);
     enqueue(ps, pd);
     return 0;
 }
 
-/* Hands @pd to the writer, waiting while the queue is full. */
+/* Appends @pd to the list *@head .. *@tail. */
+static void list_add(struct pending **head, struct pending **tail,
+                     struct pending *pd)
+{
+    pd->next = NULL;
+    if (*tail)
+        (*tail)->next = pd;
+    else
+        *head = pd;
+    *tail = pd;
+}
+
+/* Takes the first of the list *@head .. *@tail, or NULL. */
+static struct pending *list_take(struct pending **head, struct pending **tail)
+{
+    struct pending *pd = *head;
+    if (pd) {
+        *head = pd->next;
+        if (!*head)
+            *tail = NULL;
+        pd->next = NULL;
+    }
+    return pd;
+}
+
+/* Hands @pd to the scorer, waiting while the queue is full. */
 static void enqueue(struct pass *ps, struct pending *pd)
 {
     pthread_mutex_lock(&ps->lock);
     /* Bound the memory a slow disk can make us hold. */
     while (ps->queued_items > QUEUE_MAX_ITEMS && !ps->db_error)
         pthread_cond_wait(&ps->cond, &ps->lock);
-    if (ps->tail)
-        ps->tail->next = pd;
-    else
-        ps->head = pd;
-    ps->tail = pd;
+    list_add(&ps->in_head, &ps->in_tail, pd);
     ps->queued_items += pd->nitems;
     pthread_cond_broadcast(&ps->cond);
     pthread_mutex_unlock(&ps->lock);
+}
+
+/* The scorer thread: scores what the producer queued, in order, and
+ * passes it on to the writer. */
+static void *scorer_main(void *arg)
+{
+    struct pass *ps = arg;
+    for (;;) {
+        pthread_mutex_lock(&ps->lock);
+        while (!ps->in_head && !ps->done)
+            pthread_cond_wait(&ps->cond, &ps->lock);
+        struct pending *pd = list_take(&ps->in_head, &ps->in_tail);
+        if (!pd) {
+            ps->scored = 1;
+            pthread_cond_broadcast(&ps->cond);
+            pthread_mutex_unlock(&ps->lock);
+            return NULL;
+        }
+        pthread_mutex_unlock(&ps->lock);
+
+        score_pending(ps->sc, pd);
+
+        pthread_mutex_lock(&ps->lock);
+        list_add(&ps->head, &ps->tail, pd);
+        pthread_cond_broadcast(&ps->cond);
+        pthread_mutex_unlock(&ps->lock);
+    }
 }
 
 /* Stores the items of @pd for source pd->source_id and counts them in
@@ -495,17 +556,14 @@ static void *writer_main(void *arg)
 
     for (;;) {
         pthread_mutex_lock(&ps->lock);
-        while (!ps->head && !ps->done)
+        while (!ps->head && !ps->scored)
             pthread_cond_wait(&ps->cond, &ps->lock);
-        struct pending *pd = ps->head;
+        struct pending *pd = list_take(&ps->head, &ps->tail);
         if (pd) {
-            ps->head = pd->next;
-            if (!ps->head)
-                ps->tail = NULL;
             ps->queued_items -= pd->nitems;
             pthread_cond_broadcast(&ps->cond);
         }
-        int stop = !pd && ps->done;
+        int stop = !pd && ps->scored;
         /* A failed backfill keeps nothing: drop what still comes. */
         int discard = pd && ps->one_txn && ps->db_error;
         pthread_mutex_unlock(&ps->lock);
@@ -551,28 +609,38 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* Starts the writer thread of @ps. */
-static int pass_start(struct pass *ps, pthread_t *writer)
+/* Starts the scorer and writer threads of @ps. */
+static int pass_start(struct pass *ps)
 {
     pthread_mutex_init(&ps->lock, NULL);
     pthread_cond_init(&ps->cond, NULL);
-    if (pthread_create(writer, NULL, writer_main, ps) != 0) {
-        pthread_cond_destroy(&ps->cond);
-        pthread_mutex_destroy(&ps->lock);
-        return es_error_set(ES_ERROR, "cannot start the writer thread");
+    if (pthread_create(&ps->scorer, NULL, scorer_main, ps) != 0)
+        goto fail;
+    if (pthread_create(&ps->writer, NULL, writer_main, ps) != 0) {
+        pthread_mutex_lock(&ps->lock);
+        ps->done = 1;
+        pthread_cond_broadcast(&ps->cond);
+        pthread_mutex_unlock(&ps->lock);
+        pthread_join(ps->scorer, NULL);
+        goto fail;
     }
     return 0;
+fail:
+    pthread_cond_destroy(&ps->cond);
+    pthread_mutex_destroy(&ps->lock);
+    return es_error_set(ES_ERROR, "cannot start the scorer and writer threads");
 }
 
-/* Tells the writer nothing more will come, waits for it to commit, and
- * returns its first store error (with its message set). */
-static int pass_finish(struct pass *ps, pthread_t writer)
+/* Tells the threads nothing more will come, waits for the writer to
+ * commit, and returns its first store error (with its message set). */
+static int pass_finish(struct pass *ps)
 {
     pthread_mutex_lock(&ps->lock);
     ps->done = 1;
     pthread_cond_broadcast(&ps->cond);
     pthread_mutex_unlock(&ps->lock);
-    pthread_join(writer, NULL);
+    pthread_join(ps->scorer, NULL);
+    pthread_join(ps->writer, NULL);
     pthread_cond_destroy(&ps->cond);
     pthread_mutex_destroy(&ps->lock);
     if (ps->db_error < 0)
@@ -628,15 +696,15 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
     if (njobs) {
         struct pass ps = {
             .ig = ig,
+            .sc = ig->sc,
             .ib = ig->ib,
             .cb = cb,
             .payload = payload,
         };
-        pthread_t writer;
-        rc = pass_start(&ps, &writer);
+        rc = pass_start(&ps);
         if (rc == 0) {
             es_poller_run(ig->poller, jobs, njobs, on_result, &ps);
-            rc = pass_finish(&ps, writer);
+            rc = pass_finish(&ps);
         }
     }
 done:
@@ -676,7 +744,6 @@ enum { CHUNK_ITEMS = 512 };
 
 struct file_ingest {
     struct pass *ps;
-    const struct es_scorer *sc;
     int64_t source_id;
     int64_t now;
     struct pending *chunk; /* being filled by the parser */
@@ -702,13 +769,11 @@ static int queue_entry(const struct es_item *item, void *payload)
         pd = fi->chunk = es_xcalloc(1, sizeof(*pd));
         pd->source_id = fi->source_id;
         pd->items = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->items));
-        pd->scores = es_xmalloc(CHUNK_ITEMS * sizeof(*pd->scores));
     }
     /* The parser reuses its item: the writer needs its own copy, packed
      * in one allocation (one malloc and free instead of a dozen). */
     struct es_item *copy = es_item_pack(item);
     copy->fetched_at = fi->now;
-    es_scorer_score(fi->sc, copy, fi->now, &pd->scores[pd->nitems]);
     pd->items[pd->nitems++] = copy;
     if (pd->nitems == CHUNK_ITEMS)
         flush_chunk(fi);
@@ -732,7 +797,6 @@ int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
     int rc;
     int64_t sid;
     struct es_feed_parser *p = NULL;
-    pthread_t writer;
 
     memset(report, 0, sizeof(*report));
     report->source = source_name;
@@ -740,20 +804,21 @@ int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
     if (rc < 0)
         goto done;
 
-    /* The parser runs here, the store in the writer thread: the two
-     * overlap, and the whole document is still one transaction. */
+    /* The parser runs here, scoring and the store in their threads: the
+     * three overlap, and the whole document is still one transaction. */
+    assert(sc);
     struct pass ps = {
+        .sc = sc,
         .ib = ib,
         .one_txn = 1,
         .cb = sum_chunk,
         .payload = report,
     };
-    rc = pass_start(&ps, &writer);
+    rc = pass_start(&ps);
     if (rc < 0)
         goto done;
 
-    assert(sc);
-    struct file_ingest fi = { &ps, sc, sid, es_time_now(), NULL, 0 };
+    struct file_ingest fi = { &ps, sid, es_time_now(), NULL, 0 };
     struct es_feed_opts opts = {
         .source = source_name,
         .base_url = base_url,
@@ -782,7 +847,7 @@ int es_ingest_feed_fd(struct es_inbox *ib, const struct es_scorer *sc, int fd,
         }
         pthread_mutex_unlock(&ps.lock);
     }
-    int wrc = pass_finish(&ps, writer);
+    int wrc = pass_finish(&ps);
     if (rc == 0)
         rc = wrc;
 done:

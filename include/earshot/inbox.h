@@ -39,7 +39,8 @@ struct es_source_health {
     char *etag;           /* HTTP validators of the last 200 */
     char *last_modified;
     char *cursor;       /* platform cursor (since_id, ...) */
-    long long mentions; /* stored mentions of this source */
+    long long mentions; /* stored mentions of this source; counted by
+                           es_inbox_health_each only (-1 elsewhere) */
 };
 
 /* Frees the strings of @h. */
