@@ -99,9 +99,11 @@ static struct lex_entry *lex_put(struct es_lexicon *lex, const char *key,
 }
 
 /* 1 when the single-word key @key is an emoticon or emoji: it has
- * punctuation or a pictographic symbol in it. */
+ * punctuation or a pictographic symbol in it, or is made of hyphens,
+ * underscores and apostrophes alone ("-_-"). */
 static int key_is_emo(const char *key, size_t len)
 {
+    int alnum = 0;
     for (size_t i = 0; i < len;) {
         unsigned char b = (unsigned char)key[i];
         if (b < 0x80) { /* ASCII: no need to decode */
@@ -109,9 +111,11 @@ static int key_is_emo(const char *key, size_t len)
                 !((b | 0x20) >= 'a' && (b | 0x20) <= 'z') &&
                 !(b >= '0' && b <= '9'))
                 return 1;
+            alnum |= b != '\'' && b != '-' && b != '_';
             i++;
             continue;
         }
+        alnum = 1;
         unsigned long cp;
         size_t n = es_utf8_decode(key + i, len - i, &cp);
         if (n == 0)
@@ -121,7 +125,7 @@ static int key_is_emo(const char *key, size_t len)
             return 1;
         i += n;
     }
-    return 0;
+    return !alnum && len > 0;
 }
 
 /* Adds the normalised @key of @words words with @flags; marks its first

@@ -384,6 +384,90 @@ static const struct lex_entry *find_elongated(const struct es_lexicon *lex,
     return NULL;
 }
 
+/* A rated entry of @key (NUL-terminated), or NULL. */
+static const struct lex_entry *find_rated(const struct es_lexicon *lex,
+                                          const char *key)
+{
+    const struct lex_entry *e = find(lex, key, strlen(key));
+    return e && (e->flags & LEX_VALENCE) ? e : NULL;
+}
+
+/* Laughter of any length and spelling ("hahaa", "ahahhahah", "hehehehe",
+ * "lolololol"): the lexicon rates a few spellings, people type hundreds.
+ * Returns the entry of the spelling it stands for, or NULL. Only words
+ * the lexicon does not know come here, so the test costs next to
+ * nothing. */
+static const struct lex_entry *find_laugh(const struct es_lexicon *lex,
+                                          const char *w, size_t len)
+{
+    if (len < 4 || (w[0] != 'h' && w[0] != 'a' && w[0] != 'l'))
+        return NULL;
+    if (w[0] == 'l') {
+        /* "lol" then more o's and l's: "lolol", "lololol", "lolll". */
+        if (w[1] != 'o' || w[2] != 'l')
+            return NULL;
+        for (size_t i = 3; i < len; i++)
+            if (w[i] != 'l' && w[i] != 'o')
+                return NULL;
+        const struct lex_entry *e = find_rated(lex, "lolol");
+        return e ? e : find_rated(lex, "lol");
+    }
+    /* h with one vowel: "haha", "ahah", "hehe", "hihi"; at least two of
+     * each, so that "hah" and "aha" stay what the lexicon says. */
+    size_t h = 0, v = 0;
+    char vowel = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = w[i];
+        if (c == 'h') {
+            h++;
+        } else if ((c == 'a' || c == 'e' || c == 'i') &&
+                   (!vowel || c == vowel)) {
+            vowel = c;
+            v++;
+        } else {
+            return NULL;
+        }
+    }
+    if (h < 2 || v < 2)
+        return NULL;
+    const struct lex_entry *e = NULL;
+    if (vowel == 'a') {
+        if (len >= 6)
+            e = find_rated(lex, "hahaha");
+        if (!e)
+            e = find_rated(lex, "haha");
+    } else {
+        if (len >= 6)
+            e = find_rated(lex, "hehehe");
+        if (!e)
+            e = find_rated(lex, "hehe");
+    }
+    return e;
+}
+
+/* Whether the word @w (four bytes or more) may be laughter for
+ * find_laugh(): "ha..", "he..", "hi..", "ah..", "lol..". */
+static inline int may_laugh(const char *w)
+{
+    return (w[0] == 'h' && (w[1] == 'a' || w[1] == 'e' || w[1] == 'i')) ||
+           (w[0] == 'a' && w[1] == 'h') ||
+           (w[0] == 'l' && w[1] == 'o' && w[2] == 'l');
+}
+
+/* A word with its last letter typed twice ("sadd", "happyy", "nicee"):
+ * the entry of the word without it, or NULL. Only unknown words come
+ * here; known words that end in a double letter ("well", "too") never
+ * do, and most others shortened are no word the lexicon rates. */
+static const struct lex_entry *find_doubled_end(const struct es_lexicon *lex,
+                                                const char *w, size_t len)
+{
+    if (len < 4 || w[len - 1] != w[len - 2] || w[len - 1] < 'a' ||
+        w[len - 1] > 'z')
+        return NULL;
+    const struct lex_entry *e = find(lex, w, len - 1);
+    return e && (e->flags & LEX_VALENCE) ? e : NULL;
+}
+
 /* 1 when the word @w (@len bytes, first eight in @key8) has a run of
  * three or more equal letters. */
 static int elongated(const char *w, size_t len, uint64_t key8)
@@ -408,15 +492,25 @@ static int elongated(const char *w, size_t len, uint64_t key8)
 }
 
 /* Finishes a word token whose lowered form is at sc->low + loff: looks it
- * up and counts it for the language check. */
+ * up and counts it for the language check. @mixed: the word has upper-
+ * and lower-case letters ("Starr", a name more often than a typo). */
 static inline __attribute__((always_inline)) void
-finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8)
+finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
+            int mixed)
 {
     t->hash = h;
     const char *w = sc->low + t->loff;
     const struct lex_entry *e = es_lexicon__find8(sc->lex, w, t->llen, h, key8);
-    if (!e && t->llen > 3 && elongated(w, t->llen, key8)) {
-        const struct lex_entry *e2 = find_elongated(sc->lex, w, t->llen);
+    if (!e && t->llen > 3) {
+        const struct lex_entry *e2 = NULL;
+        /* Most unknown words are neutral ones: each test below is one
+         * or two byte compares before anything is looked up. */
+        if (elongated(w, t->llen, key8))
+            e2 = find_elongated(sc->lex, w, t->llen);
+        else if (!mixed && w[t->llen - 1] == w[t->llen - 2])
+            e2 = find_doubled_end(sc->lex, w, t->llen);
+        if (!e2 && may_laugh(w))
+            e2 = find_laugh(sc->lex, w, t->llen);
         if (e2) {
             e = e2;
             t->rules |= ES_RULE_ELONGATED;
@@ -468,6 +562,7 @@ static struct tok *emit_one(struct scratch *sc, const char *text, size_t off,
     t->len = (uint32_t)len;
     t->loff = (uint32_t)sc->llen;
     uint32_t h;
+    int mixed;
     if (ascii) {
         int upper = 0, lower = 0;
         low_reserve(sc, len);
@@ -498,6 +593,7 @@ static struct tok *emit_one(struct scratch *sc, const char *text, size_t off,
         t->llen = (uint32_t)len;
         t->upper = upper && !lower;
         t->alpha = upper || lower;
+        mixed = upper && lower;
         sc->lang.latin += (unsigned)len;
         t->kind = len == 1 ? TK_SHORT : TK_WORD;
     } else {
@@ -531,9 +627,10 @@ static struct tok *emit_one(struct scratch *sc, const char *text, size_t off,
         es_buf_release(&b);
         t->upper = upper && !lower;
         t->alpha = 1;
+        mixed = upper && lower;
         t->kind = cps == 1 ? TK_SHORT : TK_WORD;
     }
-    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen));
+    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), mixed);
     return t;
 }
 
@@ -885,7 +982,8 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     t->kind = k == 1 ? TK_SHORT : TK_WORD;
     sc->llen += k;
     sc->lang.latin += (unsigned)k;
-    finish_word(sc, t, lex_hash_final(hh, w, k), key8);
+    finish_word(sc, t, lex_hash_final(hh, w, k), key8,
+                (seen & (FW_UPPER | FW_LOWER)) == (FW_UPPER | FW_LOWER));
     if (k == 1 && t->mwe <= 1) {
         /* A one-letter word that starts no expression: counted for the
          * language, then dropped now rather than in merge_expressions(). */
@@ -937,6 +1035,107 @@ static inline int chunk_may_be_emo(const struct scratch *sc, const char *buf,
         return 1;
     unsigned char c1 = i + 1 < len ? emo_key[(unsigned char)buf[i + 1]] : 0;
     return es_lexicon__emo_start(sc->lex, emo_key[c], c1);
+}
+
+/* 1 for the bytes of a run of marks that may hold an emoticon: ASCII
+ * punctuation, and the "-", "_" and "'" of ":-)", "^_^" and ":'(". */
+static inline int emo_mark(unsigned char c)
+{
+    return ascii_class[c] == A_PUNCT || c == '-' || c == '_' || c == '\'';
+}
+
+/* The end of one letter or digit, typed once or more, right after the
+ * marks at @ps..@pe when no other word character follows: it may end an
+ * emoticon glued to a word ("great:D", "love<3", ":DDD"). @pe when there
+ * is none, or when digits stand on both sides ("3:30", "2.0"). */
+static size_t glued_tail(const char *text, size_t ps, size_t pe, size_t len)
+{
+    if (pe >= len)
+        return pe;
+    unsigned char c = (unsigned char)text[pe];
+    unsigned cls = ascii_class[c];
+    if (cls != A_LOWER && cls != A_UPPER && cls != A_DIGIT)
+        return pe;
+    if (cls == A_DIGIT && ps > 0 && pe - ps == 1 &&
+        ascii_class[(unsigned char)text[ps - 1]] == A_DIGIT &&
+        strchr(":.,/", text[ps]))
+        return pe;
+    size_t e = pe + 1;
+    while (e < len && (unsigned char)text[e] == c)
+        e++;
+    if (e < len && ascii_word(ascii_class[(unsigned char)text[e]]))
+        return pe;
+    return e;
+}
+
+/* The length of the longest emoticon of the lexicon at @p that ends by
+ * @te, or 0. */
+static size_t emo_at(const struct scratch *sc, const char *text, size_t p,
+                     size_t te)
+{
+    char key[40];
+    unsigned char c1 = p + 1 < te ? emo_key[(unsigned char)text[p + 1]] : 0;
+    if (!es_lexicon__emo_start(sc->lex, emo_key[(unsigned char)text[p]], c1))
+        return 0;
+    size_t max = te - p;
+    if (max > sc->lex->emo_max)
+        max = sc->lex->emo_max;
+    for (size_t k = max; k >= 2; k--) {
+        size_t n = lower_chunk(key, sizeof(key), text + p, k);
+        if (!n)
+            continue;
+        const struct lex_entry *e = find(sc->lex, key, n);
+        if (e && (e->flags & LEX_VALENCE) && (e->flags & LEX_EMO))
+            return k;
+    }
+    return 0;
+}
+
+/* Finds the emoticons in a run of marks @ps..@pe that is no emoticon as
+ * a whole, with the letter or digit glued after it up to @te: faces
+ * typed one after another (":):)"), longer than any the lexicon lists
+ * (":)))))))", "<33333", which count as the longest form), or glued to
+ * the word before ("great:D"). Emits them, and the clause breaks of the
+ * other marks; returns where the run ends (past the glued letter when an
+ * emoticon took it), or 0 when there is none, leaving the run to the
+ * caller. Slashes twice over are a URL's, not faces (":/"). */
+static size_t emo_run(struct scratch *sc, const char *text, size_t ps,
+                      size_t pe, size_t te)
+{
+    char key[40];
+    for (size_t k = ps; k + 1 < pe; k++)
+        if (text[k] == '/' && text[k + 1] == '/')
+            return 0;
+    size_t p = ps;
+    int brk = 0, send = 0, found = 0;
+    while (p < pe) {
+        size_t k = emo_at(sc, text, p, te);
+        if (!k) {
+            brk |= clause_punct((unsigned char)text[p]);
+            send |= sentence_punct((unsigned char)text[p]);
+            p++;
+            continue;
+        }
+        if (brk && sc->n) {
+            sc->t[sc->n - 1].brk = 1;
+            sc->t[sc->n - 1].send |= send;
+        }
+        brk = send = 0;
+        size_t q = p + k;
+        while (q < te && text[q] == text[q - 1])
+            q++;
+        size_t n = lower_chunk(key, sizeof(key), text + p, k);
+        emit_emo(sc, p, q - p, key, n, 1);
+        found = 1;
+        p = q;
+    }
+    if (!found)
+        return 0;
+    if (brk && sc->n) {
+        sc->t[sc->n - 1].brk = 1;
+        sc->t[sc->n - 1].send |= send;
+    }
+    return p;
 }
 
 /* Splits text into tokens from @cs. Without @count it splits the one
@@ -1017,7 +1216,7 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
              * ("great:)"), or the end of a clause. */
             size_t ps = i;
             int brk = 0, send = 0;
-            while (i < len && ascii_class[(unsigned char)text[i]] == A_PUNCT) {
+            while (i < len && emo_mark((unsigned char)text[i])) {
                 unsigned char b = (unsigned char)text[i];
                 brk |= clause_punct(b);
                 send |= sentence_punct(b);
@@ -1031,6 +1230,14 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
                 size_t kl = lower_chunk(key, sizeof(key), text + ps, i - ps);
                 if (kl && emit_emo(sc, ps, i - ps, key, kl, 1))
                     continue;
+            }
+            size_t te = glued_tail(text, ps, i, len);
+            if (te > i || i - ps >= 2) {
+                size_t next = emo_run(sc, text, ps, i, te);
+                if (next) {
+                    i = next;
+                    continue;
+                }
             }
             if (brk && sc->n) {
                 sc->t[sc->n - 1].brk = 1;
@@ -1065,7 +1272,9 @@ static size_t chunk_end(struct scratch *sc, const char *buf, size_t cs,
         unsigned cls = ascii_class[c];
         if (cls == A_SPACE)
             break;
-        if (cls == A_PUNCT) {
+        /* A chunk that starts with "-" may be a face ("-_-"); inside a
+         * word ("well-known") it stays on the fast path. */
+        if (cls == A_PUNCT || (c == '-' && i == cs)) {
             *has_punct = 1;
             sc->excl += c == '!';
             sc->quest += c == '?';

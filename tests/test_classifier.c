@@ -250,6 +250,63 @@ static void test_rule_elongation(void **state)
     assert_score("sooo good", 1.9 + 0.293);
 }
 
+/* How people type on social media: laughter of any length, a last
+ * letter typed twice, faces typed one after another, longer than listed
+ * or glued to a word, and "-_-". */
+static void test_rule_social_spellings(void **state)
+{
+    (void)state;
+    static const char src[] = "haha\t1.8\nhahaha\t2.0\nhehe\t1.6\n"
+                              "lol\t1.8\nlolol\t2.0\nsad\t-2.1\n"
+                              "star\t1.0\ngood\t1.9\n:)\t2.0\n:))\t2.1\n"
+                              ":(\t-1.9\n:d\t2.2\n:-)\t2.0\n:'(\t-2.3\n"
+                              "<3\t2.6\n</3\t-2.0\n:/\t-1.0\n-_-\t-1.2\n";
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(es_lexicon_load_buf(&lex, "social", src, strlen(src)), 0);
+    const struct {
+        const char *text;
+        double sum;
+    } cases[] = {
+        /* laughter: any length, either vowel, "lol" repeated */
+        { "hahaa", 1.8 },
+        { "ahahhahahahah", 2.0 },
+        { "hehehehe", 1.6 },
+        { "hihi", 1.6 },
+        { "lolololol", 2.0 },
+        { "hah", 0 },  /* too short to be taken for laughter */
+        { "hahz", 0 }, /* not laughter */
+        /* the last letter typed twice, not in a capitalised name */
+        { "sadd", -2.1 },
+        { "Starr", 0 },
+        /* faces typed one after another, or longer than listed */
+        { ":):)", 4.0 },
+        { ":)))))))", 2.1 },
+        { ":DDDD", 2.2 },
+        { "<3333333", 2.6 },
+        { "<3<3", 5.2 },
+        { ":'((((", -2.3 },
+        /* faces glued to the word before */
+        { "good:D", 1.9 + 2.2 },
+        { "good:-)", 1.9 + 2.0 },
+        { "sad:'(", -2.1 - 2.3 },
+        { "good<3", 1.9 + 2.6 },
+        { "good</3", 1.9 - 2.0 },
+        { "-_-", -1.2 },
+        /* times, numbers and URLs hold no faces */
+        { "good at 3:30", 1.9 },
+        { "good 3:3", 1.9 },
+        { "good http://example.com/x", 1.9 },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double got = score_with(lex, cases[i].text).compound;
+        double want = cases[i].sum != 0 ? norm(cases[i].sum) : 0;
+        if (fabs(got - want) > 1e-4)
+            fail_msg("'%s': compound %.6f, expected %.6f", cases[i].text, got,
+                     want);
+    }
+    es_lexicon_free(lex);
+}
+
 static void test_rule_unicode_fold(void **state)
 {
     (void)state;
@@ -865,6 +922,7 @@ int main(void)
         cmocka_unit_test(test_rule_emoticon_emoji),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
+        cmocka_unit_test(test_rule_social_spellings),
         cmocka_unit_test(test_rule_unicode_fold),
         cmocka_unit_test(test_proportions),
         cmocka_unit_test(test_label_thresholds),
