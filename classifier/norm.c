@@ -68,6 +68,43 @@ enum norm_class es_norm__class(uint32_t cp)
     }
 }
 
+/* The fold of a word whose letters are ASCII or Latin-1 (U+00C0..U+00FF,
+ * bytes C3 80..C3 BF: the accented letters of most European languages),
+ * without utf8proc: those are already NFKC, and folding their case is
+ * +0x20 on the upper-case ones, as in ASCII. Returns 0, having written
+ * nothing, for any other word, and for the sharp s (which folds to
+ * "ss"). */
+static int fold_latin1(struct es_buf *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80)
+            continue;
+        if (c != 0xC3 || i + 1 >= len || (unsigned char)s[i + 1] < 0x80 ||
+            (unsigned char)s[i + 1] > 0xBF || (unsigned char)s[i + 1] == 0x9F)
+            return 0;
+        i++;
+    }
+    es_buf_grow(out, len);
+    char *d = out->ptr + out->len;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 'A' && c <= 'Z') {
+            c += 32;
+        } else if (c == 0xC3) {
+            *d++ = (char)c;
+            c = (unsigned char)s[++i];
+            /* U+00C0..U+00DE are the capitals, but for U+00D7 (x). */
+            if (c >= 0x80 && c <= 0x9E && c != 0x97)
+                c += 0x20;
+        }
+        *d++ = (char)c;
+    }
+    out->len += len;
+    out->ptr[out->len] = '\0';
+    return 1;
+}
+
 void es_norm__fold(struct es_buf *out, const char *s, size_t len)
 {
     utf8proc_int32_t cps[FOLD_MAX];
@@ -76,6 +113,8 @@ void es_norm__fold(struct es_buf *out, const char *s, size_t len)
                                    UTF8PROC_STABLE;
     utf8proc_ssize_t n;
 
+    if (fold_latin1(out, s, len))
+        return;
     if (len > FOLD_MAX)
         goto raw;
     n = utf8proc_decompose((const utf8proc_uint8_t *)s, (utf8proc_ssize_t)len,

@@ -1,6 +1,6 @@
 /* priority.c - a mention's 0-100 priority and the reasons for it
  *
- * Runs at ingest for every stored mention, in the producer thread beside
+ * Runs at ingest for every stored mention, in the scorer thread beside
  * the sentiment scorer, so it has to be cheap: one pass over the title and
  * the text that splits words, lower-cases them into a small ring and looks
  * each up once in a hash table of cue words. A table entry is keyed by the
@@ -15,7 +15,6 @@
 
 #include <assert.h>
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,6 +133,7 @@ static const struct {
 /* One entry of the table: a phrase of 1..PHRASE_MAX normalised words. */
 struct cue {
     char *words[PHRASE_MAX]; /* owned; words[n - 1] is the key */
+    size_t key_len;          /* strlen(words[n - 1]) */
     int n;
     enum cue_kind kind;
     int next; /* next cue with the same last word, or -1 */
@@ -160,12 +160,15 @@ void es_priority_weights_default(struct es_priority_weights *out)
 /* ==== Words ==== */
 
 /* FNV-1a: short words, no need for anything better. */
+#define FNV_SEED  2166136261u
+#define FNV_PRIME 16777619u
+
 static uint32_t hash_word(const char *s, size_t len)
 {
-    uint32_t h = 2166136261u;
+    uint32_t h = FNV_SEED;
     for (size_t i = 0; i < len; i++) {
         h ^= (unsigned char)s[i];
-        h *= 16777619u;
+        h *= FNV_PRIME;
     }
     return h;
 }
@@ -227,8 +230,9 @@ static int word_char(const unsigned char *s, size_t len, size_t *n,
 /* A word as the splitter hands it on. */
 struct word {
     char s[WORD_MAX];
-    size_t len; /* 0: too long to match anything */
-    int at;     /* written "@word" */
+    size_t len;    /* 0: too long to match anything */
+    int at;        /* written "@word" */
+    uint32_t hash; /* hash_word(s, len), computed while splitting */
 };
 
 typedef void (*word_fn)(const struct word *w, void *payload);
@@ -275,6 +279,7 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             memmove(w.s, w.s + start, wl - start);
         w.len = too_long ? 0 : wl - start;
         w.s[w.len] = '\0';
+        w.hash = hash_word(w.s, w.len);
         fn(&w, payload);
     }
     fn(NULL, payload);
@@ -326,6 +331,7 @@ static void add_cue(struct es_priority *p, size_t *cap, char **words, int n,
     memset(c, 0, sizeof(*c));
     for (int i = 0; i < n; i++)
         c->words[i] = words[i];
+    c->key_len = strlen(words[n - 1]);
     c->n = n;
     c->kind = kind;
     c->next = -1;
@@ -352,19 +358,18 @@ static void add_phrase(struct es_priority *p, size_t *cap, const char *text,
     }
 }
 
-/* Returns the slot for @word (@len bytes): the one whose chain has that
- * last word, or the empty slot where it would go. */
+/* Returns the slot for @word (@len bytes, hash_word() @hash): the one
+ * whose chain has that last word, or the empty slot where it would go. */
 static size_t find_slot(const struct es_priority *p, const char *word,
-                        size_t len)
+                        size_t len, uint32_t hash)
 {
-    size_t i = hash_word(word, len) & p->mask;
+    size_t i = hash & p->mask;
     for (;;) {
         int head = p->slots[i];
         if (head < 0)
             return i;
         const struct cue *c = &p->cues[head];
-        const char *key = c->words[c->n - 1];
-        if (strlen(key) == len && memcmp(key, word, len) == 0)
+        if (c->key_len == len && memcmp(c->words[c->n - 1], word, len) == 0)
             return i;
         i = (i + 1) & p->mask;
     }
@@ -398,7 +403,7 @@ struct es_priority *es_priority_new(const struct es_priority_weights *w,
     for (size_t i = p->ncues; i-- > 0;) {
         struct cue *c = &p->cues[i];
         const char *key = c->words[c->n - 1];
-        size_t slot = find_slot(p, key, strlen(key));
+        size_t slot = find_slot(p, key, c->key_len, hash_word(key, c->key_len));
         c->next = p->slots[slot];
         p->slots[slot] = (int)i;
     }
@@ -452,7 +457,7 @@ static void scan_word(const struct word *w, void *payload)
     sc->pos++;
     if (w->len == 0)
         return;
-    int head = p->slots[find_slot(p, w->s, w->len)];
+    int head = p->slots[find_slot(p, w->s, w->len, w->hash)];
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];
         int ok = 1;
@@ -496,36 +501,94 @@ static int is_feed(const char *platform)
 
 /* ==== Reasons ==== */
 
-/* Appends @reason to the JSON array in @out unless it would not fit. The
- * reasons are our own ASCII strings: nothing to escape. */
-static void add_reason(struct es_priority_result *out, size_t *len,
-                       const char *reason)
+/* A reason being written: every mention gets a few, so they are put
+ * together by hand rather than with snprintf, which cost more than the
+ * whole scan of the words. */
+struct reason {
+    char s[64];
+    size_t len;
+};
+
+static void reason_add(struct reason *r, const char *s)
 {
-    size_t need = strlen(reason) + 3 + (out->nreasons ? 1 : 0);
+    size_t n = strlen(s);
+    if (r->len + n < sizeof(r->s)) {
+        memcpy(r->s + r->len, s, n);
+        r->len += n;
+    }
+}
+
+static void reason_int(struct reason *r, long long v)
+{
+    char digits[24];
+    size_t n = 0;
+    unsigned long long u =
+        v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        digits[n++] = '-';
+    while (n && r->len + 1 < sizeof(r->s))
+        r->s[r->len++] = digits[--n];
+}
+
+/* @v in [-1, 1] rounded to two decimals: "-0.82". */
+static void reason_fixed2(struct reason *r, double v)
+{
+    long long c = llround(fabs(v) * 100.0);
+    if (v < 0 && c)
+        reason_add(r, "-");
+    reason_int(r, c / 100);
+    char frac[4] = { '.', (char)('0' + c / 10 % 10), (char)('0' + c % 10), 0 };
+    reason_add(r, frac);
+}
+
+/* Appends @r to the JSON array in @out unless it would not fit. The
+ * reasons are our own ASCII strings: nothing to escape. */
+static void add_reason_r(struct es_priority_result *out, size_t *len,
+                         const struct reason *r)
+{
+    size_t need = r->len + 2 + (out->nreasons ? 1 : 0);
     if (*len + need + 2 > sizeof(out->reasons))
         return;
-    *len += (size_t)snprintf(out->reasons + *len, sizeof(out->reasons) - *len,
-                             "%s\"%s\"", out->nreasons ? "," : "", reason);
+    char *p = out->reasons + *len;
+    if (out->nreasons)
+        *p++ = ',';
+    *p++ = '"';
+    memcpy(p, r->s, r->len);
+    p += r->len;
+    *p++ = '"';
+    *p = '\0';
+    *len += need;
     out->nreasons++;
 }
 
-/* "850", "1.2k", "12k", "3.4M", "25M": rounded down, so never "1000k". */
-static void format_count(char *out, size_t size, long long n)
+static void add_reason(struct es_priority_result *out, size_t *len,
+                       const char *reason)
 {
-    if (n < 1000)
-        snprintf(out, size, "%lld", n);
-    else if (n < 10000)
-        snprintf(out, size, "%lld.%lldk", n / 1000, n / 100 % 10);
-    else if (n < 1000000)
-        snprintf(out, size, "%lldk", n / 1000);
-    else if (n < 10000000)
-        snprintf(out, size, "%lld.%lldM", n / 1000000, n / 100000 % 10);
-    else
-        snprintf(out, size, "%lldM", n / 1000000);
-    /* "1.0k" reads better as "1k". */
-    char *dot = strstr(out, ".0");
-    if (dot && (dot[2] == 'k' || dot[2] == 'M'))
-        memmove(dot, dot + 2, strlen(dot + 2) + 1);
+    struct reason r = { .len = 0 };
+    reason_add(&r, reason);
+    add_reason_r(out, len, &r);
+}
+
+/* "850", "1.2k", "12k", "3.4M", "25M": rounded down, so never "1000k";
+ * "1k" rather than "1.0k". */
+static void reason_count(struct reason *r, long long n)
+{
+    long long unit = n < 1000000 ? 1000 : 1000000;
+    const char *suffix = unit == 1000 ? "k" : "M";
+    if (n < 1000) {
+        reason_int(r, n);
+        return;
+    }
+    reason_int(r, n / unit);
+    if (n < 10 * unit && n / (unit / 10) % 10) {
+        char frac[3] = { '.', (char)('0' + n / (unit / 10) % 10), 0 };
+        reason_add(r, frac);
+    }
+    reason_add(r, suffix);
 }
 
 int es_priority_score(const struct es_priority *p, const struct es_item *item,
@@ -533,7 +596,7 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
                       struct es_priority_result *out)
 {
     struct scan sc;
-    char tmp[64];
+    struct reason r;
     size_t len = 0;
     double points = 0;
 
@@ -544,8 +607,10 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
     /* Negativity: only a score the classifier calls negative counts. */
     if (s && s->compound <= ES_SENTIMENT_NEG_THRESHOLD) {
         points += p->w.negative * -s->compound;
-        snprintf(tmp, sizeof(tmp), "negative %.2f", s->compound);
-        add_reason(out, &len, tmp);
+        r.len = 0;
+        reason_add(&r, "negative ");
+        reason_fixed2(&r, s->compound);
+        add_reason_r(out, &len, &r);
     }
 
     /* Urgency and addressing, from the words. */
@@ -574,19 +639,21 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
     /* Stars: a 1- or 2-star review is a customer about to leave. */
     if (item->rating == 1 || item->rating == 2) {
         points += p->w.rating * (item->rating == 1 ? 1.0 : 0.5);
-        snprintf(tmp, sizeof(tmp), "%d-star review", item->rating);
-        add_reason(out, &len, tmp);
+        r.len = 0;
+        reason_int(&r, item->rating);
+        reason_add(&r, "-star review");
+        add_reason_r(out, &len, &r);
     }
 
     /* Reach: nothing below 100 followers, all of it at a million. */
     long long f = item->author_followers;
     if (f > 100) {
-        double r = log10((double)f / 100.0) / 4.0;
-        points += p->w.reach * (r > 1.0 ? 1.0 : r);
-        char count[24];
-        format_count(count, sizeof(count), f);
-        snprintf(tmp, sizeof(tmp), "%s followers", count);
-        add_reason(out, &len, tmp);
+        double reach = log10((double)f / 100.0) / 4.0;
+        points += p->w.reach * (reach > 1.0 ? 1.0 : reach);
+        r.len = 0;
+        reason_count(&r, f);
+        reason_add(&r, " followers");
+        add_reason_r(out, &len, &r);
     }
 
     if (direct) {
@@ -600,18 +667,18 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
         int64_t age = now - item->created_at;
         points -= p->w.age * (1.0 - exp(-(double)age / (3.0 * 86400.0)));
         long long d = (long long)(age / 86400), h = (long long)(age / 3600);
-        if (d >= 1) {
-            snprintf(tmp, sizeof(tmp), "%lld day%s old", d, d == 1 ? "" : "s");
-            add_reason(out, &len, tmp);
-        } else if (h >= 1) {
-            snprintf(tmp, sizeof(tmp), "%lld hour%s old", h, h == 1 ? "" : "s");
-            add_reason(out, &len, tmp);
+        if (d >= 1 || h >= 1) {
+            r.len = 0;
+            reason_int(&r, d >= 1 ? d : h);
+            reason_add(&r, d >= 1 ? (d == 1 ? " day old" : " days old")
+                                  : (h == 1 ? " hour old" : " hours old"));
+            add_reason_r(out, &len, &r);
         }
     }
 
     out->reasons[len++] = ']';
     out->reasons[len] = '\0';
-    double r = floor(points + 0.5);
-    out->score = r < 0 ? 0 : r > 100 ? 100 : (int)r;
+    double total = floor(points + 0.5);
+    out->score = total < 0 ? 0 : total > 100 ? 100 : (int)total;
     return 0;
 }
