@@ -5,7 +5,9 @@
  * once through the poller, scores every mention (sentiment and priority,
  * with an es_scorer), stores each source's batch in one transaction, and
  * records the outcome (validators, next poll, errors) per source. It is
- * the one writer of the inbox; it runs in the calling thread.
+ * the one writer of the inbox. A pass fetches and parses in the calling
+ * thread, scores in a second and stores in a third, which hold the inbox
+ * until the pass returns.
  */
 #ifndef EARSHOT_INGEST_H
 #define EARSHOT_INGEST_H
@@ -19,8 +21,7 @@
 /* ==== Scoring ==== */
 
 /* The lexicon and the priority settings every stored mention is scored
- * with. Immutable once open: the poller's and the parser's threads share
- * one without locks. */
+ * with. Immutable once open: threads share one without locks. */
 struct es_scorer;
 
 /* Loads the lexicon of @cfg's [classifier] section - `lexicon =`, else
@@ -83,7 +84,7 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
 int64_t es_ingest_next_due(struct es_ingest *ig);
 
 /* Reads a feed document from @fd in chunks, parses it as a stream, scores
- * each entry with @sc (in the parsing thread) and stores the entries as
+ * each entry with @sc (in a scorer thread) and stores the entries as
  * source @source_name (created with type "rss" when unknown) in one
  * transaction: a backfill that never holds the document or its entries in
  * memory. @base_url resolves relative links (may be NULL). Sets the
