@@ -1272,9 +1272,11 @@ static size_t chunk_end(struct scratch *sc, const char *buf, size_t cs,
         unsigned cls = ascii_class[c];
         if (cls == A_SPACE)
             break;
-        /* A chunk that starts with "-" may be a face ("-_-"); inside a
-         * word ("well-known") it stays on the fast path. */
-        if (cls == A_PUNCT || (c == '-' && i == cs)) {
+        /* A chunk that starts with "-_" or "-." may be a face ("-_-",
+         * "-.-"); a dash between words, or inside one ("well-known"),
+         * stays on the fast path. */
+        if (cls == A_PUNCT || (c == '-' && i == cs && i + 1 < len &&
+                               (buf[i + 1] == '_' || buf[i + 1] == '.'))) {
             *has_punct = 1;
             sc->excl += c == '!';
             sc->quest += c == '?';
