@@ -24,6 +24,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,13 +67,15 @@ struct es_config {
     struct es_config_classifier classifier; /* arrays owned, strings pooled */
     struct es_config_priority priority;     /* brands owned, strings pooled */
     struct es_config_source *sources;
-    size_t nsources;
-    const char *agent; /* [earshot] agent: who the CLI acts as */
-    long claim_ttl;    /* [earshot] claim_ttl, seconds */
+    size_t nsources, sources_cap;
+    size_t *source_slots; /* by name, open addressing: index + 1, 0 empty */
+    size_t source_mask;   /* source_slots has source_mask + 1 entries */
+    const char *agent;    /* [earshot] agent: who the CLI acts as */
+    long claim_ttl;       /* [earshot] claim_ttl, seconds */
     struct es_config_source *kvs[KVS__COUNT]; /* accounts, views, [sla]... */
     size_t nkvs[KVS__COUNT];
     char **pool; /* every string the structs above point into */
-    size_t npool;
+    size_t npool, pool_cap;
 };
 
 /* ==== The key table ==== */
@@ -530,9 +533,56 @@ fail(struct loader *ld, int line, const char *fmt, ...)
 /* Gives @s to the config, which frees it in es_config_free(). */
 static const char *keep(struct es_config *cfg, char *s)
 {
-    cfg->pool = es_xrealloc(cfg->pool, (cfg->npool + 1) * sizeof(*cfg->pool));
+    if (cfg->npool == cfg->pool_cap) {
+        cfg->pool_cap = cfg->pool_cap ? cfg->pool_cap * 2 : 64;
+        cfg->pool = es_xrealloc(cfg->pool, cfg->pool_cap * sizeof(*cfg->pool));
+    }
     cfg->pool[cfg->npool++] = s;
     return s;
+}
+
+/* ==== Sources by name ====
+ *
+ * A config may list thousands of sources, and each poll result and each
+ * line of `earshot sources` looks one up by name: a hash index keeps that
+ * (and the duplicate check of the loader) from growing with the square of
+ * their number. */
+
+static size_t name_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL; /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)h;
+}
+
+/* The slot of source @name in the index: the one holding it, or the
+ * empty one where it would go. The index must exist. */
+static size_t *source_slot(const struct es_config *cfg, const char *name)
+{
+    size_t i = name_hash(name) & cfg->source_mask;
+    for (;;) {
+        size_t *slot = &cfg->source_slots[i];
+        if (*slot == 0 || strcmp(cfg->sources[*slot - 1].name, name) == 0)
+            return slot;
+        i = (i + 1) & cfg->source_mask;
+    }
+}
+
+/* Indexes cfg->sources[@idx] by name, growing the index to stay at most
+ * half full. */
+static void source_index_add(struct es_config *cfg, size_t idx)
+{
+    size_t cap = cfg->source_slots ? cfg->source_mask + 1 : 0;
+    if ((idx + 1) * 2 > cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        free(cfg->source_slots);
+        cfg->source_slots = es_xcalloc(ncap, sizeof(*cfg->source_slots));
+        cfg->source_mask = ncap - 1;
+        for (size_t i = 0; i < idx; i++)
+            *source_slot(cfg, cfg->sources[i].name) = i + 1;
+    }
+    *source_slot(cfg, cfg->sources[idx].name) = idx + 1;
 }
 
 /* Writes "PROBLEM 'VALUE' for 'KEY' in WHERE (expected HINT)" to @why,
@@ -904,23 +954,25 @@ static int begin_section(struct loader *ld, const struct sect_spec *sec,
         apply_defaults(cfg, sec->kind, &cfg->kvs[slot][ld->src]);
         return 0;
     }
-    for (size_t i = 0; i < cfg->nsources; i++) {
-        if (strcmp(cfg->sources[i].name, name) == 0) {
-            fail(ld, ld->line,
-                 "duplicate source '%s' (first defined at line %d)", name,
-                 cfg->sources[i].line);
-            free(name);
-            return ES_EINVALID;
-        }
+    const struct es_config_source *dup = es_config_source_find(cfg, name);
+    if (dup) {
+        fail(ld, ld->line, "duplicate source '%s' (first defined at line %d)",
+             name, dup->line);
+        free(name);
+        return ES_EINVALID;
     }
-    cfg->sources =
-        es_xrealloc(cfg->sources, (cfg->nsources + 1) * sizeof(*cfg->sources));
+    if (cfg->nsources == cfg->sources_cap) {
+        cfg->sources_cap = cfg->sources_cap ? cfg->sources_cap * 2 : 16;
+        cfg->sources =
+            es_xrealloc(cfg->sources, cfg->sources_cap * sizeof(*cfg->sources));
+    }
     struct es_config_source *src = &cfg->sources[cfg->nsources];
     memset(src, 0, sizeof(*src));
     src->name = keep(cfg, name);
     src->file = cfg->file;
     src->line = ld->line;
     ld->src = cfg->nsources++;
+    source_index_add(cfg, ld->src);
     apply_defaults(cfg, sec->kind, src);
     return 0;
 }
@@ -1348,6 +1400,7 @@ void es_config_free(struct es_config *cfg)
     free(cfg->classifier.overlays);
     free(cfg->priority.brands);
     free(cfg->sources);
+    free(cfg->source_slots);
     free(cfg->file);
     free(cfg->dir);
     free(cfg);
@@ -1403,10 +1456,10 @@ const struct es_config_source *es_config_source_at(const struct es_config *cfg,
 const struct es_config_source *
 es_config_source_find(const struct es_config *cfg, const char *name)
 {
-    for (size_t i = 0; i < cfg->nsources; i++)
-        if (strcmp(cfg->sources[i].name, name) == 0)
-            return &cfg->sources[i];
-    return NULL;
+    if (!cfg->source_slots || !name)
+        return NULL;
+    size_t idx = *source_slot(cfg, name);
+    return idx ? &cfg->sources[idx - 1] : NULL;
 }
 
 const char *es_config_source_get(const struct es_config_source *src,
