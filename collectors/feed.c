@@ -106,6 +106,7 @@ enum name {
     N_OTHER,
     N_RDF,
     N_AUTHOR,
+    N_BODY,
     N_CATEGORY,
     N_CHANNEL,
     N_CONTENT,
@@ -138,11 +139,12 @@ enum name {
 
 /* Sorted by strcmp(); index + 1 is the enum name. */
 static const char *const names[] = {
-    "RDF",      "author", "category",    "channel", "content", "created",
-    "creator",  "date",   "description", "div",     "email",   "encoded",
-    "entry",    "feed",   "guid",        "id",      "issued",  "item",
-    "language", "link",   "modified",    "name",    "pubDate", "published",
-    "rss",      "source", "subject",     "summary", "title",   "updated",
+    "RDF",       "author",   "body",   "category",    "channel", "content",
+    "created",   "creator",  "date",   "description", "div",     "email",
+    "encoded",   "entry",    "feed",   "guid",        "id",      "issued",
+    "item",      "language", "link",   "modified",    "name",    "pubDate",
+    "published", "rss",      "source", "subject",     "summary", "title",
+    "updated",
 };
 
 static unsigned char name_of(const char *local)
@@ -321,6 +323,7 @@ struct es_feed_parser {
     char libxml_first[256]; /* libxml2's first complaint, for not-a-feed */
 
     enum format format;
+    char *atom_alias; /* namespace of an Atom feed not in Atom's own */
     unsigned depth;
     unsigned channel_depth; /* RSS/RDF <channel>, the Atom <feed> */
     unsigned entry_depth;   /* 0: not in an entry */
@@ -508,6 +511,69 @@ static void collapse_ws(const char *s, size_t len, struct es_buf *out)
     }
     out->len = (size_t)(o - out->ptr);
     out->ptr[out->len] = '\0';
+}
+
+/* Ends an e-mail address written beside a name. */
+static int is_addr_stop(int c)
+{
+    switch (c) {
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '[':
+    case ']':
+    case '"':
+    case ',':
+    case ';':
+        return 1;
+    default:
+        return is_ws(c);
+    }
+}
+
+/* Appends the display name in an RSS author or dc:creator, which may carry
+ * an address on either side: "jo@example.com (Jo Bloggs)", "Jo Bloggs
+ * (jo@example.com)" and "Jo Bloggs <jo@example.com>" all give "Jo Bloggs".
+ * A lone address gives nothing; text without an address is the name. */
+static void author_display(const char *s, size_t len, struct es_buf *out)
+{
+    const char *at = memchr(s, '@', len), *end = s + len;
+    if (!at) {
+        collapse_ws(s, len, out);
+        return;
+    }
+    const char *a = at, *b = at;
+    while (a > s && !is_addr_stop((unsigned char)a[-1]))
+        a--;
+    while (b < end && !is_addr_stop((unsigned char)*b))
+        b++;
+    if (a > s && b < end &&
+        ((a[-1] == '(' && *b == ')') || (a[-1] == '<' && *b == '>'))) {
+        a--;
+        b++;
+    }
+    /* What is left, less the brackets or quotes around it, is the name. */
+    size_t start = out->len;
+    collapse_ws(s, (size_t)(a - s), out);
+    if (out->len > start && b < end)
+        es_buf_addch(out, ' ');
+    collapse_ws(b, (size_t)(end - b), out);
+    const char *n = out->ptr + start;
+    size_t k = out->len - start;
+    while (k >= 2 && ((n[0] == '(' && n[k - 1] == ')') ||
+                      (n[0] == '"' && n[k - 1] == '"'))) {
+        n++;
+        k -= 2;
+    }
+    while (k && is_ws((unsigned char)*n)) {
+        n++;
+        k--;
+    }
+    while (k && is_ws((unsigned char)n[k - 1]))
+        k--;
+    memmove(out->ptr + start, n, k);
+    es_buf_truncate(out, start + k);
 }
 
 /* Appends @s escaped for XML/HTML text or attribute values. */
@@ -1093,14 +1159,12 @@ static void emit_entry(struct es_feed_parser *p)
      * Atom source's author, the feed's author. The display name goes with
      * the one chosen: "jo@example.com (Jo Bloggs)" gives "Jo Bloggs". */
     es_buf_reset(&p->aname);
-    if (e->rss_author.len) {
-        const char *o = memchr(e->rss_author.ptr, '(', e->rss_author.len);
-        const char *c = o ? strrchr(o, ')') : NULL;
-        if (c && c > o + 1)
-            collapse_ws(o + 1, (size_t)(c - o - 1), &p->aname);
-    }
+    if (e->rss_author.len)
+        author_display(e->rss_author.ptr, e->rss_author.len, &p->aname);
+    else if (e->creator.len)
+        author_display(e->creator.ptr, e->creator.len, &p->aname);
     struct es_buf *cands[][2] = {
-        { &e->rss_author, &p->aname },  { &e->creator, &e->creator },
+        { &e->rss_author, &p->aname },  { &e->creator, &p->aname },
         { &e->name, &e->name },         { &e->email, NULL },
         { &e->src_name, &e->src_name }, { &e->src_email, NULL },
         { &p->f.name, &p->f.name },     { &p->f.email, NULL },
@@ -1514,6 +1578,9 @@ static void lookup(struct es_feed_parser *p, const xmlChar *local,
         s->key = key;
         s->key_is_prefix = kp;
         s->ns = ns_of((const char *)uri, (const char *)prefix);
+        if (s->ns == NS_OTHER && p->atom_alias && uri &&
+            strcmp((const char *)uri, p->atom_alias) == 0)
+            s->ns = NS_ATOM10;
         s->name = name_of((const char *)local);
         s->used = 1;
     }
@@ -1522,7 +1589,8 @@ static void lookup(struct es_feed_parser *p, const xmlChar *local,
 }
 
 static void start_root(struct es_feed_parser *p, unsigned char ns,
-                       unsigned char name, const xmlChar *local)
+                       unsigned char name, const xmlChar *local,
+                       const xmlChar *uri)
 {
     if (name == N_RSS && ns != NS_ATOM10 && ns != NS_ATOM03) {
         p->format = FMT_RSS;
@@ -1539,6 +1607,13 @@ static void start_root(struct es_feed_parser *p, unsigned char ns,
     } else if (name == N_CHANNEL && (ns == NS_NONE || ns == NS_RSS)) {
         p->format = FMT_RSS;
         p->channel_depth = 1;
+    } else if (name == N_FEED && ns == NS_OTHER && uri) {
+        /* Atom under another namespace: a draft's ("http://purl.org/echo/")
+         * or Atom's own misspelt ("https://www.w3.org/2005/Atom"). Its
+         * elements are read as Atom's. */
+        p->format = FMT_ATOM;
+        p->channel_depth = 1;
+        p->atom_alias = es_xstrdup((const char *)uri);
     } else {
         unsigned line = current_line(p);
         p->error[0] = '\0';
@@ -1548,8 +1623,11 @@ static void start_root(struct es_feed_parser *p, unsigned char ns,
     }
 }
 
+/* An Atom link, from its href; a link with no href but the address as
+ * its text, as a few generators write it, is captured as @target. */
 static void atom_link(struct es_feed_parser *p, int nb, const xmlChar **attrs,
-                      struct es_buf *dst, unsigned char *rank)
+                      struct es_buf *dst, unsigned char *rank,
+                      enum target target)
 {
     const char *rel = attr(p, nb, attrs, "rel", NS_NONE);
     if (rel && strcmp(rel, "alternate") != 0)
@@ -1561,8 +1639,11 @@ static void atom_link(struct es_feed_parser *p, int nb, const xmlChar **attrs,
                           ? 2
                           : 1;
     const char *href = attr(p, nb, attrs, "href", NS_NONE);
-    if (!href)
+    if (!href) {
+        if (r > *rank)
+            begin_capture(p, target, TYPE_TEXT, r);
         return;
+    }
     size_t len = p->tmp.len;
     es_buf_reset(&p->fix);
     es_buf_add(&p->fix, href, len);
@@ -1590,10 +1671,10 @@ static void entry_child(struct es_feed_parser *p, unsigned char ns,
         if (rss)
             begin_capture(p, T_LINK, TYPE_TEXT, 3);
         else if (atom)
-            atom_link(p, nb, attrs, &e->link, &e->link_rank);
+            atom_link(p, nb, attrs, &e->link, &e->link_rank, T_LINK);
         break;
     case N_DESCRIPTION:
-        if (rss)
+        if (rss || (ns == NS_DC && p->format != FMT_ATOM))
             begin_capture(p, T_SUMMARY, TYPE_HTML, 0);
         break;
     case N_SUMMARY:
@@ -1608,6 +1689,14 @@ static void entry_child(struct es_feed_parser *p, unsigned char ns,
     case N_ENCODED:
         if (ns == NS_CONTENT)
             begin_capture(p, T_CONTENT, TYPE_HTML, 0);
+        break;
+    case N_BODY:
+        /* RSS 2.0's xhtml:body: the item's content as inline XHTML. Its
+         * first div, unlike an Atom xhtml construct's, is content. */
+        if (ns == NS_XHTML && p->format != FMT_ATOM) {
+            begin_capture(p, T_CONTENT, TYPE_XHTML, 0);
+            p->cap.unwrap = 0;
+        }
         break;
     case N_GUID:
         if (rss) {
@@ -1710,7 +1799,7 @@ static void channel_child(struct es_feed_parser *p, unsigned char ns,
         if (rss)
             begin_capture(p, T_FEED_LINK, TYPE_TEXT, 3);
         else if (atom)
-            atom_link(p, nb, attrs, &p->f.link, &p->f.link_rank);
+            atom_link(p, nb, attrs, &p->f.link, &p->f.link_rank, T_FEED_LINK);
         break;
     case N_LANGUAGE:
         if (rss || ns == NS_DC)
@@ -1758,7 +1847,7 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
         return;
     }
     if (p->depth == 1) {
-        start_root(p, ns, name, local);
+        start_root(p, ns, name, local, uri);
         if (p->entry_depth) {
             const char *lang = cur_lang(p);
             if (lang)
@@ -1911,12 +2000,14 @@ static void parse_chunk(struct es_feed_parser *p, const char *buf, size_t len,
  * For every ASCII-compatible document the bytes pass through a small lexer
  * before libxml2 sees them. It makes the input valid UTF-8 (MODE_UTF8
  * keeps valid sequences and reads stray bytes as Windows-1252; MODE_CP1252
- * transcodes everything) and mends the two faults that make libxml2 lose
+ * transcodes everything) and mends the faults that make libxml2 lose
  * text: a '&' that starts no reference ("AT&T", "?a=1&b=2"), which it
  * drops along with the following name, and a '<' that cannot start markup
  * ("a < b"), on which the push parser gives up for good. Both become
  * references to entities of ours (BARE_AMP, BARE_LT), so that on_get_entity()
- * can put the character back and report the problem with its line. CDATA
+ * can put the character back and report the problem with its line. A
+ * numeric reference to no character, which libxml2 drops, is rewritten
+ * (see fix_charref()). CDATA
  * sections, comments and processing instructions are passed untouched.
  * The lexer never looks further ahead than FILTER_LOOKAHEAD bytes; what it
  * cannot decide at the end of a chunk waits in p->pend for the next.
@@ -2093,6 +2184,59 @@ static void note_encoding(struct es_feed_parser *p, const char *what)
                  what);
 }
 
+/* The code point of the numeric reference at s[0], which ref_at() found
+ * complete, and its length. Values past U+10FFFF saturate. */
+static size_t charref(const unsigned char *s, unsigned long *cp)
+{
+    size_t i = 2;
+    int hex = s[i] == 'x';
+    unsigned long v = 0;
+    for (i += (size_t)hex; s[i] != ';'; i++) {
+        unsigned d = s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10;
+        if (v <= 0x10FFFF)
+            v = v * (hex ? 16 : 10) + d;
+    }
+    *cp = v;
+    return i + 1;
+}
+
+/* A numeric reference at s[i] that libxml2 would refuse and drop, text and
+ * all: zero, a surrogate, or past U+10FFFF. A UTF-16 pair written as two
+ * references (how some publishers write an emoji) becomes the character
+ * it encodes, anything else U+FFFD, as in HTML. Returns the bytes
+ * consumed, or 0 when the next chunk must decide. */
+static size_t fix_charref(struct es_feed_parser *p, struct fout *o,
+                          const unsigned char *s, size_t len, size_t i,
+                          int final)
+{
+    unsigned long cp, lo;
+    size_t n = charref(s + i, &cp), m = 0;
+    if ((cp && cp < 0xD800) || (cp >= 0xE000 && cp <= 0x10FFFF))
+        return n;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+        size_t j = i + n;
+        int r = j < len ? (s[j] == '&' ? ref_at(s + j, len - j, final) : 0)
+                        : (final ? 0 : -1);
+        if (r < 0 && len - i < FILTER_LOOKAHEAD)
+            return 0;
+        if (r > 0 && s[j + 1] == '#') {
+            size_t k = charref(s + j, &lo);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                m = k;
+            }
+        }
+    }
+    if (!m)
+        cp = 0xFFFD;
+    char ref[16];
+    int w = snprintf(ref, sizeof(ref), "&#x%lX;", cp);
+    rewrite(p, o, i, n + m, ref, (size_t)w);
+    note_encoding(p, m ? "a surrogate pair in character references, combined"
+                       : "a reference to no character, read as U+FFFD");
+    return n + m;
+}
+
 /* Index of the first byte at or after @i that lexer state @lex must look
  * at. This loop sees every input byte, hence the vector code. */
 static size_t next_stop(const unsigned char *s, size_t len, size_t i,
@@ -2177,6 +2321,11 @@ static size_t filter_run(struct es_feed_parser *p, const unsigned char *s,
             if (r == 0) {
                 rewrite(p, &o, i, 1, "&" BARE_AMP ";", sizeof(BARE_AMP) + 1);
                 i++;
+            } else if (s[i + 1] == '#') {
+                size_t n = fix_charref(p, &o, s, len, i, final);
+                if (n == 0)
+                    break;
+                i += n;
             } else {
                 i += 2; /* the rest of the reference is plain ASCII */
             }
@@ -2611,6 +2760,7 @@ void es_feed_parser_free(struct es_feed_parser *p)
     es_buf_release(&p->out);
     es_buf_release(&p->aname);
     free(p->catv);
+    free(p->atom_alias);
     free(p->source);
     free(p->base_url);
     free(p->charset);

@@ -180,37 +180,58 @@ static int hex_value(int c)
     return -1;
 }
 
+/* The value of the numeric reference at s[0] ("&#38;", "&#x26", ...) and
+ * its length, or 0 when there is none. Values past U+10FFFF saturate. */
+static size_t numeric_ref(const char *s, size_t len, unsigned long *cp)
+{
+    unsigned long v = 0;
+    size_t digits = 0, i = 2;
+    if (len < 3 || s[0] != '&' || s[1] != '#')
+        return 0;
+    if (s[i] == 'x' || s[i] == 'X') {
+        i++;
+        int h;
+        while (i < len && (h = hex_value((unsigned char)s[i])) >= 0) {
+            if (v <= 0x10FFFF)
+                v = v * 16 + (unsigned long)h;
+            i++;
+            digits++;
+        }
+    } else {
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (v <= 0x10FFFF)
+                v = v * 10 + (unsigned long)(s[i] - '0');
+            i++;
+            digits++;
+        }
+    }
+    if (!digits)
+        return 0;
+    /* The ';' is optional for numeric references (HTML5). */
+    if (i < len && s[i] == ';')
+        i++;
+    *cp = v;
+    return i;
+}
+
 size_t es_html_parse_ref(const char *s, size_t len, unsigned long *cp)
 {
     size_t i = 1;
     if (len < 2 || s[0] != '&')
         return 0;
     if (s[1] == '#') {
-        unsigned long v = 0;
-        size_t digits = 0;
-        i = 2;
-        if (i < len && (s[i] == 'x' || s[i] == 'X')) {
-            i++;
-            int h;
-            while (i < len && (h = hex_value((unsigned char)s[i])) >= 0) {
-                if (v <= 0x10FFFF)
-                    v = v * 16 + (unsigned long)h;
-                i++;
-                digits++;
-            }
-        } else {
-            while (i < len && s[i] >= '0' && s[i] <= '9') {
-                if (v <= 0x10FFFF)
-                    v = v * 10 + (unsigned long)(s[i] - '0');
-                i++;
-                digits++;
-            }
-        }
-        if (!digits)
+        unsigned long v, lo;
+        if ((i = numeric_ref(s, len, &v)) == 0)
             return 0;
-        /* The ';' is optional for numeric references (HTML5). */
-        if (i < len && s[i] == ';')
-            i++;
+        /* A UTF-16 pair written as two references, as some publishers
+         * write an emoji, is the character it encodes. */
+        size_t k;
+        if (v >= 0xD800 && v <= 0xDBFF &&
+            (k = numeric_ref(s + i, len - i, &lo)) != 0 && lo >= 0xDC00 &&
+            lo <= 0xDFFF) {
+            *cp = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+            return i + k;
+        }
         if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             v = 0xFFFD;
         else if (v >= 0x80 && v <= 0x9F)

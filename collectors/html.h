@@ -28,7 +28,8 @@ void es_html_decode_entities(const char *s, size_t len, struct es_buf *out);
 
 /* Decodes the one reference that starts at @s (s[0] == '&'): returns the
  * number of bytes it spans and sets *cp, or returns 0 when @s starts no
- * reference. */
+ * reference. A UTF-16 surrogate pair written as two numeric references
+ * counts as one, for the character it encodes. */
 size_t es_html_parse_ref(const char *s, size_t len, unsigned long *cp);
 
 /* Returns the code point of the HTML 4 entity named by the @len bytes at

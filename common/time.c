@@ -176,7 +176,9 @@ static int is_weekday_word(const char *w, size_t n)
 }
 
 /* Zone abbreviations, offsets in minutes east of UTC. The North American
- * ones are RFC 822's; the rest are what feeds from elsewhere carry. */
+ * ones are RFC 822's; the rest are what feeds from elsewhere carry. "ET",
+ * "PT" and the like, which some US publishers write without the S or D,
+ * are read as standard time. */
 static const struct {
     const char *name;
     int minutes;
@@ -194,7 +196,9 @@ static const struct {
     { "jst", 9 * 60 },   { "kst", 9 * 60 },   { "hkt", 8 * 60 },
     { "sgt", 8 * 60 },   { "awst", 8 * 60 },  { "acst", 570 },
     { "acdt", 630 },     { "aest", 10 * 60 }, { "aedt", 11 * 60 },
-    { "nzst", 12 * 60 }, { "nzdt", 13 * 60 },
+    { "nzst", 12 * 60 }, { "nzdt", 13 * 60 }, { "at", -4 * 60 },
+    { "et", -5 * 60 },   { "ct", -6 * 60 },   { "mt", -7 * 60 },
+    { "pt", -8 * 60 },
 };
 
 /* Returns 1 and sets *min for a known zone word. Single letters are RFC
@@ -426,7 +430,7 @@ static int parse_loose(const char *p, int64_t *out)
 {
     int64_t year = -1;
     int mo = 0, day = 0, h = -1, mi = 0, sec = 0, zone = 0;
-    int have_zone = 0, year_digits = 0, pm = -1;
+    int have_zone = 0, year_digits = 0, pm = -1, etc = 0;
 
     while (*p) {
         unsigned char c = (unsigned char)*p;
@@ -442,6 +446,12 @@ static int parse_loose(const char *p, int64_t *out)
                 mo = m;
             } else if (is_weekday_word(w, n)) {
                 /* The weekday is redundant; a wrong one is ignored. */
+            } else if (h < 0 && word_is(w, n, "at")) {
+                /* "May 1, 2024 at 5:00 PM": before the time, not a zone. */
+            } else if (*p == '/' && word_is(w, n, "etc")) {
+                /* The tz database's "Etc/GMT": the zone follows, and its
+                 * "Etc/GMT+5" is five hours behind, POSIX style. */
+                etc = 1;
             } else if (h >= 0 && (word_is(w, n, "am") || word_is(w, n, "pm"))) {
                 pm = word_is(w, n, "pm");
             } else if (!have_zone && zone_from_word(w, n, &z)) {
@@ -451,7 +461,7 @@ static int parse_loose(const char *p, int64_t *out)
                     int extra;
                     if (numeric_zone(&p, &extra) < 0)
                         return -1;
-                    zone += extra;
+                    zone += etc ? -extra : extra;
                 }
             } else {
                 return -1;
@@ -500,6 +510,10 @@ static int parse_loose(const char *p, int64_t *out)
                             p++;
                     }
                 }
+            } else if (year_digits == 4 && !mo && !day && n0[-1] == '/' &&
+                       *p == '/' && v >= 1 && v <= 12) {
+                /* "2006/09/15": year, month and day, numerically. */
+                mo = (int)v;
             } else if (nd >= 3 || (day && year < 0) || v > 31) {
                 if (year >= 0)
                     return -1;

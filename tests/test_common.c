@@ -279,6 +279,30 @@ static void test_time_iso8601(void **state)
     assert_date("2016-12-31T23:59:60Z", 1483228800); /* leap second */
 }
 
+/* Forms real publishers emit that are neither RFC 822 nor ISO 8601. */
+static void test_time_publisher_quirks(void **state)
+{
+    (void)state;
+    const int64_t t = T_2024_05_01_12;
+    /* US zones without the S or D, read as standard time. */
+    assert_date("Wed, 01 May 2024 08:00:00 AT", t);
+    assert_date("Wed, 01 May 2024 07:00:00 ET", t);
+    assert_date("Wed, 01 May 2024 06:00:00 CT", t);
+    assert_date("Wed, 01 May 2024 05:00:00 MT", t);
+    assert_date("Wednesday, 1 May 2024 04:00:00 PT", t);
+    /* tz database names; Etc/GMT+5 is five hours behind UTC. */
+    assert_date("Wed, 01 May 2024 12:00:00 Etc/GMT", t);
+    assert_date("Wed, 01 May 2024 07:00:00 Etc/GMT+5", t);
+    /* Numeric year/month/day with slashes. */
+    assert_date("Wed, 2024/05/01 08:00:00 EDT", t);
+    assert_date("2024/05/01 12:00:00", t);
+    /* "at" before the time is a word, not the Atlantic zone. */
+    assert_date("May 1, 2024 at 12:00 PM", t);
+    assert_bad_date("2024/13/01 12:00:00");
+    assert_bad_date("2024/05/01/07 12:00:00");
+    assert_bad_date("Wed, 01 May 2024 12:00:00 Etc");
+}
+
 static void test_time_calendar_edges(void **state)
 {
     (void)state;
@@ -416,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_time_rfc822_zones),
         cmocka_unit_test(test_time_rfc822_variants),
         cmocka_unit_test(test_time_iso8601),
+        cmocka_unit_test(test_time_publisher_quirks),
         cmocka_unit_test(test_time_calendar_edges),
         cmocka_unit_test(test_time_rejects_garbage),
         cmocka_unit_test(test_time_format),

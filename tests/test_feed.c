@@ -662,6 +662,43 @@ static void test_entities_chunked_everywhere(void **state)
     }
 }
 
+/* Some publishers write an emoji as its two UTF-16 halves, each as a
+ * numeric reference. libxml2 refuses such references and drops them; they
+ * must come out as the character, and references to no character at all
+ * as U+FFFD, however the document is split into pushes. */
+static void test_surrogate_pair_references(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss version=\"2.0\"><channel><title>S</title>"
+        "<item><guid>1</guid>"
+        "<title>Nice &#55357;&#56832; work &#xD83D;&#xDC4D;</title>"
+        "<description>Lone &#xD83D; and far &#1114112; and &#0; here"
+        "</description></item>"
+        "<item><guid>2</guid><title>Escaped</title><description>"
+        "&lt;p&gt;Great &amp;#55357;&amp;#56832;&lt;/p&gt;</description>"
+        "</item></channel></rss>";
+    for (size_t step = 1; step <= 64; step = step * 2 + 1) {
+        got_clear(g);
+        struct es_feed_parser *p = es_feed_parser_new(NULL, collect, g);
+        for (size_t off = 0; off < sizeof(doc) - 1; off += step) {
+            size_t n =
+                sizeof(doc) - 1 - off < step ? sizeof(doc) - 1 - off : step;
+            assert_int_equal(es_feed_parser_push(p, doc + off, n), 0);
+        }
+        assert_int_equal(es_feed_parser_finish(p), 0);
+        es_feed_parser_free(p);
+        assert_int_equal(g->n, 2);
+        const struct es_item *it = by_id(g, "1");
+        assert_string_equal(it->title, "Nice \xF0\x9F\x98\x80 work "
+                                       "\xF0\x9F\x91\x8D");
+        assert_string_equal(it->text, "Lone \xEF\xBF\xBD and far "
+                                      "\xEF\xBF\xBD and \xEF\xBF\xBD here");
+        it = by_id(g, "2");
+        assert_string_equal(it->text, "Great \xF0\x9F\x98\x80");
+    }
+}
+
 static void test_undefined_entity_kept_as_written(void **state)
 {
     struct got *g = *state;
@@ -767,6 +804,90 @@ static void test_atom_links_authors_source(void **state)
     assert_string_equal(it->author, "Feed Person");
 }
 
+static void test_dc_description(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<channel><title>DC</title>"
+        "<item><guid>1</guid><title>Only DC</title>"
+        "<dc:description>Said &lt;em&gt;briefly&lt;/em&gt;</dc:description>"
+        "</item>"
+        "<item><guid>2</guid><title>Both</title>"
+        "<description>The RSS one</description>"
+        "<dc:description>The DC one</dc:description></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 2);
+    const struct es_item *it = by_id(g, "1");
+    assert_string_equal(it->summary, "Said <em>briefly</em>");
+    assert_string_equal(it->text, "Said briefly");
+    assert_string_equal(by_id(g, "2")->summary, "The RSS one");
+}
+
+/* Atom feeds that name another namespace still are Atom feeds. */
+static void test_atom_other_namespace(void **state)
+{
+    struct got *g = *state;
+    const char *roots[] = {
+        "<feed xmlns=\"https://www.w3.org/2005/Atom\">",
+        "<feed xmlns=\"http://www.w3.org/2005/atom\">",
+        "<feed version=\"0.2\" xmlns=\"http://purl.org/echo/\">",
+    };
+    for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]); i++) {
+        char doc[1024];
+        int n =
+            snprintf(doc, sizeof(doc),
+                     "%s<title>Misnamed</title>"
+                     "<link rel=\"alternate\" href=\"http://m.example/\"/>"
+                     "<entry><id>tag:m.example,2024:1</id><title>One</title>"
+                     "<link href=\"http://m.example/1\"/>"
+                     "<updated>2024-05-01T12:00:00Z</updated>"
+                     "<author><name>Mo</name></author></entry></feed>",
+                     roots[i]);
+        got_clear(g);
+        assert_int_equal(parse_buf(doc, (size_t)n, NULL, g), 0);
+        assert_int_equal(g->n, 1);
+        assert_string_equal(g->meta_title, "Misnamed");
+        assert_string_equal(g->meta_link, "http://m.example/");
+        const struct es_item *it = g->items[0];
+        assert_string_equal(it->external_id, "tag:m.example,2024:1");
+        assert_string_equal(it->title, "One");
+        assert_string_equal(it->url, "http://m.example/1");
+        assert_string_equal(it->author, "Mo");
+        assert_int_equal(it->updated_at, date("2024-05-01T12:00:00Z"));
+    }
+    /* Any other root element still is not a feed. */
+    got_clear(g);
+    const char other[] = "<list xmlns=\"http://l.example/\"><entry/></list>";
+    assert_int_equal(parse_buf(other, sizeof(other) - 1, NULL, g), ES_EPARSE);
+}
+
+/* RSS 2.0 items may carry their content as an xhtml:body element. */
+static void test_rss_xhtml_body(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss version=\"2.0\"><channel><title>X</title>"
+        "<item><guid>1</guid><title>Body</title>"
+        "<description>Short</description>"
+        "<body xmlns=\"http://www.w3.org/1999/xhtml\">"
+        "<div class=\"lede\">Long <em>form</em></div><p>more<br/></p></body>"
+        "</item>"
+        "<item><guid>2</guid><title>Not XHTML</title>"
+        "<body>plain element of no known namespace</body></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 2);
+    const struct es_item *it = by_id(g, "1");
+    assert_string_equal(it->summary, "Short");
+    assert_string_equal(it->content,
+                        "<div class=\"lede\">Long <em>form</em></div>"
+                        "<p>more<br /></p>");
+    assert_string_equal(it->text, "Long form more");
+    assert_null(by_id(g, "2")->content);
+}
+
 static void test_rss_oddities(void **state)
 {
     struct got *g = *state;
@@ -804,7 +925,71 @@ static void test_rss_oddities(void **state)
     assert_non_null(strstr(es_error_last(), "line 5: "));
 }
 
+/* RSS <author> is an address, but publishers put the name on either side
+ * of it; dc:creator sometimes carries one too. */
+static void test_rss_author_display_names(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<channel><title>Names</title>"
+        "<item><guid>1</guid><author>pat@news.example (Pat Doe)</author></item>"
+        "<item><guid>2</guid><author>Pat Doe (pat@news.example)</author></item>"
+        "<item><guid>3</guid><author>Pat Doe &lt;pat@news.example&gt;</author>"
+        "</item>"
+        "<item><guid>4</guid><author>\"Pat Doe\" &lt;mailto:pat@news.example&gt;"
+        "</author></item>"
+        "<item><guid>5</guid><author>pat@news.example</author></item>"
+        "<item><guid>6</guid><dc:creator>Pat  Doe\n(pat@news.example)"
+        "</dc:creator></item>"
+        "<item><guid>7</guid><dc:creator>The News Desk</dc:creator></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 7);
+    const char *ids[] = { "1", "2", "3", "4", "6" };
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+        const struct es_item *it = by_id(g, ids[i]);
+        if (!it->author_name || strcmp(it->author_name, "Pat Doe") != 0)
+            fail_msg("item %s: author_name \"%s\", want \"Pat Doe\"", ids[i],
+                     it->author_name ? it->author_name : "(null)");
+    }
+    /* The author itself is kept as written. */
+    assert_string_equal(by_id(g, "2")->author, "Pat Doe (pat@news.example)");
+    assert_string_equal(by_id(g, "5")->author, "pat@news.example");
+    assert_null(by_id(g, "5")->author_name);
+    assert_string_equal(by_id(g, "7")->author_name, "The News Desk");
+}
+
 /* ==== Links ==== */
+
+static void test_atom_link_without_href(void **state)
+{
+    struct got *g = *state;
+    /* Some generators write the address as the link's text. Only an
+     * alternate link is the entry's URL, in whichever order they come. */
+    const char doc[] =
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\""
+        " xml:base=\"http://blog.example/posts/\">"
+        "<title>T</title><link>http://blog.example/</link>"
+        "<entry><id>a</id><title>A</title>"
+        "<link rel=\"alternate\">http://blog.example/a.html</link>"
+        "<link rel=\"enclosure\">http://blog.example/a.ogg</link></entry>"
+        "<entry><id>b</id><title>B</title>"
+        "<link rel=\"enclosure\">http://blog.example/b.ogg</link>"
+        "<link> b.html </link></entry>"
+        "<entry><id>c</id><title>C</title>"
+        "<link rel=\"alternate\" type=\"text/html\" href=\"c.html\"/>"
+        "<link rel=\"alternate\">http://blog.example/c-text.html</link>"
+        "</entry>"
+        "</feed>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 3);
+    assert_string_equal(g->meta_link, "http://blog.example/");
+    assert_string_equal(by_id(g, "a")->url, "http://blog.example/a.html");
+    assert_string_equal(by_id(g, "b")->url, "http://blog.example/posts/b.html");
+    /* An href outranks text. */
+    assert_string_equal(by_id(g, "c")->url, "http://blog.example/posts/c.html");
+}
 
 static void test_xml_base_atom(void **state)
 {
@@ -1575,6 +1760,11 @@ static void test_html_decode_entities(void **state)
     assert_int_equal(cp, 0xE9);
     assert_int_equal(es_html_parse_ref("&#65;", 5, &cp), 5);
     assert_int_equal(cp, 'A');
+    assert_int_equal(es_html_parse_ref("&#55357;&#56832;!", 17, &cp), 16);
+    assert_int_equal(cp, 0x1F600);
+    assert_int_equal(es_html_parse_ref("&#xD83D;&#65;", 13, &cp), 8);
+    assert_int_equal(cp, 0xFFFD);
+    assert_int_equal(es_html_parse_ref("&#", 2, &cp), 0);
     assert_int_equal(es_html_parse_ref("&x", 2, &cp), 0);
     assert_int_equal(es_html_parse_ref("&", 1, &cp), 0);
     assert_int_equal(es_html_parse_ref("plain", 5, &cp), 0);
@@ -1709,11 +1899,17 @@ int main(void)
         T(test_html_entities_in_text),
         T(test_html_entities_in_attributes),
         T(test_entities_chunked_everywhere),
+        T(test_surrogate_pair_references),
         T(test_undefined_entity_kept_as_written),
         T(test_declared_entities),
         T(test_bare_ampersand_and_less_than),
         T(test_atom_links_authors_source),
         T(test_rss_oddities),
+        T(test_rss_author_display_names),
+        T(test_dc_description),
+        T(test_rss_xhtml_body),
+        T(test_atom_other_namespace),
+        T(test_atom_link_without_href),
         T(test_xml_base_atom),
         T(test_xml_base_rss),
         T(test_relative_links_base_url),
