@@ -505,11 +505,15 @@ int es_inbox_open(struct es_inbox **out, const char *path)
     rc = es_inbox__check_version(ib->db, path, &version);
     if (rc < 0)
         goto done;
-    /* A new file gets 8 KiB pages: a bulk insert then splits and writes
-     * fewer pages (2% fewer instructions per stored mention, a quarter
-     * less system time, a 4% smaller file). It must precede WAL mode and
-     * the first table; an existing file keeps the size it has. */
-    if (version == 0 && sqlite3_exec(ib->db, "PRAGMA page_size = 8192", NULL,
+    /* A new file gets 32 KiB pages: a batch then splits and writes far
+     * fewer pages, and the WAL and its checkpoint move the same bytes in
+     * fewer, larger writes. An ingest of 100,000 entries took 9% less
+     * wall time than with 8 KiB pages (16 KiB: 6%), almost all of it
+     * system time, for the same instructions; the cost is that a single
+     * row's change logs a 32 KiB page, which an agent's few changes a
+     * minute never notice. It must precede WAL mode and the first table;
+     * an existing file keeps the size it has. */
+    if (version == 0 && sqlite3_exec(ib->db, "PRAGMA page_size = 32768", NULL,
                                      NULL, NULL) != SQLITE_OK) {
         rc = es_error_set(ES_EDB, "cannot open inbox '%s': %s", path,
                           sqlite3_errmsg(ib->db));
