@@ -297,8 +297,10 @@ struct pass {
     es_ingest_report_cb cb;
     void *payload;
     pthread_t scorer, writer;
-    pthread_mutex_t lock; /* guards the fields below */
-    pthread_cond_t cond;
+    pthread_mutex_t lock;              /* guards the fields below */
+    pthread_cond_t to_score;           /* the scorer waits on it */
+    pthread_cond_t to_store;           /* the writer waits on it */
+    pthread_cond_t room;               /* the producer waits on it */
     struct pending *in_head, *in_tail; /* to score, in arrival order */
     struct pending *head, *tail;       /* scored, to store */
     size_t queued_items;               /* in both lists */
@@ -397,10 +399,10 @@ static void enqueue(struct pass *ps, struct pending *pd)
     pthread_mutex_lock(&ps->lock);
     /* Bound the memory a slow disk can make us hold. */
     while (ps->queued_items > QUEUE_MAX_ITEMS && !ps->db_error)
-        pthread_cond_wait(&ps->cond, &ps->lock);
+        pthread_cond_wait(&ps->room, &ps->lock);
     list_add(&ps->in_head, &ps->in_tail, pd);
     ps->queued_items += pd->nitems;
-    pthread_cond_broadcast(&ps->cond);
+    pthread_cond_signal(&ps->to_score);
     pthread_mutex_unlock(&ps->lock);
 }
 
@@ -412,11 +414,11 @@ static void *scorer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&ps->lock);
         while (!ps->in_head && !ps->done)
-            pthread_cond_wait(&ps->cond, &ps->lock);
+            pthread_cond_wait(&ps->to_score, &ps->lock);
         struct pending *pd = list_take(&ps->in_head, &ps->in_tail);
         if (!pd) {
             ps->scored = 1;
-            pthread_cond_broadcast(&ps->cond);
+            pthread_cond_signal(&ps->to_store);
             pthread_mutex_unlock(&ps->lock);
             return NULL;
         }
@@ -426,7 +428,7 @@ static void *scorer_main(void *arg)
 
         pthread_mutex_lock(&ps->lock);
         list_add(&ps->head, &ps->tail, pd);
-        pthread_cond_broadcast(&ps->cond);
+        pthread_cond_signal(&ps->to_store);
         pthread_mutex_unlock(&ps->lock);
     }
 }
@@ -528,7 +530,7 @@ static void finish_group(struct pass *ps, struct pending **group, int rc)
             ps->db_error = rc;
             snprintf(ps->db_msg, sizeof(ps->db_msg), "%s", es_error_last());
         }
-        pthread_cond_broadcast(&ps->cond);
+        pthread_cond_broadcast(&ps->room);
         pthread_mutex_unlock(&ps->lock);
     }
     for (struct pending *pd = *group, *next; pd; pd = next) {
@@ -557,11 +559,11 @@ static void *writer_main(void *arg)
     for (;;) {
         pthread_mutex_lock(&ps->lock);
         while (!ps->head && !ps->scored)
-            pthread_cond_wait(&ps->cond, &ps->lock);
+            pthread_cond_wait(&ps->to_store, &ps->lock);
         struct pending *pd = list_take(&ps->head, &ps->tail);
         if (pd) {
             ps->queued_items -= pd->nitems;
-            pthread_cond_broadcast(&ps->cond);
+            pthread_cond_broadcast(&ps->room);
         }
         int stop = !pd && ps->scored;
         /* A failed backfill keeps nothing: drop what still comes. */
@@ -613,20 +615,24 @@ static void *writer_main(void *arg)
 static int pass_start(struct pass *ps)
 {
     pthread_mutex_init(&ps->lock, NULL);
-    pthread_cond_init(&ps->cond, NULL);
+    pthread_cond_init(&ps->to_score, NULL);
+    pthread_cond_init(&ps->to_store, NULL);
+    pthread_cond_init(&ps->room, NULL);
     if (pthread_create(&ps->scorer, NULL, scorer_main, ps) != 0)
         goto fail;
     if (pthread_create(&ps->writer, NULL, writer_main, ps) != 0) {
         pthread_mutex_lock(&ps->lock);
         ps->done = 1;
-        pthread_cond_broadcast(&ps->cond);
+        pthread_cond_signal(&ps->to_score);
         pthread_mutex_unlock(&ps->lock);
         pthread_join(ps->scorer, NULL);
         goto fail;
     }
     return 0;
 fail:
-    pthread_cond_destroy(&ps->cond);
+    pthread_cond_destroy(&ps->to_score);
+    pthread_cond_destroy(&ps->to_store);
+    pthread_cond_destroy(&ps->room);
     pthread_mutex_destroy(&ps->lock);
     return es_error_set(ES_ERROR, "cannot start the scorer and writer threads");
 }
@@ -637,11 +643,13 @@ static int pass_finish(struct pass *ps)
 {
     pthread_mutex_lock(&ps->lock);
     ps->done = 1;
-    pthread_cond_broadcast(&ps->cond);
+    pthread_cond_signal(&ps->to_score);
     pthread_mutex_unlock(&ps->lock);
     pthread_join(ps->scorer, NULL);
     pthread_join(ps->writer, NULL);
-    pthread_cond_destroy(&ps->cond);
+    pthread_cond_destroy(&ps->to_score);
+    pthread_cond_destroy(&ps->to_store);
+    pthread_cond_destroy(&ps->room);
     pthread_mutex_destroy(&ps->lock);
     if (ps->db_error < 0)
         es_error_set(ps->db_error, "%s", ps->db_msg);
