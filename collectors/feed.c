@@ -50,12 +50,15 @@
 #define HEAD_MAX          1024  /* bytes sniffed for BOM and declaration */
 #define ENT_MAX           4096  /* distinct entity names remembered */
 #define ENT_DECL_MAX      65536 /* longest entity text we accept */
-#define NAME_CACHE        512   /* slots, a power of two */
-#define FILTER_LOOKAHEAD  48    /* see "The input filter" */
-#define REF_NAME_MAX      40
-#define CATEGORIES_MAX    256           /* per entry; dedup is quadratic */
-#define BARE_AMP          "earshot-amp" /* stands for a stray '&' */
-#define BARE_LT           "earshot-lt"  /* stands for a stray '<' */
+#define NAME_CACHE                                                             \
+    128                     /* slots, a power of two: a feed uses a few        \
+                               dozen element names, and a poll makes a         \
+                               parser per document */
+#define FILTER_LOOKAHEAD 48 /* see "The input filter" */
+#define REF_NAME_MAX     40
+#define CATEGORIES_MAX   256           /* per entry; dedup is quadratic */
+#define BARE_AMP         "earshot-amp" /* stands for a stray '&' */
+#define BARE_LT          "earshot-lt"  /* stands for a stray '<' */
 
 /* ==== Names and namespaces ==== */
 
