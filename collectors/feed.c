@@ -50,10 +50,9 @@
 #define HEAD_MAX          1024  /* bytes sniffed for BOM and declaration */
 #define ENT_MAX           4096  /* distinct entity names remembered */
 #define ENT_DECL_MAX      65536 /* longest entity text we accept */
-#define NAME_CACHE                                                             \
-    128                     /* slots, a power of two: a feed uses a few        \
-                               dozen element names, and a poll makes a         \
-                               parser per document */
+/* Element name cache slots, a power of two: a feed uses a few dozen
+ * names, and a poll makes (and zeroes) a parser per document. */
+#define NAME_CACHE       128
 #define FILTER_LOOKAHEAD 48 /* see "The input filter" */
 #define REF_NAME_MAX     40
 #define CATEGORIES_MAX   256           /* per entry; dedup is quadratic */
