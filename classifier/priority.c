@@ -232,7 +232,7 @@ struct word {
     char s[WORD_MAX];
     size_t len;    /* 0: too long to match anything */
     int at;        /* written "@word" */
-    uint32_t hash; /* hash_word(s, len), computed while splitting */
+    uint32_t hash; /* hash_word(s, len), by the splitter, once a word */
 };
 
 typedef void (*word_fn)(const struct word *w, void *payload);
