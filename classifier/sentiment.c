@@ -384,12 +384,19 @@ static const struct lex_entry *find_elongated(const struct es_lexicon *lex,
     return NULL;
 }
 
-/* A rated entry of @key (NUL-terminated), or NULL. */
+/* A rated entry of @key (@len bytes), or NULL. */
+static const struct lex_entry *find_rated_n(const struct es_lexicon *lex,
+                                            const char *key, size_t len)
+{
+    const struct lex_entry *e = find(lex, key, len);
+    return e && (e->flags & LEX_VALENCE) ? e : NULL;
+}
+
+/* The same for a NUL-terminated @key. */
 static const struct lex_entry *find_rated(const struct es_lexicon *lex,
                                           const char *key)
 {
-    const struct lex_entry *e = find(lex, key, strlen(key));
-    return e && (e->flags & LEX_VALENCE) ? e : NULL;
+    return find_rated_n(lex, key, strlen(key));
 }
 
 /* Laughter of any length and spelling ("hahaa", "ahahhahah", "hehehehe",
@@ -464,8 +471,7 @@ static const struct lex_entry *find_doubled_end(const struct es_lexicon *lex,
     if (len < 4 || w[len - 1] != w[len - 2] || w[len - 1] < 'a' ||
         w[len - 1] > 'z')
         return NULL;
-    const struct lex_entry *e = find(lex, w, len - 1);
-    return e && (e->flags & LEX_VALENCE) ? e : NULL;
+    return find_rated_n(lex, w, len - 1);
 }
 
 /* 1 when the word @w (@len bytes, first eight in @key8) has a run of
