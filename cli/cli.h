@@ -18,14 +18,15 @@
 enum { ES_EXIT_OK = 0, ES_EXIT_FAIL = 1, ES_EXIT_USAGE = 2 };
 
 struct es_ctx {
-    const char *config_path; /* --config, or NULL: look it up */
-    const char *db_path;     /* --db, or NULL: from config */
-    const char *data_dir;    /* --data-dir, or NULL: look it up */
-    const char *as_agent;    /* --as, or NULL: [earshot] agent */
-    struct es_config *cfg;   /* owned, lazily loaded */
-    struct es_inbox *ib;     /* owned, lazily opened */
-    char *found_data_dir;    /* owned */
-    char *found_db_path;     /* owned */
+    const char *config_path;  /* --config, or NULL: look it up */
+    const char *db_path;      /* --db, or NULL: from config */
+    const char *data_dir;     /* --data-dir, or NULL: look it up */
+    const char *as_agent;     /* --as, or NULL: [earshot] agent */
+    struct es_config *cfg;    /* owned, lazily loaded */
+    const char *cfg_data_dir; /* the config's data_dir, borrowed from cfg */
+    struct es_inbox *ib;      /* owned, lazily opened */
+    char *found_data_dir;     /* owned */
+    char *found_db_path;      /* owned */
 };
 
 /* Loads the config (once). Prints the error and returns NULL on failure. */
@@ -43,6 +44,12 @@ const char *es_ctx_data_dir(struct es_ctx *ctx);
  * caller still checks that the agent exists and may do what it asks
  * (es_agent_check). */
 const char *es_ctx_agent(struct es_ctx *ctx);
+
+/* Where global option @a ("--db" or "--db=x.db") is kept in @ctx, or
+ * NULL when @a is not one (cli/common.c). */
+const char **es_cli_global_slot(struct es_ctx *ctx, const char *a);
+/* The folder of the running executable, or NULL. Free it. */
+char *es_cli_exe_dir(void);
 
 /* Command-line option parsing shared by the handlers: a small table so
  * that every command accepts `--opt VALUE`, `--opt=VALUE` and `--help`. */

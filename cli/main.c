@@ -90,208 +90,7 @@ static void usage(FILE *out)
                  "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
-int es_cli_fail(const char *fmt, ...)
-{
-    va_list ap;
-    fputs("error: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return ES_EXIT_FAIL;
-}
-
-void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max)
-{
-    size_t chars = 0;
-    for (const char *p = s ? s : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if ((c & 0xC0) != 0x80 && chars++ == max) {
-            es_buf_adds(out, "\xE2\x80\xA6");
-            return;
-        }
-        es_buf_addch(out, c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-    }
-}
-
-const char *es_cli_fmt_time(int64_t t, char out[static 21], const char *none)
-{
-    return t == ES_TIME_UNKNOWN ? none : es_time_format(t, out);
-}
-
-int es_cli_list_end(struct es_buf *b, int json, int rc)
-{
-    if (json) {
-        es_buf_adds(b, b->len > 1 ? "\n]\n" : "]\n");
-        if (rc == 0)
-            fwrite(b->ptr, 1, b->len, stdout);
-    }
-    es_buf_release(b);
-    return rc < 0 ? es_cli_fail("%s", es_error_last()) : ES_EXIT_OK;
-}
-
-int es_cli_parse_count(const char *name, const char *value, int max, int *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(value, &end, 10);
-    if (errno || end == value || *end || v < 1 || v > max) {
-        fprintf(stderr,
-                "error: --%s takes a whole number from 1 to %d, not '%s'\n",
-                name, max, value);
-        return -1;
-    }
-    *out = (int)v;
-    return 0;
-}
-
-int es_cli_parse_id(const char *s, int64_t *out)
-{
-    char *end;
-    if (!s)
-        return -1;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (errno || end == s || *end || v < 1)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
-                      const char **args, int maxargs, int *nargs,
-                      const char *usage_text)
-{
-    int only_args = 0;
-    *nargs = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (only_args || a[0] != '-' || a[1] == '\0') {
-            if (*nargs >= maxargs) {
-                fprintf(stderr, "error: unexpected argument '%s'\n%s", a,
-                        usage_text);
-                return ES_EXIT_USAGE;
-            }
-            args[(*nargs)++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            only_args = 1;
-            continue;
-        }
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage_text, stdout);
-            return -1;
-        }
-        if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "error: unknown option '%s'\n%s", a, usage_text);
-            return ES_EXIT_USAGE;
-        }
-        const char *name = a + 2;
-        const char *eq = strchr(name, '=');
-        size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
-        const struct es_opt *o = NULL;
-        for (size_t k = 0; opts && opts[k].name; k++) {
-            if (strlen(opts[k].name) == nlen &&
-                strncmp(opts[k].name, name, nlen) == 0) {
-                o = &opts[k];
-                break;
-            }
-        }
-        if (!o) {
-            fprintf(stderr, "error: unknown option '--%.*s'\n%s", (int)nlen,
-                    name, usage_text);
-            return ES_EXIT_USAGE;
-        }
-        if (o->takes_value) {
-            if (eq) {
-                *o->value = eq + 1;
-            } else if (i + 1 < argc) {
-                *o->value = argv[++i];
-            } else {
-                fprintf(stderr, "error: option '--%s' needs a value\n%s",
-                        o->name, usage_text);
-                return ES_EXIT_USAGE;
-            }
-        } else {
-            if (eq) {
-                fprintf(stderr, "error: option '--%s' takes no value\n%s",
-                        o->name, usage_text);
-                return ES_EXIT_USAGE;
-            }
-            *o->value = "1";
-        }
-    }
-    return 0;
-}
-
-/* ==== Finding data, config and database ==== */
-
-static int is_dir(const char *path)
-{
-    struct stat st;
-    return path && stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static int has_config(const char *dir)
-{
-    if (!is_dir(dir))
-        return 0;
-    char *p = es_xasprintf("%s/earshot.conf", dir);
-    int ok = access(p, R_OK) == 0;
-    free(p);
-    return ok;
-}
-
-/* PREFIX/share/earshot for a binary installed as PREFIX/bin/earshot, so a
- * relocated install still finds its data. */
-static char *prefix_data_dir(void)
-{
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return NULL;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    slash = strrchr(exe, '/');
-    if (!slash)
-        return NULL;
-    *slash = '\0';
-    return es_xasprintf("%s/share/earshot", exe);
-}
-
-const char *es_ctx_data_dir(struct es_ctx *ctx)
-{
-    if (ctx->found_data_dir)
-        return ctx->found_data_dir;
-    if (ctx->data_dir) {
-        ctx->found_data_dir = es_xstrdup(ctx->data_dir);
-        return ctx->found_data_dir;
-    }
-    if (ctx->cfg && es_config_data_dir(ctx->cfg)) {
-        ctx->found_data_dir = es_xstrdup(es_config_data_dir(ctx->cfg));
-        return ctx->found_data_dir;
-    }
-    const char *env = getenv("EARSHOT_DATA_DIR");
-    if (env && *env && is_dir(env)) {
-        ctx->found_data_dir = es_xstrdup(env);
-        return ctx->found_data_dir;
-    }
-    char *pfx = prefix_data_dir();
-    if (has_config(pfx)) {
-        ctx->found_data_dir = pfx;
-        return pfx;
-    }
-    free(pfx);
-    if (has_config(ES_INSTALL_DATADIR))
-        ctx->found_data_dir = es_xstrdup(ES_INSTALL_DATADIR);
-    else if (has_config(ES_SOURCE_DATADIR))
-        ctx->found_data_dir = es_xstrdup(ES_SOURCE_DATADIR);
-    return ctx->found_data_dir;
-}
+/* ==== Config and database ==== */
 
 struct es_config *es_ctx_config(struct es_ctx *ctx)
 {
@@ -313,6 +112,8 @@ struct es_config *es_ctx_config(struct es_ctx *ctx)
     if (es_config_load(&ctx->cfg, path) < 0) {
         es_cli_fail("%s", es_error_last());
         ctx->cfg = NULL;
+    } else {
+        ctx->cfg_data_dir = es_config_data_dir(ctx->cfg);
     }
     free(found);
     return ctx->cfg;
@@ -380,8 +181,6 @@ int main(int argc, char **argv)
 
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
-        const char **slot = NULL;
-        const char *val = NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return ES_EXIT_OK;
@@ -390,15 +189,8 @@ int main(int argc, char **argv)
             printf("earshot %s\n", ES_VERSION);
             return ES_EXIT_OK;
         }
-        if (strncmp(a, "--config", 8) == 0 && (a[8] == '\0' || a[8] == '='))
-            slot = &ctx.config_path;
-        else if (strncmp(a, "--db", 4) == 0 && (a[4] == '\0' || a[4] == '='))
-            slot = &ctx.db_path;
-        else if (strncmp(a, "--data-dir", 10) == 0 &&
-                 (a[10] == '\0' || a[10] == '='))
-            slot = &ctx.data_dir;
-        else if (strncmp(a, "--as", 4) == 0 && (a[4] == '\0' || a[4] == '='))
-            slot = &ctx.as_agent;
+        const char **slot = es_cli_global_slot(&ctx, a);
+        const char *val = NULL;
         if (!slot) {
             fprintf(stderr, "error: unknown option '%s'\n", a);
             usage(stderr);

@@ -104,6 +104,74 @@ static void test_help_version_usage(void **state)
     es_run_release(&r);
 }
 
+/* A copy of `earshot` (cli/front.c) in a folder of its own: no
+ * earshot-core beside it or at ../libexec/earshot. */
+static char *lone_front(void)
+{
+    char *dir = es_xasprintf("%s/lone", tmpdir);
+    char *path = es_xasprintf("%s/earshot", dir);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    FILE *in = fopen(ES_EARSHOT_BIN, "rb");
+    FILE *out = fopen(path, "wb");
+    assert_non_null(in);
+    assert_non_null(out);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+        assert_int_equal(fwrite(buf, 1, n, out), n);
+    fclose(in);
+    assert_int_equal(fclose(out), 0);
+    assert_int_equal(chmod(path, 0755), 0);
+    free(dir);
+    return path;
+}
+
+/* `earshot` scores by itself and hands everything else to earshot-core:
+ * without the core, classify still works and the rest says what is
+ * missing. */
+static void test_front_runs_classify_itself(void **state)
+{
+    (void)state;
+    char *bin = lone_front();
+    const struct es_run_opts lone = { .bin = bin, .tmpdir = tmpdir };
+    char *texts = es_xasprintf("%s/texts.txt", tmpdir);
+    es_fx_write_file(texts, "I love it, thanks for the quick fix!\n"
+                            "worst support ever, still waiting\n");
+    struct es_run r;
+
+    es_run_earshot(&r, &lone, texts, "classify", NULL);
+    assert_int_equal(r.status, 0);
+    char *end;
+    double first = strtod(r.out.ptr, &end);
+    assert_true(first >= 0.05);
+    assert_int_equal(*end, '\n');
+    assert_true(strtod(end + 1, NULL) <= -0.05);
+    assert_int_equal(count_lines(r.out.ptr), 2);
+    es_run_release(&r);
+
+    /* Global options before classify are read, not handed on. */
+    es_run_earshot(&r, &lone, texts, "--data-dir", "/nonexistent", "classify",
+                   NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "/nonexistent/lexicons/earshot-en.tsv"));
+    es_run_release(&r);
+
+    es_run_earshot(&r, &lone, NULL, "--version", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "cannot run earshot-core"));
+    assert_non_null(strstr(r.err.ptr, "lone/./earshot-core"));
+    assert_non_null(strstr(r.err.ptr, "No such file"));
+    es_run_release(&r);
+
+    es_run_earshot(&r, &lone, NULL, "inbox", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "cannot run earshot-core"));
+    es_run_release(&r);
+
+    free(texts);
+    free(bin);
+}
+
 static void test_parse_rss_json_lines(void **state)
 {
     (void)state;
@@ -542,6 +610,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_version_usage),
+        cmocka_unit_test(test_front_runs_classify_itself),
         cmocka_unit_test(test_parse_rss_json_lines),
         cmocka_unit_test(test_parse_garbage_fails),
         cmocka_unit_test(test_parse_platform_kinds),
