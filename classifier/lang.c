@@ -213,7 +213,12 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
         set_code(code, "en");
         return 1;
     }
-    if (best > 0 && top >= 2 && (lc->strong[best] || lc->hint[best])) {
+    /* No English word at all - no stopword, no word the lexicon rates -
+     * and a word from another language's lists ("Slechte service"): that
+     * language. Without a rated word the English score would be 0 anyway;
+     * only the emoji count, either way. */
+    if (best > 0 && top >= 2 &&
+        (en == 0 || lc->strong[best] || lc->hint[best])) {
         set_code(code, lang_codes[best]);
         return 0;
     }

@@ -725,6 +725,38 @@ static void test_lang_not_english(void **state)
     expect_lang("N\xC3\xA3o gostei do produto, muito ruim", "pt", 0);
 }
 
+/* Short posts carry no function word to go by: their everyday words
+ * still name the language, and a post with no English word at all goes
+ * to the language of the words it has. */
+static void test_lang_short_posts(void **state)
+{
+    (void)state;
+    static const char *const posts[][2] = {
+        { "Me encanta este producto", "es" },
+        { "No funciona, quiero un reembolso", "es" },
+        { "Muy mal servicio", "es" },
+        { "Llevo tres d\xC3\xAD"
+          "as esperando mi pedido",
+          "es" },
+        { "Buen\xC3\xADsimo", "es" }, /* one word, and not English */
+        { "Le service client est nul", "fr" },
+        { "Toujours pas de r\xC3\xA9ponse", "fr" },
+        { "Super appli, je recommande", "fr" },
+        { "Funktioniert nicht mehr", "de" },
+        { "Die App st\xC3\xBCrzt st\xC3\xA4ndig ab", "de" },
+        { "Tolles Produkt, gerne wieder", "de" },
+        { "P\xC3\xA9ssimo atendimento", "pt" },
+        { "Adorei o produto", "pt" },
+        { "Adoro questo prodotto", "it" },
+        { "Non funziona pi\xC3\xB9", "it" },
+        { "Servizio clienti pessimo", "it" },
+        { "Slechte service", "nl" },
+        { "Werkt niet meer", "nl" },
+    };
+    for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
+        expect_lang(posts[i][0], posts[i][1], 0);
+}
+
 static void test_lang_textcat(void **state)
 {
     (void)state;
@@ -749,6 +781,17 @@ static void test_lang_english_stays_english(void **state)
         "GREAT GAME",
         "thanks for the quick fix",
         "A film noir with a great twist",
+        /* short posts, some with a word other languages share */
+        "ok",
+        "me too",
+        "love it",
+        "Still waiting for my refund",
+        "the hotel was bad",
+        "Real Madrid won again!",
+        "de facto standard, sadly",
+        "Mi amigo loves this place",
+        "Gracias to the team",
+        "Hasta la vista baby",
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
         struct es_sentiment r = score_with(mini, texts[i]);
@@ -940,6 +983,7 @@ int main(void)
         cmocka_unit_test(test_overlay_grows_table),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_lang_not_english),
+        cmocka_unit_test(test_lang_short_posts),
         cmocka_unit_test(test_lang_textcat),
         cmocka_unit_test(test_lang_english_stays_english),
         cmocka_unit_test(test_threads_share_lexicon),
