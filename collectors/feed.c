@@ -72,6 +72,7 @@ enum ns {
     NS_CONTENT,
     NS_XHTML,
     NS_XML,
+    NS_MEDIA, /* Media RSS: YouTube's feeds, podcasts, Mastodon */
     NS_OTHER,
 };
 
@@ -91,6 +92,8 @@ static const struct {
     { "http://backend.userland.com/rss2", NS_RSS },
     { "http://backend.userland.com/rss", NS_RSS },
     { "http://www.w3.org/XML/1998/namespace", NS_XML },
+    { "http://search.yahoo.com/mrss/", NS_MEDIA },
+    { "http://search.yahoo.com/mrss", NS_MEDIA },
 };
 
 /* Feeds that use a prefix without declaring it still mean the usual
@@ -101,7 +104,7 @@ static const struct {
 } known_prefixes[] = {
     { "dc", NS_DC },   { "content", NS_CONTENT }, { "atom", NS_ATOM10 },
     { "rdf", NS_RDF }, { "dcterms", NS_DCTERMS }, { "xhtml", NS_XHTML },
-    { "xml", NS_XML },
+    { "xml", NS_XML }, { "media", NS_MEDIA },
 };
 
 enum name {
@@ -212,6 +215,7 @@ enum target {
     T_NAME, /* of an Atom author; see author_kind */
     T_EMAIL,
     T_LANG,
+    T_MEDIA_DESC,
     T_FEED_TITLE,
     T_FEED_LINK,
     T_FEED_LANG,
@@ -222,13 +226,14 @@ enum author_kind { AUTHOR_ENTRY, AUTHOR_SOURCE, AUTHOR_FEED };
 /* An entry being read; buffers are reset, never freed, between entries. */
 struct entry {
     struct es_buf title, link, id, about, summary, content, cats, lang;
+    struct es_buf media_desc; /* media:description: the summary if none */
     struct es_buf rss_author, creator, name, email, src_name, src_email;
     struct es_buf pub_raw, upd_raw; /* date text, for the fallback id */
     size_t ncats;
     int64_t published, updated;
     unsigned char pub_rank, upd_rank; /* how good the date source is */
     unsigned char link_rank;
-    unsigned char title_type, summary_type, content_type;
+    unsigned char title_type, summary_type, content_type, media_desc_type;
     unsigned char guid_is_link; /* RSS guid without isPermaLink="false" */
     unsigned char authors;      /* Atom <author> elements seen */
     unsigned char src_authors;
@@ -1054,6 +1059,7 @@ static const size_t entry_buf_offsets[] = {
     offsetof(struct entry, name),       offsetof(struct entry, email),
     offsetof(struct entry, src_name),   offsetof(struct entry, src_email),
     offsetof(struct entry, pub_raw),    offsetof(struct entry, upd_raw),
+    offsetof(struct entry, media_desc),
 };
 #define NENTRY_BUFS (sizeof(entry_buf_offsets) / sizeof(entry_buf_offsets[0]))
 
@@ -1178,6 +1184,12 @@ static void emit_entry(struct es_feed_parser *p)
             item.author_name = clean(p, cands[i][1]);
     }
 
+    /* YouTube's feeds carry a video's description only as
+     * media:description (in media:group), as feedparser also reads it. */
+    if (!e->summary.len && e->media_desc.len) {
+        swap_buf(&e->summary, &e->media_desc);
+        e->summary_type = e->media_desc_type;
+    }
     item.summary = clean(p, &e->summary);
     item.content = clean(p, &e->content);
 
@@ -1506,6 +1518,13 @@ static void finish_capture(struct es_feed_parser *p)
         if (!e->summary.len) {
             swap_buf(&e->summary, t);
             e->summary_type = p->cap.type;
+        }
+        break;
+    case T_MEDIA_DESC:
+        trim(t);
+        if (!e->media_desc.len) {
+            swap_buf(&e->media_desc, t);
+            e->media_desc_type = p->cap.type;
         }
         break;
     case T_CONTENT:
@@ -1859,7 +1878,14 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
     }
     if (p->entry_depth) {
         unsigned rel = p->depth - p->entry_depth;
-        if (rel == 1) {
+        if (ns == NS_MEDIA && name == N_DESCRIPTION) {
+            /* In the entry, in media:group or media:content: the first
+             * one. type="html" is markup; "plain", the default, is text. */
+            const char *type = attr(p, nb_attributes, attrs, "type", NS_NONE);
+            begin_capture(
+                p, T_MEDIA_DESC,
+                type && strcmp(type, "html") == 0 ? TYPE_HTML : TYPE_TEXT, 0);
+        } else if (rel == 1) {
             entry_child(p, ns, name, nb_attributes, attrs);
         } else if (p->author_depth && p->depth == p->author_depth + 1) {
             if (atom_ns(p, ns) && (name == N_NAME || name == N_EMAIL)) {

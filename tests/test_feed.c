@@ -825,6 +825,56 @@ static void test_dc_description(void **state)
     assert_string_equal(by_id(g, "2")->summary, "The RSS one");
 }
 
+/* Media RSS: YouTube's channel feeds give a video's description only as
+ * media:description inside media:group; Mastodon's give an image's alt
+ * text there, which must not replace the post. */
+static void test_media_description(void **state)
+{
+    struct got *g = *state;
+    const char yt[] =
+        "<feed xmlns:yt=\"http://www.youtube.com/xml/schemas/2015\" "
+        "xmlns:media=\"http://search.yahoo.com/mrss/\" "
+        "xmlns=\"http://www.w3.org/2005/Atom\"><title>Acme</title>"
+        "<entry><id>yt:video:abc123</id><yt:videoId>abc123</yt:videoId>"
+        "<title>Widget review</title>"
+        "<link rel=\"alternate\" "
+        "href=\"https://www.youtube.com/watch?v=abc123\"/>"
+        "<published>2024-05-01T12:00:00+00:00</published>"
+        "<media:group><media:title>Widget review</media:title>"
+        "<media:description>It broke after a week &amp; support never "
+        "answered.</media:description></media:group></entry></feed>";
+    assert_int_equal(parse_buf(yt, sizeof(yt) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 1);
+    const struct es_item *it = by_id(g, "yt:video:abc123");
+    assert_string_equal(it->summary,
+                        "It broke after a week & support never answered.");
+    assert_string_equal(it->text,
+                        "It broke after a week & support never answered.");
+    assert_string_equal(it->title, "Widget review");
+    got_clear(g);
+
+    const char masto[] =
+        "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\">"
+        "<channel><title>#acme</title>"
+        "<item><guid>1</guid>"
+        "<media:content url=\"https://f.example/1.png\" medium=\"image\">"
+        "<media:description type=\"plain\">A cracked screen"
+        "</media:description></media:content>"
+        "<description>&lt;p&gt;My phone broke again&lt;/p&gt;</description>"
+        "</item>"
+        "<item><guid>2</guid>"
+        "<media:content url=\"https://f.example/2.png\" medium=\"image\">"
+        "<media:description type=\"html\">&lt;b&gt;Only&lt;/b&gt; a picture"
+        "</media:description></media:content></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(masto, sizeof(masto) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 2);
+    assert_string_equal(by_id(g, "1")->summary, "<p>My phone broke again</p>");
+    assert_string_equal(by_id(g, "1")->text, "My phone broke again");
+    assert_string_equal(by_id(g, "2")->summary, "<b>Only</b> a picture");
+    assert_string_equal(by_id(g, "2")->text, "Only a picture");
+}
+
 /* Atom feeds that name another namespace still are Atom feeds. */
 static void test_atom_other_namespace(void **state)
 {
@@ -1907,6 +1957,7 @@ int main(void)
         T(test_rss_oddities),
         T(test_rss_author_display_names),
         T(test_dc_description),
+        T(test_media_description),
         T(test_rss_xhtml_body),
         T(test_atom_other_namespace),
         T(test_atom_link_without_href),
