@@ -1484,6 +1484,18 @@ static void take_link(struct es_feed_parser *p, struct es_buf *dst,
     *rank = new_rank;
 }
 
+/* Keeps the trimmed text @t of @type in @dst unless @dst has some
+ * already: the first summary or content of an entry wins. */
+static void take_first(struct es_buf *t, struct es_buf *dst,
+                       unsigned char *dst_type, unsigned char type)
+{
+    trim(t);
+    if (!dst->len) {
+        swap_buf(dst, t);
+        *dst_type = type;
+    }
+}
+
 /* The end of a captured field: put its text where it belongs. */
 static void finish_capture(struct es_feed_parser *p)
 {
@@ -1514,25 +1526,13 @@ static void finish_capture(struct es_feed_parser *p)
             swap_buf(&e->id, t);
         break;
     case T_SUMMARY:
-        trim(t);
-        if (!e->summary.len) {
-            swap_buf(&e->summary, t);
-            e->summary_type = p->cap.type;
-        }
+        take_first(t, &e->summary, &e->summary_type, p->cap.type);
         break;
     case T_MEDIA_DESC:
-        trim(t);
-        if (!e->media_desc.len) {
-            swap_buf(&e->media_desc, t);
-            e->media_desc_type = p->cap.type;
-        }
+        take_first(t, &e->media_desc, &e->media_desc_type, p->cap.type);
         break;
     case T_CONTENT:
-        trim(t);
-        if (!e->content.len) {
-            swap_buf(&e->content, t);
-            e->content_type = p->cap.type;
-        }
+        take_first(t, &e->content, &e->content_type, p->cap.type);
         break;
     case T_PUBLISHED:
         take_date(p, 0);
