@@ -72,7 +72,8 @@ enum ns {
     NS_CONTENT,
     NS_XHTML,
     NS_XML,
-    NS_MEDIA, /* Media RSS: YouTube's feeds, podcasts, Mastodon */
+    NS_MEDIA,  /* Media RSS: YouTube's feeds, podcasts, Mastodon */
+    NS_ITUNES, /* Apple's podcast tags */
     NS_OTHER,
 };
 
@@ -94,6 +95,7 @@ static const struct {
     { "http://www.w3.org/XML/1998/namespace", NS_XML },
     { "http://search.yahoo.com/mrss/", NS_MEDIA },
     { "http://search.yahoo.com/mrss", NS_MEDIA },
+    { "http://www.itunes.com/dtds/podcast-1.0.dtd", NS_ITUNES },
 };
 
 /* Feeds that use a prefix without declaring it still mean the usual
@@ -104,7 +106,7 @@ static const struct {
 } known_prefixes[] = {
     { "dc", NS_DC },   { "content", NS_CONTENT }, { "atom", NS_ATOM10 },
     { "rdf", NS_RDF }, { "dcterms", NS_DCTERMS }, { "xhtml", NS_XHTML },
-    { "xml", NS_XML }, { "media", NS_MEDIA },
+    { "xml", NS_XML }, { "media", NS_MEDIA },     { "itunes", NS_ITUNES },
 };
 
 enum name {
@@ -215,7 +217,7 @@ enum target {
     T_NAME, /* of an Atom author; see author_kind */
     T_EMAIL,
     T_LANG,
-    T_MEDIA_DESC,
+    T_ALT_SUMMARY,
     T_FEED_TITLE,
     T_FEED_LINK,
     T_FEED_LANG,
@@ -226,14 +228,14 @@ enum author_kind { AUTHOR_ENTRY, AUTHOR_SOURCE, AUTHOR_FEED };
 /* An entry being read; buffers are reset, never freed, between entries. */
 struct entry {
     struct es_buf title, link, id, about, summary, content, cats, lang;
-    struct es_buf media_desc; /* media:description: the summary if none */
+    struct es_buf alt_summary; /* media:description, itunes:summary */
     struct es_buf rss_author, creator, name, email, src_name, src_email;
     struct es_buf pub_raw, upd_raw; /* date text, for the fallback id */
     size_t ncats;
     int64_t published, updated;
     unsigned char pub_rank, upd_rank; /* how good the date source is */
     unsigned char link_rank;
-    unsigned char title_type, summary_type, content_type, media_desc_type;
+    unsigned char title_type, summary_type, content_type, alt_summary_type;
     unsigned char guid_is_link; /* RSS guid without isPermaLink="false" */
     unsigned char authors;      /* Atom <author> elements seen */
     unsigned char src_authors;
@@ -1051,15 +1053,15 @@ static void pop_frames(struct es_feed_parser *p)
 /* ==== Entries ==== */
 
 static const size_t entry_buf_offsets[] = {
-    offsetof(struct entry, title),      offsetof(struct entry, link),
-    offsetof(struct entry, id),         offsetof(struct entry, about),
-    offsetof(struct entry, summary),    offsetof(struct entry, content),
-    offsetof(struct entry, cats),       offsetof(struct entry, lang),
-    offsetof(struct entry, rss_author), offsetof(struct entry, creator),
-    offsetof(struct entry, name),       offsetof(struct entry, email),
-    offsetof(struct entry, src_name),   offsetof(struct entry, src_email),
-    offsetof(struct entry, pub_raw),    offsetof(struct entry, upd_raw),
-    offsetof(struct entry, media_desc),
+    offsetof(struct entry, title),       offsetof(struct entry, link),
+    offsetof(struct entry, id),          offsetof(struct entry, about),
+    offsetof(struct entry, summary),     offsetof(struct entry, content),
+    offsetof(struct entry, cats),        offsetof(struct entry, lang),
+    offsetof(struct entry, rss_author),  offsetof(struct entry, creator),
+    offsetof(struct entry, name),        offsetof(struct entry, email),
+    offsetof(struct entry, src_name),    offsetof(struct entry, src_email),
+    offsetof(struct entry, pub_raw),     offsetof(struct entry, upd_raw),
+    offsetof(struct entry, alt_summary),
 };
 #define NENTRY_BUFS (sizeof(entry_buf_offsets) / sizeof(entry_buf_offsets[0]))
 
@@ -1185,10 +1187,11 @@ static void emit_entry(struct es_feed_parser *p)
     }
 
     /* YouTube's feeds carry a video's description only as
-     * media:description (in media:group), as feedparser also reads it. */
-    if (!e->summary.len && e->media_desc.len) {
-        swap_buf(&e->summary, &e->media_desc);
-        e->summary_type = e->media_desc_type;
+     * media:description (in media:group), some podcasts an episode's only
+     * as itunes:summary; feedparser reads both as the summary too. */
+    if (!e->summary.len && e->alt_summary.len) {
+        swap_buf(&e->summary, &e->alt_summary);
+        e->summary_type = e->alt_summary_type;
     }
     item.summary = clean(p, &e->summary);
     item.content = clean(p, &e->content);
@@ -1528,8 +1531,8 @@ static void finish_capture(struct es_feed_parser *p)
     case T_SUMMARY:
         take_first(t, &e->summary, &e->summary_type, p->cap.type);
         break;
-    case T_MEDIA_DESC:
-        take_first(t, &e->media_desc, &e->media_desc_type, p->cap.type);
+    case T_ALT_SUMMARY:
+        take_first(t, &e->alt_summary, &e->alt_summary_type, p->cap.type);
         break;
     case T_CONTENT:
         take_first(t, &e->content, &e->content_type, p->cap.type);
@@ -1701,6 +1704,8 @@ static void entry_child(struct es_feed_parser *p, unsigned char ns,
     case N_SUMMARY:
         if (atom && (type = atom_type(p, nb, attrs)) != TYPE_SKIP)
             begin_capture(p, T_SUMMARY, type, 0);
+        else if (ns == NS_ITUNES)
+            begin_capture(p, T_ALT_SUMMARY, TYPE_TEXT, 0);
         break;
     case N_CONTENT:
         if (atom && !attr(p, nb, attrs, "src", NS_NONE) &&
@@ -1769,6 +1774,11 @@ static void entry_child(struct es_feed_parser *p, unsigned char ns,
             e->authors++;
         } else if (rss) {
             begin_capture(p, T_RSS_AUTHOR, TYPE_TEXT, 0);
+        } else if (ns == NS_ITUNES && p->format != FMT_ATOM) {
+            /* A podcast episode's author: after author and dc:creator,
+             * in the slot Atom feeds use for the author's name. */
+            begin_capture(p, T_NAME, TYPE_TEXT, 0);
+            p->cap.author = AUTHOR_ENTRY;
         }
         break;
     case N_CREATOR:
@@ -1883,7 +1893,7 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
              * one. type="html" is markup; "plain", the default, is text. */
             const char *type = attr(p, nb_attributes, attrs, "type", NS_NONE);
             begin_capture(
-                p, T_MEDIA_DESC,
+                p, T_ALT_SUMMARY,
                 type && strcmp(type, "html") == 0 ? TYPE_HTML : TYPE_TEXT, 0);
         } else if (rel == 1) {
             entry_child(p, ns, name, nb_attributes, attrs);

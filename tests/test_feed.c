@@ -827,8 +827,8 @@ static void test_dc_description(void **state)
 
 /* Media RSS: YouTube's channel feeds give a video's description only as
  * media:description inside media:group; Mastodon's give an image's alt
- * text there, which must not replace the post. */
-static void test_media_description(void **state)
+ * text there, which must not replace the post. Podcasts: iTunes tags. */
+static void test_extension_summaries(void **state)
 {
     struct got *g = *state;
     const char yt[] =
@@ -873,6 +873,29 @@ static void test_media_description(void **state)
     assert_string_equal(by_id(g, "1")->text, "My phone broke again");
     assert_string_equal(by_id(g, "2")->summary, "<b>Only</b> a picture");
     assert_string_equal(by_id(g, "2")->text, "Only a picture");
+    got_clear(g);
+
+    /* Podcasts: itunes:summary and itunes:author when nothing else says. */
+    const char pod[] =
+        "<rss version=\"2.0\" "
+        "xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\">"
+        "<channel><title>Gadget Talk</title>"
+        "<itunes:author>The Network</itunes:author>"
+        "<item><guid>12</guid><title>Ep 12</title>"
+        "<itunes:author>Jo Host</itunes:author>"
+        "<itunes:summary>The widget is great.</itunes:summary></item>"
+        "<item><guid>13</guid><title>Ep 13</title>"
+        "<description>Show notes</description>"
+        "<itunes:summary>Plain summary</itunes:summary>"
+        "<author>jo@pod.example (Jo Host)</author>"
+        "<itunes:author>Someone Else</itunes:author></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(pod, sizeof(pod) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 2);
+    assert_string_equal(by_id(g, "12")->summary, "The widget is great.");
+    assert_string_equal(by_id(g, "12")->author, "Jo Host");
+    assert_string_equal(by_id(g, "13")->summary, "Show notes");
+    assert_string_equal(by_id(g, "13")->author, "jo@pod.example (Jo Host)");
 }
 
 /* Atom feeds that name another namespace still are Atom feeds. */
@@ -1957,7 +1980,7 @@ int main(void)
         T(test_rss_oddities),
         T(test_rss_author_display_names),
         T(test_dc_description),
-        T(test_media_description),
+        T(test_extension_summaries),
         T(test_rss_xhtml_body),
         T(test_atom_other_namespace),
         T(test_atom_link_without_href),
