@@ -18,29 +18,45 @@
 
 #include "cli.h"
 #include "earshot/alloc.h"
+#include "earshot/buf.h"
 
 /* Execs earshot-core with @argv: from this binary's folder (the build
- * tree), then from the install's libexec folder. Returns only on failure,
- * after saying why. */
+ * tree), then from the libexec folder beside it (an install, moved or
+ * not); from the configured install path only when /proc cannot say
+ * where this binary is (another version may live there). Returns only on
+ * failure, after saying why. */
 static int run_core(char **argv)
 {
-    static const char *const rel[] = { ".", ES_EXE_TO_CORE };
     char *dir = es_cli_exe_dir();
     char *tried[2] = { NULL, NULL };
+    size_t n = 0;
     int err = ENOENT;
 
-    for (size_t k = 0; dir && k < 2; k++) {
-        tried[k] = es_xasprintf("%s/%s/earshot-core", dir, rel[k]);
+    if (dir) {
+        tried[n++] = es_xasprintf("%s/earshot-core", dir);
+        tried[n++] = es_xasprintf("%s/%s/earshot-core", dir, ES_EXE_TO_CORE);
+    } else {
+        tried[n++] = es_xstrdup(ES_INSTALL_COREDIR "/earshot-core");
+    }
+    size_t shown = n;
+    for (size_t k = 0; k < n; k++) {
         execv(tried[k], argv);
         err = errno;
-        if (err != ENOENT) /* it is there but cannot run: say why */
+        if (err != ENOENT) { /* it is there but cannot run: say why */
+            shown = k + 1;
             break;
+        }
     }
-    fprintf(stderr, "error: cannot run earshot-core (%s%s%s): %s\n",
-            tried[0] ? tried[0] : "the folder of this program is unknown",
-            tried[1] ? ", " : "", tried[1] ? tried[1] : "", strerror(err));
-    free(tried[0]);
-    free(tried[1]);
+    struct es_buf where = ES_BUF_INIT;
+    for (size_t k = 0; k < shown; k++) {
+        es_buf_adds(&where, k ? ", " : "");
+        es_buf_adds(&where, tried[k]);
+    }
+    for (size_t k = 0; k < n; k++)
+        free(tried[k]);
+    fprintf(stderr, "error: cannot run earshot-core (%s): %s\n", where.ptr,
+            strerror(err));
+    es_buf_release(&where);
     free(dir);
     return ES_EXIT_FAIL;
 }

@@ -159,7 +159,7 @@ static void test_front_runs_classify_itself(void **state)
     es_run_earshot(&r, &lone, NULL, "--version", NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "cannot run earshot-core"));
-    assert_non_null(strstr(r.err.ptr, "lone/./earshot-core"));
+    assert_non_null(strstr(r.err.ptr, "lone/earshot-core"));
     assert_non_null(strstr(r.err.ptr, "No such file"));
     es_run_release(&r);
 
