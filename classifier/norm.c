@@ -3,9 +3,12 @@
  * A lexicon term and a token of a text must normalise to the same bytes
  * or the lookup misses, so both go through here: ASCII is lower-cased by
  * hand (the fast path that nearly every token takes), anything else is
- * NFKC-normalised and case-folded by utf8proc. Typographic apostrophes
+ * NFKC-normalised and case-folded by utf8proc (Latin-1 letters through a
+ * table utf8proc fills once). Typographic apostrophes
  * become ASCII ones, so "don’t" is "don't".
  */
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
 
@@ -68,20 +71,42 @@ enum norm_class es_norm__class(uint32_t cp)
     }
 }
 
-/* The fold of a word whose letters are ASCII or Latin-1 (U+00C0..U+00FF,
- * bytes C3 80..C3 BF: the accented letters of most European languages),
- * without utf8proc: those are already NFKC, and folding their case is
- * +0x20 on the upper-case ones, as in ASCII. Returns 0, having written
- * nothing, for any other word, and for the sharp s (which folds to
- * "ss"). */
+/* The folds of U+00C0..U+00FF (bytes C3 80..C3 BF, the accented letters
+ * of most European languages), computed once by utf8proc with the same
+ * options as es_norm__fold(): the second byte of the fold when it is
+ * again C3 xx, else 0 (the sharp s folds to "ss"). A word of ASCII and
+ * these letters then folds by table, without a utf8proc call per word. */
+static unsigned char latin1_fold[64];
+static pthread_once_t latin1_once = PTHREAD_ONCE_INIT;
+
+static const utf8proc_option_t FOLD_OPTS = UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                           UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
+                                           UTF8PROC_STABLE;
+
+static void latin1_init(void)
+{
+    for (unsigned b = 0x80; b <= 0xBF; b++) {
+        const utf8proc_uint8_t in[3] = { 0xC3, (utf8proc_uint8_t)b, 0 };
+        utf8proc_uint8_t *out = NULL;
+        utf8proc_ssize_t n = utf8proc_map(in, 2, &out, FOLD_OPTS);
+        if (n == 2 && out[0] == 0xC3 && out[1] >= 0x80 && out[1] <= 0xBF)
+            latin1_fold[b - 0x80] = out[1];
+        free(out);
+    }
+}
+
+/* The fold of a word whose letters are ASCII or U+00C0..U+00FF by the
+ * table above. Returns 0, having written nothing, for any other word. */
 static int fold_latin1(struct es_buf *out, const char *s, size_t len)
 {
+    pthread_once(&latin1_once, latin1_init);
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c < 0x80)
             continue;
         if (c != 0xC3 || i + 1 >= len || (unsigned char)s[i + 1] < 0x80 ||
-            (unsigned char)s[i + 1] > 0xBF || (unsigned char)s[i + 1] == 0x9F)
+            (unsigned char)s[i + 1] > 0xBF ||
+            !latin1_fold[(unsigned char)s[i + 1] - 0x80])
             return 0;
         i++;
     }
@@ -93,10 +118,7 @@ static int fold_latin1(struct es_buf *out, const char *s, size_t len)
             c += 32;
         } else if (c == 0xC3) {
             *d++ = (char)c;
-            c = (unsigned char)s[++i];
-            /* U+00C0..U+00DE are the capitals, but for U+00D7 (x). */
-            if (c >= 0x80 && c <= 0x9E && c != 0x97)
-                c += 0x20;
+            c = latin1_fold[(unsigned char)s[++i] - 0x80];
         }
         *d++ = (char)c;
     }
@@ -108,9 +130,7 @@ static int fold_latin1(struct es_buf *out, const char *s, size_t len)
 void es_norm__fold(struct es_buf *out, const char *s, size_t len)
 {
     utf8proc_int32_t cps[FOLD_MAX];
-    const utf8proc_option_t opts = UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
-                                   UTF8PROC_CASEFOLD | UTF8PROC_IGNORE |
-                                   UTF8PROC_STABLE;
+    const utf8proc_option_t opts = FOLD_OPTS;
     utf8proc_ssize_t n;
 
     if (fold_latin1(out, s, len))
