@@ -12,8 +12,9 @@
  * (chat.bsky.convo.getConvoForMembers, then sendMessage, proxied by the
  * PDS with the atproto-proxy header); the app password must allow
  * direct messages. Chat messages have no key: one cut off is 'unknown'.
- * NEEDSWORK: links and @handles in the text go out as plain text; Bluesky
- * makes them clickable only with facets (byte ranges in the record).
+ *
+ * Bluesky makes links, @handles and #tags clickable only through facets:
+ * UTF-8 byte ranges of the text sent with the record (add_facets()).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,193 @@ static void add_strong_ref(struct es_buf *b, const char *uri, const char *cid)
     es_buf_addch(b, '}');
 }
 
+/* ==== Facets ==== */
+
+static int is_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' ||
+           c == '\v';
+}
+
+static int is_alnum(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9');
+}
+
+/* Punctuation that ends a sentence rather than a link, handle or tag. */
+static int is_trailing_punct(unsigned char c)
+{
+    return c && strchr(".,;:!?'\")]}>", c) != NULL;
+}
+
+/* Where a facet may start: the start of the text, after a space, or
+ * after an opening bracket. */
+static int facet_boundary(const char *text, size_t i)
+{
+    return i == 0 || is_space((unsigned char)text[i - 1]) ||
+           text[i - 1] == '(' || text[i - 1] == '[';
+}
+
+/* The length of the http(s) URL at @p, trailing punctuation left out,
+ * or 0. Its host must hold a dot. */
+static size_t url_at(const char *p)
+{
+    size_t n;
+    if (strncmp(p, "https://", 8) == 0)
+        n = 8;
+    else if (strncmp(p, "http://", 7) == 0)
+        n = 7;
+    else
+        return 0;
+    size_t host = n;
+    int dot = 0;
+    while (p[n] && !is_space((unsigned char)p[n]))
+        n++;
+    while (n > host && is_trailing_punct((unsigned char)p[n - 1])) {
+        /* "(see https://x.example/a_(b))": keep a ')' that closes one
+         * inside the link. */
+        if (p[n - 1] == ')' && memchr(p + host, '(', n - host))
+            break;
+        n--;
+    }
+    for (size_t k = host; k < n && p[k] != '/' && p[k] != '?'; k++)
+        dot |= p[k] == '.';
+    return dot ? n : 0;
+}
+
+/* The length of the handle after an '@' at @p: a domain name of at least
+ * two labels (letters, digits, inner '-'), the last one starting with a
+ * letter; 0 when there is none. */
+static size_t handle_at(const char *p)
+{
+    size_t n = 0;
+    while (is_alnum((unsigned char)p[n]) || p[n] == '-' || p[n] == '.')
+        n++;
+    while (n && (p[n - 1] == '.' || p[n - 1] == '-'))
+        n--;
+    /* "@acme.com's" or "jo@acme.com": a word goes on, not a handle */
+    if (n == 0 || n > 253 ||
+        (p[n] && !is_space((unsigned char)p[n]) &&
+         !is_trailing_punct((unsigned char)p[n])) ||
+        p[n] == '\'')
+        return 0;
+    size_t labels = 0, start = 0;
+    for (size_t k = 0; k <= n; k++) {
+        if (k < n && p[k] != '.')
+            continue;
+        size_t len = k - start;
+        if (len == 0 || len > 63 || p[start] == '-' || p[k - 1] == '-')
+            return 0;
+        labels++;
+        if (k == n && !((p[start] | 0x20) >= 'a' && (p[start] | 0x20) <= 'z'))
+            return 0;
+        start = k + 1;
+    }
+    return labels >= 2 ? n : 0;
+}
+
+/* The length of the tag after a '#' at @p: up to a space, trailing
+ * punctuation left out; 0 when that is empty, only digits ("#1"), or
+ * longer than Bluesky's 64 characters. */
+static size_t tag_at(const char *p)
+{
+    size_t n = 0, chars = 0;
+    int digits_only = 1;
+    while (p[n] && !is_space((unsigned char)p[n]) && p[n] != '#')
+        n++;
+    while (n && is_trailing_punct((unsigned char)p[n - 1]))
+        n--;
+    for (size_t k = 0; k < n; k++) {
+        unsigned char c = (unsigned char)p[k];
+        chars += (c & 0xC0) != 0x80;
+        if (!(c >= '0' && c <= '9'))
+            digits_only = 0;
+    }
+    return n && !digits_only && chars <= 64 ? n : 0;
+}
+
+/* The DID of @handle (@len bytes), asked of the PDS, into @out. Returns
+ * 0, or -1 when it does not resolve: a mistyped handle stays plain text
+ * and the reply still goes out. */
+static int resolve_handle(struct es_reply_job *job, struct session *s,
+                          const char *handle, size_t len, struct es_buf *out)
+{
+    struct es_buf url = ES_BUF_INIT, h = ES_BUF_INIT;
+    struct es_http_response res;
+    yajl_val root = NULL;
+    int rc = -1;
+
+    es_buf_add(&h, handle, len);
+    es_buf_addf(&url, "%s/xrpc/com.atproto.identity.resolveHandle",
+                s->base.ptr);
+    es_url_add_param(&url, "handle", h.ptr);
+    const char *headers[] = { s->auth.ptr, "Accept: application/json", NULL };
+    struct es_http_request req = { .url = url.ptr, .headers = headers };
+    if (es_http_get(job->http, &req, &res) == 0 &&
+        es_json_parse(&root, "bluesky resolveHandle", res.body.ptr,
+                      res.body.len) == 0) {
+        const char *did = es_json_str(root, "did");
+        if (did && strncmp(did, "did:", 4) == 0) {
+            es_buf_reset(out);
+            es_buf_adds(out, did);
+            rc = 0;
+        }
+    }
+    es_json_free(root);
+    es_http_response_release(&res);
+    es_buf_release(&url);
+    es_buf_release(&h);
+    return rc;
+}
+
+/* Appends facet number *@n (bytes @start..@end of the text) of feature
+ * @type, whose @key is @value (@value_len bytes). */
+static void add_facet(struct es_buf *b, int *n, size_t start, size_t end,
+                      const char *type, const char *key, const char *value,
+                      size_t value_len)
+{
+    es_buf_adds(b, (*n)++ ? "," : ",\"facets\":[");
+    es_buf_addf(b,
+                "{\"index\":{\"byteStart\":%zu,\"byteEnd\":%zu},"
+                "\"features\":[{\"$type\":\"app.bsky.richtext.facet#%s\","
+                "\"%s\":",
+                start, end, type, key);
+    es_buf_add_json_str(b, value, value_len);
+    es_buf_adds(b, "}]}");
+}
+
+/* Appends ,"facets":[...] for the links, @handles and #tags of @text to
+ * the record in @b (nothing when there are none). Offsets count bytes of
+ * the UTF-8 text, the end excluded, as app.bsky.richtext.facet says. */
+static void add_facets(struct es_reply_job *job, struct session *s,
+                       const char *text, struct es_buf *b)
+{
+    struct es_buf did = ES_BUF_INIT;
+    int n = 0;
+    for (size_t i = 0; text[i];) {
+        size_t len = 0;
+        if (facet_boundary(text, i)) {
+            if ((len = url_at(text + i))) {
+                add_facet(b, &n, i, i + len, "link", "uri", text + i, len);
+            } else if (text[i] == '@' && (len = handle_at(text + i + 1))) {
+                if (resolve_handle(job, s, text + i + 1, len, &did) == 0)
+                    add_facet(b, &n, i, i + 1 + len, "mention", "did", did.ptr,
+                              did.len);
+                len++;
+            } else if (text[i] == '#' && (len = tag_at(text + i + 1))) {
+                add_facet(b, &n, i, i + 1 + len, "tag", "tag", text + i + 1,
+                          len);
+                len++;
+            }
+        }
+        i += len ? len : 1;
+    }
+    if (n)
+        es_buf_addch(b, ']');
+    es_buf_release(&did);
+}
+
 static void post_reply(struct es_reply_job *job, struct session *s)
 {
     struct es_buf uri = ES_BUF_INIT, cid = ES_BUF_INIT, root_uri = ES_BUF_INIT,
@@ -217,6 +405,7 @@ static void post_reply(struct es_reply_job *job, struct session *s)
                 "\"record\":{\"$type\":\"" COLLECTION "\",\"text\":",
                 rkey);
     es_json_add_str(&body, job->reply->body);
+    add_facets(job, s, job->reply->body, &body);
     es_buf_adds(&body, ",\"createdAt\":");
     es_json_add_str(&body, when);
     es_buf_adds(&body, ",\"reply\":{\"root\":");
@@ -335,6 +524,7 @@ static void send_chat(struct es_reply_job *job, struct session *s)
     es_json_add_str(&body, convo);
     es_buf_adds(&body, ",\"message\":{\"text\":");
     es_json_add_str(&body, job->reply->body);
+    add_facets(job, s, job->reply->body, &body);
     es_buf_adds(&body, "}}");
     es_json_free(root);
     root = NULL;

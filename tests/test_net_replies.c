@@ -476,26 +476,34 @@ static void test_mastodon(void **state)
     free(key);
 }
 
-static void test_bluesky(void **state)
-{
-    struct fx *fx = *state;
-    const struct mention_spec s = {
-        "bluesky",
-        "at://did:plc:carol/app.bsky.feed.post/3kabc",
-        "carol.bsky.social",
-        "https://bsky.app/profile/carol.bsky.social/post/3kabc",
-        "{\"uri\":\"at://did:plc:carol/app.bsky.feed.post/3kabc\",\"cid\":"
-        "\"bafyparent\",\"root_uri\":\"at://did:plc:root/app.bsky.feed.post/"
-        "3kroot\",\"root_cid\":\"bafyroot\"}",
-        "at://did:plc:root/app.bsky.feed.post/3kroot",
-        NULL,
-    };
-    int64_t m = add_mention(fx->ib, &s);
-    int64_t id = queue(fx, m, "dana", "Sorry about that, fixed now.", 0, 0);
+/* Carol's Bluesky post, in a thread whose root is another post. */
+static const struct mention_spec carol_bluesky = {
+    "bluesky",
+    "at://did:plc:carol/app.bsky.feed.post/3kabc",
+    "carol.bsky.social",
+    "https://bsky.app/profile/carol.bsky.social/post/3kabc",
+    "{\"uri\":\"at://did:plc:carol/app.bsky.feed.post/3kabc\",\"cid\":"
+    "\"bafyparent\",\"root_uri\":\"at://did:plc:root/app.bsky.feed.post/"
+    "3kroot\",\"root_cid\":\"bafyroot\"}",
+    "at://did:plc:root/app.bsky.feed.post/3kroot",
+    NULL,
+};
 
+/* The PDS logs the brand's account in as did:plc:acme. */
+static void route_bluesky_session(struct fx *fx)
+{
     route_json(fx, "/xrpc/com.atproto.server.createSession", 200,
                "{\"accessJwt\":\"jwt-1\",\"refreshJwt\":\"r\",\"handle\":"
                "\"acme.bsky.social\",\"did\":\"did:plc:acme\"}");
+}
+
+static void test_bluesky(void **state)
+{
+    struct fx *fx = *state;
+    int64_t m = add_mention(fx->ib, &carol_bluesky);
+    int64_t id = queue(fx, m, "dana", "Sorry about that, fixed now.", 0, 0);
+
+    route_bluesky_session(fx);
     route_json(fx, "/xrpc/com.atproto.repo.createRecord", 200,
                "{\"uri\":\"at://did:plc:acme/app.bsky.feed.post/3kreply\","
                "\"cid\":\"bafyreply\"}");
@@ -620,6 +628,107 @@ static void test_bluesky(void **state)
     get_reply(fx, id, &r);
     assert_string_equal(r.platform_id, "msg-1");
     es_reply_release(&r);
+}
+
+/* Checks facet @k of the array @facets: it covers @span, found in @text,
+ * and its one feature is of @type with @key = @value. */
+static void expect_facet(yajl_val facets, size_t k, const char *text,
+                         const char *span, const char *type, const char *key,
+                         const char *value)
+{
+    assert_true(YAJL_IS_ARRAY(facets));
+    assert_true(k < facets->u.array.len);
+    yajl_val f = facets->u.array.values[k];
+    const char *bs[] = { "index", "byteStart", NULL };
+    const char *be[] = { "index", "byteEnd", NULL };
+    const char *feat[] = { "features", NULL };
+    const char *at = strstr(text, span);
+    assert_non_null(at);
+    assert_int_equal(YAJL_GET_INTEGER(yajl_tree_get(f, bs, yajl_t_number)),
+                     at - text);
+    assert_int_equal(YAJL_GET_INTEGER(yajl_tree_get(f, be, yajl_t_number)),
+                     at - text + (long)strlen(span));
+    yajl_val fs = yajl_tree_get(f, feat, yajl_t_array);
+    assert_non_null(fs);
+    assert_int_equal(fs->u.array.len, 1);
+    assert_string_equal(jstr(fs->u.array.values[0], "$type", NULL), type);
+    assert_string_equal(jstr(fs->u.array.values[0], key, NULL), value);
+}
+
+/* Links, @handles and #tags go out as facets: UTF-8 byte ranges of the
+ * text. A handle that does not resolve stays plain text, and the reply
+ * still goes. */
+static void test_bluesky_facets(void **state)
+{
+    struct fx *fx = *state;
+    /* "Désolé": bytes and characters differ before the first facet. */
+    const char text[] = "D\xC3\xA9sol\xC3\xA9 @jo.bsky.social! See "
+                        "https://acme.example/help (or #AcmeHelp), cc "
+                        "@nobody.example. Mail jo@acme.example, #1.";
+    int64_t m = add_mention(fx->ib, &carol_bluesky);
+    int64_t id = queue(fx, m, "dana", text, 0, 0);
+    route_bluesky_session(fx);
+    const struct es_testhttpd_response resolve[] = {
+        { .status = 200,
+          .content_type = "application/json",
+          .body = "{\"did\":\"did:plc:jo\"}" },
+        { .status = 400,
+          .content_type = "application/json",
+          .body = "{\"error\":\"InvalidRequest\",\"message\":\"Unable to "
+                  "resolve handle\"}" },
+    };
+    es_testhttpd_route_seq(fx->srv, "/xrpc/com.atproto.identity.resolveHandle",
+                           resolve, 2);
+    route_json(fx, "/xrpc/com.atproto.repo.createRecord", 200,
+               "{\"uri\":\"at://did:plc:acme/app.bsky.feed.post/3kreply\","
+               "\"cid\":\"bafyreply\"}");
+    struct es_send_stats st = send_due(fx);
+    assert_int_equal(st.sent, 1);
+    struct es_reply r;
+    get_reply(fx, id, &r);
+    assert_int_equal(r.state, ES_REPLY_SENT);
+    es_reply_release(&r);
+
+    char *q = es_testhttpd_query(fx->srv,
+                                 "/xrpc/com.atproto.identity.resolveHandle", 0);
+    assert_string_equal(q, "handle=jo.bsky.social");
+    free(q);
+    q = es_testhttpd_query(fx->srv, "/xrpc/com.atproto.identity.resolveHandle",
+                           1);
+    assert_string_equal(q, "handle=nobody.example");
+    free(q);
+    assert_int_equal(
+        es_testhttpd_hits(fx->srv, "/xrpc/com.atproto.identity.resolveHandle"),
+        2);
+
+    yajl_val b = body_json(fx, "/xrpc/com.atproto.repo.createRecord", 0);
+    assert_string_equal(jstr(b, "record", "text", NULL), text);
+    const char *path[] = { "record", "facets", NULL };
+    yajl_val facets = yajl_tree_get(b, path, yajl_t_array);
+    assert_non_null(facets);
+    assert_int_equal(facets->u.array.len, 3);
+    /* "Désolé " is 9 bytes and 7 characters: offsets count bytes. */
+    assert_int_equal(strstr(text, "@jo") - text, 9);
+    expect_facet(facets, 0, text, "@jo.bsky.social",
+                 "app.bsky.richtext.facet#mention", "did", "did:plc:jo");
+    expect_facet(facets, 1, text, "https://acme.example/help",
+                 "app.bsky.richtext.facet#link", "uri",
+                 "https://acme.example/help");
+    expect_facet(facets, 2, text, "#AcmeHelp", "app.bsky.richtext.facet#tag",
+                 "tag", "AcmeHelp");
+    yajl_tree_free(b);
+
+    /* Plain text: no facets at all. */
+    es_testhttpd_clear_log(fx->srv);
+    queue(fx, m, "dana", "Thanks, all fixed.", 0, 0);
+    st = send_due(fx);
+    assert_int_equal(st.sent, 1);
+    b = body_json(fx, "/xrpc/com.atproto.repo.createRecord", 0);
+    assert_null(yajl_tree_get(b, path, yajl_t_any));
+    yajl_tree_free(b);
+    assert_int_equal(
+        es_testhttpd_hits(fx->srv, "/xrpc/com.atproto.identity.resolveHandle"),
+        0);
 }
 
 static void test_x(void **state)
@@ -1648,6 +1757,7 @@ int main(void)
         cmocka_unit_test(test_lengths),
         cmocka_unit_test_setup_teardown(test_mastodon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bluesky, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bluesky_facets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_x, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reddit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_youtube_play_github, setup,
