@@ -100,9 +100,9 @@ struct sect_spec {
     int named;           /* needs a quoted name; one instance per name */
 };
 
-/* Sources, accounts and views are named sections kept as key/value lists
- * (struct es_config_source); [sla] and [helpdesk] are one such list each.
- * NEEDSWORK: [alert] and [notify] (issue 6) will join them. */
+/* Sources, accounts, views, alerts and notify channels are named sections
+ * kept as key/value lists (struct es_config_source); [sla] and [helpdesk]
+ * are one such list each. */
 static const struct sect_spec sections[] = {
     { "earshot", SEC_EARSHOT, 0 },
     { "http", SEC_HTTP, 0 },
