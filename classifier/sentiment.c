@@ -1536,50 +1536,66 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     return v;
 }
 
-/* Moves the weight between the clauses around the first contrastive
- * conjunction. */
-static void apply_contrast(struct scratch *sc)
+/* Scales the scores of tokens @lo..@hi (inclusive; none when @lo > @hi)
+ * by @w, marking them with @rule. */
+static void weigh(struct tok *t, size_t lo, size_t hi, double w, unsigned rule)
 {
-    struct tok *t = sc->t;
-    size_t n = sc->n, b;
-    for (b = 0; b < n; b++)
+    for (size_t j = lo; j <= hi && hi != (size_t)-1; j++)
+        if (t[j].score != 0) {
+            t[j].score *= (float)w;
+            t[j].rules |= rule;
+        }
+}
+
+/* The contrast of the sentence @lo..@hi around its first contrastive
+ * conjunction; @prev is where the sentence before it starts (@lo when
+ * none): "Great game! But the refs..." contrasts with that one. */
+static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi)
+{
+    size_t b;
+    for (b = lo; b <= hi; b++)
         if (flags_of(&t[b]) & (LEX_BUT | LEX_THOUGH))
             break;
-    if (b == n)
+    if (b > hi)
         return;
     t[b].rules |= ES_RULE_MODIFIER;
     if (flags_of(&t[b]) & LEX_BUT) {
-        for (size_t j = 0; j < n; j++) {
-            if (j < b && t[j].score != 0) {
-                t[j].score *= BUT_BEFORE;
-                t[j].rules |= ES_RULE_BUT_BEFORE;
-            } else if (j > b && t[j].score != 0) {
-                t[j].score *= BUT_AFTER;
-                t[j].rules |= ES_RULE_BUT_AFTER;
-            }
-        }
+        if (b > lo)
+            weigh(t, lo, b - 1, BUT_BEFORE, ES_RULE_BUT_BEFORE);
+        else if (prev < lo)
+            weigh(t, prev, lo - 1, BUT_BEFORE, ES_RULE_BUT_BEFORE);
+        weigh(t, b + 1, hi, BUT_AFTER, ES_RULE_BUT_AFTER);
         return;
     }
     /* "although": its own clause is the subordinate one. */
-    if (t[b].brk || b + 1 == n)
+    if (t[b].brk || b == hi)
         return;         /* "good, though." says nothing about clauses */
     size_t end = b + 1; /* the last token of its clause */
-    while (end < n - 1 && !t[end].brk)
+    while (end < hi && !t[end].brk)
         end++;
-    int leading = b == 0 || t[b - 1].send;
-    if (leading && end == n - 1)
+    int leading = b == lo;
+    if (leading && end == hi)
         return; /* "Although it rained." - no main clause to favour */
-    for (size_t j = b + 1; j <= end; j++)
-        if (t[j].score != 0) {
-            t[j].score *= BUT_BEFORE;
-            t[j].rules |= ES_RULE_BUT_BEFORE;
-        }
+    weigh(t, b + 1, end, BUT_BEFORE, ES_RULE_BUT_BEFORE);
     if (leading)
-        for (size_t j = end + 1; j < n; j++)
-            if (t[j].score != 0) {
-                t[j].score *= BUT_AFTER;
-                t[j].rules |= ES_RULE_BUT_AFTER;
-            }
+        weigh(t, end + 1, hi, BUT_AFTER, ES_RULE_BUT_AFTER);
+}
+
+/* Moves the weight between the clauses around a contrastive conjunction,
+ * within its sentence: in a post of several sentences, "but" in the
+ * second says nothing about the fourth. */
+static void apply_contrast(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n, prev = 0;
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo;
+        while (hi < n - 1 && !t[hi].send)
+            hi++;
+        contrast_sentence(t, prev, lo, hi);
+        prev = lo;
+        lo = hi + 1;
+    }
 }
 
 /* The emphasis of "!" and "?" marks. */

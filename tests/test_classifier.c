@@ -180,8 +180,16 @@ static void test_rule_but(void **state)
     (void)state;
     assert_score("good but bad", 1.9 * 0.5 - 2.5 * 1.5);
     assert_score("bad but good", -2.5 * 0.5 + 1.9 * 1.5);
-    /* Only the first "but" divides. */
+    /* Only the first "but" of a sentence divides. */
     assert_score("good but bad but great", 1.9 * 0.5 + (-2.5 + 3.1) * 1.5);
+    /* It weighs its own sentence: the next one keeps its weight ... */
+    assert_score("good but bad. great", 1.9 * 0.5 - 2.5 * 1.5 + 3.1);
+    /* ... and the one before unless "But" opens the sentence ... */
+    assert_score("great. good but bad", 3.1 + 1.9 * 0.5 - 2.5 * 1.5);
+    assert_score("great. But bad", 3.1 * 0.5 - 2.5 * 1.5);
+    /* ... and each sentence has its own. */
+    assert_score("good but bad. bad but good",
+                 1.9 * 0.5 - 2.5 * 1.5 - 2.5 * 0.5 + 1.9 * 1.5);
 }
 
 static void test_rule_although(void **state)
