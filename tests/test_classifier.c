@@ -573,6 +573,21 @@ static void test_load_buf_edge_cases(void **state)
     es_lexicon_free(lex);
 }
 
+/* A phrase rated 0 hides the rated word in it: "looks like" holds no
+ * liking. */
+static void test_zero_phrase_hides_its_word(void **state)
+{
+    (void)state;
+    static const char lexicon[] = "like\t1.5\nlooks like\t0\n";
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(
+        es_lexicon_load_buf(&lex, "zero", lexicon, sizeof(lexicon) - 1), 0);
+    assert_true(fabs(score_with(lex, "Looks like a backup job").compound) <
+                1e-12);
+    assert_true(fabs(score_with(lex, "I like it").compound - norm(1.5)) < 1e-4);
+    es_lexicon_free(lex);
+}
+
 static void test_overlay(void **state)
 {
     (void)state;
@@ -987,6 +1002,7 @@ int main(void)
         cmocka_unit_test(test_load_afinn),
         cmocka_unit_test(test_load_malformed),
         cmocka_unit_test(test_load_buf_edge_cases),
+        cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
         cmocka_unit_test(test_overlay_grows_table),
         cmocka_unit_test(test_hostile_input),

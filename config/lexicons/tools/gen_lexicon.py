@@ -106,7 +106,9 @@ class LexError(Exception):
     pass
 
 
-def parse_valence(text, where):
+def parse_valence(text, where, zero_ok=False):
+    """Hundredths of a valence. Only a phrase may be 0: one whose words are
+    rated but which says nothing ("looks like", "grace period")."""
     if not re.fullmatch(r"[+-]?\d+(\.\d{1,2})?", text):
         raise LexError(f"{where}: bad valence '{text}'")
     sign = -1 if text.startswith("-") else 1
@@ -115,7 +117,7 @@ def parse_valence(text, where):
     v = sign * (int(whole) * 100 + int((frac + "00")[:2]))
     if abs(v) > MAXV:
         raise LexError(f"{where}: valence '{text}' outside -4..+4")
-    if v == 0:
+    if v == 0 and not zero_ok:
         raise LexError(f"{where}: valence 0 (leave neutral words out)")
     return v
 
@@ -301,7 +303,7 @@ def read_words():
                     term = parts[0].strip()
                     rest = re.sub(r"\s+#.*$", "", parts[1]).strip()
                     value, _, flag = rest.partition(" ")
-                    val = parse_valence(value, where)
+                    val = parse_valence(value, where, zero_ok=" " in term)
                     items = [(term, val, RANK_BASE)]
                     if flag == "tones":
                         bare = term.replace(VS16, "")
