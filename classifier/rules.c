@@ -86,9 +86,7 @@ const struct rule_word es_rules__words[] = {
     { "by far", LEX_BOOSTER, B_INC },
     /* ==== Dampeners: lower it ==== */
     { "almost", LEX_BOOSTER, B_DEC },
-    { "barely", LEX_BOOSTER, B_DEC },
     { "fairly", LEX_BOOSTER, B_DEC },
-    { "hardly", LEX_BOOSTER, B_DEC },
     { "kinda", LEX_BOOSTER, B_DEC },
     { "kindof", LEX_BOOSTER, B_DEC },
     { "kind-of", LEX_BOOSTER, B_DEC },
@@ -105,7 +103,6 @@ const struct rule_word es_rules__words[] = {
     { "partly", LEX_BOOSTER, B_DEC },
     { "pretty much", LEX_BOOSTER, B_DEC },
     { "rather", LEX_BOOSTER, B_DEC },
-    { "scarcely", LEX_BOOSTER, B_DEC },
     { "slightly", LEX_BOOSTER, B_DEC },
     { "somewhat", LEX_BOOSTER, B_DEC },
     { "sorta", LEX_BOOSTER, B_DEC },
@@ -123,6 +120,11 @@ const struct rule_word es_rules__words[] = {
     { "nor", LEX_NEGATE | LEX_OR_NOR, 0 },
     { "nope", LEX_NEGATE, 0 },
     { "without", LEX_NEGATE | LEX_WITHOUT, 0 },
+    /* "hardly good" is not good, as "barely happy" is not happy: words
+     * that take "any" and "ever" like "not" ("hardly any") negate. */
+    { "hardly", LEX_NEGATE, 0 },
+    { "barely", LEX_NEGATE, 0 },
+    { "scarcely", LEX_NEGATE, 0 },
     { "rarely", LEX_NEGATE, 0 },
     { "seldom", LEX_NEGATE, 0 },
     { "despite", LEX_NEGATE, 0 },

@@ -120,6 +120,9 @@ static void test_rule_negation(void **state)
     assert_score("it isn\xE2\x80\x99t good", 1.9 * -0.74); /* ’ */
     assert_score("never good", 1.9 * -0.74);
     assert_score("without help", 1.7 * -0.74);
+    /* "hardly" and "barely" negate rather than damp. */
+    assert_score("hardly good", 1.9 * -0.74);
+    assert_score("barely happy", 2.7 * -0.74);
     /* Three tokens back still counts ... */
     assert_score("not at all good", 1.9 * -0.74);
     /* ... four does not. */
