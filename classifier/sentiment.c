@@ -60,7 +60,6 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->lcap = LOW_STACK;
     sc->excl = 0;
     sc->quest = 0;
-    sc->gap = 0;
 }
 
 static void scratch_release(struct scratch *sc)
@@ -89,8 +88,7 @@ static inline struct tok *tok_push(struct scratch *sc)
     if (sc->n == sc->cap)
         tok_grow(sc);
     struct tok *t = &sc->t[sc->n++];
-    *t = (struct tok){ .gap = sc->gap };
-    sc->gap = 0;
+    *t = (struct tok){ 0 };
     return t;
 }
 
@@ -990,14 +988,8 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     sc->lang.latin += (unsigned)k;
     finish_word(sc, t, lex_hash_final(hh, w, k), key8,
                 (seen & (FW_UPPER | FW_LOWER)) == (FW_UPPER | FW_LOWER));
-    if (k == 1 && t->mwe <= 1) {
-        /* A one-letter word that starts no expression: counted for the
-         * language, then dropped now rather than in merge_expressions(). */
-        sc->n--;
-        sc->llen -= k;
-        sc->gap = 1; /* no expression spans it */
-        return i;
-    }
+    /* A one-letter word stays until merge_expressions(): it may be the
+     * middle of an expression ("works like a charm", "thank u"). */
     if (seen & FW_HYPHEN)
         split_hyphens(sc, t, text, 1, mark_n, mark_l);
     return i;
@@ -1350,7 +1342,7 @@ static size_t match_expression(const struct scratch *sc, size_t i,
 
     if (maxk > sc->n - i)
         maxk = sc->n - i;
-    if (maxk < 2 || t[i + 1].kind == TK_EMO || t[i + 1].gap ||
+    if (maxk < 2 || t[i + 1].kind == TK_EMO ||
         !es_lexicon__pair(sc->lex, t[i].hash, t[i + 1].hash))
         return 0;
     if (jl >= sizeof(join))
@@ -1358,7 +1350,7 @@ static size_t match_expression(const struct scratch *sc, size_t i,
     memcpy(join, sc->low + t[i].loff, jl);
     for (size_t k = 2; k <= maxk; k++) {
         const struct tok *w = &t[i + k - 1];
-        if (w->kind == TK_EMO || w->gap || jl + 1 + w->llen > sizeof(join))
+        if (w->kind == TK_EMO || jl + 1 + w->llen > sizeof(join))
             break;
         join[jl++] = ' ';
         memcpy(join + jl, sc->low + w->loff, w->llen);

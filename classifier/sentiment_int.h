@@ -33,7 +33,6 @@ struct tok {
     uint8_t brk;               /* a clause ends after it */
     uint8_t send;              /* a sentence ends after it */
     uint8_t neg;               /* a negation ("not", "isn't") */
-    uint8_t gap;               /* a one-letter word was dropped before it */
     uint8_t mwe;               /* e->mwe_max of a word (0: starts no
                                   expression, or not a word) */
 };
@@ -71,7 +70,6 @@ struct scratch {
     char *low; /* lstack, or heap */
     size_t llen, lcap;
     unsigned excl, quest; /* "!" and "?" in the text */
-    int gap;              /* a one-letter word was just dropped */
     struct lang_counts lang;
     struct tok tstack[256];
     char lstack[4096];

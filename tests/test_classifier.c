@@ -576,6 +576,25 @@ static void test_load_buf_edge_cases(void **state)
     es_lexicon_free(lex);
 }
 
+/* An expression may hold one-letter words, which the rules otherwise
+ * drop: "works like a charm", "thank u". */
+static void test_expression_with_one_letter_words(void **state)
+{
+    (void)state;
+    static const char lexicon[] =
+        "like\t1.5\nworks like a charm\t2.7\nthank u\t1.9\n";
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(
+        es_lexicon_load_buf(&lex, "short", lexicon, sizeof(lexicon) - 1), 0);
+    assert_true(fabs(score_with(lex, "it works like a charm").compound -
+                     norm(2.7)) < 1e-4);
+    assert_true(fabs(score_with(lex, "thank u").compound - norm(1.9)) < 1e-4);
+    /* Elsewhere a one-letter word still counts for nothing. */
+    assert_true(fabs(score_with(lex, "I like a cat").compound - norm(1.5)) <
+                1e-4);
+    es_lexicon_free(lex);
+}
+
 /* A phrase rated 0 hides the rated word in it: "looks like" holds no
  * liking. */
 static void test_zero_phrase_hides_its_word(void **state)
@@ -1005,6 +1024,7 @@ int main(void)
         cmocka_unit_test(test_load_afinn),
         cmocka_unit_test(test_load_malformed),
         cmocka_unit_test(test_load_buf_edge_cases),
+        cmocka_unit_test(test_expression_with_one_letter_words),
         cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
         cmocka_unit_test(test_overlay_grows_table),
