@@ -576,6 +576,51 @@ static void test_load_buf_edge_cases(void **state)
     es_lexicon_free(lex);
 }
 
+/* The shipped lexicon reads customer-service language the way a support
+ * team would: the issue's examples and messages of our own, none from
+ * an evaluation set. Signs only: valences are the lexicon's to tune. */
+static void test_shipped_lexicon_customer_service(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        int sign;
+    } cases[] = {
+        { "still waiting for my order", -1 },
+        { "no response from support after a week", -1 },
+        { "you charged twice for one order", -1 },
+        { "I want to cancel my account", -1 },
+        { "worst support ever", -1 },
+        { "thanks for the quick fix", 1 },
+        { "Third time I'm asking: where is my refund?", -1 },
+        { "I've been on hold for 45 minutes", -1 },
+        { "Why is nobody answering my emails?", -1 },
+        { "I want to speak to a manager", -1 },
+        { "I'm switching to your competitor", -1 },
+        { "My package was supposed to arrive Monday", -1 },
+        { "The update broke everything", -1 },
+        { "Acme raises prices on storage", -1 },
+        { "Looks like a backup job", 0 },
+        { "Arrived a day early, very happy", 1 },
+        { "Works like a charm", 1 },
+        { "The new feature is exactly what I needed", 1 },
+        { "Problem solved in five minutes, amazing", 1 },
+        { "hardly good", -1 },
+    };
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(
+        es_lexicon_load(&lex, ES_SOURCE_DIR "/config/lexicons/earshot-en.tsv"),
+        0);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        double c = score_with(lex, cases[i].text).compound;
+        int sign = c >= 0.05 ? 1 : c <= -0.05 ? -1 : 0;
+        if (sign != cases[i].sign)
+            fail_msg("'%s': compound %.4f, expected sign %d", cases[i].text, c,
+                     cases[i].sign);
+    }
+    es_lexicon_free(lex);
+}
+
 /* An expression may hold one-letter words, which the rules otherwise
  * drop: "works like a charm", "thank u". */
 static void test_expression_with_one_letter_words(void **state)
@@ -1024,6 +1069,7 @@ int main(void)
         cmocka_unit_test(test_load_afinn),
         cmocka_unit_test(test_load_malformed),
         cmocka_unit_test(test_load_buf_edge_cases),
+        cmocka_unit_test(test_shipped_lexicon_customer_service),
         cmocka_unit_test(test_expression_with_one_letter_words),
         cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
