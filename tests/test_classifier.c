@@ -606,6 +606,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "The new feature is exactly what I needed", 1 },
         { "Problem solved in five minutes, amazing", 1 },
         { "hardly good", -1 },
+        { "I can't recommend it enough", 1 },
+        { "It can't get any better", 1 },
+        { "nothing but praise for the team", 1 },
+        { "could have been worse", 1 },
     };
     struct es_lexicon *lex = NULL;
     assert_int_equal(
