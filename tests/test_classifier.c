@@ -610,6 +610,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "It can't get any better", 1 },
         { "nothing but praise for the team", 1 },
         { "could have been worse", 1 },
+        { "thanks for nothing", -1 },
+        { "don't bother with their support", -1 },
+        { "you had one job", -1 },
     };
     struct es_lexicon *lex = NULL;
     assert_int_equal(
