@@ -613,6 +613,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "thanks for nothing", -1 },
         { "don't bother with their support", -1 },
         { "you had one job", -1 },
+        { "Used to be a great app. Since the last update it crashes.", -1 },
+        { "I really wanted to like this", -1 },
+        { "for the price I expected a lot more", -1 },
+        { "Support closed my ticket without fixing anything", -1 },
     };
     struct es_lexicon *lex = NULL;
     assert_int_equal(
