@@ -48,6 +48,8 @@ const char *es_ctx_agent(struct es_ctx *ctx);
 /* Where global option @a ("--db" or "--db=x.db") is kept in @ctx, or
  * NULL when @a is not one (cli/common.c). */
 const char **es_cli_global_slot(struct es_ctx *ctx, const char *a);
+/* Whether the user named a config: --config, or $EARSHOT_CONFIG. */
+int es_cli_config_given(const struct es_ctx *ctx);
 /* The folder of the running executable, or NULL. Free it. */
 char *es_cli_exe_dir(void);
 

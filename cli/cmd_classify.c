@@ -1,7 +1,8 @@
 /* cmd_classify.c - `earshot classify`: one score per line of stdin
  *
  * The sentiment classifier as a filter, for scripts, evaluations and
- * benchmarks: it needs no config and no database, only a lexicon. It
+ * benchmarks: it needs no database and no config, only a lexicon (a
+ * config named with --config brings its [classifier] settings). It
  * streams in constant memory, reading and writing in large blocks, and
  * formats the numbers by hand: at a million lines a second, printf would
  * be most of the run.
@@ -15,6 +16,7 @@
 
 #include "cli.h"
 #include "earshot/alloc.h"
+#include "earshot/config.h"
 #include "earshot/error.h"
 #include "earshot/sentiment.h"
 
@@ -263,8 +265,12 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
         "  --overlay FILE entries that add to or override the lexicon\n"
         "  --stats        on stderr: lexicon size, load time and memory,\n"
         "                 texts per second\n"
+        "With --config FILE (or $EARSHOT_CONFIG), the lexicon and the\n"
+        "brand overlays of its [classifier] are used, as when mentions\n"
+        "are stored; --lexicon replaces that lexicon and --overlay adds\n"
+        "to them. Without a config, none is read.\n"
         "Text that is not English is scored on its emoji and emoticons\n"
-        "only and flagged low_confidence. Needs no config or database.\n";
+        "only and flagged low_confidence. Needs no database.\n";
     const char *json = NULL, *explain = NULL, *lexicon = NULL, *overlay = NULL,
                *stats = NULL;
     const struct es_opt opts[] = {
@@ -282,6 +288,19 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
+    const struct es_config_classifier *cc = NULL;
+#ifndef ES_CLI_FRONT
+    /* The front (cli/front.c) hands a classify with a named config to
+     * earshot-core, the executable that reads configs. */
+    if (es_cli_config_given(ctx)) {
+        struct es_config *cfg = es_ctx_config(ctx);
+        if (!cfg)
+            return ES_EXIT_FAIL;
+        cc = es_config_classifier(cfg);
+        if (!lexicon && cc->lexicon)
+            lexicon = cc->lexicon;
+    }
+#endif
     if (!lexicon) {
         const char *dd = es_ctx_data_dir(ctx);
         if (!dd)
@@ -293,6 +312,12 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
     if (es_lexicon_load(&lex, lexicon) < 0) {
         rc = es_cli_fail("%s", es_error_last());
         goto done;
+    }
+    for (size_t i = 0; cc && i < cc->noverlays; i++) {
+        if (es_lexicon_overlay(lex, cc->overlays[i]) < 0) {
+            rc = es_cli_fail("%s", es_error_last());
+            goto done;
+        }
     }
     if (overlay && es_lexicon_overlay(lex, overlay) < 0) {
         rc = es_cli_fail("%s", es_error_last());

@@ -237,6 +237,12 @@ const char *es_ctx_data_dir(struct es_ctx *ctx)
     return ctx->found_data_dir;
 }
 
+int es_cli_config_given(const struct es_ctx *ctx)
+{
+    const char *env = getenv("EARSHOT_CONFIG");
+    return (ctx->config_path && *ctx->config_path) || (env && *env);
+}
+
 /* ==== Global options ==== */
 
 const char **es_cli_global_slot(struct es_ctx *ctx, const char *a)

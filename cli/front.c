@@ -73,7 +73,10 @@ int main(int argc, char **argv)
             return run_core(argv); /* it explains */
         *slot = eq ? eq + 1 : argv[++i];
     }
-    if (i >= argc || strcmp(argv[i], "classify") != 0)
+    /* A named config brings its [classifier] settings: the core reads
+     * configs. Without one, classify needs no file but the lexicon. */
+    if (i >= argc || strcmp(argv[i], "classify") != 0 ||
+        es_cli_config_given(&ctx))
         return run_core(argv);
     int rc = cmd_classify(argc - i, argv + i, &ctx);
     free(ctx.found_data_dir);

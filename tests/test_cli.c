@@ -172,6 +172,41 @@ static void test_front_runs_classify_itself(void **state)
     free(bin);
 }
 
+/* classify reads no config unless one is named; a named one brings its
+ * [classifier] overlays, as ingest scores with them. */
+static void test_classify_named_config(void **state)
+{
+    (void)state;
+    char *overlay = es_xasprintf("%s/acme.tsv", tmpdir);
+    char *conf = es_xasprintf("%s/classify.conf", tmpdir);
+    char *texts = es_xasprintf("%s/outage.txt", tmpdir);
+    es_fx_write_file(overlay, "outage\t0\n");
+    es_fx_write_file(conf, "[classifier]\noverlay = acme.tsv\n");
+    es_fx_write_file(texts, "outage again\n");
+    struct es_run r;
+
+    es_run_earshot(&r, &run_opts, texts, "classify", NULL);
+    assert_int_equal(r.status, 0);
+    assert_true(strtod(r.out.ptr, NULL) <= -0.05);
+    es_run_release(&r);
+
+    es_run_earshot(&r, &run_opts, texts, "--config", conf, "classify", NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out.ptr, "0.0000\n");
+    es_run_release(&r);
+
+    /* A bad config is an error that names it, not a silent default. */
+    es_fx_write_file(conf, "[classifier]\noverlay = missing.tsv\n");
+    es_run_earshot(&r, &run_opts, texts, "--config", conf, "classify", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "missing.tsv"));
+    es_run_release(&r);
+
+    free(overlay);
+    free(conf);
+    free(texts);
+}
+
 static void test_parse_rss_json_lines(void **state)
 {
     (void)state;
@@ -611,6 +646,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_version_usage),
         cmocka_unit_test(test_front_runs_classify_itself),
+        cmocka_unit_test(test_classify_named_config),
         cmocka_unit_test(test_parse_rss_json_lines),
         cmocka_unit_test(test_parse_garbage_fails),
         cmocka_unit_test(test_parse_platform_kinds),
