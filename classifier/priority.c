@@ -475,13 +475,18 @@ static void scan_word(const struct word *w, void *payload)
 }
 
 /* True when @s asks something: a '?' that ends a sentence, not one in a
- * URL ("/search?q=acme") or an expression ("a?b"). */
+ * URL ("/search?q=acme") or an expression ("a?b"), and not one that
+ * closes a quotation: a post-mortem citing the forum thread "Is the
+ * region down?" asks nothing itself. */
 static int asks(const char *s)
 {
     for (const char *q = s ? strchr(s, '?') : NULL; q; q = strchr(q + 1, '?')) {
         unsigned char next = (unsigned char)q[1];
         if (next == '\0')
             return 1;
+        if (next == '"' || strncmp(q + 1, "\xE2\x80\x9D", 3) == 0 || /* ” */
+            strncmp(q + 1, "\xC2\xBB", 2) == 0)                      /* » */
+            continue;
         int in_word = (next >= 'a' && next <= 'z') ||
                       (next >= 'A' && next <= 'Z') ||
                       (next >= '0' && next <= '9') || strchr("=&/_%-", next);

@@ -224,6 +224,17 @@ static void test_question_to_the_brand(void **state)
     assert_int_equal(
         text_score(p, "Acme Cloud: https://example.com/s?q=acme&x=1", &r), 0);
     assert_int_equal(text_score(p, "Acme Cloud at example.com/?ref=x", &r), 0);
+    /* A question quoted is no question asked. */
+    assert_int_equal(
+        text_score(p,
+                   "Acme Cloud's post-mortem: the thread \xE2\x80\x9CIs "
+                   "the region down?\xE2\x80\x9D had 40 replies.",
+                   &r),
+        0);
+    assert_int_equal(
+        text_score(p, "Acme Cloud support said \"have you tried rebooting?\"",
+                   &r),
+        0);
     /* "Acme" alone is not "Acme Cloud". */
     assert_int_equal(text_score(p, "Does Acme do IPv6?", &r), 0);
     /* The title counts too. */
