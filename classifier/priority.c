@@ -468,6 +468,15 @@ static void scan_word(const struct word *w, void *payload)
         }
         if (!ok)
             continue;
+        /* "zero-downtime deploys", "no outage since May": the absence of
+         * an outage is no outage. */
+        if (c->kind == CUE_OUTAGE && c->n == 1) {
+            const struct word *prev = ring_at(sc, 1);
+            if (prev &&
+                (strcmp(prev->s, "zero") == 0 || strcmp(prev->s, "no") == 0 ||
+                 strcmp(prev->s, "without") == 0))
+                continue;
+        }
         sc->found |= 1u << c->kind;
         if (c->kind == CUE_BRAND && c->n == 1 && w->at)
             sc->at_brand = 1;
