@@ -14,6 +14,7 @@
  * than a few hundred tokens moves to the heap, once per text.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utf8proc.h>
@@ -1540,16 +1541,11 @@ static void weigh(struct tok *t, size_t lo, size_t hi, double w, unsigned rule)
 }
 
 /* The contrast of the sentence @lo..@hi around its first contrastive
- * conjunction; @prev is where the sentence before it starts (@lo when
+ * conjunction @b; @prev is where the sentence before it starts (@lo when
  * none): "Great game! But the refs..." contrasts with that one. */
-static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi)
+static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi,
+                              size_t b)
 {
-    size_t b;
-    for (b = lo; b <= hi; b++)
-        if (flags_of(&t[b]) & (LEX_BUT | LEX_THOUGH))
-            break;
-    if (b > hi)
-        return;
     t[b].rules |= ES_RULE_MODIFIER;
     if (flags_of(&t[b]) & LEX_BUT) {
         if (b > lo)
@@ -1579,14 +1575,19 @@ static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi)
 static void apply_contrast(struct scratch *sc)
 {
     struct tok *t = sc->t;
-    size_t n = sc->n, prev = 0;
-    for (size_t lo = 0; lo < n;) {
-        size_t hi = lo;
-        while (hi < n - 1 && !t[hi].send)
-            hi++;
-        contrast_sentence(t, prev, lo, hi);
-        prev = lo;
-        lo = hi + 1;
+    size_t n = sc->n, prev = 0, lo = 0, b = SIZE_MAX;
+    /* One pass: the first conjunction of each sentence, then the
+     * sentence's weights when it ends. */
+    for (size_t i = 0; i < n; i++) {
+        if (b == SIZE_MAX && (flags_of(&t[i]) & (LEX_BUT | LEX_THOUGH)))
+            b = i;
+        if (t[i].send || i == n - 1) {
+            if (b != SIZE_MAX)
+                contrast_sentence(t, prev, lo, i, b);
+            prev = lo;
+            lo = i + 1;
+            b = SIZE_MAX;
+        }
     }
 }
 
