@@ -20,22 +20,29 @@
 #include "earshot/alloc.h"
 #include "earshot/buf.h"
 
-/* Execs earshot-core with @argv: from this binary's folder (the build
- * tree), then from the libexec folder beside it (an install, moved or
- * not); from the configured install path only when /proc cannot say
- * where this binary is (another version may live there). Returns only on
- * failure, after saying why. */
+/* Execs earshot-core with @argv. $EARSHOT_CORE, when set, names it;
+ * else it is looked for beside this binary (the build tree), in the
+ * libexec folder beside it (an install, moved or not), then where this
+ * build put it and where it installs it (a binary copied elsewhere, or no
+ * /proc to say where this one is). Returns only on failure, after saying
+ * why. */
 static int run_core(char **argv)
 {
+    const char *env = getenv("EARSHOT_CORE");
     char *dir = es_cli_exe_dir();
-    char *tried[2] = { NULL, NULL };
+    char *tried[4] = { NULL, NULL, NULL, NULL };
     size_t n = 0;
     int err = ENOENT;
 
-    if (dir) {
-        tried[n++] = es_xasprintf("%s/earshot-core", dir);
-        tried[n++] = es_xasprintf("%s/%s/earshot-core", dir, ES_EXE_TO_CORE);
+    if (env && *env) {
+        tried[n++] = es_xstrdup(env);
     } else {
+        if (dir) {
+            tried[n++] = es_xasprintf("%s/earshot-core", dir);
+            tried[n++] =
+                es_xasprintf("%s/%s/earshot-core", dir, ES_EXE_TO_CORE);
+        }
+        tried[n++] = es_xstrdup(ES_BUILD_COREDIR "/earshot-core");
         tried[n++] = es_xstrdup(ES_INSTALL_COREDIR "/earshot-core");
     }
     size_t shown = n;
