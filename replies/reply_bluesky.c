@@ -280,37 +280,50 @@ static size_t tag_at(const char *p)
     return n && !digits_only && chars <= 64 ? n : 0;
 }
 
-/* The DID of @handle (@len bytes), asked of the PDS, into @out. Returns
- * 0, or -1 when it does not resolve: a mistyped handle stays plain text
- * and the reply still goes out. */
+/* The DID of @handle, asked of the PDS (resolveHandle), into @out.
+ * With @required (the author a chat goes to) a failure is the job's
+ * outcome, said as es_reply__call() says it. Without (a @handle in the
+ * text) it is only -1: a mistyped handle stays plain text and the reply
+ * still goes out; an answer must then hold a "did:" to count. */
 static int resolve_handle(struct es_reply_job *job, struct session *s,
-                          const char *handle, size_t len, struct es_buf *out)
+                          const char *handle, int required, struct es_buf *out)
 {
-    struct es_buf url = ES_BUF_INIT, h = ES_BUF_INIT;
+    struct es_buf url = ES_BUF_INIT;
     struct es_http_response res;
     yajl_val root = NULL;
-    int rc = -1;
+    int rc;
 
-    es_buf_add(&h, handle, len);
     es_buf_addf(&url, "%s/xrpc/com.atproto.identity.resolveHandle",
                 s->base.ptr);
-    es_url_add_param(&url, "handle", h.ptr);
+    es_url_add_param(&url, "handle", handle);
     const char *headers[] = { s->auth.ptr, "Accept: application/json", NULL };
     struct es_http_request req = { .url = url.ptr, .headers = headers };
-    if (es_http_get(job->http, &req, &res) == 0 &&
-        es_json_parse(&root, "bluesky resolveHandle", res.body.ptr,
-                      res.body.len) == 0) {
-        const char *did = es_json_str(root, "did");
-        if (did && strncmp(did, "did:", 4) == 0) {
-            es_buf_reset(out);
-            es_buf_adds(out, did);
-            rc = 0;
-        }
+    if (required) {
+        rc = es_reply__call(job, &req, &res, "resolving the author", 1);
+        if (rc == 0)
+            rc = es_reply__parse(job, &res, "bluesky resolveHandle",
+                                 ES_REPLY_RETRY, &root);
+    } else {
+        rc = es_http_get(job->http, &req, &res) == 0 &&
+                     es_json_parse(&root, "bluesky resolveHandle", res.body.ptr,
+                                   res.body.len) == 0
+                 ? 0
+                 : -1;
+    }
+    const char *did = rc == 0 ? es_json_str(root, "did") : NULL;
+    if (did && (required || strncmp(did, "did:", 4) == 0)) {
+        es_buf_reset(out);
+        es_buf_adds(out, did);
+    } else if (rc == 0) {
+        rc = required ? es_reply__fail(job, ES_REPLY_REFUSED,
+                                       "bluesky cannot resolve the author "
+                                       "'%s'",
+                                       handle)
+                      : -1;
     }
     es_json_free(root);
     es_http_response_release(&res);
     es_buf_release(&url);
-    es_buf_release(&h);
     return rc;
 }
 
@@ -336,7 +349,7 @@ static void add_facet(struct es_buf *b, int *n, size_t start, size_t end,
 static void add_facets(struct es_reply_job *job, struct session *s,
                        const char *text, struct es_buf *b)
 {
-    struct es_buf did = ES_BUF_INIT;
+    struct es_buf did = ES_BUF_INIT, handle = ES_BUF_INIT;
     int n = 0;
     for (size_t i = 0; text[i];) {
         size_t len = 0;
@@ -344,7 +357,9 @@ static void add_facets(struct es_reply_job *job, struct session *s,
             if ((len = url_at(text + i))) {
                 add_facet(b, &n, i, i + len, "link", "uri", text + i, len);
             } else if (text[i] == '@' && (len = handle_at(text + i + 1))) {
-                if (resolve_handle(job, s, text + i + 1, len, &did) == 0)
+                es_buf_reset(&handle);
+                es_buf_add(&handle, text + i + 1, len);
+                if (resolve_handle(job, s, handle.ptr, 0, &did) == 0)
                     add_facet(b, &n, i, i + 1 + len, "mention", "did", did.ptr,
                               did.len);
                 len++;
@@ -359,6 +374,7 @@ static void add_facets(struct es_reply_job *job, struct session *s,
     if (n)
         es_buf_addch(b, ']');
     es_buf_release(&did);
+    es_buf_release(&handle);
 }
 
 static void post_reply(struct es_reply_job *job, struct session *s)
@@ -468,31 +484,7 @@ static int author_did(struct es_reply_job *job, struct session *s,
     if (!author)
         return es_reply__fail(job, ES_REPLY_REFUSED,
                               "the mention has no author to write to");
-    struct es_buf url = ES_BUF_INIT;
-    struct es_http_response res;
-    yajl_val root = NULL;
-    es_buf_addf(&url, "%s/xrpc/com.atproto.identity.resolveHandle",
-                s->base.ptr);
-    es_url_add_param(&url, "handle", author);
-    const char *headers[] = { s->auth.ptr, "Accept: application/json", NULL };
-    struct es_http_request req = { .url = url.ptr, .headers = headers };
-    int rc = es_reply__call(job, &req, &res, "resolving the author", 1);
-    if (rc == 0)
-        rc = es_reply__parse(job, &res, "bluesky resolveHandle", ES_REPLY_RETRY,
-                             &root);
-    if (rc == 0) {
-        const char *did = es_json_str(root, "did");
-        if (did)
-            es_buf_adds(out, did);
-        else
-            rc = es_reply__fail(job, ES_REPLY_REFUSED,
-                                "bluesky cannot resolve the author '%s'",
-                                author);
-    }
-    es_json_free(root);
-    es_http_response_release(&res);
-    es_buf_release(&url);
-    return rc;
+    return resolve_handle(job, s, author, 1, out);
 }
 
 static void send_chat(struct es_reply_job *job, struct session *s)

@@ -731,6 +731,59 @@ static void test_bluesky_facets(void **state)
         0);
 }
 
+/* A private message to an author known only by handle: the PDS names
+ * the DID first; a handle it cannot resolve fails the message, said. */
+static void test_bluesky_chat_resolves_author(void **state)
+{
+    struct fx *fx = *state;
+    const struct mention_spec s = {
+        "bluesky",
+        "at://erin.bsky.social/app.bsky.feed.post/3kerin",
+        "erin.bsky.social",
+        "https://bsky.app/profile/erin.bsky.social/post/3kerin",
+        "{\"cid\":\"bafyerin\"}",
+        NULL,
+        NULL,
+    };
+    int64_t m = add_mention(fx->ib, &s);
+    int64_t id = queue(fx, m, "dana", "Sending you the details here.", 1, 0);
+    route_bluesky_session(fx);
+    route_json(fx, "/xrpc/com.atproto.identity.resolveHandle", 200,
+               "{\"did\":\"did:plc:erin\"}");
+    route_json(fx, "/xrpc/chat.bsky.convo.getConvoForMembers", 200,
+               "{\"convo\":{\"id\":\"convo-e\",\"members\":[]}}");
+    route_json(fx, "/xrpc/chat.bsky.convo.sendMessage", 200,
+               "{\"id\":\"msg-e\",\"rev\":\"r1\",\"text\":\"x\"}");
+    struct es_send_stats st = send_due(fx);
+    assert_int_equal(st.sent, 1);
+    char *q = es_testhttpd_query(fx->srv,
+                                 "/xrpc/com.atproto.identity.resolveHandle", 0);
+    assert_string_equal(q, "handle=erin.bsky.social");
+    free(q);
+    q = es_testhttpd_query(fx->srv, "/xrpc/chat.bsky.convo.getConvoForMembers",
+                           0);
+    assert_string_equal(q, "members=did%3Aplc%3Aerin");
+    free(q);
+    struct es_reply r;
+    get_reply(fx, id, &r);
+    assert_int_equal(r.state, ES_REPLY_SENT);
+    es_reply_release(&r);
+
+    /* The PDS answers without a DID: refused, and never sent. */
+    es_testhttpd_clear_log(fx->srv);
+    id = queue(fx, m, "dana", "One more detail.", 1, 0);
+    route_json(fx, "/xrpc/com.atproto.identity.resolveHandle", 200, "{}");
+    st = send_due(fx);
+    assert_int_equal(st.failed, 1);
+    get_reply(fx, id, &r);
+    assert_int_equal(r.state, ES_REPLY_FAILED);
+    assert_non_null(strstr(r.error, "cannot resolve the author "
+                                    "'erin.bsky.social'"));
+    es_reply_release(&r);
+    assert_int_equal(
+        es_testhttpd_hits(fx->srv, "/xrpc/chat.bsky.convo.sendMessage"), 0);
+}
+
 static void test_x(void **state)
 {
     struct fx *fx = *state;
@@ -1758,6 +1811,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mastodon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bluesky, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bluesky_facets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bluesky_chat_resolves_author,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_x, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reddit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_youtube_play_github, setup,
