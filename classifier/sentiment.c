@@ -1533,7 +1533,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
  * by @w, marking them with @rule. */
 static void weigh(struct tok *t, size_t lo, size_t hi, double w, unsigned rule)
 {
-    for (size_t j = lo; j <= hi && hi != (size_t)-1; j++)
+    for (size_t j = lo; j <= hi; j++)
         if (t[j].score != 0) {
             t[j].score *= (float)w;
             t[j].rules |= rule;
