@@ -35,7 +35,6 @@ static void print_report(const struct es_ingest_report *r, void *payload)
         fprintf(out, "%s: %zu new, %zu updated, %zu unchanged%s%s\n", r->source,
                 r->nnew, r->nupdated, r->nunchanged,
                 r->error ? "; recovered from: " : "", r->error ? r->error : "");
-    fflush(out);
 }
 
 int cmd_init(int argc, char **argv, struct es_ctx *ctx)
@@ -122,6 +121,9 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
     struct report_out ro = { stdout, 0 };
     rc = es_ingest_poll(ig, all ? ES_INGEST_ALL : 0, source, print_report, &ro,
                         &n);
+    /* The lines went out buffered (a write each cost more than the
+     * line): out they go before anything is said on stderr. */
+    fflush(stdout);
     es_ingest_free(ig);
     es_scorer_free(sc);
     if (rc < 0)

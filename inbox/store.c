@@ -183,6 +183,7 @@ static const char COUNT[] = "SELECT count(*) FROM mentions";
 static const char LAST_ID[] = "SELECT coalesce(max(id), 0) FROM mentions";
 
 static const char BEGIN[] = "BEGIN IMMEDIATE";
+static const char BEGIN_READ[] = "BEGIN DEFERRED";
 static const char COMMIT[] = "COMMIT";
 static const char ROLLBACK[] = "ROLLBACK";
 
@@ -325,6 +326,7 @@ enum stmt_id {
     S_COUNT,
     S_LAST_ID,
     S_BEGIN,
+    S_BEGIN_READ,
     S_COMMIT,
     S_ROLLBACK,
     S_SOURCE_ENSURE,
@@ -357,6 +359,7 @@ static const char *const stmt_sql[S__COUNT] = {
     [S_COUNT] = COUNT,
     [S_LAST_ID] = LAST_ID,
     [S_BEGIN] = BEGIN,
+    [S_BEGIN_READ] = BEGIN_READ,
     [S_COMMIT] = COMMIT,
     [S_ROLLBACK] = ROLLBACK,
     [S_SOURCE_ENSURE] = SOURCE_ENSURE,
@@ -653,6 +656,18 @@ int es_inbox_health_get(struct es_inbox *ib, const char *name,
     }
     sqlite3_reset(stmt);
     return rc;
+}
+
+int es_inbox_read_begin(struct es_inbox *ib)
+{
+    return exec_stmt(ib, ib->stmt[S_BEGIN_READ], "cannot begin reading");
+}
+
+void es_inbox_read_end(struct es_inbox *ib)
+{
+    /* A read-only transaction has nothing to lose: ROLLBACK ends it
+     * without the work of a commit, and never fails for lack of one. */
+    es_inbox_rollback(ib);
 }
 
 int es_inbox_health_put(struct es_inbox *ib, const struct es_source_health *h)

@@ -664,8 +664,12 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
     struct es_source_health *hs = es_xcalloc(ig->nsources + 1, sizeof(*hs));
     size_t njobs = 0;
     int64_t now = es_time_now();
-    int found = 0;
+    int found = 0, reading = 0;
 
+    rc = es_inbox_read_begin(ig->ib);
+    if (rc < 0)
+        goto done;
+    reading = 1;
     for (size_t i = 0; i < ig->nsources; i++) {
         struct es_source *src = ig->sources[i].src;
         if (only) {
@@ -696,6 +700,8 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
         jobs[njobs].cursor = h->cursor;
         njobs++;
     }
+    es_inbox_read_end(ig->ib);
+    reading = 0;
     if (only && !found) {
         rc = es_error_set(ES_ENOTFOUND, "no source named '%s' in the config",
                           only);
@@ -716,6 +722,8 @@ int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
         }
     }
 done:
+    if (reading)
+        es_inbox_read_end(ig->ib);
     if (npolled)
         *npolled = njobs;
     for (size_t i = 0; i < njobs; i++)
@@ -728,19 +736,24 @@ done:
 int64_t es_ingest_next_due(struct es_ingest *ig)
 {
     int64_t best = ES_TIME_UNKNOWN;
+    if (es_inbox_read_begin(ig->ib) < 0)
+        return es_time_now();
     for (size_t i = 0; i < ig->nsources; i++) {
         struct es_source *src = ig->sources[i].src;
         struct es_source_health h;
         if (!src->enabled)
             continue;
-        if (es_inbox_health_get(ig->ib, src->name, &h) < 0)
+        if (es_inbox_health_get(ig->ib, src->name, &h) < 0) {
+            es_inbox_read_end(ig->ib);
             return es_time_now();
+        }
         int64_t t =
             h.next_poll == ES_TIME_UNKNOWN ? es_time_now() : h.next_poll;
         es_source_health_release(&h);
         if (best == ES_TIME_UNKNOWN || t < best)
             best = t;
     }
+    es_inbox_read_end(ig->ib);
     return best;
 }
 

@@ -324,6 +324,44 @@ static void test_reader_beside_writer(void **state)
     es_inbox_free(w);
 }
 
+/* es_inbox_read_begin: the reads up to read_end see the database as it
+ * was when the snapshot began, whatever another connection commits. */
+static void test_read_snapshot(void **state)
+{
+    struct tmpdb *t = *state;
+    struct es_inbox *w = NULL, *r = NULL;
+    struct es_source_health h, got;
+    char name[] = "feed";
+
+    assert_int_equal(es_inbox_open(&w, t->path), 0);
+    assert_int_equal(es_inbox_open(&r, t->path), 0);
+    add_source(w, name);
+    memset(&h, 0, sizeof(h));
+    h.name = name;
+    h.last_attempt = h.last_success = h.next_poll = ES_TIME_UNKNOWN;
+    h.failures = 1;
+    assert_int_equal(es_inbox_health_put(w, &h), 0);
+
+    assert_int_equal(es_inbox_read_begin(r), 0);
+    assert_int_equal(es_inbox_health_get(r, "feed", &got), 0);
+    assert_int_equal(got.failures, 1);
+    es_source_health_release(&got);
+    h.failures = 2; /* committed by the writer meanwhile */
+    assert_int_equal(es_inbox_health_put(w, &h), 0);
+    assert_int_equal(es_inbox_health_get(r, "feed", &got), 0);
+    assert_int_equal(got.failures, 1);
+    es_source_health_release(&got);
+    es_inbox_read_end(r);
+
+    assert_int_equal(es_inbox_health_get(r, "feed", &got), 0);
+    assert_int_equal(got.failures, 2);
+    es_source_health_release(&got);
+    /* Ending twice, or with no snapshot, is harmless. */
+    es_inbox_read_end(r);
+    es_inbox_free(r);
+    es_inbox_free(w);
+}
+
 static void test_upgrade_from_v1(void **state)
 {
     struct tmpdb *t = *state;
@@ -1776,6 +1814,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_open_empty_file, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_reader_beside_writer, tmp_setup,
+                                        tmp_teardown),
+        cmocka_unit_test_setup_teardown(test_read_snapshot, tmp_setup,
                                         tmp_teardown),
         cmocka_unit_test_setup_teardown(test_upgrade_from_v1, tmp_setup,
                                         tmp_teardown),

@@ -61,6 +61,12 @@ int es_inbox_health_get(struct es_inbox *ib, const char *name,
  * h->name. */
 int es_inbox_health_put(struct es_inbox *ib, const struct es_source_health *h);
 
+/* A read snapshot: the reads between these two see one state of the
+ * database and pay for its locks once, not once a statement (a poll reads
+ * the health of every source). Nothing may be written in between. */
+int es_inbox_read_begin(struct es_inbox *ib);
+void es_inbox_read_end(struct es_inbox *ib);
+
 typedef int (*es_health_cb)(const struct es_source_health *h, void *payload);
 /* Calls @cb for every known source, by name. */
 int es_inbox_health_each(struct es_inbox *ib, es_health_cb cb, void *payload);
