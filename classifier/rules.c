@@ -155,6 +155,8 @@ const struct rule_word es_rules__words[] = {
     { "wouldnt", LEX_NEGATE, 0 },
     /* ==== The other rule words ==== */
     { "no", LEX_NO, 0 },
+    /* "zero regrets", "zero help": a determiner that works as "no". */
+    { "zero", LEX_NO, 0 },
     { "least", LEX_LEAST, 0 },
     { "this", LEX_SO_THIS | EN, 0 },
     { "doubt", LEX_DOUBT, 0 },

@@ -164,6 +164,11 @@ static void test_rule_no(void **state)
     /* Two tokens back; "no" before an unrated word keeps its valence,
      * and the booster adds in the direction of the flipped valence. */
     assert_score("no more bad", -1.2 + (-2.5 * -0.74 + 0.293));
+    /* "zero" works as "no" before a rated word, and rates nothing
+     * itself: "zero regrets" is no regret at all. */
+    assert_score("zero bad", -2.5 * -0.74);
+    assert_score("zero good", 1.9 * -0.74);
+    assert_score("zero", 0);
 }
 
 static void test_rule_caps(void **state)
@@ -576,16 +581,37 @@ static void test_load_buf_edge_cases(void **state)
     es_lexicon_free(lex);
 }
 
+/* A text and the sign the shipped lexicon must give it. */
+struct sign_case {
+    const char *text;
+    int sign;
+};
+
+/* Scores each of @cases with the shipped lexicon and fails on the first
+ * whose sign is not the expected one. */
+static void assert_shipped_signs(const struct sign_case *cases, size_t n)
+{
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(
+        es_lexicon_load(&lex, ES_SOURCE_DIR "/config/lexicons/earshot-en.tsv"),
+        0);
+    for (size_t i = 0; i < n; i++) {
+        double c = score_with(lex, cases[i].text).compound;
+        int sign = c >= 0.05 ? 1 : c <= -0.05 ? -1 : 0;
+        if (sign != cases[i].sign)
+            fail_msg("'%s': compound %.4f, expected sign %d", cases[i].text, c,
+                     cases[i].sign);
+    }
+    es_lexicon_free(lex);
+}
+
 /* The shipped lexicon reads customer-service language the way a support
  * team would: the issue's examples and messages of our own, none from
  * an evaluation set. Signs only: valences are the lexicon's to tune. */
 static void test_shipped_lexicon_customer_service(void **state)
 {
     (void)state;
-    static const struct {
-        const char *text;
-        int sign;
-    } cases[] = {
+    static const struct sign_case cases[] = {
         { "still waiting for my order", -1 },
         { "no response from support after a week", -1 },
         { "you charged twice for one order", -1 },
@@ -618,18 +644,35 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "for the price I expected a lot more", -1 },
         { "Support closed my ticket without fixing anything", -1 },
     };
-    struct es_lexicon *lex = NULL;
-    assert_int_equal(
-        es_lexicon_load(&lex, ES_SOURCE_DIR "/config/lexicons/earshot-en.tsv"),
-        0);
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        double c = score_with(lex, cases[i].text).compound;
-        int sign = c >= 0.05 ? 1 : c <= -0.05 ? -1 : 0;
-        if (sign != cases[i].sign)
-            fail_msg("'%s': compound %.4f, expected sign %d", cases[i].text, c,
-                     cases[i].sign);
-    }
-    es_lexicon_free(lex);
+    assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Personal posts, written for this test: rated words that say the
+ * opposite of the post ("best friend", "Star Wars", "zero regrets") and
+ * everyday joy or gloom that holds no rated word ("nothing beats it",
+ * "feeling really down"). */
+static void test_shipped_lexicon_personal_posts(void **state)
+{
+    (void)state;
+    static const struct sign_case cases[] = {
+        { "spent the whole day gaming and i have zero regrets", 1 },
+        { "nothing better than a hug from your kids after a long day", 1 },
+        { "mom's apple pie, nothing beats it", 1 },
+        { "the new star wars trailer looks so good", 1 },
+        { "ngl this song slaps", 1 },
+        { "finished my first 5k today! slow but i did it", 1 },
+        { "lazy saturday, pancakes and cartoons", 1 },
+        { "the fall leaves are so pretty this year", 1 },
+        { "my best friend has been lying to me for months. i feel sick", -1 },
+        { "feeling really down today, nothing is going right", -1 },
+        { "my mom is in the hospital and im 2000 miles away", -1 },
+        { "my dog had to be put down today. rest easy buddy", -1 },
+        { "i cant believe they killed off my favorite character", -1 },
+        { "thanks for the surprise charge", -1 },
+        { "the app keeps logging me out", -1 },
+        { "its way too hot today", -1 },
+    };
+    assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 /* An expression may hold one-letter words, which the rules otherwise
@@ -1081,6 +1124,7 @@ int main(void)
         cmocka_unit_test(test_load_malformed),
         cmocka_unit_test(test_load_buf_edge_cases),
         cmocka_unit_test(test_shipped_lexicon_customer_service),
+        cmocka_unit_test(test_shipped_lexicon_personal_posts),
         cmocka_unit_test(test_expression_with_one_letter_words),
         cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
