@@ -896,6 +896,14 @@ static void test_lang_short_posts(void **state)
         { "Servizio clienti pessimo", "it" },
         { "Slechte service", "nl" },
         { "Werkt niet meer", "nl" },
+        /* Words English shares ("die", "war", "super") outweighed by the
+         * words of an order: this one read as a harsh English review. */
+        { "Die Lieferung war super schnell", "de" },
+        { "Commande livr\xC3\xA9"
+          "e en retard",
+          "fr" },
+        { "Consegna in ritardo", "it" },
+        { "Bestelling nooit ontvangen", "nl" },
     };
     for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
         expect_lang(posts[i][0], posts[i][1], 0);
