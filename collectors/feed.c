@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #ifdef __SSE2__
@@ -77,6 +78,8 @@ enum ns {
     NS_OTHER,
 };
 
+/* Compared without case, as feed readers do: Apple's own first podcast
+ * documents spelt the iTunes namespace ".../DTDs/Podcast-1.0.dtd". */
 static const struct {
     const char *uri;
     unsigned char ns;
@@ -174,7 +177,7 @@ static unsigned char ns_of(const char *uri, const char *prefix)
 {
     if (uri) {
         for (size_t i = 0; i < sizeof(known_ns) / sizeof(known_ns[0]); i++)
-            if (strcmp(uri, known_ns[i].uri) == 0)
+            if (strcasecmp(uri, known_ns[i].uri) == 0)
                 return known_ns[i].ns;
         return NS_OTHER;
     }
@@ -194,7 +197,7 @@ enum format { FMT_UNKNOWN, FMT_RSS, FMT_RDF, FMT_ATOM };
 
 /* How the text of a title, summary or content is to be read. */
 enum text_type {
-    TYPE_RSS,   /* RSS title: plain text, HTML references decoded */
+    TYPE_RSS,   /* plain text or HTML: HTML when it looks like some */
     TYPE_TEXT,  /* plain text, kept as is */
     TYPE_HTML,  /* HTML markup in text (escaped or CDATA) */
     TYPE_XHTML, /* inline XHTML elements, serialised */
@@ -422,6 +425,38 @@ static void on_error(void *ctx, xmlErrorPtr err)
 static int is_ws(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+static int is_alpha(int c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Whether a text that may be plain or HTML is HTML: it holds an end tag
+ * ("</b>") or a character reference with its ';' ("&amp;", "&#38;"), the
+ * test feed readers have long used (feedparser's among them). */
+static int looks_like_html(const char *s, size_t len)
+{
+    for (size_t i = 0; i + 2 < len; i++) {
+        size_t j = i + 1;
+        if (s[i] == '<' && s[j] == '/') {
+            j++;
+            while (j < len && is_alpha((unsigned char)s[j]))
+                j++;
+            if (j > i + 2 && j < len && s[j] == '>')
+                return 1;
+        } else if (s[i] == '&') {
+            if (s[j] == '#')
+                j++;
+            size_t k = j;
+            while (k < len && (is_alpha((unsigned char)s[k]) ||
+                               (s[k] >= '0' && s[k] <= '9')))
+                k++;
+            if (k > j && k < len && s[k] == ';')
+                return 1;
+        }
+    }
+    return 0;
 }
 
 /* es_buf_add() for the hot paths, inlined. */
@@ -809,10 +844,12 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type,
             es_buf_addch(&p->tmp, c[i++]);
             continue;
         }
-        unsigned long cp;
-        size_t k = es_html_parse_ref(c + i, len - i, &cp);
+        unsigned long cp[2];
+        size_t k = es_html_parse_ref(c + i, len - i, cp);
         if (k && c[i + k - 1] == ';') {
-            es_buf_add_utf8(&p->tmp, cp);
+            es_buf_add_utf8(&p->tmp, cp[0]);
+            if (cp[1])
+                es_buf_add_utf8(&p->tmp, cp[1]);
             i += k;
         } else if (ref_at((const unsigned char *)c + i, len - i, 1)) {
             /* A reference to another entity: how billion laughs grows. */
@@ -877,12 +914,15 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
     else if (!e && strcmp(n, BARE_LT) == 0)
         e = ent_add(p, n, ENT_BARE_LT, "<", 1);
     if (!e) {
-        char utf8[8];
+        char utf8[16]; /* two code points at most */
         struct es_buf b = ES_BUF_INIT;
-        unsigned long cp = es_html_entity(n, len);
+        unsigned long cp2;
+        unsigned long cp = es_html_entity(n, len, &cp2);
         enum ent_kind kind = cp ? ENT_HTML : ENT_UNDEFINED;
         if (cp) {
             es_buf_add_utf8(&b, cp);
+            if (cp2)
+                es_buf_add_utf8(&b, cp2);
             memcpy(utf8, b.ptr, b.len + 1);
             es_buf_release(&b);
         }
@@ -960,10 +1000,12 @@ static void attr_decode(struct es_feed_parser *p, const xmlChar *v,
             i = j + 1;
             continue;
         }
-        unsigned long cp;
-        size_t k = es_html_parse_ref(s + i, len - i, &cp);
+        unsigned long cp[2];
+        size_t k = es_html_parse_ref(s + i, len - i, cp);
         if (k) {
-            es_buf_add_utf8(out, cp);
+            es_buf_add_utf8(out, cp[0]);
+            if (cp[1])
+                es_buf_add_utf8(out, cp[1]);
             i += k;
         } else {
             es_buf_addch(out, '&');
@@ -1106,7 +1148,8 @@ static int send_meta(struct es_feed_parser *p)
 /* The plain text the classifier reads, from one of the entry's fields. */
 static void field_text(struct es_buf *out, const struct es_buf *b, int type)
 {
-    if (type == TYPE_TEXT || type == TYPE_RSS)
+    if (type == TYPE_TEXT ||
+        (type == TYPE_RSS && !looks_like_html(b->ptr, b->len)))
         collapse_ws(b->ptr, b->len, out);
     else
         es_html_to_text(b->ptr, b->len, out);
@@ -1448,13 +1491,13 @@ static void take_title(struct es_feed_parser *p, struct es_buf *dst,
     es_buf_reset(&p->out);
     switch (p->cap.type) {
     case TYPE_RSS:
-        /* Plain text by the spec, yet often HTML-escaped twice. */
-        if (memchr(p->text.ptr, '&', p->text.len)) {
-            es_html_decode_entities(p->text.ptr, p->text.len, &p->out);
-            collapse_ws(p->out.ptr, p->out.len, dst);
-        } else {
+        /* Plain text by the spec, yet often HTML, escaped: read as HTML
+         * only when it looks like some, so "Rock &amp;reggae" stays
+         * "Rock &reggae" and "5 < 7" stays text. */
+        if (looks_like_html(p->text.ptr, p->text.len))
+            es_html_to_text(p->text.ptr, p->text.len, dst);
+        else
             collapse_ws(p->text.ptr, p->text.len, dst);
-        }
         break;
     case TYPE_HTML:
     case TYPE_XHTML:
@@ -1704,8 +1747,8 @@ static void entry_child(struct es_feed_parser *p, unsigned char ns,
     case N_SUMMARY:
         if (atom && (type = atom_type(p, nb, attrs)) != TYPE_SKIP)
             begin_capture(p, T_SUMMARY, type, 0);
-        else if (ns == NS_ITUNES)
-            begin_capture(p, T_ALT_SUMMARY, TYPE_TEXT, 0);
+        else if (ns == NS_ITUNES) /* plain text by Apple's spec; not always */
+            begin_capture(p, T_ALT_SUMMARY, TYPE_RSS, 0);
         break;
     case N_CONTENT:
         if (atom && !attr(p, nb, attrs, "src", NS_NONE) &&

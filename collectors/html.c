@@ -14,140 +14,49 @@
 
 /* ==== Character references ==== */
 
-/* The HTML 4 entities (libxml2's html40EntitiesTable) plus "apos", sorted
- * by strcmp() for binary search. test_feed checks it against
- * htmlEntityLookup(). */
-static const struct {
-    const char name[9];
-    unsigned short cp;
-} entities[] = {
-    { "AElig", 198 },    { "Aacute", 193 },   { "Acirc", 194 },
-    { "Agrave", 192 },   { "Alpha", 913 },    { "Aring", 197 },
-    { "Atilde", 195 },   { "Auml", 196 },     { "Beta", 914 },
-    { "Ccedil", 199 },   { "Chi", 935 },      { "Dagger", 8225 },
-    { "Delta", 916 },    { "ETH", 208 },      { "Eacute", 201 },
-    { "Ecirc", 202 },    { "Egrave", 200 },   { "Epsilon", 917 },
-    { "Eta", 919 },      { "Euml", 203 },     { "Gamma", 915 },
-    { "Iacute", 205 },   { "Icirc", 206 },    { "Igrave", 204 },
-    { "Iota", 921 },     { "Iuml", 207 },     { "Kappa", 922 },
-    { "Lambda", 923 },   { "Mu", 924 },       { "Ntilde", 209 },
-    { "Nu", 925 },       { "OElig", 338 },    { "Oacute", 211 },
-    { "Ocirc", 212 },    { "Ograve", 210 },   { "Omega", 937 },
-    { "Omicron", 927 },  { "Oslash", 216 },   { "Otilde", 213 },
-    { "Ouml", 214 },     { "Phi", 934 },      { "Pi", 928 },
-    { "Prime", 8243 },   { "Psi", 936 },      { "Rho", 929 },
-    { "Scaron", 352 },   { "Sigma", 931 },    { "THORN", 222 },
-    { "Tau", 932 },      { "Theta", 920 },    { "Uacute", 218 },
-    { "Ucirc", 219 },    { "Ugrave", 217 },   { "Upsilon", 933 },
-    { "Uuml", 220 },     { "Xi", 926 },       { "Yacute", 221 },
-    { "Yuml", 376 },     { "Zeta", 918 },     { "aacute", 225 },
-    { "acirc", 226 },    { "acute", 180 },    { "aelig", 230 },
-    { "agrave", 224 },   { "alefsym", 8501 }, { "alpha", 945 },
-    { "amp", 38 },       { "and", 8743 },     { "ang", 8736 },
-    { "apos", 39 },      { "apos", 39 },      { "aring", 229 },
-    { "asymp", 8776 },   { "atilde", 227 },   { "auml", 228 },
-    { "bdquo", 8222 },   { "beta", 946 },     { "brvbar", 166 },
-    { "bull", 8226 },    { "cap", 8745 },     { "ccedil", 231 },
-    { "cedil", 184 },    { "cent", 162 },     { "chi", 967 },
-    { "circ", 710 },     { "clubs", 9827 },   { "cong", 8773 },
-    { "copy", 169 },     { "crarr", 8629 },   { "cup", 8746 },
-    { "curren", 164 },   { "dArr", 8659 },    { "dagger", 8224 },
-    { "darr", 8595 },    { "deg", 176 },      { "delta", 948 },
-    { "diams", 9830 },   { "divide", 247 },   { "eacute", 233 },
-    { "ecirc", 234 },    { "egrave", 232 },   { "empty", 8709 },
-    { "emsp", 8195 },    { "ensp", 8194 },    { "epsilon", 949 },
-    { "equiv", 8801 },   { "eta", 951 },      { "eth", 240 },
-    { "euml", 235 },     { "euro", 8364 },    { "exist", 8707 },
-    { "fnof", 402 },     { "forall", 8704 },  { "frac12", 189 },
-    { "frac14", 188 },   { "frac34", 190 },   { "frasl", 8260 },
-    { "gamma", 947 },    { "ge", 8805 },      { "gt", 62 },
-    { "hArr", 8660 },    { "harr", 8596 },    { "hearts", 9829 },
-    { "hellip", 8230 },  { "iacute", 237 },   { "icirc", 238 },
-    { "iexcl", 161 },    { "igrave", 236 },   { "image", 8465 },
-    { "infin", 8734 },   { "int", 8747 },     { "iota", 953 },
-    { "iquest", 191 },   { "isin", 8712 },    { "iuml", 239 },
-    { "kappa", 954 },    { "lArr", 8656 },    { "lambda", 955 },
-    { "lang", 9001 },    { "laquo", 171 },    { "larr", 8592 },
-    { "lceil", 8968 },   { "ldquo", 8220 },   { "le", 8804 },
-    { "lfloor", 8970 },  { "lowast", 8727 },  { "loz", 9674 },
-    { "lrm", 8206 },     { "lsaquo", 8249 },  { "lsquo", 8216 },
-    { "lt", 60 },        { "macr", 175 },     { "mdash", 8212 },
-    { "micro", 181 },    { "middot", 183 },   { "minus", 8722 },
-    { "mu", 956 },       { "nabla", 8711 },   { "nbsp", 160 },
-    { "ndash", 8211 },   { "ne", 8800 },      { "ni", 8715 },
-    { "not", 172 },      { "notin", 8713 },   { "nsub", 8836 },
-    { "ntilde", 241 },   { "nu", 957 },       { "oacute", 243 },
-    { "ocirc", 244 },    { "oelig", 339 },    { "ograve", 242 },
-    { "oline", 8254 },   { "omega", 969 },    { "omicron", 959 },
-    { "oplus", 8853 },   { "or", 8744 },      { "ordf", 170 },
-    { "ordm", 186 },     { "oslash", 248 },   { "otilde", 245 },
-    { "otimes", 8855 },  { "ouml", 246 },     { "para", 182 },
-    { "part", 8706 },    { "permil", 8240 },  { "perp", 8869 },
-    { "phi", 966 },      { "pi", 960 },       { "piv", 982 },
-    { "plusmn", 177 },   { "pound", 163 },    { "prime", 8242 },
-    { "prod", 8719 },    { "prop", 8733 },    { "psi", 968 },
-    { "quot", 34 },      { "rArr", 8658 },    { "radic", 8730 },
-    { "rang", 9002 },    { "raquo", 187 },    { "rarr", 8594 },
-    { "rceil", 8969 },   { "rdquo", 8221 },   { "real", 8476 },
-    { "reg", 174 },      { "rfloor", 8971 },  { "rho", 961 },
-    { "rlm", 8207 },     { "rsaquo", 8250 },  { "rsquo", 8217 },
-    { "sbquo", 8218 },   { "scaron", 353 },   { "sdot", 8901 },
-    { "sect", 167 },     { "shy", 173 },      { "sigma", 963 },
-    { "sigmaf", 962 },   { "sim", 8764 },     { "spades", 9824 },
-    { "sub", 8834 },     { "sube", 8838 },    { "sum", 8721 },
-    { "sup", 8835 },     { "sup1", 185 },     { "sup2", 178 },
-    { "sup3", 179 },     { "supe", 8839 },    { "szlig", 223 },
-    { "tau", 964 },      { "there4", 8756 },  { "theta", 952 },
-    { "thetasym", 977 }, { "thinsp", 8201 },  { "thorn", 254 },
-    { "tilde", 732 },    { "times", 215 },    { "trade", 8482 },
-    { "uArr", 8657 },    { "uacute", 250 },   { "uarr", 8593 },
-    { "ucirc", 251 },    { "ugrave", 249 },   { "uml", 168 },
-    { "upsih", 978 },    { "upsilon", 965 },  { "uuml", 252 },
-    { "weierp", 8472 },  { "xi", 958 },       { "yacute", 253 },
-    { "yen", 165 },      { "yuml", 255 },     { "zeta", 950 },
-    { "zwj", 8205 },     { "zwnj", 8204 },
-};
+/* HTML5's named references: entities[] (sorted bytewise) and
+ * entity_index[] by first letter. */
+#include "html_entities.h"
 
-/* For each first letter, the range of entities[] starting with it. */
-static const struct {
-    unsigned short lo, hi;
-} entity_index[128] = {
-    ['A'] = { 0, 8 },     ['B'] = { 8, 9 },     ['C'] = { 9, 11 },
-    ['D'] = { 11, 13 },   ['E'] = { 13, 20 },   ['G'] = { 20, 21 },
-    ['I'] = { 21, 26 },   ['K'] = { 26, 27 },   ['L'] = { 27, 28 },
-    ['M'] = { 28, 29 },   ['N'] = { 29, 31 },   ['O'] = { 31, 40 },
-    ['P'] = { 40, 44 },   ['R'] = { 44, 45 },   ['S'] = { 45, 47 },
-    ['T'] = { 47, 50 },   ['U'] = { 50, 55 },   ['X'] = { 55, 56 },
-    ['Y'] = { 56, 58 },   ['Z'] = { 58, 59 },   ['a'] = { 59, 75 },
-    ['b'] = { 75, 79 },   ['c'] = { 79, 91 },   ['d'] = { 91, 98 },
-    ['e'] = { 98, 111 },  ['f'] = { 111, 117 }, ['g'] = { 117, 120 },
-    ['h'] = { 120, 124 }, ['i'] = { 124, 135 }, ['k'] = { 135, 136 },
-    ['l'] = { 136, 151 }, ['m'] = { 151, 157 }, ['n'] = { 157, 167 },
-    ['o'] = { 167, 182 }, ['p'] = { 182, 195 }, ['q'] = { 195, 196 },
-    ['r'] = { 196, 210 }, ['s'] = { 210, 228 }, ['t'] = { 228, 237 },
-    ['u'] = { 237, 246 }, ['w'] = { 246, 247 }, ['x'] = { 247, 248 },
-    ['y'] = { 248, 251 }, ['z'] = { 251, 254 },
-};
-
-unsigned long es_html_entity(const char *name, size_t len)
+/* Compares the @len bytes at @name with entry @k's name, as strcmp(). */
+static int entity_cmp(const char *name, size_t len, size_t k)
 {
-    if (len == 0 || len > 8 || (unsigned char)name[0] >= 128)
-        return 0;
+    size_t elen = entities[k].len;
+    int c = memcmp(name, entities[k].name, len < elen ? len : elen);
+    if (c == 0 && len != elen)
+        c = len < elen ? -1 : 1;
+    return c;
+}
+
+/* The index in entities[] of the name made of the @len bytes at @name,
+ * or -1. */
+static long entity_find(const char *name, size_t len)
+{
+    if (len == 0 || len > ES_HTML_ENTITY_NAME_MAX ||
+        (unsigned char)name[0] >= 128)
+        return -1;
     size_t lo = entity_index[(unsigned char)name[0]].lo;
     size_t hi = entity_index[(unsigned char)name[0]].hi;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        int c = strncmp(name, entities[mid].name, len);
-        if (c == 0 && entities[mid].name[len] != '\0')
-            c = -1; /* name is a proper prefix: it sorts first */
+        int c = entity_cmp(name, len, mid);
         if (c == 0)
-            return entities[mid].cp;
+            return (long)mid;
         if (c < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
-    return 0;
+    return -1;
+}
+
+unsigned long es_html_entity(const char *name, size_t len,
+                             unsigned long *second)
+{
+    long k = entity_find(name, len);
+    if (second)
+        *second = k < 0 ? 0 : entities[k].cp2;
+    return k < 0 ? 0 : entities[k].cp;
 }
 
 unsigned long es_html_cp1252(unsigned char byte)
@@ -214,7 +123,7 @@ static size_t numeric_ref(const char *s, size_t len, unsigned long *cp)
     return i;
 }
 
-size_t es_html_parse_ref(const char *s, size_t len, unsigned long *cp)
+size_t es_html_parse_ref(const char *s, size_t len, unsigned long cp[2])
 {
     size_t i = 1;
     if (len < 2 || s[0] != '&')
@@ -229,42 +138,44 @@ size_t es_html_parse_ref(const char *s, size_t len, unsigned long *cp)
         if (v >= 0xD800 && v <= 0xDBFF &&
             (k = numeric_ref(s + i, len - i, &lo)) != 0 && lo >= 0xDC00 &&
             lo <= 0xDFFF) {
-            *cp = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+            cp[0] = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+            cp[1] = 0;
             return i + k;
         }
         if (v == 0 || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
             v = 0xFFFD;
         else if (v >= 0x80 && v <= 0x9F)
             v = es_html_cp1252((unsigned char)v);
-        *cp = v;
+        cp[0] = v;
+        cp[1] = 0;
         return i;
     }
-    while (i < len && i <= 9 && is_alnum((unsigned char)s[i]))
+    while (i < len && i <= ES_HTML_ENTITY_NAME_MAX &&
+           is_alnum((unsigned char)s[i]))
         i++;
     size_t n = i - 1;
     if (n == 0)
         return 0;
-    unsigned long v = es_html_entity(s + 1, n);
-    if (v && i < len && s[i] == ';') {
-        *cp = v;
+    long k;
+    if (i < len && s[i] == ';' && (k = entity_find(s + 1, n)) >= 0) {
+        cp[0] = entities[k].cp;
+        cp[1] = entities[k].cp2;
         return i + 1;
     }
     /* Browsers also take the oldest names without their ';', even when
-     * letters follow ("&copy2024", "&ampx"): HTML5's legacy references. */
-    static const char *const legacy[] = { "amp",  "lt",   "gt", "quot",
-                                          "nbsp", "copy", "reg" };
-    for (size_t k = 0; k < sizeof(legacy) / sizeof(legacy[0]); k++) {
-        size_t ln = strlen(legacy[k]);
-        if (n >= ln && memcmp(legacy[k], s + 1, ln) == 0) {
-            *cp = es_html_entity(legacy[k], ln);
+     * letters follow ("&copy2024", "&eacute ", "&notit;" is "¬it;"):
+     * HTML5's legacy references, the longest that fits. */
+    for (size_t ln = n < ES_HTML_LEGACY_NAME_MAX ? n : ES_HTML_LEGACY_NAME_MAX;
+         ln >= 2; ln--) {
+        if ((k = entity_find(s + 1, ln)) >= 0 && entities[k].legacy) {
+            cp[0] = entities[k].cp;
+            cp[1] = 0;
             return 1 + ln;
         }
     }
     return 0;
 }
 
-/* Appends the valid UTF-8 sequence at @s or U+FFFD; returns the bytes
- * consumed (at least 1) and the code point in *cp. */
 static size_t take_utf8(const char *s, size_t len, unsigned long *cp)
 {
     size_t n = es_utf8_decode(s, len, cp);
@@ -291,9 +202,12 @@ void es_html_decode_entities(const char *s, size_t len, struct es_buf *out)
         }
         unsigned long cp;
         if (s[i] == '&') {
-            size_t n = es_html_parse_ref(s + i, len - i, &cp);
+            unsigned long ref[2];
+            size_t n = es_html_parse_ref(s + i, len - i, ref);
             if (n) {
-                es_buf_add_utf8(out, cp);
+                es_buf_add_utf8(out, ref[0]);
+                if (ref[1])
+                    es_buf_add_utf8(out, ref[1]);
                 i += n;
             } else {
                 es_buf_addch(out, '&');
@@ -637,16 +551,18 @@ void es_html_to_text(const char *html, size_t len, struct es_buf *out)
                 i = next;
             }
         } else if (c == '&') {
-            unsigned long cp;
-            size_t n = es_html_parse_ref(s + i, len - i, &cp);
+            unsigned long cp[2];
+            size_t n = es_html_parse_ref(s + i, len - i, cp);
             if (n == 0) {
                 put_cp(&t, '&');
                 i++;
             } else {
-                if (is_ws((int)cp) || is_unicode_space(cp))
+                if (is_ws((int)cp[0]) || is_unicode_space(cp[0]))
                     put_space(&t);
                 else
-                    put_cp(&t, cp);
+                    put_cp(&t, cp[0]);
+                if (cp[1])
+                    put_cp(&t, cp[1]);
                 i += n;
             }
         } else if (c < 0x80) {

@@ -20,21 +20,25 @@
  * and trailing space trimmed. Invalid UTF-8 becomes U+FFFD. */
 void es_html_to_text(const char *html, size_t len, struct es_buf *out);
 
-/* Appends @s to @out with character references decoded: the HTML 4 named
- * entities plus &apos;, and numeric references (invalid ones give U+FFFD,
- * 128..159 the Windows-1252 character as in HTML5). A '&' that starts no
- * known reference is kept. Invalid UTF-8 becomes U+FFFD. */
+/* Appends @s to @out with character references decoded: HTML5's named
+ * references (with the legacy names also taken without their ';', as a
+ * browser takes them in text) and numeric references (invalid ones give
+ * U+FFFD, 128..159 the Windows-1252 character as in HTML5). A '&' that
+ * starts no known reference is kept. Invalid UTF-8 becomes U+FFFD. */
 void es_html_decode_entities(const char *s, size_t len, struct es_buf *out);
 
 /* Decodes the one reference that starts at @s (s[0] == '&'): returns the
- * number of bytes it spans and sets *cp, or returns 0 when @s starts no
- * reference. A UTF-16 surrogate pair written as two numeric references
- * counts as one, for the character it encodes. */
-size_t es_html_parse_ref(const char *s, size_t len, unsigned long *cp);
+ * number of bytes it spans and sets cp[0], and cp[1] to the second code
+ * point of the few named references that stand for two, else 0; returns
+ * 0 when @s starts no reference. A UTF-16 surrogate pair written as two
+ * numeric references counts as one, for the character it encodes. */
+size_t es_html_parse_ref(const char *s, size_t len, unsigned long cp[2]);
 
-/* Returns the code point of the HTML 4 entity named by the @len bytes at
- * @name (no '&', no ';'), "apos" included; 0 when there is none. */
-unsigned long es_html_entity(const char *name, size_t len);
+/* Returns the code point of HTML5's named reference @name (@len bytes, no
+ * '&', no ';'), 0 when there is none; sets *second (when not NULL) to the
+ * second code point of a reference that stands for two, else 0. */
+unsigned long es_html_entity(const char *name, size_t len,
+                             unsigned long *second);
 
 /* Returns the Unicode code point that Windows-1252 gives @byte; the five
  * bytes it leaves undefined map to the C1 control of the same value, as

@@ -265,6 +265,30 @@ static int numeric_zone(const char **s, int *min)
     return 0;
 }
 
+/* Skips a zone's name written after its numeric offset: " GMT", " PST",
+ * " (UTC)". The offset is what counts; the name may be one no table knows
+ * ("+0530 IST" is not Irish time). Returns p unchanged when none follows. */
+static const char *skip_zone_label(const char *p)
+{
+    const char *q = p;
+    while (is_space((unsigned char)*q))
+        q++;
+    int paren = *q == '(';
+    if (paren)
+        q++;
+    const char *w = q;
+    while (is_alpha((unsigned char)*q))
+        q++;
+    if (q == w || q - w > 5 || is_digit((unsigned char)*q))
+        return p;
+    if (paren) {
+        if (*q != ')')
+            return p;
+        q++;
+    }
+    return q;
+}
+
 /* Checks the fields and combines them. Returns 0 or -1. */
 static int combine(int64_t y, int mo, int d, int h, int mi, int sec,
                    int zone_min, int64_t *out)
@@ -294,6 +318,9 @@ static int iso_zone(const char *p, int *min)
     if (*p == '+' || *p == '-') {
         if (numeric_zone(&p, min) < 0)
             return -1;
+        /* "+0000 UTC", Go's default format, or "+0000 (UTC)": the name
+         * after an offset only labels it. */
+        p = skip_zone_label(p);
     } else if (is_alpha((unsigned char)*p)) {
         const char *w = p;
         while (is_alpha((unsigned char)*p))
@@ -407,6 +434,7 @@ static int parse_rfc1123(const char *p, int64_t *out)
     if (*p == '+' || *p == '-') {
         if (numeric_zone(&p, &zone) < 0)
             return -1;
+        p = skip_zone_label(p);
     } else {
         const char *w = p;
         while (is_alpha((unsigned char)*p))
@@ -474,6 +502,7 @@ static int parse_loose(const char *p, int64_t *out)
                 if (numeric_zone(&p, &zone) < 0)
                     return -1;
                 have_zone = 1;
+                p = skip_zone_label(p);
             } else if (c == '-') {
                 p++;
             } else {

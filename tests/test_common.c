@@ -301,6 +301,16 @@ static void test_time_publisher_quirks(void **state)
     assert_bad_date("2024/13/01 12:00:00");
     assert_bad_date("2024/05/01/07 12:00:00");
     assert_bad_date("Wed, 01 May 2024 12:00:00 Etc");
+    /* A zone name after the offset labels it; the offset counts. */
+    assert_date("Wed, 01 May 2024 12:00:00 +0000 GMT", t);
+    assert_date("Wed, 01 May 2024 05:00:00 -0700 PDT", t);
+    assert_date("Wed, 01 May 2024 17:30:00 +0530 IST", t);
+    assert_date("Wed May 1 14:00:00 +0200 CEST 2024", t);
+    /* Go's time.Time.String(): "2006-01-02 15:04:05.999 -0700 MST". */
+    assert_date("2024-05-01 12:00:00 +0000 UTC", t);
+    assert_date("2024-05-01 14:00:00.123456789 +0200 CEST", t);
+    assert_bad_date("Wed, 01 May 2024 12:00:00 +0000 GMT junk");
+    assert_bad_date("2024-05-01 12:00:00 +0000 UTC 7");
 }
 
 static void test_time_calendar_edges(void **state)
