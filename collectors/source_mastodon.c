@@ -422,12 +422,20 @@ static int status_fill(struct conv *c, yajl_val st, const char *path,
             es_item_add_category(it, tag);
     }
 
-    /* A reply must mention the author: the id alone is not enough. */
+    /* A reply must mention the author: the id alone is not enough. And
+     * it must not be seen by more people than the status it answers: a
+     * reply to a direct message is direct (reply_mastodon.c). */
     struct es_buf ref = ES_BUF_INIT;
     es_buf_adds(&ref, "{\"id\":");
     es_json_add_str(&ref, id);
     es_buf_adds(&ref, ",\"acct\":");
     es_json_add_str(&ref, acct);
+    const char *vis = es_json_str(st, "visibility");
+    if (vis && (strcmp(vis, "direct") == 0 || strcmp(vis, "private") == 0 ||
+                strcmp(vis, "unlisted") == 0)) {
+        es_buf_adds(&ref, ",\"visibility\":");
+        es_json_add_str(&ref, vis);
+    }
     es_buf_addch(&ref, '}');
     it->reply_ref = es_buf_detach(&ref);
     return 0;

@@ -6,9 +6,11 @@
  * off mid-flight is simply sent again (within the hour Mastodon keeps
  * the key). A private message is a status of
  * visibility "direct", addressed to the author by the "@acct" the outbox
- * put in front of the text. Status ids are per instance: when the account
- * lives on another instance than the one the mention was read from, the
- * mention is looked up there first (search with resolve=true).
+ * put in front of the text; a public reply is as narrow as the status it
+ * answers (direct, followers-only or unlisted), never wider. Status ids are per
+ * instance: when the account lives on another instance than the one the mention
+ * was read from, the mention is looked up there first (search with
+ * resolve=true).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -88,10 +90,29 @@ static int resolve_status(struct es_reply_job *job, const char *base,
     return rc;
 }
 
+/* The visibility to post the reply with, or NULL for the account's
+ * default: "direct" for a private message; else the status's own when it
+ * was narrower than public (kept in the mention's reply_ref since the
+ * collector read it), since Mastodon does not narrow a reply itself. */
+static const char *reply_visibility(struct es_reply_job *job,
+                                    struct es_buf *scratch)
+{
+    if (job->reply->private_message)
+        return "direct";
+    if (es_reply__ref(job, "visibility", scratch) < 0)
+        return NULL;
+    static const char *const narrower[] = { "direct", "private", "unlisted" };
+    for (size_t i = 0; i < sizeof(narrower) / sizeof(narrower[0]); i++)
+        if (strcmp(scratch->ptr, narrower[i]) == 0)
+            return narrower[i];
+    return NULL;
+}
+
 static void mastodon_send(struct es_reply_job *job)
 {
     struct es_buf base = ES_BUF_INIT, auth = ES_BUF_INIT, key = ES_BUF_INIT;
     struct es_buf url = ES_BUF_INIT, body = ES_BUF_INIT, parent = ES_BUF_INIT;
+    struct es_buf parent_vis = ES_BUF_INIT;
     struct es_http_response res;
     yajl_val root = NULL;
 
@@ -116,8 +137,13 @@ static void mastodon_send(struct es_reply_job *job)
     es_json_add_str(&body, job->reply->body);
     es_buf_adds(&body, ",\"in_reply_to_id\":");
     es_json_add_str(&body, parent.ptr);
-    if (job->reply->private_message)
-        es_buf_adds(&body, ",\"visibility\":\"direct\"");
+    /* Never wider than the status answered: a public reply to a direct
+     * message would publish a private conversation. */
+    const char *vis = reply_visibility(job, &parent_vis);
+    if (vis) {
+        es_buf_adds(&body, ",\"visibility\":");
+        es_json_add_str(&body, vis);
+    }
     es_buf_addch(&body, '}');
     const char *headers[] = { auth.ptr, key.ptr,
                               "Content-Type: application/json",
@@ -146,6 +172,7 @@ done:
     es_buf_release(&url);
     es_buf_release(&body);
     es_buf_release(&parent);
+    es_buf_release(&parent_vis);
 }
 
 const struct es_reply_ops es_reply_mastodon = {

@@ -171,6 +171,10 @@ static void test_notifications(void **state)
     assert_string_equal(fr->external_id, "113502290000000001");
     assert_int_equal(fr->kind, ES_KIND_POST);
     assert_string_equal(fr->lang, "fr");
+    /* A direct message: a reply to it must stay direct. */
+    assert_string_equal(fr->reply_ref,
+                        "{\"id\":\"113502290000000001\",\"acct\":"
+                        "\"lena\",\"visibility\":\"direct\"}");
     /* The no-break space before '!' collapses like any space. */
     assert_string_equal(fr->text, "@acme merci, \xc3\xa7"
                                   "a marche tr\xc3\xa8s "

@@ -474,6 +474,29 @@ static void test_mastodon(void **state)
     assert_int_equal(r.private_message, 1);
     es_reply_release(&r);
     free(key);
+
+    /* A public reply is never wider than the status it answers: to a
+     * direct message it is direct, to a followers-only post followers-only,
+     * to an unlisted one unlisted. */
+    static const char *const vis[] = { "direct", "private", "unlisted" };
+    for (int i = 0; i < 3; i++) {
+        char sid_s[16], ref[128];
+        snprintf(sid_s, sizeof(sid_s), "11010%d", i);
+        snprintf(ref, sizeof(ref),
+                 "{\"id\":\"%s\",\"acct\":\"carol@example.social\","
+                 "\"visibility\":\"%s\"}",
+                 sid_s, vis[i]);
+        const struct mention_spec dm = {
+            "mastodon", sid_s, "carol@example.social", NULL, ref, NULL, NULL,
+        };
+        int64_t dm_id = add_mention(fx->ib, &dm);
+        queue(fx, dm_id, "dana", "Thanks, looking into it.", 0, 0);
+        send_due(fx);
+        b = body_json(fx, "/api/v1/statuses", 2 + i);
+        assert_string_equal(jstr(b, "in_reply_to_id", NULL), sid_s);
+        assert_string_equal(jstr(b, "visibility", NULL), vis[i]);
+        yajl_tree_free(b);
+    }
 }
 
 /* Carol's Bluesky post, in a thread whose root is another post. */
