@@ -326,13 +326,16 @@ static const unsigned char stops[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0xF0 */
 };
 
-/* Unicode white space besides ASCII's: no-break, the typographic spaces,
- * line/paragraph separators, ideographic space. */
+/* Unicode white space besides ASCII's (no-break, the typographic spaces,
+ * line/paragraph separators, ideographic space), and the zero-width space
+ * and BOM that pages use as invisible fillers (Reddit's editor writes an
+ * empty paragraph as "&#x200B;"): in text they separate words at most.
+ * Not U+200D, the joiner inside emoji sequences. */
 static int is_unicode_space(unsigned long cp)
 {
-    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) ||
-           cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F ||
-           cp == 0x3000;
+    return cp == 0xA0 || cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200B) ||
+           cp == 0xFEFF || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+           cp == 0x205F || cp == 0x3000;
 }
 
 static int is_alpha(int c)

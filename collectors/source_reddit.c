@@ -129,6 +129,36 @@ static void add_base64(struct es_buf *out, const char *s, size_t len)
 }
 
 /* Whether @s is Reddit's placeholder for deleted or removed content. */
+/* Sets the plain text of @it from Reddit's Markdown @md and its rendering
+ * @html (raw_json=1: real HTML): the text a reader sees comes from the
+ * HTML ("**sorry**" is "sorry", "[docs](https://...)" is "docs", "&#x200B;"
+ * the new editor's empty paragraph is no text), which is kept as the
+ * content; the Markdown serves when Reddit sent no HTML. */
+static void set_text(struct es_item *it, const char *md, const char *html)
+{
+    if (html && *html)
+        es_json_set_html_text(&it->text, html);
+    if (!it->text || !*it->text) {
+        /* Markdown as typed, its white space collapsed. */
+        struct es_buf b = ES_BUF_INIT;
+        int space = 0;
+        for (const char *p = md; *p; p++) {
+            if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+                space = b.len > 0;
+                continue;
+            }
+            if (space)
+                es_buf_addch(&b, ' ');
+            space = 0;
+            es_buf_addch(&b, *p);
+        }
+        free(it->text);
+        it->text = b.len ? es_buf_detach(&b) : NULL;
+        es_buf_release(&b);
+    }
+    es_json_set(&it->content, html);
+}
+
 static int is_gone(const char *s)
 {
     return s && (strcmp(s, "[deleted]") == 0 || strcmp(s, "[removed]") == 0);
@@ -228,16 +258,14 @@ static int thing_to_item(const char *kind, yajl_val data, const char *source,
         it->kind = ES_KIND_POST;
         es_json_set(&it->title, es_json_str(data, "title"));
         if (selftext && *selftext)
-            es_json_set(&it->text, selftext);
-        es_json_set(&it->content, es_json_str(data, "selftext_html"));
+            set_text(it, selftext, es_json_str(data, "selftext_html"));
         set_permalink(&it->url, es_json_str(data, "permalink"));
     } else if (strcmp(kind, "t1") == 0) {
         const char *body = es_json_str(data, "body");
         if (!body || is_gone(body))
             return 0;
         it->kind = ES_KIND_COMMENT;
-        es_json_set(&it->text, body);
-        es_json_set(&it->content, es_json_str(data, "body_html"));
+        set_text(it, body, es_json_str(data, "body_html"));
         es_json_set(&it->in_reply_to, es_json_str(data, "parent_id"));
         const char *link_id = es_json_str(data, "link_id");
         const char *permalink = es_json_str(data, "permalink");
@@ -256,8 +284,7 @@ static int thing_to_item(const char *kind, yajl_val data, const char *source,
             return 0;
         it->kind = ES_KIND_POST; /* a private message: a direct mention */
         es_json_set(&it->title, es_json_str(data, "subject"));
-        es_json_set(&it->text, body);
-        es_json_set(&it->content, es_json_str(data, "body_html"));
+        set_text(it, body, es_json_str(data, "body_html"));
         es_json_set(&it->in_reply_to, es_json_str(data, "parent_id"));
         es_json_set(&it->thread_root, es_json_str(data, "first_message_name"));
         it->url = es_xasprintf("%s/message/messages/%s", WWW_HOST, id + 3);

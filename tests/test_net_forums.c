@@ -176,11 +176,12 @@ static void test_reddit_search(void **state)
     assert_string_equal(a->title,
                         "Acme Cloud outage again? \xF0\x9F\x98\x80 caf\xC3\xA9 "
                         "edition");
-    /* raw_json text is plain: no entity decoding, markup kept as typed. */
+    /* The text is what a reader sees: from selftext_html (raw_json: real
+     * HTML), white space collapsed, not the Markdown. */
     assert_string_equal(a->text,
                         "Is anyone else seeing Acme Cloud timeouts since "
                         "09:00 UTC? Our status page says \xE2\x80\x9C"
-                        "all good\xE2\x80\x9D \xF0\x9F\x98\xA1\n\nQ&A: yes, "
+                        "all good\xE2\x80\x9D \xF0\x9F\x98\xA1 Q&A: yes, "
                         "we checked <our> side first.");
     assert_non_null(strstr(a->content, "<div class=\"md\"><p>Is anyone"));
     assert_string_equal(a->url, "https://www.reddit.com/r/sysadmin/comments/"
@@ -212,6 +213,38 @@ static void test_reddit_search(void **state)
     es_caught_release(&c);
 }
 
+/* Reddit's text is Markdown; what a reader sees is its HTML rendering. */
+static void test_reddit_markdown(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    const char doc[] =
+        "{\"kind\":\"Listing\",\"data\":{\"children\":["
+        "{\"kind\":\"t1\",\"data\":{\"name\":\"t1_a1\",\"author\":\"x\","
+        "\"created_utc\":1714564800,\"parent_id\":\"t3_p1\","
+        "\"link_id\":\"t3_p1\",\"permalink\":\"/r/acme/comments/p1/t/a1/\","
+        "\"body\":\"**So sorry**, see [the docs](https://d.example/x)\\n\\n"
+        "&#x200B;\\n\\n> quoted\","
+        "\"body_html\":\"<div class=\\\"md\\\"><p><strong>So sorry</strong>, "
+        "see <a href=\\\"https://d.example/x\\\">the docs</a></p>\\n\\n"
+        "<p>&#x200B;</p>\\n\\n<blockquote>\\n<p>quoted</p>\\n</blockquote>"
+        "\\n</div>\"}},"
+        "{\"kind\":\"t1\",\"data\":{\"name\":\"t1_a2\",\"author\":\"y\","
+        "\"created_utc\":1714564801,\"parent_id\":\"t3_p1\","
+        "\"link_id\":\"t3_p1\",\"permalink\":\"/r/acme/comments/p1/t/a2/\","
+        "\"body\":\"no  html\\n\\nhere <b>\"}}]}}";
+    assert_int_equal(parse_text("reddit", doc, &c), 0);
+    assert_int_equal(c.n, 2);
+    const struct es_item *a = find(&c, "t1_a1");
+    assert_string_equal(a->text, "So sorry, see the docs quoted");
+    assert_non_null(strstr(a->content, "<strong>So sorry</strong>"));
+    /* Without HTML, the Markdown as typed, white space collapsed. */
+    const struct es_item *b = find(&c, "t1_a2");
+    assert_string_equal(b->text, "no html here <b>");
+    assert_null(b->content);
+    es_caught_release(&c);
+}
+
 static void test_reddit_comments(void **state)
 {
     (void)state;
@@ -224,7 +257,7 @@ static void test_reddit_comments(void **state)
     assert_int_equal(a->kind, ES_KIND_COMMENT);
     assert_string_equal(a->author, "deploy_dan");
     assert_string_equal(a->text, "The Acme CLI 2.3 broke my deploys "
-                                 "\xF0\x9F\x98\xA4 `acme push` now hangs "
+                                 "\xF0\x9F\x98\xA4 acme push now hangs "
                                  "forever");
     assert_string_equal(a->in_reply_to, "t3_1cgz111");
     assert_string_equal(a->thread_root, "t3_1cgz111");
@@ -1529,6 +1562,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reddit_search),
+        cmocka_unit_test(test_reddit_markdown),
         cmocka_unit_test(test_reddit_comments),
         cmocka_unit_test(test_reddit_inbox),
         cmocka_unit_test(test_reddit_bad_input),
