@@ -189,6 +189,36 @@ static void mark_emitted(struct x_conv *cv, const char *id)
     es_strmap_put(&cv->emitted, id, NULL);
 }
 
+/* Replaces each t.co link in @b with the address it stands for, from the
+ * text's entities.urls: an agent reading the inbox sees where a post
+ * points, not https://t.co/Qz5pWm1cXb. A link without expanded_url stays. */
+static void expand_links(struct es_buf *b, yajl_val urls)
+{
+    if (!b->len)
+        return;
+    for (size_t i = 0; i < es_json_len(urls); i++) {
+        yajl_val u = es_json_at(urls, i);
+        const char *from = es_json_str(u, "url");
+        const char *to = es_json_str(u, "expanded_url");
+        if (!from || !to || !*from || strcmp(from, to) == 0)
+            continue;
+        size_t n = strlen(from);
+        char *at = strstr(b->ptr, from);
+        if (!at)
+            continue;
+        struct es_buf out = ES_BUF_INIT;
+        const char *p = b->ptr;
+        for (; at; at = strstr(p, from)) {
+            es_buf_add(&out, p, (size_t)(at - p));
+            es_buf_adds(&out, to);
+            p = at + n;
+        }
+        es_buf_adds(&out, p);
+        es_buf_release(b);
+        *b = out;
+    }
+}
+
 /* Fills @it from tweet @t. @handle names the author when includes.users
  * does not. Returns 0, or -1 when @t has no usable id. */
 static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
@@ -221,12 +251,16 @@ static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
 
     /* A long post's text is cut at 280 characters; note_tweet has all of
      * it. X escapes &, < and > in both. */
-    const char *text = es_json_str(es_json_get(t, "note_tweet"), "text");
-    if (!text)
+    yajl_val holder = es_json_get(t, "note_tweet");
+    const char *text = es_json_str(holder, "text");
+    if (!text) {
+        holder = t;
         text = es_json_str(t, "text");
+    }
     if (text) {
         struct es_buf b = ES_BUF_INIT;
         es_html_decode_entities(text, strlen(text), &b);
+        expand_links(&b, es_json_get(es_json_get(holder, "entities"), "urls"));
         it->text = es_buf_detach(&b);
     }
     it->created_at = es_json_time(t, "created_at");

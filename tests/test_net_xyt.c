@@ -147,6 +147,31 @@ static void assert_no_duplicates(const struct es_caught *a,
 
 /* ==== x: parse_any ==== */
 
+/* t.co links are shown as the addresses they stand for. */
+static void test_x_expands_links(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    const char doc[] =
+        "{\"data\":[{\"id\":\"17\",\"author_id\":\"5\","
+        "\"text\":\"Down again: https://t.co/AbC123 &amp; "
+        "https://t.co/AbC123 see https://t.co/Pic9\","
+        "\"entities\":{\"urls\":[{\"start\":12,\"end\":35,"
+        "\"url\":\"https://t.co/AbC123\",\"expanded_url\":"
+        "\"https://status.acme.example/incidents/42\",\"display_url\":"
+        "\"status.acme.example/incidents/\u2026\"},{\"url\":"
+        "\"https://t.co/Pic9\"}]}}],"
+        "\"includes\":{\"users\":[{\"id\":\"5\",\"username\":\"zoe\"}]},"
+        "\"meta\":{\"result_count\":1}}";
+    assert_int_equal(parse_str("x", doc, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->text,
+                        "Down again: https://status.acme.example/incidents/42 "
+                        "& https://status.acme.example/incidents/42 see "
+                        "https://t.co/Pic9");
+    es_caught_release(&c);
+}
+
 static void test_x_parse_search(void **state)
 {
     (void)state;
@@ -1422,6 +1447,7 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_x_expands_links),
         cmocka_unit_test(test_x_parse_search),
         cmocka_unit_test(test_x_parse_shapes),
         cmocka_unit_test(test_x_parse_bad),
