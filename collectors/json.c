@@ -298,6 +298,33 @@ void es_json_set_html_text(char **field, const char *html)
     *field = es_buf_detach(&b);
 }
 
+void es_json_set_plain_text(char **field, const char *text, int no_comments)
+{
+    struct es_buf b = ES_BUF_INIT;
+    int space = 0;
+    for (const char *p = text ? text : ""; *p; p++) {
+        if (no_comments && strncmp(p, "<!--", 4) == 0) {
+            const char *end = strstr(p + 4, "-->");
+            if (!end)
+                break;
+            p = end + 2;
+            space = b.len > 0;
+            continue;
+        }
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+            space = b.len > 0;
+            continue;
+        }
+        if (space)
+            es_buf_addch(&b, ' ');
+        space = 0;
+        es_buf_addch(&b, *p);
+    }
+    free(*field);
+    *field = b.len ? es_buf_detach(&b) : NULL;
+    es_buf_release(&b);
+}
+
 void es_json_add_str(struct es_buf *b, const char *s)
 {
     if (!s)

@@ -73,6 +73,10 @@ void es_json_set(char **field, const char *s);
 /* Sets @field to the plain text of HTML @html (markup stripped, entities
  * decoded, whitespace collapsed), or NULL when @html is NULL. */
 void es_json_set_html_text(char **field, const char *html);
+/* Sets @field to @text as typed (Markdown, say) with its white space
+ * collapsed and trimmed, and HTML comments ("<!-- ... -->", an unclosed
+ * one to the end) left out when @no_comments; NULL when nothing is left. */
+void es_json_set_plain_text(char **field, const char *text, int no_comments);
 
 /* Appends @s to @b as a JSON string ("null" for NULL). */
 void es_json_add_str(struct es_buf *b, const char *s);

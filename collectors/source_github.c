@@ -167,6 +167,21 @@ static void set_reply_ref(struct es_item *it, const char *repo, long long n)
 
 /* ==== Payloads to items ==== */
 
+/* Sets the plain text of @it from an issue's or comment's Markdown @md
+ * and its rendering @html (asked for with the "full" media type): what a
+ * reader sees, without the issue template's <!-- hidden --> instructions
+ * or the Markdown's markup. Without HTML, the Markdown less its HTML
+ * comments, white space collapsed. */
+static void set_text(struct es_item *it, const char *md, const char *html)
+{
+    if (html && *html) {
+        es_json_set_html_text(&it->text, html);
+        if (it->text && *it->text)
+            return;
+    }
+    es_json_set_plain_text(&it->text, md, 1); /* as GitHub, hides comments */
+}
+
 /* Fills @it (released first) with what issues and comments share.
  * Returns 1, or 0 without an id. */
 static int fill_common(yajl_val v, const char *source, struct es_item *it)
@@ -181,8 +196,10 @@ static int fill_common(yajl_val v, const char *source, struct es_item *it)
     es_json_set(&it->url, es_json_str(v, "html_url"));
     es_json_set(&it->author, es_json_str(es_json_get(v, "user"), "login"));
     const char *body = es_json_str(v, "body");
-    if (body && *body)
-        es_json_set(&it->text, body); /* Markdown: kept as written */
+    if (body && *body) {
+        set_text(it, body, es_json_str(v, "body_html"));
+        es_json_set(&it->content, body); /* the Markdown as written */
+    }
     it->created_at = es_json_time(v, "created_at");
     it->updated_at = es_json_time(v, "updated_at");
     return 1;
@@ -528,7 +545,8 @@ static int github_request(struct es_source *src, struct es_source_request *req)
     }
     size_t h = 0;
     req->url = s->url.ptr;
-    req->headers[h++] = "Accept: application/vnd.github+json";
+    /* "full": each body also as HTML, whose text is what a reader sees. */
+    req->headers[h++] = "Accept: application/vnd.github.full+json";
     req->headers[h++] = "X-GitHub-Api-Version: 2022-11-28";
     if (s->auth_header)
         req->headers[h++] = s->auth_header;

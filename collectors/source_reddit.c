@@ -138,24 +138,8 @@ static void set_text(struct es_item *it, const char *md, const char *html)
 {
     if (html && *html)
         es_json_set_html_text(&it->text, html);
-    if (!it->text || !*it->text) {
-        /* Markdown as typed, its white space collapsed. */
-        struct es_buf b = ES_BUF_INIT;
-        int space = 0;
-        for (const char *p = md; *p; p++) {
-            if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-                space = b.len > 0;
-                continue;
-            }
-            if (space)
-                es_buf_addch(&b, ' ');
-            space = 0;
-            es_buf_addch(&b, *p);
-        }
-        free(it->text);
-        it->text = b.len ? es_buf_detach(&b) : NULL;
-        es_buf_release(&b);
-    }
+    if (!it->text || !*it->text)
+        es_json_set_plain_text(&it->text, md, 0); /* Markdown as typed */
     es_json_set(&it->content, html);
 }
 

@@ -514,12 +514,13 @@ static void test_github_search(void **state)
     assert_string_equal(a->title, "acme push hangs on 2.3 \xE2\x80\x94 "
                                   "regression?");
     assert_string_equal(a->author, "deploy-dan");
-    /* Markdown is kept as written. */
+    /* No body_html in this answer: the Markdown, white space collapsed,
+     * is the text, and the content as written. */
     assert_non_null(strstr(a->text, "Since upgrading to **acme 2.3**, `acme "
                                     "push` hangs forever."));
+    assert_non_null(strstr(a->content, "Since upgrading to **acme 2.3**"));
     assert_non_null(strstr(a->text, "Caf\xC3\xA9 \xE2\x98\x95 Unicode check: "
                                     "\xF0\x9F\x98\x80"));
-    assert_null(a->content);
     assert_int_equal(a->created_at, iso("2024-05-01T12:00:00Z"));
     assert_int_equal(a->updated_at, iso("2024-05-01T12:31:10Z"));
     assert_int_equal(a->ncategories, 1);
@@ -536,12 +537,41 @@ static void test_github_search(void **state)
     assert_string_equal(pr->reply_ref,
                         "{\"repo\":\"octo-org/octo-app\",\"number\":7}");
     assert_non_null(
-        strstr(find(&c, "2273000009")->text, "validator \xF0\x9F\xA4\x94\r\n"));
+        strstr(find(&c, "2273000009")->text, "validator \xF0\x9F\xA4\x94 "));
     es_caught_release(&c);
 
     assert_int_equal(parse_fixture("github", "github/search_empty.json", &c),
                      0);
     assert_int_equal(c.n, 0);
+    es_caught_release(&c);
+}
+
+/* An issue's text is what a reader sees: not its template's hidden
+ * instructions, not its Markdown. */
+static void test_github_text(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    const char doc[] =
+        "{\"total_count\":2,\"items\":["
+        "{\"id\":1,\"number\":5,\"title\":\"Crash\",\"html_url\":"
+        "\"https://github.com/a/b/issues/5\",\"repository_url\":"
+        "\"https://api.github.com/repos/a/b\",\"user\":{\"login\":\"u\"},"
+        "\"body\":\"<!-- Describe the bug. -->\\r\\n**It crashes** on "
+        "start\\r\\n<!-- Steps? -->\","
+        "\"body_html\":\"<p dir=\\\"auto\\\"><strong>It crashes</strong> "
+        "on start</p>\"},"
+        "{\"id\":2,\"number\":6,\"title\":\"Slow\",\"html_url\":"
+        "\"https://github.com/a/b/issues/6\",\"repository_url\":"
+        "\"https://api.github.com/repos/a/b\",\"user\":{\"login\":\"v\"},"
+        "\"body\":\"<!-- Describe the bug.\\r\\nA clear description. -->"
+        "\\r\\nIt is   slow\\r\\n\\r\\n<!-- unclosed\"}]}";
+    assert_int_equal(parse_text("github", doc, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(find(&c, "1")->text, "It crashes on start");
+    assert_non_null(strstr(find(&c, "1")->content, "<!-- Describe"));
+    /* Without HTML: the Markdown less its comments. */
+    assert_string_equal(find(&c, "2")->text, "It is slow");
     es_caught_release(&c);
 }
 
@@ -569,7 +599,7 @@ static void test_github_issue_and_comments(void **state)
     assert_null(a->in_reply_to);
     assert_string_equal(c.items[1]->text,
                         "Log attached \xF0\x9F\x91\x87 \xE2\x80\x94 looks "
-                        "like acme waits on a lock file.\r\n\r\n> acme: "
+                        "like acme waits on a lock file. > acme: "
                         "waiting for .acme/lock");
     assert_int_equal(c.items[1]->created_at, iso("2024-05-01T12:31:10Z"));
     es_caught_release(&c);
@@ -1369,7 +1399,7 @@ static void test_github_poll(void **state)
     es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, GH_SEARCH), 3);
-    assert_header(GH_SEARCH, 0, "Accept", "application/vnd.github+json");
+    assert_header(GH_SEARCH, 0, "Accept", "application/vnd.github.full+json");
     assert_header(GH_SEARCH, 0, "X-GitHub-Api-Version", "2022-11-28");
     assert_header(GH_SEARCH, 0, "Authorization", "Bearer " TOKEN);
     assert_header(GH_COMMENTS, 0, "Authorization", "Bearer " TOKEN);
@@ -1570,6 +1600,7 @@ int main(void)
         cmocka_unit_test(test_hn_item_tree),
         cmocka_unit_test(test_hn_bad_input),
         cmocka_unit_test(test_github_search),
+        cmocka_unit_test(test_github_text),
         cmocka_unit_test(test_github_issue_and_comments),
         cmocka_unit_test(test_github_bad_input),
         cmocka_unit_test(test_open),
