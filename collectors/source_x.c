@@ -231,7 +231,24 @@ static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
         return -1;
     it->platform = es_xstrdup("x");
     it->source = es_xstrdup(cv->source);
-    it->external_id = es_xstrdup(id);
+    /* An edit is a new post with a new id, and edit_history_tweet_ids
+     * lists every version, the original first. Stored under the
+     * original's id, an edit updates the mention in place (marked edited)
+     * rather than adding a second one; a reply goes to the newest
+     * version, kept in reply_ref. */
+    yajl_val first = es_json_at(es_json_get(t, "edit_history_tweet_ids"), 0);
+    const char *orig =
+        first && YAJL_IS_STRING(first) ? YAJL_GET_STRING(first) : NULL;
+    if (orig && *orig && strlen(orig) < X_ID_MAX && strcmp(orig, id) != 0) {
+        it->external_id = es_xstrdup(orig);
+        struct es_buf newest = ES_BUF_INIT;
+        es_buf_adds(&newest, "{\"id\":");
+        es_json_add_str(&newest, id);
+        es_buf_addch(&newest, '}');
+        it->reply_ref = es_buf_detach(&newest);
+    } else {
+        it->external_id = es_xstrdup(id);
+    }
 
     yajl_val user =
         find_by_id(cv, cv->users,

@@ -50,7 +50,7 @@ static int author_id(struct es_reply_job *job, const char *base,
 static void x_send(struct es_reply_job *job)
 {
     struct es_buf base = ES_BUF_INIT, auth = ES_BUF_INIT, url = ES_BUF_INIT,
-                  body = ES_BUF_INIT, user = ES_BUF_INIT;
+                  body = ES_BUF_INIT, user = ES_BUF_INIT, parent = ES_BUF_INIT;
     struct es_http_response res;
     yajl_val root = NULL;
     int dm = job->reply->private_message;
@@ -69,8 +69,11 @@ static void x_send(struct es_reply_job *job)
         es_buf_adds(&url, "/messages");
     } else {
         es_buf_addf(&url, "%s/2/tweets", base.ptr);
+        /* The newest version of an edited post (source_x.c). */
+        if (es_reply__ref(job, "id", &parent) < 0)
+            es_buf_adds(&parent, job->mention->item.external_id);
         es_buf_adds(&body, ",\"reply\":{\"in_reply_to_tweet_id\":");
-        es_json_add_str(&body, job->mention->item.external_id);
+        es_json_add_str(&body, parent.ptr);
         es_buf_addch(&body, '}');
     }
     es_buf_addch(&body, '}');
@@ -100,6 +103,7 @@ done:
     es_buf_release(&url);
     es_buf_release(&body);
     es_buf_release(&user);
+    es_buf_release(&parent);
 }
 
 const struct es_reply_ops es_reply_x = {

@@ -852,6 +852,26 @@ static void test_x(void **state)
     get_reply(fx, id, &r);
     assert_string_equal(r.platform_id, "777");
     es_reply_release(&r);
+
+    /* An edited post is stored under its original's id; the reply goes
+     * to its newest version. */
+    const struct mention_spec edited = {
+        "x",
+        "1790000000000000010",
+        "carol",
+        NULL,
+        "{\"id\":\"1790000000000000011\"}",
+        NULL,
+        NULL,
+    };
+    m = add_mention(fx->ib, &edited);
+    queue(fx, m, "sam", "Thanks, noted", 0, 0);
+    st = send_due(fx);
+    assert_int_equal(st.sent, 1);
+    b = body_json(fx, "/2/tweets", 1);
+    assert_string_equal(jstr(b, "reply", "in_reply_to_tweet_id", NULL),
+                        "1790000000000000011");
+    yajl_tree_free(b);
 }
 
 static void test_reddit(void **state)

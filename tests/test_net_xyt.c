@@ -172,6 +172,28 @@ static void test_x_expands_links(void **state)
     es_caught_release(&c);
 }
 
+/* An edit is a new post with a new id: it is the original's mention. */
+static void test_x_edits(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    const char doc[] =
+        "{\"data\":[{\"id\":\"31\",\"author_id\":\"5\",\"text\":"
+        "\"Acme is down (edited: back now)\",\"edit_history_tweet_ids\":"
+        "[\"29\",\"31\"]},{\"id\":\"40\",\"author_id\":\"5\",\"text\":"
+        "\"never edited\",\"edit_history_tweet_ids\":[\"40\"]}],"
+        "\"includes\":{\"users\":[{\"id\":\"5\",\"username\":\"zoe\"}]},"
+        "\"meta\":{\"result_count\":2}}";
+    assert_int_equal(parse_str("x", doc, &c), 0);
+    assert_int_equal(c.n, 2);
+    assert_string_equal(c.items[0]->external_id, "29");
+    assert_string_equal(c.items[0]->reply_ref, "{\"id\":\"31\"}");
+    assert_string_equal(c.items[0]->url, "https://x.com/zoe/status/31");
+    assert_string_equal(c.items[1]->external_id, "40");
+    assert_null(c.items[1]->reply_ref);
+    es_caught_release(&c);
+}
+
 static void test_x_parse_search(void **state)
 {
     (void)state;
@@ -1448,6 +1470,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_x_expands_links),
+        cmocka_unit_test(test_x_edits),
         cmocka_unit_test(test_x_parse_search),
         cmocka_unit_test(test_x_parse_shapes),
         cmocka_unit_test(test_x_parse_bad),
