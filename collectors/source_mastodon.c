@@ -356,6 +356,25 @@ static void conv_track_id(struct conv *c, yajl_val obj)
         strv_push(&c->ids, &c->nids, id);
 }
 
+/* Sets the text of @it from a status's HTML @content. A quote post
+ * (Mastodon 4.5) carries, for clients that cannot show quotes, a
+ * paragraph "RE: <link to the quoted post>" of class quote-inline, which
+ * clients that can are told to hide: so is it here. */
+static void set_status_text(struct es_item *it, const char *content)
+{
+    const char *q = strstr(content, "<p class=\"quote-inline\"");
+    const char *end = q ? strstr(q, "</p>") : NULL;
+    if (!end) {
+        es_json_set_html_text(&it->text, content);
+        return;
+    }
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_add(&b, content, (size_t)(q - content));
+    es_buf_adds(&b, end + 4);
+    es_json_set_html_text(&it->text, b.ptr);
+    es_buf_release(&b);
+}
+
 /* Fills @it from status @st (a boost already resolved). Returns 0, or 1
  * when @st lacks what every status has (reported through @c). */
 static int status_fill(struct conv *c, yajl_val st, const char *path,
@@ -400,7 +419,7 @@ static int status_fill(struct conv *c, yajl_val st, const char *path,
     if (spoiler && *spoiler)
         it->title = es_xstrdup(spoiler);
     const char *content = es_json_str(st, "content");
-    es_json_set_html_text(&it->text, content ? content : "");
+    set_status_text(it, content ? content : "");
     es_json_set(&it->content, content);
     it->created_at = es_json_time(st, "created_at");
     it->updated_at = es_json_time(st, "edited_at");
@@ -934,7 +953,10 @@ static int mastodon_request(struct es_source *src,
             if (!s->mentions)
                 break;
             url_start(s, "/api/v1/notifications", NULL, NULL);
+            /* Quote posts (Mastodon 4.5) notify as "quote"; a server
+             * that does not know the type ignores it. */
             es_url_add_param(&s->url, "types[]", "mention");
+            es_url_add_param(&s->url, "types[]", "quote");
             es_url_add_param(&s->url, "limit", PAGE_LIMIT);
             es_url_add_param(&s->url, "min_id", s->cur.pos[P_MENTIONS]);
             s->req = R_MENTIONS;
@@ -983,6 +1005,9 @@ static int mastodon_request(struct es_source *src,
                 goto send;
             }
             url_start(s, "/api/v1/accounts/", s->account_id, "/statuses");
+            /* The brand's boosts are other people's posts: they would pass
+             * as its own, whatever the query says. */
+            es_url_add_param(&s->url, "exclude_reblogs", "true");
             es_url_add_param(&s->url, "limit", PAGE_LIMIT);
             es_url_add_param(&s->url, "min_id", s->cur.pos[P_OWN]);
             s->req = R_OWN;

@@ -215,6 +215,30 @@ static void test_context_search_conversations(void **state)
     es_caught_release(&c);
 }
 
+/* A quote of the brand's post (Mastodon 4.5) is a mention too. */
+static void test_quote_notification(void **state)
+{
+    (void)state;
+    struct es_caught c = { 0 };
+    const char doc[] =
+        "[{\"id\":\"9\",\"type\":\"quote\",\"account\":{\"id\":\"3\","
+        "\"acct\":\"ann\"},\"status\":{\"id\":\"500\",\"created_at\":"
+        "\"2025-10-01T10:00:00.000Z\",\"visibility\":\"public\","
+        "\"content\":\"<p class=\\\"quote-inline\\\">RE: <a href=\\\""
+        "https://m.example/@acme/1\\\">m.example/@acme/1</a></p>"
+        "<p>This is why I left Acme</p>\",\"account\":"
+        "{\"id\":\"3\",\"acct\":\"ann\"}}},"
+        "{\"id\":\"8\",\"type\":\"favourite\",\"account\":{\"id\":\"4\","
+        "\"acct\":\"bo\"},\"status\":{\"id\":\"400\",\"content\":"
+        "\"<p>ours</p>\",\"account\":{\"id\":\"1\",\"acct\":\"acme\"}}}]";
+    assert_int_equal(parse_buf(doc, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->external_id, "500");
+    assert_string_equal(c.items[0]->author, "ann");
+    assert_string_equal(c.items[0]->text, "This is why I left Acme");
+    es_caught_release(&c);
+}
+
 static void test_boost_deleted_empty(void **state)
 {
     (void)state;
@@ -752,8 +776,10 @@ static void test_mentions_and_context(void **state)
     /* Notifications, the empty page after them, then the thread of the
      * reply whose parent was not in the page. */
     assert_int_equal(r.npages, 3);
-    expect_query(NOTIF_PATH, 0, "types[]=mention&limit=40&min_id=34975000");
-    expect_query(NOTIF_PATH, 1, "types[]=mention&limit=40&min_id=34975861");
+    expect_query(NOTIF_PATH, 0,
+                 "types[]=mention&types[]=quote&limit=40&min_id=34975000");
+    expect_query(NOTIF_PATH, 1,
+                 "types[]=mention&types[]=quote&limit=40&min_id=34975861");
     char *ua = es_testhttpd_header(srv, NOTIF_PATH, 0, "User-Agent");
     assert_string_equal(ua, "acme-listener/1.0");
     free(ua);
@@ -957,7 +983,7 @@ static void test_own_posts(void **state)
     assert_int_equal(
         es_testhttpd_hits(srv, "/api/v1/accounts/verify_credentials"), 1);
     assert_int_equal(es_testhttpd_hits(srv, own_path), 1);
-    expect_query(own_path, 0, "limit=40");
+    expect_query(own_path, 0, "exclude_reblogs=true&limit=40");
     /* The boost and its original: one item. */
     assert_int_equal(r.items.n, 2);
     assert_non_null(es_caught_find(&r.items, "113502450000000005"));
@@ -972,7 +998,8 @@ static void test_own_posts(void **state)
     run_poll(src, cursor, &r);
     assert_int_equal(
         es_testhttpd_hits(srv, "/api/v1/accounts/verify_credentials"), 0);
-    expect_query(own_path, 0, "limit=40&min_id=113502500000000009");
+    expect_query(own_path, 0,
+                 "exclude_reblogs=true&limit=40&min_id=113502500000000009");
     pollrun_release(&r);
     es_source_free(src);
     free(cursor);
@@ -1138,6 +1165,7 @@ int main(void)
         cmocka_unit_test(test_tag_timeline),
         cmocka_unit_test(test_notifications),
         cmocka_unit_test(test_context_search_conversations),
+        cmocka_unit_test(test_quote_notification),
         cmocka_unit_test(test_boost_deleted_empty),
         cmocka_unit_test(test_shape_errors),
         cmocka_unit_test(test_truncated_fixtures),
