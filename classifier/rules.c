@@ -153,6 +153,29 @@ const struct rule_word es_rules__words[] = {
     { "werent", LEX_NEGATE, 0 },
     { "wont", LEX_NEGATE, 0 },
     { "wouldnt", LEX_NEGATE, 0 },
+    { "darent", LEX_NEGATE, 0 },
+    { "oughtnt", LEX_NEGATE, 0 },
+    /* Text that lost its apostrophes to a space ("didn t like it", "isn t
+     * good"): the stems that can be nothing else. Not "don", "can", "won"
+     * or "ain", which are words of their own. */
+    { "aren", LEX_NEGATE, 0 },
+    { "couldn", LEX_NEGATE, 0 },
+    { "didn", LEX_NEGATE, 0 },
+    { "doesn", LEX_NEGATE, 0 },
+    { "hadn", LEX_NEGATE, 0 },
+    { "hasn", LEX_NEGATE, 0 },
+    { "haven", LEX_NEGATE, 0 },
+    { "isn", LEX_NEGATE, 0 },
+    { "mustn", LEX_NEGATE, 0 },
+    { "needn", LEX_NEGATE, 0 },
+    { "shouldn", LEX_NEGATE, 0 },
+    { "wasn", LEX_NEGATE, 0 },
+    { "weren", LEX_NEGATE, 0 },
+    { "wouldn", LEX_NEGATE, 0 },
+    /* Spoken spellings. */
+    { "nothin", LEX_NEGATE, 0 },
+    { "nuthin", LEX_NEGATE, 0 },
+    { "noone", LEX_NEGATE, 0 },
     /* ==== The other rule words ==== */
     { "no", LEX_NO, 0 },
     /* "zero regrets", "zero help": a determiner that works as "no". */
