@@ -674,6 +674,12 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "thanks for the surprise charge", -1 },
         { "the app keeps logging me out", -1 },
         { "its way too hot today", -1 },
+        /* What people look forward to, or dread (fourth pass). */
+        { "beach day with the girls", 1 },
+        { "spa weekend booked", 1 },
+        { "stuck in traffic for an hour", -1 },
+        { "monday again", -1 },
+        { "dentist at 8am", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
