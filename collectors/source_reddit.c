@@ -6,7 +6,9 @@
  *   search    /search?q=QUERY&sort=new (or /r/SUB/search?restrict_sr=1)
  *   posts     /r/SUB/new              (a subreddit without a query)
  *   comments  /r/SUB/comments         (comments are not searchable)
- *   mentions  /message/mentions       (the account's username mentions)
+ *   mentions  /message/inbox          (the account's inbox: username
+ *                                      mentions, replies to its posts and
+ *                                      comments, private messages)
  * Without a token the public host https://www.reddit.com serves the same
  * paths with ".json"; with a token (given, or from the password grant with
  * client_id, client_secret, username and password) https://oauth.reddit.com
@@ -734,7 +736,9 @@ static void stream_url(struct reddit_source *s, const struct stream *st)
         snprintf(path, sizeof(path), "/r/%s/comments", s->subreddit);
         break;
     case ST_MENTIONS:
-        snprintf(path, sizeof(path), "/message/mentions");
+        /* Not /message/mentions: a reply to the brand's comment or post
+         * names no one, and only the inbox holds it (and messages). */
+        snprintf(path, sizeof(path), "/message/inbox");
         break;
     }
     url_start(s, path);

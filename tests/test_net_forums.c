@@ -853,7 +853,7 @@ static void test_reddit_poll_subreddit_oauth(void **state)
     (void)state;
     route_file("/r/acme/new", "reddit/empty.json");
     route_file("/r/acme/comments", "reddit/comments_listing.json");
-    route_file("/message/mentions", "reddit/mentions.json");
+    route_file("/message/inbox", "reddit/mentions.json");
     route_file("/comments/1cgz111", "reddit/comments_page.json");
     route_status("/comments/1cgy999", 404, NULL,
                  "{\"message\": \"Not Found\", \"error\": 404}");
@@ -873,12 +873,12 @@ static void test_reddit_poll_subreddit_oauth(void **state)
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme/new"), 1);
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme/new.json"), 0);
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme/comments"), 1);
-    assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 1);
+    assert_int_equal(es_testhttpd_hits(srv, "/message/inbox"), 1);
     assert_int_equal(es_testhttpd_hits(srv, "/search"), 0);
     assert_header("/r/acme/new", 0, "Authorization", "bearer " TOKEN);
-    assert_header("/message/mentions", 0, "Authorization", "bearer " TOKEN);
+    assert_header("/message/inbox", 0, "Authorization", "bearer " TOKEN);
     /* Reading mentions must not mark them read for the team. */
-    assert_param("/message/mentions", 0, "mark", "false");
+    assert_param("/message/inbox", 0, "mark", "false");
     assert_header("/r/acme/comments", 0, "User-Agent",
                   "linux:com.acme.listener:v2 (by /u/acme)");
     assert_param("/r/acme/comments", 0, "limit", "100");
@@ -907,7 +907,7 @@ static void test_reddit_poll_subreddit_oauth(void **state)
     es_polled_run(&p, src, stored, NULL);
     assert_int_equal(p.failures, 0);
     assert_int_equal(es_testhttpd_hits(srv, "/r/acme/comments"), 1);
-    assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 1);
+    assert_int_equal(es_testhttpd_hits(srv, "/message/inbox"), 1);
     assert_int_equal(es_testhttpd_hits(srv, "/comments/1cgz111"), 0);
     assert_int_equal(es_testhttpd_hits(srv, NULL), 3);
     assert_string_equal(p.cursor, stored);
@@ -1013,7 +1013,7 @@ static void test_reddit_password_grant(void **state)
           .body = "{\"message\": \"Unauthorized\", \"error\": 401}" },
         { .content_type = "application/json", .body_file = mentions },
     };
-    es_testhttpd_route_seq(srv, "/message/mentions", seq, 2);
+    es_testhttpd_route_seq(srv, "/message/inbox", seq, 2);
     route_file("/comments/1cgx555", "reddit/empty.json");
     route_file("/comments/1cgw777", "reddit/empty.json");
 
@@ -1027,7 +1027,7 @@ static void test_reddit_password_grant(void **state)
     assert_int_equal(p.failures, 0);
     /* A token, a 401, a new token, the page. */
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/access_token"), 2);
-    assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 2);
+    assert_int_equal(es_testhttpd_hits(srv, "/message/inbox"), 2);
     char *m = es_testhttpd_method(srv, "/api/v1/access_token", 0);
     assert_string_equal(m, "POST");
     free(m);
@@ -1040,7 +1040,7 @@ static void test_reddit_password_grant(void **state)
     assert_string_equal(body, "grant_type=password&username=bot&password="
                               "p%40ss%20word-SECRET");
     free(body);
-    assert_header("/message/mentions", 1, "Authorization",
+    assert_header("/message/inbox", 1, "Authorization",
                   "bearer tok-SECRET-session");
     assert_int_equal(es_caught_count(&p.items, "t1_l2a5e21"), 1);
     assert_string_equal(p.cursor, "{\"mentions\":1714564000}");
@@ -1048,7 +1048,7 @@ static void test_reddit_password_grant(void **state)
 
     /* The session lasts: the next poll asks for no token. */
     es_testhttpd_clear_log(srv);
-    route_file("/message/mentions", "reddit/empty.json");
+    route_file("/message/inbox", "reddit/empty.json");
     es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/access_token"), 0);
     es_polled_release(&p);
@@ -1068,7 +1068,7 @@ static void test_reddit_password_grant(void **state)
     assert_non_null(strstr(p.errors.ptr, "invalid_grant"));
     assert_non_null(strstr(p.errors.ptr, "r5"));
     assert_no_secret(p.errors.ptr);
-    assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 0);
+    assert_int_equal(es_testhttpd_hits(srv, "/message/inbox"), 0);
     es_polled_release(&p);
 
     /* Bad client credentials: HTTP 401 from the token endpoint. */
