@@ -19,7 +19,8 @@
  *
  * Authors and follower counts come from includes.users, joined by
  * author_id. A retweet is replaced by its original (from includes.tweets)
- * so one post is never stored twice. With `context` on, a reply's parent
+ * so one post is never stored twice; one whose original is missing
+ * (deleted or protected) is skipped. With `context` on, a reply's parent
  * from includes.tweets is emitted too, and conversation roots that are
  * nowhere in the answer are looked up once per poll (/2/tweets?ids=).
  */
@@ -338,8 +339,14 @@ static int convert_entry(struct x_conv *cv, yajl_val data, yajl_val t)
 
     if (!es_json_is_object(t))
         return -1;
-    yajl_val orig = find_by_id(cv, cv->tweets,
-                               referenced(t, "retweeted", ref, sizeof(ref)));
+    const char *rt = referenced(t, "retweeted", ref, sizeof(ref));
+    yajl_val orig = find_by_id(cv, cv->tweets, rt);
+    if (rt && !orig) {
+        /* The original is gone (deleted, or its account protected): the
+         * retweet's "RT @name: ..." is that post's words cut short, not
+         * the retweeter's, and X's terms want deleted posts gone. */
+        return 0;
+    }
     if (orig) {
         const char *h =
             retweet_handle(es_json_str(t, "text"), handle, sizeof(handle));

@@ -356,15 +356,18 @@ static void test_x_parse_shapes(void **state)
     assert_string_equal(c.items[1]->url, "https://x.com/orig_A/status/6");
     es_caught_release(&c);
 
-    /* A retweet whose original is not in includes stays as it is. */
+    /* A retweet whose original is not in includes (deleted, or its
+     * account protected) is no mention: its words are the original's, and
+     * a deleted post must not live on in the inbox. */
     assert_int_equal(parse_str("x",
                                "{\"data\":[{\"id\":\"8\",\"text\":\"RT @a: "
                                "x\",\"referenced_tweets\":[{\"type\":"
-                               "\"retweeted\",\"id\":\"5\"}]}]}",
+                               "\"retweeted\",\"id\":\"5\"}]},{\"id\":\"9\","
+                               "\"text\":\"own words\"}]}",
                                &c),
                      0);
     assert_int_equal(c.n, 1);
-    assert_string_equal(c.items[0]->external_id, "8");
+    assert_string_equal(c.items[0]->external_id, "9");
     es_caught_release(&c);
 }
 
