@@ -660,6 +660,48 @@ static void split_hyphens(struct scratch *sc, struct tok *t, const char *text,
     }
 }
 
+/* Splits the ASCII hashtag word token @t that was just pushed into the
+ * words its capitals mark ("#WorstServiceEver", "#SoHappy", "#HTMLFail")
+ * when the lexicon does not know the whole; as split_hyphens(). A brand
+ * whose hashtag should stay whole ("#BestBuy") gets an overlay entry. */
+static void split_camel(struct scratch *sc, struct tok *t, const char *text,
+                        size_t mark_n, size_t mark_l)
+{
+    if (t->e)
+        return;
+    size_t off = t->off, end = t->off + t->len, start = off;
+    size_t parts = 0;
+    for (size_t i = off + 1; i < end; i++) {
+        unsigned char a = (unsigned char)text[i - 1],
+                      b = (unsigned char)text[i];
+        unsigned char c = i + 1 < end ? (unsigned char)text[i + 1] : 0;
+        int up_b = b >= 'A' && b <= 'Z';
+        /* aB, or the last capital of a run before its word: ABc. */
+        if (up_b && ((a >= 'a' && a <= 'z') ||
+                     (a >= 'A' && a <= 'Z' && c >= 'a' && c <= 'z')))
+            parts++;
+    }
+    if (!parts)
+        return;
+    sc->n = mark_n;
+    sc->llen = mark_l;
+    for (size_t i = off + 1; i <= end; i++) {
+        int cut = i == end;
+        if (!cut) {
+            unsigned char a = (unsigned char)text[i - 1],
+                          b = (unsigned char)text[i];
+            unsigned char c = i + 1 < end ? (unsigned char)text[i + 1] : 0;
+            cut = b >= 'A' && b <= 'Z' &&
+                  ((a >= 'a' && a <= 'z') ||
+                   (a >= 'A' && a <= 'Z' && c >= 'a' && c <= 'z'));
+        }
+        if (cut) {
+            emit_one(sc, text, start, i - start, 1);
+            start = i;
+        }
+    }
+}
+
 /* Emits the word at @off (@len bytes) as one token, or as its parts when
  * it is hyphenated (@hyphen) and the whole is not in the lexicon. */
 static void emit_word(struct scratch *sc, const char *text, size_t off,
@@ -993,6 +1035,9 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
      * middle of an expression ("works like a charm", "thank u"). */
     if (seen & FW_HYPHEN)
         split_hyphens(sc, t, text, 1, mark_n, mark_l);
+    else if ((seen & (FW_UPPER | FW_LOWER)) == (FW_UPPER | FW_LOWER) &&
+             ws > 0 && text[ws - 1] == '#')
+        split_camel(sc, t, text, mark_n, mark_l);
     return i;
 }
 

@@ -250,6 +250,18 @@ static void test_rule_emoticon_emoji(void **state)
     assert_score("i <3 it", 1.9);
 }
 
+/* A hashtag whose capitals mark its words is read as those words, when
+ * the lexicon does not know it whole; a word without '#' is not split. */
+static void test_rule_camel_hashtag(void **state)
+{
+    (void)state;
+    assert_score("#SoGood", 1.9 + 0.293);
+    assert_score("#NotGood", 1.9 * -0.74);
+    assert_score("#VeryBADService", -2.5 - 0.293 - 0.733); /* caps, too */
+    assert_score("NotGood", 0.0);
+    assert_score("#notgood", 0.0);
+}
+
 static void test_rule_idiom(void **state)
 {
     (void)state;
@@ -1124,6 +1136,7 @@ int main(void)
         cmocka_unit_test(test_rule_exclamation),
         cmocka_unit_test(test_rule_question),
         cmocka_unit_test(test_rule_emoticon_emoji),
+        cmocka_unit_test(test_rule_camel_hashtag),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
         cmocka_unit_test(test_rule_social_spellings),
