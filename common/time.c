@@ -265,9 +265,27 @@ static int numeric_zone(const char **s, int *min)
     return 0;
 }
 
+/* Whether the @n letters at @w may name the zone of an offset written
+ * before them: a zone the table knows, or an abbreviation it does not
+ * ("+0530 IST" is not Irish time), 2 to 5 capitals that are no month,
+ * weekday or AM/PM. */
+static int zone_label(const char *w, size_t n)
+{
+    int min;
+    if (zone_from_word(w, n, &min))
+        return 1;
+    if (n < 2 || n > 5 || month_from_word(w, n) || is_weekday_word(w, n) ||
+        word_is(w, n, "am") || word_is(w, n, "pm"))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] < 'A' || w[i] > 'Z')
+            return 0;
+    return 1;
+}
+
 /* Skips a zone's name written after its numeric offset: " GMT", " PST",
- * " (UTC)". The offset is what counts; the name may be one no table knows
- * ("+0530 IST" is not Irish time). Returns p unchanged when none follows. */
+ * " (UTC)". The offset is what counts. Returns p unchanged when none
+ * follows. */
 static const char *skip_zone_label(const char *p)
 {
     const char *q = p;
@@ -279,7 +297,7 @@ static const char *skip_zone_label(const char *p)
     const char *w = q;
     while (is_alpha((unsigned char)*q))
         q++;
-    if (q == w || q - w > 5 || is_digit((unsigned char)*q))
+    if (q == w || !zone_label(w, (size_t)(q - w)))
         return p;
     if (paren) {
         if (*q != ')')
@@ -458,7 +476,7 @@ static int parse_loose(const char *p, int64_t *out)
 {
     int64_t year = -1;
     int mo = 0, day = 0, h = -1, mi = 0, sec = 0, zone = 0;
-    int have_zone = 0, year_digits = 0, pm = -1, etc = 0;
+    int have_zone = 0, year_digits = 0, pm = -1, etc = 0, offset = 0;
 
     while (*p) {
         unsigned char c = (unsigned char)*p;
@@ -482,6 +500,9 @@ static int parse_loose(const char *p, int64_t *out)
                 etc = 1;
             } else if (h >= 0 && (word_is(w, n, "am") || word_is(w, n, "pm"))) {
                 pm = word_is(w, n, "pm");
+            } else if (offset == 1 && zone_label(w, n)) {
+                offset = 2;
+                /* "+0000 GMT": the name labels the offset before it. */
             } else if (!have_zone && zone_from_word(w, n, &z)) {
                 have_zone = 1;
                 zone = z;
@@ -502,7 +523,7 @@ static int parse_loose(const char *p, int64_t *out)
                 if (numeric_zone(&p, &zone) < 0)
                     return -1;
                 have_zone = 1;
-                p = skip_zone_label(p);
+                offset = 1;
             } else if (c == '-') {
                 p++;
             } else {

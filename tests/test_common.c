@@ -311,6 +311,12 @@ static void test_time_publisher_quirks(void **state)
     assert_date("2024-05-01 14:00:00.123456789 +0200 CEST", t);
     assert_bad_date("Wed, 01 May 2024 12:00:00 +0000 GMT junk");
     assert_bad_date("2024-05-01 12:00:00 +0000 UTC 7");
+    assert_bad_date("2024-05-01T12:00:00+02:00 junk");
+    assert_bad_date("2024-05-01T12:00:00+00:00 XYZ PST");
+    /* A month, or AM/PM, after the offset is no zone name. */
+    assert_date("12:00:00 +0000 May 1 2024", t);
+    assert_date("14:00 +0200 Sept 3 2024", 1725364800);
+    assert_date("May 1, 2024 7:00 -0500 AM", t);
 }
 
 static void test_time_calendar_edges(void **state)
