@@ -156,15 +156,14 @@ const struct rule_word es_rules__words[] = {
     { "darent", LEX_NEGATE, 0 },
     { "oughtnt", LEX_NEGATE, 0 },
     /* Text that lost its apostrophes to a space ("didn t like it", "isn t
-     * good"): the stems that can be nothing else. Not "don", "can", "won"
-     * or "ain", which are words of their own. */
+     * good"): the stems that can be nothing else. Not "don", "can", "won",
+     * "ain" or "haven", which are words of their own. */
     { "aren", LEX_NEGATE, 0 },
     { "couldn", LEX_NEGATE, 0 },
     { "didn", LEX_NEGATE, 0 },
     { "doesn", LEX_NEGATE, 0 },
     { "hadn", LEX_NEGATE, 0 },
     { "hasn", LEX_NEGATE, 0 },
-    { "haven", LEX_NEGATE, 0 },
     { "isn", LEX_NEGATE, 0 },
     { "mustn", LEX_NEGATE, 0 },
     { "needn", LEX_NEGATE, 0 },

@@ -700,6 +700,9 @@ static void split_camel(struct scratch *sc, struct tok *t, const char *text,
             start = i;
         }
     }
+    /* A hashtag is a unit of its own: its "No" or "Very" reaches no word
+     * after it ("#NoFilter love this view"). */
+    sc->t[sc->n - 1].brk = 1;
 }
 
 /* Emits the word at @off (@len bytes) as one token, or as its parts when

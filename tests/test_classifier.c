@@ -260,6 +260,9 @@ static void test_rule_camel_hashtag(void **state)
     assert_score("#VeryBADService", -2.5 - 0.293 - 0.733); /* caps, too */
     assert_score("NotGood", 0.0);
     assert_score("#notgood", 0.0);
+    /* The hashtag's words reach no word after it. */
+    assert_score("#NotSponsored good", 1.9);
+    assert_score("#VeryNice bad", -2.5);
 }
 
 static void test_rule_idiom(void **state)
