@@ -441,10 +441,12 @@ static int looks_like_html(const char *s, size_t len)
         size_t j = i + 1;
         if (s[i] == '<' && s[j] == '/') {
             j++;
-            while (j < len && is_alpha((unsigned char)s[j]))
-                j++;
+            if (j < len && is_alpha((unsigned char)s[j]))
+                while (j < len && (is_alpha((unsigned char)s[j]) ||
+                                   (s[j] >= '0' && s[j] <= '9')))
+                    j++;
             if (j > i + 2 && j < len && s[j] == '>')
-                return 1;
+                return 1; /* "</b>", "</h1>" */
         } else if (s[i] == '&') {
             if (s[j] == '#')
                 j++;

@@ -105,8 +105,12 @@ int es_source_matches(const struct es_source *src, const struct es_item *item)
     if (!src->query ||
         (item->flags & (ES_ITEM_DIRECT | ES_ITEM_CONTEXT | ES_ITEM_OWN)))
         return 1;
-    const char *fields[] = { item->title, item->text, item->author };
-    return es_query_match(src->query, fields, 3);
+    /* The content too: the text a reader sees drops where links point
+     * ("[the pricing page](https://acme.example/pricing)"), and a post
+     * may be about the brand only through them. */
+    const char *fields[] = { item->title, item->text, item->author,
+                             item->content };
+    return es_query_match(src->query, fields, 4);
 }
 
 int es_source_open(struct es_source **out, const struct es_config_source *cfg)

@@ -88,6 +88,7 @@ struct mastodon_source {
     size_t nsearches;
     int mentions;            /* read notifications of type mention */
     int own_posts;           /* read the account's own statuses */
+    int no_quote;            /* the server refused types[]=quote */
     int context;             /* fetch the threads mentions reply into */
     int max_pages;           /* pages per stream and poll */
     struct es_buf auth;      /* "Authorization: Bearer ..." (a secret) */
@@ -450,8 +451,7 @@ static int status_fill(struct conv *c, yajl_val st, const char *path,
     es_buf_adds(&ref, ",\"acct\":");
     es_json_add_str(&ref, acct);
     const char *vis = es_json_str(st, "visibility");
-    if (vis && (strcmp(vis, "direct") == 0 || strcmp(vis, "private") == 0 ||
-                strcmp(vis, "unlisted") == 0)) {
+    if (vis && *vis && strcmp(vis, "public") != 0) {
         es_buf_adds(&ref, ",\"visibility\":");
         es_json_add_str(&ref, vis);
     }
@@ -953,10 +953,12 @@ static int mastodon_request(struct es_source *src,
             if (!s->mentions)
                 break;
             url_start(s, "/api/v1/notifications", NULL, NULL);
-            /* Quote posts (Mastodon 4.5) notify as "quote"; a server
-             * that does not know the type ignores it. */
+            /* Quote posts (Mastodon 4.5) notify as "quote". Mastodon
+             * ignores a type it does not know; some other servers refuse
+             * it (400 or 422), and are asked again without it. */
             es_url_add_param(&s->url, "types[]", "mention");
-            es_url_add_param(&s->url, "types[]", "quote");
+            if (!s->no_quote)
+                es_url_add_param(&s->url, "types[]", "quote");
             es_url_add_param(&s->url, "limit", PAGE_LIMIT);
             es_url_add_param(&s->url, "min_id", s->cur.pos[P_MENTIONS]);
             s->req = R_MENTIONS;
@@ -1225,11 +1227,17 @@ static int mastodon_parse(struct es_source *src,
 }
 
 /* A status that is gone (404) has no thread to fetch: skip it and go on
- * with the poll instead of failing the whole source. */
+ * with the poll instead of failing the whole source. A server that
+ * refuses the quote notification type is asked for mentions alone. */
 static int mastodon_failed(struct es_source *src,
                            const struct es_source_response *res)
 {
     struct mastodon_source *s = (struct mastodon_source *)src;
+    if (s->req == R_MENTIONS && !s->no_quote &&
+        (res->http_code == 400 || res->http_code == 422)) {
+        s->no_quote = 1;
+        return 1;
+    }
     if (s->req != R_CONTEXT || !s->req_id ||
         (res->http_code != 404 && res->http_code != 410))
         return 0;

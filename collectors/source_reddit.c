@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "earshot/alloc.h"
@@ -130,7 +131,6 @@ static void add_base64(struct es_buf *out, const char *s, size_t len)
     }
 }
 
-/* Whether @s is Reddit's placeholder for deleted or removed content. */
 /* Sets the plain text of @it from Reddit's Markdown @md and its rendering
  * @html (raw_json=1: real HTML): the text a reader sees comes from the
  * HTML ("**sorry**" is "sorry", "[docs](https://...)" is "docs", "&#x200B;"
@@ -138,13 +138,19 @@ static void add_base64(struct es_buf *out, const char *s, size_t len)
  * content; the Markdown serves when Reddit sent no HTML. */
 static void set_text(struct es_item *it, const char *md, const char *html)
 {
-    if (html && *html)
+    if (html && *html) {
         es_json_set_html_text(&it->text, html);
-    if (!it->text || !*it->text)
+        if (it->text && !*it->text) { /* only "&#x200B;": no text */
+            free(it->text);
+            it->text = NULL;
+        }
+    } else {
         es_json_set_plain_text(&it->text, md, 0); /* Markdown as typed */
+    }
     es_json_set(&it->content, html);
 }
 
+/* Whether @s is Reddit's placeholder for deleted or removed content. */
 static int is_gone(const char *s)
 {
     return s && (strcmp(s, "[deleted]") == 0 || strcmp(s, "[removed]") == 0);
@@ -336,7 +342,11 @@ static void walk_thing(struct walk *w, yajl_val thing)
             es_strmap_put(&w->wanted_set, it.thread_root, NULL))
             es_strv_add(&w->wanted, &w->nwanted, it.thread_root);
         it.flags = w->flags;
-        w->rc = w->emit(&it, w->payload);
+        /* The inbox holds the account's own messages in the threads of
+         * the ones it answered: not mentions. */
+        if (!(w->flags & ES_ITEM_DIRECT) || !w->s || !w->s->username ||
+            !it.author || strcasecmp(it.author, w->s->username) != 0)
+            w->rc = w->emit(&it, w->payload);
     }
     es_item_release(&it);
 

@@ -190,6 +190,19 @@ static void mark_emitted(struct x_conv *cv, const char *id)
     es_strmap_put(&cv->emitted, id, NULL);
 }
 
+/* The id of version @which of post @t's edit history: 0 the original,
+ * -1 the newest; NULL when the history does not say. */
+static const char *edit_version(yajl_val t, int which)
+{
+    yajl_val hist = es_json_get(t, "edit_history_tweet_ids");
+    size_t n = es_json_len(hist);
+    if (!n)
+        return NULL;
+    yajl_val v = es_json_at(hist, which < 0 ? n - 1 : (size_t)which);
+    const char *s = v && YAJL_IS_STRING(v) ? YAJL_GET_STRING(v) : NULL;
+    return s && *s && strlen(s) < X_ID_MAX ? s : NULL;
+}
+
 /* Replaces each t.co link in @b with the address it stands for, from the
  * text's entities.urls: an agent reading the inbox sees where a post
  * points, not https://t.co/Qz5pWm1cXb. A link without expanded_url stays. */
@@ -204,14 +217,19 @@ static void expand_links(struct es_buf *b, yajl_val urls)
         if (!from || !to || !*from || strcmp(from, to) == 0)
             continue;
         size_t n = strlen(from);
-        char *at = strstr(b->ptr, from);
-        if (!at)
+        if (!strstr(b->ptr, from))
             continue;
         struct es_buf out = ES_BUF_INIT;
-        const char *p = b->ptr;
-        for (; at; at = strstr(p, from)) {
+        const char *p = b->ptr, *at;
+        while ((at = strstr(p, from)) != NULL) {
+            /* Whole links only: t.co/abc is not the start of t.co/abcd. */
+            unsigned char after = (unsigned char)at[n];
+            int whole = !((after >= 'a' && after <= 'z') ||
+                          (after >= 'A' && after <= 'Z') ||
+                          (after >= '0' && after <= '9') || after == '/' ||
+                          after == '_' || after == '-');
             es_buf_add(&out, p, (size_t)(at - p));
-            es_buf_adds(&out, to);
+            es_buf_adds(&out, whole ? to : from);
             p = at + n;
         }
         es_buf_adds(&out, p);
@@ -237,10 +255,8 @@ static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
      * original's id, an edit updates the mention in place (marked edited)
      * rather than adding a second one; a reply goes to the newest
      * version, kept in reply_ref. */
-    yajl_val first = es_json_at(es_json_get(t, "edit_history_tweet_ids"), 0);
-    const char *orig =
-        first && YAJL_IS_STRING(first) ? YAJL_GET_STRING(first) : NULL;
-    if (orig && *orig && strlen(orig) < X_ID_MAX && strcmp(orig, id) != 0) {
+    const char *orig = edit_version(t, 0);
+    if (orig && strcmp(orig, id) != 0) {
         it->external_id = es_xstrdup(orig);
         struct es_buf newest = ES_BUF_INIT;
         es_buf_adds(&newest, "{\"id\":");
@@ -289,7 +305,7 @@ static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
         it->in_reply_to = es_xstrdup(ref);
     }
     if (es_json_id(t, "conversation_id", conv, sizeof(conv)) &&
-        strcmp(conv, id) != 0)
+        strcmp(conv, it->external_id) != 0 && strcmp(conv, id) != 0)
         it->thread_root = es_xstrdup(conv);
     return 0;
 }
@@ -304,6 +320,11 @@ static int emit_tweet(struct x_conv *cv, yajl_val t, const char *handle)
     if (!es_json_id(t, "id", id, sizeof(id)))
         return -1;
     if (was_emitted(cv, id))
+        return 0;
+    /* An earlier version of an edited post (a lookup, or the parent a
+     * reply answered) would put the old text back over the new. */
+    const char *newest = edit_version(t, -1);
+    if (newest && strcmp(newest, id) != 0)
         return 0;
     es_item_init(&it);
     tweet_item(cv, t, handle, &it);
@@ -372,9 +393,11 @@ static int convert_entry(struct x_conv *cv, yajl_val data, yajl_val t)
         return 1;
     char id[X_ID_MAX], conv[X_ID_MAX];
     struct x_source *s = cv->s;
+    const char *first = edit_version(t, 0);
     if (es_json_id(t, "id", id, sizeof(id)) &&
         es_json_id(t, "conversation_id", conv, sizeof(conv)) &&
-        strcmp(conv, id) != 0 && s->nlookup < X_MAX_LOOKUP && !s->lookup_done &&
+        strcmp(conv, id) != 0 && !(first && strcmp(conv, first) == 0) &&
+        s->nlookup < X_MAX_LOOKUP && !s->lookup_done &&
         !root_known(cv, data, conv)) {
         s->lookup = es_xrealloc(s->lookup, (s->nlookup + 1) * sizeof(char *));
         s->lookup[s->nlookup++] = es_xstrdup(conv);

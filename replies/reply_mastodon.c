@@ -105,7 +105,9 @@ static const char *reply_visibility(struct es_reply_job *job,
     for (size_t i = 0; i < sizeof(narrower) / sizeof(narrower[0]); i++)
         if (strcmp(scratch->ptr, narrower[i]) == 0)
             return narrower[i];
-    return NULL;
+    /* A fork's own ("limited", "local", "mutual"): followers only, rather
+     * than guess wider. */
+    return strcmp(scratch->ptr, "public") != 0 ? "private" : NULL;
 }
 
 static void mastodon_send(struct es_reply_job *job)

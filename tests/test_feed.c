@@ -751,13 +751,16 @@ static void test_rss_title_plain_or_html(void **state)
         "<item><guid>3</guid><title><![CDATA[Q&A: <i>why</i> now]]></title>"
         "</item>"
         "<item><guid>4</guid><title>I &lt;3 it &amp; you</title></item>"
+        "<item><guid>5</guid><title>&lt;h1&gt;Big&lt;/h1&gt; news</title>"
+        "</item>"
         "</channel></rss>";
     assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
-    assert_int_equal(g->n, 4);
+    assert_int_equal(g->n, 5);
     assert_string_equal(g->items[0]->title, "Rock &reggae, 5 < 7");
     assert_string_equal(g->items[1]->title, "AT&T cuts prices");
     assert_string_equal(g->items[2]->title, "Q&A: why now");
     assert_string_equal(g->items[3]->title, "I <3 it & you");
+    assert_string_equal(g->items[4]->title, "Big news");
 }
 
 static void test_declared_entities(void **state)

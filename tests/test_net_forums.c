@@ -238,6 +238,18 @@ static void test_reddit_markdown(void **state)
     const struct es_item *a = find(&c, "t1_a1");
     assert_string_equal(a->text, "So sorry, see the docs quoted");
     assert_non_null(strstr(a->content, "<strong>So sorry</strong>"));
+    /* Only the new editor's empty paragraphs: no text at all. */
+    es_caught_release(&c);
+    const char empty[] =
+        "{\"kind\":\"t1\",\"data\":{\"name\":\"t1_a3\",\"author\":\"z\","
+        "\"created_utc\":1714564802,\"parent_id\":\"t3_p1\",\"link_id\":"
+        "\"t3_p1\",\"body\":\"&#x200B;\",\"body_html\":\"<div "
+        "class=\\\"md\\\"><p>&#x200B;</p></div>\"}}";
+    assert_int_equal(parse_text("reddit", empty, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_null(c.items[0]->text);
+    es_caught_release(&c);
+    assert_int_equal(parse_text("reddit", doc, &c), 0);
     /* Without HTML, the Markdown as typed, white space collapsed. */
     const struct es_item *b = find(&c, "t1_a2");
     assert_string_equal(b->text, "no html here <b>");
@@ -673,6 +685,28 @@ static struct es_source *open_src(const char *kind, const char *name,
     return src;
 }
 
+/* The query sees where links point: Reddit's text (from its HTML) keeps a
+ * link's words, not its address. */
+static void test_query_sees_links(void **state)
+{
+    (void)state;
+    struct es_source *src = open_src("reddit", "rq", "query = acme\n");
+    struct es_caught c;
+    const char doc[] =
+        "{\"kind\":\"t1\",\"data\":{\"name\":\"t1_l1\",\"author\":\"x\","
+        "\"created_utc\":1714564800,\"parent_id\":\"t3_p1\",\"link_id\":"
+        "\"t3_p1\",\"body\":\"[the pricing page](https://acme.example/p) "
+        "is a rip-off\",\"body_html\":\"<div class=\\\"md\\\"><p><a "
+        "href=\\\"https://acme.example/p\\\">the pricing page</a> is a "
+        "rip-off</p></div>\"}}";
+    assert_int_equal(parse_text("reddit", doc, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->text, "the pricing page is a rip-off");
+    assert_true(es_source_matches(src, c.items[0]));
+    es_caught_release(&c);
+    es_source_free(src);
+}
+
 static void expect_open_error(const char *kind, const char *body,
                               const char *what)
 {
@@ -1046,11 +1080,23 @@ static void test_reddit_password_grant(void **state)
     assert_string_equal(p.cursor, "{\"mentions\":1714564000}");
     es_polled_release(&p);
 
-    /* The session lasts: the next poll asks for no token. */
+    /* The session lasts: the next poll asks for no token. The account's
+     * own answer, in the thread of the message it answered, is no
+     * mention. */
     es_testhttpd_clear_log(srv);
-    route_file("/message/inbox", "reddit/empty.json");
+    route_status(
+        "/message/inbox", 200, NULL,
+        "{\"kind\":\"Listing\",\"data\":{\"children\":[{\"kind\":\"t4\","
+        "\"data\":{\"name\":\"t4_q1\",\"author\":\"quinn\",\"subject\":"
+        "\"refund\",\"body\":\"where is my refund\",\"created_utc\":"
+        "1714565000,\"replies\":{\"kind\":\"Listing\",\"data\":{"
+        "\"children\":[{\"kind\":\"t4\",\"data\":{\"name\":\"t4_q2\","
+        "\"author\":\"Bot\",\"subject\":\"re: refund\",\"body\":"
+        "\"on its way\",\"created_utc\":1714565100}}]}}}}]}}");
     es_polled_run(&p, src, NULL, NULL);
     assert_int_equal(es_testhttpd_hits(srv, "/api/v1/access_token"), 0);
+    assert_int_equal(es_caught_count(&p.items, "t4_q1"), 1);
+    assert_int_equal(es_caught_count(&p.items, "t4_q2"), 0);
     es_polled_release(&p);
     es_source_free(src);
 
@@ -1606,6 +1652,7 @@ int main(void)
         cmocka_unit_test(test_open),
         NET(test_reddit_poll_search),
         NET(test_reddit_poll_subreddit_oauth),
+        NET(test_query_sees_links),
         NET(test_reddit_context_cap),
         NET(test_reddit_poll_search_in_subreddit),
         NET(test_reddit_password_grant),

@@ -751,6 +751,32 @@ static void test_max_pages_and_tags(void **state)
 #define NOTIF_PATH "/api/v1/notifications"
 #define CTX_PATH   "/api/v1/statuses/113502350000000010/context"
 
+/* A server that refuses the quote notification type (some non-Mastodon
+ * servers answer 422) is asked for mentions alone, in the same poll. */
+static void test_mentions_without_quote_type(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response seq[] = {
+        { .status = 422,
+          .content_type = "application/json",
+          .body = "{\"error\":\"Invalid parameter(s): types\"}" },
+        { .content_type = "application/json", .body = "[]" },
+    };
+    es_testhttpd_route_seq(srv, NOTIF_PATH, seq, 2);
+    es_testhttpd_clear_log(srv);
+    struct es_source *src = open_src("mentions = yes\ntoken = " TOKEN "\n");
+    struct pollrun r;
+    run_poll(src, "{\"mentions\":\"5\"}", &r);
+    assert_int_equal(es_testhttpd_hits(srv, NOTIF_PATH), 2);
+    expect_query(NOTIF_PATH, 0,
+                 "types[]=mention&types[]=quote&limit=40&min_id=5");
+    expect_query(NOTIF_PATH, 1, "types[]=mention&limit=40&min_id=5");
+    for (size_t i = 0; i < r.npages; i++)
+        assert_true(r.pages[i].status >= 0);
+    pollrun_release(&r);
+    es_source_free(src);
+}
+
 static void test_mentions_and_context(void **state)
 {
     (void)state;
@@ -1172,6 +1198,7 @@ int main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_tag_paging),
         cmocka_unit_test(test_max_pages_and_tags),
+        cmocka_unit_test(test_mentions_without_quote_type),
         cmocka_unit_test(test_mentions_and_context),
         cmocka_unit_test(test_search),
         cmocka_unit_test(test_own_posts),

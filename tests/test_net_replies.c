@@ -478,8 +478,11 @@ static void test_mastodon(void **state)
     /* A public reply is never wider than the status it answers: to a
      * direct message it is direct, to a followers-only post followers-only,
      * to an unlisted one unlisted. */
-    static const char *const vis[] = { "direct", "private", "unlisted" };
-    for (int i = 0; i < 3; i++) {
+    static const char *const vis[] = { "direct", "private", "unlisted",
+                                       "limited" };
+    static const char *const sent[] = { "direct", "private", "unlisted",
+                                        "private" }; /* a fork's: narrow */
+    for (int i = 0; i < 4; i++) {
         char sid_s[16], ref[128];
         snprintf(sid_s, sizeof(sid_s), "11010%d", i);
         snprintf(ref, sizeof(ref),
@@ -494,7 +497,7 @@ static void test_mastodon(void **state)
         send_due(fx);
         b = body_json(fx, "/api/v1/statuses", 2 + i);
         assert_string_equal(jstr(b, "in_reply_to_id", NULL), sid_s);
-        assert_string_equal(jstr(b, "visibility", NULL), vis[i]);
+        assert_string_equal(jstr(b, "visibility", NULL), sent[i]);
         yajl_tree_free(b);
     }
 }

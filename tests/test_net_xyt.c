@@ -155,7 +155,7 @@ static void test_x_expands_links(void **state)
     const char doc[] =
         "{\"data\":[{\"id\":\"17\",\"author_id\":\"5\","
         "\"text\":\"Down again: https://t.co/AbC123 &amp; "
-        "https://t.co/AbC123 see https://t.co/Pic9\","
+        "https://t.co/AbC123 see https://t.co/Pic9 https://t.co/AbC1234\","
         "\"entities\":{\"urls\":[{\"start\":12,\"end\":35,"
         "\"url\":\"https://t.co/AbC123\",\"expanded_url\":"
         "\"https://status.acme.example/incidents/42\",\"display_url\":"
@@ -168,7 +168,7 @@ static void test_x_expands_links(void **state)
     assert_string_equal(c.items[0]->text,
                         "Down again: https://status.acme.example/incidents/42 "
                         "& https://status.acme.example/incidents/42 see "
-                        "https://t.co/Pic9");
+                        "https://t.co/Pic9 https://t.co/AbC1234");
     es_caught_release(&c);
 }
 
@@ -180,8 +180,11 @@ static void test_x_edits(void **state)
     const char doc[] =
         "{\"data\":[{\"id\":\"31\",\"author_id\":\"5\",\"text\":"
         "\"Acme is down (edited: back now)\",\"edit_history_tweet_ids\":"
-        "[\"29\",\"31\"]},{\"id\":\"40\",\"author_id\":\"5\",\"text\":"
-        "\"never edited\",\"edit_history_tweet_ids\":[\"40\"]}],"
+        "[\"29\",\"31\"],\"conversation_id\":\"29\"},{\"id\":\"40\","
+        "\"author_id\":\"5\",\"text\":\"never edited\","
+        "\"edit_history_tweet_ids\":[\"40\"]},{\"id\":\"29\",\"author_id\":"
+        "\"5\",\"text\":\"Acme is down\",\"edit_history_tweet_ids\":"
+        "[\"29\",\"31\"]}],"
         "\"includes\":{\"users\":[{\"id\":\"5\",\"username\":\"zoe\"}]},"
         "\"meta\":{\"result_count\":2}}";
     assert_int_equal(parse_str("x", doc, &c), 0);
@@ -189,6 +192,9 @@ static void test_x_edits(void **state)
     assert_string_equal(c.items[0]->external_id, "29");
     assert_string_equal(c.items[0]->reply_ref, "{\"id\":\"31\"}");
     assert_string_equal(c.items[0]->url, "https://x.com/zoe/status/31");
+    /* Not its own thread's root; and the earlier version (29) is not
+     * emitted, which would put the old text back. */
+    assert_null(c.items[0]->thread_root);
     assert_string_equal(c.items[1]->external_id, "40");
     assert_null(c.items[1]->reply_ref);
     es_caught_release(&c);
