@@ -176,8 +176,11 @@ static void set_text(struct es_item *it, const char *md, const char *html)
 {
     if (html && *html) {
         es_json_set_html_text(&it->text, html);
-        if (it->text && *it->text)
-            return;
+        if (it->text && !*it->text) { /* a screenshot alone: no text */
+            free(it->text);
+            it->text = NULL;
+        }
+        return;
     }
     es_json_set_plain_text(&it->text, md, 1); /* as GitHub, hides comments */
 }
