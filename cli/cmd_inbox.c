@@ -232,6 +232,27 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
     return ES_EXIT_OK;
 }
 
+/* Says who could see the post when it was not public (Mastodon keeps
+ * that in reply_ref), so that an agent does not answer a private message
+ * as if it were public. */
+static void add_visibility(struct es_buf *b, const char *reply_ref)
+{
+    static const char key[] = "\"visibility\":\"";
+    const char *v = reply_ref ? strstr(reply_ref, key) : NULL;
+    if (!v)
+        return;
+    v += sizeof(key) - 1;
+    size_t n = strcspn(v, "\"\\");
+    if (!n || v[n] != '"')
+        return;
+    const char *what = "";
+    if (n == 6 && strncmp(v, "direct", 6) == 0)
+        what = " (a private message: replies stay private)";
+    else if (n == 7 && strncmp(v, "private", 7) == 0)
+        what = " (followers only: replies stay so)";
+    es_buf_addf(b, "visibility: %.*s%s\n", (int)n, v, what);
+}
+
 int cmd_show(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
@@ -314,6 +335,7 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
             es_buf_addf(&b, "updated:   %s\n",
                         es_time_format(it->updated_at, t));
         es_buf_addf(&b, "kind:      %s\n", es_item_kind_name(it->kind));
+        add_visibility(&b, it->reply_ref);
         if (it->rating > 0)
             es_buf_addf(&b, "rating:    %d stars\n", it->rating);
         if (it->lang)

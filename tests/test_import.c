@@ -499,6 +499,28 @@ static void test_cli_import(void **state)
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.err.ptr, "/nonexistent/x.jsonl"));
     es_run_release(&r);
+    /* A private message says so in `show`, for the agent about to answer. */
+    static const char dm[] =
+        "{\"id\":\"d1\",\"platform\":\"mastodon\",\"text\":\"my account "
+        "email is jo@x.example\",\"reply_ref\":\"{\\\"id\\\":\\\"d1\\\","
+        "\\\"visibility\\\":\\\"direct\\\"}\"}\n";
+    char *dmp = write_file("dm.jsonl", dm, strlen(dm));
+    es_run_earshot(&r, &ro, NULL, "import", dmp, "--source", "dms", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    es_run_earshot(&r, &ro, NULL, "inbox", "--source", "dms", "--json", NULL);
+    assert_int_equal(r.status, 0);
+    const char *idp = strstr(r.out.ptr, "\"mention_id\":");
+    assert_non_null(idp);
+    char idbuf[24];
+    snprintf(idbuf, sizeof(idbuf), "%lld", atoll(idp + 13));
+    es_run_release(&r);
+    es_run_earshot(&r, &ro, NULL, "show", idbuf, NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "visibility: direct (a private "
+                                      "message: replies stay private)\n"));
+    es_run_release(&r);
+    free(dmp);
     /* Usage. */
     es_run_earshot(&r, &ro, NULL, "import", NULL);
     assert_int_equal(r.status, 2);
