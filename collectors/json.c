@@ -325,6 +325,20 @@ void es_json_set_plain_text(char **field, const char *text, int no_comments)
     es_buf_release(&b);
 }
 
+void es_json_set_rendered_text(char **field, const char *md, const char *html,
+                               int no_comments)
+{
+    if (!html || !*html) {
+        es_json_set_plain_text(field, md, no_comments);
+        return;
+    }
+    es_json_set_html_text(field, html);
+    if (*field && !**field) {
+        free(*field);
+        *field = NULL;
+    }
+}
+
 void es_json_add_str(struct es_buf *b, const char *s)
 {
     if (!s)

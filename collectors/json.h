@@ -77,6 +77,12 @@ void es_json_set_html_text(char **field, const char *html);
  * collapsed and trimmed, and HTML comments ("<!-- ... -->", an unclosed
  * one to the end) left out when @no_comments; NULL when nothing is left. */
 void es_json_set_plain_text(char **field, const char *text, int no_comments);
+/* Sets @field to the text a reader sees of a body a platform gives both as
+ * its source @md (Markdown) and rendered as @html: from the HTML when
+ * there is some (NULL when it renders to nothing, as an image or an empty
+ * paragraph does), else es_json_set_plain_text(@md, @no_comments). */
+void es_json_set_rendered_text(char **field, const char *md, const char *html,
+                               int no_comments);
 
 /* Appends @s to @b as a JSON string ("null" for NULL). */
 void es_json_add_str(struct es_buf *b, const char *s);

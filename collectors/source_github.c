@@ -167,24 +167,6 @@ static void set_reply_ref(struct es_item *it, const char *repo, long long n)
 
 /* ==== Payloads to items ==== */
 
-/* Sets the plain text of @it from an issue's or comment's Markdown @md
- * and its rendering @html (asked for with the "full" media type): what a
- * reader sees, without the issue template's <!-- hidden --> instructions
- * or the Markdown's markup. Without HTML, the Markdown less its HTML
- * comments, white space collapsed. */
-static void set_text(struct es_item *it, const char *md, const char *html)
-{
-    if (html && *html) {
-        es_json_set_html_text(&it->text, html);
-        if (it->text && !*it->text) { /* a screenshot alone: no text */
-            free(it->text);
-            it->text = NULL;
-        }
-        return;
-    }
-    es_json_set_plain_text(&it->text, md, 1); /* as GitHub, hides comments */
-}
-
 /* Fills @it (released first) with what issues and comments share.
  * Returns 1, or 0 without an id. */
 static int fill_common(yajl_val v, const char *source, struct es_item *it)
@@ -200,7 +182,10 @@ static int fill_common(yajl_val v, const char *source, struct es_item *it)
     es_json_set(&it->author, es_json_str(es_json_get(v, "user"), "login"));
     const char *body = es_json_str(v, "body");
     if (body && *body) {
-        set_text(it, body, es_json_str(v, "body_html"));
+        /* From body_html (the "full" media type): what a reader sees,
+         * without the template's <!-- hidden --> instructions. */
+        es_json_set_rendered_text(&it->text, body, es_json_str(v, "body_html"),
+                                  1);
         es_json_set(&it->content, body); /* the Markdown as written */
     }
     it->created_at = es_json_time(v, "created_at");

@@ -131,22 +131,13 @@ static void add_base64(struct es_buf *out, const char *s, size_t len)
     }
 }
 
-/* Sets the plain text of @it from Reddit's Markdown @md and its rendering
- * @html (raw_json=1: real HTML): the text a reader sees comes from the
- * HTML ("**sorry**" is "sorry", "[docs](https://...)" is "docs", "&#x200B;"
- * the new editor's empty paragraph is no text), which is kept as the
- * content; the Markdown serves when Reddit sent no HTML. */
+/* Reddit's Markdown @md and, with raw_json=1, its real HTML rendering
+ * @html: the text a reader sees comes from the HTML ("**sorry**" is
+ * "sorry", "[docs](https://...)" is "docs", the new editor's "&#x200B;"
+ * paragraphs are no text), which is kept as the content. */
 static void set_text(struct es_item *it, const char *md, const char *html)
 {
-    if (html && *html) {
-        es_json_set_html_text(&it->text, html);
-        if (it->text && !*it->text) { /* only "&#x200B;": no text */
-            free(it->text);
-            it->text = NULL;
-        }
-    } else {
-        es_json_set_plain_text(&it->text, md, 0); /* Markdown as typed */
-    }
+    es_json_set_rendered_text(&it->text, md, html, 0);
     es_json_set(&it->content, html);
 }
 
