@@ -660,6 +660,18 @@ static void split_hyphens(struct scratch *sc, struct tok *t, const char *text,
     }
 }
 
+/* Whether a new word starts at text[@i] (@i < @end) of a camel-case word:
+ * "aB", or the last capital of a run before its word ("HTMLFail"). */
+static int camel_cut(const char *text, size_t i, size_t end)
+{
+    unsigned char a = (unsigned char)text[i - 1], b = (unsigned char)text[i];
+    unsigned char c = i + 1 < end ? (unsigned char)text[i + 1] : 0;
+    if (b < 'A' || b > 'Z')
+        return 0;
+    return (a >= 'a' && a <= 'z') ||
+           (a >= 'A' && a <= 'Z' && c >= 'a' && c <= 'z');
+}
+
 /* Splits the ASCII hashtag word token @t that was just pushed into the
  * words its capitals mark ("#WorstServiceEver", "#SoHappy", "#HTMLFail")
  * when the lexicon does not know the whole; as split_hyphens(). A brand
@@ -669,33 +681,15 @@ static void split_camel(struct scratch *sc, struct tok *t, const char *text,
 {
     if (t->e)
         return;
-    size_t off = t->off, end = t->off + t->len, start = off;
-    size_t parts = 0;
-    for (size_t i = off + 1; i < end; i++) {
-        unsigned char a = (unsigned char)text[i - 1],
-                      b = (unsigned char)text[i];
-        unsigned char c = i + 1 < end ? (unsigned char)text[i + 1] : 0;
-        int up_b = b >= 'A' && b <= 'Z';
-        /* aB, or the last capital of a run before its word: ABc. */
-        if (up_b && ((a >= 'a' && a <= 'z') ||
-                     (a >= 'A' && a <= 'Z' && c >= 'a' && c <= 'z')))
-            parts++;
-    }
-    if (!parts)
-        return;
+    size_t off = t->off, end = t->off + t->len, start = off, i;
+    for (i = off + 1; i < end && !camel_cut(text, i, end); i++)
+        ;
+    if (i == end)
+        return; /* one word: "#Acme" */
     sc->n = mark_n;
     sc->llen = mark_l;
-    for (size_t i = off + 1; i <= end; i++) {
-        int cut = i == end;
-        if (!cut) {
-            unsigned char a = (unsigned char)text[i - 1],
-                          b = (unsigned char)text[i];
-            unsigned char c = i + 1 < end ? (unsigned char)text[i + 1] : 0;
-            cut = b >= 'A' && b <= 'Z' &&
-                  ((a >= 'a' && a <= 'z') ||
-                   (a >= 'A' && a <= 'Z' && c >= 'a' && c <= 'z'));
-        }
-        if (cut) {
+    for (i = off + 1; i <= end; i++) {
+        if (i == end || camel_cut(text, i, end)) {
             emit_one(sc, text, start, i - start, 1);
             start = i;
         }
