@@ -73,9 +73,10 @@ struct reddit_source {
     char *client_id;       /* password grant (all four or none) */
     char *client_secret;   /* secret */
     char *username;
-    char *password; /* secret */
-    int context;    /* fetch threads of comments (`context`) */
-    int max_pages;  /* pages per stream and poll */
+    int mentions_only; /* no /message/inbox here: /message/mentions */
+    char *password;    /* secret */
+    int context;       /* fetch threads of comments (`context`) */
+    int max_pages;     /* pages per stream and poll */
 
     struct stream streams[4];
     size_t nstreams;
@@ -738,8 +739,11 @@ static void stream_url(struct reddit_source *s, const struct stream *st)
         break;
     case ST_MENTIONS:
         /* Not /message/mentions: a reply to the brand's comment or post
-         * names no one, and only the inbox holds it (and messages). */
-        snprintf(path, sizeof(path), "/message/inbox");
+         * names no one, and only the inbox holds it (and messages). A
+         * server without the inbox (a proxy, a Reddit-compatible API)
+         * gets asked for the mentions alone. */
+        snprintf(path, sizeof(path), "%s",
+                 s->mentions_only ? "/message/mentions" : "/message/inbox");
         break;
     }
     url_start(s, path);
@@ -953,6 +957,12 @@ static int reddit_failed(struct es_source *src,
         (res->http_code == 403 || res->http_code == 404 ||
          res->http_code == 410))
         return 1;
+    if (inflight == RQ_STREAM && s->cur < s->nstreams &&
+        s->streams[s->cur].type == ST_MENTIONS && !s->mentions_only &&
+        res->http_code == 404) {
+        s->mentions_only = 1;
+        return 1;
+    }
     if (res->http_code == 401 && s->session && !s->auth_retried) {
         free_secret(s->session);
         s->session = NULL;

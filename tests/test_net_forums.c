@@ -1034,6 +1034,30 @@ static void test_reddit_poll_search_in_subreddit(void **state)
     es_source_free(src);
 }
 
+/* A server without /message/inbox (a proxy, a Reddit-compatible API)
+ * is asked for /message/mentions instead, in the same poll. */
+static void test_reddit_mentions_fallback(void **state)
+{
+    (void)state;
+    es_testhttpd_clear_log(srv);
+    route_status("/message/inbox", 404, NULL,
+                 "{\"message\": \"Not Found\", \"error\": 404}");
+    route_file("/message/mentions", "reddit/mentions.json");
+    route_file("/comments/1cgx555", "reddit/empty.json");
+    route_file("/comments/1cgw777", "reddit/empty.json");
+    struct es_source *src =
+        open_src("reddit", "r9", "mentions = yes\ntoken = " TOKEN "\n");
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.failures, 0);
+    assert_int_equal(es_testhttpd_hits(srv, "/message/inbox"), 1);
+    assert_int_equal(es_testhttpd_hits(srv, "/message/mentions"), 1);
+    assert_param("/message/mentions", 0, "mark", "false");
+    assert_int_equal(es_caught_count(&p.items, "t1_l2a5e21"), 1);
+    es_polled_release(&p);
+    es_source_free(src);
+}
+
 static void test_reddit_password_grant(void **state)
 {
     (void)state;
@@ -1655,6 +1679,7 @@ int main(void)
         NET(test_query_sees_links),
         NET(test_reddit_context_cap),
         NET(test_reddit_poll_search_in_subreddit),
+        NET(test_reddit_mentions_fallback),
         NET(test_reddit_password_grant),
         NET(test_reddit_rate_limits),
         NET(test_hn_poll_walk),
