@@ -190,7 +190,7 @@ static int emit_review(struct ctx *c, const struct review *r)
     es_json_set(&item.author_name, r->author);
     es_json_set(&item.title, r->title);
     if (r->text) {
-        es_json_set(&item.text, r->text);
+        es_json_set_plain_text(&item.text, r->text, 0);
     } else if (r->html) {
         es_json_set(&item.content, r->html);
         es_json_set_html_text(&item.text, r->html);

@@ -334,8 +334,8 @@ static void set_text(struct es_item *it, yajl_val record, const char *text)
         pos = links[i].end;
     }
     es_buf_add(&b, text + pos, len - pos);
-    free(it->text);
-    it->text = es_buf_detach(&b);
+    es_json_set_plain_text(&it->text, b.ptr, 0); /* white space collapsed */
+    es_buf_release(&b);
 }
 
 /* ==== Posts to items ==== */

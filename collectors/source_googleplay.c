@@ -134,9 +134,9 @@ static int emit_review(struct ctx *c, yajl_val r)
     if (tab) {
         if (tab > text)
             item.title = es_xstrndup(text, (size_t)(tab - text));
-        es_json_set(&item.text, tab + 1);
+        es_json_set_plain_text(&item.text, tab + 1, 0);
     } else {
-        es_json_set(&item.text, text);
+        es_json_set_plain_text(&item.text, text, 0);
     }
     item.created_at = t;
     item.updated_at = t;

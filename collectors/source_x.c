@@ -295,7 +295,8 @@ static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
         struct es_buf b = ES_BUF_INIT;
         es_html_decode_entities(text, strlen(text), &b);
         expand_links(&b, es_json_get(es_json_get(holder, "entities"), "urls"));
-        it->text = es_buf_detach(&b);
+        es_json_set_plain_text(&it->text, b.ptr, 0); /* white space collapsed */
+        es_buf_release(&b);
     }
     it->created_at = es_json_time(t, "created_at");
     es_json_set(&it->lang, es_json_str(t, "lang"));

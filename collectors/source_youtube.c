@@ -160,11 +160,11 @@ static int comment_item(const struct yt_conv *cv, yajl_val c, const char *video,
     const char *disp = es_json_str(sn, "textDisplay");
     int html = disp && looks_like_html(disp);
     if (orig)
-        es_json_set(&it->text, orig);
+        es_json_set_plain_text(&it->text, orig, 0);
     else if (html)
         es_json_set_html_text(&it->text, disp);
     else
-        es_json_set(&it->text, disp);
+        es_json_set_plain_text(&it->text, disp, 0);
     if (html)
         es_json_set(&it->content, disp);
     it->created_at = es_json_time(sn, "publishedAt");

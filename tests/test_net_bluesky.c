@@ -489,6 +489,11 @@ static void test_facets(void **state)
         "a.test b.test",
         "[" LINK(7, 13, "https://b.test/") "," LINK(0, 6, "http://a.test") "]",
         "http://a.test https://b.test/");
+    /* Line breaks count in the byte offsets and are white space in the
+     * text, collapsed as in every mention's text. */
+    expect_text("down\\n\\nsee a.test  now",
+                "[" LINK(10, 16, "https://a.test/x") "]",
+                "down see https://a.test/x now");
     /* The unicode ellipsis the app also uses for shortened links. */
     expect_text("see www.ex.com/lo\\u2026",
                 "[" LINK(4, 20, "https://www.ex.com/long/path") "]",

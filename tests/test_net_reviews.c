@@ -132,7 +132,7 @@ static void test_appstore_json(void **state)
     assert_string_equal(r->author_name, "Grumpy Cat \xf0\x9f\x98\xbe");
     assert_string_equal(r->title, "Sync broke after update \xf0\x9f\x98\xa1");
     assert_string_equal(r->text,
-                        "Since 7.4.1 nothing syncs.\nI lost a whole day of "
+                        "Since 7.4.1 nothing syncs. I lost a whole day of "
                         "work. Fix it please! \xf0\x9f\x98\x80 (not)");
     assert_null(r->content);
     assert_int_equal(r->created_at, 1715354062);
@@ -188,7 +188,7 @@ static void test_appstore_xml(void **state)
     assert_string_equal(r->title, "Sync broke after update \xf0\x9f\x98\xa1");
     /* The type="text" content, not the html table that follows it. */
     assert_string_equal(r->text,
-                        "Since 7.4.1 nothing syncs.\nI lost a whole day of "
+                        "Since 7.4.1 nothing syncs. I lost a whole day of "
                         "work. Fix it please! \xf0\x9f\x98\x80 (not)");
     assert_null(r->content);
     assert_string_equal(r->author, "Grumpy Cat \xf0\x9f\x98\xbe");
