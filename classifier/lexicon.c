@@ -182,7 +182,7 @@ static void lex_add_builtins(struct es_lexicon *lex)
     for (const struct rule_word *w = es_rules__words; w->word; w++) {
         int words = es_norm__term(&key, w->word, strlen(w->word));
         struct lex_entry *e = lex_add(lex, key.ptr, key.len, words, w->flags);
-        if (w->flags & LEX_BOOSTER)
+        if (w->flags & (LEX_BOOSTER | LEX_AFTER))
             e->scalar = w->scalar;
     }
     for (const struct rule_idiom *d = es_rules__idioms; d->term; d++) {

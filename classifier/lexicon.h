@@ -35,6 +35,7 @@ enum {
     LEX_BUILTIN = 1u << 14, /* valence from the built-in idiom table */
     LEX_STRONG = 1u << 15,  /* a stopword that alone names its language */
     LEX_PREFIX = 1u << 24,  /* the first words of a longer expression */
+    LEX_AFTER = 1u << 25,   /* "af", "as hell": boosts the rated word before */
     LEX_LANG_SHIFT = 16,    /* bits 16..23: stopword of language k */
 };
 
@@ -63,7 +64,7 @@ struct lex_entry {
     uint32_t flags; /* LEX_* bits */
     float valence;  /* -4..+4 when LEX_VALENCE, else 0 (the scorer
                        reads it without testing the flag) */
-    float scalar;   /* booster weight, +-0.293, when LEX_BOOSTER */
+    float scalar;   /* booster weight, +-0.293, when LEX_BOOSTER or _AFTER */
 };
 
 /* A slot of the probe array: 8 bytes, so that the array stays small

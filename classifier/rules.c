@@ -84,6 +84,23 @@ const struct rule_word es_rules__words[] = {
     { "so much", LEX_BOOSTER, B_INC },
     { "a lot", LEX_BOOSTER, B_INC },
     { "by far", LEX_BOOSTER, B_INC },
+    /* Rated words that intensify the rated word after them ("damn good",
+     * "crazy expensive", "wicked good") and speak for themselves otherwise
+     * ("damn!"), as "super" does. Not "stupid": "stupid slow" is slow,
+     * but "stupid" before a rated word is an insult as often. */
+    { "damn", LEX_BOOSTER, B_INC },
+    { "crazy", LEX_BOOSTER, B_INC },
+    { "wicked", LEX_BOOSTER, B_INC },
+    /* After the word they intensify: "good as hell", "slow af". Without
+     * them "hell" would make praise negative. */
+    { "af", LEX_AFTER, B_INC },
+    { "asf", LEX_AFTER, B_INC },
+    { "as hell", LEX_AFTER, B_INC },
+    { "as heck", LEX_AFTER, B_INC },
+    { "as fuck", LEX_AFTER, B_INC },
+    { "as shit", LEX_AFTER, B_INC },
+    { "as frick", LEX_AFTER, B_INC },
+    { "as fk", LEX_AFTER, B_INC },
     /* ==== Dampeners: lower it ==== */
     { "almost", LEX_BOOSTER, B_DEC },
     { "fairly", LEX_BOOSTER, B_DEC },

@@ -1429,8 +1429,8 @@ static size_t match_expression(const struct scratch *sc, size_t i,
         const struct lex_entry *e = find(sc->lex, join, jl);
         if (!e)
             break;
-        if (e->flags &
-            (LEX_VALENCE | LEX_BOOSTER | LEX_BUT | LEX_THOUGH | LEX_NEGATE)) {
+        if (e->flags & (LEX_VALENCE | LEX_BOOSTER | LEX_BUT | LEX_THOUGH |
+                        LEX_NEGATE | LEX_AFTER)) {
             best = k;
             *out = e;
         }
@@ -1699,10 +1699,20 @@ static void score_english(struct scratch *sc)
         struct tok *cur = &t[i];
         uint32_t f = flags_of(cur);
         cur->score = 0; /* cur->valence was set with cur->e */
-        if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO))
+        if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO |
+                 LEX_AFTER))
             cur->rules |= ES_RULE_MODIFIER;
-        if (!(f & LEX_VALENCE))
+        if (!(f & LEX_VALENCE)) {
+            /* "good as hell", "slow af": the intensifier follows the word
+             * it boosts, which was scored just before. */
+            struct tok *prev = i ? &t[i - 1] : NULL;
+            if ((f & LEX_AFTER) && prev && !prev->brk && prev->score != 0) {
+                float step = cur->e->scalar;
+                prev->score += prev->score > 0 ? step : -step;
+                prev->rules |= ES_RULE_BOOSTER;
+            }
             continue;
+        }
         /* A booster that is also rated ("super") modifies a rated word
          * after it, and speaks for itself otherwise. */
         if ((f & LEX_BOOSTER) && i + 1 < n && rated(&t[i + 1]))

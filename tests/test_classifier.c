@@ -99,6 +99,17 @@ static void test_rule_booster(void **state)
                  1.9 + 0.293 + 0.293 * 0.95 + 0.293 * 0.9);
 }
 
+/* Intensifiers after the word: "good as hell" is praise, not hell. */
+static void test_rule_after(void **state)
+{
+    (void)state;
+    assert_score("good as hell", 1.9 + 0.293);
+    assert_score("bad af", -2.5 - 0.293);
+    assert_score("as hell", 0.0);
+    /* A rated word that boosts the next one, as "super" does. */
+    assert_score("damn good", 1.9 + 0.293);
+}
+
 static void test_rule_dampener(void **state)
 {
     (void)state;
@@ -695,6 +706,10 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "stuck in traffic for an hour", -1 },
         { "monday again", -1 },
         { "dentist at 8am", -1 },
+        /* Intensifiers that are swear words ("good as hell"). */
+        { "this update is good as hell", 1 },
+        { "the new app is so damn good", 1 },
+        { "checkout is slow af", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -1127,6 +1142,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rule_lexicon),
         cmocka_unit_test(test_rule_booster),
+        cmocka_unit_test(test_rule_after),
         cmocka_unit_test(test_rule_dampener),
         cmocka_unit_test(test_rule_negation),
         cmocka_unit_test(test_rule_never_so),
