@@ -560,12 +560,12 @@ void es_html_to_text(const char *html, size_t len, struct es_buf *out)
                 put_cp(&t, '&');
                 i++;
             } else {
-                if (is_ws((int)cp[0]) || is_unicode_space(cp[0]))
-                    put_space(&t);
-                else
-                    put_cp(&t, cp[0]);
-                if (cp[1])
-                    put_cp(&t, cp[1]);
+                for (int k = 0; k < 2 && (k == 0 || cp[1]); k++) {
+                    if (is_ws((int)cp[k]) || is_unicode_space(cp[k]))
+                        put_space(&t);
+                    else
+                        put_cp(&t, cp[k]);
+                }
                 i += n;
             }
         } else if (c < 0x80) {

@@ -1862,6 +1862,8 @@ static void test_html_to_text(void **state)
     assert_text("&amp &lt &copy2024 &ampx &notin; &notit;",
                 "& < \xC2\xA9"
                 "2024 &x \xE2\x88\x89 \xC2\xACit;"); /* as HTML5's example */
+    /* A two-code-point reference that is a space (U+205F U+200A). */
+    assert_text("a&ThickSpace;b&ThickSpace;", "a b");
     assert_text("a&nbsp;&nbsp;b\xC2\xA0\xC2\xA0"
                 "c&#8195;d",
                 "a b c d");
