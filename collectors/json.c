@@ -301,9 +301,12 @@ void es_json_set_html_text(char **field, const char *html)
 void es_json_set_plain_text(char **field, const char *text, int no_comments)
 {
     struct es_buf b = ES_BUF_INIT;
-    int space = 0;
+    int space = 0, code = 0;
     for (const char *p = text ? text : ""; *p; p++) {
-        if (no_comments && strncmp(p, "<!--", 4) == 0) {
+        /* Inside `code` (or a ``` block: three toggles) "<!--" is text. */
+        if (*p == '`')
+            code = !code;
+        if (no_comments && !code && strncmp(p, "<!--", 4) == 0) {
             const char *end = strstr(p + 4, "-->");
             if (!end)
                 break;

@@ -75,7 +75,8 @@ void es_json_set(char **field, const char *s);
 void es_json_set_html_text(char **field, const char *html);
 /* Sets @field to @text as typed (Markdown, say) with its white space
  * collapsed and trimmed, and HTML comments ("<!-- ... -->", an unclosed
- * one to the end) left out when @no_comments; NULL when nothing is left. */
+ * one to the end; not inside `code`) left out when @no_comments; NULL
+ * when nothing is left. */
 void es_json_set_plain_text(char **field, const char *text, int no_comments);
 /* Sets @field to the text a reader sees of a body a platform gives both as
  * its source @md (Markdown) and rendered as @html: from the HTML when

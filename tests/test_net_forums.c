@@ -585,6 +585,16 @@ static void test_github_text(void **state)
     /* Without HTML: the Markdown less its comments. */
     assert_string_equal(find(&c, "2")->text, "It is slow");
     es_caught_release(&c);
+    /* "<!--" inside `code` is text, not a comment. */
+    const char code[] =
+        "{\"id\":3,\"number\":7,\"title\":\"Parser\",\"html_url\":"
+        "\"https://github.com/a/b/issues/7\",\"repository_url\":"
+        "\"https://api.github.com/repos/a/b\",\"user\":{\"login\":\"w\"},"
+        "\"body\":\"It chokes on `<!--` in input <!-- hidden --> badly\"}";
+    assert_int_equal(parse_text("github", code, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->text, "It chokes on `<!--` in input badly");
+    es_caught_release(&c);
 }
 
 static void test_github_issue_and_comments(void **state)
