@@ -1044,17 +1044,10 @@ hashtag_word(struct scratch *sc, const char *text, size_t i, size_t len)
 {
     size_t mark_n = sc->n, mark_l = sc->llen;
     size_t next = fast_word(sc, text, i, len);
-    if (next == i || sc->n != mark_n + 1)
-        return next;
-    struct tok *t = &sc->t[mark_n];
-    int upper = 0, lower = 0;
-    for (size_t k = t->off; k < t->off + t->len; k++) {
-        unsigned char c = (unsigned char)text[k];
-        upper |= c >= 'A' && c <= 'Z';
-        lower |= c >= 'a' && c <= 'z';
-    }
-    if (upper && lower)
-        split_camel(sc, t, text, mark_n, mark_l);
+    /* One token (a hyphenated word was split already); a word in one
+     * case has no cut, which split_camel() finds for itself. */
+    if (next != i && sc->n == mark_n + 1)
+        split_camel(sc, &sc->t[mark_n], text, mark_n, mark_l);
     return next;
 }
 

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "cmd_triage.h"
 #include "earshot/error.h"
+#include "earshot/outbox.h"
 #include "earshot/sentiment.h"
 #include "earshot/triage.h"
 #include "earshot/workflow.h"
@@ -237,20 +238,17 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
  * as if it were public. */
 static void add_visibility(struct es_buf *b, const char *reply_ref)
 {
-    static const char key[] = "\"visibility\":\"";
-    const char *v = reply_ref ? strstr(reply_ref, key) : NULL;
-    if (!v)
-        return;
-    v += sizeof(key) - 1;
-    size_t n = strcspn(v, "\"\\");
-    if (!n || v[n] != '"')
-        return;
-    const char *what = "";
-    if (n == 6 && strncmp(v, "direct", 6) == 0)
-        what = " (a private message: replies stay private)";
-    else if (n == 7 && strncmp(v, "private", 7) == 0)
-        what = " (followers only: replies stay so)";
-    es_buf_addf(b, "visibility: %.*s%s\n", (int)n, v, what);
+    struct es_buf v = ES_BUF_INIT;
+    es_outbox_ref_get(reply_ref, "visibility", &v);
+    if (v.len) {
+        const char *what = "";
+        if (strcmp(v.ptr, "direct") == 0)
+            what = " (a private message: replies stay private)";
+        else if (strcmp(v.ptr, "private") == 0)
+            what = " (followers only: replies stay so)";
+        es_buf_addf(b, "visibility: %s%s\n", v.ptr, what);
+    }
+    es_buf_release(&v);
 }
 
 int cmd_show(int argc, char **argv, struct es_ctx *ctx)

@@ -849,9 +849,7 @@ static void on_entity_decl(void *ctx, const xmlChar *name, int type,
         unsigned long cp[2];
         size_t k = es_html_parse_ref(c + i, len - i, cp);
         if (k && c[i + k - 1] == ';') {
-            es_buf_add_utf8(&p->tmp, cp[0]);
-            if (cp[1])
-                es_buf_add_utf8(&p->tmp, cp[1]);
+            es_html_add_ref(&p->tmp, cp);
             i += k;
         } else if (ref_at((const unsigned char *)c + i, len - i, 1)) {
             /* A reference to another entity: how billion laughs grows. */
@@ -918,17 +916,15 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
     if (!e) {
         char utf8[16]; /* two code points at most */
         struct es_buf b = ES_BUF_INIT;
-        unsigned long cp2;
-        unsigned long cp = es_html_entity(n, len, &cp2);
-        enum ent_kind kind = cp ? ENT_HTML : ENT_UNDEFINED;
-        if (cp) {
-            es_buf_add_utf8(&b, cp);
-            if (cp2)
-                es_buf_add_utf8(&b, cp2);
+        unsigned long cp[2];
+        cp[0] = es_html_entity(n, len, &cp[1]);
+        enum ent_kind kind = cp[0] ? ENT_HTML : ENT_UNDEFINED;
+        if (cp[0]) {
+            es_html_add_ref(&b, cp);
             memcpy(utf8, b.ptr, b.len + 1);
             es_buf_release(&b);
         }
-        e = ent_add(p, n, kind, cp ? utf8 : NULL, cp ? strlen(utf8) : 0);
+        e = ent_add(p, n, kind, cp[0] ? utf8 : NULL, cp[0] ? strlen(utf8) : 0);
         if (!e) {
             /* Table full (a hostile document): a scratch entry serves,
              * valid until the next reference. */
@@ -937,11 +933,11 @@ static xmlEntityPtr on_get_entity(void *ctx, const xmlChar *name)
             free(e->name);
             free(e->content);
             e->name = es_xstrdup(n);
-            e->content = cp ? es_xstrdup(utf8) : es_xasprintf("&%s;", n);
+            e->content = cp[0] ? es_xstrdup(utf8) : es_xasprintf("&%s;", n);
             e->kind = (unsigned char)kind;
             e->reported = 1;
             ent_fill(e);
-            if (!cp)
+            if (!cp[0])
                 problem(p, current_line(p), "entity '%s' not defined", n);
         }
     }
@@ -1005,9 +1001,7 @@ static void attr_decode(struct es_feed_parser *p, const xmlChar *v,
         unsigned long cp[2];
         size_t k = es_html_parse_ref(s + i, len - i, cp);
         if (k) {
-            es_buf_add_utf8(out, cp[0]);
-            if (cp[1])
-                es_buf_add_utf8(out, cp[1]);
+            es_html_add_ref(out, cp);
             i += k;
         } else {
             es_buf_addch(out, '&');
@@ -1490,25 +1484,10 @@ static void take_title(struct es_feed_parser *p, struct es_buf *dst,
                        unsigned char *type_out)
 {
     es_buf_reset(dst);
-    es_buf_reset(&p->out);
-    switch (p->cap.type) {
-    case TYPE_RSS:
-        /* Plain text by the spec, yet often HTML, escaped: read as HTML
-         * only when it looks like some, so "Rock &amp;reggae" stays
-         * "Rock &reggae" and "5 < 7" stays text. */
-        if (looks_like_html(p->text.ptr, p->text.len))
-            es_html_to_text(p->text.ptr, p->text.len, dst);
-        else
-            collapse_ws(p->text.ptr, p->text.len, dst);
-        break;
-    case TYPE_HTML:
-    case TYPE_XHTML:
-        es_html_to_text(p->text.ptr, p->text.len, dst);
-        break;
-    default:
-        collapse_ws(p->text.ptr, p->text.len, dst);
-        break;
-    }
+    /* An RSS title (TYPE_RSS) is plain text by the spec, yet often HTML,
+     * escaped: field_text() reads it as HTML only when it looks like
+     * some, so "Rock &amp;reggae" stays "Rock &reggae" and "5 < 7" text. */
+    field_text(dst, &p->text, p->cap.type);
     if (type_out)
         *type_out = p->cap.type;
 }

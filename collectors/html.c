@@ -205,9 +205,7 @@ void es_html_decode_entities(const char *s, size_t len, struct es_buf *out)
             unsigned long ref[2];
             size_t n = es_html_parse_ref(s + i, len - i, ref);
             if (n) {
-                es_buf_add_utf8(out, ref[0]);
-                if (ref[1])
-                    es_buf_add_utf8(out, ref[1]);
+                es_html_add_ref(out, ref);
                 i += n;
             } else {
                 es_buf_addch(out, '&');

@@ -34,6 +34,15 @@ void es_html_decode_entities(const char *s, size_t len, struct es_buf *out);
  * numeric references counts as one, for the character it encodes. */
 size_t es_html_parse_ref(const char *s, size_t len, unsigned long cp[2]);
 
+/* Appends the one or two code points es_html_parse_ref() gave as UTF-8. */
+static inline void es_html_add_ref(struct es_buf *out,
+                                   const unsigned long cp[2])
+{
+    es_buf_add_utf8(out, cp[0]);
+    if (cp[1])
+        es_buf_add_utf8(out, cp[1]);
+}
+
 /* Returns the code point of HTML5's named reference @name (@len bytes, no
  * '&', no ';'), 0 when there is none; sets *second (when not NULL) to the
  * second code point of a reference that stands for two, else 0. */

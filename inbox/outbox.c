@@ -514,9 +514,7 @@ static int random_key(char out[static 33])
     return 0;
 }
 
-/* The string member @key of the JSON object @json (a reply_ref), copied
- * into @out; "" when absent. */
-static void ref_get(const char *json, const char *key, struct es_buf *out)
+void es_outbox_ref_get(const char *json, const char *key, struct es_buf *out)
 {
     es_buf_reset(out);
     if (!json)
@@ -557,12 +555,12 @@ static int prepare_text(const struct es_mention *m, const char *body,
     int rc = 0;
     es_buf_reset(text);
     if (strcmp(platform, "mastodon") == 0) {
-        ref_get(m->item.reply_ref, "acct", &v);
+        es_outbox_ref_get(m->item.reply_ref, "acct", &v);
         const char *acct = v.len ? v.ptr : m->item.author;
         if (acct && *acct && !mentions_acct(body, acct))
             es_buf_addf(text, "@%s ", acct);
     } else if (strcmp(platform, "bluesky") == 0) {
-        ref_get(m->item.reply_ref, "cid", &v);
+        es_outbox_ref_get(m->item.reply_ref, "cid", &v);
         if (!v.len)
             rc = es_error_set(ES_EINVALID,
                               "mention %lld has no record reference (cid) to "
@@ -570,7 +568,7 @@ static int prepare_text(const struct es_mention *m, const char *body,
                               "stored with one",
                               (long long)m->id);
     } else if (strcmp(platform, "github") == 0) {
-        ref_get(m->item.reply_ref, "repo", &v);
+        es_outbox_ref_get(m->item.reply_ref, "repo", &v);
         if (!v.len)
             rc = es_error_set(ES_EINVALID,
                               "mention %lld names no issue to comment on: "

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "earshot/buf.h"
 #include "earshot/config.h"
 #include "earshot/inbox.h"
 
@@ -95,6 +96,12 @@ int es_outbox_account_check(const struct es_config_source *acct,
 int es_outbox_account_secret(const struct es_config_source *acct,
                              const char *key, char **out);
 void es_outbox_secret_free(char *secret);
+
+/* Copies the string (or integer) at @key of a mention's reply_ref (the
+ * JSON object a collector keeps for replying: "acct", "cid", "repo",
+ * "visibility", ...) into @out, reset first; empty when there is none. */
+void es_outbox_ref_get(const char *reply_ref, const char *key,
+                       struct es_buf *out);
 
 /* ==== Reading the outbox ==== */
 
