@@ -84,8 +84,11 @@ struct es_lexicon {
     uint32_t emo_max;       /* longest emoticon key, in bytes */
     struct es_buf keys;     /* every key, back to back (owned) */
     enum es_lexicon_format format;
-    uint8_t emo2[65536 / 8]; /* first two bytes of every emoticon key */
-    uint8_t pair[65536 / 8]; /* first two words of every expression */
+    uint8_t emo2[65536 / 8];  /* first two bytes of every emoticon key */
+    uint8_t pair[65536 / 8];  /* first two words of every expression */
+    uint8_t known[65536 / 8]; /* bit (hash >> 16) of every key: most
+                                 words are in no lexicon, and this answers
+                                 for them from the L1 cache */
 };
 
 /* The hash of keys and tokens: eight bytes at a time (little-endian),
@@ -143,6 +146,8 @@ static inline const struct lex_entry *
 es_lexicon__find8(const struct es_lexicon *lex, const char *key, size_t len,
                   uint32_t h, uint64_t key8)
 {
+    if (!((lex->known[h >> 19] >> ((h >> 16) & 7)) & 1))
+        return NULL;
     uint32_t i = h & lex->mask;
     for (;;) {
         struct lex_slot s = lex->slots[i];

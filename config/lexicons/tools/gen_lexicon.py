@@ -65,6 +65,7 @@ SECTIONS = [
     ("adverbs.txt", "general vocabulary: adverbs and interjections"),
     ("reviews.txt", "reviews and editorials: criticism and opinion"),
     ("public.txt", "news and editorials: public life, conflict, harm"),
+    ("general.txt", "general vocabulary: everyday words from a frequency list"),
     ("slang.txt", "internet slang and abbreviations"),
     ("emoticons.txt", "emoticons"),
     ("emoji.txt", "emoji"),
