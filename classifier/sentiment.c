@@ -557,85 +557,191 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
     }
 }
 
+/* Emits the ASCII word @s of @n bytes as a token that covers the @len
+ * bytes of the text at @off (the same bytes, or the masked word they
+ * stand for: see masked_word()). */
+static inline __attribute__((always_inline)) struct tok *
+emit_ascii(struct scratch *sc, size_t off, size_t len, const char *s, size_t n)
+{
+    struct tok *t = tok_push(sc);
+    t->off = (uint32_t)off;
+    t->len = (uint32_t)len;
+    t->loff = (uint32_t)sc->llen;
+    int upper = 0, lower = 0;
+    low_reserve(sc, n);
+    char *d = sc->low + sc->llen;
+    uint64_t hh = LEX_SEED, w = 0;
+    unsigned shift = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        unsigned cls = ascii_class[c];
+        if (cls == A_UPPER) {
+            c += 32;
+            upper = 1;
+        } else if (cls == A_LOWER) {
+            lower = 1;
+        }
+        d[i] = (char)c;
+        /* lex_hash(), fused with the lower-casing */
+        w |= (uint64_t)c << shift;
+        shift += 8;
+        if (shift == 64) {
+            hh = lex_hash_block(hh, w);
+            w = 0;
+            shift = 0;
+        }
+    }
+    uint32_t h = lex_hash_final(hh, w, n);
+    sc->llen += n;
+    t->llen = (uint32_t)n;
+    t->upper = upper && !lower;
+    t->alpha = upper || lower;
+    sc->lang.latin += (unsigned)n;
+    t->kind = n == 1 ? TK_SHORT : TK_WORD;
+    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), upper && lower);
+    return t;
+}
+
+/* Swear words as people mask them: "f*ck", "sh!t", "a$$", "b*tch",
+ * "F***ING great". A masked word is read as the first word of this list
+ * with its length whose letters agree with every letter typed; the
+ * lexicon then rates it, or makes it the booster it is ("fucking"). The
+ * list holds the words people mask, the likelier reading of a mask
+ * first ("f**k" is fuck). */
+static const char *const masked_words[] = {
+    "fuck",     "fucking",  "fuckin",       "fucked",        "fucker",
+    "fucks",    "shit",     "shitty",       "shits",         "bullshit",
+    "damn",     "damned",   "dammit",       "goddamn",       "bitch",
+    "bitches",  "bitching", "bitchy",       "ass",           "asses",
+    "asshole",  "assholes", "bastard",      "bastards",      "crap",
+    "crappy",   "hell",     "piss",         "pissed",        "dick",
+    "dickhead", "cunt",     "motherfucker", "motherfucking", "wtf",
+};
+
+/* A mask inside a word: '*' and '$' anywhere after the first letter
+ * ("sh*t", "a$$"), '!' and '@' only between letters ("sh!t", "b@stard"),
+ * as after a word they are punctuation or a mention. */
+static int mask_char(unsigned char c)
+{
+    return c == '*' || c == '$' || c == '!' || c == '@';
+}
+
+/* Whether the punctuation at @i (past the start of a chunk) may mask
+ * letters of a word: a cheap test, as a '!' after a word is common and
+ * a masked word rare. */
+static inline int may_be_masked(const char *text, size_t i, size_t len)
+{
+    unsigned char c = (unsigned char)text[i];
+    if (c != '*' && c != '$' && c != '!' && c != '@')
+        return 0;
+    unsigned before = i ? ascii_class[(unsigned char)text[i - 1]] : A_SPACE;
+    if (before != A_LOWER && before != A_UPPER)
+        return 0;
+    if (c == '*' || c == '$')
+        return 1;
+    unsigned after =
+        i + 1 < len ? ascii_class[(unsigned char)text[i + 1]] : A_SPACE;
+    return after == A_LOWER || after == A_UPPER;
+}
+
+/* The word at @ws, which has a mask character at @ps (may_be_masked()):
+ * when its letters and masks spell a word of masked_words, emits that
+ * word as a token over the masked text and returns where it ends;
+ * otherwise returns 0 and emits nothing. */
+static size_t masked_word(struct scratch *sc, const char *text, size_t ws,
+                          size_t ps, size_t len)
+{
+    for (size_t k = ws; k < ps; k++)
+        if (ascii_class[(unsigned char)text[k]] != A_LOWER &&
+            ascii_class[(unsigned char)text[k]] != A_UPPER)
+            return 0; /* "it's*", "2*": letters only before the mask */
+    size_t q = ps;
+    while (q < len && q - ws <= 13) {
+        unsigned char c = (unsigned char)text[q];
+        unsigned cls = ascii_class[c];
+        if (cls == A_LOWER || cls == A_UPPER || c == '*' || c == '$' ||
+            ((c == '!' || c == '@') && q + 1 < len &&
+             (ascii_class[(unsigned char)text[q + 1]] == A_LOWER ||
+              ascii_class[(unsigned char)text[q + 1]] == A_UPPER)))
+            q++;
+        else
+            break;
+    }
+    size_t n = q - ws;
+    /* More of a word after the run ("sh*t3", "f*ckñ"): not one. */
+    if (n > 13 || (q < len && (ascii_class[(unsigned char)text[q]] == A_DIGIT ||
+                               (unsigned char)text[q] >= 0x80)))
+        return 0;
+    for (size_t w = 0; w < sizeof(masked_words) / sizeof(*masked_words); w++) {
+        const char *m = masked_words[w];
+        if (strlen(m) != n)
+            continue;
+        size_t k = 0;
+        for (; k < n; k++) {
+            unsigned char c = (unsigned char)text[ws + k];
+            if (!mask_char(c) && (char)(c | 0x20) != m[k])
+                break;
+        }
+        if (k < n)
+            continue;
+        /* All letters typed in capitals ("F**K") keep the caps
+         * emphasis. */
+        int upper = 1;
+        for (k = 0; k < n; k++)
+            if (ascii_class[(unsigned char)text[ws + k]] == A_LOWER)
+                upper = 0;
+        char key[16];
+        for (k = 0; k < n; k++)
+            key[k] = upper ? (char)(m[k] - 32) : m[k];
+        emit_ascii(sc, ws, n, key, n);
+        return q;
+    }
+    return 0;
+}
+
 /* Emits one word without a hyphen split. */
 static struct tok *emit_one(struct scratch *sc, const char *text, size_t off,
                             size_t len, int ascii)
 {
     const char *s = text + off;
+    if (ascii)
+        return emit_ascii(sc, off, len, s, len);
     struct tok *t = tok_push(sc);
     t->off = (uint32_t)off;
     t->len = (uint32_t)len;
     t->loff = (uint32_t)sc->llen;
-    uint32_t h;
-    int mixed;
-    if (ascii) {
-        int upper = 0, lower = 0;
-        low_reserve(sc, len);
-        char *d = sc->low + sc->llen;
-        uint64_t hh = LEX_SEED, w = 0;
-        unsigned shift = 0;
-        for (size_t i = 0; i < len; i++) {
-            unsigned char c = (unsigned char)s[i];
-            unsigned cls = ascii_class[c];
-            if (cls == A_UPPER) {
-                c += 32;
-                upper = 1;
-            } else if (cls == A_LOWER) {
-                lower = 1;
-            }
-            d[i] = (char)c;
-            /* lex_hash(), fused with the lower-casing */
-            w |= (uint64_t)c << shift;
-            shift += 8;
-            if (shift == 64) {
-                hh = lex_hash_block(hh, w);
-                w = 0;
-                shift = 0;
-            }
+    struct es_buf b = ES_BUF_INIT;
+    int upper = 0, lower = 0;
+    size_t cps = 0;
+    for (size_t i = 0; i < len;) {
+        size_t n;
+        uint32_t cp;
+        class_at(s + i, len - i, &n, &cp);
+        cps++;
+        if (cp < 0x80) {
+            unsigned cls = ascii_class[cp];
+            upper |= cls == A_UPPER;
+            lower |= cls == A_LOWER;
+            if (cls == A_UPPER || cls == A_LOWER)
+                sc->lang.latin++;
+        } else {
+            count_script(&sc->lang, cp);
+            upper |= utf8proc_isupper((utf8proc_int32_t)cp);
+            lower |= utf8proc_islower((utf8proc_int32_t)cp);
         }
-        h = lex_hash_final(hh, w, len);
-        sc->llen += len;
-        t->llen = (uint32_t)len;
-        t->upper = upper && !lower;
-        t->alpha = upper || lower;
-        mixed = upper && lower;
-        sc->lang.latin += (unsigned)len;
-        t->kind = len == 1 ? TK_SHORT : TK_WORD;
-    } else {
-        struct es_buf b = ES_BUF_INIT;
-        int upper = 0, lower = 0;
-        size_t cps = 0;
-        for (size_t i = 0; i < len;) {
-            size_t n;
-            uint32_t cp;
-            class_at(s + i, len - i, &n, &cp);
-            cps++;
-            if (cp < 0x80) {
-                unsigned cls = ascii_class[cp];
-                upper |= cls == A_UPPER;
-                lower |= cls == A_LOWER;
-                if (cls == A_UPPER || cls == A_LOWER)
-                    sc->lang.latin++;
-            } else {
-                count_script(&sc->lang, cp);
-                upper |= utf8proc_isupper((utf8proc_int32_t)cp);
-                lower |= utf8proc_islower((utf8proc_int32_t)cp);
-            }
-            i += n;
-        }
-        es_norm__fold(&b, s, len);
-        low_reserve(sc, b.len);
-        memcpy(sc->low + sc->llen, b.ptr, b.len);
-        h = lex_hash(b.ptr, b.len);
-        sc->llen += b.len;
-        t->llen = (uint32_t)b.len;
-        es_buf_release(&b);
-        t->upper = upper && !lower;
-        t->alpha = 1;
-        mixed = upper && lower;
-        t->kind = cps == 1 ? TK_SHORT : TK_WORD;
+        i += n;
     }
-    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), mixed);
+    es_norm__fold(&b, s, len);
+    low_reserve(sc, b.len);
+    memcpy(sc->low + sc->llen, b.ptr, b.len);
+    uint32_t h = lex_hash(b.ptr, b.len);
+    sc->llen += b.len;
+    t->llen = (uint32_t)b.len;
+    es_buf_release(&b);
+    t->upper = upper && !lower;
+    t->alpha = 1;
+    t->kind = cps == 1 ? TK_SHORT : TK_WORD;
+    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), upper && lower);
     return t;
 }
 
@@ -812,6 +918,7 @@ enum {
     FW_HYPHEN = 8,
     FW_INNER = 16,
     FW_HIGH = 32,
+    FW_MASK = 64, /* '*', '$', '!', '@': may mask a letter ("sh*t") */
 };
 
 #define FW_L (FW_WORD | FW_LOWER)
@@ -820,15 +927,16 @@ enum {
 #define FW_A FW_INNER
 #define FW_Y (FW_INNER | FW_HYPHEN)
 #define FW_H (FW_INNER | FW_HIGH)
+#define FW_M FW_MASK
 
 /* fw_class[byte]: the same classes as ascii_class, as FW_* bits. */
 static const unsigned char fw_class[256] = {
     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
     0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
-    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
-    0,    0,    0,    FW_A, 0,    0,    0,    0,    0,    FW_Y, 0,    0,
+    0,    0,    0,    0,    0,    0,    0,    0,    0,    FW_M, 0,    0,
+    FW_M, 0,    0,    FW_A, 0,    0,    FW_M, 0,    0,    FW_Y, 0,    0,
     FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, FW_D, 0,    0,
-    0,    0,    0,    0,    0,    FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U,
+    0,    0,    0,    0,    FW_M, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U,
     FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U,
     FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, FW_U, 0,    0,    0,    0,    FW_D,
     0,    FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L, FW_L,
@@ -853,6 +961,7 @@ static const unsigned char fw_class[256] = {
 #undef FW_A
 #undef FW_Y
 #undef FW_H
+#undef FW_M
 
 /* fw_lower[byte]: ASCII upper case lowered, every other byte as it is. */
 static const unsigned char fw_lower[256] = {
@@ -979,8 +1088,13 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
                 break;
         }
         m = fw_class[*p];
-        if (!(m & FW_INNER))
+        if (!(m & FW_INNER)) {
+            if ((m & FW_MASK) &&
+                may_be_masked(text, (size_t)(p - (const unsigned char *)text),
+                              len))
+                return ws; /* "sh*t": the general path reads masks */
             break;
+        }
         if (m & FW_HIGH)
             return ws; /* "café", "don’t": the general path */
         /* ' and - inside a word only: "don't", "wi-fi". */
@@ -1258,6 +1372,13 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
                     }
                 }
                 break;
+            }
+            if (i < len && may_be_masked(text, i, len)) {
+                size_t next = masked_word(sc, text, ws, i, len);
+                if (next) {
+                    i = next;
+                    continue;
+                }
             }
             emit_word(sc, text, ws, i - ws, ascii, hyphen);
         } else if (c == NC_SPACE) {

@@ -295,6 +295,33 @@ static void test_rule_elongation(void **state)
     assert_score("sooo good", 1.9 + 0.293);
 }
 
+/* A masked swear word reads as the word it masks: the booster
+ * "fucking" boosts, with its caps emphasis when typed in capitals; a
+ * mask that spells no such word, or a '*' after another word, changes
+ * nothing. */
+static void test_rule_masked_swearing(void **state)
+{
+    (void)state;
+    assert_score("f***ing good", 1.9 + 0.293);
+    assert_score("fu*king good", 1.9 + 0.293);
+    assert_score("good F***ING good", 1.9 + 1.9 + 0.293 + 0.733);
+    assert_score("good*", 1.9);
+    assert_score("good** stuff", 1.9);
+    assert_score("5*3 good", 1.9);
+    assert_score("g**d", 0.0); /* not a word people mask */
+    struct es_sentiment r;
+    struct es_sentiment_explain ex = ES_SENTIMENT_EXPLAIN_INIT;
+    const char *text = "so f**king good!";
+    assert_int_equal(es_sentiment_explain(mini, text, strlen(text), &r, &ex),
+                     0);
+    assert_int_equal(ex.n, 3);
+    /* The token spans the whole masked word, not "f" and "king". */
+    assert_int_equal(ex.tokens[1].offset, 3);
+    assert_int_equal(ex.tokens[1].len, 7);
+    assert_true(ex.tokens[1].rules & ES_RULE_MODIFIER);
+    es_sentiment_explain_release(&ex);
+}
+
 /* How people type on social media: laughter of any length, a last
  * letter typed twice, faces typed one after another, longer than listed
  * or glued to a word, and "-_-". */
@@ -710,6 +737,12 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "this update is good as hell", 1 },
         { "the new app is so damn good", 1 },
         { "checkout is slow af", -1 },
+        /* Masked swear words, and the booster one ("f***ing great"). */
+        { "this is bullsh*t", -1 },
+        { "sh!t, the app crashed again", -1 },
+        { "what a b@stard", -1 },
+        { "this is f***ing great", 1 },
+        { "F**K this update", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -1158,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_rule_camel_hashtag),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
+        cmocka_unit_test(test_rule_masked_swearing),
         cmocka_unit_test(test_rule_social_spellings),
         cmocka_unit_test(test_rule_unicode_fold),
         cmocka_unit_test(test_proportions),
