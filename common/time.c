@@ -154,6 +154,103 @@ static int month_from_word(const char *w, size_t n)
     return 0;
 }
 
+/* Month names of the other languages feeds are written in (German,
+ * French, Spanish, Italian, Dutch, Portuguese): their dates break RFC 822
+ * ("Mo, 06 Mai 2024", "lun., 06 mai 2024", "6 de mayo de 2024"), and
+ * real feeds publish them. A word of three letters or more that starts a
+ * name names its month, as in English ("févr", "sept", "dic"); two
+ * abbreviations that are no prefix are listed whole. Accented capitals
+ * are not folded: month names are written in lower case or with an
+ * ASCII capital. Returns 1..12, or 0. */
+static int month_from_foreign_word(const char *w, size_t n)
+{
+    static const struct {
+        const char *name;
+        int month;
+    } names[] = {
+        { "januar", 1 },
+        { "janvier", 1 },
+        { "enero", 1 },
+        { "gennaio", 1 },
+        { "januari", 1 },
+        { "janeiro", 1 },
+        { "februar", 2 },
+        { "f\xc3\xa9vrier", 2 },
+        { "fevrier", 2 },
+        { "febrero", 2 },
+        { "febbraio", 2 },
+        { "februari", 2 },
+        { "fevereiro", 2 },
+        { "m\xc3\xa4rz", 3 },
+        { "maerz", 3 },
+        { "mrz", 3 },
+        { "mars", 3 },
+        { "marzo", 3 },
+        { "maart", 3 },
+        { "mrt", 3 },
+        { "mar\xc3\xa7o", 3 },
+        { "marco", 3 },
+        { "avril", 4 },
+        { "abril", 4 },
+        { "aprile", 4 },
+        { "mai", 5 },
+        { "mayo", 5 },
+        { "maggio", 5 },
+        { "mei", 5 },
+        { "maio", 5 },
+        { "juni", 6 },
+        { "juin", 6 },
+        { "junio", 6 },
+        { "giugno", 6 },
+        { "junho", 6 },
+        { "juli", 7 },
+        { "juillet", 7 },
+        { "julio", 7 },
+        { "luglio", 7 },
+        { "julho", 7 },
+        { "ao\xc3\xbbt", 8 },
+        { "aout", 8 },
+        { "agosto", 8 },
+        { "augustus", 8 },
+        { "septembre", 9 },
+        { "setiembre", 9 },
+        { "septiembre", 9 },
+        { "settembre", 9 },
+        { "setembro", 9 },
+        { "oktober", 10 },
+        { "octobre", 10 },
+        { "octubre", 10 },
+        { "ottobre", 10 },
+        { "outubro", 10 },
+        { "novembre", 11 },
+        { "noviembre", 11 },
+        { "novembro", 11 },
+        { "dezember", 12 },
+        { "d\xc3\xa9"
+          "cembre",
+          12 },
+        { "decembre", 12 },
+        { "diciembre", 12 },
+        { "dicembre", 12 },
+        { "dezembro", 12 },
+    };
+    if (n < 3)
+        return 0;
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        const char *name = names[i].name;
+        size_t len = strlen(name);
+        if (n > len)
+            continue;
+        size_t k = 0;
+        while (k < n && lower((unsigned char)w[k]) == (unsigned char)name[k])
+            k++;
+        /* A prefix ends on a whole character: "d\xc3" is no month. */
+        if (k == n && ((unsigned char)name[k] & 0xC0) != 0x80)
+            return names[i].month;
+    }
+    return 0;
+}
+
 static int is_weekday_word(const char *w, size_t n)
 {
     static const char *const names[7] = {
@@ -467,6 +564,19 @@ static int parse_rfc1123(const char *p, int64_t *out)
     return combine(y, mo, d, h, mi, sec, zone, out);
 }
 
+/* 1 when @p starts the suffix of an ordinal day, "st", "nd", "rd", "th"
+ * or French "er" ("1er mai"), and no letter follows it. */
+static int ordinal_suffix(const char *p)
+{
+    int a = lower((unsigned char)p[0]);
+    int b = a ? lower((unsigned char)p[1]) : 0;
+    if (!((a == 's' && b == 't') || (a == 'n' && b == 'd') ||
+          (a == 'r' && b == 'd') || (a == 't' && b == 'h') ||
+          (a == 'e' && b == 'r')))
+        return 0;
+    return !is_alpha((unsigned char)p[2]) && (unsigned char)p[2] < 0x80;
+}
+
 /* A forgiving token scanner: a month word, a day, a year, an hh:mm[:ss]
  * time and a zone, in whatever order the generator chose. It reads
  * "Tue, 01 May 2024 12:00:00 GMT", "Tuesday, 01-May-24 12:00:00 GMT",
@@ -474,6 +584,8 @@ static int parse_rfc1123(const char *p, int64_t *out)
  * "May 1, 2024 12:00 PM" alike. */
 static int parse_loose(const char *p, int64_t *out)
 {
+    const char *start = p;
+    int first_month = 0; /* mo came from a leading "Mar," */
     int64_t year = -1;
     int mo = 0, day = 0, h = -1, mi = 0, sec = 0, zone = 0;
     int have_zone = 0, year_digits = 0, pm = -1, etc = 0, offset = 0;
@@ -482,16 +594,35 @@ static int parse_loose(const char *p, int64_t *out)
         unsigned char c = (unsigned char)*p;
         if (is_space(c) || c == ',' || c == '.' || c == '/') {
             p++;
-        } else if (is_alpha(c)) {
+        } else if (is_alpha(c) || c >= 0x80) {
             const char *w = p;
-            while (is_alpha((unsigned char)*p))
+            while (is_alpha((unsigned char)*p) || (unsigned char)*p >= 0x80)
                 p++;
             size_t n = (size_t)(p - w);
             int m, z;
-            if (!mo && (m = month_from_word(w, n)) != 0) {
+            /* The first word, before a comma, is the weekday in any
+             * language ("Mo,", "lun.,", "Montag,"), unless it is the
+             * only month ("Mar, 2024"): a month word after it wins. */
+            const char *a = p;
+            if (*a == '.')
+                a++;
+            int leading = w == start && *a == ',';
+            if (mo && first_month && (m = month_from_word(w, n)) != 0) {
+                mo = m; /* "mar, 07 may 2024": "mar" was Tuesday */
+                first_month = 0;
+            } else if (mo && first_month &&
+                       (m = month_from_foreign_word(w, n)) != 0) {
                 mo = m;
-            } else if (is_weekday_word(w, n)) {
+                first_month = 0;
+            } else if (!mo && ((m = month_from_word(w, n)) != 0 ||
+                               (m = month_from_foreign_word(w, n)) != 0)) {
+                mo = m;
+                first_month = leading;
+            } else if (leading || is_weekday_word(w, n)) {
                 /* The weekday is redundant; a wrong one is ignored. */
+            } else if (word_is(w, n, "de") || word_is(w, n, "del") ||
+                       word_is(w, n, "of")) {
+                /* "6 de mayo de 2024", "1st of May" */
             } else if (h < 0 && word_is(w, n, "at")) {
                 /* "May 1, 2024 at 5:00 PM": before the time, not a zone. */
             } else if (*p == '/' && word_is(w, n, "etc")) {
@@ -543,6 +674,14 @@ static int parse_loose(const char *p, int64_t *out)
             int nd = (int)(p - n0);
             if (is_digit((unsigned char)*p))
                 return -1;
+            if (nd <= 2 && ordinal_suffix(p)) {
+                /* "May 6th", "1st of May", "1er mai": a day. */
+                if (day || v < 1)
+                    return -1;
+                day = (int)v;
+                p += 2;
+                continue;
+            }
             if (*p == ':') {
                 if (h >= 0 || nd > 2)
                     return -1;

@@ -319,6 +319,40 @@ static void test_time_publisher_quirks(void **state)
     assert_date("May 1, 2024 7:00 -0500 AM", t);
 }
 
+/* Dates of feeds written in other languages, against RFC 822 but
+ * published ("Mo, 01 Mai 2024"), and ordinal days ("May 1st"). */
+static void test_time_localised(void **state)
+{
+    (void)state;
+    const int64_t t = T_2024_05_01_12;
+    assert_date("Mi, 01 Mai 2024 14:00:00 +0200", t);       /* German */
+    assert_date("Mittwoch, 1. Mai 2024 14:00:00 +0200", t); /* German */
+    assert_date("mer., 01 mai 2024 14:00:00 +0200", t);     /* French */
+    assert_date("mi\xc3\xa9, 01 may 2024 12:00:00 GMT", t); /* Spanish */
+    assert_date("1 de mayo de 2024 12:00 +0000", t);        /* Spanish */
+    assert_date("mer, 01 mag 2024 14:00:00 +0200", t);      /* Italian */
+    assert_date("wo, 01 mei 2024 14:00:00 +0200", t);       /* Dutch */
+    assert_date("qua, 01 mai 2024 09:00:00 -0300", t);      /* Portuguese */
+    assert_date("01 f\xc3\xa9vr. 2024 12:00 +0000", 1706788800);
+    assert_date("15 d\xc3\xa9"
+                "c 2024 12:00 +0000",
+                1734264000);
+    assert_date("3 M\xc3\xa4rz 2024", 1709424000);
+    assert_date("3 mrt 2024", 1709424000);
+    /* A leading "mar," is Spanish Tuesday when a month follows, and
+     * March when none does. */
+    assert_date("mar, 30 abr 2024 12:00:00 GMT", t - 86400);
+    assert_date("Mar, 3 2024", 1709424000);
+    /* Ordinal days. */
+    assert_date("May 1st, 2024 12:00 UTC", t);
+    assert_date("1st of May 2024 12:00 UTC", t);
+    assert_date("1er mai 2024 12:00 UTC", t);
+    assert_date("Wednesday, May 1st 2024, 12:00 pm", t);
+    assert_bad_date("May 1xt 2024");
+    assert_bad_date("May 1st 3rd 2024");
+    assert_bad_date("01 d\xc3 2024"); /* half a character */
+}
+
 static void test_time_calendar_edges(void **state)
 {
     (void)state;
@@ -457,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_time_rfc822_variants),
         cmocka_unit_test(test_time_iso8601),
         cmocka_unit_test(test_time_publisher_quirks),
+        cmocka_unit_test(test_time_localised),
         cmocka_unit_test(test_time_calendar_edges),
         cmocka_unit_test(test_time_rejects_garbage),
         cmocka_unit_test(test_time_format),
