@@ -699,6 +699,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "I really wanted to like this", -1 },
         { "for the price I expected a lot more", -1 },
         { "Support closed my ticket without fixing anything", -1 },
+        { "Nobody has replied to my ticket in 5 days", -1 },
+        { "they haven't replied in a week", -1 },
+        { "radio silence from support since Monday", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
