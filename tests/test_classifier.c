@@ -746,6 +746,11 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "what a b@stard", -1 },
         { "this is f***ing great", 1 },
         { "F**K this update", -1 },
+        /* "never" in a compliment, and regret. */
+        { "my skin has never looked better", 1 },
+        { "can't stop using this app", 1 },
+        { "I wish I'd never bought this", -1 },
+        { "never should have upgraded", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
