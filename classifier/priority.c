@@ -440,6 +440,22 @@ static const struct word *ring_at(const struct scan *sc, size_t back)
     return &sc->ring[(sc->pos - 1 - back) % PHRASE_MAX];
 }
 
+/* 1 when @prev, the word before "fire", makes it slang for excellent. */
+static int fire_is_praise(const struct word *prev)
+{
+    static const char *const words[] = {
+        "is",        "so",         "was",    "straight", "pure",
+        "absolute",  "absolutely", "lowkey", "highkey",  "kinda",
+        "literally", "it's",       "its",    "that's",   "thats",
+    };
+    if (!prev || !prev->len)
+        return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+        if (strcmp(prev->s, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
 static void scan_word(const struct word *w, void *payload)
 {
     struct scan *sc = payload;
@@ -477,6 +493,11 @@ static void scan_word(const struct word *w, void *payload)
                  strcmp(prev->s, "without") == 0))
                 continue;
         }
+        /* "this update is fire", "so fire", "straight fire": slang
+         * praise, not a blaze. */
+        if (c->kind == CUE_SAFETY && strcmp(w->s, "fire") == 0 &&
+            fire_is_praise(ring_at(sc, 1)))
+            continue;
         sc->found |= 1u << c->kind;
         if (c->kind == CUE_BRAND && c->n == 1 && w->at)
             sc->at_brand = 1;

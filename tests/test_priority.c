@@ -167,6 +167,7 @@ static void test_urgency_words(void **state)
         { "talking to my lawyer", "mentions legal action", 30 },
         { "this breaks GDPR", "mentions legal action", 30 },
         { "charger caught fire", "mentions safety", 30 },
+        { "the battery is on fire", "mentions safety", 30 },
         { "the casing is unsafe", "mentions safety", 30 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -178,10 +179,16 @@ static void test_urgency_words(void **state)
     }
     /* Words that only look like cues. */
     static const char *const calm[] = {
-        "calm down, it works",   "down the road we will see",
-        "refundable deposit",    "the working group met",
-        "a fireside chat",       "lawyered-up startups",
-        "zero-downtime deploys", "no outage since May",
+        "calm down, it works",
+        "down the road we will see",
+        "refundable deposit",
+        "the working group met",
+        "a fireside chat",
+        "lawyered-up startups",
+        "zero-downtime deploys",
+        "no outage since May",
+        "no cap this update is fire",
+        "the new drop is straight fire",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
