@@ -168,6 +168,13 @@ static void test_urgency_words(void **state)
         { "this breaks GDPR", "mentions legal action", 30 },
         { "charger caught fire", "mentions safety", 30 },
         { "the battery is on fire", "mentions safety", 30 },
+        { "battery swelled up overnight", "mentions safety", 30 },
+        { "my kid got hurt by the toy", "mentions safety", 30 },
+        { "double billed again", "mentions billing error", 18 },
+        { "charged me 3 times", "mentions billing error", 18 },
+        { "how do I delete my account", "mentions cancellation", 18 },
+        { "site isnt working", "mentions outage", 24 },
+        { "the app doesnt work", "mentions outage", 24 },
         { "the casing is unsafe", "mentions safety", 30 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -187,6 +194,8 @@ static void test_urgency_words(void **state)
         "lawyered-up startups",
         "zero-downtime deploys",
         "no outage since May",
+        "I don't recall the name",
+        "my heart melted",
         "no cap this update is fire",
         "the new drop is straight fire",
     };
