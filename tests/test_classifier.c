@@ -702,6 +702,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Nobody has replied to my ticket in 5 days", -1 },
         { "they haven't replied in a week", -1 },
         { "radio silence from support since Monday", -1 },
+        { "cancelling shouldnt be this hard", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
