@@ -87,7 +87,11 @@ static const struct {
     { CUE_CANCEL, "cancelation" },
     { CUE_CANCEL, "delete my account" },
     { CUE_CANCEL, "close my account" },
-    { CUE_CANCEL, "unsubscribe" },
+    /* Not "unsubscribe" alone: newsletters print it in every footer. */
+    { CUE_CANCEL, "unsubscribe me" },
+    { CUE_CANCEL, "to unsubscribe" },
+    { CUE_CANCEL, "can't unsubscribe" },
+    { CUE_CANCEL, "cant unsubscribe" },
     { CUE_OUTAGE, "outage" },
     { CUE_OUTAGE, "outages" },
     { CUE_OUTAGE, "downtime" },
