@@ -89,7 +89,9 @@ static const struct {
     { CUE_CANCEL, "close my account" },
     /* Not "unsubscribe" alone: newsletters print it in every footer. */
     { CUE_CANCEL, "unsubscribe me" },
-    { CUE_CANCEL, "to unsubscribe" },
+    { CUE_CANCEL, "want to unsubscribe" },
+    { CUE_CANCEL, "trying to unsubscribe" },
+    { CUE_CANCEL, "tried to unsubscribe" },
     { CUE_CANCEL, "can't unsubscribe" },
     { CUE_CANCEL, "cant unsubscribe" },
     { CUE_OUTAGE, "outage" },

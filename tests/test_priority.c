@@ -198,6 +198,7 @@ static void test_urgency_words(void **state)
         "no outage since May",
         "I don't recall the name",
         "Unsubscribe | Manage preferences",
+        "Click here to unsubscribe",
         "my heart melted",
         "no cap this update is fire",
         "the new drop is straight fire",
