@@ -273,6 +273,7 @@ struct word {
     char s[WORD_MAX];
     size_t len;    /* 0: too long to match anything */
     int at;        /* written "@word" */
+    int pct;       /* written "word%" */
     uint32_t hash; /* hash_word(s, len), by the splitter, once a word */
 };
 
@@ -289,6 +290,7 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
 
     w.len = 0;
     w.at = 0;
+    w.pct = 0;
     while (i < len) {
         size_t n;
         unsigned char ch;
@@ -320,6 +322,7 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             memmove(w.s, w.s + start, wl - start);
         w.len = too_long ? 0 : wl - start;
         w.s[w.len] = '\0';
+        w.pct = i < len && s[i] == '%';
         w.hash = hash_word(w.s, w.len);
         fn(&w, payload);
     }
@@ -471,6 +474,7 @@ struct scan {
     size_t pos;                   /* words seen since the last reset */
     unsigned found;               /* 1 << enum cue_kind */
     int at_brand;                 /* "@brand" */
+    int down_wait;                /* words left to tell "is down" apart */
 };
 
 /* The word @back places before the newest (0 is the newest), or NULL. */
@@ -502,7 +506,17 @@ static void scan_word(const struct word *w, void *payload)
     struct scan *sc = payload;
     const struct es_priority *p = sc->p;
 
+    if (sc->down_wait) {
+        /* "is down 20%", "was down 3 points": a price, not an outage. */
+        if (w && ((w->pct && w->len && w->s[0] >= '0' && w->s[0] <= '9') ||
+                  strcmp(w->s, "percent") == 0 || strcmp(w->s, "pct") == 0 ||
+                  strcmp(w->s, "points") == 0 || strcmp(w->s, "pts") == 0))
+            sc->down_wait = 0;
+        else if (!w || --sc->down_wait == 0)
+            sc->found |= 1u << CUE_OUTAGE;
+    }
     if (!w) {
+        sc->down_wait = 0;
         sc->pos = 0;
         return;
     }
@@ -533,6 +547,12 @@ static void scan_word(const struct word *w, void *payload)
                 (strcmp(prev->s, "zero") == 0 || strcmp(prev->s, "no") == 0 ||
                  strcmp(prev->s, "without") == 0))
                 continue;
+        }
+        /* "the site is down": decided by the two words after it. */
+        if (c->kind == CUE_OUTAGE && strcmp(w->s, "down") == 0) {
+            if (!(sc->found & (1u << CUE_OUTAGE)))
+                sc->down_wait = 2;
+            continue;
         }
         /* "this update is fire", "so fire", "straight fire": slang
          * praise, not a blaze. */
