@@ -507,10 +507,13 @@ static void scan_word(const struct word *w, void *payload)
     const struct es_priority *p = sc->p;
 
     if (sc->down_wait) {
-        /* "is down 20%", "was down 3 points": a price, not an outage. */
+        /* "is down 20%", "was down 3 points", "its down payment": a
+         * price, not an outage. */
         if (w && ((w->pct && w->len && w->s[0] >= '0' && w->s[0] <= '9') ||
                   strcmp(w->s, "percent") == 0 || strcmp(w->s, "pct") == 0 ||
-                  strcmp(w->s, "points") == 0 || strcmp(w->s, "pts") == 0))
+                  strcmp(w->s, "points") == 0 || strcmp(w->s, "pts") == 0 ||
+                  (sc->down_wait == 2 && (strcmp(w->s, "payment") == 0 ||
+                                          strcmp(w->s, "payments") == 0))))
             sc->down_wait = 0;
         else if (!w || --sc->down_wait == 0)
             sc->found |= 1u << CUE_OUTAGE;

@@ -205,6 +205,7 @@ static void test_urgency_words(void **state)
         "Acme stock is down 20% today",
         "shares were down 3 points",
         "revenue is down 5 percent",
+        "the house and its down payment",
         "my heart melted",
         "no cap this update is fire",
         "the new drop is straight fire",
