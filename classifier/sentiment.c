@@ -618,6 +618,12 @@ static const char *const masked_words[] = {
     "dickhead", "cunt",     "motherfucker", "motherfucking", "wtf",
 };
 
+/* 1 when the byte @c is an ASCII letter. */
+static inline int ascii_letter(unsigned char c)
+{
+    return ascii_class[c] == A_LOWER || ascii_class[c] == A_UPPER;
+}
+
 /* A mask inside a word: '*' and '$' anywhere after the first letter
  * ("sh*t", "a$$"), '!' and '@' only between letters ("sh!t", "b@stard"),
  * as after a word they are punctuation or a mention. */
@@ -634,14 +640,11 @@ static inline int may_be_masked(const char *text, size_t i, size_t len)
     unsigned char c = (unsigned char)text[i];
     if (c != '*' && c != '$' && c != '!' && c != '@')
         return 0;
-    unsigned before = i ? ascii_class[(unsigned char)text[i - 1]] : A_SPACE;
-    if (before != A_LOWER && before != A_UPPER)
+    if (!i || !ascii_letter((unsigned char)text[i - 1]))
         return 0;
     if (c == '*' || c == '$')
         return 1;
-    unsigned after =
-        i + 1 < len ? ascii_class[(unsigned char)text[i + 1]] : A_SPACE;
-    return after == A_LOWER || after == A_UPPER;
+    return i + 1 < len && ascii_letter((unsigned char)text[i + 1]);
 }
 
 /* The word at @ws, which has a mask character at @ps (may_be_masked()):
@@ -652,17 +655,14 @@ static size_t masked_word(struct scratch *sc, const char *text, size_t ws,
                           size_t ps, size_t len)
 {
     for (size_t k = ws; k < ps; k++)
-        if (ascii_class[(unsigned char)text[k]] != A_LOWER &&
-            ascii_class[(unsigned char)text[k]] != A_UPPER)
+        if (!ascii_letter((unsigned char)text[k]))
             return 0; /* "it's*", "2*": letters only before the mask */
     size_t q = ps;
     while (q < len && q - ws <= 13) {
         unsigned char c = (unsigned char)text[q];
-        unsigned cls = ascii_class[c];
-        if (cls == A_LOWER || cls == A_UPPER || c == '*' || c == '$' ||
+        if (ascii_letter(c) || c == '*' || c == '$' ||
             ((c == '!' || c == '@') && q + 1 < len &&
-             (ascii_class[(unsigned char)text[q + 1]] == A_LOWER ||
-              ascii_class[(unsigned char)text[q + 1]] == A_UPPER)))
+             ascii_letter((unsigned char)text[q + 1])))
             q++;
         else
             break;

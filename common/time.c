@@ -128,7 +128,19 @@ static int word_is(const char *w, size_t n, const char *name)
     return 1;
 }
 
-/* Returns 1..12 for an English month name or abbreviation, else 0. */
+/* 1 when the word [w, w+n), ASCII letters folded, is the start of
+ * @name (or all of it) and ends on a whole UTF-8 character of it. */
+static int starts_name(const char *w, size_t n, const char *name)
+{
+    size_t k = 0;
+    while (k < n && name[k] &&
+           lower((unsigned char)w[k]) == (unsigned char)name[k])
+        k++;
+    return k == n && ((unsigned char)name[k] & 0xC0) != 0x80;
+}
+
+/* Returns 1..12 for an English month name or abbreviation, else 0:
+ * "Sep", "Sept", "September" all name September. */
 static int month_from_word(const char *w, size_t n)
 {
     static const char *const names[12] = {
@@ -137,20 +149,9 @@ static int month_from_word(const char *w, size_t n)
     };
     if (n < 3)
         return 0;
-    int c0 = lower((unsigned char)w[0]);
-    for (int i = 0; i < 12; i++) {
-        if (names[i][0] != c0)
-            continue;
-        size_t len = strlen(names[i]);
-        if (n > len)
-            continue;
-        size_t k = 0;
-        while (k < n && lower((unsigned char)w[k]) == names[i][k])
-            k++;
-        /* "Sep", "Sept", "September" all name September. */
-        if (k == n)
+    for (int i = 0; i < 12; i++)
+        if (starts_name(w, n, names[i]))
             return i + 1;
-    }
     return 0;
 }
 
@@ -236,18 +237,9 @@ static int month_from_foreign_word(const char *w, size_t n)
     };
     if (n < 3)
         return 0;
-    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-        const char *name = names[i].name;
-        size_t len = strlen(name);
-        if (n > len)
-            continue;
-        size_t k = 0;
-        while (k < n && lower((unsigned char)w[k]) == (unsigned char)name[k])
-            k++;
-        /* A prefix ends on a whole character: "d\xc3" is no month. */
-        if (k == n && ((unsigned char)name[k] & 0xC0) != 0x80)
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (starts_name(w, n, names[i].name))
             return names[i].month;
-    }
     return 0;
 }
 
@@ -259,16 +251,9 @@ static int is_weekday_word(const char *w, size_t n)
     };
     if (n < 3)
         return 0;
-    for (int i = 0; i < 7; i++) {
-        size_t len = strlen(names[i]);
-        if (n > len)
-            continue;
-        size_t k = 0;
-        while (k < n && lower((unsigned char)w[k]) == names[i][k])
-            k++;
-        if (k == n)
+    for (int i = 0; i < 7; i++)
+        if (starts_name(w, n, names[i]))
             return 1;
-    }
     return 0;
 }
 
