@@ -703,6 +703,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "they haven't replied in a week", -1 },
         { "radio silence from support since Monday", -1 },
         { "cancelling shouldnt be this hard", -1 },
+        { "Support ticket closed without a reply", -1 },
+        { "My package says delivered but it's not here", -1 },
+        { "My internet has been dropping every 10 minutes all week", -1 },
+        { "Absolute joke of a company", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
