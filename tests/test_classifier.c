@@ -707,6 +707,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "My package says delivered but it's not here", -1 },
         { "My internet has been dropping every 10 minutes all week", -1 },
         { "Absolute joke of a company", -1 },
+        /* Developer tools. */
+        { "Segfault on startup after upgrading", -1 },
+        { "Memory leak in 8.1, please fix", -1 },
+        { "Deprecated without warning", -1 },
+        { "Works out of the box, zero config", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
