@@ -819,12 +819,47 @@ static void emit_word(struct scratch *sc, const char *text, size_t off,
 /* Emits an emoticon or emoji token for @len bytes at @off whose lowered
  * key is @key. With @must_exist, only when the lexicon rates it as an
  * emoticon (a term with punctuation in it); returns 1 when emitted. */
+/* 1 when @key (@n bytes) is a score out of five or ten ("7/10", "2/5"),
+ * which is also how a date is written ("3/10", "4/5"). */
+static int score_key(const char *key, size_t n)
+{
+    size_t i = 0, d = 0;
+    while (i < n && key[i] >= '0' && key[i] <= '9')
+        i++, d++;
+    if (d < 1 || d > 2 || i == n || key[i] != '/')
+        return 0;
+    return (n - i == 2 && key[i + 1] == '5') ||
+           (n - i == 3 && key[i + 1] == '1' && key[i + 2] == '0');
+}
+
+/* 1 when the last token is a word that puts a date after it: "on 3/10",
+ * "by 4/5", "from 5/10". */
+static int before_date(const struct scratch *sc)
+{
+    static const char *const words[] = {
+        "on",       "by",     "until",   "till",  "til",     "from",
+        "since",    "before", "after",   "due",   "thru",    "through",
+        "starting", "ending", "between", "dated", "expires", "expiring",
+    };
+    if (!sc->n || sc->t[sc->n - 1].kind == TK_EMO)
+        return 0;
+    const struct tok *t = &sc->t[sc->n - 1];
+    const char *w = sc->low + t->loff;
+    for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
+        if (strlen(words[i]) == t->llen && !memcmp(w, words[i], t->llen))
+            return 1;
+    return 0;
+}
+
 static int emit_emo(struct scratch *sc, size_t off, size_t len, const char *key,
                     size_t klen, int must_exist)
 {
     const struct lex_entry *e = find(sc->lex, key, klen);
     if (must_exist && !(e && (e->flags & LEX_VALENCE) && (e->flags & LEX_EMO)))
         return 0;
+    /* "see you on 10/10": a date, which rates nothing. */
+    if (e && score_key(key, klen) && before_date(sc))
+        e = NULL;
     struct tok *t = tok_push(sc);
     t->off = (uint32_t)off;
     t->len = (uint32_t)len;

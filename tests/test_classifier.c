@@ -712,6 +712,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Memory leak in 8.1, please fix", -1 },
         { "Deprecated without warning", -1 },
         { "Works out of the box, zero config", 1 },
+        /* Scores out of five and ten, and the same digits as a date. */
+        { "solid 8/10, would buy again", 1 },
+        { "rated it 2/5", -1 },
+        { "see you on 10/10", 0 },
+        { "the event is on 4/5", 0 },
+        { "Pay to win garbage", -1 },
+        { "Tastes like cardboard", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
