@@ -757,6 +757,13 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "this update is good as hell", 1 },
         { "the new app is so damn good", 1 },
         { "checkout is slow af", -1 },
+        /* Newer slang, and "mid" that is mostly the middle. */
+        { "she ate and left no crumbs", 1 },
+        { "the customer service is goated", 1 },
+        { "huge W for the devs", 1 },
+        { "that's an L for the company", -1 },
+        { "the new menu is so mid", -1 },
+        { "Launching in mid-2024", 0 },
         /* Masked swear words, and the booster one ("f***ing great"). */
         { "this is bullsh*t", -1 },
         { "sh!t, the app crashed again", -1 },
