@@ -764,6 +764,14 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "that's an L for the company", -1 },
         { "the new menu is so mid", -1 },
         { "Launching in mid-2024", 0 },
+        /* Words whose everyday sense in a brand's mentions is neutral. */
+        { "new content every week", 0 },
+        { "patient portal login page", 0 },
+        { "opened an issue on GitHub", 0 },
+        { "the dark mode setting", 0 },
+        { "having issues with my order", -1 },
+        { "no issues at all", 1 },
+        { "our customers deserve better", -1 },
         /* Masked swear words, and the booster one ("f***ing great"). */
         { "this is bullsh*t", -1 },
         { "sh!t, the app crashed again", -1 },
