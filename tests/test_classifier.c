@@ -772,6 +772,13 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "having issues with my order", -1 },
         { "no issues at all", 1 },
         { "our customers deserve better", -1 },
+        { "contact customer care", 0 },
+        { "the screen resolution is 4K", 0 },
+        { "magnetic charger included", 0 },
+        { "I wonder if they ship to Canada", 0 },
+        { "write a prompt for the model", 0 },
+        { "set the value to 10", 0 },
+        { "photo shoot today", 0 },
         /* Masked swear words, and the booster one ("f***ing great"). */
         { "this is bullsh*t", -1 },
         { "sh!t, the app crashed again", -1 },
