@@ -779,6 +779,12 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "write a prompt for the model", 0 },
         { "set the value to 10", 0 },
         { "photo shoot today", 0 },
+        { "lemon juice and goat milk", 0 },
+        { "mint toothpaste on the new game console", 0 },
+        { "Grace and Frank are here", 0 },
+        { "the bath bombs are back", 0 },
+        { "this car is a lemon", -1 },
+        { "vinyl in mint condition", 1 },
         /* Masked swear words, and the booster one ("f***ing great"). */
         { "this is bullsh*t", -1 },
         { "sh!t, the app crashed again", -1 },
