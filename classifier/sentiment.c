@@ -638,9 +638,7 @@ static int mask_char(unsigned char c)
 static inline int may_be_masked(const char *text, size_t i, size_t len)
 {
     unsigned char c = (unsigned char)text[i];
-    if (c != '*' && c != '$' && c != '!' && c != '@')
-        return 0;
-    if (!i || !ascii_letter((unsigned char)text[i - 1]))
+    if (!mask_char(c) || !i || !ascii_letter((unsigned char)text[i - 1]))
         return 0;
     if (c == '*' || c == '$')
         return 1;
