@@ -580,6 +580,63 @@ static void test_dedupe_batches(void **state)
     es_item_release(&it);
 }
 
+/* A batch indexes its new mentions when it commits; an edit in the same
+ * batch of a mention stored earlier in it still leaves one index row per
+ * mention, holding the last values. */
+static void test_index_follows_batch(void **state)
+{
+    struct es_inbox *ib = *state;
+    struct es_item it;
+    int64_t src = add_source(ib, "s");
+
+    es_item_init(&it);
+    assert_int_equal(es_inbox_begin(ib), 0);
+    fill_item(&it, "a", "t", "first draft of alpha");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    fill_item(&it, "a", "t", "final words of alpha");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UPDATED);
+    fill_item(&it, "b", "t", "bravo arrives");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    assert_int_equal(es_inbox_commit(ib), 0);
+    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
+                 " VALUES ('integrity-check', 1)");
+    assert_int_equal(search_count(ib, "draft"), 0);
+    assert_int_equal(search_count(ib, "final"), 1);
+    assert_int_equal(search_count(ib, "alpha"), 1);
+
+    /* Repeats between new mentions, and an edit of a mention stored
+     * before the batch. */
+    assert_int_equal(es_inbox_begin(ib), 0);
+    fill_item(&it, "c", "t", "charlie arrives");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    fill_item(&it, "b", "t", "bravo arrives");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UNCHANGED);
+    fill_item(&it, "d", "t", "delta arrives");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    fill_item(&it, "b", "t", "bravo left");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UPDATED);
+    assert_int_equal(es_inbox_commit(ib), 0);
+    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
+                 " VALUES ('integrity-check', 1)");
+    assert_int_equal(search_count(ib, "arrives"), 2);
+    assert_int_equal(search_count(ib, "left"), 1);
+
+    /* A rolled-back batch leaves nothing to index in the next one. */
+    assert_int_equal(es_inbox_begin(ib), 0);
+    fill_item(&it, "e", "t", "echo rolled back");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    es_inbox_rollback(ib);
+    assert_int_equal(es_inbox_begin(ib), 0);
+    fill_item(&it, "f", "t", "foxtrot kept");
+    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    assert_int_equal(es_inbox_commit(ib), 0);
+    assert_int_equal(search_count(ib, "echo"), 0);
+    assert_int_equal(search_count(ib, "foxtrot"), 1);
+    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
+                 " VALUES ('integrity-check', 1)");
+    es_item_release(&it);
+}
+
 static void test_roundtrip_all_fields(void **state)
 {
     struct es_inbox *ib = *state;
@@ -1826,6 +1883,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_put_new_unchanged_updated,
                                         mem_setup, mem_teardown),
         cmocka_unit_test_setup_teardown(test_dedupe_batches, mem_setup,
+                                        mem_teardown),
+        cmocka_unit_test_setup_teardown(test_index_follows_batch, mem_setup,
                                         mem_teardown),
         cmocka_unit_test_setup_teardown(test_roundtrip_all_fields, mem_setup,
                                         mem_teardown),
