@@ -753,6 +753,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Runs hot and the fan is loud.", -1 },
         { "Hard to clean.", -1 },
         { "Lasted longer than I thought it would.", 1 },
+        /* Headlines. */
+        { "Acme fined $5 million by regulators", -1 },
+        { "Acme beats earnings expectations", 1 },
+        { "Acme misses revenue forecast, shares slide", -1 },
+        { "Acme cuts prices on its flagship model", 1 },
+        { "Acme's new app tops the charts", 1 },
+        { "this ain't it chief", -1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
