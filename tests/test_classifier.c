@@ -760,6 +760,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Acme cuts prices on its flagship model", 1 },
         { "Acme's new app tops the charts", 1 },
         { "this ain't it chief", -1 },
+        /* "like" the preposition says nothing; the verb still does. */
+        { "the room smelled like smoke", 0 },
+        { "it broke like a cheap toy", -1 },
+        { "I like the new design", 1 },
+        { "I do not like the new design", -1 },
+        { "Oh great, another outage.", -1 },
+        { "yeah right, like that will ever happen", -1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
