@@ -1772,6 +1772,15 @@ static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi,
         weigh(t, b + 1, hi, BUT_AFTER, ES_RULE_BUT_AFTER);
         return;
     }
+    /* "Lately though, it crashes" and "The app, though, is slow": the
+     * adverb "however", which turns from the sentence before as a
+     * leading "but" does. */
+    if (t[b].brk && b < hi && (b == lo + 1 || (b > lo && t[b - 1].brk))) {
+        if (prev < lo)
+            weigh(t, prev, lo - 1, BUT_BEFORE, ES_RULE_BUT_BEFORE);
+        weigh(t, b + 1, hi, BUT_AFTER, ES_RULE_BUT_AFTER);
+        return;
+    }
     /* "although": its own clause is the subordinate one. */
     if (t[b].brk || b == hi)
         return;         /* "good, though." says nothing about clauses */

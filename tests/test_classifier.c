@@ -225,6 +225,14 @@ static void test_rule_although(void **state)
                  3.1 - 2.5 * 0.5);
     /* "however" is a "but". */
     assert_score("good, however bad", 1.9 * 0.5 - 2.5 * 1.5);
+    /* "though" set off by commas near the start is "however": it turns
+     * from the sentence before, as a leading "But" does ... */
+    assert_score("it was great. lately though, it is bad",
+                 3.1 * 0.5 - 2.5 * 1.5);
+    assert_score("it was great. the app, though, is bad",
+                 3.1 * 0.5 - 2.5 * 1.5);
+    /* ... while a closing one says nothing about clauses. */
+    assert_score("it is bad. good, though.", -2.5 + 1.9);
 }
 
 static void test_rule_exclamation(void **state)
@@ -774,6 +782,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the chat agent just disconnected on me. again.", -1 },
         { "I'm speechless. How is this acceptable?", -1 },
         { "Not sure what happened but my account is locked", -1 },
+        { "Called support about a billing error. It's been three weeks. "
+          "Still being charged.",
+          -1 },
         { "just reinstalled and it works again, false alarm", 1 },
         /* Developer tools. */
         { "Breaking change in a minor version, again", -1 },
