@@ -791,6 +791,14 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Performance regression after upgrading to 3.2", -1 },
         { "This is a blocker for us", -1 },
         { "LGTM", 1 },
+        /* Forum talk. */
+        { "Acme is fine for casual use but I wouldn't rely on it for work",
+          -1 },
+        { "Acme is the GOAT of note apps", 1 },
+        { "Acme is basically abandonware at this point", -1 },
+        { "I'd rather eat glass than use Acme again", -1 },
+        { "Acme got bought and it's been downhill since", -1 },
+        { "Bold of Acme to charge $30 for this", -1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
