@@ -419,6 +419,29 @@ static size_t find_slot(const struct es_priority *p, const char *word,
     }
 }
 
+/* "Is @acme down?", "acme cloud down again": the brand followed by "down"
+ * is an outage cue, written as words and as one ("acmecloud down"). The
+ * words after it still decide, as for "is down" ("Acme down 5%"). */
+static void add_brand_down(struct es_priority *p, size_t *cap,
+                           const char *brand)
+{
+    struct build b;
+    memset(&b, 0, sizeof(b));
+    split_words(brand, strlen(brand), collect_word, &b);
+    if (b.n > 0 && !b.overflow && b.n < PHRASE_MAX) {
+        b.words[b.n++] = es_xstrdup("down");
+        add_cue(p, cap, b.words, b.n, CUE_OUTAGE);
+    } else {
+        for (int i = 0; i < b.n; i++)
+            free(b.words[i]);
+    }
+    if (b.n > 2 && !b.joined.overflow && b.joined.len) {
+        char *two[2] = { es_xstrndup(b.joined.s, b.joined.len),
+                         es_xstrdup("down") };
+        add_cue(p, cap, two, 2, CUE_OUTAGE);
+    }
+}
+
 struct es_priority *es_priority_new(const struct es_priority_weights *w,
                                     const char *const *brands, size_t nbrands)
 {
@@ -432,8 +455,10 @@ struct es_priority *es_priority_new(const struct es_priority_weights *w,
     for (size_t i = 0; i < ARRAY_SIZE(cue_words); i++)
         add_phrase(p, &cap, cue_words[i].phrase, cue_words[i].kind);
     for (size_t i = 0; i < nbrands; i++)
-        if (brands[i])
+        if (brands[i]) {
             add_phrase(p, &cap, brands[i], CUE_BRAND);
+            add_brand_down(p, &cap, brands[i]);
+        }
 
     size_t nslots = 16;
     while (nslots < p->ncues * 4)

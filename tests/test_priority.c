@@ -181,6 +181,10 @@ static void test_urgency_words(void **state)
         { "site isnt working", "mentions outage", 24 },
         { "the app doesnt work", "mentions outage", 24 },
         { "the casing is unsafe", "mentions safety", 30 },
+        /* The brand's name before "down", as words or as one. */
+        { "widgetly down again", "mentions outage", 24 },
+        { "Acme Cloud down for anyone else", "mentions outage", 24 },
+        { "@acmecloud down since noon", "mentions outage", 24 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -209,6 +213,8 @@ static void test_urgency_words(void **state)
         "my heart melted",
         "no cap this update is fire",
         "the new drop is straight fire",
+        "Widgetly down 5% after earnings",
+        "wrote it down: widgetly",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
