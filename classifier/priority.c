@@ -30,6 +30,7 @@ enum cue_kind {
     CUE_OUTAGE,
     CUE_LEGAL,
     CUE_SAFETY,
+    CUE_SECURITY,
     CUE_BRAND, /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
@@ -48,6 +49,7 @@ static const struct {
     [CUE_OUTAGE] = { 0.8, "mentions outage" },
     [CUE_LEGAL] = { 1.0, "mentions legal action" },
     [CUE_SAFETY] = { 1.0, "mentions safety" },
+    [CUE_SECURITY] = { 0.8, "mentions account security" },
     [CUE_BRAND] = { 0.0, NULL },
 };
 
@@ -121,6 +123,17 @@ static const struct {
     { CUE_OUTAGE, "wont load" },
     { CUE_OUTAGE, "aren't working" },
     { CUE_OUTAGE, "arent working" },
+    { CUE_OUTAGE, "500 error" },
+    { CUE_OUTAGE, "502 error" },
+    { CUE_OUTAGE, "503 error" },
+    { CUE_OUTAGE, "error 500" },
+    { CUE_OUTAGE, "error 502" },
+    { CUE_OUTAGE, "error 503" },
+    { CUE_OUTAGE, "internal server error" },
+    { CUE_OUTAGE, "bad gateway" },
+    { CUE_OUTAGE, "timing out" },
+    { CUE_OUTAGE, "times out" },
+    { CUE_OUTAGE, "timed out" },
     { CUE_LEGAL, "legal" },
     { CUE_LEGAL, "lawyer" },
     { CUE_LEGAL, "lawyers" },
@@ -131,6 +144,16 @@ static const struct {
     { CUE_LEGAL, "lawsuit" },
     { CUE_LEGAL, "gdpr" },
     { CUE_LEGAL, "small claims" },
+    { CUE_LEGAL, "class action" },
+    { CUE_LEGAL, "fraud" },
+    { CUE_LEGAL, "fraudulent" },
+    { CUE_LEGAL, "bbb" },
+    { CUE_LEGAL, "better business bureau" },
+    { CUE_LEGAL, "ftc" },
+    { CUE_LEGAL, "attorney general" },
+    { CUE_LEGAL, "consumer protection" },
+    { CUE_LEGAL, "trading standards" },
+    { CUE_LEGAL, "ombudsman" },
     { CUE_SAFETY, "safety" },
     { CUE_SAFETY, "unsafe" },
     { CUE_SAFETY, "injury" },
@@ -153,6 +176,12 @@ static const struct {
     { CUE_SAFETY, "battery swelled" },
     { CUE_SAFETY, "started sparking" },
     { CUE_SAFETY, "choking hazard" },
+    /* Not "choked" alone: "I choked on my coffee reading this". */
+    { CUE_SAFETY, "choked on a small" },
+    { CUE_SAFETY, "choked on a piece" },
+    { CUE_SAFETY, "choked on a part" },
+    { CUE_SAFETY, "threatened me" },
+    { CUE_SAFETY, "assaulted" },
     { CUE_SAFETY, "allergic reaction" },
     { CUE_SAFETY, "food poisoning" },
     /* Not "recall", "melted" or "sparking" alone: "I don't recall", "my
@@ -161,6 +190,32 @@ static const struct {
     { CUE_SAFETY, "safety recall" },
     { CUE_SAFETY, "been recalled" },
     { CUE_SAFETY, "was recalled" },
+    /* Someone else in a customer's account, or their data out. Not
+     * "hacked", "compromised" or "leaked" alone: "hacked together a
+     * script", "we compromised on colour", "the new model leaked". */
+    { CUE_SECURITY, "got hacked" },
+    { CUE_SECURITY, "was hacked" },
+    { CUE_SECURITY, "been hacked" },
+    { CUE_SECURITY, "account hacked" },
+    { CUE_SECURITY, "hacked my" },
+    { CUE_SECURITY, "hacked into" },
+    { CUE_SECURITY, "account compromised" },
+    { CUE_SECURITY, "account was compromised" },
+    { CUE_SECURITY, "account has been compromised" },
+    { CUE_SECURITY, "data breach" },
+    { CUE_SECURITY, "security breach" },
+    { CUE_SECURITY, "password leaked" },
+    { CUE_SECURITY, "passwords leaked" },
+    { CUE_SECURITY, "data leaked" },
+    { CUE_SECURITY, "data was leaked" },
+    { CUE_SECURITY, "leaked my" },
+    { CUE_SECURITY, "phishing" },
+    { CUE_SECURITY, "identity theft" },
+    { CUE_SECURITY, "unauthorized access" },
+    { CUE_SECURITY, "unauthorised access" },
+    { CUE_SECURITY, "locked out" },
+    { CUE_SECURITY, "changed my email" },
+    { CUE_SECURITY, "changed my password" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -185,6 +185,17 @@ static void test_urgency_words(void **state)
         { "widgetly down again", "mentions outage", 24 },
         { "Acme Cloud down for anyone else", "mentions outage", 24 },
         { "@acmecloud down since noon", "mentions outage", 24 },
+        { "login page throws a 500 error", "mentions outage", 24 },
+        { "checkout keeps timing out", "mentions outage", 24 },
+        { "this is fraud", "mentions legal action", 30 },
+        { "reporting you to the BBB", "mentions legal action", 30 },
+        { "my son choked on a small part", "mentions safety", 30 },
+        { "your driver threatened me", "mentions safety", 30 },
+        { "someone hacked my account", "mentions account security", 24 },
+        { "my account was compromised", "mentions account security", 24 },
+        { "was my password leaked in the data breach",
+          "mentions account security", 24 },
+        { "the whole team is locked out", "mentions account security", 24 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -215,6 +226,11 @@ static void test_urgency_words(void **state)
         "the new drop is straight fire",
         "Widgetly down 5% after earnings",
         "wrote it down: widgetly",
+        "I hacked together a script on the API",
+        "we compromised on the colour",
+        "photos of the new model leaked",
+        "I choked on my coffee reading this",
+        "the contract was breached",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
