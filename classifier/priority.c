@@ -483,6 +483,7 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
     struct build b;
     memset(&b, 0, sizeof(b));
     split_words(brand, strlen(brand), collect_word, &b);
+    int several = b.n > 1 || b.overflow;
     if (b.n > 0 && !b.overflow && b.n < PHRASE_MAX) {
         b.words[b.n++] = es_xstrdup("down");
         add_cue(p, cap, b.words, b.n, CUE_OUTAGE);
@@ -490,7 +491,7 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
         for (int i = 0; i < b.n; i++)
             free(b.words[i]);
     }
-    if (b.n > 2 && !b.joined.overflow && b.joined.len) {
+    if (several && !b.joined.overflow && b.joined.len) {
         char *two[2] = { es_xstrndup(b.joined.s, b.joined.len),
                          es_xstrdup("down") };
         add_cue(p, cap, two, 2, CUE_OUTAGE);

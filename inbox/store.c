@@ -166,10 +166,12 @@ static const char FTS_INSERT[] =
     " VALUES (?1, ?2, ?3, ?4)";
 
 /* The index rows of the mentions a batch stored, added in one statement
- * when it commits: a statement per mention cost more in binding and
- * stepping than FTS5 spends tokenizing (about a tenth of a poll's CPU). A
- * new mention always gets a rowid above every stored one, and only PUT
- * inserts mentions, so the batch's new rows are those from its first. */
+ * when it commits rather than one per mention: FTS5's term buffer and the
+ * B-tree pages of each insert no longer take turns in the cache, which
+ * measured 5-10% less CPU for a poll of 1,000 feeds (the instructions
+ * saved are under 1%). A new mention always gets a rowid above every
+ * stored one, and only PUT inserts mentions, so the batch's new rows are
+ * those from its first. */
 static const char FTS_INSERT_FROM[] =
     "INSERT INTO mentions_fts (rowid, text, title, author)"
     " SELECT id, text, title, author FROM mentions WHERE id >= ?1";

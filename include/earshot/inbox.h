@@ -98,7 +98,9 @@ struct es_scores {
 };
 
 /* One transaction per poll batch: begin, put each item, commit. On any
- * error call es_inbox_rollback(): nothing of the batch is kept. */
+ * error call es_inbox_rollback(): nothing of the batch is kept. The
+ * batch's new mentions reach the search index at the commit, so a search
+ * on the same connection inside the batch does not find them yet. */
 int es_inbox_begin(struct es_inbox *ib);
 int es_inbox_commit(struct es_inbox *ib);
 void es_inbox_rollback(struct es_inbox *ib);
