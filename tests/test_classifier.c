@@ -799,6 +799,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "I'd rather eat glass than use Acme again", -1 },
         { "Acme got bought and it's been downhill since", -1 },
         { "Bold of Acme to charge $30 for this", -1 },
+        /* Games, food, travel. */
+        { "rubber banding everywhere", -1 },
+        { "my burger was raw in the middle", -1 },
+        { "the new menu slaps", 1 },
+        { "the bully slaps him", -1 },
+        { "waited 45 min for a coffee", -1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
