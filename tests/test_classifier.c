@@ -805,6 +805,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the new menu slaps", 1 },
         { "the bully slaps him", -1 },
         { "waited 45 min for a coffee", -1 },
+        /* Banks and insurers. */
+        { "the app won't let me transfer money, keeps saying try again later",
+          -1 },
+        { "a member for 15 years and you still treat me like this", -1 },
+        { "my claim has been pending for 3 months", -1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
