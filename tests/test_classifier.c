@@ -810,6 +810,11 @@ static void test_shipped_lexicon_customer_service(void **state)
           -1 },
         { "a member for 15 years and you still treat me like this", -1 },
         { "my claim has been pending for 3 months", -1 },
+        /* Praise in slang. */
+        { "this is sick, can't wait to try it", 1 },
+        { "stupid good coffee", 1 },
+        { "you never miss", 1 },
+        { "could not be more pleased", 1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
