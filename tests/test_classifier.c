@@ -815,6 +815,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "stupid good coffee", 1 },
         { "you never miss", 1 },
         { "could not be more pleased", 1 },
+        { "support was friendly but couldn't fix anything", -1 },
+        { "no setup, it just works", 1 },
         /* Developer tools. */
         { "Segfault on startup after upgrading", -1 },
         { "Memory leak in 8.1, please fix", -1 },
