@@ -113,6 +113,15 @@ static enum es_put_result put(struct es_inbox *ib, int64_t src,
     return res;
 }
 
+/* Stores mention @ext of @src with @text (title "t") through @it. */
+static enum es_put_result put_text(struct es_inbox *ib, int64_t src,
+                                   struct es_item *it, const char *ext,
+                                   const char *text)
+{
+    fill_item(it, ext, "t", text);
+    return put(ib, src, it, NULL);
+}
+
 /* Scores as the classifier would hand them in. */
 static struct es_scores make_scores(double compound, int label, int priority,
                                     const char *reasons, const char *lang)
@@ -170,6 +179,14 @@ static void sql_exec(struct es_inbox *ib, const char *sql)
     char *err = NULL;
     if (sqlite3_exec(es_inbox__db(ib), sql, NULL, NULL, &err) != SQLITE_OK)
         fail_msg("%s: %s", sql, err);
+}
+
+/* Fails unless the search index matches the rows of mentions it is
+ * built from (rank 1: checked against their content, not only itself). */
+static void assert_index_intact(struct es_inbox *ib)
+{
+    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
+                 " VALUES ('integrity-check', 1)");
 }
 
 /* Collects listed mentions' external ids, joined by ','. */
@@ -535,8 +552,7 @@ static void test_put_new_unchanged_updated(void **state)
     assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UPDATED);
     assert_int_equal(search_count(ib, "blank"), 0);
     assert_int_equal(search_count(ib, "checkout"), 1);
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts)"
-                 " VALUES ('integrity-check')");
+    assert_index_intact(ib);
     es_item_release(&it);
 }
 
@@ -591,15 +607,13 @@ static void test_index_follows_batch(void **state)
 
     es_item_init(&it);
     assert_int_equal(es_inbox_begin(ib), 0);
-    fill_item(&it, "a", "t", "first draft of alpha");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
-    fill_item(&it, "a", "t", "final words of alpha");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UPDATED);
-    fill_item(&it, "b", "t", "bravo arrives");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    assert_int_equal(put_text(ib, src, &it, "a", "first draft of alpha"),
+                     ES_PUT_NEW);
+    assert_int_equal(put_text(ib, src, &it, "a", "final words of alpha"),
+                     ES_PUT_UPDATED);
+    assert_int_equal(put_text(ib, src, &it, "b", "bravo arrives"), ES_PUT_NEW);
     assert_int_equal(es_inbox_commit(ib), 0);
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
-                 " VALUES ('integrity-check', 1)");
+    assert_index_intact(ib);
     assert_int_equal(search_count(ib, "draft"), 0);
     assert_int_equal(search_count(ib, "final"), 1);
     assert_int_equal(search_count(ib, "alpha"), 1);
@@ -607,33 +621,28 @@ static void test_index_follows_batch(void **state)
     /* Repeats between new mentions, and an edit of a mention stored
      * before the batch. */
     assert_int_equal(es_inbox_begin(ib), 0);
-    fill_item(&it, "c", "t", "charlie arrives");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
-    fill_item(&it, "b", "t", "bravo arrives");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UNCHANGED);
-    fill_item(&it, "d", "t", "delta arrives");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
-    fill_item(&it, "b", "t", "bravo left");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_UPDATED);
+    assert_int_equal(put_text(ib, src, &it, "c", "charlie arrives"),
+                     ES_PUT_NEW);
+    assert_int_equal(put_text(ib, src, &it, "b", "bravo arrives"),
+                     ES_PUT_UNCHANGED);
+    assert_int_equal(put_text(ib, src, &it, "d", "delta arrives"), ES_PUT_NEW);
+    assert_int_equal(put_text(ib, src, &it, "b", "bravo left"), ES_PUT_UPDATED);
     assert_int_equal(es_inbox_commit(ib), 0);
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
-                 " VALUES ('integrity-check', 1)");
+    assert_index_intact(ib);
     assert_int_equal(search_count(ib, "arrives"), 2);
     assert_int_equal(search_count(ib, "left"), 1);
 
     /* A rolled-back batch leaves nothing to index in the next one. */
     assert_int_equal(es_inbox_begin(ib), 0);
-    fill_item(&it, "e", "t", "echo rolled back");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    assert_int_equal(put_text(ib, src, &it, "e", "echo rolled back"),
+                     ES_PUT_NEW);
     es_inbox_rollback(ib);
     assert_int_equal(es_inbox_begin(ib), 0);
-    fill_item(&it, "f", "t", "foxtrot kept");
-    assert_int_equal(put(ib, src, &it, NULL), ES_PUT_NEW);
+    assert_int_equal(put_text(ib, src, &it, "f", "foxtrot kept"), ES_PUT_NEW);
     assert_int_equal(es_inbox_commit(ib), 0);
     assert_int_equal(search_count(ib, "echo"), 0);
     assert_int_equal(search_count(ib, "foxtrot"), 1);
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
-                 " VALUES ('integrity-check', 1)");
+    assert_index_intact(ib);
     es_item_release(&it);
 }
 
@@ -1291,9 +1300,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(search_count(ib, "delayed"), 1);
     assert_int_equal(search_count(ib, "title:praise"), 1);
     assert_int_equal(search_count(ib, "ann"), 1);
-    /* rank 1: the index is checked against the content of mentions. */
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
-                 " VALUES ('integrity-check', 1)");
+    assert_index_intact(ib);
 
     /* An edit of an upgraded row without an author keeps the stored one,
      * in the index too. */
@@ -1330,8 +1337,7 @@ static void test_upgrade_from_v3(void **state)
     assert_int_equal(id, 3);
     assert_int_equal(search_count(ib, "upgrade"), 1);
     assert_int_equal(sql_int(ib, "SELECT count(*) FROM mentions_fts"), 3);
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts, rank)"
-                 " VALUES ('integrity-check', 1)");
+    assert_index_intact(ib);
     es_item_release(&it);
     es_inbox_free(ib);
 }
@@ -1715,8 +1721,7 @@ static void test_crash_mid_batch(void **state)
         assert_string_equal(sqlite3_column_text(stmt, 0), "ok");
         sqlite3_finalize(stmt);
     }
-    sql_exec(ib, "INSERT INTO mentions_fts (mentions_fts)"
-                 " VALUES ('integrity-check')");
+    assert_index_intact(ib);
     assert_int_equal(es_inbox_count(ib), CRASH_COMMITTED);
     assert_int_equal(sql_int(ib, "SELECT count(*) FROM mentions"
                                  " WHERE external_id LIKE 'crash-%'"),
