@@ -1670,6 +1670,12 @@ static double booster_step(const struct tok *b, double valence, int cap_diff,
     return s;
 }
 
+/* Whether @t is an emoticon or emoji rather than a word. */
+static int is_emo(const struct tok *t)
+{
+    return t->kind == TK_EMO || (t->e && (t->e->flags & LEX_EMO));
+}
+
 /* The valence of token @i after the rules that look at its neighbours. */
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
@@ -1680,6 +1686,10 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     double v = base;
     unsigned rules = ES_RULE_LEXICON;
 
+    /* An emoticon or emoji comments on the whole sentence and is in no
+     * word's scope: "I don't know :(" is sad, not happy, and the "way"
+     * of "no way :)" boosts nothing. */
+    int emo = is_emo(cur);
     if (cur->kind == TK_EMO)
         rules |= ES_RULE_EMOJI;
     if (cur->upper && cap_diff) {
@@ -1689,7 +1699,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     /* How far back the modifiers reach: three tokens, and never past
      * the end of the clause before ("not good, but great"). */
     size_t reach = 0;
-    while (reach < 3 && reach < i && !t[i - reach - 1].brk)
+    while (!emo && reach < 3 && reach < i && !t[i - reach - 1].brk)
         reach++;
     /* "no" before it, two before it, or "no X or Y". */
     if ((reach > 0 && (flags_of(&t[i - 1]) & LEX_NO)) ||
@@ -1875,7 +1885,8 @@ static void score_english(struct scratch *sc)
             continue;
         /* "no" before a rated word is a negation, not a word of its own
          * ("no good"); alone it keeps its valence ("no."). */
-        if ((f & LEX_NO) && i + 1 < n && rated(&t[i + 1])) {
+        if ((f & LEX_NO) && i + 1 < n && rated(&t[i + 1]) &&
+            !is_emo(&t[i + 1])) {
             cur->rules |= ES_RULE_NO;
             continue;
         }

@@ -267,6 +267,16 @@ static void test_rule_emoticon_emoji(void **state)
     assert_score("what a day \xF0\x9F\x98\x80\xEF\xB8\x8F", 2.2);
     assert_score("what a day \xF0\x9F\x98\x80\xF0\x9F\x98\xA1", 2.2 - 2.8);
     assert_score("i <3 it", 1.9);
+    /* An emoticon or emoji is outside a negation's scope: "no", "not"
+     * and "n't" flip the word they govern, never the face after it, and
+     * "no" before a face keeps its own valence; "way" in "no way :)"
+     * boosts nothing. */
+    assert_score("i do not know :(", -1.9);
+    assert_score("don't go \xF0\x9F\x98\x80", 2.2);
+    assert_score("no :(", -1.2 - 1.9);
+    assert_score("no way :)", -1.2 + 2.0);
+    assert_score("not good :)", 1.9 * -0.74 + 2.0);
+    assert_score("very :)", 2.0); /* and no booster's */
 }
 
 /* A hashtag whose capitals mark its words is read as those words, when
