@@ -839,6 +839,20 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the event is on 4/5", 0 },
         { "Pay to win garbage", -1 },
         { "Tastes like cardboard", -1 },
+        /* Travel, utilities, delivery, streaming and billing. */
+        { "roaming charges of $300 for a weekend, are you kidding me", -1 },
+        { "my bill went up $20 with zero notice", -1 },
+        { "estimated bill doubled, nobody has read the meter", -1 },
+        { "power's been out for 14 hours and your map says restored", -1 },
+        { "buffering every 30 seconds on a 1gbps line", -1 },
+        { "the tracking hasn't updated in a week", -1 },
+        { "the chatbot keeps looping me back to the FAQ", -1 },
+        { "calling me about a warranty I never asked for", -1 },
+        { "technician no-showed for the second time", -1 },
+        { "booked a sea view, got a wall view. front desk shrugged", -1 },
+        { "promo code doesn't apply at checkout", -1 },
+        { "the gate agent rebooked me in 5 minutes, legend", 1 },
+        { "shoutout to the night shift", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
