@@ -31,6 +31,7 @@ enum cue_kind {
     CUE_LEGAL,
     CUE_SAFETY,
     CUE_SECURITY,
+    CUE_ACCESS,
     CUE_BRAND, /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
@@ -50,6 +51,7 @@ static const struct {
     [CUE_LEGAL] = { 1.0, "mentions legal action" },
     [CUE_SAFETY] = { 1.0, "mentions safety" },
     [CUE_SECURITY] = { 0.8, "mentions account security" },
+    [CUE_ACCESS] = { 0.8, "mentions account access" },
     [CUE_BRAND] = { 0.0, NULL },
 };
 
@@ -134,6 +136,21 @@ static const struct {
     { CUE_OUTAGE, "timing out" },
     { CUE_OUTAGE, "times out" },
     { CUE_OUTAGE, "timed out" },
+    /* Utilities and internet providers: the service itself is out. Not
+     * "is out" alone: "the new album is out". */
+    { CUE_OUTAGE, "power is out" },
+    { CUE_OUTAGE, "power's out" },
+    { CUE_OUTAGE, "power went out" },
+    { CUE_OUTAGE, "power has been out" },
+    { CUE_OUTAGE, "power's been out" },
+    { CUE_OUTAGE, "lost power" },
+    { CUE_OUTAGE, "without power" },
+    { CUE_OUTAGE, "no power" },
+    { CUE_OUTAGE, "internet is out" },
+    { CUE_OUTAGE, "internet's out" },
+    { CUE_OUTAGE, "wifi is out" },
+    { CUE_OUTAGE, "no internet" },
+    { CUE_OUTAGE, "no signal" },
     { CUE_LEGAL, "legal" },
     { CUE_LEGAL, "lawyer" },
     { CUE_LEGAL, "lawyers" },
@@ -216,6 +233,33 @@ static const struct {
     { CUE_SECURITY, "locked out" },
     { CUE_SECURITY, "changed my email" },
     { CUE_SECURITY, "changed my password" },
+    /* A customer kept from their own account or money. "closed my
+     * account" is what the brand did; "close my account" is the
+     * customer's cancellation. */
+    { CUE_ACCESS, "froze my account" },
+    { CUE_ACCESS, "frozen my account" },
+    { CUE_ACCESS, "account frozen" },
+    { CUE_ACCESS, "account is frozen" },
+    { CUE_ACCESS, "account was frozen" },
+    { CUE_ACCESS, "account has been frozen" },
+    { CUE_ACCESS, "suspended my account" },
+    { CUE_ACCESS, "account suspended" },
+    { CUE_ACCESS, "account is suspended" },
+    { CUE_ACCESS, "account was suspended" },
+    { CUE_ACCESS, "account has been suspended" },
+    { CUE_ACCESS, "account got suspended" },
+    { CUE_ACCESS, "banned my account" },
+    { CUE_ACCESS, "closed my account" },
+    { CUE_ACCESS, "can't log in" },
+    { CUE_ACCESS, "cant log in" },
+    { CUE_ACCESS, "cannot log in" },
+    { CUE_ACCESS, "can't login" },
+    { CUE_ACCESS, "cant login" },
+    { CUE_ACCESS, "unable to log in" },
+    { CUE_ACCESS, "unable to login" },
+    { CUE_ACCESS, "can't access my account" },
+    { CUE_ACCESS, "cant access my account" },
+    { CUE_ACCESS, "can't get into my account" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

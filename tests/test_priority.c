@@ -196,6 +196,12 @@ static void test_urgency_words(void **state)
         { "was my password leaked in the data breach",
           "mentions account security", 24 },
         { "the whole team is locked out", "mentions account security", 24 },
+        { "power's been out for 14 hours", "mentions outage", 24 },
+        { "no internet since this morning", "mentions outage", 24 },
+        { "you froze my account with no reason", "mentions account access",
+          24 },
+        { "my account was suspended overnight", "mentions account access", 24 },
+        { "can't log in since the update", "mentions account access", 24 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -231,6 +237,9 @@ static void test_urgency_words(void **state)
         "photos of the new model leaked",
         "I choked on my coffee reading this",
         "the contract was breached",
+        "the new album is out",
+        "the power of a good playlist",
+        "how do I log in with my passkey",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
