@@ -853,6 +853,22 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "promo code doesn't apply at checkout", -1 },
         { "the gate agent rebooked me in 5 minutes, legend", 1 },
         { "shoutout to the night shift", 1 },
+        /* Verdicts the rules read the wrong way round or not at all. */
+        { "it's not the same anymore", -1 },
+        { "I can't say enough good things", 1 },
+        { "couldn't have asked for more", 1 },
+        { "not up to par", -1 },
+        { "I'd buy it again in a heartbeat", 1 },
+        { "I want to like it but", -1 },
+        { "they never listen to feedback", -1 },
+        { "crickets from support", -1 },
+        /* Replies in a support thread. */
+        { "you guys rock", 1 },
+        { "works now!", 1 },
+        { "that did the trick", 1 },
+        { "that didn't do the trick", -1 },
+        { "please change it back", -1 },
+        { "so over this app", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -887,6 +903,12 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "stuck in traffic for an hour", -1 },
         { "monday again", -1 },
         { "dentist at 8am", -1 },
+        { "just got my coffee, ready for the day", 1 },
+        { "the kids made me breakfast in bed", 1 },
+        { "back to work tomorrow", -1 },
+        { "got a promotion", 1 },
+        { "can't find parking anywhere", -1 },
+        { "couldn't find anything wrong with it", 1 },
         /* Intensifiers that are swear words ("good as hell"). */
         { "this update is good as hell", 1 },
         { "the new app is so damn good", 1 },
