@@ -869,6 +869,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "that didn't do the trick", -1 },
         { "please change it back", -1 },
         { "so over this app", -1 },
+        /* "upgrade" alone is mostly the act, not a verdict. */
+        { "upgrade to Pro, it's meh", -1 },
+        { "the new version is a huge upgrade", 1 },
+        /* "classic" is often a name; a discontinued product a loss. */
+        { "Acme will discontinue the classic plan in March", 0 },
+        { "they discontinued the only flavor I buy", -1 },
+        { "an instant classic", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
