@@ -876,6 +876,23 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Acme will discontinue the classic plan in March", 0 },
         { "they discontinued the only flavor I buy", -1 },
         { "an instant classic", 1 },
+        /* Product reviews: fit, finish, damage and wear. */
+        { "runs small, had to return for a bigger size", -1 },
+        { "smells like chemicals, even after washing", -1 },
+        { "the lid doesn't close properly", -1 },
+        { "arrived with a dent on the side", -1 },
+        { "looks brand new", 1 },
+        { "the sole started peeling off", -1 },
+        { "the sizing chart is way off", -1 },
+        { "fits like a glove", 1 },
+        /* A brand in a storm. */
+        { "unfollowed @acme after that statement", -1 },
+        { "this ad is tone deaf", -1 },
+        { "who approved this ad", -1 },
+        { "Acme handled this really well", 1 },
+        { "class action filed against Acme", -1 },
+        { "Acme stock tanks after recall", -1 },
+        { "ratioed by their own customers", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
