@@ -1182,6 +1182,37 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     return i;
 }
 
+/* Whether the byte at @i of @text (@len bytes) is an ASCII letter,
+ * digit or '_'. */
+static inline int word_byte(const char *text, size_t i, size_t len)
+{
+    return i < len && ascii_word(ascii_class[(unsigned char)text[i]]);
+}
+
+/* The handle at @i, right after an '@' that no word precedes ("@acme",
+ * "(@acme"; not "bob@acme.com"). A handle names an account: it rates
+ * nothing ("@love" is a name), is no word of any language, and sits
+ * inside a phrase without breaking it ("cancel my @acme subscription"),
+ * so it makes no token at all. A Mastodon handle takes its instance with
+ * it ("@acme@mastodon.social"). Returns the position after it, or @i
+ * when no ASCII handle starts there. */
+static size_t skip_handle(const char *text, size_t i, size_t len)
+{
+    size_t j = i;
+    while (word_byte(text, j, len))
+        j++;
+    if (j > i && j < len && text[j] == '@' && word_byte(text, j + 1, len)) {
+        j++;
+        while (word_byte(text, j, len) || ((text[j] == '.' || text[j] == '-') &&
+                                           word_byte(text, j + 1, len)))
+            j++;
+    }
+    /* Not ASCII after all ("@café"): the general path reads a word. */
+    if (j < len && (unsigned char)text[j] >= 0x80)
+        return i;
+    return j;
+}
+
 /* The ASCII word at @i, right after a '#': fast_word(), then its parts
  * when its capitals mark words (split_camel). Out of line, so that the
  * check costs the words that follow no '#' nothing. Returns as
@@ -1454,6 +1485,14 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
             if (text[i - 1] == '#' && i < len &&
                 ascii_word(ascii_class[(unsigned char)text[i]])) {
                 size_t next = hashtag_word(sc, text, i, len);
+                if (next != i) {
+                    i = next;
+                    continue;
+                }
+            }
+            if (text[i - 1] == '@' && word_byte(text, i, len) &&
+                (i - 1 > ps || ps == 0 || !word_byte(text, ps - 1, len))) {
+                size_t next = skip_handle(text, i, len);
                 if (next != i) {
                     i = next;
                     continue;

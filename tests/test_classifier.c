@@ -279,6 +279,20 @@ static void test_rule_emoticon_emoji(void **state)
     assert_score("very :)", 2.0); /* and no booster's */
 }
 
+/* A handle names an account: it rates nothing, makes no token, and sits
+ * inside an expression without breaking it. */
+static void test_rule_handle(void **state)
+{
+    (void)state;
+    assert_score("@good morning", 0.0);
+    assert_score("no @acme problem", 1.5);
+    assert_score("(@bad) good", 1.9);
+    assert_score(".@good @bad@mastodon.social good", 1.9);
+    /* Its case is no shouting: the rest is all caps, so no emphasis. */
+    assert_score("@acme GOOD DAY", 1.9);
+    assert_score("GOOD day @acme", 1.9 + 0.733);
+}
+
 /* A hashtag whose capitals mark its words is read as those words, when
  * the lexicon does not know it whole; a word without '#' is not split. */
 static void test_rule_camel_hashtag(void **state)
@@ -1422,6 +1436,7 @@ int main(void)
         cmocka_unit_test(test_rule_question),
         cmocka_unit_test(test_rule_emoticon_emoji),
         cmocka_unit_test(test_rule_camel_hashtag),
+        cmocka_unit_test(test_rule_handle),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
         cmocka_unit_test(test_rule_masked_swearing),
