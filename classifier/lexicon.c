@@ -547,6 +547,43 @@ done:
     return rc;
 }
 
+/* Makes the single-word key @key a name, unless the rules use it. */
+static void lex_name(struct es_lexicon *lex, const char *key, size_t len)
+{
+    struct lex_entry *e = lex_add(lex, key, len, 1, 0);
+    if (e->flags & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO |
+                    LEX_LEAST | LEX_NEVER | LEX_WITHOUT | LEX_AFTER | LEX_EMO))
+        return;
+    if ((e->flags & LEX_VALENCE) && !(e->flags & LEX_BUILTIN))
+        lex->rated--;
+    e->flags = (e->flags & ~(uint32_t)(LEX_VALENCE | LEX_BUILTIN)) | LEX_NAME;
+    e->valence = 0;
+}
+
+void es_lexicon_add_names(struct es_lexicon *lex, const char *const *names,
+                          size_t n)
+{
+    struct es_buf key = ES_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        int words = es_norm__term(&key, names[i], strlen(names[i]));
+        if (words < 1 || key.len == 0 || key.len > TERM_MAX)
+            continue;
+        if (words == 1) {
+            lex_name(lex, key.ptr, key.len);
+            continue;
+        }
+        if (words <= MWE_MAX)
+            lex_rate(lex, key.ptr, key.len, words, 0.0);
+        /* "Acme Cloud" is also written "#AcmeCloud" and "@acmecloud". */
+        size_t j = 0;
+        for (size_t k = 0; k < key.len; k++)
+            if (key.ptr[k] != ' ')
+                key.ptr[j++] = key.ptr[k];
+        lex_name(lex, key.ptr, j);
+    }
+    es_buf_release(&key);
+}
+
 void es_lexicon_free(struct es_lexicon *lex)
 {
     if (!lex)

@@ -36,6 +36,7 @@ enum {
     LEX_STRONG = 1u << 15,  /* a stopword that alone names its language */
     LEX_PREFIX = 1u << 24,  /* the first words of a longer expression */
     LEX_AFTER = 1u << 25,   /* "af", "as hell": boosts the rated word before */
+    LEX_NAME = 1u << 26,    /* a brand's name: unrated, inside expressions */
     LEX_LANG_SHIFT = 16,    /* bits 16..23: stopword of language k */
 };
 

@@ -1585,6 +1585,16 @@ static void tokenize(struct scratch *sc, const char *buf, size_t len)
     }
 }
 
+/* The token after @i that is not a brand's name (a name sits inside an
+ * expression: "cancel my Acme subscription"), or sc->n. */
+static inline size_t next_word(const struct scratch *sc, size_t i)
+{
+    size_t j = i + 1;
+    while (j < sc->n && sc->t[j].e && (sc->t[j].e->flags & LEX_NAME))
+        j++;
+    return j;
+}
+
 /* The longest expression of the lexicon that starts at token @i: walks
  * forward one word at a time while the words so far are an expression
  * or the start of one. Returns its length in tokens (0: none) and its
@@ -1596,17 +1606,16 @@ static size_t match_expression(const struct scratch *sc, size_t i,
     const struct tok *t = sc->t;
     size_t maxk = t[i].e->mwe_max, best = 0;
     size_t jl = t[i].llen;
+    size_t j = next_word(sc, i);
 
-    if (maxk > sc->n - i)
-        maxk = sc->n - i;
-    if (maxk < 2 || t[i + 1].kind == TK_EMO ||
-        !es_lexicon__pair(sc->lex, t[i].hash, t[i + 1].hash))
+    if (maxk < 2 || j >= sc->n || t[j].kind == TK_EMO ||
+        !es_lexicon__pair(sc->lex, t[i].hash, t[j].hash))
         return 0;
     if (jl >= sizeof(join))
         return 0;
     memcpy(join, sc->low + t[i].loff, jl);
-    for (size_t k = 2; k <= maxk; k++) {
-        const struct tok *w = &t[i + k - 1];
+    for (size_t k = 2; k <= maxk && j < sc->n; k++, j = next_word(sc, j)) {
+        const struct tok *w = &t[j];
         if (w->kind == TK_EMO || jl + 1 + w->llen > sizeof(join))
             break;
         join[jl++] = ' ';
@@ -1617,7 +1626,7 @@ static size_t match_expression(const struct scratch *sc, size_t i,
             break;
         if (e->flags & (LEX_VALENCE | LEX_BOOSTER | LEX_BUT | LEX_THOUGH |
                         LEX_NEGATE | LEX_AFTER)) {
-            best = k;
+            best = j - i + 1; /* in tokens, names inside included */
             *out = e;
         }
         if (!(e->flags & LEX_PREFIX))
@@ -1893,7 +1902,8 @@ static void score_english(struct scratch *sc)
     size_t n = sc->n;
     size_t words = 0, upper = 0;
     for (size_t i = 0; i < n; i++)
-        if (t[i].alpha && t[i].kind != TK_EMO) {
+        if (t[i].alpha && t[i].kind != TK_EMO &&
+            !(flags_of(&t[i]) & LEX_NAME)) { /* "IBM" is no shouting */
             words++;
             upper += t[i].upper;
         }

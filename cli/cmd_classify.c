@@ -289,6 +289,7 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
     const struct es_config_classifier *cc = NULL;
+    const struct es_config_priority *cp = NULL;
 #ifndef ES_CLI_FRONT
     /* The front (cli/front.c) hands a classify with a named config to
      * earshot-core, the executable that reads configs. */
@@ -297,6 +298,7 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
         if (!cfg)
             return ES_EXIT_FAIL;
         cc = es_config_classifier(cfg);
+        cp = es_config_priority(cfg);
         if (!lexicon && cc->lexicon)
             lexicon = cc->lexicon;
     }
@@ -323,6 +325,9 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
         rc = es_cli_fail("%s", es_error_last());
         goto done;
     }
+    /* As when mentions are stored: the brand's names rate nothing. */
+    if (cp)
+        es_lexicon_add_names(lex, cp->brands, cp->nbrands);
     t1 = now_s();
     c.lex = lex;
     c.json = json != NULL;

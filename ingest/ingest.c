@@ -93,6 +93,9 @@ int es_scorer_open(struct es_scorer **out, const struct es_config *cfg,
         if (rc < 0)
             goto done;
     }
+    /* The brand's own names are names, not sentiment ("Havoc"). */
+    if (cp)
+        es_lexicon_add_names(sc->lex, cp->brands, cp->nbrands);
     struct es_priority_weights w;
     es_priority_weights_default(&w);
     if (cp) {

@@ -66,15 +66,18 @@ static double compound(const char *text)
     return score_with(mini, text).compound;
 }
 
-/* Asserts that @text scores the normalised @sum (hand-computed). */
-#define assert_score(text, sum)                                                \
+/* Asserts that @text scores the normalised @sum with @lex. */
+#define assert_score_with(lex, text, sum)                                      \
     do {                                                                       \
-        double got_ = compound(text);                                          \
+        double got_ = score_with(lex, text).compound;                          \
         double want_ = norm(sum);                                              \
         if (fabs(got_ - want_) > 1e-4)                                         \
             fail_msg("'%s': compound %.6f, expected %.6f (sum %.4f)", text,    \
                      got_, want_, (double)(sum));                              \
     } while (0)
+
+/* Asserts that @text scores the normalised @sum (hand-computed). */
+#define assert_score(text, sum) assert_score_with(mini, text, sum)
 
 /* ==== One test per rule, expected scores computed by hand ==== */
 
@@ -1057,6 +1060,35 @@ static void test_overlay(void **state)
     es_lexicon_free(lex);
 }
 
+/* A brand's names, as [priority] brand = gives them, are names: never
+ * rated, inside an expression without breaking it, and no shouting. */
+static void test_brand_names(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    double v;
+    assert_int_equal(es_lexicon_load(&lex, FIX "mini.tsv"), 0);
+    size_t rated = es_lexicon_size(lex);
+    static const char *const names[] = { "Havoc", "Great Co", "not", "  " };
+    es_lexicon_add_names(lex, names, 4);
+    /* "havoc" was rated and is a name now; "great co" is rated 0. */
+    assert_int_equal(es_lexicon_lookup(lex, "havoc", &v), 0);
+    assert_int_equal(es_lexicon_lookup(lex, "great co", &v), 1);
+    assert_int_equal(es_lexicon_size(lex), rated - 1 + 1);
+    assert_score_with(lex, "havoc is here", 0.0);
+    /* A name inside an expression: "no problem". */
+    assert_score_with(lex, "no Havoc problem", 1.5);
+    /* A name of two words is rated 0 whole, and joined it is a name. */
+    assert_score_with(lex, "Great Co is bad", -2.5);
+    assert_score_with(lex, "#GreatCo bad", -2.5);
+    assert_score_with(lex, "great day", 3.1);
+    /* A rule word stays one: "not" still negates. */
+    assert_score_with(lex, "not good", 1.9 * -0.74);
+    /* A name in capitals is its spelling, not shouting. */
+    assert_score_with(lex, "HAVOC GOOD DAY", 1.9);
+    es_lexicon_free(lex);
+}
+
 static void test_overlay_grows_table(void **state)
 {
     (void)state;
@@ -1459,6 +1491,7 @@ int main(void)
         cmocka_unit_test(test_expression_with_one_letter_words),
         cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_brand_names),
         cmocka_unit_test(test_overlay_grows_table),
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_lang_not_english),

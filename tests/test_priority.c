@@ -552,48 +552,67 @@ static void test_weights_change_the_score(void **state)
     es_item_release(&it);
 }
 
+/* Scores @it with the scorer ingest uses, opened on the config text
+ * @conf (NULL: every default) and the source tree's data dir. */
+static void score_with_config(const char *conf, const struct es_item *it,
+                              struct es_scores *out)
+{
+    struct es_config *cfg = NULL;
+    struct es_scorer *sc = NULL;
+    if (conf)
+        assert_int_equal(es_config_load_string(&cfg, conf, "t.conf"), 0);
+    else
+        cfg = es_config_new();
+    if (es_scorer_open(&sc, cfg, ES_SOURCE_DIR "/config") != 0)
+        fail_msg("%s", es_error_last());
+    es_scorer_score(sc, it, NOW, out);
+    es_scorer_free(sc);
+    es_config_free(cfg);
+}
+
 /* The [priority] section, through the scorer ingest uses. */
 static void test_weights_from_config(void **state)
 {
     (void)state;
-    struct es_config *cfg = NULL;
-    struct es_scorer *sc = NULL;
     struct es_scores a, b;
     struct es_item it;
-    const char *data_dir = ES_SOURCE_DIR "/config";
 
     item_feed(&it, NULL, "Does Acme Cloud refund unused credit?");
 
     /* Defaults: no brand, so no question; refund 18, plus whatever the
      * lexicon makes of the words (the classifier's business). */
-    cfg = es_config_new();
-    if (es_scorer_open(&sc, cfg, data_dir) != 0)
-        fail_msg("%s", es_error_last());
-    es_scorer_score(sc, &it, NOW, &a);
+    score_with_config(NULL, &it, &a);
     double neg = a.sentiment <= -0.05 ? -a.sentiment * 40 : 0;
     assert_int_equal(a.priority, (int)(neg + 18 + 0.5));
     assert_non_null(strstr(a.reasons, "\"mentions refund\""));
     assert_null(strstr(a.reasons, "question"));
-    es_scorer_free(sc);
-    es_config_free(cfg);
 
-    assert_int_equal(es_config_load_string(&cfg,
-                                           "[priority]\n"
-                                           "weight_urgency = 60\n"
-                                           "brand = Acme Cloud\n",
-                                           "t.conf"),
-                     0);
-    if (es_scorer_open(&sc, cfg, data_dir) != 0)
-        fail_msg("%s", es_error_last());
-    es_scorer_score(sc, &it, NOW, &b);
+    score_with_config("[priority]\n"
+                      "weight_urgency = 60\n"
+                      "brand = Acme Cloud\n",
+                      &it, &b);
     /* 60 x (1 - 0.4 x 0.5) */
     assert_int_equal(b.priority, (int)(neg + 48 + 0.5));
     assert_non_null(strstr(b.reasons, "\"asks a question\""));
     /* The sentiment does not depend on the weights. */
     assert_true(a.sentiment == b.sentiment);
     assert_string_equal(b.lang, "en");
-    es_scorer_free(sc);
-    es_config_free(cfg);
+    es_item_release(&it);
+}
+
+/* The brand's names rate nothing in the scorer ingest uses: "havoc" is
+ * a rated word, and a product of that name is neutral. */
+static void test_brand_names_from_config(void **state)
+{
+    (void)state;
+    struct es_scores a, b;
+    struct es_item it;
+
+    item_feed(&it, NULL, "Havoc shipped a new release");
+    score_with_config(NULL, &it, &a);
+    assert_true(a.sentiment <= -0.05);
+    score_with_config("[priority]\nbrand = Havoc\n", &it, &b);
+    assert_true(b.sentiment > -0.05 && b.sentiment < 0.05);
     es_item_release(&it);
 }
 
@@ -651,6 +670,7 @@ int main(void)
         cmocka_unit_test(test_bounds_and_all_reasons),
         cmocka_unit_test(test_weights_change_the_score),
         cmocka_unit_test(test_weights_from_config),
+        cmocka_unit_test(test_brand_names_from_config),
         cmocka_unit_test(test_hostile_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

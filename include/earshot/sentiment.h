@@ -58,6 +58,17 @@ int es_lexicon_load_buf(struct es_lexicon **out, const char *name,
  * the lexicon between threads. */
 int es_lexicon_overlay(struct es_lexicon *lex, const char *path);
 
+/* Makes the @n brand names in @names (any case, as [priority] brand =
+ * gives them) names rather than words: a name is never rated ("Havoc",
+ * "Best Buy"), a one-word name sits inside an expression without
+ * breaking it ("cancel my Acme subscription"), and neither counts as
+ * shouting. A name of several words is rated 0 whole, its words joined
+ * into one ("acmecloud") a name too. A word the rules use ("not", "very")
+ * stays a rule word; blank names are skipped. Not thread-safe, like
+ * es_lexicon_overlay(). */
+void es_lexicon_add_names(struct es_lexicon *lex, const char *const *names,
+                          size_t n);
+
 /* Frees @lex; NULL is a no-op. */
 void es_lexicon_free(struct es_lexicon *lex);
 
