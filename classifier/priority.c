@@ -276,7 +276,8 @@ struct cue {
     size_t key_len;          /* strlen(words[n - 1]) */
     int n;
     enum cue_kind kind;
-    int next; /* next cue with the same last word, or -1 */
+    int next;    /* next cue with the same last word, or -1 */
+    int literal; /* its words include a brand: no brand is skipped */
 };
 
 struct es_priority {
@@ -374,6 +375,7 @@ struct word {
     int at;        /* written "@word" */
     int pct;       /* written "word%" */
     uint32_t hash; /* hash_word(s, len), by the splitter, once a word */
+    int name;      /* a one-word brand, which a phrase may hold */
 };
 
 typedef void (*word_fn)(const struct word *w, void *payload);
@@ -478,6 +480,7 @@ static void add_cue(struct es_priority *p, size_t *cap, char **words, int n,
     c->n = n;
     c->kind = kind;
     c->next = -1;
+    c->literal = kind == CUE_BRAND;
 }
 
 /* Adds @text (split into words) as a cue of @kind. A brand is also added
@@ -531,6 +534,7 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
     if (b.n > 0 && !b.overflow && b.n < PHRASE_MAX) {
         b.words[b.n++] = es_xstrdup("down");
         add_cue(p, cap, b.words, b.n, CUE_OUTAGE);
+        p->cues[p->ncues - 1].literal = 1;
     } else {
         for (int i = 0; i < b.n; i++)
             free(b.words[i]);
@@ -539,6 +543,7 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
         char *two[2] = { es_xstrndup(b.joined.s, b.joined.len),
                          es_xstrdup("down") };
         add_cue(p, cap, two, 2, CUE_OUTAGE);
+        p->cues[p->ncues - 1].literal = 1;
     }
 }
 
@@ -653,15 +658,25 @@ static void scan_word(const struct word *w, void *payload)
     memcpy(slot->s, w->s, w->len + 1);
     slot->len = w->len;
     slot->at = w->at;
+    slot->name = 0;
     sc->pos++;
     if (w->len == 0)
         return;
     int head = p->slots[find_slot(p, w->s, w->len, w->hash)];
+    for (int i = head; i >= 0; i = p->cues[i].next)
+        if (p->cues[i].kind == CUE_BRAND && p->cues[i].n == 1 &&
+            strcmp(p->cues[i].words[0], w->s) == 0)
+            slot->name = 1;
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];
         int ok = 1;
+        size_t back = 1;
         for (int k = 1; k < c->n && ok; k++) {
-            const struct word *prev = ring_at(sc, (size_t)k);
+            const struct word *prev = ring_at(sc, back++);
+            /* "delete my Acme account": a one-word brand inside a
+             * phrase is skipped, unless the phrase names the brand. */
+            while (prev && prev->name && !c->literal)
+                prev = ring_at(sc, back++);
             ok = prev && prev->len &&
                  strcmp(prev->s, c->words[c->n - 1 - k]) == 0;
         }

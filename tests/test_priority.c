@@ -202,6 +202,9 @@ static void test_urgency_words(void **state)
           24 },
         { "my account was suspended overnight", "mentions account access", 24 },
         { "can't log in since the update", "mentions account access", 24 },
+        /* A one-word brand inside a phrase does not break it. */
+        { "how do I delete my Widgetly account", "mentions cancellation", 18 },
+        { "you froze my @widgetly account", "mentions account access", 24 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -240,6 +243,7 @@ static void test_urgency_words(void **state)
         "the new album is out",
         "the power of a good playlist",
         "how do I log in with my passkey",
+        "my Widgetly account page looks nice",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
