@@ -37,7 +37,11 @@ enum {
     LEX_PREFIX = 1u << 24,  /* the first words of a longer expression */
     LEX_AFTER = 1u << 25,   /* "af", "as hell": boosts the rated word before */
     LEX_NAME = 1u << 26,    /* a brand's name: unrated, inside expressions */
-    LEX_LANG_SHIFT = 16,    /* bits 16..23: stopword of language k */
+    LEX_PRAISE = 1u << 27,  /* praise that may be said in irony: "great" */
+    LEX_THANKS = 1u << 28,  /* "thanks", whose "for" names what is praised */
+    LEX_SCOPE = 1u << 29, /* "for", "who", "despite": ends what praise is of */
+    LEX_FRAME = 1u << 30, /* "great job": praise of what follows it */
+    LEX_LANG_SHIFT = 16,  /* bits 16..23: stopword of language k */
 };
 
 /* The languages recognised by stopwords (bit k of the LEX_LANG bits). */

@@ -1853,6 +1853,121 @@ static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi,
         weigh(t, end + 1, hi, BUT_AFTER, ES_RULE_BUT_AFTER);
 }
 
+/* The strength of the bad situation that makes praise ironic. */
+#define IRONY_NEG (-1.0)
+
+/* 1 when token @k may stand with praise in a clause of its own: a
+ * booster ("so great") or a particle ("oh", "just", "well", "yeah",
+ * "how"), not a noun ("Great product, slow shipping" is no irony). */
+static int praise_particle(const struct scratch *sc, size_t k)
+{
+    static const char *const words[] = { "oh", "just", "well", "yeah", "how" };
+    const struct tok *t = &sc->t[k];
+    if (flags_of(t) & LEX_BOOSTER)
+        return 1;
+    for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
+        if (t->llen == strlen(words[w]) &&
+            memcmp(sc->low + t->loff, words[w], t->llen) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when token @j is praise alone in its clause ("Great,", "Just
+ * perfect.", "Oh wonderful."): a positive word of LEX_PRAISE with no
+ * other word in its clause but particles. */
+static int lone_praise(const struct scratch *sc, size_t j)
+{
+    const struct tok *t = sc->t;
+    if (!(flags_of(&t[j]) & LEX_PRAISE) || t[j].score <= 0)
+        return 0;
+    for (size_t k = j; k > 0 && !t[k - 1].brk; k--)
+        if (!praise_particle(sc, k - 1))
+            return 0;
+    for (size_t k = j; k + 1 < sc->n && !t[k].brk; k++)
+        if (!praise_particle(sc, k + 1))
+            return 0;
+    return 1;
+}
+
+/* Praise whose object is a plainly bad situation is irony (the contrast
+ * Riloff et al. 2013 describe): "Great, another outage.", "Perfect. Just
+ * perfect. Order lost again.", "love waiting 2 hours on hold", "thanks
+ * for the 3 hour delay", "great job losing my package". The praise is
+ * read as negation reads it (x -0.74) when what it is of holds a word at
+ * IRONY_NEG or below and nothing rated positive:
+ * - praise alone in a clause that opens a sentence ("Great,") is of what
+ *   follows, up to the end of the first sentence after it that rates
+ *   anything else, unless a contrast comes first ("Great, but ...");
+ * - praise that frames what follows ("thanks for", "great job", "gotta
+ *   love", "love how", "nice of you") is of the rest of its clause, up
+ *   to a contrast ("but", "though") or a word that turns to something
+ *   else ("for" after the frame, "who", "despite").
+ * Praise inside a clause otherwise is left alone: "great for back
+ * pain", "a great cast wasted on a bad script" are no irony. */
+static void apply_irony(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t f = flags_of(&t[i]);
+        if (!(f & LEX_PRAISE) || t[i].score <= 0)
+            continue;
+        int neg = 0, pos = 0;
+        size_t end = i;
+        if ((i == 0 || t[i - 1].send) && lone_praise(sc, i)) {
+            int other = 0; /* a sentence rating something else began */
+            for (size_t j = i + 1; j < n; j++) {
+                /* "Great, but the app crashed": the contrast says the
+                 * praise was meant. */
+                if (!other &&
+                    (flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH | LEX_SCOPE))) {
+                    neg = 0;
+                    break;
+                }
+                end = j;
+                if (lone_praise(sc, j))
+                    ;
+                else if (t[j].score <= IRONY_NEG)
+                    neg = other = 1;
+                else if (t[j].score > 0)
+                    pos = other = 1;
+                else if (t[j].score != 0)
+                    other = 1;
+                if (t[j].send && other)
+                    break;
+            }
+        } else if (!t[i].brk &&
+                   ((f & LEX_FRAME) ||
+                    ((f & LEX_THANKS) && i + 1 < n &&
+                     (flags_of(&t[i + 1]) & LEX_SCOPE) && t[i + 1].llen == 3 &&
+                     memcmp(sc->low + t[i + 1].loff, "for", 3) == 0))) {
+            for (size_t j = i + 1; j < n; j++) {
+                uint32_t fj = flags_of(&t[j]);
+                if ((fj & (LEX_BUT | LEX_THOUGH)) ||
+                    ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))))
+                    break;
+                end = j;
+                if (t[j].score <= IRONY_NEG)
+                    neg = 1;
+                else if (t[j].score > 0)
+                    pos = 1;
+                if (t[j].brk)
+                    break;
+            }
+        } else {
+            continue;
+        }
+        if (!neg || pos)
+            continue;
+        for (size_t j = i; j <= end; j++)
+            if (t[j].score > 0 && (flags_of(&t[j]) & LEX_PRAISE)) {
+                t[j].score *= (float)N_SCALAR;
+                t[j].rules |= ES_RULE_IRONY;
+            }
+        i = end;
+    }
+}
+
 /* Moves the weight between the clauses around a contrastive conjunction,
  * within its sentence: in a post of several sentences, "but" in the
  * second says nothing about the fourth. */
@@ -1909,6 +2024,7 @@ static void score_english(struct scratch *sc)
         }
     /* ALL CAPS emphasises only when the rest is not shouted too. */
     int cap_diff = upper > 0 && upper < words;
+    uint32_t praise = 0; /* any word that may be said in irony */
 
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
@@ -1940,7 +2056,10 @@ static void score_english(struct scratch *sc)
             continue;
         }
         cur->score = (float)token_valence(sc, i, cap_diff);
+        praise |= f & LEX_PRAISE;
     }
+    if (praise)
+        apply_irony(sc);
     apply_contrast(sc);
 }
 
@@ -2107,6 +2226,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "elongated";
     case ES_RULE_MODIFIER:
         return "modifier";
+    case ES_RULE_IRONY:
+        return "irony";
     default:
         return "?";
     }

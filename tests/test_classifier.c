@@ -282,6 +282,24 @@ static void test_rule_emoticon_emoji(void **state)
     assert_score("very :)", 2.0); /* and no booster's */
 }
 
+/* Praise of a plainly bad situation is irony, read as negated. */
+static void test_rule_irony(void **state)
+{
+    (void)state;
+    /* Praise alone in a clause that opens a sentence, then bad. */
+    assert_score("great, bad day", 3.1 * -0.74 - 2.5);
+    assert_score("great. awful.", 3.1 * -0.74 - 3.0);
+    /* A run of it, a booster inside ("so great"). */
+    assert_score("great. so great. awful", (3.1 + 3.1 + 0.293) * -0.74 - 3.0);
+    /* No irony: a contrast first, praise in what follows, or praise of
+     * a noun ("great day"), which is a mixed verdict. */
+    assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
+    assert_score("great, good day", 3.1 + 1.9);
+    assert_score("great day, bad night", 3.1 - 2.5);
+    /* Praise inside a clause, without a frame, is left alone. */
+    assert_score("i love the bad guys", 3.2 - 2.5);
+}
+
 /* A handle names an account: it rates nothing, makes no token, and sits
  * inside an expression without breaking it. */
 static void test_rule_handle(void **state)
@@ -910,6 +928,21 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "class action filed against Acme", -1 },
         { "Acme stock tanks after recall", -1 },
         { "ratioed by their own customers", -1 },
+        /* Irony: praise of a plainly bad situation, and praise that is
+         * meant. */
+        { "Great, another price increase", -1 },
+        { "Wonderful. My flight is cancelled again.", -1 },
+        { "Perfect. Just perfect. Order lost again.", -1 },
+        { "thanks for the 3 hour delay", -1 },
+        { "great job losing my package", -1 },
+        { "gotta love waiting 2 hours on hold", -1 },
+        { "love how you can't reach a human anymore", -1 },
+        { "nice of you to cancel my order without telling me", -1 },
+        { "Great, thanks for fixing the outage so fast!", 1 },
+        { "Awesome, the crash is fixed now", 1 },
+        { "thanks for helping with the outage last night", 1 },
+        { "love how easy the setup was", 1 },
+        { "great for back pain", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -1469,6 +1502,7 @@ int main(void)
         cmocka_unit_test(test_rule_emoticon_emoji),
         cmocka_unit_test(test_rule_camel_hashtag),
         cmocka_unit_test(test_rule_handle),
+        cmocka_unit_test(test_rule_irony),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
         cmocka_unit_test(test_rule_masked_swearing),

@@ -133,6 +133,8 @@ enum es_sentiment_rule {
     ES_RULE_NEVER_SO = 1 << 10,  /* "never so good": emphasis, no flip */
     ES_RULE_ELONGATED = 1 << 11, /* "sooo goood": found once shortened */
     ES_RULE_MODIFIER = 1 << 12,  /* a rule word itself (very, not, but) */
+    ES_RULE_IRONY = 1 << 13,     /* praise of a bad situation ("Great,
+                                    another outage"): read as negated */
 };
 
 /* Returns a static name for one rule bit ("negation", "caps", ...), or
