@@ -943,6 +943,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "thanks for helping with the outage last night", 1 },
         { "love how easy the setup was", 1 },
         { "great for back pain", 1 },
+        { "Nothing like a 3 hour wait to start the day", -1 },
+        { "paying more for less", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
