@@ -266,9 +266,10 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
         "  --stats        on stderr: lexicon size, load time and memory,\n"
         "                 texts per second\n"
         "With --config FILE (or $EARSHOT_CONFIG), the lexicon and the\n"
-        "brand overlays of its [classifier] are used, as when mentions\n"
-        "are stored; --lexicon replaces that lexicon and --overlay adds\n"
-        "to them. Without a config, none is read.\n"
+        "brand overlays of its [classifier] are used, and the names of\n"
+        "its [priority] brands rate nothing, as when mentions are\n"
+        "stored; --lexicon replaces that lexicon and --overlay adds to\n"
+        "them. Without a config, none is read.\n"
         "Text that is not English is scored on its emoji and emoticons\n"
         "only and flagged low_confidence. Needs no database.\n";
     const char *json = NULL, *explain = NULL, *lexicon = NULL, *overlay = NULL,

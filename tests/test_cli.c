@@ -185,7 +185,8 @@ static void test_front_runs_classify_itself(void **state)
 }
 
 /* classify reads no config unless one is named; a named one brings its
- * [classifier] overlays, as ingest scores with them. */
+ * [classifier] overlays and [priority] brand names, as ingest scores
+ * with them. */
 static void test_classify_named_config(void **state)
 {
     (void)state;
@@ -202,6 +203,18 @@ static void test_classify_named_config(void **state)
     assert_true(strtod(r.out.ptr, NULL) <= -0.05);
     es_run_release(&r);
 
+    es_run_earshot(&r, &run_opts, texts, "--config", conf, "classify", NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out.ptr, "0.0000\n");
+    es_run_release(&r);
+
+    /* Its [priority] brand names rate nothing: a product called Havoc. */
+    es_fx_write_file(texts, "Havoc shipped a new release\n");
+    es_run_earshot(&r, &run_opts, texts, "classify", NULL);
+    assert_int_equal(r.status, 0);
+    assert_true(strtod(r.out.ptr, NULL) <= -0.05);
+    es_run_release(&r);
+    es_fx_write_file(conf, "[priority]\nbrand = Havoc\n");
     es_run_earshot(&r, &run_opts, texts, "--config", conf, "classify", NULL);
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out.ptr, "0.0000\n");
