@@ -1590,7 +1590,7 @@ static void tokenize(struct scratch *sc, const char *buf, size_t len)
 static inline size_t next_word(const struct scratch *sc, size_t i)
 {
     size_t j = i + 1;
-    while (j < sc->n && sc->t[j].e && (sc->t[j].e->flags & LEX_NAME))
+    while (j < sc->n && (sc->t[j].flags & LEX_NAME))
         j++;
     return j;
 }
@@ -1721,7 +1721,7 @@ static double booster_step(const struct tok *b, double valence, int cap_diff,
 /* Whether @t is an emoticon or emoji rather than a word. */
 static int is_emo(const struct tok *t)
 {
-    return t->kind == TK_EMO || (t->e && (t->e->flags & LEX_EMO));
+    return t->kind == TK_EMO || (t->flags & LEX_EMO);
 }
 
 /* The valence of token @i after the rules that look at its neighbours. */
