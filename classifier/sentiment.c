@@ -1904,7 +1904,7 @@ static int lone_praise(const struct scratch *sc, size_t j)
  *   else ("for" after the frame, "who", "despite").
  * Praise inside a clause otherwise is left alone: "great for back
  * pain", "a great cast wasted on a bad script" are no irony. */
-static void apply_irony(struct scratch *sc)
+static __attribute__((noinline)) void apply_irony(struct scratch *sc)
 {
     struct tok *t = sc->t;
     size_t n = sc->n;
@@ -2024,7 +2024,7 @@ static void score_english(struct scratch *sc)
         }
     /* ALL CAPS emphasises only when the rest is not shouted too. */
     int cap_diff = upper > 0 && upper < words;
-    uint32_t praise = 0; /* any word that may be said in irony */
+    int praise = 0; /* a word that may be said in irony */
 
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
@@ -2056,7 +2056,11 @@ static void score_english(struct scratch *sc)
             continue;
         }
         cur->score = (float)token_valence(sc, i, cap_diff);
-        praise |= f & LEX_PRAISE;
+        /* Praise that apply_irony() may read: opening a sentence, or a
+         * frame ("thanks for"). */
+        if ((f & LEX_PRAISE) &&
+            (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
+            praise = 1;
     }
     if (praise)
         apply_irony(sc);
