@@ -81,6 +81,9 @@ static const struct {
     { CUE_BILLING, "unauthorized charge" },
     { CUE_BILLING, "unauthorised charge" },
     { CUE_BILLING, "fraudulent charge" },
+    /* A bill chased that should not be. */
+    { CUE_BILLING, "sent me to collections" },
+    { CUE_BILLING, "sent to collections" },
     { CUE_CANCEL, "cancel" },
     { CUE_CANCEL, "cancels" },
     { CUE_CANCEL, "cancelled" },
@@ -260,6 +263,15 @@ static const struct {
     { CUE_ACCESS, "can't access my account" },
     { CUE_ACCESS, "cant access my account" },
     { CUE_ACCESS, "can't get into my account" },
+    { CUE_ACCESS, "froze my funds" },
+    { CUE_ACCESS, "funds frozen" },
+    { CUE_ACCESS, "funds are frozen" },
+    { CUE_ACCESS, "can't withdraw" },
+    { CUE_ACCESS, "cant withdraw" },
+    { CUE_ACCESS, "unable to withdraw" },
+    { CUE_ACCESS, "withdrawals paused" },
+    { CUE_ACCESS, "withdrawals are paused" },
+    { CUE_ACCESS, "withdrawals suspended" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

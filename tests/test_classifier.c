@@ -945,6 +945,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "great for back pain", 1 },
         { "Nothing like a 3 hour wait to start the day", -1 },
         { "paying more for less", -1 },
+        /* Money held, bills chased, requests closed. */
+        { "withdrawals have been paused for 3 days, where is my money", -1 },
+        { "billing sent me to collections for a bill insurance paid", -1 },
+        { "deposit still not returned 60 days after move out", -1 },
+        { "maintenance request closed without anyone showing up", -1 },
+        { "the portal says my results are ready but shows nothing", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -202,6 +202,10 @@ static void test_urgency_words(void **state)
           24 },
         { "my account was suspended overnight", "mentions account access", 24 },
         { "can't log in since the update", "mentions account access", 24 },
+        { "withdrawals are paused, where is my money",
+          "mentions account access", 24 },
+        { "billing sent me to collections for a paid bill",
+          "mentions billing error", 18 },
         /* A one-word brand inside a phrase does not break it. */
         { "how do I delete my Widgetly account", "mentions cancellation", 18 },
         { "you froze my @widgetly account", "mentions account access", 24 },
