@@ -1203,8 +1203,9 @@ static size_t skip_handle(const char *text, size_t i, size_t len)
         j++;
     if (j > i && j < len && text[j] == '@' && word_byte(text, j + 1, len)) {
         j++;
-        while (word_byte(text, j, len) || ((text[j] == '.' || text[j] == '-') &&
-                                           word_byte(text, j + 1, len)))
+        while (word_byte(text, j, len) ||
+               (j < len && (text[j] == '.' || text[j] == '-') &&
+                word_byte(text, j + 1, len)))
             j++;
     }
     /* Not ASCII after all ("@café"): the general path reads a word. */

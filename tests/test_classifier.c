@@ -1180,6 +1180,20 @@ static void test_hostile_input(void **state)
     const char nul[] = "good\0bad";
     assert_int_equal(es_sentiment_score(mini, nul, sizeof(nul) - 1, &r), 0);
     assert_true(fabs(r.compound - norm(1.9 - 2.5)) < 1e-4);
+    /* Text that ends where its buffer does, in the middle of the forms
+     * read ahead of ("@acme@inst.", "great,"): nothing past it is read
+     * (AddressSanitizer would say). */
+    static const char *const tails[] = { "good @acme@inst", "good @a@b-",
+                                         "great,", "good #Very" };
+    for (size_t k = 0; k < sizeof(tails) / sizeof(tails[0]); k++) {
+        size_t tl = strlen(tails[k]);
+        char *exact = malloc(tl);
+        assert_non_null(exact);
+        memcpy(exact, tails[k], tl);
+        assert_int_equal(es_sentiment_score(mini, exact, tl, &r), 0);
+        assert_sane(&r);
+        free(exact);
+    }
     /* Empty, NULL with 0 length, only punctuation. */
     assert_int_equal(es_sentiment_score(mini, "", 0, &r), 0);
     assert_true(r.compound == 0 && r.label == ES_SENTIMENT_NEUTRAL);
