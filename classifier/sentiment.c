@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <utf8proc.h>
 
 #include "earshot/alloc.h"
@@ -1969,6 +1970,36 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
     }
 }
 
+/* 1 when @buf ends with a mark its writer puts on sarcasm: Reddit's
+ * "/s", "#sarcasm" or "#not" as the last word ("great update /s", "love
+ * mondays #not"). A URL's "/s" is no mark: the mark follows a space. */
+static int sarcasm_marked(const char *buf, size_t len)
+{
+    static const char *const marks[] = { "/s", "#sarcasm", "#not" };
+    while (len && (buf[len - 1] == ' ' || buf[len - 1] == '\t' ||
+                   buf[len - 1] == '\r' || buf[len - 1] == '\n'))
+        len--;
+    for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
+        size_t ml = strlen(marks[m]);
+        if (len >= ml && strncasecmp(buf + len - ml, marks[m], ml) == 0 &&
+            (len == ml || buf[len - ml - 1] == ' ' ||
+             buf[len - ml - 1] == '\t'))
+            return 1;
+    }
+    return 0;
+}
+
+/* A text its writer marked as sarcasm says the opposite of its praise:
+ * every positive contribution is read as negated, as irony is. */
+static void apply_sarcasm_mark(struct scratch *sc)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        if (sc->t[i].score > 0) {
+            sc->t[i].score *= (float)N_SCALAR;
+            sc->t[i].rules |= ES_RULE_IRONY;
+        }
+}
+
 /* Moves the weight between the clauses around a contrastive conjunction,
  * within its sentence: in a post of several sentences, "but" in the
  * second says nothing about the fourth. */
@@ -2159,10 +2190,13 @@ static int score(const struct es_lexicon *lex, const char *buf, size_t len,
     tokenize(&sc, buf, len);
     merge_expressions(&sc);
     int english = es_lang__decide(&sc.lang, buf, len, out->lang);
-    if (english)
+    if (english) {
         score_english(&sc);
-    else
+        if (sarcasm_marked(buf, len))
+            apply_sarcasm_mark(&sc);
+    } else {
         score_emoji_only(&sc);
+    }
     summarize(&sc, english, out, &sum, &punct);
     out->low_confidence = !english;
     if (ex) {

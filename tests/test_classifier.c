@@ -298,6 +298,13 @@ static void test_rule_irony(void **state)
     assert_score("great day, bad night", 3.1 - 2.5);
     /* Praise inside a clause, without a frame, is left alone. */
     assert_score("i love the bad guys", 3.2 - 2.5);
+    /* The writer's own mark at the end: all its praise is negated, what
+     * it says is bad stays bad; a URL's "/s" is no mark. */
+    assert_score("great day, good vibes /s", (3.1 + 1.9) * -0.74);
+    assert_score("great #sarcasm", 3.1 * -0.74);
+    assert_score("good day #NOT  ", 1.9 * -0.74);
+    assert_score("bad day /s", -2.5);
+    assert_score("great http://x.co/s", 3.1);
 }
 
 /* A handle names an account: it rates nothing, makes no token, and sits
