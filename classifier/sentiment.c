@@ -13,6 +13,7 @@
  * through utf8proc. Tokens live in an array on the stack; a text of more
  * than a few hundred tokens moves to the heap, once per text.
  */
+#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -1891,6 +1892,37 @@ static int lone_praise(const struct scratch *sc, size_t j)
     return 1;
 }
 
+/* 1 when one of the @n words in @words (lower case) stands as a word in
+ * the text of tokens @lo..@hi, in any case. */
+static int span_has_word(const struct scratch *sc, size_t lo, size_t hi,
+                         const char *const *words, size_t n)
+{
+    const char *s = sc->text + sc->t[lo].off;
+    size_t len = sc->t[hi].off + sc->t[hi].len - sc->t[lo].off;
+    for (size_t w = 0; w < n; w++) {
+        size_t wl = strlen(words[w]);
+        for (size_t k = 0; k + wl <= len; k++)
+            if ((k == 0 || !isalnum((unsigned char)s[k - 1])) &&
+                (k + wl == len || !isalnum((unsigned char)s[k + wl])) &&
+                strncasecmp(s + k, words[w], wl) == 0)
+                return 1;
+    }
+    return 0;
+}
+
+/* 1 when praise alone at a sentence's start, before the bad situation of
+ * tokens @lo..@hi, reads as irony: the situation is news ("Great, the
+ * site is down"), or comes again ("Great, my order was lost again").
+ * A past state the praise greets as over is no irony: "Awesome, I was
+ * worried it was broken", "Great, that was a nasty bug". */
+static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
+{
+    static const char *const again[] = { "again", "another", "still" };
+    static const char *const past[] = { "was", "were", "had", "been" };
+    return span_has_word(sc, lo, hi, again, 3) ||
+           !span_has_word(sc, lo, hi, past, 4);
+}
+
 /* Praise whose object is a plainly bad situation is irony (the contrast
  * Riloff et al. 2013 describe): "Great, another outage.", "Perfect. Just
  * perfect. Order lost again.", "love waiting 2 hours on hold", "thanks
@@ -1916,7 +1948,8 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             continue;
         int neg = 0, pos = 0;
         size_t end = i;
-        if ((i == 0 || t[i - 1].send) && lone_praise(sc, i)) {
+        if ((i == 0 || t[i - 1].send) && !(f & LEX_THANKS) &&
+            lone_praise(sc, i)) {
             int other = 0; /* a sentence rating something else began */
             for (size_t j = i + 1; j < n; j++) {
                 /* "Great, but the app crashed": the contrast says the
@@ -1938,6 +1971,8 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                 if (t[j].send && other)
                     break;
             }
+            if (neg && !news_not_relief(sc, i + 1, end))
+                neg = 0;
         } else if (!t[i].brk &&
                    ((f & LEX_FRAME) ||
                     ((f & LEX_THANKS) && i + 1 < n &&
@@ -2183,6 +2218,7 @@ static int score(const struct es_lexicon *lex, const char *buf, size_t len,
     double sum, punct;
 
     scratch_init(&sc, lex);
+    sc.text = buf;
     if (!buf)
         len = 0;
     if (len > TEXT_MAX)

@@ -65,7 +65,8 @@ struct lang_counts {
 
 struct scratch {
     const struct es_lexicon *lex;
-    struct tok *t; /* tstack, or heap for long texts */
+    const char *text; /* the text scored, borrowed */
+    struct tok *t;    /* tstack, or heap for long texts */
     size_t n, cap;
     char *low; /* lstack, or heap */
     size_t llen, lcap;

@@ -296,6 +296,10 @@ static void test_rule_irony(void **state)
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
     assert_score("great, good day", 3.1 + 1.9);
     assert_score("great day, bad night", 3.1 - 2.5);
+    /* A past state greeted as over is relief, not irony, unless it
+     * came again. */
+    assert_score("great, it was bad", 3.1 - 2.5);
+    assert_score("great, it was bad again", 3.1 * -0.74 - 2.5);
     /* Praise inside a clause, without a frame, is left alone. */
     assert_score("i love the bad guys", 3.2 - 2.5);
     /* The writer's own mark at the end: all its praise is negated, what
@@ -950,6 +954,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "thanks for helping with the outage last night", 1 },
         { "love how easy the setup was", 1 },
         { "great for back pain", 1 },
+        { "Thanks! I had been locked out for days.", 1 },
+        { "Great, my package was lost again", -1 },
         { "Nothing like a 3 hour wait to start the day", -1 },
         { "paying more for less", -1 },
         /* Money held, bills chased, requests closed. */
