@@ -2016,7 +2016,9 @@ static int sarcasm_marked(const char *buf, size_t len)
         len--;
     for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++) {
         size_t ml = strlen(marks[m]);
-        if (len >= ml && strncasecmp(buf + len - ml, marks[m], ml) == 0 &&
+        /* Its first byte ('/' or '#') first: every text comes here. */
+        if (len >= ml && buf[len - ml] == marks[m][0] &&
+            strncasecmp(buf + len - ml, marks[m], ml) == 0 &&
             (len == ml || buf[len - ml - 1] == ' ' ||
              buf[len - ml - 1] == '\t'))
             return 1;
