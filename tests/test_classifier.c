@@ -956,6 +956,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "great for back pain", 1 },
         { "Thanks! I had been locked out for days.", 1 },
         { "Great, my package was lost again", -1 },
+        { "the contract terms are a huge red flag", -1 },
+        { "no refunds policy \xF0\x9F\x9A\xA9", -1 }, /* 🚩 */
         { "Nothing like a 3 hour wait to start the day", -1 },
         { "paying more for less", -1 },
         /* Money held, bills chased, requests closed. */
