@@ -957,6 +957,16 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Thanks! I had been locked out for days.", 1 },
         { "Great, my package was lost again", -1 },
         { "the contract terms are a huge red flag", -1 },
+        /* Questions that are complaints. */
+        { "why is my order taking so long?", -1 },
+        { "how many times do I have to call you?", -1 },
+        { "is anyone even reading these?", -1 },
+        { "when will this be fixed?", -1 },
+        { "is it too much to ask for a working app?", -1 },
+        { "who decided this was a good idea?", -1 },
+        { "any update on my ticket?? it's been 10 days", -1 },
+        { "what are your opening hours on sunday?", 0 },
+        { "how do I export my data?", 0 },
         { "no refunds policy \xF0\x9F\x9A\xA9", -1 }, /* 🚩 */
         { "Nothing like a 3 hour wait to start the day", -1 },
         { "paying more for less", -1 },
