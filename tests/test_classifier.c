@@ -966,6 +966,17 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "who decided this was a good idea?", -1 },
         { "any update on my ticket?? it's been 10 days", -1 },
         { "what are your opening hours on sunday?", 0 },
+        /* Praise that holds a bad word, or none. */
+        { "shoutout to @acme for replacing my broken charger, no questions "
+          "asked",
+          1 },
+        { "support fixed my issue in 5 min, no hold time at all", 1 },
+        { "the driver went out of his way to find my apartment", 1 },
+        { "they messed up my order but made it right immediately", 1 },
+        { "I was skeptical but it actually works", 1 },
+        { "ten out of ten, no notes", 1 },
+        { "never going back to my old bank", 1 },
+        { "the chat agent was patient and explained everything", 1 },
         { "how do I export my data?", 0 },
         { "no refunds policy \xF0\x9F\x9A\xA9", -1 }, /* 🚩 */
         { "Nothing like a 3 hour wait to start the day", -1 },
