@@ -281,6 +281,9 @@ static const struct {
  * one word. */
 #define WORD_MAX   64
 #define PHRASE_MAX 4
+/* The words a scan remembers: a phrase, and two one-word brands inside
+ * it ("can't access my Widgetly account"). */
+#define RING (PHRASE_MAX + 2)
 
 /* One entry of the table: a phrase of 1..PHRASE_MAX normalised words. */
 struct cue {
@@ -612,19 +615,19 @@ void es_priority_free(struct es_priority *p)
 
 struct scan {
     const struct es_priority *p;
-    struct word ring[PHRASE_MAX]; /* the last words, ring[(pos - k) % 4] */
-    size_t pos;                   /* words seen since the last reset */
-    unsigned found;               /* 1 << enum cue_kind */
-    int at_brand;                 /* "@brand" */
-    int down_wait;                /* words left to tell "is down" apart */
+    struct word ring[RING]; /* the last words, ring[(pos - k) % RING] */
+    size_t pos;             /* words seen since the last reset */
+    unsigned found;         /* 1 << enum cue_kind */
+    int at_brand;           /* "@brand" */
+    int down_wait;          /* words left to tell "is down" apart */
 };
 
 /* The word @back places before the newest (0 is the newest), or NULL. */
 static const struct word *ring_at(const struct scan *sc, size_t back)
 {
-    if (back >= sc->pos || back >= PHRASE_MAX)
+    if (back >= sc->pos || back >= RING)
         return NULL;
-    return &sc->ring[(sc->pos - 1 - back) % PHRASE_MAX];
+    return &sc->ring[(sc->pos - 1 - back) % RING];
 }
 
 /* 1 when @prev, the word before "fire", makes it slang for excellent. */
@@ -666,7 +669,7 @@ static void scan_word(const struct word *w, void *payload)
         return;
     }
     /* Copy only the bytes in use: the ring is written for every word. */
-    struct word *slot = &sc->ring[sc->pos % PHRASE_MAX];
+    struct word *slot = &sc->ring[sc->pos % RING];
     memcpy(slot->s, w->s, w->len + 1);
     slot->len = w->len;
     slot->at = w->at;

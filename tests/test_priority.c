@@ -209,6 +209,7 @@ static void test_urgency_words(void **state)
         /* A one-word brand inside a phrase does not break it. */
         { "how do I delete my Widgetly account", "mentions cancellation", 18 },
         { "you froze my @widgetly account", "mentions account access", 24 },
+        { "I can't access my Widgetly account", "mentions account access", 24 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
