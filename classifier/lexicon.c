@@ -572,8 +572,11 @@ void es_lexicon_add_names(struct es_lexicon *lex, const char *const *names,
             lex_name(lex, key.ptr, key.len);
             continue;
         }
-        if (words <= MWE_MAX)
+        if (words <= MWE_MAX) {
             lex_rate(lex, key.ptr, key.len, words, 0.0);
+            lex_put(lex, key.ptr, key.len)->flags |= LEX_NAME;
+            lex->multi_names++;
+        }
         /* "Acme Cloud" is also written "#AcmeCloud" and "@acmecloud". */
         size_t j = 0;
         for (size_t k = 0; k < key.len; k++)

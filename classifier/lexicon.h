@@ -87,6 +87,7 @@ struct es_lexicon {
     uint32_t nents, aents;  /* used, allocated */
     uint32_t rated;         /* entries rated by a lexicon file */
     uint32_t emo_max;       /* longest emoticon key, in bytes */
+    uint32_t multi_names;   /* names of several words ("acme cloud") */
     struct es_buf keys;     /* every key, back to back (owned) */
     enum es_lexicon_format format;
     uint8_t emo2[65536 / 8];  /* first two bytes of every emoticon key */

@@ -1639,8 +1639,10 @@ static size_t match_expression(const struct scratch *sc, size_t i,
 }
 
 /* Joins tokens into the multi-word expressions of the lexicon (longest
- * first) and drops one-letter words, which the rules do not count. */
-static void merge_expressions(struct scratch *sc)
+ * first) and drops one-letter words, which the rules do not count. With
+ * @names_only, joins only the names of several words and drops
+ * nothing. */
+static void merge_pass(struct scratch *sc, int names_only)
 {
     size_t out = 0;
     struct tok *t = sc->t;
@@ -1649,6 +1651,8 @@ static void merge_expressions(struct scratch *sc)
         size_t k = 0;
         if (t[i].mwe > 1) /* a word that may start an expression */
             k = match_expression(sc, i, &me);
+        if (k && names_only && !(me->flags & LEX_NAME))
+            k = 0;
         if (k) {
             const struct tok *last = &t[i + k - 1];
             uint8_t upper = 1, alpha = 0;
@@ -1674,7 +1678,7 @@ static void merge_expressions(struct scratch *sc)
             i += k - 1;
             continue;
         }
-        if (t[i].kind == TK_SHORT) {
+        if (t[i].kind == TK_SHORT && !names_only) {
             /* The break after a dropped word moves to the one before. */
             if (t[i].brk && out) {
                 t[out - 1].brk = 1;
@@ -1687,6 +1691,17 @@ static void merge_expressions(struct scratch *sc)
         out++;
     }
     sc->n = out;
+}
+
+/* Joins tokens into the multi-word expressions of the lexicon. A brand
+ * name of several words is joined first, so that an expression around
+ * it finds it as one name it steps over ("cancel my Acme Cloud
+ * subscription"). */
+static void merge_expressions(struct scratch *sc)
+{
+    if (sc->lex->multi_names)
+        merge_pass(sc, 1);
+    merge_pass(sc, 0);
 }
 
 /* ==== Scoring ==== */

@@ -1158,6 +1158,8 @@ static void test_brand_names(void **state)
     /* A name of two words is rated 0 whole, and joined it is a name. */
     assert_score_with(lex, "Great Co is bad", -2.5);
     assert_score_with(lex, "#GreatCo bad", -2.5);
+    /* ... and sits inside an expression as a one-word name does. */
+    assert_score_with(lex, "no Great Co problem", 1.5);
     assert_score_with(lex, "great day", 3.1);
     /* A rule word stays one: "not" still negates. */
     assert_score_with(lex, "not good", 1.9 * -0.74);

@@ -62,10 +62,10 @@ int es_lexicon_overlay(struct es_lexicon *lex, const char *path);
  * gives them) names rather than words: a name is never rated ("Havoc",
  * "Best Buy"), a one-word name sits inside an expression without
  * breaking it ("cancel my Acme subscription"), and neither counts as
- * shouting. A name of several words is rated 0 whole, its words joined
- * into one ("acmecloud") a name too. A word the rules use ("not", "very")
- * stays a rule word; blank names are skipped. Not thread-safe, like
- * es_lexicon_overlay(). */
+ * shouting. A name of several words is rated 0 whole and sits inside an
+ * expression too; its words joined into one ("acmecloud") are a name. A word
+ * the rules use ("not", "very") stays a rule word; blank names are skipped. Not
+ * thread-safe, like es_lexicon_overlay(). */
 void es_lexicon_add_names(struct es_lexicon *lex, const char *const *names,
                           size_t n);
 
