@@ -390,7 +390,7 @@ struct word {
     int at;        /* written "@word" */
     int pct;       /* written "word%" */
     uint32_t hash; /* hash_word(s, len), by the splitter, once a word */
-    int name;      /* a one-word brand, which a phrase may hold */
+    int name;      /* a word of a brand's name, which a phrase may hold */
 };
 
 typedef void (*word_fn)(const struct word *w, void *payload);
@@ -678,18 +678,29 @@ static void scan_word(const struct word *w, void *payload)
     if (w->len == 0)
         return;
     int head = p->slots[find_slot(p, w->s, w->len, w->hash)];
-    for (int i = head; i >= 0; i = p->cues[i].next)
-        if (p->cues[i].kind == CUE_BRAND && p->cues[i].n == 1 &&
-            strcmp(p->cues[i].words[0], w->s) == 0)
-            slot->name = 1;
+    /* A brand name that ends here, of one word or several ("acme
+     * cloud"): its words are names, which other phrases step over. */
+    for (int i = head; i >= 0; i = p->cues[i].next) {
+        const struct cue *c = &p->cues[i];
+        if (c->kind != CUE_BRAND || strcmp(c->words[c->n - 1], w->s) != 0)
+            continue;
+        int ok = 1;
+        for (int k = 1; k < c->n && ok; k++) {
+            const struct word *prev = ring_at(sc, (size_t)k);
+            ok = prev && prev->len &&
+                 strcmp(prev->s, c->words[c->n - 1 - k]) == 0;
+        }
+        for (int k = 0; ok && k < c->n; k++)
+            sc->ring[(sc->pos - 1 - (size_t)k) % RING].name = 1;
+    }
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];
         int ok = 1;
         size_t back = 1;
         for (int k = 1; k < c->n && ok; k++) {
             const struct word *prev = ring_at(sc, back++);
-            /* "delete my Acme account": a one-word brand inside a
-             * phrase is skipped, unless the phrase names the brand. */
+            /* "delete my Acme account": a brand's name inside a phrase
+             * is skipped, unless the phrase names the brand. */
             while (prev && prev->name && !c->literal)
                 prev = ring_at(sc, back++);
             ok = prev && prev->len &&

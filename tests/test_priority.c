@@ -210,6 +210,7 @@ static void test_urgency_words(void **state)
         { "how do I delete my Widgetly account", "mentions cancellation", 18 },
         { "you froze my @widgetly account", "mentions account access", 24 },
         { "I can't access my Widgetly account", "mentions account access", 24 },
+        { "please delete my Acme Cloud account", "mentions cancellation", 18 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
