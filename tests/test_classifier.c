@@ -956,6 +956,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "great for back pain", 1 },
         { "Thanks! I had been locked out for days.", 1 },
         { "Great, my package was lost again", -1 },
+        /* A trouble that has ended is no irony either. */
+        { "Cool, it stopped crashing after the update", 1 },
+        { "Yay, my lost package showed up!", 1 },
+        { "Glad the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
         /* Questions that are complaints. */
         { "why is my order taking so long?", -1 },
