@@ -1136,13 +1136,14 @@ static int add_list(struct loader *ld, const struct key_spec *k,
     one.size = 0; /* convert() only checks and resolves; we store */
     for (const char *p = value; *p && rc == 0;) {
         size_t n = strcspn(p, ",");
-        const char *end = p + n;
-        while (p < end && (*p == ' ' || *p == '\t'))
-            p++;
-        while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+        /* Trim a copy of the start: p itself moves on by n below. */
+        const char *start = p, *end = p + n;
+        while (start < end && (*start == ' ' || *start == '\t'))
+            start++;
+        while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
             end--;
-        if (end > p) {
-            char *elem = es_xstrndup(p, (size_t)(end - p));
+        if (end > start) {
+            char *elem = es_xstrndup(start, (size_t)(end - start));
             const char *kept = NULL;
             if (convert(&one, elem, ld->where.ptr, ld->cfg, target, &kept,
                         &why) != 0) {

@@ -676,7 +676,8 @@ static void test_scoring_keys(void **state)
                                       "weight_age = 0\n"
                                       "weight_reach = 100\n"
                                       "brand = Acme Cloud,acmecloud\n"
-                                      "brand =  Widgetly  \n");
+                                      "brand =  Widgetly  \n"
+                                      "brand = Nova, Orbit\n");
     char *dir = cwd();
     char *want = NULL;
     const struct es_config_classifier *c = es_config_classifier(cfg);
@@ -698,10 +699,14 @@ static void test_scoring_keys(void **state)
     assert_true(p->weight_age == 0);
     assert_true(p->weight_reach == 100);
     assert_true(p->weight_urgency == 30); /* unset: the default */
-    assert_int_equal(p->nbrands, 3);
+    assert_int_equal(p->nbrands, 5);
     assert_string_equal(p->brands[0], "Acme Cloud");
     assert_string_equal(p->brands[1], "acmecloud");
     assert_string_equal(p->brands[2], "Widgetly");
+    /* A blank after the comma, with nothing after the last name: the
+     * list ends where the value does (AddressSanitizer would say). */
+    assert_string_equal(p->brands[3], "Nova");
+    assert_string_equal(p->brands[4], "Orbit");
     free(dir);
     es_config_free(cfg);
 }
