@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "earshot/alloc.h"
 #include "earshot/error.h"
@@ -278,6 +279,10 @@ static int parse_number(const char *s, const char *end, double *out)
 static int valid_utf8(const char *s, size_t len)
 {
     for (size_t i = 0; i < len;) {
+        if ((unsigned char)s[i] < 0x80) { /* most terms are ASCII */
+            i++;
+            continue;
+        }
         unsigned long cp;
         size_t n = es_utf8_decode(s + i, len - i, &cp);
         if (n == 0)
@@ -394,6 +399,8 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
     p->all_integer = 1;
     if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
         s += 3;
+    /* One look for a NUL byte in the whole file, not one per line. */
+    const char *nul = memchr(s, '\0', (size_t)(end - s));
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *le = nl ? nl : end;
@@ -405,7 +412,9 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
         while (k < ll && (s[k] == ' ' || s[k] == '\t'))
             k++;
         if (k < ll && s[k] != '#') {
-            if (memchr(s, '\0', ll))
+            if (nul && nul < s) /* it was in a comment: the next one */
+                nul = memchr(s, '\0', (size_t)(end - s));
+            if (nul && nul < s + ll)
                 return es_error_set(ES_EINVALID, "%s:%zu: NUL byte in line",
                                     p->name, line);
             int rc = parse_line(p, s, ll, line);
@@ -475,6 +484,15 @@ static int read_file(const char *path, char **out, size_t *len)
         return es_error_set(errno == ENOENT ? ES_ENOTFOUND : ES_ERROR,
                             "cannot open lexicon '%s': %s", path,
                             strerror(errno));
+    /* A regular file is read in one piece into a buffer of its size; a
+     * pipe or a growing file goes on in chunks. */
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        es_buf_grow(&b, (size_t)st.st_size);
+        n = fread(b.ptr, 1, (size_t)st.st_size, f);
+        b.len = n;
+        b.ptr[n] = '\0';
+    }
     while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
         es_buf_add(&b, chunk, n);
     int bad = ferror(f);

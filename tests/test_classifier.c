@@ -694,6 +694,20 @@ static void test_load_buf_edge_cases(void **state)
             !strstr(es_error_last(), bad[i][1]))
             fail_msg("case %zu: '%s'", i, es_error_last());
     }
+    /* A NUL byte: named with its line when in a term's line, and of no
+     * harm in a comment, before or after the terms. */
+    static const char nul_in_term[] = "# a\0b\ngood\t1\nb\0d\t-1\n";
+    lex = NULL;
+    assert_int_equal(
+        es_lexicon_load_buf(&lex, "nul", nul_in_term, sizeof(nul_in_term) - 1),
+        ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "nul:3: NUL byte"));
+    static const char nul_in_comment[] = "# a\0b\ngood\t1\n# c\0\n";
+    assert_int_equal(es_lexicon_load_buf(&lex, "nul", nul_in_comment,
+                                         sizeof(nul_in_comment) - 1),
+                     0);
+    assert_int_equal(es_lexicon_size(lex), 1);
+    es_lexicon_free(lex);
     /* An empty file is a valid, empty lexicon: the rules still work. */
     assert_int_equal(es_lexicon_load_buf(&lex, "empty", "", 0), 0);
     assert_int_equal(es_lexicon_size(lex), 0);
