@@ -1602,8 +1602,9 @@ static inline size_t next_word(const struct scratch *sc, size_t i)
  * forward one word at a time while the words so far are an expression
  * or the start of one. Returns its length in tokens (0: none) and its
  * entry in *out. */
-static size_t match_expression(const struct scratch *sc, size_t i,
-                               const struct lex_entry **out)
+static inline __attribute__((always_inline)) size_t
+match_expression(const struct scratch *sc, size_t i,
+                 const struct lex_entry **out)
 {
     char join[JOIN_MAX];
     const struct tok *t = sc->t;
@@ -1642,7 +1643,8 @@ static size_t match_expression(const struct scratch *sc, size_t i,
  * first) and drops one-letter words, which the rules do not count. With
  * @names_only, joins only the names of several words and drops
  * nothing. */
-static void merge_pass(struct scratch *sc, int names_only)
+static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
+                                                             int names_only)
 {
     size_t out = 0;
     struct tok *t = sc->t;
