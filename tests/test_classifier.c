@@ -995,6 +995,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "ten out of ten, no notes", 1 },
         { "never going back to my old bank", 1 },
         { "the chat agent was patient and explained everything", 1 },
+        /* A product too slow to use, customers on their way out. */
+        { "the dashboard takes 40 seconds to load", -1 },
+        { "migrating off your platform next quarter", -1 },
         { "how do I export my data?", 0 },
         { "no refunds policy \xF0\x9F\x9A\xA9", -1 }, /* 🚩 */
         { "Nothing like a 3 hour wait to start the day", -1 },
