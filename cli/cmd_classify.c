@@ -122,7 +122,7 @@ static void add_explain(struct es_buf *b, const char *line,
         es_buf_add(b, num, (size_t)(put_fixed4(num, t->score) - num));
         es_buf_adds(b, ",\"rules\":[");
         int first = 1;
-        for (unsigned bit = 1; bit <= ES_RULE_IRONY; bit <<= 1) {
+        for (unsigned bit = 1; bit <= ES_RULE_LAST; bit <<= 1) {
             if (!(t->rules & bit))
                 continue;
             if (!first)

@@ -1525,6 +1525,11 @@ static void test_cli_classify(void **state)
     assert_non_null(strstr(out, "\"text\":\"good\",\"valence\":1.9000,"
                                 "\"score\":-1.4060,\"rules\":[\"lexicon\","
                                 "\"negation\"]"));
+    /* Every rule is named, the last one too. */
+    rc = run_classify("--explain --lexicon " FIX "mini.tsv", "great, bad day\n",
+                      15, out, sizeof(out));
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(out, "\"rules\":[\"lexicon\",\"irony\"]"));
 
     rc = run_classify("--lexicon " FIX "mini.tsv --overlay " FIX "overlay.tsv",
                       "havoc\noutage\n", 13, out, sizeof(out));
