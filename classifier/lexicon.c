@@ -165,15 +165,17 @@ static struct lex_entry *lex_add(struct es_lexicon *lex, const char *key,
     return e;
 }
 
-/* Sets the valence a lexicon file gives @key. */
-static void lex_rate(struct es_lexicon *lex, const char *key, size_t len,
-                     int words, double valence)
+/* Sets the valence a lexicon file gives @key. Returns its entry, valid
+ * until the next lex_put(). */
+static struct lex_entry *lex_rate(struct es_lexicon *lex, const char *key,
+                                  size_t len, int words, double valence)
 {
     struct lex_entry *e = lex_add(lex, key, len, words, 0);
     if (!(e->flags & LEX_VALENCE) || (e->flags & LEX_BUILTIN))
         lex->rated++;
     e->flags = (e->flags | LEX_VALENCE) & ~(uint32_t)LEX_BUILTIN;
     e->valence = (float)valence;
+    return e;
 }
 
 /* The rule words, stopwords and default idioms every lexicon starts
@@ -591,8 +593,7 @@ void es_lexicon_add_names(struct es_lexicon *lex, const char *const *names,
             continue;
         }
         if (words <= MWE_MAX) {
-            lex_rate(lex, key.ptr, key.len, words, 0.0);
-            lex_put(lex, key.ptr, key.len)->flags |= LEX_NAME;
+            lex_rate(lex, key.ptr, key.len, words, 0.0)->flags |= LEX_NAME;
             lex->multi_names++;
         }
         /* "Acme Cloud" is also written "#AcmeCloud" and "@acmecloud". */

@@ -480,8 +480,8 @@ static void collect_word(const struct word *w, void *payload)
     }
 }
 
-static void add_cue(struct es_priority *p, size_t *cap, char **words, int n,
-                    enum cue_kind kind)
+static struct cue *add_cue(struct es_priority *p, size_t *cap, char **words,
+                           int n, enum cue_kind kind)
 {
     if (p->ncues == *cap) {
         *cap = *cap ? *cap * 2 : 64;
@@ -496,6 +496,7 @@ static void add_cue(struct es_priority *p, size_t *cap, char **words, int n,
     c->kind = kind;
     c->next = -1;
     c->literal = kind == CUE_BRAND;
+    return c;
 }
 
 /* Adds @text (split into words) as a cue of @kind. A brand is also added
@@ -548,8 +549,7 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
     int several = b.n > 1 || b.overflow;
     if (b.n > 0 && !b.overflow && b.n < PHRASE_MAX) {
         b.words[b.n++] = es_xstrdup("down");
-        add_cue(p, cap, b.words, b.n, CUE_OUTAGE);
-        p->cues[p->ncues - 1].literal = 1;
+        add_cue(p, cap, b.words, b.n, CUE_OUTAGE)->literal = 1;
     } else {
         for (int i = 0; i < b.n; i++)
             free(b.words[i]);
@@ -557,8 +557,7 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
     if (several && !b.joined.overflow && b.joined.len) {
         char *two[2] = { es_xstrndup(b.joined.s, b.joined.len),
                          es_xstrdup("down") };
-        add_cue(p, cap, two, 2, CUE_OUTAGE);
-        p->cues[p->ncues - 1].literal = 1;
+        add_cue(p, cap, two, 2, CUE_OUTAGE)->literal = 1;
     }
 }
 
@@ -630,6 +629,23 @@ static const struct word *ring_at(const struct scan *sc, size_t back)
     return &sc->ring[(sc->pos - 1 - back) % RING];
 }
 
+/* 1 when the words before the newest one, which is @c's last word (the
+ * table chains cues by it), are @c's others. "delete my Acme account": a
+ * brand's name inside a phrase is stepped over, unless the phrase names
+ * the brand itself (c->literal). */
+static int cue_matches(const struct scan *sc, const struct cue *c)
+{
+    size_t back = 1;
+    for (int k = 1; k < c->n; k++) {
+        const struct word *prev = ring_at(sc, back++);
+        while (prev && prev->name && !c->literal)
+            prev = ring_at(sc, back++);
+        if (!prev || !prev->len || strcmp(prev->s, c->words[c->n - 1 - k]))
+            return 0;
+    }
+    return 1;
+}
+
 /* 1 when @prev, the word before "fire", makes it slang for excellent. */
 static int fire_is_praise(const struct word *prev)
 {
@@ -679,34 +695,17 @@ static void scan_word(const struct word *w, void *payload)
         return;
     int head = p->slots[find_slot(p, w->s, w->len, w->hash)];
     /* A brand name that ends here, of one word or several ("acme
-     * cloud"): its words are names, which other phrases step over. */
+     * cloud"): its words are names, which other phrases step over. Marked
+     * before any phrase ending here looks back over them. */
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];
-        if (c->kind != CUE_BRAND || strcmp(c->words[c->n - 1], w->s) != 0)
-            continue;
-        int ok = 1;
-        for (int k = 1; k < c->n && ok; k++) {
-            const struct word *prev = ring_at(sc, (size_t)k);
-            ok = prev && prev->len &&
-                 strcmp(prev->s, c->words[c->n - 1 - k]) == 0;
-        }
-        for (int k = 0; ok && k < c->n; k++)
-            sc->ring[(sc->pos - 1 - (size_t)k) % RING].name = 1;
+        if (c->kind == CUE_BRAND && cue_matches(sc, c))
+            for (int k = 0; k < c->n; k++)
+                sc->ring[(sc->pos - 1 - (size_t)k) % RING].name = 1;
     }
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];
-        int ok = 1;
-        size_t back = 1;
-        for (int k = 1; k < c->n && ok; k++) {
-            const struct word *prev = ring_at(sc, back++);
-            /* "delete my Acme account": a brand's name inside a phrase
-             * is skipped, unless the phrase names the brand. */
-            while (prev && prev->name && !c->literal)
-                prev = ring_at(sc, back++);
-            ok = prev && prev->len &&
-                 strcmp(prev->s, c->words[c->n - 1 - k]) == 0;
-        }
-        if (!ok)
+        if (!cue_matches(sc, c))
             continue;
         /* "zero-downtime deploys", "no outage since May": the absence of
          * an outage is no outage. */

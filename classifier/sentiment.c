@@ -816,9 +816,6 @@ static void emit_word(struct scratch *sc, const char *text, size_t off,
         split_hyphens(sc, t, text, ascii, mark_n, mark_l);
 }
 
-/* Emits an emoticon or emoji token for @len bytes at @off whose lowered
- * key is @key. With @must_exist, only when the lexicon rates it as an
- * emoticon (a term with punctuation in it); returns 1 when emitted. */
 /* 1 when @key (@n bytes) is a score out of five or ten ("7/10", "2/5"),
  * which is also how a date is written ("3/10", "4/5"). */
 static int score_key(const char *key, size_t n)
@@ -832,6 +829,18 @@ static int score_key(const char *key, size_t n)
            (n - i == 3 && key[i + 1] == '1' && key[i + 2] == '0');
 }
 
+/* 1 when the word token @t, lowered, is one of the @n words in @words
+ * (a merged expression has no single lowered form and is none). */
+static int low_is_one_of(const struct scratch *sc, const struct tok *t,
+                         const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (t->llen == strlen(words[i]) &&
+            memcmp(sc->low + t->loff, words[i], t->llen) == 0)
+            return 1;
+    return 0;
+}
+
 /* 1 when the last token is a word that puts a date after it: "on 3/10",
  * "by 4/5", "from 5/10". */
 static int before_date(const struct scratch *sc)
@@ -843,14 +852,13 @@ static int before_date(const struct scratch *sc)
     };
     if (!sc->n || sc->t[sc->n - 1].kind == TK_EMO)
         return 0;
-    const struct tok *t = &sc->t[sc->n - 1];
-    const char *w = sc->low + t->loff;
-    for (size_t i = 0; i < sizeof(words) / sizeof(*words); i++)
-        if (strlen(words[i]) == t->llen && !memcmp(w, words[i], t->llen))
-            return 1;
-    return 0;
+    return low_is_one_of(sc, &sc->t[sc->n - 1], words,
+                         sizeof(words) / sizeof(*words));
 }
 
+/* Emits an emoticon or emoji token for @len bytes at @off whose lowered
+ * key is @key. With @must_exist, only when the lexicon rates it as an
+ * emoticon (a term with punctuation in it); returns 1 when emitted. */
 static int emit_emo(struct scratch *sc, size_t off, size_t len, const char *key,
                     size_t klen, int must_exist)
 {
@@ -1873,6 +1881,16 @@ static void contrast_sentence(struct tok *t, size_t prev, size_t lo, size_t hi,
         weigh(t, end + 1, hi, BUT_AFTER, ES_RULE_BUT_AFTER);
 }
 
+/* Reads the positive contribution of @t, if it has one, as negated:
+ * praise said in irony. */
+static void say_ironically(struct tok *t)
+{
+    if (t->score > 0) {
+        t->score *= (float)N_SCALAR;
+        t->rules |= ES_RULE_IRONY;
+    }
+}
+
 /* The strength of the bad situation that makes praise ironic. */
 #define IRONY_NEG (-1.0)
 
@@ -1883,13 +1901,8 @@ static int praise_particle(const struct scratch *sc, size_t k)
 {
     static const char *const words[] = { "oh", "just", "well", "yeah", "how" };
     const struct tok *t = &sc->t[k];
-    if (flags_of(t) & LEX_BOOSTER)
-        return 1;
-    for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++)
-        if (t->llen == strlen(words[w]) &&
-            memcmp(sc->low + t->loff, words[w], t->llen) == 0)
-            return 1;
-    return 0;
+    return (flags_of(t) & LEX_BOOSTER) ||
+           low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
 }
 
 /* 1 when token @j is praise alone in its clause ("Great,", "Just
@@ -1957,6 +1970,7 @@ static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
  * pain", "a great cast wasted on a bad script" are no irony. */
 static __attribute__((noinline)) void apply_irony(struct scratch *sc)
 {
+    static const char *const for_word[] = { "for" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
@@ -1990,11 +2004,9 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             }
             if (neg && !news_not_relief(sc, i + 1, end))
                 neg = 0;
-        } else if (!t[i].brk &&
-                   ((f & LEX_FRAME) ||
-                    ((f & LEX_THANKS) && i + 1 < n &&
-                     (flags_of(&t[i + 1]) & LEX_SCOPE) && t[i + 1].llen == 3 &&
-                     memcmp(sc->low + t[i + 1].loff, "for", 3) == 0))) {
+        } else if (!t[i].brk && ((f & LEX_FRAME) ||
+                                 ((f & LEX_THANKS) && i + 1 < n &&
+                                  low_is_one_of(sc, &t[i + 1], for_word, 1)))) {
             for (size_t j = i + 1; j < n; j++) {
                 uint32_t fj = flags_of(&t[j]);
                 if ((fj & (LEX_BUT | LEX_THOUGH)) ||
@@ -2014,10 +2026,8 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
         if (!neg || pos)
             continue;
         for (size_t j = i; j <= end; j++)
-            if (t[j].score > 0 && (flags_of(&t[j]) & LEX_PRAISE)) {
-                t[j].score *= (float)N_SCALAR;
-                t[j].rules |= ES_RULE_IRONY;
-            }
+            if (flags_of(&t[j]) & LEX_PRAISE)
+                say_ironically(&t[j]);
         i = end;
     }
 }
@@ -2048,10 +2058,7 @@ static int sarcasm_marked(const char *buf, size_t len)
 static void apply_sarcasm_mark(struct scratch *sc)
 {
     for (size_t i = 0; i < sc->n; i++)
-        if (sc->t[i].score > 0) {
-            sc->t[i].score *= (float)N_SCALAR;
-            sc->t[i].rules |= ES_RULE_IRONY;
-        }
+        say_ironically(&sc->t[i]);
 }
 
 /* Moves the weight between the clauses around a contrastive conjunction,
