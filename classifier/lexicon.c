@@ -594,6 +594,8 @@ void es_lexicon_add_names(struct es_lexicon *lex, const char *const *names,
         }
         if (words <= MWE_MAX) {
             lex_rate(lex, key.ptr, key.len, words, 0.0)->flags |= LEX_NAME;
+            size_t first = (size_t)(strchr(key.ptr, ' ') - key.ptr);
+            lex_put(lex, key.ptr, first)->flags |= LEX_NAME_HEAD;
             lex->multi_names++;
         }
         /* "Acme Cloud" is also written "#AcmeCloud" and "@acmecloud". */

@@ -58,6 +58,10 @@ enum lex_lang {
 
 #define LEX_LANG(k) (1u << (LEX_LANG_SHIFT + (k)))
 
+/* The first word of a brand name of several words: the last flag bit,
+ * outside the enum, whose values C keeps within int. */
+#define LEX_NAME_HEAD (1u << 31)
+
 struct lex_entry {
     uint64_t key8;    /* the key's first 8 bytes, zero-padded: most keys
                          compare without a trip to lex->keys */

@@ -1659,7 +1659,9 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
     for (size_t i = 0; i < sc->n; i++) {
         const struct lex_entry *me = NULL;
         size_t k = 0;
-        if (t[i].mwe > 1) /* a word that may start an expression */
+        /* A word that may start an expression; in the names' pass, one
+         * that may start a name. */
+        if (t[i].mwe > 1 && (!names_only || (t[i].flags & LEX_NAME_HEAD)))
             k = match_expression(sc, i, &me);
         if (k && names_only && !(me->flags & LEX_NAME))
             k = 0;
