@@ -1942,17 +1942,25 @@ static int span_has_word(const struct scratch *sc, size_t lo, size_t hi,
     return 0;
 }
 
+/* 1 when the trouble in tokens @lo..@hi comes again or goes on: "Great,
+ * my order was lost again", "Thanks. Still waiting." */
+static int trouble_again(const struct scratch *sc, size_t lo, size_t hi)
+{
+    static const char *const again[] = { "again", "another", "still" };
+    return span_has_word(sc, lo, hi, again, 3);
+}
+
 /* 1 when praise alone at a sentence's start, before the bad situation of
  * tokens @lo..@hi, reads as irony: the situation is news ("Great, the
  * site is down"), or comes again ("Great, my order was lost again").
- * A past state the praise greets as over is no irony: "Awesome, I was
- * worried it was broken", "Great, that was a nasty bug". */
+ * A state the praise greets as over is no irony: "Awesome, I was worried
+ * it was broken", "Great, that was a nasty bug", "Nice, the bug that
+ * drained my battery is gone", "Great, the outage is over". */
 static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
 {
-    static const char *const again[] = { "again", "another", "still" };
-    static const char *const past[] = { "was", "were", "had", "been" };
-    return span_has_word(sc, lo, hi, again, 3) ||
-           !span_has_word(sc, lo, hi, past, 4);
+    static const char *const over[] = { "was",  "were",    "had",     "been",
+                                        "gone", "is over", "are over" };
+    return trouble_again(sc, lo, hi) || !span_has_word(sc, lo, hi, over, 7);
 }
 
 /* Praise whose object is a plainly bad situation is irony (the contrast
@@ -1963,9 +1971,12 @@ static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
  * IRONY_NEG or below and nothing rated positive:
  * - praise alone in a clause that opens a sentence ("Great,") is of what
  *   follows, up to the end of the first sentence after it that rates
- *   anything else, unless a contrast comes first ("Great, but ...");
+ *   anything else, unless a contrast comes first ("Great, but ..."); a
+ *   lone "Thanks." only when the trouble goes on ("Thanks. Still
+ *   waiting.");
  * - praise that frames what follows ("thanks for", "great job", "gotta
- *   love", "love how", "nice of you") is of the rest of its clause, up
+ *   love", "love how", "nice of you", "outdid themselves") is of the
+ *   rest of its clause, up
  *   to a contrast ("but", "though") or a word that turns to something
  *   else ("for" after the frame, "who", "despite").
  * Praise inside a clause otherwise is left alone: "great for back
@@ -1981,8 +1992,7 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             continue;
         int neg = 0, pos = 0;
         size_t end = i;
-        if ((i == 0 || t[i - 1].send) && !(f & LEX_THANKS) &&
-            lone_praise(sc, i)) {
+        if ((i == 0 || t[i - 1].send) && lone_praise(sc, i)) {
             int other = 0; /* a sentence rating something else began */
             for (size_t j = i + 1; j < n; j++) {
                 /* "Great, but the app crashed": the contrast says the
@@ -2004,7 +2014,11 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                 if (t[j].send && other)
                     break;
             }
-            if (neg && !news_not_relief(sc, i + 1, end))
+            /* A lone "Thanks." is mostly meant ("Thanks! My order
+             * arrived damaged, can you help?"), unless the trouble goes
+             * on: "Thanks. Still waiting." */
+            if (neg && !((f & LEX_THANKS) ? trouble_again(sc, i + 1, end)
+                                          : news_not_relief(sc, i + 1, end)))
                 neg = 0;
         } else if (!t[i].brk && ((f & LEX_FRAME) ||
                                  ((f & LEX_THANKS) && i + 1 < n &&

@@ -300,6 +300,10 @@ static void test_rule_irony(void **state)
      * came again. */
     assert_score("great, it was bad", 3.1 - 2.5);
     assert_score("great, it was bad again", 3.1 * -0.74 - 2.5);
+    assert_score("great, the bad one is gone", 3.1 - 2.5);
+    /* A lone "thanks" is meant unless the trouble goes on. */
+    assert_score("thanks. bad day", 1.9 - 2.5);
+    assert_score("thanks. still bad", 1.9 * -0.74 - 2.5);
     /* Praise inside a clause, without a frame, is left alone. */
     assert_score("i love the bad guys", 3.2 - 2.5);
     /* The writer's own mark at the end: all its praise is negated, what
@@ -591,7 +595,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 20);
+    assert_int_equal(es_lexicon_size(mini), 21);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -970,11 +974,25 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "great for back pain", 1 },
         { "Thanks! I had been locked out for days.", 1 },
         { "Great, my package was lost again", -1 },
+        { "Thanks. Still waiting though.", -1 },
+        { "Thank you. My order is still missing.", -1 },
+        { "Thanks! My order arrived damaged, can you help?", -1 },
+        { "Thanks. Sorry to bother you again.", 1 },
+        { "Thanks, still the best support team around", 1 },
+        { "wow @acme really outdid themselves with this outage", -1 },
+        { "they really outdid themselves with the new design", 1 },
         /* A trouble that has ended is no irony either. */
         { "Cool, it stopped crashing after the update", 1 },
         { "Yay, my lost package showed up!", 1 },
         { "Glad the outage is over", 1 },
+        { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* An app function that fails; a request for help. */
+        { "Since the last update I can't sync my data", -1 },
+        { "Deleted after one day", -1 },
+        { "They keep raising the price and removing features", -1 },
+        { "@acme can you DM me? need help with my account", -1 },
+        { "it does what it says on the tin", 1 },
         /* Questions that are complaints. */
         { "why is my order taking so long?", -1 },
         { "how many times do I have to call you?", -1 },
@@ -1147,7 +1165,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 21);
+    assert_int_equal(es_lexicon_size(lex), 22);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
