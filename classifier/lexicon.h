@@ -34,6 +34,8 @@ enum {
     LEX_OR_NOR = 1u << 13,  /* "or", "nor" after "no X" */
     LEX_BUILTIN = 1u << 14, /* valence from the built-in idiom table */
     LEX_STRONG = 1u << 15,  /* a stopword that alone names its language */
+    LEX_REMEDY = 1u << 23,  /* "fixed", "solved": the trouble after is gone
+                               (bit 23: the language bits use 16..22) */
     LEX_PREFIX = 1u << 24,  /* the first words of a longer expression */
     LEX_AFTER = 1u << 25,   /* "af", "as hell": boosts the rated word before */
     LEX_NAME = 1u << 26,    /* a brand's name: unrated, inside expressions */

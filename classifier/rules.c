@@ -255,6 +255,19 @@ const struct rule_word es_rules__words[] = {
     { "outdone yourself", LEX_PRAISE | LEX_FRAME, 0 },
     { "outdid itself", LEX_PRAISE | LEX_FRAME, 0 },
     { "outdone itself", LEX_PRAISE | LEX_FRAME, 0 },
+    /* A remedy said as done: the trouble after it is gone ("the update
+     * fixed the crashes"). Not the bare verb, which asks for one ("please
+     * fix the crash", "when will you fix the bug?"). */
+    { "fixed", LEX_REMEDY, 0 },
+    { "fixes", LEX_REMEDY, 0 },
+    { "solved", LEX_REMEDY, 0 },
+    { "solves", LEX_REMEDY, 0 },
+    { "resolved", LEX_REMEDY, 0 },
+    { "resolves", LEX_REMEDY, 0 },
+    { "cured", LEX_REMEDY, 0 },
+    { "cures", LEX_REMEDY, 0 },
+    { "repaired", LEX_REMEDY, 0 },
+    { "patched", LEX_REMEDY, 0 },
     { "for", LEX_SCOPE, 0 },
     { "who", LEX_SCOPE, 0 },
     { "which", LEX_SCOPE, 0 },

@@ -1834,6 +1834,37 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     return v;
 }
 
+/* How far back a remedy reaches: "fixed most of my gripes". */
+#define REMEDY_REACH 4
+
+/* 1 when a remedy said as done, and not negated, comes before token @i
+ * in its clause with nothing rated positive between: "the update fixed
+ * the crashes", "solved my login issue". The trouble it names is gone
+ * and rates nothing; "never fixed the bug" keeps it (the remedy, negated,
+ * scores below zero). A verb between ends it: the trouble is then said of
+ * something else ("the fixed fee is ridiculous", "the fixes are awful"). */
+static int remedied(const struct scratch *sc, size_t i)
+{
+    static const char *const verbs[] = { "is",   "are",   "was",   "were", "be",
+                                         "been", "being", "seems", "looks" };
+    const struct tok *t = sc->t;
+    for (size_t k = 1; k <= REMEDY_REACH && k <= i && !t[i - k].brk; k++) {
+        const struct tok *p = &t[i - k];
+        if (flags_of(p) & LEX_REMEDY) {
+            if (p->score <= 0)
+                return 0;
+            for (size_t j = i - k + 1; j < i; j++)
+                if (low_is_one_of(sc, &t[j], verbs,
+                                  sizeof(verbs) / sizeof(verbs[0])))
+                    return 0;
+            return 1;
+        }
+        if (p->score > 0)
+            return 0;
+    }
+    return 0;
+}
+
 /* Scales the scores of tokens @lo..@hi (inclusive; none when @lo > @hi)
  * by @w, marking them with @rule. */
 static void weigh(struct tok *t, size_t lo, size_t hi, double w, unsigned rule)
@@ -2165,6 +2196,10 @@ static void score_english(struct scratch *sc)
             continue;
         }
         cur->score = (float)token_valence(sc, i, cap_diff);
+        if (cur->score < 0 && remedied(sc, i)) {
+            cur->score = 0;
+            cur->rules |= ES_RULE_REMEDY;
+        }
         /* Praise that apply_irony() may read: opening a sentence, or a
          * frame ("thanks for"). */
         if ((f & LEX_PRAISE) &&
@@ -2345,6 +2380,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "modifier";
     case ES_RULE_IRONY:
         return "irony";
+    case ES_RULE_REMEDY:
+        return "remedy";
     default:
         return "?";
     }

@@ -315,6 +315,23 @@ static void test_rule_irony(void **state)
     assert_score("great http://x.co/s", 3.1);
 }
 
+/* A trouble said remedied ("fixed the bugs") rates nothing. */
+static void test_rule_remedy(void **state)
+{
+    (void)state;
+    assert_score("fixed the bad", 1.5);
+    /* Up to four tokens back, within the clause. */
+    assert_score("fixed most of my bad", 1.5);
+    assert_score("fixed it and then the bad", 1.5 - 2.5);
+    assert_score("fixed, bad", 1.5 - 2.5);
+    /* A negated remedy leaves the trouble: the remedy scores below 0. */
+    assert_score("never fixed the bad", 1.5 * -0.74 - 2.5);
+    /* A verb between: the trouble is said of something else. */
+    assert_score("the fixed one is bad", 1.5 - 2.5);
+    /* Something rated positive between ends it. */
+    assert_score("fixed good bad", 1.5 + 1.9 - 2.5);
+}
+
 /* A handle names an account: it rates nothing, makes no token, and sits
  * inside an expression without breaking it. */
 static void test_rule_handle(void **state)
@@ -595,7 +612,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 21);
+    assert_int_equal(es_lexicon_size(mini), 22);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -981,6 +998,14 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Thanks, still the best support team around", 1 },
         { "wow @acme really outdid themselves with this outage", -1 },
         { "they really outdid themselves with the new design", 1 },
+        /* A trouble said fixed is gone; one not fixed stays. */
+        { "the update fixed the crashes", 1 },
+        { "The latest release fixed most of my gripes.", 1 },
+        { "this patch solves the annoying lag", 1 },
+        { "they still haven't fixed the crash", -1 },
+        { "when will you fix the bug?", -1 },
+        { "the fixes are awful", -1 },
+        { "It fixed nothing, still crashing", -1 },
         /* A trouble that has ended is no irony either. */
         { "Cool, it stopped crashing after the update", 1 },
         { "Yay, my lost package showed up!", 1 },
@@ -1165,7 +1190,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 22);
+    assert_int_equal(es_lexicon_size(lex), 23);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
@@ -1612,6 +1637,7 @@ int main(void)
         cmocka_unit_test(test_rule_camel_hashtag),
         cmocka_unit_test(test_rule_handle),
         cmocka_unit_test(test_rule_irony),
+        cmocka_unit_test(test_rule_remedy),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
         cmocka_unit_test(test_rule_masked_swearing),
