@@ -1012,6 +1012,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* Getting nowhere, things breaking, "fine until". */
+        { "The rep was polite but couldn't do anything", -1 },
+        { "Spent an hour on chat and got nowhere.", -1 },
+        { "Every update breaks something new.", -1 },
+        { "It's fine until you need to talk to a human.", -1 },
+        { "Acme's pricing page is a maze", -1 },
+        { "Took three calls but they got there in the end", 1 },
         /* An app function that fails; a request for help. */
         { "Since the last update I can't sync my data", -1 },
         { "Deleted after one day", -1 },
