@@ -1834,19 +1834,30 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     return v;
 }
 
-/* How far back a remedy reaches: "fixed most of my gripes". */
+/* How far a remedy reaches: "fixed most of my gripes". */
 #define REMEDY_REACH 4
+
+/* 1 when token @t ends what a remedy is of: a verb ("the fixed fee is
+ * ridiculous", "the fixes are awful") or a conjunction ("fixed the
+ * login and broke the sync", "resolved but the problem is still
+ * there"). */
+static int remedy_stop(const struct scratch *sc, const struct tok *t)
+{
+    static const char *const words[] = { "is",    "are",  "was",   "were",
+                                         "be",    "been", "being", "seems",
+                                         "looks", "and" };
+    return (flags_of(t) & (LEX_BUT | LEX_THOUGH)) ||
+           low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
+}
 
 /* 1 when a remedy said as done, and not negated, comes before token @i
  * in its clause with nothing rated positive between: "the update fixed
  * the crashes", "solved my login issue". The trouble it names is gone
  * and rates nothing; "never fixed the bug" keeps it (the remedy, negated,
- * scores below zero). A verb between ends it: the trouble is then said of
- * something else ("the fixed fee is ridiculous", "the fixes are awful"). */
+ * scores below zero), and so does a trouble past a verb or conjunction
+ * (remedy_stop()). */
 static int remedied(const struct scratch *sc, size_t i)
 {
-    static const char *const verbs[] = { "is",   "are",   "was",   "were", "be",
-                                         "been", "being", "seems", "looks" };
     const struct tok *t = sc->t;
     for (size_t k = 1; k <= REMEDY_REACH && k <= i && !t[i - k].brk; k++) {
         const struct tok *p = &t[i - k];
@@ -1854,8 +1865,7 @@ static int remedied(const struct scratch *sc, size_t i)
             if (p->score <= 0)
                 return 0;
             for (size_t j = i - k + 1; j < i; j++)
-                if (low_is_one_of(sc, &t[j], verbs,
-                                  sizeof(verbs) / sizeof(verbs[0])))
+                if (remedy_stop(sc, &t[j]))
                     return 0;
             return 1;
         }
@@ -1863,6 +1873,36 @@ static int remedied(const struct scratch *sc, size_t i)
             return 0;
     }
     return 0;
+}
+
+/* The remedy at token @i, said in the passive ("the crash is fixed",
+ * "my problem was finally solved"): the trouble before it, in its
+ * clause, rates nothing. Scored tokens are read back; @i has its score. */
+static void remedy_passive(struct scratch *sc, size_t i)
+{
+    static const char *const be[] = { "is",  "are",  "was", "were",
+                                      "got", "gets", "been" };
+    struct tok *t = sc->t;
+    size_t k = 1;
+    if (t[i].score <= 0 || i < 2 || t[i - 1].brk)
+        return;
+    /* One word not rated negative may sit between: "was finally
+     * fixed", "got quickly resolved". */
+    if (!low_is_one_of(sc, &t[i - 1], be, sizeof(be) / sizeof(be[0]))) {
+        if (t[i - 1].score < 0 || t[i - 2].brk ||
+            !low_is_one_of(sc, &t[i - 2], be, sizeof(be) / sizeof(be[0])))
+            return;
+        k = 2;
+    }
+    for (size_t j = i - k; j > 0 && i - k - j < REMEDY_REACH; j--) {
+        struct tok *p = &t[j - 1];
+        if (p->brk || p->score > 0 || remedy_stop(sc, p))
+            return;
+        if (p->score < 0) {
+            p->score = 0;
+            p->rules |= ES_RULE_REMEDY;
+        }
+    }
 }
 
 /* Scales the scores of tokens @lo..@hi (inclusive; none when @lo > @hi)
@@ -2200,6 +2240,8 @@ static void score_english(struct scratch *sc)
             cur->score = 0;
             cur->rules |= ES_RULE_REMEDY;
         }
+        if (f & LEX_REMEDY)
+            remedy_passive(sc, i);
         /* Praise that apply_irony() may read: opening a sentence, or a
          * frame ("thanks for"). */
         if ((f & LEX_PRAISE) &&

@@ -328,8 +328,16 @@ static void test_rule_remedy(void **state)
     assert_score("never fixed the bad", 1.5 * -0.74 - 2.5);
     /* A verb between: the trouble is said of something else. */
     assert_score("the fixed one is bad", 1.5 - 2.5);
-    /* Something rated positive between ends it. */
+    /* Something rated positive between ends it, and so does a
+     * conjunction: the trouble after it is news. */
     assert_score("fixed good bad", 1.5 + 1.9 - 2.5);
+    assert_score("fixed it and bad", 1.5 - 2.5);
+    assert_score("fixed it but bad", 1.5 * 0.5 - 2.5 * 1.5);
+    /* The passive: the trouble before it, up to a word between. */
+    assert_score("the bad one is fixed", 1.5);
+    assert_score("the bad one was finally fixed", 1.5);
+    assert_score("the bad one is not fixed", -2.5 + 1.5 * -0.74);
+    assert_score("good, bad is fixed", 1.9 + 1.5);
 }
 
 /* A handle names an account: it rates nothing, makes no token, and sits
@@ -1006,6 +1014,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "when will you fix the bug?", -1 },
         { "the fixes are awful", -1 },
         { "It fixed nothing, still crashing", -1 },
+        { "The bug was fixed in the next release", 1 },
+        { "my problem was finally solved", 1 },
+        { "the bug still isn't fixed", -1 },
+        { "Support marked my ticket resolved but the problem is still there",
+          -1 },
         /* A trouble that has ended is no irony either. */
         { "Cool, it stopped crashing after the update", 1 },
         { "Yay, my lost package showed up!", 1 },
