@@ -1014,6 +1014,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "when will you fix the bug?", -1 },
         { "the fixes are awful", -1 },
         { "It fixed nothing, still crashing", -1 },
+        { "none of it works", -1 },
         { "The bug was fixed in the next release", 1 },
         { "my problem was finally solved", 1 },
         { "the bug still isn't fixed", -1 },
