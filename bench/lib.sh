@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034
-# bench/lib.sh - shared by bench/ingest and bench/poll. Sourced, not run.
+# bench/lib.sh - shared by the benchmarks in bench/. Sourced, not run.
 #
 # Finds or builds the binaries, keeps a cache of generated documents, times
 # commands, and prints the result table. Benchmarks print figures and
@@ -136,4 +136,46 @@ bench_header() {
 
 bench_row() {
     printf '%-44s %-26s %-18s %s\n' "$1" "$2" "${3:--}" "${4:-}"
+}
+
+# bench_npm_peers DIR: installs the npm packages vader-sentiment (the
+# VADER JavaScript port) and sentiment (AFINN-165) into DIR, a temporary
+# folder, and writes DIR/vader.js and DIR/sentiment.js: each reads one
+# text per line on stdin and prints one score per line (VADER's compound,
+# sentiment's comparative; 4 decimals). Sets NPMDIR=DIR. Returns 1, with a
+# note on stderr, when npm or node is missing or the install fails.
+bench_npm_peers() {
+    NPMDIR=$1
+    if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+        echo "note: npm or node not found: the npm peers are skipped" >&2
+        return 1
+    fi
+    mkdir -p "$NPMDIR"
+    if ! (cd "$NPMDIR" && npm init -y >/dev/null 2>&1 &&
+        npm install --no-audit --no-fund --silent vader-sentiment sentiment >npm.log 2>&1); then
+        echo "warning: npm install of vader-sentiment and sentiment failed (see below); peers skipped" >&2
+        tail -n 5 "$NPMDIR/npm.log" >&2 || true
+        return 1
+    fi
+    cat >"$NPMDIR/vader.js" <<'EOF'
+// One compound score per line of stdin, 4 decimals (as earshot prints).
+const vader = require('vader-sentiment');
+const lines = require('fs').readFileSync(0, 'utf8').split('\n');
+if (lines.length && lines[lines.length - 1] === '') lines.pop();
+const out = new Array(lines.length);
+for (let i = 0; i < lines.length; i++)
+    out[i] = vader.SentimentIntensityAnalyzer.polarity_scores(lines[i]).compound.toFixed(4);
+process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+EOF
+    cat >"$NPMDIR/sentiment.js" <<'EOF'
+// One comparative score per line of stdin (AFINN-165 based).
+const Sentiment = require('sentiment');
+const s = new Sentiment();
+const lines = require('fs').readFileSync(0, 'utf8').split('\n');
+if (lines.length && lines[lines.length - 1] === '') lines.pop();
+const out = new Array(lines.length);
+for (let i = 0; i < lines.length; i++)
+    out[i] = s.analyze(lines[i]).comparative.toFixed(4);
+process.stdout.write(out.join('\n') + (out.length ? '\n' : ''));
+EOF
 }
