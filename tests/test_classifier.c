@@ -1026,6 +1026,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* Forms of rated words that no family makes (words/forms.txt). */
+        { "so many inconveniences", -1 },
+        { "I got hassled at the counter", -1 },
+        { "the shoddiest build I've seen", -1 },
+        { "the betrayals never end", -1 },
+        { "we feasted like kings", 1 },
         /* Getting nowhere, things breaking, "fine until". */
         { "The rep was polite but couldn't do anything", -1 },
         { "Spent an hour on chat and got nowhere.", -1 },

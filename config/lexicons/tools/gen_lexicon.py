@@ -66,6 +66,7 @@ SECTIONS = [
     ("reviews.txt", "reviews and editorials: criticism and opinion"),
     ("public.txt", "news and editorials: public life, conflict, harm"),
     ("general.txt", "general vocabulary: everyday words from a frequency list"),
+    ("forms.txt", "general vocabulary: forms of rated words no family makes"),
     ("slang.txt", "internet slang and abbreviations"),
     ("emoticons.txt", "emoticons"),
     ("emoji.txt", "emoji"),
