@@ -1026,6 +1026,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* The old one was better; a change nobody asked for. */
+        { "the old app was better", -1 },
+        { "they fixed what wasn't broken", -1 },
+        { "overpromised and underdelivered", -1 },
         /* Forms of rated words that no family makes (words/forms.txt). */
         { "so many inconveniences", -1 },
         { "I got hassled at the counter", -1 },
