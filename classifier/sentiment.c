@@ -2191,6 +2191,8 @@ static double normalize(double x)
 }
 
 /* Scores every token of an English text. */
+static void apply_audience(struct scratch *sc);
+
 static void score_english(struct scratch *sc)
 {
     struct tok *t = sc->t;
@@ -2204,12 +2206,14 @@ static void score_english(struct scratch *sc)
         }
     /* ALL CAPS emphasises only when the rest is not shouted too. */
     int cap_diff = upper > 0 && upper < words;
-    int praise = 0; /* a word that may be said in irony */
+    int praise = 0;     /* a word that may be said in irony */
+    uint32_t scope = 0; /* "for", "who": apply_audience() may apply */
 
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
         uint32_t f = flags_of(cur);
         cur->score = 0; /* cur->valence was set with cur->e */
+        scope |= f;
         if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO |
                  LEX_AFTER))
             cur->rules |= ES_RULE_MODIFIER;
@@ -2248,9 +2252,49 @@ static void score_english(struct scratch *sc)
             (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
             praise = 1;
     }
+    if (scope & LEX_SCOPE)
+        apply_audience(sc);
     if (praise)
         apply_irony(sc);
     apply_contrast(sc);
+}
+
+/* "Great phone for people who hate bloatware", "perfect for anyone who
+ * hates cooking": the clause after "for <people> who" says what the
+ * people it is for dislike or like, not what the writer thinks of the
+ * thing; it rates nothing, up to the end of its clause or a contrast.
+ * "I hate people who litter" names no audience and is left alone. */
+static __attribute__((noinline)) void apply_audience(struct scratch *sc)
+{
+    static const char *const for_word[] = { "for" };
+    static const char *const who[] = { "who", "that" };
+    static const char *const people[] = {
+        "people",    "anyone",     "anybody",   "those",   "someone",
+        "somebody",  "everyone",   "everybody", "folks",   "users",
+        "customers", "fans",       "gamers",    "parents", "beginners",
+        "travelers", "travellers", "readers",   "viewers", "kids",
+    };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i + 3 < n; i++) {
+        /* Cheapest first: most texts with "for" have no "who" after it. */
+        if (!(flags_of(&t[i]) & LEX_SCOPE) || t[i].brk || t[i + 1].brk ||
+            t[i + 2].brk || !low_is_one_of(sc, &t[i + 2], who, 2) ||
+            !low_is_one_of(sc, &t[i], for_word, 1) ||
+            !low_is_one_of(sc, &t[i + 1], people,
+                           sizeof(people) / sizeof(people[0])))
+            continue;
+        size_t j = i + 3;
+        for (; j < n && !(flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)); j++) {
+            if (t[j].score != 0) {
+                t[j].score = 0;
+                t[j].rules |= ES_RULE_AUDIENCE;
+            }
+            if (t[j].brk)
+                break;
+        }
+        i = j;
+    }
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */
@@ -2424,6 +2468,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "irony";
     case ES_RULE_REMEDY:
         return "remedy";
+    case ES_RULE_AUDIENCE:
+        return "audience";
     default:
         return "?";
     }

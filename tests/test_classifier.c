@@ -340,6 +340,20 @@ static void test_rule_remedy(void **state)
     assert_score("good, bad is fixed", 1.9 + 1.5);
 }
 
+/* What the people a thing is for hate or love rates nothing. */
+static void test_rule_audience(void **state)
+{
+    (void)state;
+    assert_score("great for people who hate it", 3.1);
+    assert_score("great for anyone that hates it", 3.1);
+    /* To the end of its clause, or a contrast. */
+    assert_score("for people who hate it, great", 3.1);
+    assert_score("for people who hate it, bad", -2.5);
+    assert_score("great for people who hate it but bad", 3.1 * 0.5 - 2.5 * 1.5);
+    /* No "for": the people are the writer's subject. */
+    assert_score("i hate people who hate", -2.7 - 2.7);
+}
+
 /* A handle names an account: it rates nothing, makes no token, and sits
  * inside an expression without breaking it. */
 static void test_rule_handle(void **state)
@@ -1026,6 +1040,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* What the people it is for dislike. */
+        { "Great phone for people who hate bloatware", 1 },
+        { "perfect for anyone who hates cooking", 1 },
+        { "I hate people who litter", -1 },
         /* The old one was better; a change nobody asked for. */
         { "the old app was better", -1 },
         { "they fixed what wasn't broken", -1 },
@@ -1669,6 +1687,7 @@ int main(void)
         cmocka_unit_test(test_rule_handle),
         cmocka_unit_test(test_rule_irony),
         cmocka_unit_test(test_rule_remedy),
+        cmocka_unit_test(test_rule_audience),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
         cmocka_unit_test(test_rule_masked_swearing),
