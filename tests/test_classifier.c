@@ -1040,6 +1040,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* Irony and slowness in an emoji. */
+        { "my order is late again 🙃", -1 },
+        { "delivery took 3 weeks 🐌", -1 },
         /* What the people it is for dislike. */
         { "Great phone for people who hate bloatware", 1 },
         { "perfect for anyone who hates cooking", 1 },
