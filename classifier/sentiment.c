@@ -2047,9 +2047,9 @@ static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
  *   waiting.");
  * - praise that frames what follows ("thanks for", "great job", "gotta
  *   love", "love how", "nice of you", "outdid themselves") is of the
- *   rest of its clause, up
- *   to a contrast ("but", "though") or a word that turns to something
- *   else ("for" after the frame, "who", "despite").
+ *   rest of its clause, up to a contrast ("but", "though") or a word
+ *   that turns to something else ("for" after the frame, "who",
+ *   "despite").
  * Praise inside a clause otherwise is left alone: "great for back
  * pain", "a great cast wasted on a bad script" are no irony. */
 static __attribute__((noinline)) void apply_irony(struct scratch *sc)
@@ -2190,9 +2190,9 @@ static double normalize(double x)
     return s;
 }
 
-/* Scores every token of an English text. */
 static void apply_audience(struct scratch *sc);
 
+/* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
 {
     struct tok *t = sc->t;

@@ -137,8 +137,8 @@ enum es_sentiment_rule {
                                         another outage"): read as negated */
     ES_RULE_REMEDY = 1 << 14,        /* a trouble said fixed ("fixed the
                                         crashes"): it rates nothing */
-    ES_RULE_AUDIENCE = 1 << 15,      /* what "people who hate X" hate, in "for
-                                         people who ...": rates nothing */
+    ES_RULE_AUDIENCE = 1 << 15,      /* in "for people who hate ads", what
+                                        they hate: it rates nothing */
     ES_RULE_LAST = ES_RULE_AUDIENCE, /* the highest bit; keep it the last */
 };
 
