@@ -161,12 +161,36 @@ raw:
     }
 }
 
+/* The fast path of es_norm__term() for what nearly every lexicon line
+ * is: lower-case ASCII words with one space between them. Returns the
+ * number of words, or 0 when @s is anything else. */
+static int plain_term(struct es_buf *out, const char *s, size_t len)
+{
+    int words = 1;
+    if (!len || s[0] == ' ' || s[len - 1] == ' ')
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == ' ') {
+            if (s[i - 1] == ' ')
+                return 0;
+            words++;
+        } else if (c >= 0x80 || c < ' ' || (c >= 'A' && c <= 'Z')) {
+            return 0;
+        }
+    }
+    es_buf_add(out, s, len);
+    return words;
+}
+
 int es_norm__term(struct es_buf *out, const char *s, size_t len)
 {
     int words = 0;
     size_t i = 0;
 
     es_buf_reset(out);
+    if ((words = plain_term(out, s, len)) > 0)
+        return words;
     while (i < len) {
         unsigned char c = (unsigned char)s[i];
         if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
