@@ -1040,6 +1040,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* Slang: doom, nights made and days lost, apologies. */
+        { "we're cooked", -1 },
+        { "the steak was perfectly cooked", 1 },
+        { "that concert made my night", 1 },
+        { "not my day", -1 },
+        { "can't even with this app", -1 },
         /* Irony and slowness in an emoji. */
         { "my order is late again 🙃", -1 },
         { "delivery took 3 weeks 🐌", -1 },
