@@ -268,6 +268,11 @@ const struct rule_word es_rules__words[] = {
     { "cures", LEX_REMEDY, 0 },
     { "repaired", LEX_REMEDY, 0 },
     { "patched", LEX_REMEDY, 0 },
+    /* A trouble that ends ("the lag is gone", "the error went away"):
+     * unrated, so only the trouble before them is read as over. */
+    { "gone", LEX_REMEDY, 0 },
+    { "went away", LEX_REMEDY, 0 },
+    { "goes away", LEX_REMEDY, 0 },
     { "for", LEX_SCOPE, 0 },
     { "who", LEX_SCOPE, 0 },
     { "which", LEX_SCOPE, 0 },

@@ -1637,7 +1637,7 @@ match_expression(const struct scratch *sc, size_t i,
         if (!e)
             break;
         if (e->flags & (LEX_VALENCE | LEX_BOOSTER | LEX_BUT | LEX_THOUGH |
-                        LEX_NEGATE | LEX_AFTER)) {
+                        LEX_NEGATE | LEX_AFTER | LEX_REMEDY)) {
             best = j - i + 1; /* in tokens, names inside included */
             *out = e;
         }
@@ -1876,30 +1876,53 @@ static int remedied(const struct scratch *sc, size_t i)
 }
 
 /* The remedy at token @i, said in the passive ("the crash is fixed",
- * "my problem was finally solved"): the trouble before it, in its
- * clause, rates nothing. Scored tokens are read back; @i has its score. */
+ * "my problem was finally solved") or as a trouble that ends ("the lag
+ * is gone", "the error went away"): the trouble before it, in its
+ * clause, rates nothing. Scored tokens are read back; @i has its score.
+ * A rated remedy counts when its score is above zero (not negated); an
+ * unrated one ("gone", "went away") when no negation is right before
+ * it ("the bug is not gone", "the error never went away"). */
 static void remedy_passive(struct scratch *sc, size_t i)
 {
-    static const char *const be[] = { "is",  "are",  "was", "were",
-                                      "got", "gets", "been" };
+    static const char *const be[] = { "is",   "are",  "was", "were", "got",
+                                      "gets", "been", "has", "have" };
     struct tok *t = sc->t;
     size_t k = 1;
-    if (t[i].score <= 0 || i < 2 || t[i - 1].brk)
+    if (i < 1 || t[i - 1].brk)
         return;
-    /* One word not rated negative may sit between: "was finally
-     * fixed", "got quickly resolved". */
-    if (!low_is_one_of(sc, &t[i - 1], be, sizeof(be) / sizeof(be[0]))) {
-        if (t[i - 1].score < 0 || t[i - 2].brk ||
-            !low_is_one_of(sc, &t[i - 2], be, sizeof(be) / sizeof(be[0])))
+    int rated = (flags_of(&t[i]) & LEX_VALENCE) != 0;
+    if (rated) {
+        if (t[i].score <= 0)
             return;
-        k = 2;
+    } else if (t[i - 1].neg || (i >= 2 && !t[i - 2].brk && t[i - 2].neg)) {
+        return;
     }
+    /* A verb of being before it ("is fixed", "has gone away"), maybe with
+     * one word not rated negative between ("was finally fixed"); a
+     * trouble that went away needs none ("the error went away"). */
+    if (low_is_one_of(sc, &t[i - 1], be, sizeof(be) / sizeof(be[0]))) {
+        k = 1;
+    } else if (i >= 2 && t[i - 1].score >= 0 && !t[i - 2].brk &&
+               low_is_one_of(sc, &t[i - 2], be, sizeof(be) / sizeof(be[0]))) {
+        k = 2;
+    } else if (t[i].rules & ES_RULE_IDIOM) {
+        /* The remedies of two words, "went away" and "goes away", are
+         * said of their subject: no verb of being before them. */
+        k = 0;
+    } else {
+        return;
+    }
+    if (i < k + 1)
+        return;
     for (size_t j = i - k; j > 0 && i - k - j < REMEDY_REACH; j--) {
         struct tok *p = &t[j - 1];
         if (p->brk || p->score > 0 || remedy_stop(sc, p))
             return;
         if (p->score < 0) {
-            p->score = 0;
+            /* A rated remedy says the good itself ("fixed"); an ending
+             * ("gone") says it through the trouble, read as negation
+             * reads it: "the pain went away" is "no more pain". */
+            p->score = rated ? 0 : p->score * (float)N_SCALAR;
             p->rules |= ES_RULE_REMEDY;
         }
     }
@@ -2226,6 +2249,8 @@ static void score_english(struct scratch *sc)
                 prev->score += prev->score > 0 ? step : -step;
                 prev->rules |= ES_RULE_BOOSTER;
             }
+            if (f & LEX_REMEDY) /* "the lag is gone" */
+                remedy_passive(sc, i);
             continue;
         }
         /* A booster that is also rated ("super") modifies a rated word

@@ -300,7 +300,7 @@ static void test_rule_irony(void **state)
      * came again. */
     assert_score("great, it was bad", 3.1 - 2.5);
     assert_score("great, it was bad again", 3.1 * -0.74 - 2.5);
-    assert_score("great, the bad one is gone", 3.1 - 2.5);
+    assert_score("great, the bad one is gone", 3.1 + -2.5 * -0.74);
     /* A lone "thanks" is meant unless the trouble goes on. */
     assert_score("thanks. bad day", 1.9 - 2.5);
     assert_score("thanks. still bad", 1.9 * -0.74 - 2.5);
@@ -338,6 +338,12 @@ static void test_rule_remedy(void **state)
     assert_score("the bad one was finally fixed", 1.5);
     assert_score("the bad one is not fixed", -2.5 + 1.5 * -0.74);
     assert_score("good, bad is fixed", 1.9 + 1.5);
+    /* A trouble that ends ("gone", "went away"), unrated: the trouble is
+     * read as negation reads it, unless the ending is negated. */
+    assert_score("the bad one is gone", -2.5 * -0.74);
+    assert_score("the bad one is not gone", -2.5);
+    assert_score("the bad went away", -2.5 * -0.74);
+    assert_score("the bad never went away", -2.5);
 }
 
 /* What the people a thing is for hate or love rates nothing. */
@@ -1029,6 +1035,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the fixes are awful", -1 },
         { "It fixed nothing, still crashing", -1 },
         { "none of it works", -1 },
+        { "the annoying ads are gone", 1 },
+        { "the pain went away", 1 },
+        { "the error never went away", -1 },
+        { "the bug is not gone", -1 },
         { "The bug was fixed in the next release", 1 },
         { "my problem was finally solved", 1 },
         { "the bug still isn't fixed", -1 },
