@@ -2230,7 +2230,7 @@ static void score_english(struct scratch *sc)
     /* ALL CAPS emphasises only when the rest is not shouted too. */
     int cap_diff = upper > 0 && upper < words;
     int praise = 0;     /* a word that may be said in irony */
-    uint32_t scope = 0; /* "for", "who": apply_audience() may apply */
+    uint32_t scope = 0; /* every token's flags: which passes may apply */
 
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
@@ -2241,6 +2241,10 @@ static void score_english(struct scratch *sc)
                  LEX_AFTER))
             cur->rules |= ES_RULE_MODIFIER;
         if (!(f & LEX_VALENCE)) {
+            /* One test for the two rare cases: most unrated words are
+             * neither. */
+            if (!(f & (LEX_AFTER | LEX_REMEDY)))
+                continue;
             /* "good as hell", "slow af": the intensifier follows the word
              * it boosts, which was scored just before. */
             struct tok *prev = i ? &t[i - 1] : NULL;
@@ -2281,7 +2285,9 @@ static void score_english(struct scratch *sc)
         apply_audience(sc);
     if (praise)
         apply_irony(sc);
-    apply_contrast(sc);
+    /* Most texts hold no contrast: no pass over them for one. */
+    if (scope & (LEX_BUT | LEX_THOUGH))
+        apply_contrast(sc);
 }
 
 /* "Great phone for people who hate bloatware", "perfect for anyone who
