@@ -63,6 +63,7 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->lcap = LOW_STACK;
     sc->excl = 0;
     sc->quest = 0;
+    sc->any_upper = 0;
 }
 
 static void scratch_release(struct scratch *sc)
@@ -1656,9 +1657,11 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
 {
     size_t out = 0;
     struct tok *t = sc->t;
+    unsigned upper = 0; /* any token in capitals: see score_english() */
     for (size_t i = 0; i < sc->n; i++) {
         const struct lex_entry *me = NULL;
         size_t k = 0;
+        upper |= t[i].upper;
         /* A word that may start an expression; in the names' pass, one
          * that may start a name. */
         if (t[i].mwe > 1 && (!names_only || (t[i].flags & LEX_NAME_HEAD)))
@@ -1667,9 +1670,9 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
             k = 0;
         if (k) {
             const struct tok *last = &t[i + k - 1];
-            uint8_t upper = 1, alpha = 0;
+            uint8_t all_upper = 1, alpha = 0;
             for (size_t j = i; j < i + k; j++) {
-                upper &= t[j].upper | !t[j].alpha;
+                all_upper &= t[j].upper | !t[j].alpha;
                 alpha |= t[j].alpha;
             }
             struct tok m = t[i];
@@ -1684,9 +1687,10 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
             m.send = last->send;
             m.neg = (me->flags & LEX_NEGATE) != 0;
             m.llen = 0; /* no single lowered form */
-            m.upper = upper & alpha;
+            m.upper = all_upper & alpha;
             m.alpha = alpha;
             t[out++] = m;
+            upper |= m.upper;
             i += k - 1;
             continue;
         }
@@ -1703,6 +1707,8 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
         out++;
     }
     sc->n = out;
+    if (!names_only)
+        sc->any_upper = upper != 0;
 }
 
 /* Joins tokens into the multi-word expressions of the lexicon. A brand
@@ -2221,7 +2227,9 @@ static void score_english(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     size_t words = 0, upper = 0;
-    for (size_t i = 0; i < n; i++)
+    /* Counted only when a token is in capitals at all: most texts have
+     * none, and then no shouting stands out. */
+    for (size_t i = 0; sc->any_upper && i < n; i++)
         if (t[i].alpha && t[i].kind != TK_EMO &&
             !(flags_of(&t[i]) & LEX_NAME)) { /* "IBM" is no shouting */
             words++;

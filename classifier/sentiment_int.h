@@ -71,6 +71,7 @@ struct scratch {
     char *low; /* lstack, or heap */
     size_t llen, lcap;
     unsigned excl, quest; /* "!" and "?" in the text */
+    int any_upper;        /* a token in capitals (set by the merge) */
     struct lang_counts lang;
     struct tok tstack[256];
     char lstack[4096];
