@@ -563,6 +563,11 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_NEGATION), "negation");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_CAPS), "caps");
     assert_string_equal(es_sentiment_rule_name(1u << 30), "?");
+    /* Every rule up to the last one has a name --explain can print. */
+    for (unsigned bit = 1; bit <= ES_RULE_LAST; bit <<= 1)
+        assert_string_not_equal(es_sentiment_rule_name(bit), "?");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_REMEDY), "remedy");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_AUDIENCE), "audience");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
