@@ -2581,14 +2581,26 @@ static void start_parser(struct es_feed_parser *p)
             skip = ws;
             p->line_offset = lines;
         }
-        char declared[64];
-        if (bom)
+        char declared[64], decl_label[64] = "";
+        if (decl_encoding((const char *)h + skip, len - skip, declared,
+                          sizeof(declared)))
+            norm_label(declared, decl_label, sizeof(decl_label));
+        if (bom) {
             snprintf(label, sizeof(label), "utf-8");
-        else if (p->charset && *p->charset)
+        } else if (p->charset && *p->charset) {
+            /* The header wins (RFC 7303), but for one case: a server's
+             * default Latin-1 ("text/xml; charset=ISO-8859-1") over a
+             * document that declares UTF-8, a mislabel common enough that
+             * the document is the better witness of its bytes. UTF-8 mode
+             * still reads a stray Latin-1 byte as Windows-1252, so a
+             * document that was Latin-1 after all reads right too. */
             norm_label(p->charset, label, sizeof(label));
-        else if (decl_encoding((const char *)h + skip, len - skip, declared,
-                               sizeof(declared)))
-            norm_label(declared, label, sizeof(label));
+            if (label_in(label, cp1252_labels) && decl_label[0] &&
+                label_in(decl_label, utf8_labels))
+                snprintf(label, sizeof(label), "%s", decl_label);
+        } else if (decl_label[0]) {
+            snprintf(label, sizeof(label), "%s", decl_label);
+        }
         if (!label[0] || label_in(label, utf8_labels) ||
             strncmp(label, "utf-16", 6) == 0 ||
             strncmp(label, "utf-32", 6) == 0 || strcmp(label, "ucs-2") == 0) {

@@ -1339,6 +1339,35 @@ static void test_http_charset_wins(void **state)
     assert_int_equal(
         es_feed_parse(doc2, sizeof(doc2) - 1, &opts, collect, g, &count), 0);
     assert_string_equal(g->items[0]->title, "caf\xC3\xA9");
+
+    /* The one exception: a server's default Latin-1 over a document that
+     * declares UTF-8 is a mislabel; the UTF-8 bytes read as UTF-8... */
+    got_clear(g);
+    const char doc3[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                        "<rss><channel><item><guid>1</guid>"
+                        "<title>caf\xC3\xA9 \xE2\x80\x94 ok</title>"
+                        "</item></channel></rss>";
+    opts.charset = "ISO-8859-1";
+    assert_int_equal(
+        es_feed_parse(doc3, sizeof(doc3) - 1, &opts, collect, g, &count), 0);
+    assert_string_equal(g->items[0]->title,
+                        "caf\xC3\xA9 \xE2\x80\x94 ok"); /* café — ok */
+    /* ...and a document that was Latin-1 after all still reads right. */
+    got_clear(g);
+    const char doc4[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+                        "<rss><channel><item><guid>1</guid>"
+                        "<title>caf\xE9</title></item></channel></rss>";
+    assert_int_equal(
+        es_feed_parse(doc4, sizeof(doc4) - 1, &opts, collect, g, &count), 0);
+    assert_string_equal(g->items[0]->title, "caf\xC3\xA9");
+    /* Latin-1 declared and sent stays Latin-1. */
+    got_clear(g);
+    const char doc5[] = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>"
+                        "<rss><channel><item><guid>1</guid>"
+                        "<title>caf\xE9</title></item></channel></rss>";
+    assert_int_equal(
+        es_feed_parse(doc5, sizeof(doc5) - 1, &opts, collect, g, &count), 0);
+    assert_string_equal(g->items[0]->title, "caf\xC3\xA9");
 }
 
 /* ==== Streaming ==== */
