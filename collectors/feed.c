@@ -304,6 +304,10 @@ enum input_mode {
     MODE_LIBXML, /* anything else: libxml2's (iconv) decoder */
 };
 
+/* Entries held before a late feed title (see es_feed_parser.pending): a
+ * feed with no title at all is not held up for more than this. */
+#define PENDING_MAX 256
+
 struct es_feed_parser {
     /* options, copied */
     char *source;
@@ -347,6 +351,12 @@ struct es_feed_parser {
     struct entry e;
     struct feedinfo f;
     int meta_sent;
+    /* Entries read before the feed's title, held until the next entry
+     * after it or the end (a feed may give its title, link and author
+     * after its entries) and then emitted after the meta callback; at
+     * most PENDING_MAX. */
+    struct es_item **pending;
+    size_t npending, apending;
     size_t count;
 
     struct frame *frames;
@@ -1126,19 +1136,54 @@ static void entry_release(struct entry *e)
         es_buf_release(entry_buf(e, i));
 }
 
+/* Emits the held entries, in document order, with the feed's author
+ * and language when they have none of their own (Atom: a feed's author
+ * is its entries'). Returns what the emit callback returned. */
+static int flush_pending(struct es_feed_parser *p)
+{
+    int rc = 0;
+    for (size_t i = 0; i < p->npending; i++) {
+        struct es_item *it = p->pending[i];
+        char *author = it->author, *name = it->author_name, *lang = it->lang;
+        if (!rc) {
+            /* Borrowed for the call only: a packed item's fields are
+             * restored before it is freed. */
+            if (!it->author && p->format == FMT_ATOM) {
+                it->author = clean(p, p->f.name.len ? &p->f.name : &p->f.email);
+                it->author_name = p->f.name.len ? it->author : NULL;
+            }
+            if (!it->lang)
+                it->lang = clean(p, &p->f.lang);
+            p->count++;
+            rc = p->emit(it, p->payload);
+            if (rc) {
+                p->rc = rc;
+                halt(p);
+            }
+        }
+        it->author = author;
+        it->author_name = name;
+        it->lang = lang;
+        es_item_free(it);
+    }
+    p->npending = 0;
+    return rc;
+}
+
 static int send_meta(struct es_feed_parser *p)
 {
     p->meta_sent = 1;
-    if (!p->meta)
-        return 0;
-    const char *title = clean(p, &p->f.title);
-    const char *link = clean(p, &p->f.link);
-    int rc = p->meta(title, link, p->payload);
-    if (rc) {
-        p->rc = rc;
-        halt(p);
+    if (p->meta) {
+        const char *title = clean(p, &p->f.title);
+        const char *link = clean(p, &p->f.link);
+        int rc = p->meta(title, link, p->payload);
+        if (rc) {
+            p->rc = rc;
+            halt(p);
+            return rc;
+        }
     }
-    return rc;
+    return flush_pending(p);
 }
 
 /* The plain text the classifier reads, from one of the entry's fields. */
@@ -1164,7 +1209,9 @@ static void emit_entry(struct es_feed_parser *p)
     struct es_item item;
     char hash[24];
 
-    if (!p->meta_sent && send_meta(p))
+    /* Before the feed's title: held, up to PENDING_MAX (see above). */
+    int hold = !p->meta_sent && !p->f.title.len && p->npending < PENDING_MAX;
+    if (!hold && !p->meta_sent && send_meta(p))
         return;
     es_item_init(&item);
     item.platform = platform;
@@ -1263,6 +1310,15 @@ static void emit_entry(struct es_feed_parser *p)
     item.updated_at = e->updated;
     item.lang = clean(p, e->lang.len ? &e->lang : &p->f.lang);
 
+    if (hold) {
+        if (p->npending == p->apending) {
+            p->apending = p->apending ? p->apending * 2 : 16;
+            p->pending =
+                es_xrealloc(p->pending, p->apending * sizeof(*p->pending));
+        }
+        p->pending[p->npending++] = es_item_pack(&item);
+        return;
+    }
     p->count++;
     int rc = p->emit(&item, p->payload);
     if (rc) {
@@ -1538,6 +1594,8 @@ static void finish_capture(struct es_feed_parser *p)
             take_title(p, &e->title, &e->title_type);
         break;
     case T_FEED_TITLE:
+        /* A late title: the entries held for it go with the next entry
+         * or at the end, so that a link or author after it comes too. */
         if (!p->f.title.len)
             take_title(p, &p->f.title, NULL);
         break;
@@ -2821,6 +2879,9 @@ void es_feed_parser_free(struct es_feed_parser *p)
     free(p->scratch.name);
     free(p->scratch.content);
     entry_release(&p->e);
+    for (size_t i = 0; i < p->npending; i++)
+        es_item_free(p->pending[i]);
+    free(p->pending);
     es_buf_release(&p->f.title);
     es_buf_release(&p->f.link);
     es_buf_release(&p->f.lang);

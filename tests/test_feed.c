@@ -1370,6 +1370,74 @@ static void test_http_charset_wins(void **state)
     assert_string_equal(g->items[0]->title, "caf\xC3\xA9");
 }
 
+/* A feed may give its title, link and author after its entries (Atom
+ * allows any order; some RSS generators write the channel's elements
+ * last): the entries are held until the title has come, and the meta
+ * callback still comes first, with it. */
+static void test_late_feed_metadata(void **state)
+{
+    struct got *g = *state;
+    const char atom[] =
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+        "<entry><id>1</id><title>First</title><link href=\"http://e.org/1\"/>"
+        "<updated>2024-05-01T12:00:00Z</updated></entry>"
+        "<entry><id>2</id><title>Second</title><link href=\"http://e.org/2\"/>"
+        "<updated>2024-05-01T12:00:00Z</updated>"
+        "<author><name>Own</name></author></entry>"
+        "<title>Late title</title><link href=\"http://e.org/\"/>"
+        "<author><name>Late Author</name></author></feed>";
+    assert_int_equal(parse_buf(atom, sizeof(atom) - 1, NULL, g), 0);
+    assert_int_equal(g->meta_calls, 1);
+    assert_int_equal(g->items_before_meta, 0);
+    assert_string_equal(g->meta_title, "Late title");
+    assert_string_equal(g->meta_link, "http://e.org/");
+    assert_int_equal(g->n, 2);
+    assert_string_equal(g->items[0]->title, "First");
+    /* The feed's author is the entries' that have none of their own. */
+    assert_string_equal(g->items[0]->author, "Late Author");
+    assert_string_equal(g->items[1]->author, "Own");
+
+    /* RSS, the title between two items: held until the next item. */
+    got_clear(g);
+    const char rss[] = "<rss version=\"2.0\"><channel>"
+                       "<item><guid>a</guid><title>A</title></item>"
+                       "<title>Channel</title><link>http://c.org/</link>"
+                       "<item><guid>b</guid><title>B</title></item>"
+                       "</channel></rss>";
+    assert_int_equal(parse_buf(rss, sizeof(rss) - 1, NULL, g), 0);
+    assert_int_equal(g->meta_calls, 1);
+    assert_int_equal(g->items_before_meta, 0);
+    assert_string_equal(g->meta_title, "Channel");
+    assert_string_equal(g->meta_link, "http://c.org/");
+    assert_int_equal(g->n, 2);
+    assert_string_equal(g->items[0]->external_id, "a");
+    assert_string_equal(g->items[1]->external_id, "b");
+
+    /* No title at all: no more than 256 entries are held, and the rest
+     * stream as before, all in document order. */
+    got_clear(g);
+    struct es_buf doc = ES_BUF_INIT;
+    es_buf_adds(&doc, "<rss version=\"2.0\"><channel>");
+    for (int i = 0; i < 300; i++)
+        es_buf_addf(&doc, "<item><guid>g%d</guid><title>t</title></item>", i);
+    es_buf_adds(&doc, "</channel></rss>");
+    assert_int_equal(parse_buf(doc.ptr, doc.len, NULL, g), 0);
+    assert_int_equal(g->meta_calls, 1);
+    assert_int_equal(g->items_before_meta, 0);
+    assert_null(g->meta_title);
+    assert_int_equal(g->n, 300);
+    assert_string_equal(g->items[0]->external_id, "g0");
+    assert_string_equal(g->items[256]->external_id, "g256");
+    assert_string_equal(g->items[299]->external_id, "g299");
+
+    /* A callback that stops the parse while held entries go out. */
+    got_clear(g);
+    g->stop_after = 1;
+    assert_int_equal(parse_buf(atom, sizeof(atom) - 1, NULL, g), 7);
+    assert_int_equal(g->n, 1);
+    es_buf_release(&doc);
+}
+
 /* ==== Streaming ==== */
 
 /* A canonical dump of everything collected, to compare two parses. */
@@ -2131,6 +2199,7 @@ int main(void)
         T(test_other_encodings),
         T(test_undecodable_input),
         T(test_http_charset_wins),
+        T(test_late_feed_metadata),
         T(test_chunked_push_matches_whole),
         T(test_meta_once_and_at_finish),
         T(test_callbacks_stop_parsing),

@@ -2,7 +2,8 @@
  *
  * A streaming parser on libxml2's SAX2 push interface: a document of any
  * size is parsed in constant memory, entries are emitted as soon as their
- * closing tag is seen. It never touches the network, never loads external
+ * closing tag is seen (once the feed's title is known: see
+ * es_feed_meta_cb). It never touches the network, never loads external
  * entities or DTDs, decodes HTML named entities that real feeds use without
  * declaring them, and recovers what it can from a malformed document.
  */
@@ -15,7 +16,11 @@
 
 /* Called once, before the first entry is emitted (or at finish when there
  * is none), with the feed's title and link as known then (either may be
- * NULL). Borrowed strings, valid during the call. */
+ * NULL). Borrowed strings, valid during the call. Entries that come before
+ * the feed's title (a feed may give its title, link and author last) are
+ * held, up to 256, and emitted after the call, once the next entry after
+ * the title or the end of the document has come; they get the feed's
+ * author and language when they have none of their own. */
 typedef int (*es_feed_meta_cb)(const char *title, const char *link,
                                void *payload);
 
