@@ -1370,6 +1370,17 @@ static void test_http_charset_wins(void **state)
     assert_string_equal(g->items[0]->title, "caf\xC3\xA9");
 }
 
+/* The meta callback came once, before every entry, with @title. */
+static void assert_meta_first(const struct got *g, const char *title)
+{
+    assert_int_equal(g->meta_calls, 1);
+    assert_int_equal(g->items_before_meta, 0);
+    if (title)
+        assert_string_equal(g->meta_title, title);
+    else
+        assert_null(g->meta_title);
+}
+
 /* A feed may give its title, link and author after its entries (Atom
  * allows any order; some RSS generators write the channel's elements
  * last): the entries are held until the title has come, and the meta
@@ -1387,9 +1398,7 @@ static void test_late_feed_metadata(void **state)
         "<title>Late title</title><link href=\"http://e.org/\"/>"
         "<author><name>Late Author</name></author></feed>";
     assert_int_equal(parse_buf(atom, sizeof(atom) - 1, NULL, g), 0);
-    assert_int_equal(g->meta_calls, 1);
-    assert_int_equal(g->items_before_meta, 0);
-    assert_string_equal(g->meta_title, "Late title");
+    assert_meta_first(g, "Late title");
     assert_string_equal(g->meta_link, "http://e.org/");
     assert_int_equal(g->n, 2);
     assert_string_equal(g->items[0]->title, "First");
@@ -1405,9 +1414,7 @@ static void test_late_feed_metadata(void **state)
                        "<item><guid>b</guid><title>B</title></item>"
                        "</channel></rss>";
     assert_int_equal(parse_buf(rss, sizeof(rss) - 1, NULL, g), 0);
-    assert_int_equal(g->meta_calls, 1);
-    assert_int_equal(g->items_before_meta, 0);
-    assert_string_equal(g->meta_title, "Channel");
+    assert_meta_first(g, "Channel");
     assert_string_equal(g->meta_link, "http://c.org/");
     assert_int_equal(g->n, 2);
     assert_string_equal(g->items[0]->external_id, "a");
@@ -1422,9 +1429,7 @@ static void test_late_feed_metadata(void **state)
         es_buf_addf(&doc, "<item><guid>g%d</guid><title>t</title></item>", i);
     es_buf_adds(&doc, "</channel></rss>");
     assert_int_equal(parse_buf(doc.ptr, doc.len, NULL, g), 0);
-    assert_int_equal(g->meta_calls, 1);
-    assert_int_equal(g->items_before_meta, 0);
-    assert_null(g->meta_title);
+    assert_meta_first(g, NULL);
     assert_int_equal(g->n, 300);
     assert_string_equal(g->items[0]->external_id, "g0");
     assert_string_equal(g->items[256]->external_id, "g256");
