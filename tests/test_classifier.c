@@ -1055,6 +1055,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* "like" that is no liking. */
+        { "like I said, call me back", 0 },
         /* Slang: doom, nights made and days lost, apologies. */
         { "we're cooked", -1 },
         { "the steak was perfectly cooked", 1 },
