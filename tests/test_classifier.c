@@ -1055,6 +1055,14 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Glad the outage is over", 1 },
         { "Great, the outage is over", 1 },
         { "the contract terms are a huge red flag", -1 },
+        /* Games, renewals, status codes, data sold; a favourite lost. */
+        { "the free trial auto-renewed and charged me", -1 },
+        { "the API has been returning 500s all morning", -1 },
+        { "our team switched from Jira and never looked back", 1 },
+        { "they sold my data to advertisers", -1 },
+        { "they removed my favorite feature", -1 },
+        { "the new patch nerfed my favorite character", -1 },
+        { "my favorite feature is the dark mode", 1 },
         /* "like" that is no liking. */
         { "like I said, call me back", 0 },
         /* Slang: doom, nights made and days lost, apologies. */
