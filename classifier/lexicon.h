@@ -43,7 +43,7 @@ enum {
     LEX_THANKS = 1u << 28,  /* "thanks", whose "for" names what is praised */
     LEX_SCOPE = 1u << 29, /* "for", "who", "despite": ends what praise is of */
     LEX_FRAME = 1u << 30, /* "great job": praise of what follows it */
-    LEX_LANG_SHIFT = 16,  /* bits 16..23: stopword of language k */
+    LEX_LANG_SHIFT = 16,  /* bits 16..22: stopword of language k */
 };
 
 /* The languages recognised by stopwords (bit k of the LEX_LANG bits). */

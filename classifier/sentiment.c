@@ -1884,7 +1884,8 @@ static int remedied(const struct scratch *sc, size_t i)
 /* The remedy at token @i, said in the passive ("the crash is fixed",
  * "my problem was finally solved") or as a trouble that ends ("the lag
  * is gone", "the error went away"): the trouble before it, in its
- * clause, rates nothing. Scored tokens are read back; @i has its score.
+ * clause, rates nothing after a rated remedy, and is read as negated
+ * after an unrated ending. Scored tokens are read back; @i has its score.
  * A rated remedy counts when its score is above zero (not negated); an
  * unrated one ("gone", "went away") when no negation is right before
  * it ("the bug is not gone", "the error never went away"). */
@@ -1893,7 +1894,7 @@ static void remedy_passive(struct scratch *sc, size_t i)
     static const char *const be[] = { "is",   "are",  "was", "were", "got",
                                       "gets", "been", "has", "have" };
     struct tok *t = sc->t;
-    size_t k = 1;
+    size_t k;
     if (i < 1 || t[i - 1].brk)
         return;
     int rated = (flags_of(&t[i]) & LEX_VALENCE) != 0;
@@ -2219,7 +2220,43 @@ static double normalize(double x)
     return s;
 }
 
-static void apply_audience(struct scratch *sc);
+/* "Great phone for people who hate bloatware", "perfect for anyone who
+ * hates cooking": the clause after "for <people> who" says what the
+ * people it is for dislike or like, not what the writer thinks of the
+ * thing; it rates nothing, up to the end of its clause or a contrast.
+ * "I hate people who litter" names no audience and is left alone. */
+static __attribute__((noinline)) void apply_audience(struct scratch *sc)
+{
+    static const char *const for_word[] = { "for" };
+    static const char *const who[] = { "who", "that" };
+    static const char *const people[] = {
+        "people",    "anyone",     "anybody",   "those",   "someone",
+        "somebody",  "everyone",   "everybody", "folks",   "users",
+        "customers", "fans",       "gamers",    "parents", "beginners",
+        "travelers", "travellers", "readers",   "viewers", "kids",
+    };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i + 3 < n; i++) {
+        /* Cheapest first: most texts with "for" have no "who" after it. */
+        if (!(flags_of(&t[i]) & LEX_SCOPE) || t[i].brk || t[i + 1].brk ||
+            t[i + 2].brk || !low_is_one_of(sc, &t[i + 2], who, 2) ||
+            !low_is_one_of(sc, &t[i], for_word, 1) ||
+            !low_is_one_of(sc, &t[i + 1], people,
+                           sizeof(people) / sizeof(people[0])))
+            continue;
+        size_t j = i + 3;
+        for (; j < n && !(flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)); j++) {
+            if (t[j].score != 0) {
+                t[j].score = 0;
+                t[j].rules |= ES_RULE_AUDIENCE;
+            }
+            if (t[j].brk)
+                break;
+        }
+        i = j;
+    }
+}
 
 /* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
@@ -2237,14 +2274,14 @@ static void score_english(struct scratch *sc)
         }
     /* ALL CAPS emphasises only when the rest is not shouted too. */
     int cap_diff = upper > 0 && upper < words;
-    int praise = 0;     /* a word that may be said in irony */
-    uint32_t scope = 0; /* every token's flags: which passes may apply */
+    int praise = 0;          /* a word that may be said in irony */
+    uint32_t flags_seen = 0; /* every token's flags: which passes apply */
 
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
         uint32_t f = flags_of(cur);
         cur->score = 0; /* cur->valence was set with cur->e */
-        scope |= f;
+        flags_seen |= f;
         if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO |
                  LEX_AFTER))
             cur->rules |= ES_RULE_MODIFIER;
@@ -2289,51 +2326,13 @@ static void score_english(struct scratch *sc)
             (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
             praise = 1;
     }
-    if (scope & LEX_SCOPE)
+    if (flags_seen & LEX_SCOPE)
         apply_audience(sc);
     if (praise)
         apply_irony(sc);
     /* Most texts hold no contrast: no pass over them for one. */
-    if (scope & (LEX_BUT | LEX_THOUGH))
+    if (flags_seen & (LEX_BUT | LEX_THOUGH))
         apply_contrast(sc);
-}
-
-/* "Great phone for people who hate bloatware", "perfect for anyone who
- * hates cooking": the clause after "for <people> who" says what the
- * people it is for dislike or like, not what the writer thinks of the
- * thing; it rates nothing, up to the end of its clause or a contrast.
- * "I hate people who litter" names no audience and is left alone. */
-static __attribute__((noinline)) void apply_audience(struct scratch *sc)
-{
-    static const char *const for_word[] = { "for" };
-    static const char *const who[] = { "who", "that" };
-    static const char *const people[] = {
-        "people",    "anyone",     "anybody",   "those",   "someone",
-        "somebody",  "everyone",   "everybody", "folks",   "users",
-        "customers", "fans",       "gamers",    "parents", "beginners",
-        "travelers", "travellers", "readers",   "viewers", "kids",
-    };
-    struct tok *t = sc->t;
-    size_t n = sc->n;
-    for (size_t i = 0; i + 3 < n; i++) {
-        /* Cheapest first: most texts with "for" have no "who" after it. */
-        if (!(flags_of(&t[i]) & LEX_SCOPE) || t[i].brk || t[i + 1].brk ||
-            t[i + 2].brk || !low_is_one_of(sc, &t[i + 2], who, 2) ||
-            !low_is_one_of(sc, &t[i], for_word, 1) ||
-            !low_is_one_of(sc, &t[i + 1], people,
-                           sizeof(people) / sizeof(people[0])))
-            continue;
-        size_t j = i + 3;
-        for (; j < n && !(flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)); j++) {
-            if (t[j].score != 0) {
-                t[j].score = 0;
-                t[j].rules |= ES_RULE_AUDIENCE;
-            }
-            if (t[j].brk)
-                break;
-        }
-        i = j;
-    }
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */

@@ -1136,6 +1136,18 @@ static void entry_release(struct entry *e)
         es_buf_release(entry_buf(e, i));
 }
 
+/* The feed's own author, for an Atom entry that names none (Atom: a
+ * feed's author is its entries'): its name, else its email. */
+static void feed_author(struct es_feed_parser *p, char **author, char **name)
+{
+    *author = clean(p, &p->f.name);
+    if (*author) {
+        *name = clean(p, &p->f.name);
+        return;
+    }
+    *author = clean(p, &p->f.email);
+}
+
 /* Emits the held entries, in document order, with the feed's author
  * and language when they have none of their own (Atom: a feed's author
  * is its entries'). Returns what the emit callback returned. */
@@ -1148,10 +1160,8 @@ static int flush_pending(struct es_feed_parser *p)
         if (!rc) {
             /* Borrowed for the call only: a packed item's fields are
              * restored before it is freed. */
-            if (!it->author && p->format == FMT_ATOM) {
-                it->author = clean(p, p->f.name.len ? &p->f.name : &p->f.email);
-                it->author_name = p->f.name.len ? it->author : NULL;
-            }
+            if (!it->author && p->format == FMT_ATOM)
+                feed_author(p, &it->author, &it->author_name);
             if (!it->lang)
                 it->lang = clean(p, &p->f.lang);
             p->count++;
@@ -1263,14 +1273,15 @@ static void emit_entry(struct es_feed_parser *p)
         { &e->rss_author, &p->aname },  { &e->creator, &p->aname },
         { &e->name, &e->name },         { &e->email, NULL },
         { &e->src_name, &e->src_name }, { &e->src_email, NULL },
-        { &p->f.name, &p->f.name },     { &p->f.email, NULL },
     };
-    size_t ncand = p->format == FMT_ATOM ? 8 : 4;
+    size_t ncand = p->format == FMT_ATOM ? 6 : 4;
     for (size_t i = 0; i < ncand && !item.author; i++) {
         item.author = clean(p, cands[i][0]);
         if (item.author && cands[i][1])
             item.author_name = clean(p, cands[i][1]);
     }
+    if (!item.author && p->format == FMT_ATOM)
+        feed_author(p, &item.author, &item.author_name);
 
     /* YouTube's feeds carry a video's description only as
      * media:description (in media:group), some podcasts an episode's only
