@@ -464,6 +464,27 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
     return rc;
 }
 
+/* Sets @bit on the entries of the terms of @list that the lexicon has. */
+static void mark_list(struct es_lexicon *lex, const char *const *list,
+                      uint8_t bit)
+{
+    for (; *list; list++) {
+        size_t len = strlen(*list);
+        /* lex_put() finds it again, as an entry we may change. */
+        if (es_lexicon__find(lex, *list, len, lex_hash(*list, len)))
+            lex_put(lex, *list, len)->xflags |= bit;
+    }
+}
+
+/* Marks the words the laughter rule looks for (LEXX_*), once the
+ * lexicon's terms are in. */
+static void mark_words(struct es_lexicon *lex)
+{
+    mark_list(lex, es_rules__laugh_marks, LEXX_LAUGH_MARK);
+    mark_list(lex, es_rules__laugh_words, LEXX_LAUGH_WORD);
+    mark_list(lex, es_rules__laugh_hard, LEXX_HARD);
+}
+
 /* Adds the parsed rows to @lex. */
 static void apply_rows(struct es_lexicon *lex, const struct parse *p)
 {
@@ -473,6 +494,7 @@ static void apply_rows(struct es_lexicon *lex, const struct parse *p)
         lex_rate(lex, p->keys.ptr + r->key_off, r->key_len, r->words,
                  r->value * scale);
     }
+    mark_words(lex);
 }
 
 /* Reads the file at @path whole into *out (NUL-terminated). */

@@ -64,6 +64,14 @@ enum lex_lang {
  * outside the enum, whose values C keeps within int. */
 #define LEX_NAME_HEAD (1u << 31)
 
+/* lex_entry.xflags: the words a few rare rules look for, marked once a
+ * lexicon is loaded so that the scorer tests a bit, not a list. */
+enum {
+    LEXX_LAUGH_MARK = 1u << 0, /* "lol", "hahaha", 😂: typed laughter */
+    LEXX_LAUGH_WORD = 1u << 1, /* "laughing", "laughter" */
+    LEXX_HARD = 1u << 2,       /* "crying", "dying": said of laughter too */
+};
+
 struct lex_entry {
     uint64_t key8;    /* the key's first 8 bytes, zero-padded: most keys
                          compare without a trip to lex->keys */
@@ -71,11 +79,11 @@ struct lex_entry {
     uint16_t key_len;
     uint8_t mwe_max; /* >1: first word of an expression of up to this
                         many words */
-    uint8_t pad;
-    uint32_t flags; /* LEX_* bits */
-    float valence;  /* -4..+4 when LEX_VALENCE, else 0 (the scorer
-                       reads it without testing the flag) */
-    float scalar;   /* booster weight, +-0.293, when LEX_BOOSTER or _AFTER */
+    uint8_t xflags;  /* LEXX_* bits, set once the lexicon is loaded */
+    uint32_t flags;  /* LEX_* bits */
+    float valence;   /* -4..+4 when LEX_VALENCE, else 0 (the scorer
+                        reads it without testing the flag) */
+    float scalar;    /* booster weight, +-0.293, when LEX_BOOSTER or _AFTER */
 };
 
 /* A slot of the probe array: 8 bytes, so that the array stays small
@@ -250,6 +258,11 @@ struct rule_word {
 
 /* NULL-terminated tables: rule words, stopwords, and default idioms. */
 extern const struct rule_word es_rules__words[];
+
+/* NULL-terminated lists of normalised terms for the LEXX_* bits. */
+extern const char *const es_rules__laugh_marks[];
+extern const char *const es_rules__laugh_words[];
+extern const char *const es_rules__laugh_hard[];
 
 struct rule_idiom {
     const char *term;

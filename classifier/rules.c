@@ -91,6 +91,20 @@ const struct rule_word es_rules__words[] = {
     { "damn", LEX_BOOSTER, B_INC },
     { "crazy", LEX_BOOSTER, B_INC },
     { "wicked", LEX_BOOSTER, B_INC },
+    /* Adverbs of excess and fear used as "very": "scarily good",
+     * "absurdly fast", "criminally underrated", "stupidly expensive".
+     * Not "scary": in film reviews it says what it says ("a scary, sad
+     * film"). */
+    { "scarily", LEX_BOOSTER, B_INC },
+    { "absurdly", LEX_BOOSTER, B_INC },
+    { "criminally", LEX_BOOSTER, B_INC },
+    { "dangerously", LEX_BOOSTER, B_INC },
+    { "frighteningly", LEX_BOOSTER, B_INC },
+    { "obscenely", LEX_BOOSTER, B_INC },
+    { "stupidly", LEX_BOOSTER, B_INC },
+    { "disgustingly", LEX_BOOSTER, B_INC },
+    { "terrifyingly", LEX_BOOSTER, B_INC },
+    { "outrageously", LEX_BOOSTER, B_INC },
     /* After the word they intensify: "good as hell", "slow af". Without
      * them "hell" would make praise negative. */
     { "af", LEX_AFTER, B_INC },
@@ -246,6 +260,12 @@ const struct rule_word es_rules__words[] = {
     { "love that", LEX_PRAISE | LEX_FRAME, 0 },
     { "love waiting", LEX_PRAISE | LEX_FRAME, 0 },
     { "love being", LEX_PRAISE | LEX_FRAME, 0 },
+    { "love getting", LEX_PRAISE | LEX_FRAME, 0 },
+    { "appreciate being", LEX_PRAISE | LEX_FRAME, 0 },
+    { "really appreciate being", LEX_PRAISE | LEX_FRAME, 0 },
+    { "appreciate getting", LEX_PRAISE | LEX_FRAME, 0 },
+    { "enjoy being", LEX_PRAISE | LEX_FRAME, 0 },
+    { "enjoyed being", LEX_PRAISE | LEX_FRAME, 0 },
     /* "outdid themselves with this outage": praise of what they did. */
     { "outdid themselves", LEX_PRAISE | LEX_FRAME, 0 },
     { "outdone themselves", LEX_PRAISE | LEX_FRAME, 0 },
@@ -273,6 +293,9 @@ const struct rule_word es_rules__words[] = {
     { "gone", LEX_REMEDY, 0 },
     { "went away", LEX_REMEDY, 0 },
     { "goes away", LEX_REMEDY, 0 },
+    /* "the outage is over", "my vacation is over": only at the end of
+     * its clause ("the fee is over $100" says a price). */
+    { "over", LEX_REMEDY, 0 },
     { "for", LEX_SCOPE, 0 },
     { "who", LEX_SCOPE, 0 },
     { "which", LEX_SCOPE, 0 },
@@ -1255,4 +1278,56 @@ const struct rule_idiom es_rules__idioms[] = {
     { "fed up", -2.2f },
     { "let down", -2.0f },
     { NULL, 0 },
+};
+
+/* ==== Laughter ====
+ * "crying laughing", "lol I'm dying", "I'm dead 😂": the words of tears
+ * and death that also say how hard someone laughed, and the laughter
+ * that tells which is meant (the `laughter` rule). Typed laughter is out
+ * of a negation's reach, as an emoji is ("can't breathe lmao"); the verb
+ * is not ("I didn't laugh once"). Longer laughter ("hahahahahaha")
+ * finds the longest of these. */
+
+const char *const es_rules__laugh_marks[] = {
+    "lol",
+    "lolol",
+    "lololol",
+    "lool",
+    "lolll",
+    "lols",
+    "lolz",
+    "lmao",
+    "lmaoo",
+    "lmaooo",
+    "lmfao",
+    "rofl",
+    "roflmao",
+    "roflol",
+    "haha",
+    "hahah",
+    "hahaha",
+    "hahahah",
+    "hahahaha",
+    "hahahahaha",
+    "hehe",
+    "hehehe",
+    "xd",
+    "xdd",
+    "\xF0\x9F\x98\x82", /* 😂 */
+    "\xF0\x9F\xA4\xA3", /* 🤣 */
+    "\xF0\x9F\x98\x86", /* 😆 */
+    "\xF0\x9F\x98\xB9", /* 😹 */
+    NULL,
+};
+
+const char *const es_rules__laugh_words[] = {
+    "laughing", "laughed", "laugh", "laughs", "laughter", NULL,
+};
+
+const char *const es_rules__laugh_hard[] = {
+    "dying",     "dead",     "died",   "die",
+    "dies",      "ded",      "crying", "cried",
+    "cry",       "cries",    "tears",  "sobbing",
+    "screaming", "wheezing", "weak",   "\xF0\x9F\x92\x80", /* 💀 */
+    NULL,
 };

@@ -1754,6 +1754,20 @@ static double booster_step(const struct tok *b, double valence, int cap_diff,
     return s;
 }
 
+/* 1 when @t is laughter typed out: "lol", "lmao", "hahaha", 😂. Like
+ * an emoji, it comments on the sentence and no negation reaches it. */
+static inline int laugh_mark(const struct tok *t)
+{
+    return t->e && (t->e->xflags & LEXX_LAUGH_MARK);
+}
+
+/* 1 when @t laughs, typed out or said: "lol", "laughing", "laughter". */
+static inline int laughs(const struct tok *t)
+{
+    return t->score > 0 && t->e &&
+           (t->e->xflags & (LEXX_LAUGH_MARK | LEXX_LAUGH_WORD));
+}
+
 /* Whether @t is an emoticon or emoji rather than a word. */
 static int is_emo(const struct tok *t)
 {
@@ -1807,7 +1821,9 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             s *= 0.9;
         v += s;
         if (k == 1) {
-            if (p->neg) {
+            /* "can't breathe lmao": laughter is no word a negation
+             * reaches. */
+            if (p->neg && !laugh_mark(cur)) {
                 v *= N_SCALAR;
                 rules |= ES_RULE_NEGATION;
             }
@@ -1824,7 +1840,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             if (never_so) {
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
-            } else if (!without_doubt && p->neg) {
+            } else if (!without_doubt && p->neg && !laugh_mark(cur)) {
                 v *= N_SCALAR;
                 rules |= ES_RULE_NEGATION;
             }
@@ -1881,6 +1897,22 @@ static int remedied(const struct scratch *sc, size_t i)
     return 0;
 }
 
+/* 1 when the clause ends with token @i, or after one word that only
+ * times it ("the outage is over now", "is gone already") or an emoji:
+ * "the fee is over $100" goes on. */
+static int clause_ends_after(const struct scratch *sc, size_t i)
+{
+    static const char *const when[] = { "now", "already", "finally", "again" };
+    const struct tok *t = sc->t;
+    if (t[i].brk || i + 1 == sc->n)
+        return 1;
+    const struct tok *next = &t[i + 1];
+    if (next->kind == TK_EMO)
+        return 1;
+    return (next->brk || i + 2 == sc->n) &&
+           low_is_one_of(sc, next, when, sizeof(when) / sizeof(when[0]));
+}
+
 /* The remedy at token @i, said in the passive ("the crash is fixed",
  * "my problem was finally solved") or as a trouble that ends ("the lag
  * is gone", "the error went away"): the trouble before it, in its
@@ -1904,6 +1936,8 @@ static void remedy_passive(struct scratch *sc, size_t i)
     } else if (t[i - 1].neg || (i >= 2 && !t[i - 2].brk && t[i - 2].neg)) {
         return;
     }
+    if (!rated && !clause_ends_after(sc, i))
+        return;
     /* A verb of being before it ("is fixed", "has gone away"), maybe with
      * one word not rated negative between ("was finally fixed"); a
      * trouble that went away needs none ("the error went away"). */
@@ -1923,9 +1957,14 @@ static void remedy_passive(struct scratch *sc, size_t i)
         return;
     for (size_t j = i - k; j > 0 && i - k - j < REMEDY_REACH; j--) {
         struct tok *p = &t[j - 1];
-        if (p->brk || p->score > 0 || remedy_stop(sc, p))
+        if (p->brk || remedy_stop(sc, p) || (p->score > 0 && rated))
             return;
-        if (p->score < 0) {
+        if (p->score > 0) {
+            /* A good thing that ends is a loss: "my vacation is over",
+             * "the magic is gone". */
+            p->score *= (float)N_SCALAR;
+            p->rules |= ES_RULE_ENDED;
+        } else if (p->score < 0) {
             /* A rated remedy says the good itself ("fixed"); an ending
              * ("gone") says it through the trouble, read as negation
              * reads it: "the pain went away" is "no more pain". */
@@ -2258,6 +2297,78 @@ static __attribute__((noinline)) void apply_audience(struct scratch *sc)
     }
 }
 
+/* Words that end the reach of laughter: "crying because my flight got
+ * cancelled lol" cries about the flight. */
+static int laughter_stop(const struct scratch *sc, const struct tok *t)
+{
+    static const char *const words[] = {
+        "because", "cause", "cuz", "bc", "since", "when", "about", "over",
+    };
+    return low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
+}
+
+/* "crying laughing", "lol I'm dying", "laughing so hard I cried", "I'm
+ * dead 😂": tears, death and screaming next to laughter in a sentence
+ * say how hard someone laughed, not that they grieve. Those words rate
+ * nothing there, and the laughter counts. */
+static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
+{
+    enum { REACH = 5 };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].score >= 0 || !t[i].e || !(t[i].e->xflags & LEXX_HARD))
+            continue;
+        int found = 0;
+        /* Within the sentence, either side, up to a word that gives the
+         * tears another cause. */
+        for (size_t j = i; j-- > 0 && i - j <= REACH && !t[j].send;) {
+            if (laughs(&t[j])) {
+                found = 1;
+                break;
+            }
+            if (laughter_stop(sc, &t[j]))
+                break;
+        }
+        for (size_t j = i + 1;
+             !found && j < n && j - i <= REACH && !t[j - 1].send; j++) {
+            if (laughs(&t[j]))
+                found = 1;
+            else if (laughter_stop(sc, &t[j]))
+                break;
+        }
+        if (found) {
+            t[i].score = 0;
+            t[i].rules |= ES_RULE_LAUGHTER;
+        }
+    }
+}
+
+/* "Happy Monday... not", "Well that was fun. Not.": a "not" alone at the
+ * end, after its own break, takes back the praise of the sentence before
+ * it, as irony does. ("#not" is a sarcasm mark: apply_sarcasm_mark().) */
+static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
+{
+    static const char *const not_word[] = { "not" };
+    struct tok *t = sc->t;
+    size_t last = sc->n;
+    while (last > 0 && t[last - 1].kind == TK_EMO)
+        last--;
+    if (last < 2 || !t[last - 1].neg ||
+        !low_is_one_of(sc, &t[last - 1], not_word, 1))
+        return;
+    if (!t[last - 2].brk)
+        return;
+    size_t lo = last - 2;
+    while (lo > 0 && !t[lo - 1].send)
+        lo--;
+    for (size_t j = lo; j <= last - 2; j++)
+        if (t[j].score > 0) {
+            t[j].score *= (float)N_SCALAR;
+            t[j].rules |= ES_RULE_IRONY;
+        }
+}
+
 /* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
 {
@@ -2276,6 +2387,7 @@ static void score_english(struct scratch *sc)
     int cap_diff = upper > 0 && upper < words;
     int praise = 0;          /* a word that may be said in irony */
     uint32_t flags_seen = 0; /* every token's flags: which passes apply */
+    unsigned xseen = 0;      /* every rated token's xflags */
 
     for (size_t i = 0; i < n; i++) {
         struct tok *cur = &t[i];
@@ -2320,12 +2432,16 @@ static void score_english(struct scratch *sc)
         }
         if (f & LEX_REMEDY)
             remedy_passive(sc, i);
+        xseen |= cur->e->xflags; /* rated: it has an entry */
         /* Praise that apply_irony() may read: opening a sentence, or a
          * frame ("thanks for"). */
         if ((f & LEX_PRAISE) &&
             (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
             praise = 1;
     }
+    /* Laughter and tears together: most texts have no such mix. */
+    if ((xseen & LEXX_HARD) && (xseen & (LEXX_LAUGH_MARK | LEXX_LAUGH_WORD)))
+        apply_laughter(sc);
     if (flags_seen & LEX_SCOPE)
         apply_audience(sc);
     if (praise)
@@ -2333,6 +2449,10 @@ static void score_english(struct scratch *sc)
     /* Most texts hold no contrast: no pass over them for one. */
     if (flags_seen & (LEX_BUT | LEX_THOUGH))
         apply_contrast(sc);
+    /* A text that ends in "not" (or an emoji after it); last, so that
+     * the praise it takes back is not read as a trouble by irony. */
+    if (n >= 2 && (t[n - 1].neg || t[n - 1].kind == TK_EMO))
+        apply_not_tail(sc);
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */
@@ -2508,6 +2628,10 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "remedy";
     case ES_RULE_AUDIENCE:
         return "audience";
+    case ES_RULE_LAUGHTER:
+        return "laughter";
+    case ES_RULE_ENDED:
+        return "ended";
     default:
         return "?";
     }

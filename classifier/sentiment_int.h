@@ -26,7 +26,7 @@ struct tok {
     const struct lex_entry *e; /* its lexicon entry, or NULL */
     float score;               /* contribution after every rule */
     float valence;             /* lexicon valence (0 when unrated) */
-    uint16_t rules;            /* ES_RULE_* bits */
+    uint32_t rules;            /* ES_RULE_* bits */
     uint8_t kind;              /* enum tok_kind */
     uint8_t upper;             /* has letters, all upper case */
     uint8_t alpha;             /* has letters */

@@ -360,6 +360,48 @@ static void test_rule_audience(void **state)
     assert_score("i hate people who hate", -2.7 - 2.7);
 }
 
+/* Tears said of laughter rate nothing: "crying laughing", "lol I'm
+ * crying", "crying 😂"; within the sentence and five tokens, up to a word
+ * that gives the tears another cause. Typed-out laughter is out of a
+ * negation's reach, as an emoji is; the verb is not. */
+static void test_rule_laughter(void **state)
+{
+    (void)state;
+    assert_score("crying", -1.8);
+    assert_score("crying laughing", 1.8);
+    assert_score("lol crying", 1.8);
+    assert_score("crying \xF0\x9F\x98\x82", 2.2);
+    assert_score("crying at the end of lol", 1.8);
+    assert_score("crying at the end of it lol", -1.8 + 1.8);
+    assert_score("crying. lol", -1.8 + 1.8);
+    assert_score("crying because of it lol", -1.8 + 1.8);
+    assert_score("not lol", 1.8);
+    assert_score("not laughing", 1.8 * -0.74);
+}
+
+/* A good thing said over is a loss, read as negated; a trouble said
+ * over is read as negated too. Only at the end of the clause: "over
+ * 100" is a number. */
+static void test_rule_ended(void **state)
+{
+    (void)state;
+    assert_score("happy times are over", 2.7 * -0.74);
+    assert_score("the good is over now", 1.9 * -0.74);
+    assert_score("the outage is over", -1.0 * -0.74);
+    assert_score("the outage is over 100", -1.0);
+    assert_score("happy times are not over", 2.7);
+}
+
+/* A "not" alone at the end, after a break, takes back the praise of
+ * the sentence before it. */
+static void test_rule_not_tail(void **state)
+{
+    (void)state;
+    assert_score("good. not", 1.9 * -0.74);
+    assert_score("happy. good... not", 2.7 + 1.9 * -0.74);
+    assert_score("good not", 1.9);
+}
+
 /* A handle names an account: it rates nothing, makes no token, and sits
  * inside an expression without breaking it. */
 static void test_rule_handle(void **state)
@@ -568,6 +610,8 @@ static void test_explain(void **state)
         assert_string_not_equal(es_sentiment_rule_name(bit), "?");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_REMEDY), "remedy");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_AUDIENCE), "audience");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_LAUGHTER), "laughter");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_ENDED), "ended");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -645,7 +689,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 22);
+    assert_int_equal(es_lexicon_size(mini), 26);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1217,6 +1261,37 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "can't stop using this app", 1 },
         { "I wish I'd never bought this", -1 },
         { "never should have upgraded", -1 },
+        /* Laughing hard, said as tears and death. */
+        { "crying laughing at this", 1 },
+        { "lol im crying", 1 },
+        { "I'm dying \xF0\x9F\x98\x82", 1 },
+        { "laughing so hard I cried", 1 },
+        { "I can't breathe lmao", 1 },
+        { "crying because my flight got cancelled lol", -1 },
+        { "I cried when my grandma died", -1 },
+        { "I didn't laugh once", -1 },
+        /* Adverbs of excess as "very". */
+        { "scarily good", 1 },
+        { "absurdly fast shipping", 1 },
+        { "criminally underrated", 1 },
+        { "stupidly expensive", -1 },
+        { "dangerously close to the edge", -1 },
+        /* Good things over, and praise taken back. */
+        { "Vacation is over", -1 },
+        { "my favorite feature is gone", -1 },
+        { "the outage is finally over", 1 },
+        { "Happy Monday... not", -1 },
+        { "Well that was fun. Not.", -1 },
+        { "love mondays #not", -1 },
+        { "thanks a lot for nothing", -1 },
+        { "cool story bro", -1 },
+        { "thanks for the help, really appreciate being hung up on", -1 },
+        /* Goals met, and "killer" as praise. */
+        { "Crushed my workout this morning", 1 },
+        { "smashed my goals this year", 1 },
+        { "That was a killer show", 1 },
+        { "killer deal on these headphones", 1 },
+        { "the killer was never caught", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -1273,7 +1348,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 23);
+    assert_int_equal(es_lexicon_size(lex), 27);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
@@ -1722,6 +1797,9 @@ int main(void)
         cmocka_unit_test(test_rule_irony),
         cmocka_unit_test(test_rule_remedy),
         cmocka_unit_test(test_rule_audience),
+        cmocka_unit_test(test_rule_laughter),
+        cmocka_unit_test(test_rule_ended),
+        cmocka_unit_test(test_rule_not_tail),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),
         cmocka_unit_test(test_rule_masked_swearing),
