@@ -1178,6 +1178,19 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "deposit still not returned 60 days after move out", -1 },
         { "maintenance request closed without anyone showing up", -1 },
         { "the portal says my results are ready but shows nothing", -1 },
+        /* Orders chased, and company news. */
+        { "Where is my order??", -1 },
+        { "Why does your app log me out every single day?", -1 },
+        { "Took my money and ran", -1 },
+        { "Acme to cut 1,200 jobs amid slowing demand", -1 },
+        { "Acme stock hits all-time high", 1 },
+        { "Acme expands into three new markets", 1 },
+        { "Acme partners with local schools to expand STEM programs", 1 },
+        /* Developers on a product. */
+        { "This is vaporware until proven otherwise", -1 },
+        { "Another rug pull", -1 },
+        { "They quietly removed the free tier", -1 },
+        { "Switched from their competitor and haven't looked back", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
