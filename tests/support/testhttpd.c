@@ -66,6 +66,8 @@ struct es_testhttpd {
     struct logged *log;
     size_t nlog;
     size_t alloc_log;
+    size_t waiting;      /* requests in their delay_ms now */
+    size_t peak_waiting; /* most of them at once since the last reset */
 };
 
 /* A parsed request head; the strings point into the connection buffer. */
@@ -430,6 +432,22 @@ size_t es_testhttpd_connections(struct es_testhttpd *srv)
     return es_loopsrv_accepted(srv->loop);
 }
 
+size_t es_testhttpd_peak_waiting(struct es_testhttpd *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    size_t n = srv->peak_waiting;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
+size_t es_testhttpd_reset_waiting(struct es_testhttpd *srv)
+{
+    pthread_mutex_lock(&srv->lock);
+    size_t n = srv->peak_waiting = srv->waiting;
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
 void es_testhttpd_clear_log(struct es_testhttpd *srv)
 {
     pthread_mutex_lock(&srv->lock);
@@ -583,8 +601,18 @@ static int answer(struct es_testhttpd *srv, struct es_loopsrv_conn *conn,
         es_loopsrv_conn_reset(conn);
         return 1;
     }
-    if (r->delay_ms)
+    if (r->delay_ms) {
+        /* A request waiting here has had no byte of its answer: the
+         * client still counts it as in flight. */
+        pthread_mutex_lock(&srv->lock);
+        if (++srv->waiting > srv->peak_waiting)
+            srv->peak_waiting = srv->waiting;
+        pthread_mutex_unlock(&srv->lock);
         es_loopsrv_nap(srv->loop, r->delay_ms);
+        pthread_mutex_lock(&srv->lock);
+        srv->waiting--;
+        pthread_mutex_unlock(&srv->lock);
+    }
 
     /* Conditional GET: If-None-Match wins over If-Modified-Since. */
     const char *inm = req_header(rq, "If-None-Match");

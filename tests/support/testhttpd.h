@@ -79,6 +79,12 @@ char *es_testhttpd_query(struct es_testhttpd *srv, const char *path, long nth);
 char *es_testhttpd_body(struct es_testhttpd *srv, const char *path, long nth);
 /* Number of TCP connections accepted so far (keep-alive tests). */
 size_t es_testhttpd_connections(struct es_testhttpd *srv);
+/* The most requests that were in their delay_ms at once since the last
+ * reset: requests a client had in flight together, since none of them
+ * had an answer yet. The reset returns how many wait now (a test before
+ * may have left one waiting). */
+size_t es_testhttpd_peak_waiting(struct es_testhttpd *srv);
+size_t es_testhttpd_reset_waiting(struct es_testhttpd *srv);
 /* Forgets the logged requests. */
 void es_testhttpd_clear_log(struct es_testhttpd *srv);
 
