@@ -296,6 +296,13 @@ const struct rule_word es_rules__words[] = {
     /* "the outage is over", "my vacation is over": only at the end of
      * its clause ("the fee is over $100" says a price). */
     { "over", LEX_REMEDY, 0 },
+    /* Verbs that end what comes before them, with no verb of being: "the
+     * crashes stopped", "the lag disappeared". Rated below zero, they
+     * keep their harm when nothing bad ends ("my order disappeared"). */
+    { "stopped", LEX_REMEDY, 0 },
+    { "disappeared", LEX_REMEDY, 0 },
+    { "vanished", LEX_REMEDY, 0 },
+    { "ceased", LEX_REMEDY, 0 },
     { "for", LEX_SCOPE, 0 },
     { "who", LEX_SCOPE, 0 },
     { "which", LEX_SCOPE, 0 },

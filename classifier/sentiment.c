@@ -1913,42 +1913,74 @@ static int clause_ends_after(const struct scratch *sc, size_t i)
            low_is_one_of(sc, next, when, sizeof(when) / sizeof(when[0]));
 }
 
+/* 1 when the word after the ending at @i leaves it intransitive: the
+ * clause ends, or an adverb or a time follows ("the crashes stopped
+ * after the update", "the lag disappeared completely"); not "stopped
+ * the bleeding" or "is over $100". */
+static int ending_alone(const struct scratch *sc, size_t i)
+{
+    static const char *const after[] = {
+        "after",       "since",      "when",    "once",  "completely",
+        "entirely",    "altogether", "finally", "now",   "already",
+        "immediately", "overnight",  "today",   "again", "for",
+    };
+    if (clause_ends_after(sc, i))
+        return 1;
+    return low_is_one_of(sc, &sc->t[i + 1], after,
+                         sizeof(after) / sizeof(after[0]));
+}
+
 /* The remedy at token @i, said in the passive ("the crash is fixed",
- * "my problem was finally solved") or as a trouble that ends ("the lag
- * is gone", "the error went away"): the trouble before it, in its
- * clause, rates nothing after a rated remedy, and is read as negated
- * after an unrated ending. Scored tokens are read back; @i has its score.
- * A rated remedy counts when its score is above zero (not negated); an
- * unrated one ("gone", "went away") when no negation is right before
- * it ("the bug is not gone", "the error never went away"). */
+ * "my problem was finally solved", or a headline's "outage resolved"),
+ * or an ending: a trouble that ends ("the lag is gone", "the error went
+ * away", "the crashes stopped", "the outage is over"). The trouble
+ * before it, in its clause, rates nothing after a rated remedy, and is
+ * read as negated after an ending; a good thing before an ending is a
+ * loss ("my vacation is over"). Scored tokens are read back; @i has its
+ * score. A rated remedy counts when its score is above zero (not
+ * negated); an ending when no negation is right before it ("the bug is
+ * not gone", "the error never went away"). An ending rated below zero
+ * ("stopped", "disappeared") keeps its valence unless a trouble ends
+ * with it ("my order disappeared" is bad news). */
 static void remedy_passive(struct scratch *sc, size_t i)
 {
     static const char *const be[] = { "is",   "are",  "was", "were", "got",
                                       "gets", "been", "has", "have" };
+    static const char *const verbs[] = { "stopped",     "stops",
+                                         "disappeared", "disappears",
+                                         "vanished",    "vanishes",
+                                         "ceased" };
+    static const char *const over[] = { "over" };
     struct tok *t = sc->t;
     size_t k;
     if (i < 1 || t[i - 1].brk)
         return;
     int rated = (flags_of(&t[i]) & LEX_VALENCE) != 0;
-    if (rated) {
+    int ending = !rated || t[i].valence < 0;
+    if (!ending) {
         if (t[i].score <= 0)
             return;
     } else if (t[i - 1].neg || (i >= 2 && !t[i - 2].brk && t[i - 2].neg)) {
         return;
     }
-    if (!rated && !clause_ends_after(sc, i))
+    int verb = ending && low_is_one_of(sc, &t[i], verbs,
+                                       sizeof(verbs) / sizeof(verbs[0]));
+    /* "is over $100", "stopped the bleeding": no ending. */
+    if (ending && (verb || low_is_one_of(sc, &t[i], over, 1)) &&
+        !ending_alone(sc, i))
         return;
     /* A verb of being before it ("is fixed", "has gone away"), maybe with
      * one word not rated negative between ("was finally fixed"); a
-     * trouble that went away needs none ("the error went away"). */
+     * trouble that went away or stopped needs none ("the error went
+     * away", "the crashes stopped"), nor a headline's remedy at the end
+     * of its clause ("Outage resolved."). */
     if (low_is_one_of(sc, &t[i - 1], be, sizeof(be) / sizeof(be[0]))) {
         k = 1;
     } else if (i >= 2 && t[i - 1].score >= 0 && !t[i - 2].brk &&
                low_is_one_of(sc, &t[i - 2], be, sizeof(be) / sizeof(be[0]))) {
         k = 2;
-    } else if (t[i].rules & ES_RULE_IDIOM) {
-        /* The remedies of two words, "went away" and "goes away", are
-         * said of their subject: no verb of being before them. */
+    } else if ((t[i].rules & ES_RULE_IDIOM) || verb ||
+               (!ending && clause_ends_after(sc, i))) {
         k = 0;
     } else {
         return;
@@ -1957,7 +1989,7 @@ static void remedy_passive(struct scratch *sc, size_t i)
         return;
     for (size_t j = i - k; j > 0 && i - k - j < REMEDY_REACH; j--) {
         struct tok *p = &t[j - 1];
-        if (p->brk || remedy_stop(sc, p) || (p->score > 0 && rated))
+        if (p->brk || remedy_stop(sc, p) || (p->score > 0 && !ending))
             return;
         if (p->score > 0) {
             /* A good thing that ends is a loss: "my vacation is over",
@@ -1967,9 +1999,14 @@ static void remedy_passive(struct scratch *sc, size_t i)
         } else if (p->score < 0) {
             /* A rated remedy says the good itself ("fixed"); an ending
              * ("gone") says it through the trouble, read as negation
-             * reads it: "the pain went away" is "no more pain". */
-            p->score = rated ? 0 : p->score * (float)N_SCALAR;
+             * reads it: "the pain went away" is "no more pain", and an
+             * ending's own harm ("stopped") was the trouble's. */
+            p->score = ending ? p->score * (float)N_SCALAR : 0;
             p->rules |= ES_RULE_REMEDY;
+            if (ending && t[i].score < 0) {
+                t[i].score = 0;
+                t[i].rules |= ES_RULE_REMEDY;
+            }
         }
     }
 }

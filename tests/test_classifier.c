@@ -390,6 +390,15 @@ static void test_rule_ended(void **state)
     assert_score("the outage is over", -1.0 * -0.74);
     assert_score("the outage is over 100", -1.0);
     assert_score("happy times are not over", 2.7);
+    /* Verbs that end what is before them need no verb of being, and
+     * take an adverb or a time after them, not an object. */
+    assert_score("the outage stopped", -1.0 * -0.74);
+    assert_score("the outage stopped after a day", -1.0 * -0.74);
+    assert_score("they stopped the outage", -1.0);
+    assert_score("happy times stopped", 2.7 * -0.74);
+    /* A headline's remedy at the end of its clause. */
+    assert_score("outage fixed", 1.5);
+    assert_score("outage fixed it", -1.0 + 1.5);
 }
 
 /* A "not" alone at the end, after a break, takes back the praise of
@@ -1293,6 +1302,14 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "Vacation is over", -1 },
         { "my favorite feature is gone", -1 },
         { "the outage is finally over", 1 },
+        { "the crashes stopped after the update", 1 },
+        { "the error went away after the update", 1 },
+        { "the lag disappeared", 1 },
+        { "my order disappeared from the app", -1 },
+        { "my money vanished", -1 },
+        { "the music stopped", -1 },
+        { "Outage resolved.", 1 },
+        { "back to square one", -1 },
         { "Happy Monday... not", -1 },
         { "Well that was fun. Not.", -1 },
         { "love mondays #not", -1 },
