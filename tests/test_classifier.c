@@ -1189,6 +1189,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the portal says my results are ready but shows nothing", -1 },
         /* Orders chased, and company news. */
         { "Where is my order??", -1 },
+        { "refund processed quickly", 1 },
+        { "got my refund today, thanks", 1 },
+        { "refund please", -1 },
+        { "it's okay I guess", -1 },
         { "Why does your app log me out every single day?", -1 },
         { "Took my money and ran", -1 },
         { "Acme to cut 1,200 jobs amid slowing demand", -1 },
