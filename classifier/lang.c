@@ -17,6 +17,7 @@
 #include <string.h>
 #include <textcat.h>
 #include <unistd.h>
+#include <utf8proc.h>
 
 #include "sentiment_int.h"
 
@@ -165,6 +166,81 @@ static int textcat_other(const char *buf, size_t len, char code[8])
     return 1;
 }
 
+/* ==== Letters of one language ==== */
+
+/* Letters that English never writes and that each mark one language
+ * (lower and upper case): a short text with no English word but "ş" is
+ * Turkish, with "ł" Polish. Letters shared by several (ä, å, ø, é) name
+ * none. */
+static const struct {
+    uint32_t cp;
+    const char *code;
+} mark_letters[] = {
+    { 0x011F, "tr" },
+    { 0x011E, "tr" },
+    { 0x015F, "tr" },
+    { 0x015E, "tr" },
+    { 0x0131, "tr" },
+    { 0x0130, "tr" }, /* ğ Ğ ş Ş ı İ */
+    { 0x0142, "pl" },
+    { 0x0141, "pl" },
+    { 0x0105, "pl" },
+    { 0x0104, "pl" },
+    { 0x0119, "pl" },
+    { 0x0118, "pl" },
+    { 0x017C, "pl" },
+    { 0x017B, "pl" },
+    { 0x017A, "pl" },
+    { 0x0179, "pl" }, /* ł Ł ą Ą ę Ę ż Ż ź Ź */
+    { 0x0159, "cs" },
+    { 0x0158, "cs" },
+    { 0x016F, "cs" },
+    { 0x016E, "cs" },
+    /* ř Ř ů Ů */
+    { 0x0151, "hu" },
+    { 0x0150, "hu" },
+    { 0x0171, "hu" },
+    { 0x0170, "hu" },
+    /* ő Ő ű Ű */
+    { 0x0103, "ro" },
+    { 0x0102, "ro" },
+    { 0x021B, "ro" },
+    { 0x021A, "ro" },
+    { 0x0219, "ro" },
+    { 0x0218, "ro" }, /* ă Ă ț Ț ș Ș */
+    { 0x0111, "vi" },
+    { 0x0110, "vi" },
+    { 0x01B0, "vi" },
+    { 0x01AF, "vi" },
+    { 0x01A1, "vi" },
+    { 0x01A0, "vi" }, /* đ Đ ư Ư ơ Ơ */
+};
+
+/* The language whose marking letter @buf holds first, or "und" when it
+ * holds none. */
+static const char *marked_language(const char *buf, size_t len)
+{
+    const utf8proc_uint8_t *s = (const utf8proc_uint8_t *)buf;
+    size_t i = 0;
+    while (i < len) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n =
+            utf8proc_iterate(s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0) {
+            i++;
+            continue;
+        }
+        i += (size_t)n;
+        if (cp < 0x100)
+            continue;
+        for (size_t k = 0; k < sizeof(mark_letters) / sizeof(*mark_letters);
+             k++)
+            if (mark_letters[k].cp == (uint32_t)cp)
+                return mark_letters[k].code;
+    }
+    return "und";
+}
+
 /* ==== The decision ==== */
 
 int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
@@ -219,7 +295,11 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
      * only the emoji count, either way. */
     if (best > 0 && top >= 2 &&
         (en == 0 || lc->strong[best] || lc->hint[best])) {
-        set_code(code, lang_codes[best]);
+        /* One shared stopword ("nie" is German too) yields to a letter
+         * of one language ("Nie działa"). */
+        const char *m =
+            top < 4 && lc->latin_ext ? marked_language(buf, len) : "und";
+        set_code(code, strcmp(m, "und") != 0 ? m : lang_codes[best]);
         return 0;
     }
     /* Little or nothing to go on. A longer text with some sign of another
@@ -232,6 +312,14 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
     if (lc->latin >= TEXTCAT_MIN_LETTERS && (top > 0 || lc->latin_ext) &&
         textcat_other(buf, len, code))
         return 0;
+    /* Not one English word, and letters English does not write ("Bu
+     * uygulama çok kötü", "Ta aplikacja jest okropna"): too short for
+     * textcat, but no English either. A letter of one language names it;
+     * else "und". Its score is its emoji's, as it would have been. */
+    if (en == 0 && lc->latin_ext) {
+        set_code(code, marked_language(buf, len));
+        return 0;
+    }
     set_code(code, "en");
     return 1;
 }

@@ -1614,6 +1614,25 @@ static void test_lang_short_posts(void **state)
         expect_lang(posts[i][0], posts[i][1], 0);
 }
 
+/* Too short for textcat, with no English word but a letter English never
+ * writes: that letter's language, or "und", and never English. */
+static void test_lang_marked_letters(void **state)
+{
+    (void)state;
+    expect_lang("Hizmet \xC3\xA7ok k\xC3\xB6t\xC3\xBC, param\xC4\xB1 "
+                "istiyorum",
+                "tr", 0); /* ı */
+    expect_lang("Nie dzia\xC5\x82"
+                "a",
+                "pl", 0); /* ł */
+    expect_lang("Bu uygulama \xC3\xA7ok k\xC3\xB6t\xC3\xBC", "und", 0);
+    /* An English word keeps it English, a name and all. */
+    struct es_sentiment r = score_with(mini, "\xC5\x81ukasz love it");
+    assert_string_equal(r.lang, "en");
+    assert_false(r.low_confidence);
+    assert_true(fabs(r.compound - norm(3.2)) < 1e-4);
+}
+
 static void test_lang_textcat(void **state)
 {
     (void)state;
@@ -1861,6 +1880,7 @@ int main(void)
         cmocka_unit_test(test_hostile_input),
         cmocka_unit_test(test_lang_not_english),
         cmocka_unit_test(test_lang_short_posts),
+        cmocka_unit_test(test_lang_marked_letters),
         cmocka_unit_test(test_lang_textcat),
         cmocka_unit_test(test_lang_english_stays_english),
         cmocka_unit_test(test_threads_share_lexicon),
