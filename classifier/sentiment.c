@@ -1946,9 +1946,8 @@ static void remedy_passive(struct scratch *sc, size_t i)
 {
     static const char *const be[] = { "is",   "are",  "was", "were", "got",
                                       "gets", "been", "has", "have" };
-    static const char *const verbs[] = { "stopped",     "stops",
-                                         "disappeared", "disappears",
-                                         "vanished",    "vanishes",
+    /* The verbs of rules.c's endings, which need no verb of being. */
+    static const char *const verbs[] = { "stopped", "disappeared", "vanished",
                                          "ceased" };
     static const char *const over[] = { "over" };
     struct tok *t = sc->t;
