@@ -476,13 +476,14 @@ static void mark_list(struct es_lexicon *lex, const char *const *list,
     }
 }
 
-/* Marks the words the laughter rule looks for (LEXX_*), once the
- * lexicon's terms are in. */
+/* Marks the words the laughter rule and the scores' irony look for
+ * (LEXX_*), once the lexicon's terms are in. */
 static void mark_words(struct es_lexicon *lex)
 {
     mark_list(lex, es_rules__laugh_marks, LEXX_LAUGH_MARK);
     mark_list(lex, es_rules__laugh_words, LEXX_LAUGH_WORD);
     mark_list(lex, es_rules__laugh_hard, LEXX_HARD);
+    mark_list(lex, es_rules__good_scores, LEXX_SCORE);
 }
 
 /* Adds the parsed rows to @lex. */

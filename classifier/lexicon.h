@@ -70,6 +70,7 @@ enum {
     LEXX_LAUGH_MARK = 1u << 0, /* "lol", "hahaha", 😂: typed laughter */
     LEXX_LAUGH_WORD = 1u << 1, /* "laughing", "laughter" */
     LEXX_HARD = 1u << 2,       /* "crying", "dying": said of laughter too */
+    LEXX_SCORE = 1u << 3,      /* a good rating: "10/10", "5 stars" */
 };
 
 struct lex_entry {
@@ -263,6 +264,7 @@ extern const struct rule_word es_rules__words[];
 extern const char *const es_rules__laugh_marks[];
 extern const char *const es_rules__laugh_words[];
 extern const char *const es_rules__laugh_hard[];
+extern const char *const es_rules__good_scores[];
 
 struct rule_idiom {
     const char *term;

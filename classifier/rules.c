@@ -1338,3 +1338,10 @@ const char *const es_rules__laugh_hard[] = {
     "screaming", "wheezing", "weak",   "\xF0\x9F\x92\x80", /* 💀 */
     NULL,
 };
+
+/* Good ratings that the words right after them can take back: "10/10
+ * would not recommend" is a joke at the product's expense. */
+const char *const es_rules__good_scores[] = {
+    "10/10", "11/10", "9/10",    "8/10",    "7/10",
+    "5/5",   "4/5",   "5 stars", "4 stars", NULL,
+};

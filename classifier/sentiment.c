@@ -2380,6 +2380,32 @@ static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
     }
 }
 
+/* "10/10 would not recommend", "5 stars, would never buy again": a good
+ * rating that the words right after it take back, in its clause, is a
+ * joke at the product's expense, and reads as irony does. */
+static __attribute__((noinline)) void apply_score_irony(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (!t[i].e || !(t[i].e->xflags & LEXX_SCORE) || t[i].score <= 0)
+            continue;
+        /* The first rated word within three, in the rating's clause and
+         * before a contrast ("4/5 but slow shipping" is no joke). */
+        for (size_t j = i; j + 1 < n && j - i < 3 && !t[j].brk; j++) {
+            if (flags_of(&t[j + 1]) & (LEX_BUT | LEX_THOUGH))
+                break;
+            if (t[j + 1].score != 0) {
+                if (t[j + 1].score < 0) {
+                    t[i].score *= (float)N_SCALAR;
+                    t[i].rules |= ES_RULE_IRONY;
+                }
+                break;
+            }
+        }
+    }
+}
+
 /* "Happy Monday... not", "Well that was fun. Not.": a "not" alone at the
  * end, after its own break, takes back the praise of the sentence before
  * it, as irony does. ("#not" is a sarcasm mark: apply_sarcasm_mark().) */
@@ -2475,6 +2501,8 @@ static void score_english(struct scratch *sc)
             (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
             praise = 1;
     }
+    if (xseen & LEXX_SCORE)
+        apply_score_irony(sc);
     /* Laughter and tears together: most texts have no such mix. */
     if ((xseen & LEXX_HARD) && (xseen & (LEXX_LAUGH_MARK | LEXX_LAUGH_WORD)))
         apply_laughter(sc);

@@ -1192,6 +1192,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "refund processed quickly", 1 },
         { "got my refund today, thanks", 1 },
         { "refund please", -1 },
+        /* A rating the words after it take back. */
+        { "10/10 would not recommend", -1 },
+        { "5 stars would never buy again", -1 },
+        { "10/10 would recommend", 1 },
+        { "4/5, great value", 1 },
         { "it's okay I guess", -1 },
         { "Why does your app log me out every single day?", -1 },
         { "Took my money and ran", -1 },
