@@ -103,17 +103,33 @@ static struct lex_entry *lex_put(struct es_lexicon *lex, const char *key,
 /* 1 when the single-word key @key is an emoticon or emoji: it has
  * punctuation or a pictographic symbol in it, or is made of hyphens,
  * underscores and apostrophes alone ("-_-"). */
+/* What an ASCII byte is to key_is_emo(): a letter or digit (the common
+ * case, tested first: every key is read while a lexicon loads), one of
+ * ' - _, a blank, or punctuation. */
+enum { KC_ALNUM, KC_JOIN, KC_BLANK, KC_PUNCT };
+static inline unsigned char key_class(unsigned char b)
+{
+    if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z')
+        return KC_ALNUM;
+    if (b >= '0' && b <= '9')
+        return KC_ALNUM;
+    if (b == '\'' || b == '-' || b == '_')
+        return KC_JOIN;
+    if (b <= ' ' || b == 0x7F)
+        return KC_BLANK;
+    return KC_PUNCT;
+}
+
 static int key_is_emo(const char *key, size_t len)
 {
     int alnum = 0;
     for (size_t i = 0; i < len;) {
         unsigned char b = (unsigned char)key[i];
         if (b < 0x80) { /* ASCII: no need to decode */
-            if (b != '\'' && b != '-' && b != '_' && b > ' ' && b != 0x7F &&
-                !((b | 0x20) >= 'a' && (b | 0x20) <= 'z') &&
-                !(b >= '0' && b <= '9'))
+            unsigned char c = key_class(b);
+            if (c == KC_PUNCT)
                 return 1;
-            alnum |= b != '\'' && b != '-' && b != '_';
+            alnum |= c != KC_JOIN; /* a blank counts, as it did */
             i++;
             continue;
         }
@@ -202,14 +218,18 @@ static void lex_add_builtins(struct es_lexicon *lex)
 
 /* ==== Parsing ==== */
 
+/* A row whose term is its own key (nearly all of them) points to it in
+ * the file's bytes rather than copying it. */
+#define KEY_IS_TERM SIZE_MAX
+
 struct row {
     const char *term; /* into the file's bytes */
     size_t term_len;
     double value;
     size_t line;
-    size_t key_off; /* its normalised key in parse.keys */
+    size_t key_off; /* its normalised key in parse.keys, or KEY_IS_TERM */
     size_t key_len;
-    int words;
+    int words; /* its number of words; 0 until normalised, unless plain */
 };
 
 struct parse {
@@ -297,21 +317,21 @@ static int valid_utf8(const char *s, size_t len)
 /* Parses one data line @s of @len bytes (no newline) into a row. */
 static int parse_line(struct parse *p, const char *s, size_t len, size_t line)
 {
-    const char *f[5];
-    size_t flen[5];
+    const char *f[5] = { 0 };
+    size_t flen[5] = { 0 };
     int nf = 0;
     const char *end = s + len;
     const char *start = s;
 
-    for (const char *c = s; nf < 5; c++) {
-        if (c == end || *c == '\t') {
-            f[nf] = start;
-            flen[nf] = (size_t)(c - start);
-            nf++;
-            start = c + 1;
-            if (c == end)
-                break;
-        }
+    while (nf < 5) {
+        const char *tab = memchr(start, '\t', (size_t)(end - start));
+        const char *c = tab ? tab : end;
+        f[nf] = start;
+        flen[nf] = (size_t)(c - start);
+        nf++;
+        if (!tab)
+            break;
+        start = tab + 1;
     }
     if (!p->have_format) {
         p->format = nf == 4 ? ES_LEXICON_VADER : ES_LEXICON_EARSHOT;
@@ -341,7 +361,10 @@ static int parse_line(struct parse *p, const char *s, size_t len, size_t line)
         tl--;
     if (tl == 0)
         return es_error_set(ES_EINVALID, "%s:%zu: empty term", p->name, line);
-    if (!valid_utf8(t, tl))
+    /* Nearly every term is its own key, in lower-case ASCII: then it is
+     * valid UTF-8 too, and parse_all() need not normalise it. */
+    int plain = es_norm__plain_words(t, tl);
+    if (!plain && !valid_utf8(t, tl))
         return es_error_set(ES_EINVALID, "%s:%zu: term is not valid UTF-8",
                             p->name, line);
     if (tl > TERM_MAX)
@@ -388,6 +411,7 @@ static int parse_line(struct parse *p, const char *s, size_t len, size_t line)
         .term_len = tl,
         .value = v,
         .line = line,
+        .words = plain,
     };
     return 0;
 }
@@ -440,11 +464,18 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
     struct es_buf key = ES_BUF_INIT;
     int rc = 0;
     for (size_t i = 0; i < p->n && rc == 0; i++) {
-        int words = es_norm__term(&key, p->rows[i].term, p->rows[i].term_len);
-        p->rows[i].key_off = p->keys.len;
-        p->rows[i].key_len = key.len;
-        p->rows[i].words = words;
-        es_buf_add(&p->keys, key.ptr, key.len);
+        struct row *r = &p->rows[i];
+        int words = r->words; /* parse_line() found it plain */
+        if (words > 0) {
+            r->key_off = KEY_IS_TERM;
+            r->key_len = r->term_len;
+        } else {
+            words = es_norm__term(&key, r->term, r->term_len);
+            r->key_off = p->keys.len;
+            r->key_len = key.len;
+            es_buf_add(&p->keys, key.ptr, key.len);
+        }
+        r->words = words;
         if (words == 0)
             rc = es_error_set(ES_EINVALID,
                               "%s:%zu: term has nothing left once "
@@ -454,7 +485,7 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
             rc = es_error_set(ES_EINVALID,
                               "%s:%zu: expression of %d words (at most %d)",
                               p->name, p->rows[i].line, words, MWE_MAX);
-        else if (key.len > TERM_MAX)
+        else if (r->key_len > TERM_MAX)
             rc = es_error_set(ES_EINVALID,
                               "%s:%zu: term longer than %d bytes once "
                               "normalised",
@@ -492,8 +523,9 @@ static void apply_rows(struct es_lexicon *lex, const struct parse *p)
     double scale = p->format == ES_LEXICON_AFINN ? AFINN_SCALE : 1.0;
     for (size_t i = 0; i < p->n; i++) {
         const struct row *r = &p->rows[i];
-        lex_rate(lex, p->keys.ptr + r->key_off, r->key_len, r->words,
-                 r->value * scale);
+        const char *key =
+            r->key_off == KEY_IS_TERM ? r->term : p->keys.ptr + r->key_off;
+        lex_rate(lex, key, r->key_len, r->words, r->value * scale);
     }
     mark_words(lex);
 }
@@ -545,6 +577,9 @@ int es_lexicon_load_buf(struct es_lexicon **out, const char *name,
     if (rc < 0)
         goto done;
     lex = lex_new((uint32_t)p.n + 1024);
+    /* Room for every key at once: the file's bytes bound the terms', and
+     * the built-in words take a few kilobytes more. */
+    es_buf_grow(&lex->keys, len + 16384);
     lex_add_builtins(lex);
     apply_rows(lex, &p);
     lex->format = p.format;

@@ -249,6 +249,10 @@ void es_norm__fold(struct es_buf *out, const char *s, size_t len);
  * code points dropped. Returns the number of words, 0 for an empty term. */
 int es_norm__term(struct es_buf *out, const char *s, size_t len);
 
+/* The number of words of @s when it is its own normalised key already
+ * (lower-case ASCII words, one space between them), else 0. */
+int es_norm__plain_words(const char *s, size_t len);
+
 /* ==== rules.c: the built-in word lists ==== */
 
 struct rule_word {

@@ -161,16 +161,15 @@ raw:
     }
 }
 
-/* The fast path of es_norm__term() for what nearly every lexicon line
- * is: lower-case ASCII words with one space between them. Returns the
- * number of words, or 0 when @s is anything else. */
-static int plain_term(struct es_buf *out, const char *s, size_t len)
+int es_norm__plain_words(const char *s, size_t len)
 {
     int words = 1;
     if (!len || s[0] == ' ' || s[len - 1] == ' ')
         return 0;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
+        if ((unsigned char)(c - 'a') < 26)
+            continue; /* most bytes: one test */
         if (c == ' ') {
             if (s[i - 1] == ' ')
                 return 0;
@@ -179,7 +178,17 @@ static int plain_term(struct es_buf *out, const char *s, size_t len)
             return 0;
         }
     }
-    es_buf_add(out, s, len);
+    return words;
+}
+
+/* The fast path of es_norm__term() for what nearly every lexicon line
+ * is: lower-case ASCII words with one space between them. Returns the
+ * number of words, or 0 when @s is anything else. */
+static int plain_term(struct es_buf *out, const char *s, size_t len)
+{
+    int words = es_norm__plain_words(s, len);
+    if (words > 0)
+        es_buf_add(out, s, len);
     return words;
 }
 
