@@ -277,6 +277,17 @@ static int parse_plain(const char *s, const char *end, double *out)
 /* Parses the number in @s..@end (surrounding blanks allowed). */
 static int parse_number(const char *s, const char *end, double *out)
 {
+    /* Nearly every valence is written "d.d" or "-d.d": no loop. The
+     * division by 10 rounds as strtod() does. */
+    size_t n = (size_t)(end - s);
+    int neg = n == 4 && s[0] == '-';
+    if ((n == 3 || neg) && s[neg + 1] == '.' &&
+        (unsigned char)(s[neg] - '0') < 10 &&
+        (unsigned char)(s[neg + 2] - '0') < 10) {
+        double v = (double)((s[neg] - '0') * 10 + (s[neg + 2] - '0')) / 10;
+        *out = neg ? -v : v;
+        return 0;
+    }
     char tmp[64];
     while (s < end && (*s == ' ' || *s == '\r'))
         s++;
