@@ -1920,9 +1920,10 @@ static int clause_ends_after(const struct scratch *sc, size_t i)
 static int ending_alone(const struct scratch *sc, size_t i)
 {
     static const char *const after[] = {
-        "after",       "since",      "when",    "once",  "completely",
-        "entirely",    "altogether", "finally", "now",   "already",
-        "immediately", "overnight",  "today",   "again", "for",
+        "after",       "since",      "when",    "once",   "completely",
+        "entirely",    "altogether", "finally", "now",    "already",
+        "immediately", "overnight",  "today",   "again",  "for",
+        "in",          "from",       "with",    "during", "on",
     };
     if (clause_ends_after(sc, i))
         return 1;
@@ -2406,8 +2407,8 @@ static __attribute__((noinline)) void apply_score_irony(struct scratch *sc)
     }
 }
 
-/* "Happy Monday... not", "Well that was fun. Not.": a "not" alone at the
- * end, after its own break, takes back the praise of the sentence before
+/* "Happy Monday... not", "Well that was fun. Not.": a "not" alone in its
+ * clause, after a break, takes back the praise of the sentence before
  * it, as irony does. ("#not" is a sarcasm mark: apply_sarcasm_mark().) */
 static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
 {
@@ -2416,19 +2417,21 @@ static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
     size_t last = sc->n;
     while (last > 0 && t[last - 1].kind == TK_EMO)
         last--;
-    if (last < 2 || !t[last - 1].neg ||
-        !low_is_one_of(sc, &t[last - 1], not_word, 1))
-        return;
-    if (!t[last - 2].brk)
-        return;
-    size_t lo = last - 2;
-    while (lo > 0 && !t[lo - 1].send)
-        lo--;
-    for (size_t j = lo; j <= last - 2; j++)
-        if (t[j].score > 0) {
-            t[j].score *= (float)N_SCALAR;
-            t[j].rules |= ES_RULE_IRONY;
-        }
+    for (size_t k = 1; k < last; k++) {
+        /* Alone in its clause: a break before it, and one after it or
+         * nothing more ("Happy holidays... not, my order is lost"). */
+        if (!t[k].neg || !t[k - 1].brk || !(t[k].brk || k + 1 == last) ||
+            !low_is_one_of(sc, &t[k], not_word, 1))
+            continue;
+        size_t lo = k - 1;
+        while (lo > 0 && !t[lo - 1].send)
+            lo--;
+        for (size_t j = lo; j < k; j++)
+            if (t[j].score > 0) {
+                t[j].score *= (float)N_SCALAR;
+                t[j].rules |= ES_RULE_IRONY;
+            }
+    }
 }
 
 /* Scores every token of an English text. */
@@ -2513,9 +2516,10 @@ static void score_english(struct scratch *sc)
     /* Most texts hold no contrast: no pass over them for one. */
     if (flags_seen & (LEX_BUT | LEX_THOUGH))
         apply_contrast(sc);
-    /* A text that ends in "not" (or an emoji after it); last, so that
-     * the praise it takes back is not read as a trouble by irony. */
-    if (n >= 2 && (t[n - 1].neg || t[n - 1].kind == TK_EMO))
+    /* A "not" alone in its clause, as texts with a negation may hold;
+     * last, so that the praise it takes back is not read as a trouble by
+     * irony. */
+    if (n >= 2 && (flags_seen & LEX_NEGATE))
         apply_not_tail(sc);
 }
 

@@ -394,6 +394,7 @@ static void test_rule_ended(void **state)
      * take an adverb or a time after them, not an object. */
     assert_score("the outage stopped", -1.0 * -0.74);
     assert_score("the outage stopped after a day", -1.0 * -0.74);
+    assert_score("the outage stopped in a day", -1.0 * -0.74);
     assert_score("they stopped the outage", -1.0);
     assert_score("happy times stopped", 2.7 * -0.74);
     /* A headline's remedy at the end of its clause. */
@@ -409,6 +410,9 @@ static void test_rule_not_tail(void **state)
     assert_score("good. not", 1.9 * -0.74);
     assert_score("happy. good... not", 2.7 + 1.9 * -0.74);
     assert_score("good not", 1.9);
+    /* Alone in its clause before the text goes on. */
+    assert_score("good... not, happy", 1.9 * -0.74 + 2.7);
+    assert_score("good. not happy", 1.9 + 2.7 * -0.74);
 }
 
 /* A handle names an account: it rates nothing, makes no token, and sits
@@ -1319,6 +1323,10 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "the music stopped", -1 },
         { "Outage resolved.", 1 },
         { "back to square one", -1 },
+        { "My favorite feature disappeared in the last update", -1 },
+        { "The squeaking stopped after I tightened the screws", 1 },
+        { "Happy holidays... not, my order is still missing", -1 },
+        { "squeaky clean", 1 },
         { "Happy Monday... not", -1 },
         { "Well that was fun. Not.", -1 },
         { "love mondays #not", -1 },
