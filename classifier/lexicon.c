@@ -7,9 +7,11 @@
  * added, so a malformed overlay leaves the lexicon as it was.
  *
  * The table is built once and never changes afterwards, so threads share
- * it without locks. Its probe array of 8-byte slots is kept at most 60%
- * full: a miss, the common case for a token, ends at an empty slot within
- * a cache line or two, and ten thousand terms take 128 KiB of L2 cache.
+ * it without locks. Its probe array of 8-byte slots is kept at most 70%
+ * full: a miss, the common case for a token that the filter of known
+ * keys lets through, ends at an empty slot within a cache line or two,
+ * and twenty thousand terms take 256 KiB of L2 cache (at 60% they needed
+ * twice that, which with the entries no longer fitted beside the rest).
  */
 #include "lexicon.h"
 
@@ -33,7 +35,7 @@ static struct es_lexicon *lex_new(uint32_t expect)
 {
     struct es_lexicon *lex = es_xcalloc(1, sizeof(*lex));
     uint32_t cap = 1024;
-    while (cap * 3u < (expect + 16u) * 5u) /* at most 60% full */
+    while (cap * 7u < (expect + 16u) * 10u) /* at most 70% full */
         cap <<= 1;
     lex->slots = es_xcalloc(cap, sizeof(*lex->slots));
     lex->cap = cap;
@@ -71,7 +73,7 @@ static struct lex_entry *lex_put(struct es_lexicon *lex, const char *key,
                                  size_t len)
 {
     uint32_t h = lex_hash(key, len);
-    if ((lex->nents + 1) * 5 > lex->cap * 3)
+    if ((lex->nents + 1) * 10 > lex->cap * 7)
         lex_grow(lex);
     uint32_t i = h & lex->mask;
     for (;;) {
@@ -220,16 +222,18 @@ static void lex_add_builtins(struct es_lexicon *lex)
 
 /* A row whose term is its own key (nearly all of them) points to it in
  * the file's bytes rather than copying it. */
-#define KEY_IS_TERM SIZE_MAX
+#define KEY_IS_TERM UINT32_MAX
 
+/* 32 bytes: a lexicon has tens of thousands of rows, and every page of
+ * them is a page fault at start-up. */
 struct row {
     const char *term; /* into the file's bytes */
-    size_t term_len;
     double value;
-    size_t line;
-    size_t key_off; /* its normalised key in parse.keys, or KEY_IS_TERM */
-    size_t key_len;
-    int words; /* its number of words; 0 until normalised, unless plain */
+    uint32_t line;
+    uint32_t key_off;  /* its normalised key in parse.keys, or KEY_IS_TERM */
+    uint16_t term_len; /* at most TERM_MAX */
+    uint16_t key_len;
+    uint8_t words; /* its number of words; 0 until normalised, unless plain */
 };
 
 struct parse {
@@ -419,10 +423,10 @@ static int parse_line(struct parse *p, const char *s, size_t len, size_t line)
     }
     p->rows[p->n++] = (struct row){
         .term = t,
-        .term_len = tl,
+        .term_len = (uint16_t)tl,
         .value = v,
-        .line = line,
-        .words = plain,
+        .line = (uint32_t)line,
+        .words = (uint8_t)plain, /* a term of 255 bytes has 128 words */
     };
     return 0;
 }
@@ -438,6 +442,15 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
         s += 3;
     /* One look for a NUL byte in the whole file, not one per line. */
     const char *nul = memchr(s, '\0', (size_t)(end - s));
+    /* Rows for every line at once: growing the array would copy it, and
+     * touch twice the pages. */
+    size_t lines = 1;
+    for (const char *c = s; (c = memchr(c, '\n', (size_t)(end - c))); c++)
+        lines++;
+    if (lines > p->alloc) {
+        p->alloc = lines;
+        p->rows = es_xrealloc(p->rows, p->alloc * sizeof(*p->rows));
+    }
     while (s < end) {
         const char *nl = memchr(s, '\n', (size_t)(end - s));
         const char *le = nl ? nl : end;
@@ -467,9 +480,9 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
         /* Earshot's range is -4..+4: a 4.5 is a mistake, not AFINN. */
         for (size_t i = 0; i < p->n; i++)
             if (fabs(p->rows[i].value) > 4)
-                return es_error_set(ES_EINVALID,
-                                    "%s:%zu: valence %g out of range [-4, 4]",
-                                    p->name, p->rows[i].line, p->rows[i].value);
+                return es_error_set(
+                    ES_EINVALID, "%s:%zu: valence %g out of range [-4, 4]",
+                    p->name, (size_t)p->rows[i].line, p->rows[i].value);
     }
     /* Terms must normalise to something the tokenizer can produce. */
     struct es_buf key = ES_BUF_INIT;
@@ -482,25 +495,27 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
             r->key_len = r->term_len;
         } else {
             words = es_norm__term(&key, r->term, r->term_len);
-            r->key_off = p->keys.len;
-            r->key_len = key.len;
+            if (key.len > TERM_MAX) {
+                rc = es_error_set(ES_EINVALID,
+                                  "%s:%zu: term longer than %d bytes once "
+                                  "normalised",
+                                  p->name, (size_t)r->line, TERM_MAX);
+                break;
+            }
+            r->key_off = (uint32_t)p->keys.len;
+            r->key_len = (uint16_t)key.len;
             es_buf_add(&p->keys, key.ptr, key.len);
         }
-        r->words = words;
+        r->words = (uint8_t)words;
         if (words == 0)
             rc = es_error_set(ES_EINVALID,
                               "%s:%zu: term has nothing left once "
                               "normalised",
-                              p->name, p->rows[i].line);
+                              p->name, (size_t)r->line);
         else if (words > MWE_MAX)
             rc = es_error_set(ES_EINVALID,
                               "%s:%zu: expression of %d words (at most %d)",
-                              p->name, p->rows[i].line, words, MWE_MAX);
-        else if (r->key_len > TERM_MAX)
-            rc = es_error_set(ES_EINVALID,
-                              "%s:%zu: term longer than %d bytes once "
-                              "normalised",
-                              p->name, p->rows[i].line, TERM_MAX);
+                              p->name, (size_t)r->line, words, MWE_MAX);
     }
     es_buf_release(&key);
     return rc;

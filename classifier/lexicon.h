@@ -95,7 +95,7 @@ struct lex_slot {
 };
 
 struct es_lexicon {
-    struct lex_slot *slots; /* owned, cap slots, at most 60% full */
+    struct lex_slot *slots; /* owned, cap slots, at most 70% full */
     uint32_t cap;           /* power of two */
     uint32_t mask;          /* cap - 1 */
     struct lex_entry *ents; /* owned, dense */
