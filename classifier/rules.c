@@ -288,6 +288,8 @@ const struct rule_word es_rules__words[] = {
     { "cures", LEX_REMEDY, 0 },
     { "repaired", LEX_REMEDY, 0 },
     { "patched", LEX_REMEDY, 0 },
+    /* Money given back undoes the charge: "refunded the double charge". */
+    { "refunded", LEX_REMEDY, 0 },
     /* A trouble that ends ("the lag is gone", "the error went away"):
      * unrated, so only the trouble before them is read as over. */
     { "gone", LEX_REMEDY, 0 },
