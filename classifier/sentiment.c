@@ -2484,9 +2484,12 @@ static void score_english(struct scratch *sc)
         if ((f & LEX_BOOSTER) && i + 1 < n && rated(&t[i + 1]))
             continue;
         /* "no" before a rated word is a negation, not a word of its own
-         * ("no good"); alone it keeps its valence ("no."). */
-        if ((f & LEX_NO) && i + 1 < n && rated(&t[i + 1]) &&
-            !is_emo(&t[i + 1])) {
+         * ("no good"), and so it is with a booster between ("no more
+         * lag"); alone it keeps its valence ("no."). */
+        if ((f & LEX_NO) && i + 1 < n &&
+            ((rated(&t[i + 1]) && !is_emo(&t[i + 1])) ||
+             (i + 2 < n && is_booster(&t[i + 1]) && !t[i + 1].brk &&
+              rated(&t[i + 2]) && !is_emo(&t[i + 2])))) {
             cur->rules |= ES_RULE_NO;
             continue;
         }

@@ -178,9 +178,11 @@ static void test_rule_no(void **state)
     assert_score("no good", 1.9 * -0.74);
     /* Alone it keeps its own valence. */
     assert_score("no.", -1.2);
-    /* Two tokens back; "no" before an unrated word keeps its valence,
-     * and the booster adds in the direction of the flipped valence. */
-    assert_score("no more bad", -1.2 + (-2.5 * -0.74 + 0.293));
+    /* Two tokens back, over a booster ("no more lag"), it is a negation
+     * too and rates nothing itself; the booster adds in the direction of
+     * the flipped valence. Before an unrated word it keeps its valence. */
+    assert_score("no more bad", -2.5 * -0.74 + 0.293);
+    assert_score("no school", -1.2);
     /* "zero" works as "no" before a rated word, and rates nothing
      * itself: "zero regrets" is no regret at all. */
     assert_score("zero bad", -2.5 * -0.74);
@@ -1333,6 +1335,11 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "The bank refunded the fraudulent charge within a day", 1 },
         { "they still haven't refunded the late fee", -1 },
         { "The ATM ate my card", -1 },
+        { "no more lag since the patch", 1 },
+        { "No more tangled cables!", 1 },
+        { "Works, but only half the time", -1 },
+        { "Battery lasts all day", 1 },
+        { "Bought a second one for my mom", 1 },
         { "Happy Monday... not", -1 },
         { "Well that was fun. Not.", -1 },
         { "love mondays #not", -1 },
