@@ -2397,10 +2397,8 @@ static __attribute__((noinline)) void apply_score_irony(struct scratch *sc)
             if (flags_of(&t[j + 1]) & (LEX_BUT | LEX_THOUGH))
                 break;
             if (t[j + 1].score != 0) {
-                if (t[j + 1].score < 0) {
-                    t[i].score *= (float)N_SCALAR;
-                    t[i].rules |= ES_RULE_IRONY;
-                }
+                if (t[j + 1].score < 0)
+                    say_ironically(&t[i]);
                 break;
             }
         }
@@ -2427,10 +2425,7 @@ static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
         while (lo > 0 && !t[lo - 1].send)
             lo--;
         for (size_t j = lo; j < k; j++)
-            if (t[j].score > 0) {
-                t[j].score *= (float)N_SCALAR;
-                t[j].rules |= ES_RULE_IRONY;
-            }
+            say_ironically(&t[j]);
     }
 }
 

@@ -1142,7 +1142,7 @@ static void feed_author(struct es_feed_parser *p, char **author, char **name)
 {
     *author = clean(p, &p->f.name);
     if (*author) {
-        *name = clean(p, &p->f.name);
+        *name = *author; /* cleaned once: the same bytes */
         return;
     }
     *author = clean(p, &p->f.email);
