@@ -305,6 +305,28 @@ const struct rule_word es_rules__words[] = {
     { "disappeared", LEX_REMEDY, 0 },
     { "vanished", LEX_REMEDY, 0 },
     { "ceased", LEX_REMEDY, 0 },
+    /* A trouble that did not come back has ended: "the crash never came
+     * back", "the error hasn't returned since the update". */
+    { "never came back", LEX_REMEDY, 0 },
+    { "never come back", LEX_REMEDY, 0 },
+    { "never comes back", LEX_REMEDY, 0 },
+    { "hasn't come back", LEX_REMEDY, 0 },
+    { "has not come back", LEX_REMEDY, 0 },
+    { "haven't come back", LEX_REMEDY, 0 },
+    { "have not come back", LEX_REMEDY, 0 },
+    { "didn't come back", LEX_REMEDY, 0 },
+    { "did not come back", LEX_REMEDY, 0 },
+    { "never returned", LEX_REMEDY, 0 },
+    { "hasn't returned", LEX_REMEDY, 0 },
+    { "has not returned", LEX_REMEDY, 0 },
+    { "haven't returned", LEX_REMEDY, 0 },
+    { "didn't return", LEX_REMEDY, 0 },
+    { "never recurred", LEX_REMEDY, 0 },
+    { "hasn't recurred", LEX_REMEDY, 0 },
+    { "never happened again", LEX_REMEDY, 0 },
+    { "hasn't happened again", LEX_REMEDY, 0 },
+    { "hasn't happened since", LEX_REMEDY, 0 },
+    { "has not happened since", LEX_REMEDY, 0 },
     { "for", LEX_SCOPE, 0 },
     { "who", LEX_SCOPE, 0 },
     { "which", LEX_SCOPE, 0 },
@@ -1334,10 +1356,12 @@ const char *const es_rules__laugh_words[] = {
 };
 
 const char *const es_rules__laugh_hard[] = {
-    "dying",     "dead",     "died",   "die",
-    "dies",      "ded",      "crying", "cried",
-    "cry",       "cries",    "tears",  "sobbing",
-    "screaming", "wheezing", "weak",   "\xF0\x9F\x92\x80", /* 💀 */
+    "dying",     "dead",     "died",
+    "die",       "dies",     "ded",
+    "crying",    "cried",    "cry",
+    "cries",     "tears",    "sobbing",
+    "screaming", "wheezing", "weak",
+    "killing",   "kills",    "\xF0\x9F\x92\x80", /* 💀 */
     NULL,
 };
 

@@ -1987,9 +1987,13 @@ static void remedy_passive(struct scratch *sc, size_t i)
     }
     if (i < k + 1)
         return;
+    int ended_trouble = 0;
     for (size_t j = i - k; j > 0 && i - k - j < REMEDY_REACH; j--) {
         struct tok *p = &t[j - 1];
-        if (p->brk || remedy_stop(sc, p) || (p->score > 0 && !ending))
+        /* A good thing before the trouble that ends is no loss: "I hope
+         * the lag goes away". */
+        if (p->brk || remedy_stop(sc, p) ||
+            (p->score > 0 && (!ending || ended_trouble)))
             return;
         if (p->score > 0) {
             /* A good thing that ends is a loss: "my vacation is over",
@@ -2003,6 +2007,7 @@ static void remedy_passive(struct scratch *sc, size_t i)
              * ending's own harm ("stopped") was the trouble's. */
             p->score = ending ? p->score * (float)N_SCALAR : 0;
             p->rules |= ES_RULE_REMEDY;
+            ended_trouble = 1;
             if (ending && t[i].score < 0) {
                 t[i].score = 0;
                 t[i].rules |= ES_RULE_REMEDY;
