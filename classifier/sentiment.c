@@ -2259,6 +2259,26 @@ static void apply_sarcasm_mark(struct scratch *sc)
         say_ironically(&sc->t[i]);
 }
 
+/* 1 when the "but" at @b answers a "not only" or "not just" before it in
+ * its sentence (from @lo): "not only fast but also cheap" adds, and takes
+ * nothing back. */
+static int but_adds(const struct scratch *sc, size_t lo, size_t b)
+{
+    static const char *const first[] = { "not only", "not just" };
+    for (size_t j = lo; j < b; j++) {
+        /* Expressions have no lowered form of their own: their key. */
+        const struct lex_entry *e = sc->t[j].e;
+        if (!e || !(sc->t[j].rules & ES_RULE_IDIOM))
+            continue;
+        const char *k = sc->lex->keys.ptr + e->key_off;
+        for (size_t w = 0; w < 2; w++)
+            if (e->key_len == strlen(first[w]) &&
+                memcmp(k, first[w], e->key_len) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 /* Moves the weight between the clauses around a contrastive conjunction,
  * within its sentence: in a post of several sentences, "but" in the
  * second says nothing about the fourth. */
@@ -2269,7 +2289,9 @@ static void apply_contrast(struct scratch *sc)
     /* One pass: the first conjunction of each sentence, then the
      * sentence's weights when it ends. */
     for (size_t i = 0; i < n; i++) {
-        if (b == SIZE_MAX && (flags_of(&t[i]) & (LEX_BUT | LEX_THOUGH)))
+        uint32_t f = flags_of(&t[i]);
+        if (b == SIZE_MAX && (f & (LEX_BUT | LEX_THOUGH)) &&
+            !((f & LEX_BUT) && but_adds(sc, lo, i)))
             b = i;
         if (t[i].send || i == n - 1) {
             if (b != SIZE_MAX)

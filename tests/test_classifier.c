@@ -217,6 +217,11 @@ static void test_rule_but(void **state)
     /* ... and each sentence has its own. */
     assert_score("good but bad. bad but good",
                  1.9 * 0.5 - 2.5 * 1.5 - 2.5 * 0.5 + 1.9 * 1.5);
+    /* "not only ... but" adds: no weight moves, nothing is negated ... */
+    assert_score("not only good but great", 1.9 + 3.1);
+    assert_score("not only bad, but awful", -2.5 - 3.0);
+    /* ... within its sentence only. */
+    assert_score("not only good. But bad", 1.9 * 0.5 - 2.5 * 1.5);
 }
 
 static void test_rule_although(void **state)
@@ -704,7 +709,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 26);
+    assert_int_equal(es_lexicon_size(mini), 27);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1433,7 +1438,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 27);
+    assert_int_equal(es_lexicon_size(lex), 28);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
