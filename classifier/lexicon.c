@@ -602,7 +602,10 @@ int es_lexicon_load_buf(struct es_lexicon **out, const char *name,
     rc = parse_all(&p, buf, len);
     if (rc < 0)
         goto done;
-    lex = lex_new((uint32_t)p.n + 1024);
+    /* The built-in words and the prefixes of expressions add about a
+     * sixth to the rows: room for all of them, so that the entries are
+     * never copied to a bigger array. */
+    lex = lex_new((uint32_t)(p.n + p.n / 6) + 1024);
     /* Room for every key at once: the file's bytes bound the terms', and
      * the built-in words take a few kilobytes more. */
     es_buf_grow(&lex->keys, len + 16384);
@@ -623,10 +626,14 @@ int es_lexicon_load(struct es_lexicon **out, const char *path)
     int rc;
 
     *out = NULL;
+    if (es_lexcache__load(out, path) == 0)
+        return 0;
     rc = read_file(path, &buf, &len);
     if (rc == 0)
         rc = es_lexicon_load_buf(out, path, buf, len);
     free(buf);
+    if (rc == 0)
+        es_lexcache__save(*out, path);
     return rc;
 }
 
@@ -716,6 +723,11 @@ size_t es_lexicon_bytes(const struct es_lexicon *lex)
 enum es_lexicon_format es_lexicon_format_of(const struct es_lexicon *lex)
 {
     return lex->format;
+}
+
+int es_lexicon_from_cache(const struct es_lexicon *lex)
+{
+    return lex->from_cache;
 }
 
 int es_lexicon_lookup(const struct es_lexicon *lex, const char *term,

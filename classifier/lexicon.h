@@ -105,6 +105,7 @@ struct es_lexicon {
     uint32_t multi_names;   /* names of several words ("acme cloud") */
     struct es_buf keys;     /* every key, back to back (owned) */
     enum es_lexicon_format format;
+    int from_cache;           /* read from lexcache.c's image */
     uint8_t emo2[65536 / 8];  /* first two bytes of every emoticon key */
     uint8_t pair[65536 / 8];  /* first two words of every expression */
     uint8_t known[65536 / 8]; /* bit (hash >> 16) of every key: most
@@ -252,6 +253,17 @@ int es_norm__term(struct es_buf *out, const char *s, size_t len);
 /* The number of words of @s when it is its own normalised key already
  * (lower-case ASCII words, one space between them), else 0. */
 int es_norm__plain_words(const char *s, size_t len);
+
+/* ==== lexcache.c: loaded lexicons kept on disk ==== */
+
+/* Reads the image of the lexicon file @path that this executable cached,
+ * into *out (freed with es_lexicon_free()). Returns 0, or -1 when there is
+ * none, it is stale or damaged, or the cache is off: load the file. */
+int es_lexcache__load(struct es_lexicon **out, const char *path);
+
+/* Caches @lex, just loaded from @path, for the next process. Errors are
+ * ignored: the cache only saves time. */
+void es_lexcache__save(const struct es_lexicon *lex, const char *path);
 
 /* ==== rules.c: the built-in word lists ==== */
 

@@ -9,6 +9,8 @@
  * overlays, hostile input, the language check, threads, and the
  * `earshot classify` command itself.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -18,12 +20,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 /* cmocka.h uses jmp_buf, va_list and size_t without including them. */
 #include <cmocka.h>
 
+#include "classifier/lexicon.h"
 #include "earshot/error.h"
 #include "earshot/sentiment.h"
 
@@ -1356,6 +1360,12 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "the room smelled of smoke", -1 },
         { "password reset worked instantly", 1 },
         { "they gave me a voucher for my trouble", 0 },
+        /* Life events and everyday luck. */
+        { "we just got engaged!!", 1 },
+        { "got my new phone today", 1 },
+        { "the sun is out!", 1 },
+        { "got a parking ticket", -1 },
+        { "long line at the post office", -1 },
         { "The squeaking stopped after I tightened the screws", 1 },
         { "Happy holidays... not, my order is still missing", -1 },
         { "squeaky clean", 1 },
@@ -1447,6 +1457,180 @@ static void test_overlay(void **state)
     assert_true(fabs(v + 3.5) < 1e-6);
     assert_int_equal(es_lexicon_overlay(lex, FIX "none.tsv"), ES_ENOTFOUND);
     es_lexicon_free(lex);
+}
+
+/* ==== The lexicon cache (lexcache.c) ==== */
+
+/* Writes @text to @path and dates it @age seconds back. */
+static void write_aged(const char *path, const char *text, int age)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= age;
+    t[1] = t[0];
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+/* The number of files in @dir. */
+static int files_in(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* The path of the one image in @dir into @out. */
+static void the_image(const char *dir, char *out, size_t size)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    out[0] = '\0';
+    for (struct dirent *e; (e = readdir(d));)
+        if (e->d_name[0] != '.')
+            snprintf(out, size, "%s/%s", dir, e->d_name);
+    closedir(d);
+    assert_true(out[0] != '\0');
+}
+
+/* 1 when @a and @b score these texts alike, to the last bit. */
+static int same_scores(const struct es_lexicon *a, const struct es_lexicon *b)
+{
+    static const char *const texts[] = {
+        "good but bad",
+        "not only good but great",
+        "very happy :)",
+        "lol im crying",
+        "the bad went away",
+        "kind of awful",
+        "😀😡",
+        "no problem at all",
+        "Havoc!!!",
+    };
+    for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+        struct es_sentiment x = score_with(a, texts[i]);
+        struct es_sentiment y = score_with(b, texts[i]);
+        if (x.compound != y.compound || x.pos != y.pos || x.neg != y.neg)
+            return 0;
+    }
+    return es_lexicon_size(a) == es_lexicon_size(b);
+}
+
+/* A loaded lexicon is cached for the next process, which reads the same
+ * table back; an edited file, a damaged image or a fresh file builds it
+ * again, and no cache error ever fails a load. */
+static void test_lexicon_cache(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/es-lexcache-XXXXXX";
+    char src[256], cache[256], image[512];
+    struct es_lexicon *a = NULL, *b = NULL;
+    double v;
+    const char *old_env = getenv("EARSHOT_CACHE_DIR");
+    char *saved = old_env ? strdup(old_env) : NULL;
+
+    assert_non_null(mkdtemp(dir));
+    snprintf(src, sizeof(src), "%s/lex.tsv", dir);
+    snprintf(cache, sizeof(cache), "%s/cache", dir);
+    setenv("EARSHOT_CACHE_DIR", cache, 1);
+
+    /* A file changed in the last two seconds is not cached ... */
+    write_aged(src, "good\t1.9\nbad\t-2.5\nno problem\t1.5\n:)\t2.0\n", 0);
+    assert_int_equal(es_lexicon_load(&a, src), 0);
+    es_lexicon_free(a);
+    assert_int_equal(files_in(cache), 0);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+
+    /* ... an older one is, and the image reads back the same table. */
+    write_aged(src, "good\t1.9\nbad\t-2.5\nno problem\t1.5\n:)\t2.0\n", 60);
+    assert_int_equal(es_lexicon_load(&a, src), 0);
+    assert_int_equal(files_in(cache), 1);
+    assert_int_equal(es_lexcache__load(&b, src), 0);
+    assert_true(!same_scores(a, mini)); /* a smaller lexicon */
+    assert_true(same_scores(a, b));
+    es_lexicon_free(b);
+    b = NULL;
+    assert_false(es_lexicon_from_cache(a));
+    /* An overlay on a lexicon read from the image works as on any. */
+    assert_int_equal(es_lexicon_load(&b, src), 0);
+    assert_true(es_lexicon_from_cache(b));
+    assert_int_equal(es_lexicon_overlay(b, FIX "overlay.tsv"), 0);
+    assert_int_equal(es_lexicon_lookup(b, "outage", &v), 1);
+    assert_true(fabs(v + 3.5) < 1e-6);
+    es_lexicon_free(b);
+    b = NULL;
+
+    /* Edited, the same size and an older time: the image is stale. */
+    write_aged(src, "good\t1.1\nbad\t-2.5\nno problem\t1.5\n:)\t2.0\n", 90);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+    es_lexicon_free(a);
+    assert_int_equal(es_lexicon_load(&a, src), 0);
+    assert_int_equal(es_lexicon_lookup(a, "good", &v), 1);
+    assert_true(fabs(v - 1.1) < 1e-6);
+    assert_int_equal(files_in(cache), 1); /* replaced, not added */
+    assert_int_equal(es_lexcache__load(&b, src), 0);
+    assert_true(same_scores(a, b));
+    es_lexicon_free(b);
+    b = NULL;
+
+    /* A damaged image is ignored and replaced: its tables garbled (the
+     * header, first, still matches) ... */
+    the_image(cache, image, sizeof(image));
+    int fd = open(image, O_RDWR);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    char junk[4096];
+    memset(junk, 0xFF, sizeof(junk));
+    for (off_t o = 128; o < st.st_size; o += (off_t)sizeof(junk))
+        assert_true(pwrite(fd, junk, sizeof(junk), o) > 0);
+    assert_int_equal(ftruncate(fd, st.st_size), 0);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+    /* ... or cut short ... */
+    assert_int_equal(ftruncate(fd, st.st_size - 1), 0);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+    /* ... or not an image at all. */
+    assert_int_equal(ftruncate(fd, 0), 0);
+    assert_true(pwrite(fd, "GIF89a", 6, 0) == 6);
+    assert_int_equal(close(fd), 0);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+    es_lexicon_free(a);
+    assert_int_equal(es_lexicon_load(&a, src), 0);
+    assert_int_equal(es_lexicon_lookup(a, "good", &v), 1);
+    assert_true(fabs(v - 1.1) < 1e-6);
+    assert_int_equal(es_lexcache__load(&b, src), 0);
+    assert_true(same_scores(a, b));
+    es_lexicon_free(b);
+    b = NULL;
+
+    /* A cache that cannot be made, or one turned off, loads the file. */
+    snprintf(cache, sizeof(cache), "%s/lex.tsv/cache", dir);
+    setenv("EARSHOT_CACHE_DIR", cache, 1);
+    es_lexicon_free(a);
+    assert_int_equal(es_lexicon_load(&a, src), 0);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+    setenv("EARSHOT_CACHE_DIR", "", 1);
+    es_lexicon_free(a);
+    assert_int_equal(es_lexicon_load(&a, src), 0);
+    assert_int_equal(es_lexcache__load(&b, src), -1);
+    assert_int_equal(es_lexicon_lookup(a, "good", &v), 1);
+
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    assert_int_equal(system(cmd), 0);
+    es_lexicon_free(a);
+    setenv("EARSHOT_CACHE_DIR", saved ? saved : "", 1);
+    if (!saved)
+        unsetenv("EARSHOT_CACHE_DIR");
+    free(saved);
 }
 
 /* A brand's names, as [priority] brand = gives them, are names: never
@@ -1931,6 +2115,7 @@ int main(void)
         cmocka_unit_test(test_expression_with_one_letter_words),
         cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
+        cmocka_unit_test(test_lexicon_cache),
         cmocka_unit_test(test_brand_names),
         cmocka_unit_test(test_overlay_grows_table),
         cmocka_unit_test(test_hostile_input),

@@ -82,6 +82,13 @@ size_t es_lexicon_bytes(const struct es_lexicon *lex);
 /* The format of the file es_lexicon_load() read. */
 enum es_lexicon_format es_lexicon_format_of(const struct es_lexicon *lex);
 
+/* 1 when es_lexicon_load() read @lex from the cache of loaded lexicons
+ * rather than building it from the file: $EARSHOT_CACHE_DIR, else
+ * $XDG_CACHE_HOME/earshot or ~/.cache/earshot; EARSHOT_CACHE_DIR= (empty)
+ * turns it off. An image is used only for the same file, unchanged, and
+ * the same executable. */
+int es_lexicon_from_cache(const struct es_lexicon *lex);
+
 /* Looks @term up (any case; a multi-word term with single spaces). Returns
  * 1 and sets *valence when the lexicon rates it, else 0. */
 int es_lexicon_lookup(const struct es_lexicon *lex, const char *term,
