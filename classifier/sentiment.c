@@ -1621,7 +1621,9 @@ match_expression(const struct scratch *sc, size_t i,
     size_t jl = t[i].llen;
     size_t j = next_word(sc, i);
 
-    if (maxk < 2 || j >= sc->n || t[j].kind == TK_EMO ||
+    /* An expression never spans the end of a sentence ("Was it good?
+     * No. Good enough?"); a comma it may ("No, thank you"). */
+    if (maxk < 2 || j >= sc->n || t[j].kind == TK_EMO || t[j - 1].send ||
         !es_lexicon__pair(sc->lex, t[i].hash, t[j].hash))
         return 0;
     if (jl >= sizeof(join))
@@ -1629,7 +1631,8 @@ match_expression(const struct scratch *sc, size_t i,
     memcpy(join, sc->low + t[i].loff, jl);
     for (size_t k = 2; k <= maxk && j < sc->n; k++, j = next_word(sc, j)) {
         const struct tok *w = &t[j];
-        if (w->kind == TK_EMO || jl + 1 + w->llen > sizeof(join))
+        if (w->kind == TK_EMO || t[j - 1].send ||
+            jl + 1 + w->llen > sizeof(join))
             break;
         join[jl++] = ' ';
         memcpy(join + jl, sc->low + w->loff, w->llen);
@@ -1799,11 +1802,13 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     size_t reach = 0;
     while (!emo && reach < 3 && reach < i && !t[i - reach - 1].brk)
         reach++;
-    /* "no" before it, two before it, or "no X or Y". */
-    if ((reach > 0 && (flags_of(&t[i - 1]) & LEX_NO)) ||
-        (reach > 1 && (flags_of(&t[i - 2]) & LEX_NO)) ||
-        (reach > 2 && (flags_of(&t[i - 3]) & LEX_NO) &&
-         (flags_of(&t[i - 1]) & LEX_OR_NOR))) {
+    /* "no" before it, two before it, or "no X or Y"; a "no" after a "no"
+     * says it again ("no no no"). */
+    if (!(e->flags & LEX_NO) &&
+        ((reach > 0 && (flags_of(&t[i - 1]) & LEX_NO)) ||
+         (reach > 1 && (flags_of(&t[i - 2]) & LEX_NO)) ||
+         (reach > 2 && (flags_of(&t[i - 3]) & LEX_NO) &&
+          (flags_of(&t[i - 1]) & LEX_OR_NOR)))) {
         v = base * N_SCALAR;
         rules |= ES_RULE_NO;
     }
@@ -2508,7 +2513,8 @@ static void score_english(struct scratch *sc)
         /* "no" before a rated word is a negation, not a word of its own
          * ("no good"), and so it is with a booster between ("no more
          * lag"); alone it keeps its valence ("no."). */
-        if ((f & LEX_NO) && i + 1 < n &&
+        if ((f & LEX_NO) && i + 1 < n && !cur->brk &&
+            !(flags_of(&t[i + 1]) & LEX_NO) &&
             ((rated(&t[i + 1]) && !is_emo(&t[i + 1])) ||
              (i + 2 < n && is_booster(&t[i + 1]) && !t[i + 1].brk &&
               rated(&t[i + 2]) && !is_emo(&t[i + 2])))) {

@@ -192,6 +192,11 @@ static void test_rule_no(void **state)
     assert_score("zero bad", -2.5 * -0.74);
     assert_score("zero good", 1.9 * -0.74);
     assert_score("zero", 0);
+    /* "no" said again is no negation of itself: each keeps its own. */
+    assert_score("no no no", -1.2 * 3);
+    assert_score("no no good", -1.2 + 1.9 * -0.74);
+    /* A clause ends it: "no, bad idea" is a "no" and a "bad". */
+    assert_score("no, bad", -1.2 - 2.5);
 }
 
 static void test_rule_caps(void **state)
@@ -460,6 +465,10 @@ static void test_rule_idiom(void **state)
     (void)state;
     /* The lexicon's "no problem" (1.5) beats "no" + "problem". */
     assert_score("no problem at all", 1.5);
+    /* An expression may hold a comma, never a sentence's end. */
+    assert_score("no, problem", 1.5);
+    assert_score("no. problem", -1.2);
+    assert_score("no! problem", -1.2 - 0.292);
     /* Built-in customer-service phrases. */
     assert_score("still waiting for my refund", -1.8);
     assert_score("you charged twice for one order", -2.4);
