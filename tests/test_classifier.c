@@ -1392,6 +1392,15 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "Happy Monday... not", -1 },
         { "Well that was fun. Not.", -1 },
         { "love mondays #not", -1 },
+        /* Asking again. */
+        { "why does this keep happening?", -1 },
+        { "any update on this?", -1 },
+        { "great, just great", -1 },
+        { "the food was just great", 1 },
+        /* Hashtags glued in lower case. */
+        { "back at my desk #mondayblues", -1 },
+        { "third call today #customerservicefail", -1 },
+        { "at the lake with the crew #goodtimes", 1 },
         { "thanks a lot for nothing", -1 },
         { "cool story bro", -1 },
         { "thanks for the help, really appreciate being hung up on", -1 },
