@@ -291,10 +291,13 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
     }
     /* No English word at all - no stopword, no word the lexicon rates -
      * and a word from another language's lists ("Slechte service"): that
-     * language. Without a rated word the English score would be 0 anyway;
-     * only the emoji count, either way. */
+     * language. So too with one rated word and no English stopword
+     * against twice its weight of another language's ("Le client est
+     * horrible": "horrible" is French too). Without a rated word the
+     * English score would be 0 anyway; only the emoji count, either way. */
     if (best > 0 && top >= 2 &&
-        (en == 0 || lc->strong[best] || lc->hint[best])) {
+        (en == 0 || lc->strong[best] || lc->hint[best] ||
+         (top >= 3 && top > 2 * en))) {
         /* One shared stopword ("nie" is German too) yields to a letter
          * of one language ("Nie działa"). */
         const char *m =

@@ -1867,6 +1867,10 @@ static void test_lang_short_posts(void **state)
           "fr" },
         { "Consegna in ritardo", "it" },
         { "Bestelling nooit ontvangen", "nl" },
+        /* One word English rates too, against the stopwords of another
+         * language and no English one. */
+        { "Le client est super", "fr" },
+        { "La app es super", "es" },
     };
     for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
         expect_lang(posts[i][0], posts[i][1], 0);
