@@ -5,7 +5,9 @@
  * on its emoji only. The check must cost next to nothing, since it runs on
  * every text at a million texts a second: the tokenizer already counts
  * stopwords of seven languages (they are flags in the lexicon's hash
- * table) and the letters of other scripts, and most texts are decided
+ * table; the everyday words of four more are marked in the entries'
+ * xflags and counted only when a text is not plainly English) and the
+ * letters of other scripts, and most texts are decided
  * from those counts alone. Only a longer Latin-script text with no
  * stopword of any of those languages goes to libexttextcat's n-gram
  * classifier, which is thousands of times slower, on about thirty
@@ -26,7 +28,7 @@
 #endif
 
 static const char *const lang_codes[LANG_COUNT] = {
-    "en", "es", "fr", "de", "pt", "it", "nl",
+    "en", "es", "fr", "de", "pt", "it", "nl", "pl", "id", "tr", "sv",
 };
 
 static const char *const script_codes[SC_COUNT] = {
@@ -274,13 +276,20 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
      * lexicon rates counts for English too, at half that weight. */
     unsigned en = lc->sw[LANG_EN] + lc->lex_hits;
     unsigned top = 0;
-    for (int k = 1; k < LANG_COUNT; k++) {
+    for (int k = 1; k < LANG_FLAG_COUNT; k++) {
         unsigned s = lc->sw[k] + lc->hint[k] + 2u * lc->strong[k];
         if (s > top) {
             top = s;
             best = k;
         }
     }
+    /* The languages past the flags' only when a word of theirs was seen:
+     * this runs on every text. */
+    for (int k = LANG_FLAG_COUNT; lc->xseen && k < LANG_COUNT; k++)
+        if (lc->sw[k] > top) {
+            top = lc->sw[k];
+            best = k;
+        }
     if (best > 0 && top >= 4 && top > en) {
         set_code(code, lang_codes[best]);
         return 0;

@@ -207,6 +207,16 @@ static void lex_add_builtins(struct es_lexicon *lex)
         if (w->flags & (LEX_BOOSTER | LEX_AFTER))
             e->scalar = w->scalar;
     }
+    for (const struct rule_lang_word *w = es_rules__lang_words; w->word; w++) {
+        int words = es_norm__term(&key, w->word, strlen(w->word));
+        struct lex_entry *e = lex_add(lex, key.ptr, key.len, words, 0);
+        /* LEX_STRONG with no LEX_LANG bit sends the tokenizer to xflags:
+         * a word that has a LEX_LANG bit already keeps to it. */
+        if (!(e->flags & (0x7Fu << LEX_LANG_SHIFT))) {
+            e->flags |= LEX_STRONG;
+            e->xflags |= (uint8_t)LEXX_LANG(w->lang);
+        }
+    }
     for (const struct rule_idiom *d = es_rules__idioms; d->term; d++) {
         int words = es_norm__term(&key, d->term, strlen(d->term));
         struct lex_entry *e = lex_add(lex, key.ptr, key.len, words, 0);

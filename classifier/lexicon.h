@@ -33,7 +33,8 @@ enum {
     LEX_AT_VERY = 1u << 12, /* "at", "very" before "least" */
     LEX_OR_NOR = 1u << 13,  /* "or", "nor" after "no X" */
     LEX_BUILTIN = 1u << 14, /* valence from the built-in idiom table */
-    LEX_STRONG = 1u << 15,  /* a stopword that alone names its language */
+    LEX_STRONG = 1u << 15,  /* a stopword that alone names its language;
+                               with no LEX_LANG bit: see LEXX_LANG */
     LEX_REMEDY = 1u << 23,  /* "fixed", "solved": the trouble after is gone
                                (bit 23: the language bits use 16..22) */
     LEX_PREFIX = 1u << 24,  /* the first words of a longer expression */
@@ -55,8 +56,17 @@ enum lex_lang {
     LANG_PT,
     LANG_IT,
     LANG_NL,
+    /* Four more, whose words are marked in lex_entry.xflags (the flag
+     * bits are all taken): LEXX_LANG(k). */
+    LANG_PL,
+    LANG_ID,
+    LANG_TR,
+    LANG_SV,
     LANG_COUNT,
 };
+
+/* The languages of LEX_LANG bits; the others are LEXX_LANG ones. */
+#define LANG_FLAG_COUNT LANG_PL
 
 #define LEX_LANG(k) (1u << (LEX_LANG_SHIFT + (k)))
 
@@ -72,6 +82,9 @@ enum {
     LEXX_HARD = 1u << 2,       /* "crying", "dying": said of laughter too */
     LEXX_SCORE = 1u << 3,      /* a good rating: "10/10", "5 stars" */
 };
+/* Bits 4..7: a word of language LANG_PL + k (no English word). */
+#define LEXX_LANG_SHIFT 4
+#define LEXX_LANG(k)    (1u << (LEXX_LANG_SHIFT + (k)-LANG_FLAG_COUNT))
 
 struct lex_entry {
     uint64_t key8;    /* the key's first 8 bytes, zero-padded: most keys
@@ -281,6 +294,14 @@ extern const char *const es_rules__laugh_marks[];
 extern const char *const es_rules__laugh_words[];
 extern const char *const es_rules__laugh_hard[];
 extern const char *const es_rules__good_scores[];
+
+/* Everyday words of the languages past LANG_FLAG_COUNT, NULL-terminated:
+ * marked LEXX_LANG(lang). */
+struct rule_lang_word {
+    const char *word;
+    int lang;
+};
+extern const struct rule_lang_word es_rules__lang_words[];
 
 struct rule_idiom {
     const char *term;

@@ -2631,6 +2631,21 @@ static void record(const struct scratch *sc, struct es_sentiment_explain *ex)
     ex->n = sc->n;
 }
 
+/* Adds the words of the languages that have no LEX_LANG bit (Polish,
+ * Indonesian, Turkish, Swedish: LEXX_LANG in xflags) to the counts, at
+ * the weight of a word of one language. */
+static void count_more_languages(struct scratch *sc)
+{
+    for (size_t i = 0; i < sc->n; i++) {
+        const struct lex_entry *e = sc->t[i].e;
+        unsigned x = e ? (unsigned)e->xflags >> LEXX_LANG_SHIFT : 0;
+        if (x) {
+            sc->lang.sw[LANG_FLAG_COUNT + __builtin_ctz(x)] += 2;
+            sc->lang.xseen = 1;
+        }
+    }
+}
+
 static int score(const struct es_lexicon *lex, const char *buf, size_t len,
                  struct es_sentiment *out, struct es_sentiment_explain *ex)
 {
@@ -2645,6 +2660,11 @@ static int score(const struct es_lexicon *lex, const char *buf, size_t len,
         len = TEXT_MAX;
     tokenize(&sc, buf, len);
     merge_expressions(&sc);
+    /* The words of the languages past the flags' (LEXX_LANG) are counted
+     * only when English is not plain already: a test per text, not one
+     * per word. */
+    if (sc.lang.sw[LANG_EN] + sc.lang.lex_hits < 2)
+        count_more_languages(&sc);
     int english = es_lang__decide(&sc.lang, buf, len, out->lang);
     if (english) {
         score_english(&sc);

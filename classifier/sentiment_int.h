@@ -57,6 +57,7 @@ struct lang_counts {
     unsigned sw[LANG_COUNT];          /* stopwords of each language */
     unsigned char strong[LANG_COUNT]; /* a word that alone names it */
     unsigned char hint[LANG_COUNT];   /* letters typical of it (ñ, ß) */
+    unsigned char xseen;              /* a word of LANG_FLAG_COUNT.. seen */
     unsigned lex_hits;                /* words the English lexicon rates */
     unsigned latin;                   /* Latin letters */
     unsigned latin_ext;               /* of which beyond ASCII (é, ł, ş) */

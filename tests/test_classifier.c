@@ -1871,6 +1871,15 @@ static void test_lang_short_posts(void **state)
          * language and no English one. */
         { "Le client est super", "fr" },
         { "La app es super", "es" },
+        /* Polish, Indonesian, Turkish and Swedish, as typed in ASCII. */
+        { "Bardzo dobra aplikacja", "pl" },
+        { "Zamowienie nadal nie dotarlo", "pl" },
+        { "Aplikasi ini sangat bagus", "id" },
+        { "Pesanan saya belum sampai", "id" },
+        { "Kargo cok gec geldi", "tr" },
+        { "Siparis hala gelmedi", "tr" },
+        { "Appen fungerar inte", "sv" },
+        { "Tack f\xC3\xB6r snabb leverans", "sv" },
     };
     for (size_t i = 0; i < sizeof(posts) / sizeof(posts[0]); i++)
         expect_lang(posts[i][0], posts[i][1], 0);
@@ -1887,7 +1896,12 @@ static void test_lang_marked_letters(void **state)
     expect_lang("Nie dzia\xC5\x82"
                 "a",
                 "pl", 0); /* ł */
-    expect_lang("Bu uygulama \xC3\xA7ok k\xC3\xB6t\xC3\xBC", "und", 0);
+    /* No marking letter, but Turkish words (session 12; "und" before). */
+    expect_lang("Bu uygulama \xC3\xA7ok k\xC3\xB6t\xC3\xBC", "tr", 0);
+    /* No marking letter and no word of a list: "und". */
+    expect_lang("Bu \xC3\xA7"
+                "alan \xC3\xB6yk\xC3\xBC",
+                "und", 0);
     /* An English word keeps it English, a name and all. */
     struct es_sentiment r = score_with(mini, "\xC5\x81ukasz love it");
     assert_string_equal(r.lang, "en");
