@@ -1397,6 +1397,11 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "any update on this?", -1 },
         { "great, just great", -1 },
         { "the food was just great", 1 },
+        /* Exasperation and delight without a rated word. */
+        { "ugh, here we go again", -1 },
+        { "send help", -1 },
+        { "my heart is full", 1 },
+        { "why am I like this", -1 },
         /* Hashtags glued in lower case. */
         { "back at my desk #mondayblues", -1 },
         { "third call today #customerservicefail", -1 },
