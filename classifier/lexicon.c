@@ -212,7 +212,7 @@ static void lex_add_builtins(struct es_lexicon *lex)
         struct lex_entry *e = lex_add(lex, key.ptr, key.len, words, 0);
         /* LEX_STRONG with no LEX_LANG bit sends the tokenizer to xflags:
          * a word that has a LEX_LANG bit already keeps to it. */
-        if (!(e->flags & (0x7Fu << LEX_LANG_SHIFT))) {
+        if (!(e->flags & LEX_LANG_MASK)) {
             e->flags |= LEX_STRONG;
             e->xflags |= (uint8_t)LEXX_LANG(w->lang);
         }

@@ -69,6 +69,8 @@ enum lex_lang {
 #define LANG_FLAG_COUNT LANG_PL
 
 #define LEX_LANG(k) (1u << (LEX_LANG_SHIFT + (k)))
+/* All the LEX_LANG bits (LANG_FLAG_COUNT of them). */
+#define LEX_LANG_MASK (((1u << LANG_FLAG_COUNT) - 1) << LEX_LANG_SHIFT)
 
 /* The first word of a brand name of several words: the last flag bit,
  * outside the enum, whose values C keeps within int. */

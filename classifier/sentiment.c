@@ -540,7 +540,7 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
         t->valence = e->valence; /* 0 unless LEX_VALENCE */
         if (f & LEX_NEGATE)
             t->neg = 1;
-        uint32_t langs = (f >> LEX_LANG_SHIFT) & 0x7Fu;
+        uint32_t langs = (f & LEX_LANG_MASK) >> LEX_LANG_SHIFT;
         if (langs) {
             /* A word of three or more languages ("de", "la") says less
              * than one of one or two (langs & (langs - 1) clears the
