@@ -26,16 +26,21 @@
 #include "sentiment_int.h"
 
 /* Constants of the method (the paper's empirically derived values). */
-#define B_SCALAR   0.293 /* booster and dampener step */
-#define C_INCR     0.733 /* ALL-CAPS emphasis */
-#define N_SCALAR   -0.74 /* negation: flip and damp */
-#define EXCL_STEP  0.292 /* per "!" (at most 4) */
-#define QUEST_STEP 0.18  /* per "?" (2 or 3 of them) */
-#define QUEST_MAX  0.96  /* 4 or more "?" */
-#define NORM_ALPHA 15.0  /* x / sqrt(x^2 + alpha) */
-#define BUT_BEFORE 0.5   /* weight of the clause before "but" */
-#define BUT_AFTER  1.5   /* and after it */
-#define NEVER_SO   1.25  /* "never so good": emphasis */
+#define B_SCALAR 0.293 /* booster and dampener step */
+#define C_INCR   0.733 /* ALL-CAPS emphasis */
+#define N_SCALAR -0.74 /* negation: flip and damp */
+/* A negated harm is a weaker good than a negated good is a harm: "not
+ * bad" is faint praise, "not good" plain criticism. Lexicon methods after
+ * VADER (SO-CAL's shifted negation, Taboada et al. 2011) weigh it so;
+ * VADER flips both by -0.74. */
+#define N_SCALAR_NEG -0.5
+#define EXCL_STEP    0.292 /* per "!" (at most 4) */
+#define QUEST_STEP   0.18  /* per "?" (2 or 3 of them) */
+#define QUEST_MAX    0.96  /* 4 or more "?" */
+#define NORM_ALPHA   15.0  /* x / sqrt(x^2 + alpha) */
+#define BUT_BEFORE   0.5   /* weight of the clause before "but" */
+#define BUT_AFTER    1.5   /* and after it */
+#define NEVER_SO     1.25  /* "never so good": emphasis */
 
 /* The longest stretch of a text that is scored: longer texts are scored
  * on their first 128 KiB, which bounds the memory one call can take. */
@@ -1809,7 +1814,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
          (reach > 1 && (flags_of(&t[i - 2]) & LEX_NO)) ||
          (reach > 2 && (flags_of(&t[i - 3]) & LEX_NO) &&
           (flags_of(&t[i - 1]) & LEX_OR_NOR)))) {
-        v = base * N_SCALAR;
+        v = base * (base < 0 ? N_SCALAR_NEG : N_SCALAR);
         rules |= ES_RULE_NO;
     }
     for (size_t k = 1; k <= reach; k++) {
@@ -1829,7 +1834,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             /* "can't breathe lmao": laughter is no word a negation
              * reaches. */
             if (p->neg && !laugh_mark(cur)) {
-                v *= N_SCALAR;
+                v *= base < 0 ? N_SCALAR_NEG : N_SCALAR;
                 rules |= ES_RULE_NEGATION;
             }
         } else {
@@ -1846,7 +1851,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
             } else if (!without_doubt && p->neg && !laugh_mark(cur)) {
-                v *= N_SCALAR;
+                v *= base < 0 ? N_SCALAR_NEG : N_SCALAR;
                 rules |= ES_RULE_NEGATION;
             }
         }

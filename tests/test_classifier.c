@@ -132,7 +132,8 @@ static void test_rule_negation(void **state)
 {
     (void)state;
     assert_score("not good", 1.9 * -0.74);
-    assert_score("not bad", -2.5 * -0.74);
+    /* A negated harm is a weaker good: x -0.5 (N_SCALAR_NEG). */
+    assert_score("not bad", -2.5 * -0.5);
     assert_score("it isn't good", 1.9 * -0.74);
     assert_score("it isnt good", 1.9 * -0.74);
     assert_score("it isn\xE2\x80\x99t good", 1.9 * -0.74); /* ’ */
@@ -185,11 +186,11 @@ static void test_rule_no(void **state)
     /* Two tokens back, over a booster ("no more lag"), it is a negation
      * too and rates nothing itself; the booster adds in the direction of
      * the flipped valence. Before an unrated word it keeps its valence. */
-    assert_score("no more bad", -2.5 * -0.74 + 0.293);
+    assert_score("no more bad", -2.5 * -0.5 + 0.293);
     assert_score("no school", -1.2);
     /* "zero" works as "no" before a rated word, and rates nothing
      * itself: "zero regrets" is no regret at all. */
-    assert_score("zero bad", -2.5 * -0.74);
+    assert_score("zero bad", -2.5 * -0.5);
     assert_score("zero good", 1.9 * -0.74);
     assert_score("zero", 0);
     /* "no" said again is no negation of itself: each keeps its own. */
