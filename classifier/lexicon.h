@@ -69,6 +69,10 @@ enum lex_lang {
 #define LANG_FLAG_COUNT LANG_PL
 
 #define LEX_LANG(k) (1u << (LEX_LANG_SHIFT + (k)))
+/* "if", "unless": what follows, to the clause's end, is said of what may
+ * be. English has no strong stopword of its own (the language check
+ * never reads one), so the pair of bits is free to mean this. */
+#define LEX_IRREALIS (LEX_STRONG | LEX_LANG(LANG_EN))
 /* All the LEX_LANG bits (LANG_FLAG_COUNT of them). */
 #define LEX_LANG_MASK (((1u << LANG_FLAG_COUNT) - 1) << LEX_LANG_SHIFT)
 

@@ -200,6 +200,20 @@ static void test_rule_no(void **state)
     assert_score("no, bad", -1.2 - 2.5);
 }
 
+/* A clause of "if" or "unless" says what may be: its words count half,
+ * to the clause's end; emoji keep their weight. */
+static void test_rule_irrealis(void **state)
+{
+    (void)state;
+    assert_score("if good", 1.9 * 0.5);
+    assert_score("good if bad", 1.9 - 2.5 * 0.5);
+    assert_score("if bad, good", -2.5 * 0.5 + 1.9);
+    assert_score("unless awful", -3.0 * 0.5);
+    assert_score("if :)", 2.0);
+    /* A sentence's end ends it too. */
+    assert_score("if bad. good", -2.5 * 0.5 + 1.9);
+}
+
 static void test_rule_caps(void **state)
 {
     (void)state;
@@ -646,6 +660,7 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_AUDIENCE), "audience");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_LAUGHTER), "laughter");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_ENDED), "ended");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_IRREALIS), "irrealis");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -2121,6 +2136,7 @@ int main(void)
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
         cmocka_unit_test(test_rule_no),
+        cmocka_unit_test(test_rule_irrealis),
         cmocka_unit_test(test_rule_caps),
         cmocka_unit_test(test_rule_but),
         cmocka_unit_test(test_rule_although),
