@@ -180,6 +180,18 @@ const struct rule_word es_rules__words[] = {
     { "neednt", LEX_NEGATE, 0 },
     { "shant", LEX_NEGATE, 0 },
     { "shouldnt", LEX_NEGATE, 0 },
+    /* The counterfactual: what should have been was not ("it should have
+     * been great", "would have been nice"; "could have been worse" is
+     * relief). */
+    { "should have been", LEX_NEGATE, 0 },
+    { "should've been", LEX_NEGATE, 0 },
+    { "shoulda been", LEX_NEGATE, 0 },
+    { "could have been", LEX_NEGATE, 0 },
+    { "could've been", LEX_NEGATE, 0 },
+    { "coulda been", LEX_NEGATE, 0 },
+    { "would have been", LEX_NEGATE, 0 },
+    { "would've been", LEX_NEGATE, 0 },
+    { "woulda been", LEX_NEGATE, 0 },
     { "wasnt", LEX_NEGATE, 0 },
     { "werent", LEX_NEGATE, 0 },
     { "wont", LEX_NEGATE, 0 },

@@ -134,6 +134,9 @@ static void test_rule_negation(void **state)
     assert_score("not good", 1.9 * -0.74);
     /* A negated harm is a weaker good: x -0.5 (N_SCALAR_NEG). */
     assert_score("not bad", -2.5 * -0.5);
+    /* The counterfactual negates: what should have been was not. */
+    assert_score("it should have been good", 1.9 * -0.74);
+    assert_score("would've been good", 1.9 * -0.74);
     assert_score("it isn't good", 1.9 * -0.74);
     assert_score("it isnt good", 1.9 * -0.74);
     assert_score("it isn\xE2\x80\x99t good", 1.9 * -0.74); /* ’ */
@@ -1408,6 +1411,10 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "Happy Monday... not", -1 },
         { "Well that was fun. Not.", -1 },
         { "love mondays #not", -1 },
+        /* The counterfactual. */
+        { "It should have been a great film", -1 },
+        { "would have been nice to get a reply", -1 },
+        { "could have been worse", 1 },
         /* Asking again. */
         { "why does this keep happening?", -1 },
         { "any update on this?", -1 },
