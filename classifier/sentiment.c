@@ -1688,6 +1688,12 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
             m.len = last->off + last->len - m.off;
             m.e = me;
             m.flags = me->flags;
+            /* A rated expression that ends in "if" ("would be great if")
+             * opens a clause of what may be, as "if" does ("even if" is
+             * a rule word of its own). */
+            if ((me->flags & LEX_VALENCE) &&
+                (last->flags & LEX_IRREALIS) == LEX_IRREALIS)
+                m.flags |= LEX_IRREALIS;
             m.mwe = 0;
             m.valence = me->valence; /* 0 unless LEX_VALENCE */
             m.kind = TK_WORD;

@@ -1411,6 +1411,10 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "Happy Monday... not", -1 },
         { "Well that was fun. Not.", -1 },
         { "love mondays #not", -1 },
+        /* A request said as a wish: what it asks for is missing. */
+        { "It would be nice if you answered your emails", -1 },
+        { "would be great if it worked", 0 },
+        { "would love it if you added dark mode", 0 },
         /* The counterfactual. */
         { "It should have been a great film", -1 },
         { "would have been nice to get a reply", -1 },
