@@ -324,10 +324,10 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
     if (lc->latin >= TEXTCAT_MIN_LETTERS && (top > 0 || lc->latin_ext) &&
         textcat_other(buf, len, code))
         return 0;
-    /* Not one English word, and letters English does not write ("Bu
-     * uygulama çok kötü", "Ta aplikacja jest okropna"): too short for
-     * textcat, but no English either. A letter of one language names it;
-     * else "und". Its score is its emoji's, as it would have been. */
+    /* Not one English word, and letters English does not write ("Paramı
+     * geri verin", "Źle zrobione"): too short for textcat, but no English
+     * either. A letter of one language names it; else "und". Its score is
+     * its emoji's, as it would have been. */
     if (en == 0 && lc->latin_ext) {
         set_code(code, marked_language(buf, len));
         return 0;

@@ -39,21 +39,15 @@
 
 #define IMAGE_MAGIC "eslex-1"
 
-/* A file's identity: what changes when it is replaced or edited. */
-struct file_id {
-    uint64_t dev, ino, size;
-    int64_t mtime_ns;
-};
-
 struct image_header {
     char magic[8];
     uint32_t header_size, entry_size, slot_size, lexicon_size;
-    struct file_id exe, src;
+    struct lexcache_file_id exe, src;
     uint32_t cap, nents, rated, emo_max, multi_names, format;
     uint64_t keys_len;
 };
 
-static void file_id_of(const struct stat *st, struct file_id *id)
+static void file_id_of(const struct stat *st, struct lexcache_file_id *id)
 {
     memset(id, 0, sizeof(*id));
     id->dev = (uint64_t)st->st_dev;
@@ -93,19 +87,18 @@ static int image_path(const char *real, char *out)
     return w > 0 && w < PATH_MAX ? 0 : -1;
 }
 
-/* What an image made now must match: this executable and the lexicon
- * file @path, whose absolute path goes to @real (PATH_MAX bytes). */
-static int current_ids(const char *path, char *real, struct file_id *exe,
-                       struct file_id *src)
+int es_lexcache__key(struct lexcache_key *key, const char *path)
 {
+    char real[PATH_MAX];
     struct stat st;
+    memset(key, 0, sizeof(*key));
     if (!realpath(path, real) || stat(real, &st) != 0 || !S_ISREG(st.st_mode))
         return -1;
-    file_id_of(&st, src);
+    file_id_of(&st, &key->src);
     if (stat("/proc/self/exe", &st) != 0)
         return -1;
-    file_id_of(&st, exe);
-    return 0;
+    file_id_of(&st, &key->exe);
+    return image_path(real, key->image);
 }
 
 /* Reads exactly @len bytes at @off of @fd into @dst. */
@@ -150,16 +143,12 @@ static int image_sane(const struct es_lexicon *lex)
     return 1;
 }
 
-int es_lexcache__load(struct es_lexicon **out, const char *path)
+int es_lexcache__load(struct es_lexicon **out, const struct lexcache_key *key)
 {
-    char real[PATH_MAX], file[PATH_MAX];
-    struct file_id exe, src;
     struct image_header h;
 
     *out = NULL;
-    if (current_ids(path, real, &exe, &src) != 0 || image_path(real, file) != 0)
-        return -1;
-    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    int fd = open(key->image, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
     struct stat st;
@@ -171,8 +160,8 @@ int es_lexcache__load(struct es_lexicon **out, const char *path)
         h.entry_size != sizeof(struct lex_entry) ||
         h.slot_size != sizeof(struct lex_slot) ||
         h.lexicon_size != sizeof(struct es_lexicon) ||
-        memcmp(&h.exe, &exe, sizeof(exe)) != 0 ||
-        memcmp(&h.src, &src, sizeof(src)) != 0)
+        memcmp(&h.exe, &key->exe, sizeof(h.exe)) != 0 ||
+        memcmp(&h.src, &key->src, sizeof(h.src)) != 0)
         goto fail;
     /* The probe array is a power of two between 1024 and 2^28 slots. */
     if (h.cap < 1024 || h.cap > (1u << 28) || (h.cap & (h.cap - 1)) ||
@@ -260,15 +249,16 @@ static int write_all(int fd, const void *src, size_t len)
     return 0;
 }
 
-void es_lexcache__save(const struct es_lexicon *lex, const char *path)
+void es_lexcache__save(const struct es_lexicon *lex,
+                       const struct lexcache_key *key)
 {
-    char real[PATH_MAX], file[PATH_MAX], tmp[PATH_MAX + 16];
+    char file[PATH_MAX], tmp[PATH_MAX + 16];
     struct image_header h;
 
     memset(&h, 0, sizeof(h));
-    if (current_ids(path, real, &h.exe, &h.src) != 0 ||
-        image_path(real, file) != 0)
-        return;
+    h.exe = key->exe;
+    h.src = key->src;
+    snprintf(file, sizeof(file), "%s", key->image);
     /* Racy git's rule: a file changed in the last two seconds may change
      * again within its time stamp's tick. */
     struct timespec now;

@@ -102,9 +102,6 @@ static struct lex_entry *lex_put(struct es_lexicon *lex, const char *key,
     return e;
 }
 
-/* 1 when the single-word key @key is an emoticon or emoji: it has
- * punctuation or a pictographic symbol in it, or is made of hyphens,
- * underscores and apostrophes alone ("-_-"). */
 /* What an ASCII byte is to key_is_emo(): a letter or digit (the common
  * case, tested first: every key is read while a lexicon loads), one of
  * ' - _, a blank, or punctuation. */
@@ -122,6 +119,9 @@ static inline unsigned char key_class(unsigned char b)
     return KC_PUNCT;
 }
 
+/* 1 when the single-word key @key is an emoticon or emoji: it has
+ * punctuation or a pictographic symbol in it, or is made of hyphens,
+ * underscores and apostrophes alone ("-_-"). */
 static int key_is_emo(const char *key, size_t len)
 {
     int alnum = 0;
@@ -636,14 +636,18 @@ int es_lexicon_load(struct es_lexicon **out, const char *path)
     int rc;
 
     *out = NULL;
-    if (es_lexcache__load(out, path) == 0)
+    /* The cache's key is taken before the file is read: an edit while it
+     * is read leaves an image that the next load finds stale. */
+    struct lexcache_key key;
+    int cacheable = es_lexcache__key(&key, path) == 0;
+    if (cacheable && es_lexcache__load(out, &key) == 0)
         return 0;
     rc = read_file(path, &buf, &len);
     if (rc == 0)
         rc = es_lexicon_load_buf(out, path, buf, len);
     free(buf);
-    if (rc == 0)
-        es_lexcache__save(*out, path);
+    if (rc == 0 && cacheable)
+        es_lexcache__save(*out, &key);
     return rc;
 }
 

@@ -10,6 +10,7 @@
 #ifndef EARSHOT_CLASSIFIER_LEXICON_H
 #define EARSHOT_CLASSIFIER_LEXICON_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -275,14 +276,33 @@ int es_norm__plain_words(const char *s, size_t len);
 
 /* ==== lexcache.c: loaded lexicons kept on disk ==== */
 
-/* Reads the image of the lexicon file @path that this executable cached,
- * into *out (freed with es_lexicon_free()). Returns 0, or -1 when there is
- * none, it is stale or damaged, or the cache is off: load the file. */
-int es_lexcache__load(struct es_lexicon **out, const char *path);
+/* A file's identity: what changes when it is replaced or edited. */
+struct lexcache_file_id {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+};
 
-/* Caches @lex, just loaded from @path, for the next process. Errors are
- * ignored: the cache only saves time. */
-void es_lexcache__save(const struct es_lexicon *lex, const char *path);
+/* Where the image of one lexicon file goes, and what it must match: the
+ * file and this executable as they are before the file is read (so that
+ * an edit while it is read makes the image stale, never wrong). */
+struct lexcache_key {
+    char image[PATH_MAX];
+    struct lexcache_file_id exe, src;
+};
+
+/* Fills @key for the lexicon file @path. Returns 0, or -1 when there is
+ * no cache for it (turned off, no cache folder, not a regular file). */
+int es_lexcache__key(struct lexcache_key *key, const char *path);
+
+/* Reads the image @key names into *out (freed with es_lexicon_free()).
+ * Returns 0, or -1 when there is none, or it is stale or damaged: load
+ * the file. */
+int es_lexcache__load(struct es_lexicon **out, const struct lexcache_key *key);
+
+/* Caches @lex, just loaded from the file of @key, for the next process.
+ * Errors are ignored: the cache only saves time. */
+void es_lexcache__save(const struct es_lexicon *lex,
+                       const struct lexcache_key *key);
 
 /* ==== rules.c: the built-in word lists ==== */
 

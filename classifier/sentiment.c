@@ -836,14 +836,20 @@ static int score_key(const char *key, size_t n)
            (n - i == 3 && key[i + 1] == '1' && key[i + 2] == '0');
 }
 
-/* 1 when the word token @t, lowered, is one of the @n words in @words
- * (a merged expression has no single lowered form and is none). */
+/* 1 when the token @t, lowered, is one of the @n words in @words. A
+ * merged expression has no single lowered form: its lexicon key stands
+ * for it ("not only"). */
 static int low_is_one_of(const struct scratch *sc, const struct tok *t,
                          const char *const *words, size_t n)
 {
+    const char *s = sc->low + t->loff;
+    size_t len = t->llen;
+    if (!len && t->e && (t->rules & ES_RULE_IDIOM)) {
+        s = sc->lex->keys.ptr + t->e->key_off;
+        len = t->e->key_len;
+    }
     for (size_t i = 0; i < n; i++)
-        if (t->llen == strlen(words[i]) &&
-            memcmp(sc->low + t->loff, words[i], t->llen) == 0)
+        if (len == strlen(words[i]) && memcmp(s, words[i], len) == 0)
             return 1;
     return 0;
 }
@@ -1789,6 +1795,13 @@ static int is_emo(const struct tok *t)
     return t->kind == TK_EMO || (t->flags & LEX_EMO);
 }
 
+/* What a negation multiplies a word of valence @base by: a negated harm
+ * is a weaker good (N_SCALAR_NEG) than a negated good is a harm. */
+static inline double negation_scalar(double base)
+{
+    return base < 0 ? N_SCALAR_NEG : N_SCALAR;
+}
+
 /* The valence of token @i after the rules that look at its neighbours. */
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
@@ -1821,7 +1834,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
          (reach > 1 && (flags_of(&t[i - 2]) & LEX_NO)) ||
          (reach > 2 && (flags_of(&t[i - 3]) & LEX_NO) &&
           (flags_of(&t[i - 1]) & LEX_OR_NOR)))) {
-        v = base * (base < 0 ? N_SCALAR_NEG : N_SCALAR);
+        v = base * negation_scalar(base);
         rules |= ES_RULE_NO;
     }
     for (size_t k = 1; k <= reach; k++) {
@@ -1841,7 +1854,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             /* "can't breathe lmao": laughter is no word a negation
              * reaches. */
             if (p->neg && !laugh_mark(cur)) {
-                v *= base < 0 ? N_SCALAR_NEG : N_SCALAR;
+                v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
             }
         } else {
@@ -1858,7 +1871,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
             } else if (!without_doubt && p->neg && !laugh_mark(cur)) {
-                v *= base < 0 ? N_SCALAR_NEG : N_SCALAR;
+                v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
             }
         }
@@ -2282,17 +2295,9 @@ static void apply_sarcasm_mark(struct scratch *sc)
 static int but_adds(const struct scratch *sc, size_t lo, size_t b)
 {
     static const char *const first[] = { "not only", "not just" };
-    for (size_t j = lo; j < b; j++) {
-        /* Expressions have no lowered form of their own: their key. */
-        const struct lex_entry *e = sc->t[j].e;
-        if (!e || !(sc->t[j].rules & ES_RULE_IDIOM))
-            continue;
-        const char *k = sc->lex->keys.ptr + e->key_off;
-        for (size_t w = 0; w < 2; w++)
-            if (e->key_len == strlen(first[w]) &&
-                memcmp(k, first[w], e->key_len) == 0)
-                return 1;
-    }
+    for (size_t j = lo; j < b; j++)
+        if (low_is_one_of(sc, &sc->t[j], first, 2))
+            return 1;
     return 0;
 }
 
