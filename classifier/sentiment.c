@@ -1981,6 +1981,9 @@ static void remedy_passive(struct scratch *sc, size_t i)
     static const char *const verbs[] = { "stopped", "disappeared", "vanished",
                                          "ceased" };
     static const char *const over[] = { "over" };
+    /* Rated below zero as what an unhappy customer asks for, they are
+     * owed, not a trouble: "my refund never came back" is no relief. */
+    static const char *const owed[] = { "refund", "refunds" };
     struct tok *t = sc->t;
     size_t k;
     if (i < 1 || t[i - 1].brk)
@@ -2031,6 +2034,9 @@ static void remedy_passive(struct scratch *sc, size_t i)
             p->score *= (float)N_SCALAR;
             p->rules |= ES_RULE_ENDED;
         } else if (p->score < 0) {
+            if (ending &&
+                low_is_one_of(sc, p, owed, sizeof(owed) / sizeof(owed[0])))
+                return;
             /* A rated remedy says the good itself ("fixed"); an ending
              * ("gone") says it through the trouble, read as negation
              * reads it: "the pain went away" is "no more pain", and an
