@@ -37,7 +37,7 @@
 #include "earshot/alloc.h"
 #include "lexicon.h"
 
-#define IMAGE_MAGIC "eslex-1"
+#define IMAGE_MAGIC "eslex-2"
 
 struct image_header {
     char magic[8];

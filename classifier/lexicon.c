@@ -214,7 +214,7 @@ static void lex_add_builtins(struct es_lexicon *lex)
          * a word that has a LEX_LANG bit already keeps to it. */
         if (!(e->flags & LEX_LANG_MASK)) {
             e->flags |= LEX_STRONG;
-            e->xflags |= (uint8_t)LEXX_LANG(w->lang);
+            e->xflags |= (uint16_t)LEXX_LANG(w->lang);
         }
     }
     for (const struct rule_idiom *d = es_rules__idioms; d->term; d++) {
@@ -533,7 +533,7 @@ static int parse_all(struct parse *p, const char *buf, size_t len)
 
 /* Sets @bit on the entries of the terms of @list that the lexicon has. */
 static void mark_list(struct es_lexicon *lex, const char *const *list,
-                      uint8_t bit)
+                      uint16_t bit)
 {
     for (; *list; list++) {
         size_t len = strlen(*list);
@@ -543,10 +543,39 @@ static void mark_list(struct es_lexicon *lex, const char *const *list,
     }
 }
 
-/* Marks the words the laughter rule and the scores' irony look for
- * (LEXX_*), once the lexicon's terms are in. */
+/* Marks LEXX_HARM on the words rated below zero that read as verbs by
+ * their form ("ruined", "ruining", "ruins") and on those of
+ * es_rules__harm_verbs, for the scorer's harmed-good rule; again after
+ * an overlay, which may rate a word anew. */
+static void mark_harms(struct es_lexicon *lex)
+{
+    for (uint32_t i = 0; i < lex->nents; i++) {
+        struct lex_entry *e = &lex->ents[i];
+        const char *k = lex->keys.ptr + e->key_off;
+        size_t len = e->key_len;
+        e->xflags &= (uint16_t)~LEXX_HARM;
+        if (!(e->flags & LEX_VALENCE) || e->valence >= 0 || len < 4)
+            continue;
+        if (((k[len - 1] == 'd' && k[len - 2] == 'e') ||
+             (k[len - 1] == 'g' && k[len - 2] == 'n' && k[len - 3] == 'i') ||
+             (k[len - 1] == 's' && k[len - 2] != 's')) &&
+            !memchr(k, ' ', len))
+            e->xflags |= LEXX_HARM;
+    }
+    for (const char *const *v = es_rules__harm_verbs; *v; v++) {
+        size_t len = strlen(*v);
+        const struct lex_entry *e =
+            es_lexicon__find(lex, *v, len, lex_hash(*v, len));
+        if (e && (e->flags & LEX_VALENCE) && e->valence < 0)
+            lex_put(lex, *v, len)->xflags |= LEXX_HARM;
+    }
+}
+
+/* Marks the words the laughter rule, the scores' irony and the harmed
+ * good look for (LEXX_*), once the lexicon's terms are in. */
 static void mark_words(struct es_lexicon *lex)
 {
+    mark_harms(lex);
     mark_list(lex, es_rules__laugh_marks, LEXX_LAUGH_MARK);
     mark_list(lex, es_rules__laugh_words, LEXX_LAUGH_WORD);
     mark_list(lex, es_rules__laugh_hard, LEXX_HARD);

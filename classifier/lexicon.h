@@ -88,10 +88,12 @@ enum {
     LEXX_LAUGH_WORD = 1u << 1, /* "laughing", "laughter" */
     LEXX_HARD = 1u << 2,       /* "crying", "dying": said of laughter too */
     LEXX_SCORE = 1u << 3,      /* a good rating: "10/10", "5 stars" */
+    LEXX_HARM = 1u << 8,       /* a verb rated below zero: "ruined" */
 };
 /* Bits 4..7: a word of language LANG_PL + k (no English word). */
 #define LEXX_LANG_SHIFT 4
 #define LEXX_LANG(k)    (1u << (LEXX_LANG_SHIFT + (k)-LANG_FLAG_COUNT))
+#define LEXX_LANG_MASK  (0xFu << LEXX_LANG_SHIFT)
 
 struct lex_entry {
     uint64_t key8;    /* the key's first 8 bytes, zero-padded: most keys
@@ -100,7 +102,7 @@ struct lex_entry {
     uint16_t key_len;
     uint8_t mwe_max; /* >1: first word of an expression of up to this
                         many words */
-    uint8_t xflags;  /* LEXX_* bits, set once the lexicon is loaded */
+    uint16_t xflags; /* LEXX_* bits, set once the lexicon is loaded */
     uint32_t flags;  /* LEX_* bits */
     float valence;   /* -4..+4 when LEX_VALENCE, else 0 (the scorer
                         reads it without testing the flag) */
@@ -320,6 +322,7 @@ extern const char *const es_rules__laugh_marks[];
 extern const char *const es_rules__laugh_words[];
 extern const char *const es_rules__laugh_hard[];
 extern const char *const es_rules__good_scores[];
+extern const char *const es_rules__harm_verbs[];
 
 /* Everyday words of the languages past LANG_FLAG_COUNT, NULL-terminated:
  * marked LEXX_LANG(lang). */

@@ -265,6 +265,17 @@ const struct rule_word es_rules__words[] = {
     { "thanks", LEX_PRAISE | LEX_THANKS, 0 },
     { "thank you", LEX_PRAISE | LEX_THANKS, 0 },
     { "thx", LEX_PRAISE | LEX_THANKS, 0 },
+    /* The rated thanks of the lexicon frame what follows as the plain
+     * word does: "thanks a lot for the 3 hour delay". */
+    { "thanks a lot", LEX_PRAISE | LEX_THANKS, 0 },
+    { "thanks a bunch", LEX_PRAISE | LEX_THANKS, 0 },
+    { "thanks a million", LEX_PRAISE | LEX_THANKS, 0 },
+    { "thanks so much", LEX_PRAISE | LEX_THANKS, 0 },
+    { "thank you so much", LEX_PRAISE | LEX_THANKS, 0 },
+    { "thank u", LEX_PRAISE | LEX_THANKS, 0 },
+    { "thank ya", LEX_PRAISE | LEX_THANKS, 0 },
+    /* The sarcastic opener: "Just what I needed, another bug." */
+    { "just what i needed", LEX_PRAISE, 0 },
     { "nice of you", LEX_PRAISE | LEX_FRAME, 0 },
     { "love how", LEX_PRAISE | LEX_FRAME, 0 },
     { "love when", LEX_PRAISE | LEX_FRAME, 0 },
@@ -1632,6 +1643,13 @@ const char *const es_rules__laugh_hard[] = {
 
 /* Good ratings that the words right after them can take back: "10/10
  * would not recommend" is a joke at the product's expense. */
+/* Verbs of harm whose form does not say they are verbs (see
+ * mark_harms() in lexicon.c): "ruin my day", "lost my best friend". */
+const char *const es_rules__harm_verbs[] = {
+    "ruin",  "kill", "destroy", "spoil", "wreck", "lose",   "lost", "hurt",
+    "waste", "lack", "miss",    "break", "broke", "damage", NULL,
+};
+
 const char *const es_rules__good_scores[] = {
     "10/10", "11/10", "9/10",    "8/10",    "7/10",
     "5/5",   "4/5",   "5 stars", "4 stars", NULL,

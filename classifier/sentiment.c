@@ -2505,6 +2505,56 @@ static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
     }
 }
 
+/* 1 when a word too short to be a token ("a") stands between tokens
+ * @i and @i + 1. */
+static int dropped_word(const struct scratch *sc, size_t i)
+{
+    const struct tok *t = sc->t;
+    for (uint32_t o = t[i].off + t[i].len; o < t[i + 1].off; o++)
+        if (isalpha((unsigned char)sc->text[o]))
+            return 1;
+    return 0;
+}
+
+/* A good thing a harm is done to is a loss, read as negated as an ended
+ * one is: "ruined my weekend", "wasted a great cast", "lacks the charm
+ * of the first". The good is the object of a verb rated below zero,
+ * after "my", "the", "a" and their like, within two words. */
+static __attribute__((noinline)) void apply_harmed(struct scratch *sc)
+{
+    static const char *const det[] = { "my",    "our",   "your", "his", "her",
+                                       "their", "the",   "a",    "an",  "this",
+                                       "that",  "every", "any",  "all" };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i + 1 < n; i++) {
+        /* A verb of harm (LEXX_HARM) not negated: "not enjoying the" is
+         * no harm done. */
+        if (!t[i].e || !(t[i].e->xflags & LEXX_HARM) || t[i].score >= 0 ||
+            t[i].brk || (t[i].rules & ES_RULE_IDIOM))
+            continue;
+        /* Its object: after a determiner, or the "a" no token stands for. */
+        size_t first;
+        if (t[i + 1].llen <= 5 && !t[i + 1].brk &&
+            low_is_one_of(sc, &t[i + 1], det, sizeof(det) / sizeof(det[0])))
+            first = i + 2;
+        else if (dropped_word(sc, i))
+            first = i + 1;
+        else
+            continue;
+        for (size_t j = first; j < n && j <= first + 1; j++) {
+            if (t[j].score < 0)
+                break;
+            if (t[j].score > 0) {
+                t[j].score *= (float)N_SCALAR;
+                t[j].rules |= ES_RULE_ENDED;
+            }
+            if (t[j].brk)
+                break;
+        }
+    }
+}
+
 /* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
 {
@@ -2579,6 +2629,9 @@ static void score_english(struct scratch *sc)
             (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
             praise = 1;
     }
+    /* Only a text with a verb of harm: most have none. */
+    if (xseen & LEXX_HARM)
+        apply_harmed(sc);
     if (xseen & LEXX_SCORE)
         apply_score_irony(sc);
     /* Laughter and tears together: most texts have no such mix. */
@@ -2685,7 +2738,8 @@ static void count_more_languages(struct scratch *sc)
 {
     for (size_t i = 0; i < sc->n; i++) {
         const struct lex_entry *e = sc->t[i].e;
-        unsigned x = e ? (unsigned)e->xflags >> LEXX_LANG_SHIFT : 0;
+        unsigned x =
+            e ? ((unsigned)e->xflags & LEXX_LANG_MASK) >> LEXX_LANG_SHIFT : 0;
         if (x) {
             sc->lang.sw[LANG_FLAG_COUNT + __builtin_ctz(x)] += 2;
             sc->lang.xseen = 1;

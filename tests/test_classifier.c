@@ -436,6 +436,23 @@ static void test_rule_ended(void **state)
     assert_score("outage fixed it", -1.0 + 1.5);
 }
 
+/* A good thing that a verb of harm is done to is a loss, read as
+ * negated: its object, after a determiner or a dropped "a", within two
+ * words. */
+static void test_rule_harmed(void **state)
+{
+    (void)state;
+    assert_score("ruined my good day", -2.4 + 1.9 * -0.74);
+    assert_score("ruined a great day", -2.4 + 3.1 * -0.74);
+    assert_score("ruined the good and the great", -2.4 + 1.9 * -0.74 + 3.1);
+    /* A verb whose form does not say so, from the rules' list. */
+    assert_score("lose my happy days", -1.5 + 2.7 * -0.74);
+    /* No object: a break, no determiner, or a harm that is no verb. */
+    assert_score("ruined, my good day", -2.4 + 1.9);
+    assert_score("ruined good days", -2.4 + 1.9);
+    assert_score("bad my good day", -2.5 + 1.9);
+}
+
 /* A "not" alone at the end, after a break, takes back the praise of
  * the sentence before it. */
 static void test_rule_not_tail(void **state)
@@ -741,7 +758,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 27);
+    assert_int_equal(es_lexicon_size(mini), 29);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1109,6 +1126,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Wonderful. My flight is cancelled again.", -1 },
         { "Perfect. Just perfect. Order lost again.", -1 },
         { "thanks for the 3 hour delay", -1 },
+        { "thanks a lot for the 3 hour delay", -1 },
+        { "thanks so much for cancelling my order", -1 },
+        { "just what I needed, another bug", -1 },
+        { "thanks so much for the quick help", 1 },
         { "great job losing my package", -1 },
         { "gotta love waiting 2 hours on hold", -1 },
         { "love how you can't reach a human anymore", -1 },
@@ -1368,6 +1389,10 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "the crash hasn't come back since the update", 1 },
         { "the error hasn't returned since I reinstalled", 1 },
         { "the good times never came back", -1 },
+        /* A good thing harmed is a loss. */
+        { "thanks a lot for ruining my weekend", -1 },
+        { "this update ruined a great app", -1 },
+        { "the sequel lacks the charm of the original", -1 },
         /* What a customer is owed did not come: no ending. */
         { "my refund never came back", -1 },
         { "my refund hasn't come back yet", -1 },
@@ -1507,7 +1532,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 28);
+    assert_int_equal(es_lexicon_size(lex), 30);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
@@ -2181,6 +2206,7 @@ int main(void)
         cmocka_unit_test(test_rule_audience),
         cmocka_unit_test(test_rule_laughter),
         cmocka_unit_test(test_rule_ended),
+        cmocka_unit_test(test_rule_harmed),
         cmocka_unit_test(test_rule_not_tail),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),

@@ -151,7 +151,8 @@ enum es_sentiment_rule {
                                         tears and death said of laughter
                                         rate nothing */
     ES_RULE_ENDED = 1 << 17,         /* a good thing said over ("my
-                                        vacation is over"): read as
+                                        vacation is over") or harmed
+                                        ("ruined my weekend"): read as
                                         negated */
     ES_RULE_IRREALIS = 1 << 18,      /* in a clause of "if" or "unless",
                                         said of what may be: half its
