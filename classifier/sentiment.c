@@ -2687,7 +2687,19 @@ static void summarize(struct scratch *sc, int english, struct es_sentiment *out,
             neu += 1;
     }
     double punct = 0;
-    if (english && sum != 0) {
+    if (english && sum == 0 && sc->excl && !sc->quest) {
+        /* "!" in a text with no word of sentiment at all is enthusiasm
+         * ("Road trip tomorrow!"), as SentiStrength reads it (Thelwall et
+         * al. 2010): its emphasis alone, positive. Not with a "?"
+         * ("you did what?!"), nor where rated words cancel out. */
+        int rated = 0;
+        for (size_t i = 0; i < sc->n && !rated; i++)
+            rated = sc->t[i].valence != 0;
+        if (!rated) {
+            punct = punctuation_emphasis(sc);
+            pos += punct;
+        }
+    } else if (english && sum != 0) {
         punct = punctuation_emphasis(sc);
         if (sum < 0)
             punct = -punct;
@@ -2696,7 +2708,7 @@ static void summarize(struct scratch *sc, int english, struct es_sentiment *out,
         else if (pos < fabs(neg))
             neg -= fabs(punct);
     }
-    out->compound = sum != 0 ? normalize(sum + punct) : 0.0;
+    out->compound = sum + punct != 0 ? normalize(sum + punct) : 0.0;
     double total = pos + fabs(neg) + neu;
     if (total > 0) {
         out->pos = fabs(pos / total);

@@ -280,8 +280,14 @@ static void test_rule_exclamation(void **state)
     /* At most four count. */
     assert_score("good!!!!!!!", 1.9 + 4 * 0.292);
     assert_score("bad!!", -2.5 - 2 * 0.292);
-    /* Nothing to emphasise. */
-    assert_score("hello there!!!", 0.0);
+    /* With no word of sentiment at all, "!" is enthusiasm: its emphasis
+     * alone, positive ... */
+    assert_score("hello there!!!", 3 * 0.292);
+    assert_score("road trip tomorrow!", 0.292);
+    /* ... but not with a "?", nor where rated words cancel out. */
+    assert_score("you did what?!", 0.0);
+    assert_score("happy and hate!", 0.0);
+    assert_score("hello there", 0.0);
 }
 
 static void test_rule_question(void **state)
@@ -1413,6 +1419,8 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "emails not sending", -1 },
         { "the button does nothing", -1 },
         { "this is the third time I'm asking", -1 },
+        { "Finally an app that just works", 1 },
+        { "Keeps asking me to rate the app", -1 },
         { "it does what it says", 1 },
         { "arrived a day early!", 1 },
         { "I miss the old design", -1 },
