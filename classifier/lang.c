@@ -290,7 +290,12 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
             top = lc->sw[k];
             best = k;
         }
-    if (best > 0 && top >= 4 && top > en) {
+    /* One word of that language and nothing else of it, beside English:
+     * a word English writers borrow ("Gracias! Great service", "Danke,
+     * works perfectly now"). */
+    int borrowed = best > 0 && en >= 1 && lc->strong[best] &&
+                   lc->sw[best] <= 2 && !lc->hint[best];
+    if (best > 0 && top >= 4 && top > en && !borrowed) {
         set_code(code, lang_codes[best]);
         return 0;
     }
@@ -305,8 +310,8 @@ int es_lang__decide(const struct lang_counts *lc, const char *buf, size_t len,
      * horrible": "horrible" is French too). Without a rated word the
      * English score would be 0 anyway; only the emoji count, either way. */
     if (best > 0 && top >= 2 &&
-        (en == 0 || lc->strong[best] || lc->hint[best] ||
-         (top >= 3 && top > 2 * en))) {
+        (en == 0 || (lc->strong[best] && !borrowed) || lc->hint[best] ||
+         (top >= 3 && top > 2 * en && !borrowed))) {
         /* One shared stopword ("nie" is German too) yields to a letter
          * of one language ("Nie działa"). */
         const char *m =

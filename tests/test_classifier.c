@@ -2028,6 +2028,9 @@ static void test_lang_english_stays_english(void **state)
         "de facto standard, sadly",
         "Mi amigo loves this place",
         "Gracias to the team",
+        /* one borrowed word of thanks beside an English one */
+        "Gracias! Great service",
+        "Merci, great job",
         "Hasta la vista baby",
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
