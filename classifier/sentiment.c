@@ -2125,6 +2125,19 @@ static int praise_particle(const struct scratch *sc, size_t k)
            low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
 }
 
+/* 1 when token @i opens its sentence, maybe after particles ("Oh
+ * wonderful, another outage", "Well, great."). */
+static int opens_sentence(const struct scratch *sc, size_t i)
+{
+    for (size_t k = i; k > 0; k--) {
+        if (sc->t[k - 1].send)
+            return 1;
+        if (!praise_particle(sc, k - 1))
+            return 0;
+    }
+    return 1;
+}
+
 /* 1 when token @j is praise alone in its clause ("Great,", "Just
  * perfect.", "Oh wonderful."): a positive word of LEX_PRAISE with no
  * other word in its clause but particles. */
@@ -2210,7 +2223,7 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             continue;
         int neg = 0, pos = 0;
         size_t end = i;
-        if ((i == 0 || t[i - 1].send) && lone_praise(sc, i)) {
+        if (opens_sentence(sc, i) && lone_praise(sc, i)) {
             int other = 0; /* a sentence rating something else began */
             for (size_t j = i + 1; j < n; j++) {
                 /* "Great, but the app crashed": the contrast says the
@@ -2626,7 +2639,7 @@ static void score_english(struct scratch *sc)
         /* Praise that apply_irony() may read: opening a sentence, or a
          * frame ("thanks for"). */
         if ((f & LEX_PRAISE) &&
-            (i == 0 || t[i - 1].send || (f & (LEX_FRAME | LEX_THANKS))))
+            ((f & (LEX_FRAME | LEX_THANKS)) || opens_sentence(sc, i)))
             praise = 1;
     }
     /* Only a text with a verb of harm: most have none. */

@@ -331,6 +331,9 @@ static void test_rule_irony(void **state)
     assert_score("great. awful.", 3.1 * -0.74 - 3.0);
     /* A run of it, a booster inside ("so great"). */
     assert_score("great. so great. awful", (3.1 + 3.1 + 0.293) * -0.74 - 3.0);
+    /* Particles may come first ("Oh wonderful, another outage"). */
+    assert_score("oh great, bad day", 3.1 * -0.74 - 2.5);
+    assert_score("oh, great. bad day", 3.1 * -0.74 - 2.5);
     /* No irony: a contrast first, praise in what follows, or praise of
      * a noun ("great day"), which is a mixed verdict. */
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
@@ -1132,6 +1135,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Wonderful. My flight is cancelled again.", -1 },
         { "Perfect. Just perfect. Order lost again.", -1 },
         { "thanks for the 3 hour delay", -1 },
+        { "oh wonderful, another outage", -1 },
+        { "oh wonderful, my order arrived early", 1 },
         { "thanks a lot for the 3 hour delay", -1 },
         { "thanks so much for cancelling my order", -1 },
         { "just what I needed, another bug", -1 },
