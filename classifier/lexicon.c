@@ -580,6 +580,7 @@ static void mark_words(struct es_lexicon *lex)
     mark_list(lex, es_rules__laugh_words, LEXX_LAUGH_WORD);
     mark_list(lex, es_rules__laugh_hard, LEXX_HARD);
     mark_list(lex, es_rules__good_scores, LEXX_SCORE);
+    mark_list(lex, es_rules__corrections, LEXX_CORRECT);
 }
 
 /* Adds the parsed rows to @lex. */

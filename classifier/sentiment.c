@@ -2568,6 +2568,41 @@ static __attribute__((noinline)) void apply_harmed(struct scratch *sc)
     }
 }
 
+/* A claim asked back and corrected the other way is taken back: "5
+ * stars? More like 1 star.", "Fast shipping? More like three weeks of
+ * waiting." The sentence that ends in "?" before a sentence opening with
+ * "more like" rates nothing when what follows has the other sign; of the
+ * same sign it is emphasis ("Slow? More like glacial.") and stays. */
+static __attribute__((noinline)) void apply_correction(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 1; i < n; i++) {
+        if (!t[i].e || !(t[i].e->xflags & LEXX_CORRECT) || !t[i - 1].send ||
+            !memchr(sc->text + t[i - 1].off + t[i - 1].len, '?',
+                    t[i].off - (t[i - 1].off + t[i - 1].len)))
+            continue;
+        size_t lo = i - 1;
+        while (lo > 0 && !t[lo - 1].send)
+            lo--;
+        double claim = 0, fix = 0;
+        for (size_t j = lo; j < i; j++)
+            claim += t[j].score;
+        for (size_t j = i + 1; j < n; j++) {
+            fix += t[j].score;
+            if (t[j].send)
+                break;
+        }
+        if (claim * fix >= 0)
+            continue;
+        for (size_t j = lo; j < i; j++)
+            if (t[j].score != 0) {
+                t[j].score = 0;
+                t[j].rules |= ES_RULE_IRONY;
+            }
+    }
+}
+
 /* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
 {
@@ -2645,6 +2680,8 @@ static void score_english(struct scratch *sc)
     /* Only a text with a verb of harm: most have none. */
     if (xseen & LEXX_HARM)
         apply_harmed(sc);
+    if (xseen & LEXX_CORRECT)
+        apply_correction(sc);
     if (xseen & LEXX_SCORE)
         apply_score_irony(sc);
     /* Laughter and tears together: most texts have no such mix. */

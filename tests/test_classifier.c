@@ -462,6 +462,20 @@ static void test_rule_harmed(void **state)
     assert_score("bad my good day", -2.5 + 1.9);
 }
 
+/* A claim asked back and corrected the other way rates nothing; the
+ * same way, it is emphasis and stays. */
+static void test_rule_correction(void **state)
+{
+    (void)state;
+    assert_score("good? more like bad", -2.5);
+    assert_score("awful? more like great", 3.1);
+    assert_score("bad? more like awful", -2.5 - 3.0);
+    /* Only after a question. */
+    assert_score("good. more like bad", 1.9 - 2.5);
+    /* The correction is its own sentence: later ones weigh nothing in. */
+    assert_score("good? more like bad. great", -2.5 + 3.1);
+}
+
 /* A "not" alone at the end, after a break, takes back the praise of
  * the sentence before it. */
 static void test_rule_not_tail(void **state)
@@ -767,7 +781,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 29);
+    assert_int_equal(es_lexicon_size(mini), 30);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1137,6 +1151,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "thanks for the 3 hour delay", -1 },
         { "oh wonderful, another outage", -1 },
         { "oh wonderful, my order arrived early", 1 },
+        { "5 stars? more like 1 star", -1 },
+        { "Terrible service? More like the best service ever", 1 },
         { "thanks a lot for the 3 hour delay", -1 },
         { "thanks so much for cancelling my order", -1 },
         { "just what I needed, another bug", -1 },
@@ -1548,7 +1564,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 30);
+    assert_int_equal(es_lexicon_size(lex), 31);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
@@ -2226,6 +2242,7 @@ int main(void)
         cmocka_unit_test(test_rule_laughter),
         cmocka_unit_test(test_rule_ended),
         cmocka_unit_test(test_rule_harmed),
+        cmocka_unit_test(test_rule_correction),
         cmocka_unit_test(test_rule_not_tail),
         cmocka_unit_test(test_rule_idiom),
         cmocka_unit_test(test_rule_elongation),

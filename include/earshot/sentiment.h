@@ -142,7 +142,10 @@ enum es_sentiment_rule {
     ES_RULE_MODIFIER = 1 << 12,      /* a rule word itself (very, not, but) */
     ES_RULE_IRONY = 1 << 13,         /* praise of a bad situation ("Great,
                                         another outage"), or taken back
-                                        ("Fun day. Not."): read as negated */
+                                        ("Fun day. Not."): read as negated;
+                                        a claim corrected the other way
+                                        ("5 stars? More like 1 star."):
+                                        rates nothing */
     ES_RULE_REMEDY = 1 << 14,        /* a trouble said fixed ("fixed the
                                         crashes"): it rates nothing */
     ES_RULE_AUDIENCE = 1 << 15,      /* in "for people who hate ads", what
