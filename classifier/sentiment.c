@@ -2121,7 +2121,10 @@ static int praise_particle(const struct scratch *sc, size_t k)
 {
     static const char *const words[] = { "oh", "just", "well", "yeah", "how" };
     const struct tok *t = &sc->t[k];
-    return (flags_of(t) & LEX_BOOSTER) ||
+    if (flags_of(t) & LEX_BOOSTER)
+        return 1;
+    /* Their lengths first: most words before praise are none of them. */
+    return t->llen >= 2 && t->llen <= 4 &&
            low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
 }
 

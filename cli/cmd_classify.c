@@ -46,30 +46,49 @@ static void out_flush(struct out *o)
     o->len = 0;
 }
 
+/* "00" to "99", two bytes each. */
+static const char digit_pairs[] = "0001020304050607080910111213141516171819"
+                                  "2021222324252627282930313233343536373839"
+                                  "4041424344454647484950515253545556575859"
+                                  "6061626364656667686970717273747576777879"
+                                  "8081828384858687888990919293949596979899";
+
 /* Writes @v with 4 decimals ("-0.4215", "3.1000") at @p; returns the end.
  * |v| is below 1e9 here (scores and valences). */
 static char *put_fixed4(char *p, double v)
 {
-    long long q = llround(v * 10000.0);
-    if (q < 0) {
-        *p++ = '-';
-        q = -q;
+    /* llround() without the call into libm, a fifth of this function's
+     * cost: adding 0.5 to |x| is exact below 2^52, except just below 0.5,
+     * where the sum rounds up to 1. */
+    double x = v * 10000.0;
+    double a = fabs(x);
+    long long q;
+    if (!(a < 1e15)) {
+        q = llround(x); /* out of range or NaN: as before */
+        if (q < 0)
+            q = -q;
+    } else {
+        q = a < 0.5 ? 0 : (long long)(a + 0.5);
     }
+    if (x < 0 && q)
+        *p++ = '-';
     long long ip = q / 10000;
     int frac = (int)(q % 10000);
-    char tmp[24];
-    int n = 0;
-    do {
-        tmp[n++] = (char)('0' + ip % 10);
-        ip /= 10;
-    } while (ip);
-    while (n)
-        *p++ = tmp[--n];
+    if (ip == 0) { /* a score: one digit */
+        *p++ = '0';
+    } else {
+        char tmp[24];
+        int n = 0;
+        do {
+            tmp[n++] = (char)('0' + ip % 10);
+            ip /= 10;
+        } while (ip);
+        while (n)
+            *p++ = tmp[--n];
+    }
     *p++ = '.';
-    p[0] = (char)('0' + frac / 1000);
-    p[1] = (char)('0' + frac / 100 % 10);
-    p[2] = (char)('0' + frac / 10 % 10);
-    p[3] = (char)('0' + frac % 10);
+    memcpy(p, digit_pairs + 2 * (frac / 100), 2);
+    memcpy(p + 2, digit_pairs + 2 * (frac % 100), 2);
     return p + 4;
 }
 
