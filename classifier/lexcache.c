@@ -57,9 +57,10 @@ static void file_id_of(const struct stat *st, struct lexcache_file_id *id)
         (int64_t)st->st_mtim.tv_sec * 1000000000 + (int64_t)st->st_mtim.tv_nsec;
 }
 
-/* The cache file for the lexicon at @real (an absolute path) into @out
- * (PATH_MAX bytes). Returns 0, or -1 when there is no cache. */
-static int image_path(const char *real, char *out)
+/* The cache file for the lexicon at @real (an absolute path), written by
+ * the program at @exe, into @out (PATH_MAX bytes). Returns 0, or -1 when
+ * there is no cache. */
+static int image_path(const char *real, const char *exe, char *out)
 {
     const char *dir = getenv("EARSHOT_CACHE_DIR");
     const char *sub = "";
@@ -75,13 +76,8 @@ static int image_path(const char *real, char *out)
     }
     /* One image per lexicon path and executable: earshot and earshot-core
      * each keep theirs instead of replacing each other's. */
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (n <= 0)
-        return -1;
-    exe[n] = '\0';
     uint32_t h1 = lex_hash(real, strlen(real));
-    uint32_t h2 = lex_hash(exe, (size_t)n);
+    uint32_t h2 = lex_hash(exe, strlen(exe));
     int w = snprintf(out, PATH_MAX, "%s%s/lexicon-%08x%08x.img", dir, sub,
                      (unsigned)h1, (unsigned)h2);
     return w > 0 && w < PATH_MAX ? 0 : -1;
@@ -98,7 +94,20 @@ int es_lexcache__key(struct lexcache_key *key, const char *path)
     if (stat("/proc/self/exe", &st) != 0)
         return -1;
     file_id_of(&st, &key->exe);
-    return image_path(real, key->image);
+    /* The file the link names must be the one running. Under valgrind
+     * (or qemu-user) /proc/self/exe is the tool itself, which a rebuilt
+     * earshot would not change: an image from an older build would pass.
+     * A program replaced since it started fails the test too. */
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = '\0';
+    struct stat named;
+    if (stat(exe, &named) != 0 || named.st_dev != st.st_dev ||
+        named.st_ino != st.st_ino)
+        return -1;
+    return image_path(real, exe, key->image);
 }
 
 /* Reads exactly @len bytes at @off of @fd into @dst. */
