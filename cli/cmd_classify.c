@@ -283,7 +283,7 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
         "usage: earshot classify [--json] [--explain] [--lexicon FILE]\n"
-        "                        [--overlay FILE]\n"
+        "                        [--overlay FILE] [--stats]\n"
         "Reads one text per line on stdin and writes one line per text, in\n"
         "order: the compound sentiment score in [-1, 1] with 4 decimals.\n"
         "  --json         {\"compound\",\"pos\",\"neu\",\"neg\",\"label\",\"lang\",\n"
@@ -301,7 +301,10 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
         "stored; --lexicon replaces that lexicon and --overlay adds to\n"
         "them. Without a config, none is read.\n"
         "Text that is not English is scored on its emoji and emoticons\n"
-        "only and flagged low_confidence. Needs no database.\n";
+        "only and flagged low_confidence. Needs no database.\n"
+        "A loaded lexicon is kept as an image in $EARSHOT_CACHE_DIR\n"
+        "(else $XDG_CACHE_HOME/earshot, else ~/.cache/earshot) for the\n"
+        "next run; EARSHOT_CACHE_DIR= (empty) turns that off.\n";
     const char *json = NULL, *explain = NULL, *lexicon = NULL, *overlay = NULL,
                *stats = NULL;
     const struct es_opt opts[] = {
