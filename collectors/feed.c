@@ -202,6 +202,10 @@ enum text_type {
     TYPE_HTML,  /* HTML markup in text (escaped or CDATA) */
     TYPE_XHTML, /* inline XHTML elements, serialised */
     TYPE_SKIP,  /* base64 or out-of-line: ignored */
+    /* Atom 0.3's mode="base64" of a text type: the characters are
+     * captured, then decoded into TYPE_TEXT or TYPE_HTML. */
+    TYPE_B64_TEXT,
+    TYPE_B64_HTML,
 };
 
 /* Where a captured element's text goes. */
@@ -1385,13 +1389,22 @@ static enum text_type atom_type(struct es_feed_parser *p, int nb,
                                 const xmlChar **attrs)
 {
     const char *mode = attr(p, nb, attrs, "mode", NS_NONE);
-    int escaped = 0;
-    if (mode) {
-        if (strcmp(mode, "base64") == 0)
-            return TYPE_SKIP;
+    int escaped = 0, b64 = 0;
+    if (mode) { /* attr() reuses its buffer: read mode before type */
+        b64 = strcmp(mode, "base64") == 0;
         escaped = strcmp(mode, "escaped") == 0;
     }
     const char *type = attr(p, nb, attrs, "type", NS_NONE);
+    if (b64) {
+        /* Text and markup only; an image or any other media is no text. */
+        if (!type || !*type || strcmp(type, "text") == 0 ||
+            strcmp(type, "text/plain") == 0)
+            return TYPE_B64_TEXT;
+        if (strcmp(type, "html") == 0 || strcmp(type, "text/html") == 0 ||
+            strcmp(type, "xhtml") == 0 || has_suffix(type, "+xml"))
+            return TYPE_B64_HTML;
+        return TYPE_SKIP;
+    }
     if (!type || !*type || strcmp(type, "text") == 0)
         return TYPE_TEXT;
     if (strcmp(type, "html") == 0 || strcmp(type, "text/html") == 0)
@@ -1590,6 +1603,67 @@ static void take_first(struct es_buf *t, struct es_buf *dst,
     }
 }
 
+/* The value of base64 digit @c, or -1. */
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Decodes the base64 of @len bytes at @s (white space between digits
+ * allowed, padding optional) into @out. Returns 0, or -1 when @s holds
+ * anything else. */
+static int b64_decode(const char *s, size_t len, struct es_buf *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t i = 0;
+    for (; i < len && s[i] != '='; i++) {
+        if (is_ws((unsigned char)s[i]))
+            continue;
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            es_buf_addch(out, (char)((acc >> bits) & 0xFF));
+        }
+    }
+    for (; i < len; i++) /* only padding and white space after "=" */
+        if (s[i] != '=' && !is_ws((unsigned char)s[i]))
+            return -1;
+    return 0;
+}
+
+/* A base64 field (Atom 0.3) decoded into the text it stands for: invalid
+ * UTF-8 as U+FFFD and NUL bytes as spaces, as the rest of the document
+ * could never hold them; nothing when it is not base64. */
+static void decode_b64_capture(struct es_feed_parser *p)
+{
+    struct es_buf *t = &p->text;
+    p->cap.type = p->cap.type == TYPE_B64_HTML ? TYPE_HTML : TYPE_TEXT;
+    es_buf_reset(&p->out);
+    int ok = b64_decode(t->ptr, t->len, &p->out) == 0;
+    es_buf_reset(t);
+    if (!ok)
+        return;
+    for (size_t i = 0; i < p->out.len; i++)
+        if (p->out.ptr[i] == '\0')
+            p->out.ptr[i] = ' ';
+    es_buf_add_valid_utf8(t, p->out.ptr, p->out.len);
+}
+
 /* The end of a captured field: put its text where it belongs. */
 static void finish_capture(struct es_feed_parser *p)
 {
@@ -1599,6 +1673,8 @@ static void finish_capture(struct es_feed_parser *p)
     p->cap.target = T_NONE;
     if (p->cap.tag_open)
         es_buf_addch(t, '>');
+    if (p->cap.type == TYPE_B64_TEXT || p->cap.type == TYPE_B64_HTML)
+        decode_b64_capture(p);
     switch (target) {
     case T_TITLE:
         if (!e->title.len)

@@ -404,7 +404,7 @@ static void test_atom03(void **state)
 {
     struct got *g = *state;
     assert_int_equal(parse_fixture(FIXTURE("atom03.xml"), NULL, g), 0);
-    assert_int_equal(g->n, 3);
+    assert_int_equal(g->n, 5);
     /* mode="escaped" type="text/html": "&amp;amp;" is an escaped "&amp;". */
     assert_string_equal(g->meta_title, "Bean & Leaf");
     assert_string_equal(g->meta_link, "http://beanandleaf.blogger.example");
@@ -435,11 +435,24 @@ static void test_atom03(void **state)
     assert_null(it->author_name);
     assert_string_equal(it->text, "The hand grinder is slow but quiet.");
 
-    /* mode="base64" is skipped; the feed's author stands in. */
+    /* mode="base64" of an image is skipped; the feed's author stands
+     * in. */
     it = by_title(g, "Photo post");
     assert_null(it->content);
     assert_string_equal(it->text, "Photo post");
     assert_string_equal(it->author, "Ines Duarte");
+
+    /* mode="base64" of text or HTML (wrapped across lines) is decoded. */
+    it = by_title(g, "Encoded post");
+    assert_string_equal(it->content,
+                        "<p>Decoded caf\xC3\xA9 &amp; <b>bold</b></p>");
+    assert_string_equal(it->summary, "Plain summary");
+    assert_string_equal(it->text, "Decoded caf\xC3\xA9 & bold");
+
+    /* Not base64: no content, and no garbage. */
+    it = by_title(g, "Broken encoding");
+    assert_null(it->content);
+    assert_string_equal(it->text, "Broken encoding");
 }
 
 static void test_rss091_entities_and_fallback_ids(void **state)
