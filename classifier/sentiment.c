@@ -2521,13 +2521,15 @@ static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
     }
 }
 
-/* 1 when a word too short to be a token ("a") stands between tokens
- * @i and @i + 1. */
-static int dropped_word(const struct scratch *sc, size_t i)
+/* 1 when the article "a", too short to be a token, stands between
+ * tokens @i and @i + 1 ("wasted a great cast"). */
+static int dropped_a(const struct scratch *sc, size_t i)
 {
     const struct tok *t = sc->t;
+    const char *s = sc->text;
     for (uint32_t o = t[i].off + t[i].len; o < t[i + 1].off; o++)
-        if (isalpha((unsigned char)sc->text[o]))
+        if ((s[o] == 'a' || s[o] == 'A') && !isalnum((unsigned char)s[o - 1]) &&
+            !isalnum((unsigned char)s[o + 1]))
             return 1;
     return 0;
 }
@@ -2544,9 +2546,9 @@ static __attribute__((noinline)) void apply_harmed(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i + 1 < n; i++) {
-        /* A verb of harm (LEXX_HARM) not negated: "not enjoying the" is
-         * no harm done. */
-        /* The token's own fields first: its entry is a cache miss away. */
+        /* A verb of harm (LEXX_HARM) not negated ("not enjoying the" is
+         * no harm done); the token's own fields first, as its entry is a
+         * cache miss away. */
         if (t[i].score >= 0 || t[i].brk || (t[i].rules & ES_RULE_IDIOM) ||
             !t[i].e || !(t[i].e->xflags & LEXX_HARM))
             continue;
@@ -2555,7 +2557,7 @@ static __attribute__((noinline)) void apply_harmed(struct scratch *sc)
         if (t[i + 1].llen <= 5 && !t[i + 1].brk &&
             low_is_one_of(sc, &t[i + 1], det, sizeof(det) / sizeof(det[0])))
             first = i + 2;
-        else if (dropped_word(sc, i))
+        else if (dropped_a(sc, i))
             first = i + 1;
         else
             continue;
