@@ -276,6 +276,11 @@ const struct rule_word es_rules__words[] = {
     { "thank ya", LEX_PRAISE | LEX_THANKS, 0 },
     /* The sarcastic opener: "Just what I needed, another bug." */
     { "just what i needed", LEX_PRAISE, 0 },
+    /* "Servers down during the launch, great timing." */
+    { "great timing", LEX_PRAISE, 0 },
+    { "perfect timing", LEX_PRAISE, 0 },
+    { "nice timing", LEX_PRAISE, 0 },
+    { "awesome timing", LEX_PRAISE, 0 },
     { "nice of you", LEX_PRAISE | LEX_FRAME, 0 },
     { "love how", LEX_PRAISE | LEX_FRAME, 0 },
     { "love when", LEX_PRAISE | LEX_FRAME, 0 },

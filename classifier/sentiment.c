@@ -2226,7 +2226,12 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             continue;
         int neg = 0, pos = 0;
         size_t end = i;
-        if (opens_sentence(sc, i) && lone_praise(sc, i)) {
+        int lone = lone_praise(sc, i);
+        /* Alone in its clause, the praise may open its sentence, or
+         * close it after the news. */
+        int closing =
+            lone && !(f & LEX_THANKS) && i > 0 && (t[i].send || i + 1 == n);
+        if (lone && opens_sentence(sc, i)) {
             int other = 0; /* a sentence rating something else began */
             for (size_t j = i + 1; j < n; j++) {
                 /* "Great, but the app crashed": the contrast says the
@@ -2253,6 +2258,27 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
              * on: "Thanks. Still waiting." */
             if (neg && !((f & LEX_THANKS) ? trouble_again(sc, i + 1, end)
                                           : news_not_relief(sc, i + 1, end)))
+                neg = 0;
+        } else if (closing) {
+            /* The same praise closing the sentence that told the news:
+             * "Servers down during the event, great.", "Flight cancelled
+             * again, awesome". (A sentence of its own after the news,
+             * "Lost my wallet. Great.", measured worse on the tweets.) */
+            size_t lo = i;
+            while (lo > 0 && !t[lo - 1].send)
+                lo--;
+            for (size_t j = lo; j < i; j++) {
+                if (flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)) {
+                    neg = 0;
+                    pos = 1;
+                    break;
+                }
+                if (t[j].score <= IRONY_NEG)
+                    neg = 1;
+                else if (t[j].score > 0 && !(flags_of(&t[j]) & LEX_PRAISE))
+                    pos = 1;
+            }
+            if (neg && !news_not_relief(sc, lo, i - 1))
                 neg = 0;
         } else if (!t[i].brk && ((f & LEX_FRAME) ||
                                  ((f & LEX_THANKS) && i + 1 < n &&
@@ -2679,8 +2705,8 @@ static void score_english(struct scratch *sc)
         xseen |= cur->e->xflags; /* rated: it has an entry */
         /* Praise that apply_irony() may read: opening a sentence, or a
          * frame ("thanks for"). */
-        if ((f & LEX_PRAISE) &&
-            ((f & (LEX_FRAME | LEX_THANKS)) || opens_sentence(sc, i)))
+        if ((f & LEX_PRAISE) && ((f & (LEX_FRAME | LEX_THANKS)) || cur->send ||
+                                 i + 1 == n || opens_sentence(sc, i)))
             praise = 1;
     }
     /* Only a text with a verb of harm: most have none. */

@@ -331,6 +331,10 @@ static void test_rule_irony(void **state)
     assert_score("great. awful.", 3.1 * -0.74 - 3.0);
     /* A run of it, a booster inside ("so great"). */
     assert_score("great. so great. awful", (3.1 + 3.1 + 0.293) * -0.74 - 3.0);
+    /* Praise alone closing the sentence that told the bad news. */
+    assert_score("bad day, great", -2.5 + 3.1 * -0.74);
+    assert_score("good day, great", 1.9 + 3.1);
+    assert_score("bad day. great", -2.5 + 3.1);
     /* Particles may come first ("Oh wonderful, another outage"). */
     assert_score("oh great, bad day", 3.1 * -0.74 - 2.5);
     assert_score("oh, great. bad day", 3.1 * -0.74 - 2.5);
@@ -1150,6 +1154,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Perfect. Just perfect. Order lost again.", -1 },
         { "thanks for the 3 hour delay", -1 },
         { "oh wonderful, another outage", -1 },
+        { "servers are down during the launch, great timing", -1 },
+        { "Flight cancelled again, awesome", -1 },
+        { "Perfect timing, the package arrived just as I got home!", 1 },
+        { "I got the job, great!", 1 },
         { "oh wonderful, my order arrived early", 1 },
         { "5 stars? more like 1 star", -1 },
         { "Terrible service? More like the best service ever", 1 },
