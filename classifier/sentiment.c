@@ -2499,9 +2499,10 @@ static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
     }
 }
 
-/* "10/10 would not recommend", "5 stars, would never buy again": a good
+/* "10/10 would not recommend", "5 stars would never buy again": a good
  * rating that the words right after it take back, in its clause, is a
- * joke at the product's expense, and reads as irony does. */
+ * joke at the product's expense, and reads as irony does. Not across a
+ * comma: "4/5, slow shipping" is a rating and a complaint. */
 static __attribute__((noinline)) void apply_score_irony(struct scratch *sc)
 {
     struct tok *t = sc->t;
