@@ -2111,6 +2111,14 @@ static void say_ironically(struct tok *t)
     }
 }
 
+/* The first token of the sentence that token @i is in. */
+static size_t sentence_start(const struct tok *t, size_t i)
+{
+    while (i > 0 && !t[i - 1].send)
+        i--;
+    return i;
+}
+
 /* The strength of the bad situation that makes praise ironic. */
 #define IRONY_NEG (-1.0)
 
@@ -2264,9 +2272,7 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
              * "Servers down during the event, great.", "Flight cancelled
              * again, awesome". (A sentence of its own after the news,
              * "Lost my wallet. Great.", measured worse on the tweets.) */
-            size_t lo = i;
-            while (lo > 0 && !t[lo - 1].send)
-                lo--;
+            size_t lo = sentence_start(t, i);
             for (size_t j = lo; j < i; j++) {
                 if (flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)) {
                     neg = 0;
@@ -2540,10 +2546,7 @@ static __attribute__((noinline)) void apply_not_tail(struct scratch *sc)
         if (!t[k].neg || !t[k - 1].brk || !(t[k].brk || k + 1 == last) ||
             !low_is_one_of(sc, &t[k], not_word, 1))
             continue;
-        size_t lo = k - 1;
-        while (lo > 0 && !t[lo - 1].send)
-            lo--;
-        for (size_t j = lo; j < k; j++)
+        for (size_t j = sentence_start(t, k - 1); j < k; j++)
             say_ironically(&t[j]);
     }
 }
@@ -2615,9 +2618,7 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
             !memchr(sc->text + t[i - 1].off + t[i - 1].len, '?',
                     t[i].off - (t[i - 1].off + t[i - 1].len)))
             continue;
-        size_t lo = i - 1;
-        while (lo > 0 && !t[lo - 1].send)
-            lo--;
+        size_t lo = sentence_start(t, i - 1);
         double claim = 0, fix = 0;
         for (size_t j = lo; j < i; j++)
             claim += t[j].score;
