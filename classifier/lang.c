@@ -133,7 +133,8 @@ static int textcat_other(const char *buf, size_t len, char code[8])
      * hundred bytes tell the language. */
     char clean[128];
     size_t n = 0, letters = 0;
-    for (size_t i = 0; i < len && n < sizeof(clean) - 1;) {
+    int full = 0;
+    for (size_t i = 0; i < len && !full && n < sizeof(clean) - 1;) {
         while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
             i++;
         size_t ws = i;
@@ -143,13 +144,31 @@ static int textcat_other(const char *buf, size_t len, char code[8])
             has_url(buf + ws, i - ws) ||
             (i - ws >= 4 && memcmp(buf + ws, "www.", 4) == 0))
             continue;
-        for (size_t k = ws; k < i && n < sizeof(clean) - 2; k++) {
-            clean[n++] = buf[k];
-            letters += ((unsigned char)buf[k] | 0x20) >= 'a' &&
-                       ((unsigned char)buf[k] | 0x20) <= 'z';
+        /* Whole, valid characters only: textcat reads a character's
+         * continuation bytes past the length it is given, so a sequence
+         * cut here or invalid in the text would have it read what the
+         * stack held before (and answer differently from call to call). */
+        for (size_t k = ws; k < i;) {
+            utf8proc_int32_t cp;
+            utf8proc_ssize_t m =
+                utf8proc_iterate((const utf8proc_uint8_t *)buf + k,
+                                 (utf8proc_ssize_t)(i - k), &cp);
+            if (m <= 0 || cp == 0) {
+                k++;
+                continue;
+            }
+            if (n + (size_t)m > sizeof(clean) - 2) {
+                full = 1;
+                break;
+            }
+            memcpy(clean + n, buf + k, (size_t)m);
+            n += (size_t)m;
+            k += (size_t)m;
+            letters += (cp | 0x20) >= 'a' && (cp | 0x20) <= 'z';
         }
         clean[n++] = ' ';
     }
+    clean[n] = '\0';
     if (letters < TEXTCAT_MIN_LETTERS)
         return 0;
     const char *r = textcat_Classify(h, clean, n);

@@ -325,18 +325,7 @@ static int parse_number(const char *s, const char *end, double *out)
 
 static int valid_utf8(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len;) {
-        if ((unsigned char)s[i] < 0x80) { /* most terms are ASCII */
-            i++;
-            continue;
-        }
-        unsigned long cp;
-        size_t n = es_utf8_decode(s + i, len - i, &cp);
-        if (n == 0)
-            return 0;
-        i += n;
-    }
-    return 1;
+    return es_utf8_invalid_at(s, len) == len;
 }
 
 /* Parses one data line @s of @len bytes (no newline) into a row. */

@@ -86,6 +86,9 @@ int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * breaks and tabs turned into spaces, with "…" when cut: a one-line
  * glimpse of a text in a listing. */
 void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max);
+/* Appends @s cut to @width characters and padded with spaces to @width:
+ * a table column that never splits a character. */
+void es_cli_add_column(struct es_buf *out, const char *s, size_t width);
 
 /* Returns @t formatted by es_time_format() into @out, or @none (which may
  * be NULL) when @t is ES_TIME_UNKNOWN: a time that may not have happened

@@ -54,9 +54,10 @@ static int print_mention(const struct es_mention *m, void *payload)
                      es_sentiment_label_name(m->label), m->sentiment);
         else
             snprintf(score, sizeof(score), "unscored");
-        es_buf_addf(b, "%-6lld %-8s %4s %-14s %-16.16s %.16s  ",
-                    (long long)m->id, m->state, prio, score,
-                    m->item.source ? m->item.source : "-", created);
+        es_buf_addf(b, "%-6lld %-8s %4s %-14s ", (long long)m->id, m->state,
+                    prio, score);
+        es_cli_add_column(b, m->item.source ? m->item.source : "-", 16);
+        es_buf_addf(b, " %.16s  ", created);
         if (m->item.author) {
             es_cli_add_snippet(b, m->item.author, 18);
             es_buf_adds(b, ": ");

@@ -136,7 +136,8 @@ static int show_live(const struct es_mention *m, void *payload)
     if (m->item.author)
         es_buf_addf(sc->b, "@%s: ", m->item.author);
     const char *t = m->item.text ? m->item.text : m->item.title;
-    es_buf_addf(sc->b, "%.70s\n", t ? t : "");
+    es_cli_add_snippet(sc->b, t, 70);
+    es_buf_addch(sc->b, '\n');
     return 0;
 }
 

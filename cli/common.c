@@ -44,6 +44,19 @@ void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max)
     }
 }
 
+void es_cli_add_column(struct es_buf *out, const char *s, size_t width)
+{
+    size_t chars = 0;
+    for (const char *p = s ? s : ""; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c & 0xC0) != 0x80 && chars++ == width)
+            return;
+        es_buf_addch(out, c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
+    }
+    for (; chars < width; chars++)
+        es_buf_addch(out, ' ');
+}
+
 const char *es_cli_fmt_time(int64_t t, char out[static 21], const char *none)
 {
     return t == ES_TIME_UNKNOWN ? none : es_time_format(t, out);

@@ -397,6 +397,7 @@ problem(struct es_feed_parser *p, unsigned line, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(p->error + n, sizeof(p->error) - (size_t)n, fmt, ap);
     va_end(ap);
+    es_utf8_scrub(p->error);
 }
 
 /* Stops libxml2 from within a callback or between chunks. */
@@ -2386,9 +2387,11 @@ static void rewrite_byte(struct es_feed_parser *p, struct fout *o, size_t at)
 
 static void note_encoding(struct es_feed_parser *p, const char *what)
 {
-    if (!p->note[0])
+    if (!p->note[0]) {
         snprintf(p->note, sizeof(p->note), "line %u: %s", current_line(p),
                  what);
+        es_utf8_scrub(p->note);
+    }
 }
 
 /* The code point of the numeric reference at s[0], which ref_at() found

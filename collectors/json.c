@@ -1,7 +1,9 @@
 /* json.c - guarded yajl trees and typed getters for the platform kinds
  *
  * yajl validates UTF-8 and decodes \u escapes (surrogate pairs included)
- * as it builds the tree, so every string a getter returns is valid UTF-8.
+ * as it builds the tree; the one escape it turns into invalid UTF-8, a
+ * lone low surrogate (a platform that cut an emoji in half), is replaced
+ * with U+FFFD afterwards, so every string a getter returns is valid UTF-8.
  * What yajl does not bound is nesting: building and freeing the tree
  * recurse, so the document's depth is measured first with a scan that
  * only tracks strings and brackets.
@@ -42,6 +44,43 @@ static int max_depth(const char *buf, size_t len, int limit)
     return deepest;
 }
 
+/* 1 when @buf may hold a surrogate escape (\uD800-\uDFFF). Mastodon
+ * escapes every < and & as \u003c, so most hits are rejected at once. */
+static int has_surrogate_escape(const char *buf, size_t len)
+{
+    const char *p = buf, *end = buf + len;
+    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
+        if (end - p >= 4 && p[1] == 'u' && (p[2] == 'd' || p[2] == 'D') &&
+            p[3] && strchr("89abcdefABCDEF", p[3]))
+            return 1;
+        p += 2; /* past the escaped character: "\\\\" is one backslash */
+        if (p >= end)
+            break;
+    }
+    return 0;
+}
+
+/* yajl writes a lone low surrogate as its three CESU-8 bytes (ED A0..BF
+ * xx), invalid in UTF-8; U+FFFD takes their place, byte for byte. (A lone
+ * high surrogate it already writes as '?'.) Depth is bounded by
+ * es_json_parse's check. */
+static void scrub_surrogates(yajl_val v)
+{
+    if (YAJL_IS_STRING(v)) {
+        for (char *p = v->u.string; (p = strchr(p, '\xED')) != NULL; p++)
+            if ((unsigned char)p[1] >= 0xA0 && p[2]) {
+                memcpy(p, "\xEF\xBF\xBD", 3);
+                p += 2;
+            }
+    } else if (YAJL_IS_OBJECT(v)) {
+        for (size_t i = 0; i < v->u.object.len; i++)
+            scrub_surrogates(v->u.object.values[i]);
+    } else if (YAJL_IS_ARRAY(v)) {
+        for (size_t i = 0; i < v->u.array.len; i++)
+            scrub_surrogates(v->u.array.values[i]);
+    }
+}
+
 int es_json_parse(yajl_val *out, const char *what, const char *buf, size_t len)
 {
     char err[256];
@@ -76,6 +115,8 @@ int es_json_parse(yajl_val *out, const char *what, const char *buf, size_t len)
         return es_error_set(ES_EPARSE, "%s: invalid JSON: %s", what,
                             err[0] ? err : "cannot parse");
     }
+    if (has_surrogate_escape(buf, len))
+        scrub_surrogates(v);
     *out = v;
     return 0;
 }

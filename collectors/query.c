@@ -825,13 +825,8 @@ int es_query_parse(struct es_query **out, const char *text, char *err,
     if (len > ES_QUERY_MAX_LEN)
         return fail(&p, "query is too long (%zu bytes, the limit is %d)", len,
                     ES_QUERY_MAX_LEN);
-    for (i = 0; i < len;) {
-        unsigned long cp;
-        size_t n = es_utf8_decode(text + i, len - i, &cp);
-        if (n == 0)
-            return fail(&p, "invalid UTF-8 at column %zu", i + 1);
-        i += n;
-    }
+    if ((i = es_utf8_invalid_at(text, len)) < len)
+        return fail(&p, "invalid UTF-8 at column %zu", i + 1);
 
     q = es_xcalloc(1, sizeof(*q));
     q->text = es_xstrdup(text);

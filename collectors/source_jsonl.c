@@ -78,6 +78,7 @@ line_error(char *err, size_t errsize, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    es_utf8_scrub(msg);
     if (err && errsize)
         snprintf(err, errsize, "%s", msg);
     return es_error_set(ES_EPARSE, "%s", msg);

@@ -173,6 +173,35 @@ size_t es_utf8_decode(const char *str, size_t len, unsigned long *cp)
     return n;
 }
 
+size_t es_utf8_invalid_at(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        if ((unsigned char)s[i] < 0x80) { /* most text is ASCII */
+            i++;
+            continue;
+        }
+        unsigned long cp;
+        size_t n = es_utf8_decode(s + i, len - i, &cp);
+        if (n == 0)
+            return i;
+        i += n;
+    }
+    return len;
+}
+
+void es_utf8_scrub(char *s)
+{
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        unsigned long cp;
+        size_t n = es_utf8_decode(s + i, len - i, &cp);
+        if (n == 0)
+            s[i++] = '?';
+        else
+            i += n;
+    }
+}
+
 void es_buf_add_json_str(struct es_buf *buf, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";

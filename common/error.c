@@ -8,6 +8,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "earshot/buf.h"
+
 static _Thread_local char last_msg[1024];
 
 int es_error_set(int code, const char *fmt, ...)
@@ -16,6 +18,9 @@ int es_error_set(int code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(last_msg, sizeof(last_msg), fmt, ap);
     va_end(ap);
+    /* Messages quote inputs and are cut to the buffer: they go to logs,
+     * JSON and the database as valid UTF-8 all the same. */
+    es_utf8_scrub(last_msg);
     return code;
 }
 

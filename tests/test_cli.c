@@ -487,6 +487,35 @@ static long pos_of(const char *hay, const char *needle)
     return p ? (long)(p - hay) : -1;
 }
 
+/* The inbox's source column is cut at 16 characters, never inside one. */
+static void test_inbox_column_keeps_characters(void **state)
+{
+    (void)state;
+    char *feed = write_feed("column.xml", SCORED_FEED);
+    char *conf = es_xasprintf("%s/column.conf", tmpdir);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    fprintf(f,
+            "[earshot]\n"
+            "database = column.db\n"
+            "[source \"abcdefghijklmno\xC3\xA9zz\"]\n"
+            "type = rss\n"
+            "url = file://%s\n",
+            feed);
+    fclose(f);
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "inbox", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, " abcdefghijklmno\xC3\xA9 "));
+    assert_null(strstr(r.out.ptr, "\xC3\xA9z"));
+    es_run_release(&r);
+    free(conf);
+    free(feed);
+}
+
 static void test_priority_label_rescore(void **state)
 {
     (void)state;
@@ -676,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_parse_garbage_fails),
         cmocka_unit_test(test_parse_platform_kinds),
         cmocka_unit_test(test_poll_inbox_show),
+        cmocka_unit_test(test_inbox_column_keeps_characters),
         cmocka_unit_test(test_priority_label_rescore),
         cmocka_unit_test(test_bad_config_names_line),
         cmocka_unit_test(test_poll_failing_source_keeps_others),

@@ -199,6 +199,25 @@ static void test_json_getters_wrong_types(void **state)
     es_json_free(v);
 }
 
+/* A platform that cuts a string inside an emoji sends half a surrogate
+ * pair; yajl would write the low half as invalid UTF-8. */
+static void test_json_lone_surrogates(void **state)
+{
+    (void)state;
+    const char *doc = "{\"low\":\"a\\uDE20b\",\"high\":\"a\\uD83Db\","
+                      "\"pair\":\"\\ud83d\\ude00\",\"deep\":[{\"t\":"
+                      "\"\\uDC00\\uDFFF\"}]}";
+    yajl_val v;
+    assert_int_equal(es_json_parse(&v, "x", doc, strlen(doc)), 0);
+    assert_string_equal(es_json_str(v, "low"), "a\xEF\xBF\xBD"
+                                               "b");
+    assert_string_equal(es_json_str(v, "high"), "a?b");
+    assert_string_equal(es_json_str(v, "pair"), "\xF0\x9F\x98\x80");
+    yajl_val deep = es_json_at(es_json_get(v, "deep"), 0);
+    assert_string_equal(es_json_str(deep, "t"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+    es_json_free(v);
+}
+
 static void test_json_error_text(void **state)
 {
     (void)state;
@@ -309,6 +328,7 @@ int main(void)
         cmocka_unit_test(test_json_huge_body),
         cmocka_unit_test(test_json_malformed),
         cmocka_unit_test(test_json_getters_wrong_types),
+        cmocka_unit_test(test_json_lone_surrogates),
         cmocka_unit_test(test_json_error_text),
         cmocka_unit_test(test_context_queue),
         cmocka_unit_test(test_cursor_helpers),

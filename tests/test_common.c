@@ -160,6 +160,45 @@ static void test_utf8_decode_invalid(void **state)
     assert_int_equal(es_utf8_decode("\xFF", 1, &cp), 0);
 }
 
+static void test_utf8_scrub(void **state)
+{
+    (void)state;
+    char cut[] =
+        "root element 'fee\xE4\xA1\x88\xE4\xA1'"; /* cut mid-character */
+    es_utf8_scrub(cut);
+    assert_string_equal(cut, "root element 'fee\xE4\xA1\x88?"
+                             "?'");
+    char bad[] = "a\xFF\xC0\xAF b \xED\xA0\x80 \xC3\xA9";
+    es_utf8_scrub(bad);
+    assert_string_equal(bad, "a??? b ??? \xC3\xA9");
+    assert_int_equal(es_utf8_invalid_at("ab\xC3\xA9\xFFz", 6), 4);
+    assert_int_equal(es_utf8_invalid_at("abc", 3), 3);
+    assert_int_equal(es_utf8_invalid_at("\xE2\x82", 2), 0); /* cut */
+    assert_int_equal(es_utf8_invalid_at("", 0), 0);
+    char ok[] = "caf\xC3\xA9 \xF0\x9F\x98\x80";
+    es_utf8_scrub(ok);
+    assert_string_equal(ok, "caf\xC3\xA9 \xF0\x9F\x98\x80");
+}
+
+/* An error message quotes inputs and is cut to its buffer: it stays valid
+ * UTF-8 whatever it quoted. */
+static void test_error_message_is_valid_utf8(void **state)
+{
+    (void)state;
+    char quoted[2048];
+    memset(quoted, 0, sizeof(quoted));
+    for (size_t i = 0; i + 3 < sizeof(quoted); i += 3)
+        memcpy(quoted + i, "\xE2\x82\xAC", 3); /* euro signs, cut anywhere */
+    for (int pad = 0; pad < 3; pad++) {
+        es_error_set(ES_EINVALID, "%.*sbad \xFF byte: %s", pad, "xx", quoted);
+        const char *m = es_error_last();
+        size_t len = strlen(m);
+        assert_true(len > 1000);
+        assert_int_equal(es_utf8_invalid_at(m, len), len);
+        assert_non_null(strstr(m, "bad ? byte"));
+    }
+}
+
 /* ==== Dates ==== */
 
 #define T_2024_05_01_12 ((int64_t)1714564800) /* 2024-05-01T12:00:00Z */
@@ -487,6 +526,8 @@ int main(void)
         cmocka_unit_test(test_buf_add_json_str),
         cmocka_unit_test(test_utf8_decode_valid),
         cmocka_unit_test(test_utf8_decode_invalid),
+        cmocka_unit_test(test_utf8_scrub),
+        cmocka_unit_test(test_error_message_is_valid_utf8),
         cmocka_unit_test(test_time_rfc822_zones),
         cmocka_unit_test(test_time_rfc822_variants),
         cmocka_unit_test(test_time_iso8601),

@@ -1704,6 +1704,17 @@ static void test_not_a_feed(void **state)
         es_feed_parser_free(p);
         assert_int_equal(g->n, 0);
     }
+    /* The message names the root element, cut short: never inside a
+     * character (found by fuzz_feed). */
+    static const char cjk[] = "<fee\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1"
+                              "\x88\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1"
+                              "\x88\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1"
+                              "\x88\xE4\xA1\x88/>";
+    got_clear(g);
+    assert_int_equal(parse_buf(cjk, sizeof(cjk) - 1, NULL, g), ES_EPARSE);
+    const char *m = es_error_last();
+    assert_non_null(strstr(m, "root element 'fee\xE4\xA1\x88"));
+    assert_int_equal(es_utf8_invalid_at(m, strlen(m)), strlen(m));
 }
 
 static void test_xxe_never_reads_files(void **state)

@@ -54,4 +54,13 @@ void es_buf_truncate(struct es_buf *buf, size_t len);
  * or truncated sequence. */
 size_t es_utf8_decode(const char *s, size_t len, unsigned long *cp);
 
+/* Returns the offset of the first byte of @s (@len bytes) that does not
+ * start a valid UTF-8 sequence, or @len when all of it is valid. */
+size_t es_utf8_invalid_at(const char *s, size_t len);
+
+/* Replaces, in place, each byte of an invalid or cut UTF-8 sequence in the
+ * NUL-terminated @s with '?', so that a message cut to a fixed size, or
+ * quoting what an input held, is valid UTF-8. */
+void es_utf8_scrub(char *s);
+
 #endif
