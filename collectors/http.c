@@ -390,7 +390,7 @@ static long long parse_rate_remaining(const char *v)
         return -1;
     char *end;
     double d = strtod(v, &end); /* Reddit sends "598.0" */
-    if (end == v || d < 0)
+    if (end == v || !(d >= 0))  /* "nan" too: no integer to convert to */
         return -1;
     return d > 1e15 ? (long long)1e15 : (long long)d;
 }

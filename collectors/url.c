@@ -141,7 +141,9 @@ int es_url_link_rel(const char *link, const char *rel, struct es_buf *out)
             const char *v = q + 4;
             if (*v == '"')
                 v++;
-            /* rel may list several space-separated relations. */
+            /* rel may list several space-separated relations (and a
+             * comma inside the quotes, which RFC 8288 does not define,
+             * separates them too rather than stopping the scan). */
             while (v < end && *v != '"' && *v != ';') {
                 size_t n = strcspn(v, " \";,");
                 if (n == rlen && strncasecmp(v, rel, rlen) == 0) {
@@ -150,7 +152,7 @@ int es_url_link_rel(const char *link, const char *rel, struct es_buf *out)
                     return 0;
                 }
                 v += n;
-                while (*v == ' ')
+                while (*v == ' ' || *v == ',')
                     v++;
             }
         }

@@ -1292,6 +1292,17 @@ static void test_rate_limit_headers(void **state)
     assert_int_equal(g.retry_after, -1);
     got_release(&g);
     free_lines(ls);
+    /* A count that is no number ("nan" converted to an integer is
+     * undefined behaviour) is read as no count at all. */
+    ok.headers = "X-RateLimit-Remaining: nan\r\nX-RateLimit-Reset: 60\r\n";
+    es_testhttpd_route(srv, "/rl", &ok);
+    ls = lines_new("rl", "/rl");
+    job.src = &ls->base;
+    assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+    assert_int_equal(g.status, 0);
+    assert_int_equal(g.retry_after, -1);
+    got_release(&g);
+    free_lines(ls);
 }
 
 /* A 429 naming only its window's reset waits for it. */
@@ -1400,6 +1411,22 @@ static void test_link_header(void **state)
     assert_int_equal(es_url_query_param("/x?q=acme%20cloud&n=1", "q", &v), 0);
     assert_string_equal(v.ptr, "acme cloud");
     es_buf_release(&v);
+    struct es_buf c = ES_BUF_INIT;
+    /* Relations listed with a comma inside the quotes, or unquoted, are
+     * read; such a header once hung the scan. */
+    assert_int_equal(
+        es_url_link_rel("<https://x/y?page=2>; rel=\"prev,next\"", "next", &c),
+        0);
+    assert_string_equal(c.ptr, "https://x/y?page=2");
+    assert_int_equal(es_url_link_rel("<https://x/y?page=1>; rel=\"first,\", "
+                                     "<https://x/y?page=3>; rel=next",
+                                     "next", &c),
+                     0);
+    assert_string_equal(c.ptr, "https://x/y?page=3");
+    assert_int_equal(
+        es_url_link_rel("<https://x/a>; rel=prev, <https://x/b>", "next", &c),
+        -1);
+    es_buf_release(&c);
     es_buf_reset(&b);
     es_url_add_param(&b, "q", "acme cloud/é&x");
     assert_string_equal(b.ptr, "?q=acme%20cloud%2F%C3%A9%26x");
