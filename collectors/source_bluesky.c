@@ -428,7 +428,9 @@ static int emit_post(struct walk *w, const char *path, const char *uri,
     it.source = es_xstrdup(w->source);
     it.external_id = es_xstrdup(uri);
     it.author = es_xstrdup(who);
-    it.author_name = es_xstrdup(es_json_str(author, "displayName"));
+    const char *display = es_json_str(author, "displayName");
+    if (display && *display) /* "": no name, as other kinds say it */
+        it.author_name = es_xstrdup(display);
     long long followers;
     if (es_json_int(author, "followersCount", &followers) == 0)
         it.author_followers = followers;

@@ -203,8 +203,12 @@ static int issue_to_item(yajl_val v, const char *source, struct es_item *it)
         return 0;
     es_json_set(&it->title, es_json_str(v, "title"));
     it->kind = ES_KIND_POST;
+    /* Older answers (search results of 2014) have no repository_url;
+     * the issue's own API url ".../repos/OWNER/REPO/issues/N" names the
+     * repository too. */
     if (repo_from_url(es_json_str(v, "repository_url"), repo, sizeof(repo)) ==
-        0) {
+            0 ||
+        repo_from_url(es_json_str(v, "url"), repo, sizeof(repo)) == 0) {
         es_item_add_category(it, repo);
         if (es_json_int(v, "number", &number) == 0 && number > 0)
             set_reply_ref(it, repo, number);
@@ -229,8 +233,22 @@ static int comment_to_item(yajl_val v, const char *source, const char *issue_id,
         es_item_add_category(it, repo);
         if (number > 0)
             set_reply_ref(it, repo, number);
+    } else if (repo_from_url(es_json_str(v, "url"), repo, sizeof(repo)) == 0) {
+        es_item_add_category(it, repo); /* older answers: no issue_url */
     }
     return 1;
+}
+
+/* Whether @v is an issue comment: it names its issue (issue_url), or,
+ * as comments in older answers (2012) did not, it has no number and its
+ * own API url is ".../issues/comments/ID". */
+static int is_comment(yajl_val v)
+{
+    if (es_json_get(v, "issue_url"))
+        return 1;
+    const char *url = es_json_str(v, "url");
+    return !es_json_get(v, "number") && es_json_get(v, "body") && url &&
+           strstr(url, "/issues/comments/");
 }
 
 static int emit_one(int (*conv)(yajl_val, const char *, struct es_item *),
@@ -280,11 +298,13 @@ static int github_parse_any(const char *buf, size_t len,
     } else if (es_json_is_object(root) && es_json_get(root, "number") &&
                es_json_get(root, "id")) {
         rc = emit_one(issue_to_item, root, source, emit, payload);
+    } else if (es_json_is_object(root) && is_comment(root)) {
+        rc = emit_one(comment_conv, root, source, emit, payload);
     } else if (es_json_is_array(root)) {
         /* A comments page, or a plain list of issues. */
         for (size_t i = 0; i < es_json_len(root) && !rc; i++) {
             yajl_val v = es_json_at(root, i);
-            if (es_json_get(v, "issue_url")) {
+            if (is_comment(v)) {
                 rc = emit_one(comment_conv, v, source, emit, payload);
             } else if (es_json_get(v, "number")) {
                 rc = emit_one(issue_to_item, v, source, emit, payload);
@@ -297,8 +317,8 @@ static int github_parse_any(const char *buf, size_t len,
         }
     } else {
         rc = es_json_shape_error("github", "$",
-                                 "expected a search result, an issue or "
-                                 "a comments array");
+                                 "expected a search result, an issue, a "
+                                 "comment or an array of them");
     }
     es_json_free(root);
     return rc;

@@ -524,11 +524,41 @@ static int walk_statuses(struct conv *c, yajl_val arr, const char *path)
 }
 
 /* An array of notifications: mentions (and quotes, 4.5) carry a status. */
-static int walk_notifications(struct conv *c, yajl_val arr)
+/* One notification at @path: the status of a mention or a quote. */
+static int notification(struct conv *c, yajl_val n, const char *path)
 {
     char sub[128];
     /* A mention notification addresses the account itself. */
     c->flags |= ES_ITEM_DIRECT;
+    conv_track_id(c, n);
+    const char *type = es_json_str(n, "type");
+    if (!type) {
+        snprintf(sub, sizeof(sub), "%s.type", path);
+        conv_shape(c, sub, "expected the notification type (a string)");
+        return 0;
+    }
+    if (strcmp(type, "mention") != 0 && strcmp(type, "quote") != 0)
+        return 0;
+    /* The status of a mention that was deleted since is null. */
+    yajl_val st = es_json_get(n, "status");
+    if (!st)
+        return 0;
+    snprintf(sub, sizeof(sub), "%s.status", path);
+    return emit_status(c, st, sub);
+}
+
+/* 1 when @v looks like a notification: a type and an account, and no
+ * content of its own (which a status has). */
+static int is_notification(yajl_val v)
+{
+    return es_json_str(v, "type") &&
+           es_json_is_object(es_json_get(v, "account")) &&
+           !es_json_get(v, "content");
+}
+
+static int walk_notifications(struct conv *c, yajl_val arr)
+{
+    char sub[128];
     for (size_t i = 0; i < es_json_len(arr); i++) {
         yajl_val n = es_json_at(arr, i);
         snprintf(sub, sizeof(sub), "$[%zu]", i);
@@ -536,21 +566,7 @@ static int walk_notifications(struct conv *c, yajl_val arr)
             conv_shape(c, sub, "expected a notification (an object)");
             continue;
         }
-        conv_track_id(c, n);
-        const char *type = es_json_str(n, "type");
-        if (!type) {
-            snprintf(sub, sizeof(sub), "$[%zu].type", i);
-            conv_shape(c, sub, "expected the notification type (a string)");
-            continue;
-        }
-        if (strcmp(type, "mention") != 0 && strcmp(type, "quote") != 0)
-            continue;
-        /* The status of a mention that was deleted since is null. */
-        yajl_val st = es_json_get(n, "status");
-        if (!st)
-            continue;
-        snprintf(sub, sizeof(sub), "$[%zu].status", i);
-        int rc = emit_status(c, st, sub);
+        int rc = notification(c, n, sub);
         if (rc)
             return rc;
     }
@@ -643,9 +659,7 @@ static int mastodon_parse_any(const char *buf, size_t len,
             rc = es_json_shape_error(KIND, "$[0]",
                                      "expected a status, a notification or a "
                                      "conversation (an object)");
-        } else if (es_json_str(first, "type") &&
-                   es_json_is_object(es_json_get(first, "account")) &&
-                   !es_json_get(first, "content")) {
+        } else if (is_notification(first)) {
             rc = walk_notifications(&c, root);
         } else if (es_json_is_array(es_json_get(first, "accounts")) &&
                    es_json_get(first, "unread")) {
@@ -665,6 +679,8 @@ static int mastodon_parse_any(const char *buf, size_t len,
         else if (es_json_get(root, "statuses") ||
                  es_json_get(root, "accounts") || es_json_get(root, "hashtags"))
             rc = walk_search(&c, root);
+        else if (is_notification(root)) /* GET /api/v1/notifications/:id */
+            rc = notification(&c, root, "$");
         else if (es_json_get(root, "content") || es_json_get(root, "reblog") ||
                  es_json_is_object(es_json_get(root, "account")))
             rc = emit_status(&c, root, "$");

@@ -29,6 +29,7 @@
 #include "earshot/error.h"
 #include "earshot/query.h"
 #include "earshot/source.h"
+#include "html.h"
 #include "json.h"
 #include "stream.h"
 #include "strmap.h"
@@ -138,8 +139,16 @@ static void add_base64(struct es_buf *out, const char *s, size_t len)
  * paragraphs are no text), which is kept as the content. */
 static void set_text(struct es_item *it, const char *md, const char *html)
 {
+    /* Without raw_json=1 (a body saved from a plain .json URL, Reddit's
+     * default) the HTML comes escaped once more: "&lt;div class=...". */
+    struct es_buf raw = ES_BUF_INIT;
+    if (html && !strchr(html, '<') && strstr(html, "&lt;")) {
+        es_html_decode_entities(html, strlen(html), &raw);
+        html = raw.ptr;
+    }
     es_json_set_rendered_text(&it->text, md, html, 0);
     es_json_set(&it->content, html);
+    es_buf_release(&raw);
 }
 
 /* Whether @s is Reddit's placeholder for deleted or removed content. */
@@ -157,13 +166,16 @@ static int has_ctl(const char *s)
     return 0;
 }
 
+/* The characters of an ID36. */
+#define ID_CHARS "abcdefghijklmnopqrstuvwxyz0123456789"
+
 /* Whether @s is a post's fullname, "t3_" and an ID36: safe in a path. */
 static int is_post_id(const char *s)
 {
     size_t n;
     if (!s || strncmp(s, "t3_", 3) != 0)
         return 0;
-    n = strspn(s + 3, "abcdefghijklmnopqrstuvwxyz0123456789");
+    n = strspn(s + 3, ID_CHARS);
     return n > 0 && n <= 16 && s[3 + n] == '\0';
 }
 
@@ -262,6 +274,14 @@ static int thing_to_item(const char *kind, yajl_val data, const char *source,
         else if (post_from_path(where, post, sizeof(post)) == 0)
             es_json_set(&it->thread_root, post);
         set_permalink(&it->url, where);
+        /* Comments of before 2017 carry no permalink: the post's id and
+         * the comment's make one (Reddit ignores the title slug). */
+        const char *sub = es_json_str(data, "subreddit");
+        if (!it->url && sub && id36 && is_post_id(link_id) &&
+            sub[strspn(sub, ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZ_")] == '\0' &&
+            *sub && id36[strspn(id36, ID_CHARS)] == '\0' && *id36)
+            it->url = es_xasprintf("%s/r/%s/comments/%s/_/%s/", WWW_HOST, sub,
+                                   link_id + 3, id36);
     } else if (strcmp(kind, "t4") == 0) {
         const char *body = es_json_str(data, "body");
         if (!body || is_gone(body))

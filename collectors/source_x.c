@@ -238,6 +238,19 @@ static void expand_links(struct es_buf *b, yajl_val urls)
     }
 }
 
+/* The time an X id was made, for a response that did not ask for
+ * created_at: ids since November 2010 are snowflakes, milliseconds since
+ * X's epoch (1288834974657) above bit 22. ES_TIME_UNKNOWN for others. */
+static int64_t snowflake_time(const char *id)
+{
+    if (!id || !*id || strlen(id) > 19 || id[strspn(id, "0123456789")])
+        return ES_TIME_UNKNOWN;
+    unsigned long long v = strtoull(id, NULL, 10);
+    if (v < (1ULL << 52)) /* sequential ids, before snowflakes (< 3e10) */
+        return ES_TIME_UNKNOWN;
+    return (int64_t)(((v >> 22) + 1288834974657ULL) / 1000);
+}
+
 /* Fills @it from tweet @t. @handle names the author when includes.users
  * does not. Returns 0, or -1 when @t has no usable id. */
 static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
@@ -297,8 +310,22 @@ static int tweet_item(struct x_conv *cv, yajl_val t, const char *handle,
         expand_links(&b, es_json_get(es_json_get(holder, "entities"), "urls"));
         es_json_set_plain_text(&it->text, b.ptr, 0); /* white space collapsed */
         es_buf_release(&b);
+        /* Hashtags are categories, as Mastodon's and Bluesky's tags are
+         * (v2 names the tag "tag", v1.1 "text"). */
+        yajl_val tags =
+            es_json_get(es_json_get(holder, "entities"), "hashtags");
+        for (size_t i = 0; i < es_json_len(tags); i++) {
+            yajl_val tag = es_json_at(tags, i);
+            const char *name = es_json_str(tag, "tag");
+            if (!name)
+                name = es_json_str(tag, "text");
+            if (name && *name)
+                es_item_add_category(it, name);
+        }
     }
     it->created_at = es_json_time(t, "created_at");
+    if (it->created_at == ES_TIME_UNKNOWN)
+        it->created_at = snowflake_time(id);
     es_json_set(&it->lang, es_json_str(t, "lang"));
     it->kind = ES_KIND_POST;
     if (referenced(t, "replied_to", ref, sizeof(ref))) {

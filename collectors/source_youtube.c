@@ -356,6 +356,16 @@ static int yt_parse_any(const char *buf, size_t len,
         if (rc < 0)
             rc = es_json_shape_error("youtube", "$.id",
                                      "a comment without an id or snippet");
+    } else if (kind && strncmp(kind, "youtube#", 8) == 0 &&
+               strcmp(kind, "youtube#commentThreadListResponse") != 0 &&
+               strcmp(kind, "youtube#commentListResponse") != 0) {
+        /* A search or videos answer: its items are no comments. */
+        char what[160];
+        snprintf(what, sizeof(what),
+                 "a %.60s, not comments (the youtube kind reads "
+                 "commentThreads.list and comments.list answers)",
+                 kind);
+        rc = es_json_shape_error("youtube", "$.kind", what);
     } else {
         rc = find_items("youtube", root, &items);
         if (rc == 0)

@@ -87,6 +87,26 @@ static int parse_fixture(const char *name, struct es_caught *c)
     return rc;
 }
 
+/* An empty displayName is no name, as null is (and as other kinds say). */
+static void test_empty_display_name(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    assert_int_equal(
+        parse_text("{\"posts\":[{\"uri\":\"at://did:plc:b/app.bsky.feed.post/"
+                   "3k\",\"cid\":\"c\",\"author\":{\"did\":\"did:plc:b\","
+                   "\"handle\":\"bob.example.com\",\"displayName\":\"\"},"
+                   "\"record\":{\"$type\":\"app.bsky.feed.post\",\"createdAt\":"
+                   "\"2024-05-01T11:58:30.000Z\",\"text\":\"hi\"},"
+                   "\"indexedAt\":\"2024-05-01T11:58:30.912Z\"}]}",
+                   &c),
+        0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->author, "bob.example.com");
+    assert_null(c.items[0]->author_name);
+    es_caught_release(&c);
+}
+
 static int has_category(const struct es_item *it, const char *cat)
 {
     for (size_t i = 0; i < it->ncategories; i++)
@@ -1261,6 +1281,7 @@ static int srv_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_empty_display_name),
         cmocka_unit_test(test_search_posts),
         cmocka_unit_test(test_notifications),
         cmocka_unit_test(test_thread),

@@ -255,6 +255,30 @@ static void test_reddit_markdown(void **state)
     assert_string_equal(b->text, "no html here <b>");
     assert_null(b->content);
     es_caught_release(&c);
+    /* Without raw_json=1, Reddit's default, the HTML comes escaped once
+     * more: it is unescaped, then read as HTML. */
+    const char escaped[] =
+        "{\"kind\":\"t1\",\"data\":{\"name\":\"t1_a4\",\"author\":\"z\","
+        "\"created_utc\":1714564803,\"parent_id\":\"t3_p1\",\"link_id\":"
+        "\"t3_p1\",\"body\":\"Q&amp;A: **yes**\",\"body_html\":\"&lt;div "
+        "class=\\\"md\\\"&gt;&lt;p&gt;Q&amp;amp;A: &lt;strong&gt;yes&lt;/strong&gt;"
+        "&lt;/p&gt;\\n&lt;/div&gt;\"}}";
+    assert_int_equal(parse_text("reddit", escaped, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->text, "Q&A: yes");
+    assert_non_null(strstr(c.items[0]->content, "<strong>yes</strong>"));
+    es_caught_release(&c);
+    /* A comment of before 2017 has no permalink: its ids make one. */
+    const char old[] =
+        "{\"kind\":\"t1\",\"data\":{\"id\":\"d81vwef\",\"author\":\"z\","
+        "\"subreddit\":\"acme\",\"created_utc\":1474848000,\"parent_id\":"
+        "\"t3_54hhwl\",\"link_id\":\"t3_54hhwl\",\"body\":\"hi\"}}";
+    assert_int_equal(parse_text("reddit", old, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(
+        c.items[0]->url,
+        "https://www.reddit.com/r/acme/comments/54hhwl/_/d81vwef/");
+    es_caught_release(&c);
 }
 
 static void test_reddit_comments(void **state)
@@ -629,6 +653,37 @@ static void test_github_issue_and_comments(void **state)
     assert_int_equal(parse_fixture("github", "github/comments_empty.json", &c),
                      0);
     assert_int_equal(c.n, 0);
+    es_caught_release(&c);
+
+    /* One comment (GET .../issues/comments/ID), and comments and issues
+     * of older answers, with no issue_url or repository_url: the API url
+     * names the repository. */
+    assert_int_equal(
+        parse_text("github",
+                   "{\"id\":5449237,\"url\":\"https://api.github.com/repos/"
+                   "acme-corp/widgets/issues/comments/5449237\",\"body\":"
+                   "\"Thanks!\",\"user\":{\"login\":\"dan\"},\"created_at\":"
+                   "\"2012-05-01T22:03:59Z\"}",
+                   &c),
+        0);
+    assert_int_equal(c.n, 1);
+    assert_int_equal(c.items[0]->kind, ES_KIND_COMMENT);
+    assert_string_equal(c.items[0]->text, "Thanks!");
+    assert_string_equal(c.items[0]->categories[0], "acme-corp/widgets");
+    es_caught_release(&c);
+    assert_int_equal(
+        parse_text("github",
+                   "[{\"id\":5,\"url\":\"https://api.github.com/repos/a/b/"
+                   "issues/comments/5\",\"body\":\"x\",\"user\":{}},{\"id\":6,"
+                   "\"number\":28,\"title\":\"t\",\"url\":\"https://api.github"
+                   ".com/repos/a/b/issues/28\",\"body\":\"y\"}]",
+                   &c),
+        0);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(c.items[0]->kind, ES_KIND_COMMENT);
+    assert_int_equal(c.items[1]->kind, ES_KIND_POST);
+    assert_string_equal(c.items[1]->reply_ref,
+                        "{\"repo\":\"a/b\",\"number\":28}");
     es_caught_release(&c);
 }
 

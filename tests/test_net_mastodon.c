@@ -182,6 +182,30 @@ static void test_notifications(void **state)
     es_caught_release(&c);
 }
 
+/* One notification (GET /api/v1/notifications/:id) is read as the
+ * list's entries are: a mention gives its status, never a status made of
+ * the notification itself. */
+static void test_single_notification(void **state)
+{
+    (void)state;
+    struct es_caught c = { 0 };
+    assert_int_equal(parse_fixture("notification.json", &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->external_id, "113502350000000010");
+    assert_true(c.items[0]->flags & ES_ITEM_DIRECT);
+    assert_string_equal(c.items[0]->text,
+                        "@acme still waiting on ticket #4411, any update? <3");
+    es_caught_release(&c);
+    assert_int_equal(
+        parse_buf("{\"id\":\"9\",\"type\":\"follow\",\"created_at\":"
+                  "\"2024-11-19T10:02:11.064Z\",\"account\":{\"id\":\"1\","
+                  "\"acct\":\"a\",\"username\":\"a\"}}",
+                  &c),
+        0);
+    assert_int_equal(c.n, 0);
+    es_caught_release(&c);
+}
+
 static void test_context_search_conversations(void **state)
 {
     (void)state;
@@ -1190,6 +1214,7 @@ int main(void)
         cmocka_unit_test(test_single_status),
         cmocka_unit_test(test_tag_timeline),
         cmocka_unit_test(test_notifications),
+        cmocka_unit_test(test_single_notification),
         cmocka_unit_test(test_context_search_conversations),
         cmocka_unit_test(test_quote_notification),
         cmocka_unit_test(test_boost_deleted_empty),

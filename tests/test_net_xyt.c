@@ -172,6 +172,33 @@ static void test_x_expands_links(void **state)
     es_caught_release(&c);
 }
 
+/* Hashtags are categories; a response that did not ask for created_at
+ * still dates its posts, from their snowflake ids. */
+static void test_x_hashtags_and_id_time(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    const char doc[] =
+        "{\"data\":[{\"id\":\"1578516068309794817\",\"author_id\":\"5\","
+        "\"text\":\"#Acme down again #outage\",\"entities\":{\"hashtags\":"
+        "[{\"start\":0,\"end\":5,\"tag\":\"Acme\"},{\"start\":16,\"end\":23,"
+        "\"tag\":\"outage\"}]}},{\"id\":\"20\",\"author_id\":\"5\","
+        "\"text\":\"just setting up my twttr\"}],"
+        "\"includes\":{\"users\":[{\"id\":\"5\",\"username\":\"zoe\"}]}}";
+    assert_int_equal(parse_str("x", doc, &c), 0);
+    assert_int_equal(c.n, 2);
+    const struct es_item *t = c.items[0];
+    assert_int_equal(t->ncategories, 2);
+    assert_string_equal(t->categories[0], "Acme");
+    assert_string_equal(t->categories[1], "outage");
+    /* (1578516068309794817 >> 22) + 1288834974657 ms:
+     * 2022-10-07T22:42:12.734Z. */
+    assert_int_equal(t->created_at, 1665182532);
+    /* Id 20 comes from before snowflakes: no time can be read from it. */
+    assert_int_equal(c.items[1]->created_at, ES_TIME_UNKNOWN);
+    es_caught_release(&c);
+}
+
 /* An edit is a new post with a new id: it is the original's mention. */
 static void test_x_edits(void **state)
 {
@@ -1071,6 +1098,20 @@ static void test_yt_parse_bad(void **state)
     assert_int_equal(parse_str("youtube", "{\"items\":{}}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "at $.items: expected an array"));
     es_caught_release(&c);
+    /* A search.list answer holds videos: said so, not "a comment without
+     * an id". */
+    assert_int_equal(
+        parse_str(
+            "youtube",
+            "{\"kind\":\"youtube#searchListResponse\",\"items\":[{\"kind\":"
+            "\"youtube#searchResult\",\"id\":{\"kind\":\"youtube#video\","
+            "\"videoId\":\"v1\"},\"snippet\":{\"title\":\"t\"}}]}",
+            &c),
+        ES_EPARSE);
+    assert_non_null(strstr(es_error_last(),
+                           "at $.kind: a youtube#searchListResponse, not "
+                           "comments"));
+    es_caught_release(&c);
     assert_int_equal(parse_str("youtube", "{\"foo\":1}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "at $.items: missing"));
     es_caught_release(&c);
@@ -1481,6 +1522,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_x_expands_links),
+        cmocka_unit_test(test_x_hashtags_and_id_time),
         cmocka_unit_test(test_x_edits),
         cmocka_unit_test(test_x_parse_search),
         cmocka_unit_test(test_x_parse_shapes),
