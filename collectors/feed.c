@@ -263,6 +263,8 @@ struct capture {
     unsigned char unwrap;    /* xhtml: the first child may be the div */
     unsigned unwrap_depth;   /* depth of the unwrapped div, or 0 */
     enum author_kind author; /* for T_NAME, T_EMAIL */
+    unsigned pick_depth;     /* plain text: the child read alone, or 0 */
+    unsigned char picked;    /* plain text: complete, the rest ignored */
 };
 
 /* xml:base and xml:lang in scope; only elements carrying one push. */
@@ -447,33 +449,80 @@ static int is_alpha(int c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Whether a text that may be plain or HTML is HTML: it holds an end tag
- * ("</b>") or a character reference with its ';' ("&amp;", "&#38;"), the
- * test feed readers have long used (feedparser's among them). */
+/* The elements a title or description may hold as HTML, as feedparser
+ * lists them: a tag of any other name ("</T>" in "vector<int> and </T>",
+ * "</script>", "</example>") says the text is about markup, not markup. */
+static const char *const html_elements[] = {
+    "a",        "abbr",       "acronym",  "address",  "area",       "article",
+    "aside",    "audio",      "b",        "big",      "blockquote", "br",
+    "button",   "canvas",     "caption",  "center",   "cite",       "code",
+    "col",      "colgroup",   "dd",       "del",      "details",    "dfn",
+    "dialog",   "dir",        "div",      "dl",       "dt",         "em",
+    "fieldset", "figcaption", "figure",   "font",     "footer",     "form",
+    "h1",       "h2",         "h3",       "h4",       "h5",         "h6",
+    "header",   "hr",         "i",        "img",      "input",      "ins",
+    "kbd",      "label",      "legend",   "li",       "map",        "mark",
+    "menu",     "meter",      "nav",      "ol",       "optgroup",   "option",
+    "output",   "p",          "pre",      "progress", "q",          "s",
+    "samp",     "section",    "select",   "small",    "source",     "span",
+    "strike",   "strong",     "sub",      "summary",  "sup",        "table",
+    "tbody",    "td",         "textarea", "tfoot",    "th",         "thead",
+    "time",     "tr",         "tt",       "u",        "ul",         "var",
+    "video",
+};
+
+static int is_html_element(const char *name, size_t len)
+{
+    char low[16];
+    if (len == 0 || len >= sizeof(low))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        low[i] =
+            (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    low[len] = '\0';
+    for (size_t i = 0; i < sizeof(html_elements) / sizeof(*html_elements); i++)
+        if (strcmp(low, html_elements[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* Whether a text that may be plain or HTML is HTML, by feedparser's
+ * long-standing test: it holds an end tag ("</b>") or a character
+ * reference with its ';' ("&amp;", "&#38;"), every tag in it names an
+ * HTML element, and every named reference is one HTML knows. */
 static int looks_like_html(const char *s, size_t len)
 {
-    for (size_t i = 0; i + 2 < len; i++) {
+    int marked = 0;
+    for (size_t i = 0; i + 1 < len; i++) {
         size_t j = i + 1;
-        if (s[i] == '<' && s[j] == '/') {
-            j++;
-            if (j < len && is_alpha((unsigned char)s[j]))
-                while (j < len && (is_alpha((unsigned char)s[j]) ||
-                                   (s[j] >= '0' && s[j] <= '9')))
-                    j++;
-            if (j > i + 2 && j < len && s[j] == '>')
-                return 1; /* "</b>", "</h1>" */
-        } else if (s[i] == '&') {
-            if (s[j] == '#')
-                j++;
+        if (s[i] == '<') {
+            int end = s[j] == '/';
+            j += (size_t)end;
+            if (j >= len || !is_alpha((unsigned char)s[j]))
+                continue; /* "a < b", "<3": no tag */
             size_t k = j;
             while (k < len && (is_alpha((unsigned char)s[k]) ||
                                (s[k] >= '0' && s[k] <= '9')))
                 k++;
-            if (k > j && k < len && s[k] == ';')
-                return 1;
+            if (!is_html_element(s + j, k - j))
+                return 0;
+            if (end && k < len && s[k] == '>')
+                marked = 1; /* "</b>", "</h1>" */
+        } else if (s[i] == '&') {
+            int num = s[j] == '#';
+            j += (size_t)num;
+            size_t k = j;
+            while (k < len && (is_alpha((unsigned char)s[k]) ||
+                               (s[k] >= '0' && s[k] <= '9')))
+                k++;
+            if (k > j && k < len && s[k] == ';') {
+                if (!num && !es_html_entity(s + j, k - j, NULL))
+                    return 0;
+                marked = 1;
+            }
         }
     }
-    return 0;
+    return marked;
 }
 
 /* es_buf_add() for the hot paths, inlined. */
@@ -1429,6 +1478,8 @@ static void begin_capture(struct es_feed_parser *p, enum target t,
     p->cap.tag_open = 0;
     p->cap.unwrap = type == TYPE_XHTML;
     p->cap.unwrap_depth = 0;
+    p->cap.pick_depth = 0;
+    p->cap.picked = 0;
     es_buf_reset(&p->text);
 }
 
@@ -1456,11 +1507,38 @@ static void add_qname(struct es_buf *b, const xmlChar *local,
 }
 
 /* A child element of a captured field. */
+/* A child element of a plain-text field that holds the field's value by
+ * itself, where real feeds put one: an RSS author or dc:creator written
+ * as <name>...</name><title>Vice President</title> (the name is the
+ * author), a date written as Drupal does, <time datetime="...">Fri,
+ * 05/03/2019 - 15:21</time> (the attribute is the date). */
+static void pick_child(struct es_feed_parser *p, unsigned char name,
+                       const xmlChar *local, int nb, const xmlChar **attrs)
+{
+    struct capture *c = &p->cap;
+    if ((c->target == T_RSS_AUTHOR || c->target == T_CREATOR) &&
+        name == N_NAME) {
+        es_buf_reset(&p->text);
+        c->pick_depth = p->depth;
+    } else if ((c->target == T_PUBLISHED || c->target == T_UPDATED) &&
+               strcmp((const char *)local, "time") == 0) {
+        const char *dt = attr(p, nb, attrs, "datetime", NS_NONE);
+        if (dt && *dt) {
+            es_buf_reset(&p->text);
+            es_buf_adds(&p->text, dt);
+            c->picked = 1;
+        }
+    }
+}
+
 static void capture_start(struct es_feed_parser *p, const xmlChar *local,
                           const xmlChar *prefix, unsigned char ns,
                           unsigned char name, int nb, const xmlChar **attrs)
 {
     struct capture *c = &p->cap;
+    if (c->type == TYPE_TEXT && p->depth == c->depth + 1 && !c->picked &&
+        !c->pick_depth)
+        pick_child(p, name, local, nb, attrs);
     if (c->type != TYPE_HTML && c->type != TYPE_XHTML)
         return; /* plain text: only the characters count */
     if (c->unwrap && p->depth == c->depth + 1) {
@@ -1492,6 +1570,8 @@ static void capture_end(struct es_feed_parser *p, const xmlChar *local,
                         const xmlChar *prefix, unsigned char ns)
 {
     struct capture *c = &p->cap;
+    if (c->pick_depth && p->depth == c->pick_depth)
+        c->picked = 1; /* the picked child is complete */
     if (c->type != TYPE_HTML && c->type != TYPE_XHTML)
         return;
     if (p->depth == c->unwrap_depth) {
@@ -1517,7 +1597,8 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
     struct es_feed_parser *p = ctx;
     struct capture *c = &p->cap;
     p->ctxt->wellFormed = 1; /* see on_get_entity() */
-    if (c->target == T_NONE || p->halted)
+    if (c->target == T_NONE || p->halted || c->picked ||
+        (c->pick_depth && p->depth < c->pick_depth))
         return;
     const char *s = (const char *)ch;
     if (c->tag_open) {
@@ -1590,6 +1671,23 @@ static void take_link(struct es_feed_parser *p, struct es_buf *dst,
     es_url_resolve(cur_base(p), href, len, &p->out);
     swap_buf(dst, &p->out);
     *rank = new_rank;
+}
+
+/* A link in CDATA escaped as if it were not ("...?a=1&amp;b=2", as
+ * publishers write them): "&amp;" is no part of any address, so it is
+ * read as the "&" it stands for, as browsers and feedparser read it. */
+static void unescape_amp(struct es_buf *t)
+{
+    size_t w = 0;
+    if (!t->len || !memchr(t->ptr, '&', t->len))
+        return;
+    for (size_t r = 0; r < t->len; r++) {
+        t->ptr[w++] = t->ptr[r];
+        if (t->ptr[r] == '&' && t->len - r >= 5 &&
+            memcmp(t->ptr + r + 1, "amp;", 4) == 0)
+            r += 4;
+    }
+    es_buf_truncate(t, w);
 }
 
 /* Keeps the trimmed text @t of @type in @dst unless @dst has some
@@ -1688,9 +1786,11 @@ static void finish_capture(struct es_feed_parser *p)
             take_title(p, &p->f.title, NULL);
         break;
     case T_LINK:
+        unescape_amp(t);
         take_link(p, &e->link, &e->link_rank, p->cap.rank, t->ptr, t->len);
         break;
     case T_FEED_LINK:
+        unescape_amp(t);
         take_link(p, &p->f.link, &p->f.link_rank, p->cap.rank, t->ptr, t->len);
         break;
     case T_ID:
@@ -2068,7 +2168,10 @@ static void on_start(void *ctx, const xmlChar *local, const xmlChar *prefix,
         } else if (rel == 1) {
             entry_child(p, ns, name, nb_attributes, attrs);
         } else if (p->author_depth && p->depth == p->author_depth + 1) {
-            if (atom_ns(p, ns) && (name == N_NAME || name == N_EMAIL)) {
+            /* <atom:author><name>: RSS feeds write the children of an
+             * Atom author without its prefix, in no namespace. */
+            if ((atom_ns(p, ns) || ns == NS_NONE) &&
+                (name == N_NAME || name == N_EMAIL)) {
                 int first = p->author_kind == AUTHOR_ENTRY
                                 ? p->e.authors == 1
                                 : p->e.src_authors == 1;

@@ -776,6 +776,59 @@ static void test_rss_title_plain_or_html(void **state)
     assert_string_equal(g->items[4]->title, "Big news");
 }
 
+/* A tag that names no HTML element says the title is about markup, as
+ * feedparser reads it (miniflux's test "&lt;/example&gt;" once gave an
+ * entry no title at all). */
+static void test_rss_title_about_markup(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss><channel><item><guid>1</guid><title>&lt;/example&gt;</title>"
+        "</item><item><guid>2</guid><title>C++ std::vector&lt;int&gt; and "
+        "&lt;/T&gt; tricks</title></item><item><guid>3</guid><title>Fix for "
+        "&lt;/script&gt; in JSON</title></item><item><guid>4</guid><title>"
+        "&amp;nope; &lt;/b&gt;</title></item></channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 4);
+    assert_string_equal(g->items[0]->title, "</example>");
+    assert_string_equal(g->items[1]->title,
+                        "C++ std::vector<int> and </T> tricks");
+    assert_string_equal(g->items[2]->title, "Fix for </script> in JSON");
+    assert_string_equal(g->items[3]->title, "&nope; </b>");
+}
+
+/* Authors and dates as real feeds write them: an RSS author with child
+ * elements (blog.google: the <name>, not the job title after it), an
+ * Atom author in an RSS item whose children have no prefix, a Drupal
+ * date in a <time datetime>, and a CDATA link escaped as if it were not. */
+static void test_rss_author_date_link_quirks(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss version=\"2.0\" xmlns:atom=\"http://www.w3.org/2005/Atom\">"
+        "<channel><title>t</title>"
+        "<item><guid>1</guid><author xmlns:author=\"http://www.w3.org/2005/"
+        "Atom\">\n <name>Annette K</name>\n <title>Vice President</title>\n"
+        " <department>Policy</department><company/></author>"
+        "<pubDate>\n <time datetime=\"2019-05-03T19:21:28Z\">Fri, 05/03/2019"
+        " - 15:21</time>\n</pubDate>"
+        "<link><![CDATA[https://e.example/a?utm_source=Feed%20X&amp;xid=2]]>"
+        "</link></item>"
+        "<item><guid>2</guid><atom:author><name>Foo Bar</name></atom:author>"
+        "</item>"
+        "<item><guid>3</guid><atom:author><email>a@e.example</email>"
+        "</atom:author></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 3);
+    assert_string_equal(g->items[0]->author, "Annette K");
+    assert_int_equal(g->items[0]->created_at, 1556911288);
+    assert_string_equal(g->items[0]->url,
+                        "https://e.example/a?utm_source=Feed%20X&xid=2");
+    assert_string_equal(g->items[1]->author, "Foo Bar");
+    assert_string_equal(g->items[2]->author, "a@e.example");
+}
+
 static void test_declared_entities(void **state)
 {
     struct got *g = *state;
@@ -2209,6 +2262,8 @@ int main(void)
         T(test_undefined_entity_kept_as_written),
         T(test_html5_entities),
         T(test_rss_title_plain_or_html),
+        T(test_rss_title_about_markup),
+        T(test_rss_author_date_link_quirks),
         T(test_declared_entities),
         T(test_bare_ampersand_and_less_than),
         T(test_atom_links_authors_source),
