@@ -1,9 +1,12 @@
 /* json.c - guarded yajl trees and typed getters for the platform kinds
  *
- * yajl validates UTF-8 and decodes \u escapes (surrogate pairs included)
- * as it builds the tree; the one escape it turns into invalid UTF-8, a
- * lone low surrogate (a platform that cut an emoji in half), is replaced
- * with U+FFFD afterwards, so every string a getter returns is valid UTF-8.
+ * yajl decodes \u escapes (surrogate pairs included) as it builds the
+ * tree, and checks the shape of UTF-8 sequences, not their values: an
+ * overlong form (C1 B7), a surrogate's bytes (ED A0 80) and a lone low
+ * surrogate escape (a platform that cut an emoji in half, which yajl
+ * writes as those bytes) pass. When a body holds any of them, its strings
+ * are made valid afterwards (U+FFFD for each), so every string a getter
+ * returns is valid UTF-8.
  * What yajl does not bound is nesting: building and freeing the tree
  * recurse, so the document's depth is measured first with a scan that
  * only tracks strings and brackets.
@@ -44,40 +47,72 @@ static int max_depth(const char *buf, size_t len, int limit)
     return deepest;
 }
 
-/* 1 when @buf may hold a surrogate escape (\uD800-\uDFFF). Mastodon
- * escapes every < and & as \u003c, so most hits are rejected at once. */
-static int has_surrogate_escape(const char *buf, size_t len)
+/* 1 when @buf holds bytes that are not valid UTF-8, or may hold a
+ * surrogate escape (\uD800-\uDFFF): then its strings need scrub().
+ * Eight ASCII bytes without a backslash are skipped at once. */
+static int needs_scrub(const char *buf, size_t len)
 {
-    const char *p = buf, *end = buf + len;
-    while ((p = memchr(p, '\\', (size_t)(end - p))) != NULL) {
-        if (end - p >= 4 && p[1] == 'u' && (p[2] == 'd' || p[2] == 'D') &&
-            p[3] && strchr("89abcdefABCDEF", p[3]))
-            return 1;
-        p += 2; /* past the escaped character: "\\\\" is one backslash */
-        if (p >= end)
-            break;
+    const uint64_t high = 0x8080808080808080ULL, ones = 0x0101010101010101ULL;
+    const uint64_t bs = 0x5c5c5c5c5c5c5c5cULL;
+    size_t i = 0;
+    while (i < len) {
+        if (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, buf + i, 8);
+            uint64_t x = w ^ bs; /* a zero byte where w had a '\\' */
+            if (((w | ((x - ones) & ~x)) & high) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned char c = (unsigned char)buf[i];
+        if (c == '\\') {
+            if (len - i >= 4 && buf[i + 1] == 'u' &&
+                (buf[i + 2] == 'd' || buf[i + 2] == 'D') && buf[i + 3] &&
+                strchr("89abcdefABCDEF", buf[i + 3]))
+                return 1;
+            i += 2; /* past the escaped character: "\\\\" is one backslash */
+        } else if (c < 0x80) {
+            i++;
+        } else {
+            unsigned long cp;
+            size_t n = es_utf8_decode(buf + i, len - i, &cp);
+            if (n == 0)
+                return 1;
+            i += n;
+        }
     }
     return 0;
 }
 
-/* yajl writes a lone low surrogate as its three CESU-8 bytes (ED A0..BF
- * xx), invalid in UTF-8; U+FFFD takes their place, byte for byte. (A lone
- * high surrogate it already writes as '?'.) Depth is bounded by
- * es_json_parse's check. */
-static void scrub_surrogates(yajl_val v)
+/* Makes every string value under @v valid UTF-8. A surrogate's three
+ * bytes (ED A0..BF xx: how yajl writes a lone low surrogate escape)
+ * become one U+FFFD in place; any other invalid sequence, U+FFFD per
+ * byte in a new string (yajl's tree frees strings with free()). Depth is
+ * bounded by es_json_parse's check. */
+static void scrub(yajl_val v)
 {
     if (YAJL_IS_STRING(v)) {
-        for (char *p = v->u.string; (p = strchr(p, '\xED')) != NULL; p++)
-            if ((unsigned char)p[1] >= 0xA0 && p[2]) {
+        char *s = v->u.string;
+        for (char *p = s; (p = strchr(p, '\xED')) != NULL; p++)
+            if ((unsigned char)p[1] >= 0xA0 && (unsigned char)p[1] <= 0xBF &&
+                ((unsigned char)p[2] & 0xC0) == 0x80) {
                 memcpy(p, "\xEF\xBF\xBD", 3);
                 p += 2;
             }
+        size_t len = strlen(s);
+        if (es_utf8_invalid_at(s, len) < len) {
+            struct es_buf b = ES_BUF_INIT;
+            es_buf_add_valid_utf8(&b, s, len);
+            v->u.string = es_buf_detach(&b);
+            free(s);
+        }
     } else if (YAJL_IS_OBJECT(v)) {
         for (size_t i = 0; i < v->u.object.len; i++)
-            scrub_surrogates(v->u.object.values[i]);
+            scrub(v->u.object.values[i]);
     } else if (YAJL_IS_ARRAY(v)) {
         for (size_t i = 0; i < v->u.array.len; i++)
-            scrub_surrogates(v->u.array.values[i]);
+            scrub(v->u.array.values[i]);
     }
 }
 
@@ -115,8 +150,8 @@ int es_json_parse(yajl_val *out, const char *what, const char *buf, size_t len)
         return es_error_set(ES_EPARSE, "%s: invalid JSON: %s", what,
                             err[0] ? err : "cannot parse");
     }
-    if (has_surrogate_escape(buf, len))
-        scrub_surrogates(v);
+    if (needs_scrub(buf, len))
+        scrub(v);
     *out = v;
     return 0;
 }

@@ -937,13 +937,25 @@ static int relax(const struct es_query *q, int n, int positive, int plain,
     return R_TRUE;
 }
 
-static void print_leaf(const struct leaf *l, struct es_buf *out)
+/* Prints leaf @l; @negated: right after a '-', where an operator word is
+ * a term already ("acme -AND"). */
+static void print_leaf_at(const struct leaf *l, int negated, struct es_buf *out)
 {
-    if (l->phrase)
+    /* Elsewhere a term that reads as an operator ("--NOT" is the word NOT
+     * twice negated) is quoted, or the rendering would read it as one. */
+    int quote = l->phrase || (!negated && (strcmp(l->orig, "AND") == 0 ||
+                                           strcmp(l->orig, "OR") == 0 ||
+                                           strcmp(l->orig, "NOT") == 0));
+    if (quote)
         es_buf_addch(out, '"');
     es_buf_adds(out, l->orig);
-    if (l->phrase)
+    if (quote)
         es_buf_addch(out, '"');
+}
+
+static void print_leaf(const struct leaf *l, struct es_buf *out)
+{
+    print_leaf_at(l, 0, out);
 }
 
 /* Prints the relaxed tree in the X/Reddit/GitHub syntax. Composite
@@ -961,7 +973,7 @@ static void print_boolean(const struct es_query *q, const struct tree *t, int n,
     case N_NOT:
         es_buf_addch(out, '-');
         if (t->v[nd->first].kind == N_LEAF) {
-            print_boolean(q, t, nd->first, out);
+            print_leaf_at(&q->leaves[t->v[nd->first].leaf], 1, out);
         } else {
             es_buf_addch(out, '(');
             print_boolean(q, t, nd->first, out);

@@ -22,14 +22,30 @@ int fuzz_utf8_ok(const char *s)
 int fuzz_check_item(const struct es_item *item, void *payload)
 {
     (void)payload;
-    const char *fields[] = {
-        item->platform, item->source,      item->external_id, item->url,
-        item->author,   item->author_name, item->title,       item->text,
-        item->summary,  item->content,     item->in_reply_to, item->thread_root,
-        item->lang,     item->reply_ref
+    const struct {
+        const char *name, *value;
+    } fields[] = {
+        { "platform", item->platform },
+        { "source", item->source },
+        { "external_id", item->external_id },
+        { "url", item->url },
+        { "author", item->author },
+        { "author_name", item->author_name },
+        { "title", item->title },
+        { "text", item->text },
+        { "summary", item->summary },
+        { "content", item->content },
+        { "in_reply_to", item->in_reply_to },
+        { "thread_root", item->thread_root },
+        { "lang", item->lang },
+        { "reply_ref", item->reply_ref },
     };
-    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-        fuzz_check(fuzz_utf8_ok(fields[i]), "item string is valid UTF-8");
+    char what[96];
+    for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+        snprintf(what, sizeof(what), "%s item's %s is valid UTF-8",
+                 item->platform ? item->platform : "an", fields[i].name);
+        fuzz_check(fuzz_utf8_ok(fields[i].value), what);
+    }
     for (size_t i = 0; i < item->ncategories; i++)
         fuzz_check(item->categories[i] && fuzz_utf8_ok(item->categories[i]),
                    "category is valid UTF-8");

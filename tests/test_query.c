@@ -537,6 +537,12 @@ static void test_render_boolean_issue_examples(void **state)
     BOOL("#acme -giveaway -job", "#acme -giveaway -job");
     BOOL("\"acme app\" refund*", "\"acme app\"");
     BOOL("Acme \"ACME  Corp\"", "Acme \"ACME Corp\"");
+    /* The words AND, OR and NOT as terms stay terms (found by fuzz_query:
+     * "--NOT" rendered as NOT, which no platform reads as a word). */
+    BOOL("--NOT", "\"NOT\"");
+    BOOL("acme -\"OR\"", "acme -\"OR\"");
+    BOOL("acme -OR", "acme -OR");
+    PLAIN("acme \"AND\"", "acme \"AND\"");
 }
 
 static void test_render_boolean_prefix_never_narrows(void **state)
