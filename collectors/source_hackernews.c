@@ -123,6 +123,35 @@ static int64_t hit_time(yajl_val v)
     return es_json_time(v, "created_at");
 }
 
+/* A link story has no text: its title is the mention. The address it
+ * links to is kept as its content, a link, so that a query for the
+ * brand's domain matches it and an agent sees where it points. */
+static void set_link_content(struct es_item *it, const char *url)
+{
+    if (!url ||
+        (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+        return;
+    struct es_buf b = ES_BUF_INIT;
+    es_buf_adds(&b, "<a href=\"");
+    for (int pass = 0; pass < 2; pass++) {
+        for (const char *p = url; *p; p++) {
+            if (*p == '&')
+                es_buf_adds(&b, "&amp;");
+            else if (*p == '"')
+                es_buf_adds(&b, "&quot;");
+            else if (*p == '<')
+                es_buf_adds(&b, "&lt;");
+            else if (*p == '>')
+                es_buf_adds(&b, "&gt;");
+            else
+                es_buf_addch(&b, *p);
+        }
+        es_buf_adds(&b, pass == 0 ? "\">" : "</a>");
+    }
+    free(it->content);
+    it->content = es_buf_detach(&b);
+}
+
 /* Fills @it from a search hit or an item-tree node @v. Returns 1 to emit,
  * 0 to skip (deleted: no author and no text, or no id). */
 static int hn_to_item(yajl_val v, const char *source, struct es_item *it)
@@ -161,6 +190,8 @@ static int hn_to_item(yajl_val v, const char *source, struct es_item *it)
     if (html && *html) {
         es_json_set_html_text(&it->text, html);
         es_json_set(&it->content, html);
+    } else if (!comment) {
+        set_link_content(it, es_json_str(v, "url"));
     }
     it->created_at = hit_time(v);
     it->kind = comment ? ES_KIND_COMMENT : ES_KIND_POST;

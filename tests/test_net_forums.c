@@ -452,7 +452,11 @@ static void test_hn_search(void **state)
     const struct es_item *st = find(&c, "40220001");
     assert_int_equal(st->kind, ES_KIND_POST);
     assert_string_equal(st->title, "Acme Cloud is down");
-    assert_null(st->text); /* a link story */
+    assert_null(st->text); /* a link story: its address is its content,
+                            * for a query on the brand's domain */
+    assert_string_equal(st->content,
+                        "<a href=\"https://status.acme.example/incidents/123\">"
+                        "https://status.acme.example/incidents/123</a>");
     assert_null(st->in_reply_to);
     assert_null(st->thread_root);
     assert_int_equal(st->created_at, iso("2024-05-01T12:20:00Z"));
