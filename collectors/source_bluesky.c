@@ -31,6 +31,7 @@
 #include "earshot/query.h"
 #include "earshot/source.h"
 #include "json.h"
+#include "strmap.h"
 #include "url.h"
 
 /* Defined at the bottom; registry.c refers to it. */
@@ -128,6 +129,9 @@ struct walk {
     int64_t newest; /* sort positions of the page's entries */
     int64_t oldest;
     char *bad; /* message for the first malformed entry, or NULL */
+    struct es_strmap posted; /* uris emitted from this body: a post that is
+                              * a reply's context and an entry of its own
+                              * comes once */
 };
 
 /* ==== Small helpers ==== */
@@ -422,6 +426,9 @@ static int emit_post(struct walk *w, const char *path, const char *uri,
         return 0;
     }
 
+    if (!es_strmap_put(&w->posted, uri, NULL))
+        return 0;
+
     struct es_item it;
     es_item_init(&it);
     it.platform = es_xstrdup(KIND);
@@ -673,6 +680,7 @@ static int walk_finish(struct walk *w, int rc)
         rc = es_error_set(ES_EPARSE, "%s", w->bad);
     free(w->bad);
     free(w->uris);
+    es_strmap_clear(&w->posted);
     w->bad = NULL;
     w->uris = NULL;
     return rc;
