@@ -1506,7 +1506,6 @@ static void add_qname(struct es_buf *b, const xmlChar *local,
     es_buf_adds(b, (const char *)local);
 }
 
-/* A child element of a captured field. */
 /* A child element of a plain-text field that holds the field's value by
  * itself, where real feeds put one: an RSS author or dc:creator written
  * as <name>...</name><title>Vice President</title> (the name is the
@@ -1531,6 +1530,7 @@ static void pick_child(struct es_feed_parser *p, unsigned char name,
     }
 }
 
+/* A child element of a captured field. */
 static void capture_start(struct es_feed_parser *p, const xmlChar *local,
                           const xmlChar *prefix, unsigned char ns,
                           unsigned char name, int nb, const xmlChar **attrs)

@@ -170,12 +170,15 @@ int es_url_query_param(const char *url, const char *name, struct es_buf *out)
         size_t plen = strcspn(q, "&#");
         if (plen > nlen && strncmp(q, name, nlen) == 0 && q[nlen] == '=') {
             int n = 0;
-            char *v = curl_easy_unescape(NULL, q + nlen + 1,
-                                         (int)(plen - nlen - 1), &n);
-            if (!v)
+            char *v = NULL;
+            /* "name=" is empty: a length of 0 would have curl unescape
+             * the rest of the URL. */
+            if (plen > nlen + 1 &&
+                !(v = curl_easy_unescape(NULL, q + nlen + 1,
+                                         (int)(plen - nlen - 1), &n)))
                 return -1;
-            es_buf_reset(out); /* @url may live in @out */
-            es_buf_add(out, v, (size_t)n);
+            es_buf_reset(out); /* @url may live in @out: read it first */
+            es_buf_add(out, v ? v : "", (size_t)n);
             curl_free(v);
             return 0;
         }

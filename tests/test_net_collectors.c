@@ -1408,6 +1408,10 @@ static void test_link_header(void **state)
     assert_int_equal(es_url_query_param(b.ptr, "min_id", &v), 0);
     assert_string_equal(v.ptr, "9");
     assert_int_equal(es_url_query_param(b.ptr, "max_id", &v), -1);
+    /* An empty value is empty (found by fuzz_url: curl's unescape took a
+     * length of 0 to mean the rest of the URL, "&n=1"). */
+    assert_int_equal(es_url_query_param("/x?q=&n=1", "q", &v), 0);
+    assert_string_equal(v.ptr, "");
     assert_int_equal(es_url_query_param("/x?q=acme%20cloud&n=1", "q", &v), 0);
     assert_string_equal(v.ptr, "acme cloud");
     es_buf_release(&v);
