@@ -54,9 +54,6 @@
  * before it has answered one. */
 #define START_PER_HOST 2
 
-/* The longest Retry-After we honour, seconds. */
-#define RETRY_AFTER_MAX (7 * 24 * 3600)
-
 struct hostq;
 
 /* One slot of the pool: an easy handle and the state of its transfer. */
@@ -345,7 +342,7 @@ static int64_t parse_retry_after(const char *v)
     if (strspn(v, "0123456789") == strlen(v)) {
         errno = 0;
         long long s = strtoll(v, NULL, 10);
-        delta = errno ? RETRY_AFTER_MAX : (int64_t)s;
+        delta = errno ? ES_HTTP_WAIT_MAX : (int64_t)s;
     } else {
         time_t when = curl_getdate(v, NULL);
         if (when == (time_t)-1)
@@ -354,8 +351,8 @@ static int64_t parse_retry_after(const char *v)
     }
     /* A server asking for weeks of silence is more likely confused than
      * sincere; a date in the past means "now". */
-    if (delta > RETRY_AFTER_MAX)
-        delta = RETRY_AFTER_MAX;
+    if (delta > ES_HTTP_WAIT_MAX)
+        delta = ES_HTTP_WAIT_MAX;
     return delta < 0 ? 0 : delta;
 }
 
@@ -372,15 +369,18 @@ static int64_t parse_rate_reset(const char *v)
     errno = 0;
     double d = strtod(v, &end);
     if (end != v && *end == '\0' && errno == 0 && d >= 0) {
-        if (d > 1e9)
-            return d > 4e9 ? -1 : (int64_t)d;
-        if (d > RETRY_AFTER_MAX)
-            d = RETRY_AFTER_MAX;
+        if (d > 1e9) /* Unix seconds */
+            return d > 4e9 ? -1
+                   : (int64_t)d > now + ES_HTTP_WAIT_MAX
+                       ? now + ES_HTTP_WAIT_MAX
+                       : (int64_t)d;
+        if (d > ES_HTTP_WAIT_MAX)
+            d = ES_HTTP_WAIT_MAX;
         return now + (int64_t)(d + 0.999);
     }
     int64_t when;
     if (es_time_parse(v, &when) == 0)
-        return when;
+        return when > now + ES_HTTP_WAIT_MAX ? now + ES_HTTP_WAIT_MAX : when;
     return -1;
 }
 
@@ -509,9 +509,9 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
         /* A 429 that names only its window's reset waits for that. */
         if (res->retry_after < 0 && code == 429 && res->rate_reset >= 0) {
             int64_t d = res->rate_reset - (int64_t)time(NULL);
-            res->retry_after = d < 0                 ? 0
-                               : d > RETRY_AFTER_MAX ? RETRY_AFTER_MAX
-                                                     : d;
+            res->retry_after = d < 0                  ? 0
+                               : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX
+                                                      : d;
         }
         /* A 503 without Retry-After is an outage, not a throttle. */
         status =
@@ -522,9 +522,9 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
         status = ES_ERATELIMIT;
         if (res->rate_reset >= 0) {
             int64_t d = res->rate_reset - (int64_t)time(NULL);
-            res->retry_after = d < 0                 ? 0
-                               : d > RETRY_AFTER_MAX ? RETRY_AFTER_MAX
-                                                     : d;
+            res->retry_after = d < 0                  ? 0
+                               : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX
+                                                      : d;
         }
         snprintf(msg, sizeof(msg), "HTTP %ld from '%s' (rate limit spent)",
                  code, url);

@@ -25,6 +25,10 @@
 #define ES_HTTP_MAX_BODY           (16L * 1024 * 1024)
 #define ES_HTTP_MAX_REDIRECTS      5L
 #define ES_HTTP_MAX_PARALLEL       32L
+/* The longest wait a server may ask for, seconds (Retry-After, a
+ * rate-limit window's reset): beyond it, it is more likely confused than
+ * sincere. */
+#define ES_HTTP_WAIT_MAX (7 * 24 * 3600)
 
 /* One request (a GET unless @method says otherwise). Every string is
  * borrowed for the duration of the call that takes the request. */

@@ -121,7 +121,7 @@ static int64_t rate_wait(const struct es_http_response *hres)
     if (hres->rate_remaining != 0 || hres->rate_reset < 0)
         return -1;
     int64_t d = hres->rate_reset - (int64_t)time(NULL);
-    return d < 0 ? 0 : d;
+    return d < 0 ? 0 : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX : d;
 }
 
 /* es_http_get_many's callback: parses one body and reports the job. */

@@ -115,12 +115,15 @@ static int has_tag(yajl_val hit, const char *tag)
     return 0;
 }
 
+/* A hit's time; one past the year 5000 is no time (a window's arithmetic
+ * on it must not overflow). */
 static int64_t hit_time(yajl_val v)
 {
     long long t;
     if (es_json_int(v, "created_at_i", &t) == 0 && t > 0)
-        return t;
-    return es_json_time(v, "created_at");
+        return t < 100000000000LL ? t : ES_TIME_UNKNOWN;
+    int64_t iso = es_json_time(v, "created_at");
+    return iso < 100000000000LL ? iso : ES_TIME_UNKNOWN;
 }
 
 /* A link story has no text: its title is the mention. The address it
@@ -533,8 +536,15 @@ static void advance(struct hn_source *s, struct search *se, yajl_val root,
     es_json_int(root, "nbPages", &nbpages);
     es_json_int(root, "nbHits", &nbhits);
     es_json_int(root, "hitsPerPage", &hpp);
-    if (hpp <= 0)
+    /* Algolia serves 1,000 hits at most, so no more pages nor hits to a
+     * page: counts beyond are a broken answer, bounded (nbpages * hpp
+     * once overflowed). */
+    if (hpp <= 0 || hpp > 1000)
         hpp = HITS_PER_PAGE;
+    if (nbpages < 0 || nbpages > 1000)
+        nbpages = 1000;
+    if (nbhits < 0)
+        nbhits = 0;
     se->pages++;
 
     if (se->phase == PH_FIRST) {

@@ -203,39 +203,58 @@ static const char *edit_version(yajl_val t, int which)
     return s && *s && strlen(s) < X_ID_MAX ? s : NULL;
 }
 
+/* The most link entities read per post: X sends one per link in the
+ * text, a few at most. */
+#define X_LINKS_MAX 32
+
 /* Replaces each t.co link in @b with the address it stands for, from the
  * text's entities.urls: an agent reading the inbox sees where a post
- * points, not https://t.co/Qz5pWm1cXb. A link without expanded_url stays. */
+ * points, not https://t.co/Qz5pWm1cXb. A link without expanded_url stays.
+ * One pass over the text as X sent it: an address put in is never read
+ * again (an expanded_url holding its own link twice once doubled the
+ * text per entity, a 1.4 KB answer asking for terabytes). */
 static void expand_links(struct es_buf *b, yajl_val urls)
 {
+    const char *from[X_LINKS_MAX], *to[X_LINKS_MAX];
+    size_t flen[X_LINKS_MAX], nl = 0;
     if (!b->len)
         return;
-    for (size_t i = 0; i < es_json_len(urls); i++) {
+    for (size_t i = 0; i < es_json_len(urls) && nl < X_LINKS_MAX; i++) {
         yajl_val u = es_json_at(urls, i);
-        const char *from = es_json_str(u, "url");
-        const char *to = es_json_str(u, "expanded_url");
-        if (!from || !to || !*from || strcmp(from, to) == 0)
+        const char *f = es_json_str(u, "url");
+        const char *t = es_json_str(u, "expanded_url");
+        if (!f || !t || !*f || strcmp(f, t) == 0 || !strstr(b->ptr, f))
             continue;
-        size_t n = strlen(from);
-        if (!strstr(b->ptr, from))
-            continue;
-        struct es_buf out = ES_BUF_INIT;
-        const char *p = b->ptr, *at;
-        while ((at = strstr(p, from)) != NULL) {
-            /* Whole links only: t.co/abc is not the start of t.co/abcd. */
-            unsigned char after = (unsigned char)at[n];
-            int whole = !((after >= 'a' && after <= 'z') ||
-                          (after >= 'A' && after <= 'Z') ||
-                          (after >= '0' && after <= '9') || after == '/' ||
-                          after == '_' || after == '-');
-            es_buf_add(&out, p, (size_t)(at - p));
-            es_buf_adds(&out, whole ? to : from);
-            p = at + n;
-        }
-        es_buf_adds(&out, p);
-        es_buf_release(b);
-        *b = out;
+        from[nl] = f;
+        to[nl] = t;
+        flen[nl++] = strlen(f);
     }
+    if (!nl)
+        return;
+    struct es_buf out = ES_BUF_INIT;
+    const char *p = b->ptr;
+    while (*p) {
+        size_t k;
+        for (k = 0; k < nl; k++) {
+            if (*p != *from[k] || strncmp(p, from[k], flen[k]) != 0)
+                continue;
+            /* Whole links only: t.co/abc is not the start of t.co/abcd. */
+            unsigned char after = (unsigned char)p[flen[k]];
+            if (!((after >= 'a' && after <= 'z') ||
+                  (after >= 'A' && after <= 'Z') ||
+                  (after >= '0' && after <= '9') || after == '/' ||
+                  after == '_' || after == '-'))
+                break;
+        }
+        if (k < nl) {
+            es_buf_adds(&out, to[k]);
+            p += flen[k];
+        } else {
+            es_buf_addch(&out, *p++);
+        }
+    }
+    es_buf_release(b);
+    *b = out;
 }
 
 /* The time an X id was made, for a response that did not ask for

@@ -520,7 +520,10 @@ static int parse_rfc1123(const char *p, int64_t *out)
     d = *p++ - '0';
     if (is_digit((unsigned char)*p))
         d = d * 10 + (*p++ - '0');
-    if (*p++ != ' ' || !is_alpha((unsigned char)p[0]) || p[3] != ' ')
+    /* Each byte checked before the next is read: "Wed, 1 M" ends there. */
+    if (*p++ != ' ' || !is_alpha((unsigned char)p[0]) ||
+        !is_alpha((unsigned char)p[1]) || !is_alpha((unsigned char)p[2]) ||
+        p[3] != ' ')
         return -1;
     if ((mo = month_from_word(p, 3)) == 0)
         return -1;

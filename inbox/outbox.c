@@ -534,9 +534,12 @@ static int mentions_acct(const char *text, const char *acct)
 {
     size_t n = strlen(acct);
     for (const char *p = strchr(text, '@'); p; p = strchr(p + 1, '@')) {
+        /* The n bytes first: only once they match is p[1 + n] known to be
+         * inside the text (at worst its NUL). */
+        if (strncasecmp(p + 1, acct, n) != 0)
+            continue;
         unsigned char after = (unsigned char)p[1 + n];
-        if (strncasecmp(p + 1, acct, n) == 0 &&
-            token_start((const unsigned char *)text, (size_t)(p - text)) &&
+        if (token_start((const unsigned char *)text, (size_t)(p - text)) &&
             !is_host_char(after) && after != '_' && after != '@' &&
             !(after == '.' && is_host_char((unsigned char)p[2 + n])))
             return 1;

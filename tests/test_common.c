@@ -426,6 +426,19 @@ static void test_time_rejects_garbage(void **state)
     assert_bad_date("Wed, 01 May 2024 12:00:00 GMT trailing words");
     assert_bad_date("12:00:00");
     assert_bad_date("\xFF\xFE");
+    /* Cut anywhere: every prefix is read without passing its end (each
+     * is its own allocation, so AddressSanitizer sees an over-read;
+     * "Wed, 1 M" once read two bytes past it). */
+    static const char full[] = "Wed, 01 May 2024 12:00:00 +0000";
+    for (size_t n = 0; n < sizeof(full) - 1; n++) {
+        char *cut = es_xstrndup(full, n);
+        int64_t t;
+        es_time_parse(cut, &t);
+        free(cut);
+    }
+    char *m = es_xstrdup("Wed, 1 M");
+    assert_bad_date(m);
+    free(m);
     int64_t t;
     assert_int_equal(es_time_parse(NULL, &t), ES_EINVALID);
     assert_non_null(strstr(es_error_last(), "invalid date"));

@@ -829,6 +829,21 @@ static void test_rss_author_date_link_quirks(void **state)
     assert_string_equal(g->items[2]->author, "a@e.example");
 }
 
+/* Declared entity names chosen to collide in the table's hash ("Az" and
+ * "BY" hash alike) take a bounded walk each: the first 32 of one run are
+ * kept, later ones are treated as undefined (names past the table's
+ * size are too). A feed of such names once made every reference walk
+ * thousands of slots. */
+static void test_entity_collisions_bounded(void **state)
+{
+    struct got *g = *state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/feed/entity-collisions.xml", ES_FIXTURES);
+    assert_int_equal(parse_fixture(path, NULL, g), ES_EPARSE);
+    assert_int_equal(g->n, 1);
+    assert_string_equal(g->items[0]->title, "v0 v31 &BYBYBYAzAzBY;");
+}
+
 static void test_declared_entities(void **state)
 {
     struct got *g = *state;
@@ -2265,6 +2280,7 @@ int main(void)
         T(test_rss_title_about_markup),
         T(test_rss_author_date_link_quirks),
         T(test_declared_entities),
+        T(test_entity_collisions_bounded),
         T(test_bare_ampersand_and_less_than),
         T(test_atom_links_authors_source),
         T(test_rss_oddities),

@@ -1292,6 +1292,22 @@ static void test_rate_limit_headers(void **state)
     assert_int_equal(g.retry_after, -1);
     got_release(&g);
     free_lines(ls);
+    /* A window said to reset in the year 9999 (or in 2096, as Unix
+     * seconds) waits the longest wait honoured, 7 days, not forever. */
+    const char *far[] = {
+        "X-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: 9999-12-31T23:59:59Z\r\n",
+        "X-RateLimit-Remaining: 0\r\nX-RateLimit-Reset: 3999999999\r\n",
+    };
+    for (int k = 0; k < 2; k++) {
+        ok.headers = far[k];
+        es_testhttpd_route(srv, "/rl", &ok);
+        ls = lines_new("rl", "/rl");
+        job.src = &ls->base;
+        assert_int_equal(poll_jobs(NULL, &job, 1, &g), 0);
+        assert_in_range(g.retry_after, 7 * 24 * 3600 - 5, 7 * 24 * 3600);
+        got_release(&g);
+        free_lines(ls);
+    }
     /* A count that is no number ("nan" converted to an integer is
      * undefined behaviour) is read as no count at all. */
     ok.headers = "X-RateLimit-Remaining: nan\r\nX-RateLimit-Reset: 60\r\n";

@@ -1363,40 +1363,73 @@ static void test_hn_poll_walk(void **state)
     free(p2b);
 }
 
-static void test_hn_poll_window(void **state)
+/* Polls a source with a stored mark whose first search page is
+ * search_p0.json with "nbHits": 250, "nbPages": 3 replaced by @counts
+ * (and "hitsPerPage": 100 by @hpp when not NULL), then search_by_date;
+ * returns the second request's numericFilters (NULL: none). */
+static char *hn_poll_counts(const char *counts, const char *hpp)
 {
-    (void)state;
-    /* 5000 hits since the mark, but Algolia serves 1000 (10 pages of
-     * 100): the search narrows to a window it can read whole. */
     char *p0 = fixture("hackernews/search_p0.json");
-    char *big = replace(p0, "\"nbHits\": 250, \"nbPages\": 3",
-                        "\"nbHits\": 5000, \"nbPages\": 10");
+    char *big = replace(p0, "\"nbHits\": 250, \"nbPages\": 3", counts);
+    char *first =
+        hpp ? replace(big, "\"hitsPerPage\": 100", hpp) : es_xstrdup(big);
     char *small = fixture("hackernews/search_by_date.json");
-    struct es_testhttpd_response seq[2] = { json_body(big), json_body(small) };
+    struct es_testhttpd_response seq[2] = { json_body(first),
+                                            json_body(small) };
     es_testhttpd_route_seq(srv, HN_SEARCH, seq, 2);
     struct es_source *src =
         open_src("hackernews", "hn", "query = acme\ncontext = no\n");
     struct es_polled p;
     es_polled_run(&p, src, "{\"acme\":1714500000}", NULL);
     assert_int_equal(p.failures, 0);
-    assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 2);
     char *nf = es_pollrun_param(srv, HN_SEARCH, 1, "numericFilters");
+    if (!hpp) {
+        assert_int_equal(es_testhttpd_hits(srv, HN_SEARCH), 2);
+        long long hi = 0;
+        assert_non_null(nf);
+        assert_int_equal(sscanf(nf, "created_at_i>%*d,created_at_i<=%lld", &hi),
+                         1);
+        char *want = es_xasprintf("{\"acme\":%lld}", hi);
+        assert_string_equal(p.cursor, want);
+        free(want);
+    }
+    es_polled_release(&p);
+    es_source_free(src);
+    free(p0);
+    free(big);
+    free(first);
+    free(small);
+    return nf;
+}
+
+/* Counts no search serves (nbPages * hitsPerPage past 2^63) are bounded:
+ * the product once overflowed (UBSan) and narrowed the window to one
+ * second. */
+static void test_hn_poll_hostile_counts(void **state)
+{
+    (void)state;
+    char *nf = hn_poll_counts("\"nbHits\": 5, \"nbPages\": 4611686018427387904",
+                              "\"hitsPerPage\": 4");
+    /* 5 hits fit what the pages serve: no narrowing to a 1 s window. */
     long long lo, hi;
-    assert_non_null(nf);
+    if (nf && sscanf(nf, "created_at_i>%lld,created_at_i<=%lld", &lo, &hi) == 2)
+        assert_true(hi > lo + 1);
+    free(nf);
+}
+
+static void test_hn_poll_window(void **state)
+{
+    (void)state;
+    /* 5000 hits since the mark, but Algolia serves 1000 (10 pages of
+     * 100): the search narrows to a window it can read whole. */
+    char *nf = hn_poll_counts("\"nbHits\": 5000, \"nbPages\": 10", NULL);
+    long long lo, hi;
     assert_int_equal(
         sscanf(nf, "created_at_i>%lld,created_at_i<=%lld", &lo, &hi), 2);
     assert_int_equal(lo, 1714499880);
     /* About a tenth of the span (1000 of 5000, aiming at half). */
     assert_true(hi > lo && hi < lo + (1714570000 - lo) / 5);
-    char *want = es_xasprintf("{\"acme\":%lld}", hi);
-    assert_string_equal(p.cursor, want);
-    free(want);
     free(nf);
-    es_polled_release(&p);
-    es_source_free(src);
-    free(p0);
-    free(big);
-    free(small);
 }
 
 static void test_hn_poll_alternatives(void **state)
@@ -1753,6 +1786,7 @@ int main(void)
         NET(test_reddit_rate_limits),
         NET(test_hn_poll_walk),
         NET(test_hn_poll_window),
+        NET(test_hn_poll_hostile_counts),
         NET(test_hn_poll_alternatives),
         NET(test_hn_poll_context),
         NET(test_hn_poll_errors),

@@ -397,6 +397,20 @@ static void test_lengths(void **state)
 
 /* ==== The exact request per platform ==== */
 
+/* An '@' nearer the end of the reply than the author's handle is long
+ * (an address) is no mention of the author: the handle goes in front. The
+ * check once read past the reply there (AddressSanitizer). */
+static void test_mastodon_address_is_no_mention(void **state)
+{
+    struct fx *fx = *state;
+    int64_t m = mastodon_mention(fx->ib);
+    int64_t id = queue(fx, m, "dana", "Write to help@acme.io", 0, 0);
+    struct es_reply r;
+    get_reply(fx, id, &r);
+    assert_string_equal(r.body, "@carol@example.social Write to help@acme.io");
+    es_reply_release(&r);
+}
+
 static void test_mastodon(void **state)
 {
     struct fx *fx = *state;
@@ -1855,6 +1869,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lengths),
         cmocka_unit_test_setup_teardown(test_mastodon, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mastodon_address_is_no_mention,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_bluesky, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bluesky_facets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bluesky_chat_resolves_author,

@@ -170,6 +170,21 @@ static void test_x_expands_links(void **state)
                         "& https://status.acme.example/incidents/42 see "
                         "https://t.co/Pic9 https://t.co/AbC1234");
     es_caught_release(&c);
+
+    /* An address that holds its own link is put in once, never read
+     * again: 40 such entities once doubled the text 40 times. */
+    struct es_buf big = ES_BUF_INIT;
+    es_buf_adds(&big, "{\"data\":[{\"id\":\"18\",\"author_id\":\"5\","
+                      "\"text\":\"see t and t\",\"entities\":{\"urls\":[");
+    for (int i = 0; i < 40; i++)
+        es_buf_adds(&big, i ? ",{\"url\":\"t\",\"expanded_url\":\"t t\"}"
+                            : "{\"url\":\"t\",\"expanded_url\":\"t t\"}");
+    es_buf_adds(&big, "]}}]}");
+    assert_int_equal(parse_str("x", big.ptr, &c), 0);
+    assert_int_equal(c.n, 1);
+    assert_string_equal(c.items[0]->text, "see t t and t t");
+    es_caught_release(&c);
+    es_buf_release(&big);
 }
 
 /* Hashtags are categories; a response that did not ask for created_at
