@@ -691,36 +691,6 @@ static void author_display(const char *s, size_t len, struct es_buf *out)
     es_buf_truncate(out, start + k);
 }
 
-/* Appends @s escaped for XML/HTML text or attribute values. */
-static void add_escaped(struct es_buf *out, const char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        size_t run = i;
-        while (run < len && s[run] != '&' && s[run] != '<' && s[run] != '>' &&
-               s[run] != '"')
-            run++;
-        es_buf_add(out, s + i, run - i);
-        if (run == len)
-            break;
-        switch (s[run]) {
-        case '&':
-            es_buf_adds(out, "&amp;");
-            break;
-        case '<':
-            es_buf_adds(out, "&lt;");
-            break;
-        case '>':
-            es_buf_adds(out, "&gt;");
-            break;
-        default:
-            es_buf_adds(out, "&quot;");
-            break;
-        }
-        i = run + 1;
-    }
-}
-
 /* Makes @b valid UTF-8, reading stray bytes and C1 controls as
  * Windows-1252 (what a mislabelled Latin-1 feed means). Returns the text,
  * or NULL when @b is empty. */
@@ -1573,7 +1543,7 @@ static void capture_start(struct es_feed_parser *p, const xmlChar *local,
         es_buf_adds(b, "=\"");
         es_buf_reset(&p->tmp);
         attr_decode(p, a[3], a[4], &p->tmp);
-        add_escaped(b, p->tmp.ptr, p->tmp.len);
+        es_html_add_escaped(b, p->tmp.ptr, p->tmp.len);
         es_buf_addch(b, '"');
     }
     c->tag_open = 1;
@@ -1627,9 +1597,9 @@ static void on_chars(void *ctx, const xmlChar *ch, int len)
             if (blank)
                 return;
         }
-        add_escaped(&p->text, s, (size_t)len);
+        es_html_add_escaped(&p->text, s, (size_t)len);
     } else if (c->type == TYPE_HTML && p->depth > c->depth) {
-        add_escaped(&p->text, s, (size_t)len); /* inside raw XHTML */
+        es_html_add_escaped(&p->text, s, (size_t)len); /* inside raw XHTML */
     } else {
         buf_add(&p->text, s, (size_t)len);
     }

@@ -585,3 +585,32 @@ void es_html_to_text(const char *html, size_t len, struct es_buf *out)
     out->len = t.len;
     out->ptr[out->len] = '\0';
 }
+
+void es_html_add_escaped(struct es_buf *out, const char *s, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        size_t run = i;
+        while (run < len && s[run] != '&' && s[run] != '<' && s[run] != '>' &&
+               s[run] != '"')
+            run++;
+        es_buf_add(out, s + i, run - i);
+        if (run == len)
+            break;
+        switch (s[run]) {
+        case '&':
+            es_buf_adds(out, "&amp;");
+            break;
+        case '<':
+            es_buf_adds(out, "&lt;");
+            break;
+        case '>':
+            es_buf_adds(out, "&gt;");
+            break;
+        default:
+            es_buf_adds(out, "&quot;");
+            break;
+        }
+        i = run + 1;
+    }
+}

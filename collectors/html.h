@@ -20,6 +20,10 @@
  * and trailing space trimmed. Invalid UTF-8 becomes U+FFFD. */
 void es_html_to_text(const char *html, size_t len, struct es_buf *out);
 
+/* Appends the @len bytes at @s to @out escaped for HTML or XML text and
+ * attribute values (& < > "). */
+void es_html_add_escaped(struct es_buf *out, const char *s, size_t len);
+
 /* Appends @s to @out with character references decoded: HTML5's named
  * references (with the legacy names also taken without their ';', as a
  * browser takes them in text) and numeric references (invalid ones give

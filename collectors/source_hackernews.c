@@ -26,6 +26,7 @@
 #include "earshot/error.h"
 #include "earshot/query.h"
 #include "earshot/source.h"
+#include "html.h"
 #include "json.h"
 #include "stream.h"
 #include "url.h"
@@ -136,21 +137,10 @@ static void set_link_content(struct es_item *it, const char *url)
         return;
     struct es_buf b = ES_BUF_INIT;
     es_buf_adds(&b, "<a href=\"");
-    for (int pass = 0; pass < 2; pass++) {
-        for (const char *p = url; *p; p++) {
-            if (*p == '&')
-                es_buf_adds(&b, "&amp;");
-            else if (*p == '"')
-                es_buf_adds(&b, "&quot;");
-            else if (*p == '<')
-                es_buf_adds(&b, "&lt;");
-            else if (*p == '>')
-                es_buf_adds(&b, "&gt;");
-            else
-                es_buf_addch(&b, *p);
-        }
-        es_buf_adds(&b, pass == 0 ? "\">" : "</a>");
-    }
+    es_html_add_escaped(&b, url, strlen(url));
+    es_buf_adds(&b, "\">");
+    es_html_add_escaped(&b, url, strlen(url));
+    es_buf_adds(&b, "</a>");
     free(it->content);
     it->content = es_buf_detach(&b);
 }
