@@ -370,18 +370,23 @@ static int64_t parse_rate_reset(const char *v)
     double d = strtod(v, &end);
     if (end != v && *end == '\0' && errno == 0 && d >= 0) {
         if (d > 1e9) /* Unix seconds */
-            return d > 4e9 ? -1
-                   : (int64_t)d > now + ES_HTTP_WAIT_MAX
-                       ? now + ES_HTTP_WAIT_MAX
-                       : (int64_t)d;
+            return d > 4e9 ? -1 : (int64_t)d;
         if (d > ES_HTTP_WAIT_MAX)
             d = ES_HTTP_WAIT_MAX;
         return now + (int64_t)(d + 0.999);
     }
     int64_t when;
     if (es_time_parse(v, &when) == 0)
-        return when > now + ES_HTTP_WAIT_MAX ? now + ES_HTTP_WAIT_MAX : when;
+        return when;
     return -1;
+}
+
+int64_t es_http_reset_wait(const struct es_http_response *res)
+{
+    if (res->rate_reset < 0)
+        return -1;
+    int64_t d = res->rate_reset - (int64_t)time(NULL);
+    return d < 0 ? 0 : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX : d;
 }
 
 static long long parse_rate_remaining(const char *v)
@@ -507,12 +512,8 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
     } else if (code == 429 || code == 503) {
         res->retry_after = parse_retry_after(t->retry_after);
         /* A 429 that names only its window's reset waits for that. */
-        if (res->retry_after < 0 && code == 429 && res->rate_reset >= 0) {
-            int64_t d = res->rate_reset - (int64_t)time(NULL);
-            res->retry_after = d < 0                  ? 0
-                               : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX
-                                                      : d;
-        }
+        if (res->retry_after < 0 && code == 429)
+            res->retry_after = es_http_reset_wait(res);
         /* A 503 without Retry-After is an outage, not a throttle. */
         status =
             code == 429 || res->retry_after >= 0 ? ES_ERATELIMIT : ES_ENETWORK;
@@ -520,12 +521,8 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
     } else if (code == 403 && res->rate_remaining == 0) {
         /* GitHub answers a spent primary rate limit with a 403. */
         status = ES_ERATELIMIT;
-        if (res->rate_reset >= 0) {
-            int64_t d = res->rate_reset - (int64_t)time(NULL);
-            res->retry_after = d < 0                  ? 0
-                               : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX
-                                                      : d;
-        }
+        if (res->rate_reset >= 0)
+            res->retry_after = es_http_reset_wait(res);
         snprintf(msg, sizeof(msg), "HTTP %ld from '%s' (rate limit spent)",
                  code, url);
     } else if (code == 401 || code == 403) {

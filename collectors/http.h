@@ -66,6 +66,11 @@ struct es_http_response {
     int64_t rate_reset;
 };
 
+/* Seconds from now until @res's rate-limit window resets, 0 when it has,
+ * at most ES_HTTP_WAIT_MAX (a reset in the year 9999 once parked a
+ * source for millennia); -1 when the response named none. */
+int64_t es_http_reset_wait(const struct es_http_response *res);
+
 /* What an error response's body is cut to. */
 #define ES_HTTP_ERROR_BODY 4096
 

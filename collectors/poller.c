@@ -118,10 +118,7 @@ static int report_early(const struct job_state *st, int status,
  * request left, else -1. */
 static int64_t rate_wait(const struct es_http_response *hres)
 {
-    if (hres->rate_remaining != 0 || hres->rate_reset < 0)
-        return -1;
-    int64_t d = hres->rate_reset - (int64_t)time(NULL);
-    return d < 0 ? 0 : d > ES_HTTP_WAIT_MAX ? ES_HTTP_WAIT_MAX : d;
+    return hres->rate_remaining != 0 ? -1 : es_http_reset_wait(hres);
 }
 
 /* es_http_get_many's callback: parses one body and reports the job. */

@@ -439,8 +439,9 @@ static void test_poll_inbox_show(void **state)
     free(conf);
 }
 
-/* Writes @body as a feed file in the temporary folder; returns its path. */
-static char *write_feed(const char *name, const char *body)
+/* Writes @body as file @name in the temporary folder (a feed, a config);
+ * returns its path. */
+static char *write_tmp(const char *name, const char *body)
 {
     char *path = es_xasprintf("%s/%s", tmpdir, name);
     FILE *f = fopen(path, "w");
@@ -491,18 +492,15 @@ static long pos_of(const char *hay, const char *needle)
 static void test_inbox_column_keeps_characters(void **state)
 {
     (void)state;
-    char *feed = write_feed("column.xml", SCORED_FEED);
-    char *conf = es_xasprintf("%s/column.conf", tmpdir);
-    FILE *f = fopen(conf, "w");
-    assert_non_null(f);
-    fprintf(f,
-            "[earshot]\n"
-            "database = column.db\n"
-            "[source \"abcdefghijklmno\xC3\xA9zz\"]\n"
-            "type = rss\n"
-            "url = file://%s\n",
-            feed);
-    fclose(f);
+    char *feed = write_tmp("column.xml", SCORED_FEED);
+    char *text = es_xasprintf("[earshot]\n"
+                              "database = column.db\n"
+                              "[source \"abcdefghijklmno\xC3\xA9zz\"]\n"
+                              "type = rss\n"
+                              "url = file://%s\n",
+                              feed);
+    char *conf = write_tmp("column.conf", text);
+    free(text);
     struct es_run r;
     es_run_earshot(&r, &run_opts, NULL, "--config", conf, "poll", NULL);
     assert_int_equal(r.status, 0);
@@ -519,7 +517,7 @@ static void test_inbox_column_keeps_characters(void **state)
 static void test_priority_label_rescore(void **state)
 {
     (void)state;
-    char *feed = write_feed("scored.xml", SCORED_FEED);
+    char *feed = write_tmp("scored.xml", SCORED_FEED);
     char *conf = write_scored_config(feed, "");
     struct es_run r;
 
