@@ -24,9 +24,17 @@ es_ensure_packages() {
         command -v sudo >/dev/null || { echo "error: need root (or sudo) to install: ${missing[*]}" >&2; return 1; }
         sudo=sudo
     fi
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 || return 1
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >&2 || return 1
+    # dpkg prints a few lines per package even with -qq: keep them in a log,
+    # and show its end only when something failed.
+    local log; log=$(mktemp "${TMPDIR:-/tmp}/earshot-apt.XXXXXX")
+    if ! { $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}"; } >"$log" 2>&1; then
+        tail -n 25 "$log" >&2
+        echo "error: installing packages failed (whole log: $log)" >&2
+        return 1
+    fi
+    rm -f "$log"
 }
 
 # es_build DIR [cmake args...]: configure once, then build incrementally.
