@@ -117,11 +117,14 @@ static int has_tag(yajl_val hit, const char *tag)
 }
 
 /* A hit's time; one past the year 5000 is no time (a window's arithmetic
- * on it must not overflow). */
+ * on it must not overflow). The official Firebase API's items
+ * (/v0/item/ID.json), which `earshot parse` also reads, give "time". */
 static int64_t hit_time(yajl_val v)
 {
     long long t;
     if (es_json_int(v, "created_at_i", &t) == 0 && t > 0)
+        return t < 100000000000LL ? t : ES_TIME_UNKNOWN;
+    if (es_json_int(v, "time", &t) == 0 && t > 0)
         return t < 100000000000LL ? t : ES_TIME_UNKNOWN;
     int64_t iso = es_json_time(v, "created_at");
     return iso < 100000000000LL ? iso : ES_TIME_UNKNOWN;
@@ -170,6 +173,8 @@ static int hn_to_item(yajl_val v, const char *source, struct es_item *it)
     if (!html)
         html = es_json_str(v, "text");
     const char *author = es_json_str(v, "author");
+    if (!author)
+        author = es_json_str(v, "by"); /* Firebase */
     const char *title = comment ? NULL : es_json_str(v, "title");
     if (!author && !html && !title)
         return 0;
@@ -189,7 +194,8 @@ static int hn_to_item(yajl_val v, const char *source, struct es_item *it)
     it->created_at = hit_time(v);
     it->kind = comment ? ES_KIND_COMMENT : ES_KIND_POST;
     if (comment) {
-        if (es_json_id(v, "parent_id", num, sizeof(num)))
+        if (es_json_id(v, "parent_id", num, sizeof(num)) ||
+            es_json_id(v, "parent", num, sizeof(num)))
             es_json_set(&it->in_reply_to, num);
         if (es_json_id(v, "story_id", num, sizeof(num)))
             es_json_set(&it->thread_root, num);

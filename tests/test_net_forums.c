@@ -501,6 +501,49 @@ static void test_hn_item_tree(void **state)
     es_caught_release(&c);
 }
 
+/* The official Firebase API's items (/v0/item/ID.json, its documented
+ * shape): "by", "time" and "parent" where Algolia says "author",
+ * "created_at_i" and "parent_id"; "kids" are ids, not nested items. */
+static void test_hn_firebase_items(void **state)
+{
+    (void)state;
+    struct es_caught c;
+    assert_int_equal(
+        parse_text("hackernews",
+                   "{\"by\": \"ann\", \"id\": 40224500, \"kids\": [40224600], "
+                   "\"parent\": 40220001, \"text\": \"Acme&#x27;s status page "
+                   "is <i>still</i> green\", \"time\": 1714568700, "
+                   "\"type\": \"comment\"}",
+                   &c),
+        0);
+    assert_int_equal(c.n, 1);
+    const struct es_item *k = c.items[0];
+    assert_string_equal(k->external_id, "40224500");
+    assert_int_equal(k->kind, ES_KIND_COMMENT);
+    assert_string_equal(k->author, "ann");
+    assert_int_equal(k->created_at, 1714568700);
+    assert_string_equal(k->in_reply_to, "40220001");
+    assert_string_equal(k->text, "Acme's status page is still green");
+    es_caught_release(&c);
+
+    assert_int_equal(
+        parse_text("hackernews",
+                   "{\"by\": \"bob\", \"descendants\": 3, \"id\": 40220001, "
+                   "\"kids\": [40224500], \"score\": 12, \"time\": 1714560000, "
+                   "\"title\": \"Acme Cloud is down\", \"type\": \"story\", "
+                   "\"url\": \"https://status.acme.example/\"}",
+                   &c),
+        0);
+    assert_int_equal(c.n, 1);
+    k = c.items[0];
+    assert_int_equal(k->kind, ES_KIND_POST);
+    assert_string_equal(k->author, "bob");
+    assert_string_equal(k->title, "Acme Cloud is down");
+    assert_int_equal(k->created_at, 1714560000);
+    assert_non_null(strstr(k->content, "https://status.acme.example/"));
+    es_caught_release(&c);
+}
+
 static void test_hn_bad_input(void **state)
 {
     (void)state;
@@ -1770,6 +1813,7 @@ int main(void)
         cmocka_unit_test(test_reddit_bad_input),
         cmocka_unit_test(test_hn_search),
         cmocka_unit_test(test_hn_item_tree),
+        cmocka_unit_test(test_hn_firebase_items),
         cmocka_unit_test(test_hn_bad_input),
         cmocka_unit_test(test_github_search),
         cmocka_unit_test(test_github_text),
