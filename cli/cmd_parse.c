@@ -146,11 +146,11 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
         "usage: earshot parse KIND FILE [--base-url URL]\n"
         "Parses a document (FILE may be - for stdin) without touching any\n"
         "database and prints JSON Lines, one object per mention in document\n"
-        "order. KIND rss reads RSS 0.9x/2.0, RSS 1.0 and Atom alike and\n"
-        "prints {\"feed\":{...}} first. Every other KIND (mastodon, bluesky,\n"
-        "reddit, hackernews, x, youtube, github, appstore, googleplay,\n"
-        "jsonl) reads the body of any\n"
-        "endpoint its collector calls and detects which one it is.\n"
+        "order. KIND rss reads RSS 0.9x/2.0, RSS 1.0, Atom and JSON Feed\n"
+        "alike and prints {\"feed\":{...}} first. Every other KIND (mastodon,\n"
+        "bluesky, reddit, hackernews, x, youtube, github, appstore,\n"
+        "googleplay, jsonl) reads the body of any endpoint its collector\n"
+        "calls and detects which one it is.\n"
         "--base-url resolves relative links as if the document had been\n"
         "fetched from URL. Exit 1 when nothing could be parsed.\n";
     const char *base_url = NULL;

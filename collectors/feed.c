@@ -1,4 +1,5 @@
-/* feed.c - RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 0.3/1.0 parsing
+/* feed.c - RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 0.3/1.0 parsing (and JSON
+ * Feed, handed to jsonfeed.c)
  *
  * Every feed source funnels through here, so the parser has to be fast,
  * frugal and paranoid at once. It sits on libxml2's SAX2 push parser: no
@@ -43,6 +44,7 @@
 #include "earshot/buf.h"
 #include "earshot/error.h"
 #include "html.h"
+#include "jsonfeed.h"
 #include "url.h"
 
 #define DEFAULT_MAX_SIZE  ((size_t)64 << 20)
@@ -198,7 +200,7 @@ static unsigned char ns_of(const char *uri, const char *prefix)
 
 /* ==== Parser state ==== */
 
-enum format { FMT_UNKNOWN, FMT_RSS, FMT_RDF, FMT_ATOM };
+enum format { FMT_UNKNOWN, FMT_RSS, FMT_RDF, FMT_ATOM, FMT_JSON };
 
 /* How the text of a title, summary or content is to be read. */
 enum text_type {
@@ -334,7 +336,9 @@ struct es_feed_parser {
     enum input_mode mode;
     xmlCharEncodingHandlerPtr handler; /* MODE_LIBXML */
     struct es_buf head; /* bytes held until the encoding is known */
-    unsigned char lex;  /* enum lex: where the input filter is */
+    int json;           /* a JSON Feed: held whole in jbuf (jsonfeed.c) */
+    struct es_buf jbuf;
+    unsigned char lex; /* enum lex: where the input filter is */
     unsigned char pend[FILTER_LOOKAHEAD]; /* undecided input tail */
     size_t npend;
     struct es_buf xbuf;   /* filtered input */
@@ -1277,7 +1281,7 @@ static void emit_entry(struct es_feed_parser *p)
         item.external_id = clean(p, &e->about);
     else {
         /* FNV-1a 64 of title and date: stable from one poll to the next. */
-        uint64_t h = 0xcbf29ce484222325ULL;
+        uint64_t h = ES_FNV1A_INIT;
         const struct es_buf *date = e->pub_raw.len ? &e->pub_raw : &e->upd_raw;
         const struct es_buf *parts[4] = { &e->title, date, NULL, NULL };
         if (!e->title.len && !date->len) {
@@ -1287,12 +1291,8 @@ static void emit_entry(struct es_feed_parser *p)
         for (size_t k = 0; k < 4; k++) {
             if (!parts[k])
                 continue;
-            for (size_t i = 0; i < parts[k]->len; i++) {
-                h ^= (unsigned char)parts[k]->ptr[i];
-                h *= 0x100000001b3ULL;
-            }
-            h ^= 0x1F;
-            h *= 0x100000001b3ULL;
+            h = es_fnv1a(h, parts[k]->ptr, parts[k]->len);
+            h = es_fnv1a(h, "\x1F", 1); /* a separator */
         }
         snprintf(hash, sizeof(hash), "h:%016llx", (unsigned long long)h);
         item.external_id = hash;
@@ -1894,7 +1894,7 @@ static void start_root(struct es_feed_parser *p, unsigned char ns,
     } else {
         unsigned line = current_line(p);
         p->error[0] = '\0';
-        problem(p, line, "not an RSS or Atom feed (root element '%.40s')",
+        problem(p, line, "not an RSS, Atom or JSON feed (root element '%.40s')",
                 (const char *)local);
         halt(p);
     }
@@ -2078,6 +2078,8 @@ static void channel_child(struct es_feed_parser *p, unsigned char ns,
             begin_capture(p, T_FEED_TITLE, TYPE_RSS, 0);
         else if (atom && (type = atom_type(p, nb, attrs)) != TYPE_SKIP)
             begin_capture(p, T_FEED_TITLE, type, 0);
+        else if (ns == NS_DC) /* as for an item: the first title counts */
+            begin_capture(p, T_FEED_TITLE, TYPE_RSS, 0);
         break;
     case N_LINK:
         if (rss)
@@ -2406,7 +2408,7 @@ static int ref_at(const unsigned char *s, size_t len, int final)
         size_t digits = 0;
         if (++i == len)
             return final ? 0 : -1;
-        if (s[i] == 'x') {
+        if (s[i] == 'x' || s[i] == 'X') {
             hex = 1;
             i++;
         }
@@ -2485,7 +2487,7 @@ static void note_encoding(struct es_feed_parser *p, const char *what)
 static size_t charref(const unsigned char *s, unsigned long *cp)
 {
     size_t i = 2;
-    int hex = s[i] == 'x';
+    int hex = (s[i] | 0x20) == 'x';
     unsigned long v = 0;
     for (i += (size_t)hex; s[i] != ';'; i++) {
         unsigned d = s[i] <= '9' ? s[i] - '0' : (s[i] | 0x20) - 'a' + 10;
@@ -2499,16 +2501,23 @@ static size_t charref(const unsigned char *s, unsigned long *cp)
 /* A numeric reference at s[i] that libxml2 would refuse and drop, text and
  * all: zero, a surrogate, or past U+10FFFF. A UTF-16 pair written as two
  * references (how some publishers write an emoji) becomes the character
- * it encodes, anything else U+FFFD, as in HTML. Returns the bytes
- * consumed, or 0 when the next chunk must decide. */
+ * it encodes, anything else U+FFFD, as in HTML; "&#X41;", which HTML
+ * reads and XML does not, becomes "&#x41;". Returns the bytes consumed,
+ * or 0 when the next chunk must decide. */
 static size_t fix_charref(struct es_feed_parser *p, struct fout *o,
                           const unsigned char *s, size_t len, size_t i,
                           int final)
 {
     unsigned long cp, lo;
     size_t n = charref(s + i, &cp), m = 0;
-    if ((cp && cp < 0xD800) || (cp >= 0xE000 && cp <= 0x10FFFF))
+    char ref[16];
+    if ((cp && cp < 0xD800) || (cp >= 0xE000 && cp <= 0x10FFFF)) {
+        if (s[i + 2] == 'X') {
+            int w = snprintf(ref, sizeof(ref), "&#x%lX;", cp);
+            rewrite(p, o, i, n, ref, (size_t)w);
+        }
         return n;
+    }
     if (cp >= 0xD800 && cp <= 0xDBFF) {
         size_t j = i + n;
         int r = j < len ? (s[j] == '&' ? ref_at(s + j, len - j, final) : 0)
@@ -2525,7 +2534,6 @@ static size_t fix_charref(struct es_feed_parser *p, struct fout *o,
     }
     if (!m)
         cp = 0xFFFD;
-    char ref[16];
     int w = snprintf(ref, sizeof(ref), "&#x%lX;", cp);
     rewrite(p, o, i, n + m, ref, (size_t)w);
     note_encoding(p, m ? "a surrogate pair in character references, combined"
@@ -2898,6 +2906,49 @@ static int head_complete(const struct es_feed_parser *p)
     return memchr(h + i, '>', len - i) != NULL;
 }
 
+/* A document whose first character, after a BOM and white space, is "{"
+ * or "[" is JSON: from then on it is held whole for jsonfeed.c, which
+ * reads a JSON Feed or says what the JSON is not. */
+static int starts_json(struct es_feed_parser *p)
+{
+    const char *h = p->head.ptr;
+    size_t i = 0, len = p->head.len;
+    if (len >= 3 && memcmp(h, "\xEF\xBB\xBF", 3) == 0)
+        i = 3;
+    while (i < len && is_ws((unsigned char)h[i]))
+        i++;
+    if (i == len || (h[i] != '{' && h[i] != '['))
+        return 0;
+    p->json = 1;
+    es_buf_add(&p->jbuf, h, len);
+    return 1;
+}
+
+static void finish_json(struct es_feed_parser *p)
+{
+    struct es_jsonfeed_opts o = {
+        .source = p->source,
+        .base_url = p->base_url,
+        .meta = p->meta,
+        .emit = p->emit,
+        .payload = p->payload,
+    };
+    size_t skipped;
+    char why[400];
+    int rc = es_jsonfeed_parse(p->jbuf.ptr, p->jbuf.len, &o, &p->count,
+                               &skipped, why, sizeof(why));
+    p->format = FMT_JSON;
+    p->meta_sent = 1;
+    if (rc == ES_EPARSE)
+        problem(p, 1, "%s", why);
+    else if (rc)
+        p->rc = rc;
+    else if (skipped)
+        snprintf(p->note, sizeof(p->note),
+                 "%zu JSON Feed item%s skipped: not an object", skipped,
+                 skipped == 1 ? "" : "s");
+}
+
 /* ==== Public API ==== */
 
 struct es_feed_parser *es_feed_parser_new(const struct es_feed_opts *opts,
@@ -2928,6 +2979,7 @@ struct es_feed_parser *es_feed_parser_new(const struct es_feed_opts *opts,
     es_buf_init(&p->f.name);
     es_buf_init(&p->f.email);
     es_buf_init(&p->head);
+    es_buf_init(&p->jbuf);
     es_buf_init(&p->xbuf);
     es_buf_init(&p->text);
     es_buf_init(&p->tmp);
@@ -2957,6 +3009,10 @@ int es_feed_parser_push(struct es_feed_parser *p, const char *buf, size_t len)
         return p->rc;
     }
     p->total += len;
+    if (p->json) {
+        es_buf_add(&p->jbuf, buf, len);
+        return 0;
+    }
     if (!p->ctxt) {
         size_t take = len;
         if (p->head.len + take > HEAD_MAX)
@@ -2964,6 +3020,10 @@ int es_feed_parser_push(struct es_feed_parser *p, const char *buf, size_t len)
         es_buf_add(&p->head, buf, take);
         if (!head_complete(p))
             return 0;
+        if (starts_json(p)) {
+            es_buf_add(&p->jbuf, buf + take, len - take);
+            return 0;
+        }
         start_parser(p);
         buf += take;
         len -= take;
@@ -2980,12 +3040,16 @@ int es_feed_parser_finish(struct es_feed_parser *p)
     p->finished = 1;
     if (p->rc)
         goto result;
+    if (p->json || (!p->ctxt && starts_json(p))) {
+        finish_json(p);
+        goto result;
+    }
     if (!p->ctxt) {
         size_t i = 0;
         while (i < p->head.len && is_ws((unsigned char)p->head.ptr[i]))
             i++;
         if (i == p->head.len) {
-            problem(p, 1, "not an RSS or Atom feed (empty document)");
+            problem(p, 1, "not an RSS, Atom or JSON feed (empty document)");
             goto result;
         }
         start_parser(p);
@@ -3002,14 +3066,14 @@ result:
     if (p->rc)
         return p->rc;
     if (p->format == FMT_UNKNOWN) {
-        if (!strstr(p->error, "not an RSS or Atom feed")) {
+        if (!strstr(p->error, "not an RSS, Atom or JSON feed")) {
             char detail[300];
             snprintf(detail, sizeof(detail), "%s", p->libxml_first);
             p->error[0] = '\0';
             if (detail[0])
-                problem(p, 1, "not an RSS or Atom feed (%s)", detail);
+                problem(p, 1, "not an RSS, Atom or JSON feed (%s)", detail);
             else
-                problem(p, 1, "not an RSS or Atom feed");
+                problem(p, 1, "not an RSS, Atom or JSON feed");
         }
         p->failed = 1;
     }
@@ -3064,6 +3128,7 @@ void es_feed_parser_free(struct es_feed_parser *p)
     es_buf_release(&p->f.name);
     es_buf_release(&p->f.email);
     es_buf_release(&p->head);
+    es_buf_release(&p->jbuf);
     es_buf_release(&p->xbuf);
     es_buf_release(&p->text);
     es_buf_release(&p->tmp);

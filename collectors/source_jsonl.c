@@ -411,16 +411,6 @@ struct jsonl_source {
     char *bad_cursor;         /* the cursor stored after them */
 };
 
-static uint64_t fnv1a(const unsigned char *p, size_t n)
-{
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (size_t i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 /* Reads up to @n bytes at @off; returns the count, or -1. */
 static ssize_t read_at(int fd, void *buf, size_t n, uint64_t off)
 {
@@ -448,7 +438,7 @@ static int tail_hash(int fd, uint64_t off, uint64_t *out)
         return 0;
     if (read_at(fd, t, n, off - n) != (ssize_t)n)
         return -1;
-    *out = fnv1a(t, n);
+    *out = es_fnv1a(ES_FNV1A_INIT, t, n);
     return 0;
 }
 

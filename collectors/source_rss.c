@@ -1,4 +1,4 @@
-/* source_rss.c - the "rss" source kind: RSS, RDF and Atom feeds
+/* source_rss.c - the "rss" source kind: RSS, RDF, Atom and JSON feeds
  *
  * The simplest kind and the model for the others: the request is the
  * configured URL, and the body goes to the streaming feed parser
@@ -23,10 +23,10 @@ struct rss_source {
 };
 
 /* What we would rather get, in order; a server ignoring it is fine. */
-#define ACCEPT                                                                 \
-    "Accept: application/rss+xml, application/atom+xml, "                      \
-    "application/rdf+xml;q=0.9, application/xml;q=0.8, text/xml;q=0.8, "       \
-    "*/*;q=0.5"
+#define ACCEPT                                                                  \
+    "Accept: application/rss+xml, application/atom+xml, "                       \
+    "application/feed+json, application/rdf+xml;q=0.9, application/xml;q=0.8, " \
+    "text/xml;q=0.8, application/json;q=0.8, */*;q=0.5"
 
 static int has_scheme(const char *url, const char *scheme)
 {

@@ -291,3 +291,13 @@ void es_buf_add_valid_utf8(struct es_buf *buf, const char *s, size_t len)
         }
     }
 }
+
+uint64_t es_fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *s = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= s[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}

@@ -455,6 +455,143 @@ static void test_atom03(void **state)
     assert_string_equal(it->text, "Broken encoding");
 }
 
+/* JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/) read by the same
+ * parser: the item model, relative links, and what real feeds leave out. */
+static void test_jsonfeed_11(void **state)
+{
+    struct got *g = *state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/feed/jsonfeed-1.1.json", ES_FIXTURES);
+    assert_int_equal(
+        parse_fixture(path, "https://blog.acme.example/feed.json", g), 0);
+    assert_int_equal(g->meta_calls, 1);
+    assert_int_equal(g->items_before_meta, 0);
+    assert_string_equal(g->meta_title, "Acme Engineering");
+    assert_string_equal(g->meta_link, "https://blog.acme.example/");
+    assert_int_equal(g->n, 4); /* the string among the items is skipped */
+
+    const struct es_item *it =
+        by_id(g, "https://blog.acme.example/2024/outage-report");
+    assert_string_equal(it->platform, "rss");
+    assert_string_equal(it->source, "test");
+    assert_int_equal(it->kind, ES_KIND_ARTICLE);
+    assert_string_equal(it->url,
+                        "https://blog.acme.example/2024/outage-report");
+    assert_string_equal(it->title,
+                        "Outage report: Q&A about the May 1 incident");
+    assert_string_equal(it->content,
+                        "<p>We&#8217;re <strong>sorry</strong> for the "
+                        "downtime.</p>\n<p>Here is   what happened.</p>");
+    assert_string_equal(it->summary, "What went wrong on May 1");
+    assert_string_equal(it->text, "We\xE2\x80\x99re sorry for the downtime. "
+                                  "Here is what happened.");
+    assert_int_equal(it->created_at, date("2024-05-02T13:30:00Z"));
+    assert_int_equal(it->updated_at, date("2024-05-03T10:00:00Z"));
+    assert_string_equal(it->author, "Jo Bloggs"); /* the first of two */
+    assert_string_equal(it->author_name, "Jo Bloggs");
+    assert_int_equal(it->ncategories, 2);
+    assert_has_category(it, "incident");
+    assert_has_category(it, "status");
+    assert_string_equal(it->lang, "en-GB");
+
+    /* Plain text only; a relative url; the feed's author and language. */
+    it = by_id(g, "42");
+    assert_string_equal(it->url, "https://blog.acme.example/2024/new-region");
+    assert_null(it->title);
+    assert_string_equal(it->content,
+                        "A new region opens in Toronto.\n\nSign up today.");
+    assert_string_equal(it->text,
+                        "A new region opens in Toronto. Sign up today.");
+    assert_int_equal(it->created_at, date("2024-04-20T12:00:00Z"));
+    assert_int_equal(it->updated_at, ES_TIME_UNKNOWN);
+    assert_string_equal(it->author, "Acme Team");
+    assert_string_equal(it->lang, "en-US");
+
+    /* A link post: external_url when there is no url; an empty
+     * content_html gives way to content_text. */
+    it = by_id(g, "43");
+    assert_string_equal(it->url, "https://news.example/acme-funding");
+    assert_string_equal(it->content, "Acme raised money.");
+    assert_string_equal(it->text, "Acme raised money.");
+    assert_int_equal(it->created_at, ES_TIME_UNKNOWN);
+
+    /* No id: the url names it, as a feed entry's link does. */
+    it = by_title(g, "An item without an id");
+    assert_string_equal(it->external_id,
+                        "https://blog.acme.example/2024/no-id");
+}
+
+/* JSON Feed 1.0: "author" as one object, numeric ids, and the same
+ * document pushed a byte at a time. */
+static void test_jsonfeed_10(void **state)
+{
+    struct got *g = *state;
+    char path[512];
+    snprintf(path, sizeof(path), "%s/feed/jsonfeed-1.0.json", ES_FIXTURES);
+    size_t len;
+    char *buf = slurp(path, &len);
+    struct es_feed_opts opts = { .source = "old", .meta = on_meta };
+    struct es_feed_parser *p = es_feed_parser_new(&opts, collect, g);
+    for (size_t i = 0; i < len; i++)
+        assert_int_equal(es_feed_parser_push(p, buf + i, 1), 0);
+    assert_int_equal(g->n, 0); /* nothing before the end of the document */
+    assert_int_equal(es_feed_parser_finish(p), 0);
+    assert_int_equal(es_feed_parser_count(p), 2);
+    es_feed_parser_free(p);
+    free(buf);
+
+    assert_string_equal(g->meta_title, "Old style");
+    const struct es_item *it = by_id(g, "1");
+    assert_string_equal(it->text, "Numeric id & entity");
+    assert_string_equal(it->author, "Feed Author");
+    assert_int_equal(it->created_at, date("2017-05-17T15:02:12Z"));
+    assert_null(it->url);
+    /* An author with a url and no name is named by the url. */
+    it = by_id(g, "2");
+    assert_string_equal(it->author, "https://jane.example/");
+    assert_null(it->author_name);
+    assert_string_equal(it->title, "Own author");
+}
+
+/* JSON that is no JSON Feed, or a broken one: an error that says which,
+ * and nothing emitted. */
+static void test_jsonfeed_errors(void **state)
+{
+    struct got *g = *state;
+    static const struct {
+        const char *doc, *why;
+    } cases[] = {
+        { "{\"title\": \"no version\", \"items\": []}",
+          "not an RSS, Atom or JSON feed (JSON without a \"version\"" },
+        { "[1, 2]", "not an RSS, Atom or JSON feed (JSON without" },
+        { "{\"version\": \"https://jsonfeed.org/version/1.1\", \"items\": {}}",
+          "\"items\" is not an array" },
+        { "\xEF\xBB\xBF {\"version\": \"https://jsonfeed.org/version/1.1\", "
+          "\"items\": [{\"id\": \"1\", \"content_text\": \"cut",
+          "JSON Feed: invalid JSON" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        got_clear(g);
+        assert_int_equal(parse_buf(cases[i].doc, strlen(cases[i].doc), NULL, g),
+                         ES_EPARSE);
+        if (!strstr(es_error_last(), cases[i].why))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, es_error_last(),
+                     cases[i].why);
+        assert_non_null(strstr(es_error_last(), "feed 'test': line 1: "));
+        assert_int_equal(g->n, 0);
+        assert_int_equal(g->meta_calls, 0);
+    }
+    /* An empty feed is a feed: its title, no items, no error. */
+    got_clear(g);
+    static const char empty[] =
+        "\xEF\xBB\xBF{\"version\": \"https://jsonfeed.org/version/1\", "
+        "\"title\": \"Quiet\", \"items\": []}";
+    assert_int_equal(parse_buf(empty, sizeof(empty) - 1, NULL, g), 0);
+    assert_int_equal(g->meta_calls, 1);
+    assert_string_equal(g->meta_title, "Quiet");
+    assert_int_equal(g->n, 0);
+}
+
 static void test_rss091_entities_and_fallback_ids(void **state)
 {
     struct got *g = *state;
@@ -690,7 +827,10 @@ static void test_surrogate_pair_references(void **state)
         "</description></item>"
         "<item><guid>2</guid><title>Escaped</title><description>"
         "&lt;p&gt;Great &amp;#55357;&amp;#56832;&lt;/p&gt;</description>"
-        "</item></channel></rss>";
+        "</item>"
+        /* "&#X41;": HTML reads an upper-case X, XML does not. */
+        "<item><guid>3</guid><title>Upper &#X41;&#X263a; &#XD83D;&#XDE00;"
+        "</title></item></channel></rss>";
     for (size_t step = 1; step <= 64; step = step * 2 + 1) {
         got_clear(g);
         struct es_feed_parser *p = es_feed_parser_new(NULL, collect, g);
@@ -701,7 +841,7 @@ static void test_surrogate_pair_references(void **state)
         }
         assert_int_equal(es_feed_parser_finish(p), 0);
         es_feed_parser_free(p);
-        assert_int_equal(g->n, 2);
+        assert_int_equal(g->n, 3);
         const struct es_item *it = by_id(g, "1");
         assert_string_equal(it->title, "Nice \xF0\x9F\x98\x80 work "
                                        "\xF0\x9F\x91\x8D");
@@ -709,7 +849,26 @@ static void test_surrogate_pair_references(void **state)
                                       "\xEF\xBF\xBD and \xEF\xBF\xBD here");
         it = by_id(g, "2");
         assert_string_equal(it->text, "Great \xF0\x9F\x98\x80");
+        assert_string_equal(by_id(g, "3")->title,
+                            "Upper A\xE2\x98\xBA \xF0\x9F\x98\x80");
     }
+}
+
+/* A channel that names itself only with dc:title (feedparser's corpus
+ * has one): its title, as an item's dc:title is the item's. */
+static void test_channel_dc_title(void **state)
+{
+    struct got *g = *state;
+    static const char doc[] =
+        "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<channel><dc:title>Acme &amp; Co</dc:title>"
+        "<item><guid>1</guid><dc:title>Item</dc:title></item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->meta_calls, 1);
+    assert_string_equal(g->meta_title, "Acme & Co");
+    assert_int_equal(g->items_before_meta, 0);
+    assert_string_equal(by_id(g, "1")->title, "Item");
 }
 
 static void test_undefined_entity_kept_as_written(void **state)
@@ -1749,7 +1908,8 @@ static void test_not_a_feed(void **state)
         snprintf(path, sizeof(path), "%s/feed/%s", ES_FIXTURES, files[i]);
         got_clear(g);
         assert_int_equal(parse_fixture(path, NULL, g), ES_EPARSE);
-        assert_non_null(strstr(es_error_last(), "not an RSS or Atom feed"));
+        assert_non_null(
+            strstr(es_error_last(), "not an RSS, Atom or JSON feed"));
         assert_int_equal(g->n, 0);
         assert_int_equal(g->meta_calls, 0);
     }
@@ -1766,9 +1926,10 @@ static void test_not_a_feed(void **state)
         assert_int_equal(es_feed_parser_push(p, docs[i], strlen(docs[i])), 0);
         assert_int_equal(es_feed_parser_finish(p), ES_EPARSE);
         assert_non_null(
-            strstr(es_feed_parser_error(p), "not an RSS or Atom feed"));
+            strstr(es_feed_parser_error(p), "not an RSS, Atom or JSON feed"));
         assert_true(strncmp(es_feed_parser_error(p), "line ", 5) == 0);
-        assert_non_null(strstr(es_error_last(), "not an RSS or Atom feed"));
+        assert_non_null(
+            strstr(es_error_last(), "not an RSS, Atom or JSON feed"));
         es_feed_parser_free(p);
         assert_int_equal(g->n, 0);
     }
@@ -2266,6 +2427,9 @@ int main(void)
         T(test_github_atom),
         T(test_rss1_rdf),
         T(test_atom03),
+        T(test_jsonfeed_11),
+        T(test_jsonfeed_10),
+        T(test_jsonfeed_errors),
         T(test_rss091_entities_and_fallback_ids),
         T(test_no_guid),
         T(test_dates_every_zone_form),
@@ -2274,6 +2438,7 @@ int main(void)
         T(test_html_entities_in_attributes),
         T(test_entities_chunked_everywhere),
         T(test_surrogate_pair_references),
+        T(test_channel_dc_title),
         T(test_undefined_entity_kept_as_written),
         T(test_html5_entities),
         T(test_rss_title_plain_or_html),

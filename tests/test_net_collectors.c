@@ -1113,6 +1113,42 @@ static void test_rss_poll(void **state)
     free(url);
 }
 
+/* A JSON Feed at a source of the rss kind: fetched (gzip), parsed, its
+ * relative links resolved against the feed's own URL. */
+static void test_rss_poll_json_feed(void **state)
+{
+    (void)state;
+    struct es_testhttpd_response r = {
+        .content_type = "application/feed+json",
+        .body = "{\"version\": \"https://jsonfeed.org/version/1.1\", "
+                "\"title\": \"J\", \"items\": [{\"id\": \"j1\", "
+                "\"url\": \"/posts/1\", \"title\": \"First JSON post\", "
+                "\"content_html\": \"<p>Hello</p>\"}, {\"id\": \"j2\"}]}",
+        .gzip = 1,
+    };
+    es_testhttpd_route(srv, "/feed.json", &r);
+    char *url = es_testhttpd_url(srv, "/feed.json");
+    char *post = es_testhttpd_url(srv, "/posts/1");
+    struct es_source *src = rss_open("jf", url);
+    struct got g;
+
+    assert_int_equal(poll_one(NULL, src, NULL, NULL, &g), 0);
+    assert_int_equal(g.status, 0);
+    assert_null(g.error);
+    assert_int_equal(g.nitems, 2);
+    assert_string_equal(g.first_title, "First JSON post");
+    assert_string_equal(g.first_url, post);
+    assert_string_equal(g.first_platform, "rss");
+    char *accept = es_testhttpd_header(srv, "/feed.json", -1, "Accept");
+    assert_non_null(accept);
+    assert_non_null(strstr(accept, "application/feed+json"));
+    free(accept);
+    got_release(&g);
+    es_source_free(src);
+    free(post);
+    free(url);
+}
+
 static void test_rss_charset_and_errors(void **state)
 {
     (void)state;
@@ -1498,6 +1534,7 @@ int main(void)
         cmocka_unit_test(test_server_root),
         cmocka_unit_test(test_rss_open_errors),
         cmocka_unit_test(test_rss_poll),
+        cmocka_unit_test(test_rss_poll_json_feed),
         cmocka_unit_test(test_rss_charset_and_errors),
         cmocka_unit_test(test_paging_and_cursor),
         cmocka_unit_test(test_runaway_paging_is_capped),

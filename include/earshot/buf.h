@@ -9,6 +9,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct es_buf {
     char *ptr;    /* NUL-terminated content; never NULL after init */
@@ -62,5 +63,11 @@ size_t es_utf8_invalid_at(const char *s, size_t len);
  * NUL-terminated @s with '?', so that a message cut to a fixed size, or
  * quoting what an input held, is valid UTF-8. */
 void es_utf8_scrub(char *s);
+
+/* FNV-1a 64 of @n bytes at @p, continuing from @h (ES_FNV1A_INIT for a
+ * first piece): a stable, non-cryptographic name for content that has no
+ * id of its own. Values are stored as ids: never change the function. */
+#define ES_FNV1A_INIT 0xcbf29ce484222325ULL
+uint64_t es_fnv1a(uint64_t h, const void *p, size_t n);
 
 #endif

@@ -1,4 +1,4 @@
-/* feed.h - RSS 0.9x/2.0, RSS 1.0 (RDF) and Atom 0.3/1.0 parsing
+/* feed.h - RSS 0.9x/2.0, RSS 1.0 (RDF), Atom 0.3/1.0 and JSON Feed parsing
  *
  * A streaming parser on libxml2's SAX2 push interface: a document of any
  * size is parsed in constant memory, entries are emitted as soon as their
@@ -6,6 +6,8 @@
  * es_feed_meta_cb). It never touches the network, never loads external
  * entities or DTDs, decodes HTML named entities that real feeds use without
  * declaring them, and recovers what it can from a malformed document.
+ * A document that starts with "{" is read as a JSON Feed (1.0 or 1.1)
+ * instead, held whole (within max_size) and parsed at finish.
  */
 #ifndef EARSHOT_FEED_H
 #define EARSHOT_FEED_H
