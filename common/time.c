@@ -4,11 +4,16 @@
  * plus asctime and `date` output that broken generators emit) or in ISO
  * 8601 / RFC 3339 / W3CDTF. Everything is converted to Unix seconds UTC
  * with plain integer arithmetic (days-from-civil), so the result never
- * depends on the process locale, the TZ variable or timegm().
+ * depends on the process locale, the TZ variable or timegm(). A zone
+ * named by the tz database is read from its compiled file (see below).
  */
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "earshot/error.h"
 #include "earshot/item.h"
@@ -404,6 +409,137 @@ static int combine(int64_t y, int mo, int d, int h, int mi, int sec,
     return 0;
 }
 
+/* ==== Zones of the tz database ("America/Los_Angeles") ==== */
+
+/* Some generators print the zone's tz database name where RFC 822 wants
+ * an offset ("Fri, 31 Mar 2023 20:19:00 America/Los_Angeles"). The
+ * offset it stood for at that time comes from the system's compiled zone
+ * files (TZif, RFC 8536; Debian's tzdata), read directly: localtime()
+ * would need the TZ variable, which is one per process. */
+
+#define TZIF_MAX (64 * 1024)
+
+/* 1 when the @n bytes at @w may name a zone file: "Area/Place" of letters,
+ * digits, '_', '-' and '+', and nothing that leaves the zone folder. */
+static int tz_name_ok(const char *w, size_t n)
+{
+    int slash = 0;
+    if (n < 3 || n > 64 || w[0] == '/' || w[n - 1] == '/')
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)w[i];
+        if (c == '/') {
+            if (w[i + 1] == '/' || w[i + 1] == '.')
+                return 0;
+            slash = 1;
+        } else if (!is_alpha(c) && !is_digit(c) && c != '_' && c != '-' &&
+                   c != '+') {
+            return 0;
+        }
+    }
+    return slash && w[0] != '.';
+}
+
+static int64_t be_int(const unsigned char *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v = v << 8 | p[i];
+    if (bytes == 4)
+        return (int32_t)(uint32_t)v;
+    return (int64_t)v;
+}
+
+/* The UT offset, in seconds, of the TZif data @b (@len bytes) at the
+ * instant @t. Returns 0 and sets *off, or -1 for data it cannot read. */
+static int tzif_offset(const unsigned char *b, size_t len, int64_t t, int *off)
+{
+    if (len < 44 || memcmp(b, "TZif", 4) != 0)
+        return -1;
+    int tsize = 4;
+    size_t at = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (len - at < 44 || memcmp(b + at, "TZif", 4) != 0)
+            return -1;
+        const unsigned char *h = b + at + 20;
+        uint64_t isut = (uint64_t)be_int(h, 4),
+                 isstd = (uint64_t)be_int(h + 4, 4),
+                 leap = (uint64_t)be_int(h + 8, 4),
+                 ntime = (uint64_t)be_int(h + 12, 4),
+                 ntype = (uint64_t)be_int(h + 16, 4),
+                 nchar = (uint64_t)be_int(h + 20, 4);
+        uint64_t body = ntime * (uint64_t)tsize + ntime + ntype * 6 + nchar +
+                        leap * (uint64_t)(tsize + 4) + isstd + isut;
+        if (ntype == 0 || ntime > TZIF_MAX || ntype > 256 || nchar > TZIF_MAX ||
+            leap > TZIF_MAX || isstd > 256 || isut > 256 ||
+            body > len - at - 44)
+            return -1;
+        /* Version 2 and later repeat the data with 64-bit times: use those. */
+        if (pass == 0 && b[at + 4] >= '2') {
+            at += 44 + body;
+            tsize = 8;
+            continue;
+        }
+        const unsigned char *times = b + at + 44;
+        const unsigned char *idx = times + ntime * (uint64_t)tsize;
+        const unsigned char *types = idx + ntime;
+        /* Before the first transition: the first standard-time type. */
+        size_t type = 0;
+        for (size_t k = 0; k < ntype; k++)
+            if (!types[k * 6 + 4]) {
+                type = k;
+                break;
+            }
+        for (size_t k = 0; k < ntime && be_int(times + k * tsize, tsize) <= t;
+             k++)
+            type = idx[k];
+        if (type >= ntype)
+            return -1;
+        *off = (int)be_int(types + type * 6, 4);
+        return 0;
+    }
+    return -1;
+}
+
+/* Sets *utc to the instant that the wall-clock time @local (seconds,
+ * counted as if it were UTC) names in the tz database zone @w (@n bytes).
+ * Returns 0, or -1 when the zone is unknown here. */
+static int tz_local_to_utc(const char *w, size_t n, int64_t local, int64_t *utc)
+{
+    char path[512];
+    const char *dir = getenv("TZDIR");
+    if (!dir || !*dir)
+        dir = "/usr/share/zoneinfo";
+    if (!tz_name_ok(w, n) || snprintf(path, sizeof(path), "%s/%.*s", dir,
+                                      (int)n, w) >= (int)sizeof(path))
+        return -1;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    unsigned char *b = malloc(TZIF_MAX);
+    size_t len = 0;
+    ssize_t r;
+    while (b && len < TZIF_MAX && (r = read(fd, b + len, TZIF_MAX - len)) > 0)
+        len += (size_t)r;
+    close(fd);
+    /* The offset a day before and a day after: the local time is valid
+     * with the first that maps it back to itself (in an hour that comes
+     * twice, the one in force before the change); in an hour that a change
+     * skips, neither does, and the offset before it is used. */
+    int before, after, at, rc = -1;
+    if (b && tzif_offset(b, len, local - 86400, &before) == 0 &&
+        tzif_offset(b, len, local + 86400, &after) == 0) {
+        int off = before;
+        if ((tzif_offset(b, len, local - before, &at) != 0 || at != before) &&
+            tzif_offset(b, len, local - after, &at) == 0 && at == after)
+            off = after;
+        *utc = local - off;
+        rc = 0;
+    }
+    free(b);
+    return rc;
+}
+
 /* ==== ISO 8601 / RFC 3339 / W3CDTF ==== */
 
 /* Parses the zone after an ISO time: nothing (UTC), Z, +hh:mm, +hhmm, +hh,
@@ -498,8 +634,18 @@ static int parse_iso(const char *p, int64_t *out)
             return -1;
         }
     }
-    if (iso_zone(p, &zone) < 0)
-        return -1;
+    if (iso_zone(p, &zone) < 0) {
+        /* "2023-03-31 20:19:00 America/Los_Angeles" */
+        int64_t local;
+        size_t n;
+        while (is_space((unsigned char)*p))
+            p++;
+        for (n = strlen(p); n && is_space((unsigned char)p[n - 1]); n--)
+            ;
+        if (combine(y, mo, d, h, mi, sec, 0, &local) < 0)
+            return -1;
+        return tz_local_to_utc(p, n, local, out);
+    }
     return combine(y, mo, d, h, mi, sec, zone, out);
 }
 
@@ -577,6 +723,8 @@ static int parse_loose(const char *p, int64_t *out)
     int64_t year = -1;
     int mo = 0, day = 0, h = -1, mi = 0, sec = 0, zone = 0;
     int have_zone = 0, year_digits = 0, pm = -1, etc = 0, offset = 0;
+    const char *tz = NULL; /* a tz database name */
+    size_t tzlen = 0;
 
     while (*p) {
         unsigned char c = (unsigned char)*p;
@@ -617,6 +765,14 @@ static int parse_loose(const char *p, int64_t *out)
                 /* The tz database's "Etc/GMT": the zone follows, and its
                  * "Etc/GMT+5" is five hours behind, POSIX style. */
                 etc = 1;
+            } else if (*p == '/' && !have_zone && !tz && h >= 0) {
+                /* "America/Los_Angeles" after the time: read at the end. */
+                while (*p && !is_space((unsigned char)*p) && *p != ',' &&
+                       *p != '(' && *p != ')')
+                    p++;
+                tz = w;
+                tzlen = (size_t)(p - w);
+                have_zone = 1;
             } else if (h >= 0 && (word_is(w, n, "am") || word_is(w, n, "pm"))) {
                 pm = word_is(w, n, "pm");
             } else if (offset == 1 && zone_label(w, n)) {
@@ -717,6 +873,12 @@ static int parse_loose(const char *p, int64_t *out)
         if (h < 1 || h > 12)
             return -1;
         h = h % 12 + (pm ? 12 : 0);
+    }
+    if (tz) {
+        int64_t local;
+        if (combine(year, mo, day, h, mi, sec, 0, &local) < 0)
+            return -1;
+        return tz_local_to_utc(tz, tzlen, local, out);
     }
     return combine(year, mo, day, h, mi, sec, zone, out);
 }

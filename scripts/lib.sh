@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Debian packages the build needs; the test suite adds its own.
 ES_BUILD_PKGS="gcc make cmake pkg-config libcurl4-openssl-dev libyajl-dev
 libxml2-dev libsqlite3-dev libinih-dev libutf8proc-dev libexttextcat-dev
-libexttextcat-data libssl-dev ca-certificates"
+libexttextcat-data libssl-dev ca-certificates tzdata"
 ES_TEST_PKGS="libcmocka-dev zlib1g-dev clang-format"
 
 # Installs the named Debian packages that are missing (apt-get update only

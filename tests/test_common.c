@@ -8,8 +8,11 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* cmocka.h uses jmp_buf, va_list and size_t without including them. */
 #include <cmocka.h>
@@ -214,6 +217,14 @@ static void assert_date(const char *s, int64_t want)
         fail_msg("es_time_parse(\"%s\") = %s, want %s", s, es_time_format(t, a),
                  es_time_format(want, b));
     }
+}
+
+/* assert_date() with the answer written as "2024-05-01T12:00:00Z". */
+static void assert_date_is(const char *s, const char *want)
+{
+    int64_t w;
+    assert_int_equal(es_time_parse(want, &w), 0);
+    assert_date(s, w);
 }
 
 static void assert_bad_date(const char *s)
@@ -444,6 +455,149 @@ static void test_time_rejects_garbage(void **state)
     assert_non_null(strstr(es_error_last(), "invalid date"));
 }
 
+/* ==== Zones of the tz database ==== */
+
+static unsigned char *put_be(unsigned char *p, int64_t v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--)
+        *p++ = (unsigned char)((uint64_t)v >> (8 * i));
+    return p;
+}
+
+/* Writes a TZif file (RFC 8536) at @path: version 1, or 2 with 64-bit
+ * times after the 32-bit block; two types, +01:00 standard and +02:00
+ * daylight, changing at @ntime transitions, as Central Europe does. */
+static void write_tzif(const char *path, int version, const int64_t *times,
+                       const unsigned char *idx, size_t ntime)
+{
+    unsigned char b[512], *p = b;
+    for (int block = 0; block < (version >= 2 ? 2 : 1); block++) {
+        int tsize = block ? 8 : 4;
+        memcpy(p, "TZif", 4);
+        p[4] = version >= 2 ? '2' : 0;
+        memset(p + 5, 0, 15);
+        p += 20;
+        p = put_be(p, 0, 4); /* isutcnt */
+        p = put_be(p, 0, 4); /* isstdcnt */
+        p = put_be(p, 0, 4); /* leapcnt */
+        p = put_be(p, (int64_t)ntime, 4);
+        p = put_be(p, 2, 4); /* typecnt */
+        p = put_be(p, 8, 4); /* charcnt */
+        for (size_t i = 0; i < ntime; i++)
+            p = put_be(p, times[i], tsize);
+        memcpy(p, idx, ntime);
+        p += ntime;
+        p = put_be(p, 3600, 4);
+        *p++ = 0; /* standard */
+        *p++ = 0;
+        p = put_be(p, 7200, 4);
+        *p++ = 1; /* daylight */
+        *p++ = 4;
+        memcpy(p, "CET\0CEST", 8);
+        p += 8;
+    }
+    if (version >= 2) {
+        memcpy(p, "\nCET-1CEST,M3.5.0,M10.5.0/3\n", 29);
+        p += 29;
+    }
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, (size_t)(p - b), f), (size_t)(p - b));
+    fclose(f);
+}
+
+static void write_bytes(const char *path, const void *data, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+}
+
+/* A zone named as the tz database names it, where a generator put it in
+ * place of an offset ("Fri, 31 Mar 2023 20:19:00 America/Los_Angeles"):
+ * read from the compiled zone files under $TZDIR. */
+static void test_time_tz_database_names(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/es-tz-XXXXXX", path[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/Test", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    /* 2024-03-31T01:00:00Z to summer time, 2024-10-27T01:00:00Z back. */
+    const int64_t times[] = { 1711846800, 1729990800 };
+    const unsigned char idx[] = { 1, 0 };
+    snprintf(path, sizeof(path), "%s/Test/Zone", dir);
+    write_tzif(path, 2, times, idx, 2);
+    snprintf(path, sizeof(path), "%s/Test/Old", dir);
+    write_tzif(path, 1, times, idx, 2);
+    snprintf(path, sizeof(path), "%s/Test/Cut", dir);
+    write_bytes(path, "TZif2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 24);
+    snprintf(path, sizeof(path), "%s/Test/Huge", dir);
+    unsigned char huge[64] = "TZif2";
+    memset(huge + 20, 0x7f, 24); /* every count 2,139,062,143 */
+    write_bytes(path, huge, sizeof(huge));
+    snprintf(path, sizeof(path), "%s/Test/Text", dir);
+    write_bytes(path, "not a zone file at all, just text of some length", 48);
+
+    char *old = getenv("TZDIR") ? strdup(getenv("TZDIR")) : NULL;
+    setenv("TZDIR", dir, 1);
+    static const char *const zones[] = { "Test/Zone", "Test/Old" };
+    for (size_t z = 0; z < 2; z++) {
+        char d[96];
+#define TZ_CASE(local, want)                                                   \
+    do {                                                                       \
+        snprintf(d, sizeof(d), "%s %s", local, zones[z]);                      \
+        assert_date_is(d, want);                                               \
+    } while (0)
+        TZ_CASE("Mon, 01 Jan 2024 10:00:00", "2024-01-01T09:00:00Z");
+        TZ_CASE("Mon, 01 Jul 2024 10:00:00", "2024-07-01T08:00:00Z");
+        TZ_CASE("1 Jul 2024 10:00", "2024-07-01T08:00:00Z");
+        TZ_CASE("2024-07-01T10:00:00", "2024-07-01T08:00:00Z");
+        TZ_CASE("2024-07-01 10:00:00", "2024-07-01T08:00:00Z");
+        /* An hour skipped: the offset before the change. An hour that
+         * comes twice: its first time, still in summer time. */
+        TZ_CASE("Sun, 31 Mar 2024 02:30:00", "2024-03-31T01:30:00Z");
+        TZ_CASE("Sun, 27 Oct 2024 02:30:00", "2024-10-27T00:30:00Z");
+        TZ_CASE("Sun, 27 Oct 2024 03:30:00", "2024-10-27T02:30:00Z");
+#undef TZ_CASE
+    }
+    /* Zones it cannot read, names that are no zone: no date, no crash. */
+    static const char *const bad[] = {
+        "Mon, 01 Jul 2024 10:00:00 Test/Cut",
+        "Mon, 01 Jul 2024 10:00:00 Test/Huge",
+        "Mon, 01 Jul 2024 10:00:00 Test/Text",
+        "Mon, 01 Jul 2024 10:00:00 Test/Nowhere",
+        "Mon, 01 Jul 2024 10:00:00 Test/../Test/Zone",
+        "Mon, 01 Jul 2024 10:00:00 Test//Zone",
+        "2024-07-01T10:00:00 Test/Zone junk",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        assert_bad_date(bad[i]);
+    if (old)
+        setenv("TZDIR", old, 1);
+    else
+        unsetenv("TZDIR");
+    free(old);
+
+    /* The system's own zone files, where it has them (Debian's tzdata). */
+    if (access("/usr/share/zoneinfo/America/Los_Angeles", R_OK) == 0 &&
+        !getenv("TZDIR")) {
+        assert_date_is("Fri, 31 Mar 2023 20:19:00 America/Los_Angeles",
+                       "2023-04-01T03:19:00Z");
+        assert_date_is("Mon, 01 Jul 2024 10:00:00 Asia/Kolkata",
+                       "2024-07-01T04:30:00Z");
+    }
+    const char *const names[] = { "Zone", "Old", "Cut", "Huge", "Text" };
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(path, sizeof(path), "%s/Test/%s", dir, names[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof(path), "%s/Test", dir);
+    rmdir(path);
+    rmdir(dir);
+}
+
 static void test_time_format(void **state)
 {
     (void)state;
@@ -548,6 +702,7 @@ int main(void)
         cmocka_unit_test(test_time_localised),
         cmocka_unit_test(test_time_calendar_edges),
         cmocka_unit_test(test_time_rejects_garbage),
+        cmocka_unit_test(test_time_tz_database_names),
         cmocka_unit_test(test_time_format),
         cmocka_unit_test(test_time_roundtrip),
         cmocka_unit_test(test_time_now),

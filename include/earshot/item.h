@@ -92,7 +92,9 @@ int es_item_kind_parse(const char *name, enum es_item_kind *out);
 char *es_time_format(int64_t t, char out[static 21]);
 /* Parses ISO 8601 / RFC 3339 / W3CDTF and RFC 822 / RFC 1123 / RFC 850
  * and asctime dates, every zone form, with or without seconds or zone
- * (no zone means UTC). Returns 0 and sets *out to Unix seconds UTC, or
+ * (no zone means UTC); a tz database name for the zone
+ * ("America/Los_Angeles") is read from the zone files under $TZDIR, else
+ * /usr/share/zoneinfo. Returns 0 and sets *out to Unix seconds UTC, or
  * ES_EINVALID. */
 int es_time_parse(const char *s, int64_t *out);
 /* Current time, Unix seconds UTC. */
