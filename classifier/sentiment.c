@@ -1802,6 +1802,29 @@ static inline double negation_scalar(double base)
     return base < 0 ? N_SCALAR_NEG : N_SCALAR;
 }
 
+/* 1 when the negator at token @j opens its clause as "not the ...
+ * again": dismay at a thing come back ("not the app crashing again",
+ * "Not my flight delayed again"), which negates nothing. */
+static int not_again(const struct scratch *sc, size_t j)
+{
+    static const char *const nots[] = { "not" };
+    static const char *const det[] = { "the",   "this", "that", "these",
+                                       "those", "my",   "our",  "another" };
+    static const char *const again[] = { "again" };
+    const struct tok *t = sc->t;
+    if ((j > 0 && !t[j - 1].brk) || j + 1 >= sc->n ||
+        !low_is_one_of(sc, &t[j], nots, 1) ||
+        !low_is_one_of(sc, &t[j + 1], det, sizeof(det) / sizeof(det[0])))
+        return 0;
+    for (size_t k = j + 2; k < sc->n; k++) {
+        if (low_is_one_of(sc, &t[k], again, 1))
+            return 1;
+        if (t[k].brk)
+            break;
+    }
+    return 0;
+}
+
 /* The valence of token @i after the rules that look at its neighbours. */
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
@@ -1853,7 +1876,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         if (k == 1) {
             /* "can't breathe lmao": laughter is no word a negation
              * reaches. */
-            if (p->neg && !laugh_mark(cur)) {
+            if (p->neg && !laugh_mark(cur) && !not_again(sc, i - k)) {
                 v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
             }
@@ -1870,7 +1893,8 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             if (never_so) {
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
-            } else if (!without_doubt && p->neg && !laugh_mark(cur)) {
+            } else if (!without_doubt && p->neg && !laugh_mark(cur) &&
+                       !not_again(sc, i - k)) {
                 v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
             }

@@ -154,6 +154,13 @@ static void test_rule_negation(void **state)
     assert_score("not at all that good", 1.9);
     /* Negation and booster together: boost first, then flip. */
     assert_score("not very good", (1.9 + 0.293) * -0.74);
+    /* "Not the ... again" opening a clause is dismay, and negates
+     * nothing; without "again", or inside a clause, it negates. */
+    assert_score("not the bad news again", -2.5);
+    assert_score("Monday. Not this bad news again", -2.5);
+    assert_score("not the bad news", -2.5 * -0.5);
+    assert_score("it is not the bad news again", -2.5 * -0.5);
+    assert_score("not the bad news, again", -2.5 * -0.5);
 }
 
 static void test_rule_never_so(void **state)
