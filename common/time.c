@@ -716,6 +716,26 @@ static int ordinal_suffix(const char *p)
  * "Tue, 01 May 2024 12:00:00 GMT", "Tuesday, 01-May-24 12:00:00 GMT",
  * "Tue May  1 12:00:00 2024", "Tue May 1 12:00:00 UTC 2024" and
  * "May 1, 2024 12:00 PM" alike. */
+/* 1 when @p, past blanks, is "am", "pm", "a.m." or "p.m." and no word
+ * goes on after it. */
+static int meridiem_follows(const char *p)
+{
+    while (*p == ' ')
+        p++;
+    int c = lower((unsigned char)*p);
+    if (c != 'a' && c != 'p')
+        return 0;
+    p++;
+    if (*p == '.')
+        p++;
+    if (lower((unsigned char)*p) != 'm')
+        return 0;
+    p++;
+    if (*p == '.')
+        p++;
+    return !is_alpha((unsigned char)*p);
+}
+
 static int parse_loose(const char *p, int64_t *out)
 {
     const char *start = p;
@@ -775,6 +795,17 @@ static int parse_loose(const char *p, int64_t *out)
                 have_zone = 1;
             } else if (h >= 0 && (word_is(w, n, "am") || word_is(w, n, "pm"))) {
                 pm = word_is(w, n, "pm");
+            } else if (h >= 0 && n == 1 &&
+                       (lower(*w) == 'a' || lower(*w) == 'p') && p[0] == '.' &&
+                       lower((unsigned char)p[1]) == 'm' &&
+                       !is_alpha((unsigned char)p[2])) {
+                /* "10:57 a.m.", as AP style and Django's default write it */
+                pm = lower(*w) == 'p';
+                p += 2;
+            } else if (h < 0 && day &&
+                       (word_is(w, n, "noon") || word_is(w, n, "midnight"))) {
+                /* Django's "Nov. 16, 2020, noon" */
+                h = word_is(w, n, "noon") ? 12 : 0;
             } else if (offset == 1 && zone_label(w, n)) {
                 offset = 2;
                 /* "+0000 GMT": the name labels the offset before it. */
@@ -818,6 +849,29 @@ static int parse_loose(const char *p, int64_t *out)
             int nd = (int)(p - n0);
             if (is_digit((unsigned char)*p))
                 return -1;
+            if (nd <= 2 && h < 0 && v <= 12 && meridiem_follows(p)) {
+                h = (int)v; /* "1 a.m.", "5 PM": an hour, minutes left off */
+                continue;
+            }
+            if (nd <= 2 && !day && !mo && p[0] == '.' &&
+                is_digit((unsigned char)p[1])) {
+                /* "16.11.2020": day, month and year, as Central Europe
+                 * writes them (with dots, never month first). */
+                const char *q = p + 1;
+                int m2 = 0, k = 0;
+                while (is_digit((unsigned char)*q) && k < 3)
+                    m2 = m2 * 10 + (*q++ - '0'), k++;
+                size_t yd = 0;
+                while (k <= 2 && *q == '.' &&
+                       is_digit((unsigned char)q[1 + yd]))
+                    yd++;
+                if (k > 2 || *q != '.' || (yd != 2 && yd != 4))
+                    return -1; /* "1.2.3" is a version, not a date */
+                day = (int)v;
+                mo = m2;
+                p = q + 1;
+                continue;
+            }
             if (nd <= 2 && ordinal_suffix(p)) {
                 /* "May 6th", "1st of May", "1er mai": a day. */
                 if (day || v < 1)

@@ -367,6 +367,19 @@ static void test_time_publisher_quirks(void **state)
     assert_date("12:00:00 +0000 May 1 2024", t);
     assert_date("14:00 +0200 Sept 3 2024", 1725364800);
     assert_date("May 1, 2024 7:00 -0500 AM", t);
+    /* AP style and Django's default format: "a.m.", "p.m.", "noon". */
+    assert_date("May 1, 2024, 12 p.m.", t);
+    assert_date("May 1, 2024, 7:00 a.m. -0500", t);
+    assert_date("Sept. 3, 2024, 1:05 p.m.", 1725368700);
+    assert_date("May 1, 2024, noon", t);
+    assert_date("May 2, 2024, midnight", t + 12 * 3600);
+    /* Day, month and year with dots, as Central Europe writes them. */
+    assert_date("01.05.2024 12:00", t);
+    assert_date("Mi, 1.5.2024 - 14:00 +0200", t);
+    assert_date("01.05.24 12:00", t);
+    assert_bad_date("1.2.3");
+    assert_bad_date("01.05.202 12:00");
+    assert_bad_date("01.13.2024 12:00");
 }
 
 /* Dates of feeds written in other languages, against RFC 822 but
