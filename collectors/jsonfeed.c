@@ -77,8 +77,11 @@ static int emit_item(yajl_val it, yajl_val feed, const char *feed_lang,
     set_url(&item.url, o->base_url, es_json_str(it, "url"));
     if (!item.url)
         set_url(&item.url, o->base_url, es_json_str(it, "external_url"));
-    const char *id = es_json_id(it, "id", idbuf, sizeof(idbuf));
+    /* A string id of any length; a number (1.0 feeds) as written. */
+    const char *id = es_json_str(it, "id");
     if (!id || !*id)
+        id = es_json_id(it, "id", idbuf, sizeof(idbuf));
+    if (!id)
         id = item.url;
     if (!id) {
         hash_id(it, hash);
@@ -185,9 +188,8 @@ int es_jsonfeed_parse(const char *buf, size_t len,
             ++*skipped;
             continue;
         }
+        ++*count; /* handed to emit, as feed.c counts */
         rc = emit_item(it, doc, lang && *lang ? lang : NULL, opts);
-        if (rc == 0)
-            ++*count;
     }
     es_json_free(doc);
     return rc;

@@ -470,8 +470,10 @@ static void test_jsonfeed_11(void **state)
     assert_string_equal(g->meta_link, "https://blog.acme.example/");
     assert_int_equal(g->n, 4); /* the string among the items is skipped */
 
+    /* An id longer than a platform's numeric ones, and not the url. */
     const struct es_item *it =
-        by_id(g, "https://blog.acme.example/2024/outage-report");
+        by_id(g, "tag:blog.acme.example,2024-05-02:/2024/outage-report/"
+                 "incident-review-and-next-steps");
     assert_string_equal(it->platform, "rss");
     assert_string_equal(it->source, "test");
     assert_int_equal(it->kind, ES_KIND_ARTICLE);
