@@ -1,11 +1,12 @@
 /* jsonfeed.c - JSON Feed 1.0 and 1.1 into the feeds' item model
  *
- * The fields map as feedparser maps them: id (else url), url (else
- * external_url), title, summary, content_html (else content_text) as the
- * content, date_published and date_modified, authors (1.1) or author
- * (1.0) of the item or else of the feed, tags, language. Every member is
- * optional to this reader, since real feeds leave out what the spec
- * requires (an id, most often); what has the wrong type is ignored.
+ * The fields: id (else url), url (else external_url: a link post's
+ * target is what it is about), title, summary, content_html (else
+ * content_text) as the content, date_published and date_modified, authors
+ * (1.1) or author (1.0) of the item or else of the feed, tags, language.
+ * Every member is optional to this reader, since real feeds leave out
+ * what the spec requires (an id, most often); what has the wrong type is
+ * ignored.
  */
 #include "jsonfeed.h"
 
@@ -20,6 +21,19 @@
 #include "url.h"
 
 #define VERSION_PREFIX "https://jsonfeed.org/version/"
+
+/* 1 when @v names a JSON Feed version: "https://jsonfeed.org/version/1.1",
+ * or as some generators write it, with "http:" or without the scheme. */
+static int is_version(const char *v)
+{
+    static const char *const prefixes[] = { VERSION_PREFIX,
+                                            "http://jsonfeed.org/version/",
+                                            "jsonfeed.org/version/" };
+    for (size_t i = 0; v && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(v, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
 
 /* The first author's name of @obj: "authors" (1.1) or "author" (1.0);
  * its url when it has no name. NULL when there is none. */
@@ -167,8 +181,7 @@ int es_jsonfeed_parse(const char *buf, size_t len,
     const char *version = es_json_str(doc, "version");
     yajl_val items = es_json_get(doc, "items");
     int rc = 0;
-    if (!es_json_is_object(doc) || !version ||
-        strncmp(version, VERSION_PREFIX, strlen(VERSION_PREFIX)) != 0) {
+    if (!es_json_is_object(doc) || !is_version(version)) {
         snprintf(why, why_size,
                  "not an RSS, Atom or JSON feed (JSON without a \"version\" "
                  "naming %s)",

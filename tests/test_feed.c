@@ -523,8 +523,8 @@ static void test_jsonfeed_11(void **state)
                         "https://blog.acme.example/2024/no-id");
 }
 
-/* JSON Feed 1.0: "author" as one object, numeric ids, and the same
- * document pushed a byte at a time. */
+/* JSON Feed 1.0: "author" as one object, numeric ids, a version written
+ * with "http:", and the same document pushed a byte at a time. */
 static void test_jsonfeed_10(void **state)
 {
     struct got *g = *state;
