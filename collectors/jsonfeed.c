@@ -23,33 +23,61 @@
 #define VERSION_PREFIX "https://jsonfeed.org/version/"
 
 /* 1 when @v names a JSON Feed version: "https://jsonfeed.org/version/1.1",
- * or as some generators write it, with "http:" or without the scheme. */
+ * or as generators also write it: "http:", "www.", no scheme, or the
+ * bare number ("1.0", which gofeed's sample has). */
 static int is_version(const char *v)
 {
-    static const char *const prefixes[] = { VERSION_PREFIX,
-                                            "http://jsonfeed.org/version/",
-                                            "jsonfeed.org/version/" };
-    for (size_t i = 0; v && i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (strncmp(v, prefixes[i], strlen(prefixes[i])) == 0)
+    static const char *const bare[] = { "1", "1.0", "1.1" };
+    if (!v)
+        return 0;
+    const char *at = strstr(v, "jsonfeed.org/version/");
+    if (at && (at == v || at[-1] == '/' || at[-1] == '.'))
+        return 1;
+    for (size_t i = 0; i < sizeof(bare) / sizeof(bare[0]); i++)
+        if (strcmp(v, bare[i]) == 0)
             return 1;
     return 0;
 }
 
-/* The first author's name of @obj: "authors" (1.1) or "author" (1.0);
- * its url when it has no name. NULL when there is none. */
-static const char *author_of(yajl_val obj, const char **name)
+/* The name of author object @a, else its url; NULL when it has neither. */
+static const char *author_in(yajl_val a, const char **name)
 {
-    yajl_val a = es_json_get(obj, "authors");
-    if (es_json_is_array(a))
-        a = es_json_at(a, 0);
-    else
-        a = es_json_get(obj, "author");
     *name = es_json_str(a, "name");
     if (*name && **name)
         return *name;
     *name = NULL;
     const char *url = es_json_str(a, "url");
     return url && *url ? url : NULL;
+}
+
+/* The first author of @obj: "authors" (1.1), else "author" (1.0), which
+ * feeds keep beside an empty "authors" for older readers. */
+static const char *author_of(yajl_val obj, const char **name)
+{
+    const char *who =
+        author_in(es_json_at(es_json_get(obj, "authors"), 0), name);
+    return who ? who : author_in(es_json_get(obj, "author"), name);
+}
+
+/* Adds the comma-separated tags of @s, trimmed, as categories. */
+static void add_tag_list(struct es_item *item, const char *s)
+{
+    struct es_buf b = ES_BUF_INIT;
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        const char *t = s, *e = s + n;
+        while (t < e && (*t == ' ' || *t == '\t'))
+            t++;
+        while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+            e--;
+        if (e > t) {
+            es_buf_reset(&b);
+            es_buf_add(&b, t, (size_t)(e - t));
+            es_item_add_category(item, b.ptr);
+        }
+        s += n + (s[n] == ',');
+    }
+    es_buf_release(&b);
 }
 
 /* Sets @field to @ref resolved against @base; NULL for no @ref. */
@@ -147,6 +175,8 @@ static int emit_item(yajl_val it, yajl_val feed, const char *feed_lang,
         if (YAJL_IS_STRING(t) && *t->u.string)
             es_item_add_category(&item, t->u.string);
     }
+    if (tags && YAJL_IS_STRING(tags)) /* Grav: "workflow,omnifocus" */
+        add_tag_list(&item, tags->u.string);
     item.updated_at = es_json_time(it, "date_modified");
     item.created_at = es_json_time(it, "date_published");
     if (item.created_at == ES_TIME_UNKNOWN)

@@ -496,7 +496,8 @@ static void test_jsonfeed_11(void **state)
     assert_has_category(it, "status");
     assert_string_equal(it->lang, "en-GB");
 
-    /* Plain text only; a relative url; the feed's author and language. */
+    /* Plain text only; a relative url; the 1.0 "author" beside an empty
+     * "authors"; the feed's language. */
     it = by_id(g, "42");
     assert_string_equal(it->url, "https://blog.acme.example/2024/new-region");
     assert_null(it->title);
@@ -506,12 +507,17 @@ static void test_jsonfeed_11(void **state)
                         "A new region opens in Toronto. Sign up today.");
     assert_int_equal(it->created_at, date("2024-04-20T12:00:00Z"));
     assert_int_equal(it->updated_at, ES_TIME_UNKNOWN);
-    assert_string_equal(it->author, "Acme Team");
+    assert_string_equal(it->author, "Riya Patel");
     assert_string_equal(it->lang, "en-US");
 
     /* A link post: external_url when there is no url; an empty
-     * content_html gives way to content_text. */
+     * content_html gives way to content_text; tags in one string (Grav);
+     * the feed's author. */
     it = by_id(g, "43");
+    assert_string_equal(it->author, "Acme Team");
+    assert_int_equal(it->ncategories, 2);
+    assert_has_category(it, "funding");
+    assert_has_category(it, "news");
     assert_string_equal(it->url, "https://news.example/acme-funding");
     assert_string_equal(it->content, "Acme raised money.");
     assert_string_equal(it->text, "Acme raised money.");
@@ -583,15 +589,27 @@ static void test_jsonfeed_errors(void **state)
         assert_int_equal(g->n, 0);
         assert_int_equal(g->meta_calls, 0);
     }
-    /* An empty feed is a feed: its title, no items, no error. */
+    /* An empty feed is a feed: its title, no items, no error; and so is
+     * one whose version is spelt as generators spell it. */
+    static const char *const versions[] = {
+        "https://jsonfeed.org/version/1",
+        "https://www.jsonfeed.org/version/1.1", "jsonfeed.org/version/1", "1.0"
+    };
+    for (size_t i = 0; i < sizeof(versions) / sizeof(versions[0]); i++) {
+        char empty[200];
+        int n = snprintf(empty, sizeof(empty),
+                         "\xEF\xBB\xBF{\"version\": \"%s\", \"title\": "
+                         "\"Quiet\", \"items\": []}",
+                         versions[i]);
+        got_clear(g);
+        assert_int_equal(parse_buf(empty, (size_t)n, NULL, g), 0);
+        assert_int_equal(g->meta_calls, 1);
+        assert_string_equal(g->meta_title, "Quiet");
+        assert_int_equal(g->n, 0);
+    }
     got_clear(g);
-    static const char empty[] =
-        "\xEF\xBB\xBF{\"version\": \"https://jsonfeed.org/version/1\", "
-        "\"title\": \"Quiet\", \"items\": []}";
-    assert_int_equal(parse_buf(empty, sizeof(empty) - 1, NULL, g), 0);
-    assert_int_equal(g->meta_calls, 1);
-    assert_string_equal(g->meta_title, "Quiet");
-    assert_int_equal(g->n, 0);
+    static const char other[] = "{\"version\": \"2.0\", \"items\": []}";
+    assert_int_equal(parse_buf(other, sizeof(other) - 1, NULL, g), ES_EPARSE);
 }
 
 static void test_rss091_entities_and_fallback_ids(void **state)
