@@ -161,6 +161,179 @@ char *es_http__redact_url(const char *url, char *out, size_t size)
     return out;
 }
 
+/* ==== Credentials echoed in an error page ==== */
+
+/* A server that refuses a credential may quote it back in its error page
+ * ("bad credentials: Bearer ..."), and that page's start becomes the
+ * source's error message, stored and shown by `earshot sources`. Before
+ * it is kept, every credential the request carried is replaced by
+ * REDACTED: the value of each header whose name speaks of one, whole and
+ * after its scheme ("Bearer", "Basic", decoded too: "id:secret"), and the
+ * values of secret parameters (secret_param()) in the URL's query and in
+ * a form or JSON request body. Values shorter than REDACT_MIN bytes are
+ * left: they would blank ordinary words. */
+#define REDACT_MIN 6
+
+/* Replaces each occurrence of the @n bytes at @secret in @b. */
+static void redact_in(struct es_buf *b, const char *secret, size_t n)
+{
+    if (n < REDACT_MIN || b->len < n)
+        return;
+    struct es_buf out = ES_BUF_INIT;
+    size_t from = 0;
+    for (size_t i = 0; i + n <= b->len;) {
+        if (memcmp(b->ptr + i, secret, n) == 0) {
+            es_buf_add(&out, b->ptr + from, i - from);
+            es_buf_adds(&out, "REDACTED");
+            i += n;
+            from = i;
+        } else {
+            i++;
+        }
+    }
+    if (from == 0)
+        return;
+    es_buf_add(&out, b->ptr + from, b->len - from);
+    es_buf_release(b);
+    *b = out;
+}
+
+/* Whether the header name of line @h speaks of a credential; sets *value
+ * to the start of its value. */
+static int credential_header(const char *h, const char **value)
+{
+    static const char *const words[] = { "auth",      "token",   "key",
+                                         "secret",    "cookie",  "session",
+                                         "signature", "password" };
+    const char *colon = strchr(h, ':');
+    if (!colon)
+        return 0;
+    size_t n = (size_t)(colon - h);
+    for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+        size_t wl = strlen(words[w]);
+        for (size_t i = 0; i + wl <= n; i++)
+            if (strncasecmp(h + i, words[w], wl) == 0) {
+                *value = colon + 1 + strspn(colon + 1, " \t");
+                return 1;
+            }
+    }
+    return 0;
+}
+
+static int hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* @v (@n bytes) as written and percent-decoded ("p%40ss+word"). */
+static void redact_param_value(struct es_buf *b, const char *v, size_t n)
+{
+    redact_in(b, v, n);
+    struct es_buf d = ES_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (v[i] == '%' && i + 2 < n &&
+            (hi = hex_digit((unsigned char)v[i + 1])) >= 0 &&
+            (lo = hex_digit((unsigned char)v[i + 2])) >= 0) {
+            es_buf_addch(&d, (char)(hi << 4 | lo));
+            i += 2;
+        } else {
+            es_buf_addch(&d, v[i] == '+' ? ' ' : v[i]);
+        }
+    }
+    if (d.len != n || (d.len && memcmp(d.ptr, v, n) != 0))
+        redact_in(b, d.ptr, d.len);
+    es_buf_release(&d);
+}
+
+/* The values of secret parameters in "a=b&c=d" (@s, @len bytes). */
+static void redact_params(struct es_buf *b, const char *s, size_t len)
+{
+    const char *end = s + len;
+    while (s < end) {
+        size_t plen = (size_t)(end - s);
+        const char *amp = memchr(s, '&', plen);
+        if (amp)
+            plen = (size_t)(amp - s);
+        const char *eq = memchr(s, '=', plen);
+        if (eq && secret_param(s, (size_t)(eq - s)))
+            redact_param_value(b, eq + 1, plen - (size_t)(eq - s) - 1);
+        s += plen + (amp != NULL);
+    }
+}
+
+/* The string values of secret members ("password": "...") in a JSON
+ * request body. */
+static void redact_json_members(struct es_buf *b, const char *s)
+{
+    for (const char *q = strchr(s, '"'); q; q = strchr(q + 1, '"')) {
+        const char *name = q + 1, *close = strchr(name, '"');
+        if (!close)
+            return;
+        const char *v = close + 1 + strspn(close + 1, " \t\r\n");
+        if (*v == ':' && secret_param(name, (size_t)(close - name))) {
+            v += 1 + strspn(v + 1, " \t\r\n");
+            if (*v == '"') {
+                const char *ve = v + 1;
+                while (*ve && *ve != '"')
+                    ve += ve[0] == '\\' && ve[1] ? 2 : 1;
+                redact_in(b, v + 1, (size_t)(ve - v - 1));
+            }
+        }
+        q = close;
+    }
+}
+
+static void redact_credentials(struct es_buf *body,
+                               const struct es_http_request *req)
+{
+    for (const char *const *h = req->headers; h && *h; h++) {
+        const char *v;
+        if (!credential_header(*h, &v))
+            continue;
+        size_t vlen = strcspn(v, "\r\n");
+        const char *sp = NULL;
+        for (const char *c = v; c < v + vlen; c++)
+            if (*c == ' ')
+                sp = c;
+        if (sp) {
+            /* The credential after its scheme first, so that the message
+             * still says which scheme was refused: "Basic REDACTED". */
+            const char *cred = sp + 1;
+            size_t clen = (size_t)(v + vlen - cred);
+            struct es_buf d = ES_BUF_INIT;
+            if (strncasecmp(v, "Basic ", 6) == 0 &&
+                es_base64_decode(cred, clen, &d) == 0 && d.len) {
+                redact_in(body, d.ptr, d.len);
+                const char *colon = memchr(d.ptr, ':', d.len);
+                if (colon)
+                    redact_in(body, colon + 1,
+                              d.len - (size_t)(colon - d.ptr) - 1);
+            }
+            es_buf_release(&d);
+            redact_in(body, cred, clen);
+        }
+        redact_in(body, v, vlen);
+    }
+    const char *q = strchr(req->url, '?');
+    if (q)
+        redact_params(body, q + 1, strcspn(q + 1, "#"));
+    if (req->body) {
+        /* A copy, NUL-ended: @body_len bytes need not be. */
+        size_t n = req->body_len ? req->body_len : strlen(req->body);
+        struct es_buf copy = ES_BUF_INIT;
+        es_buf_add(&copy, req->body, n < 65536 ? n : 65536);
+        if (copy.len) {
+            redact_params(body, copy.ptr, copy.len);
+            redact_json_members(body, copy.ptr);
+        }
+        es_buf_release(&copy);
+    }
+}
+
 /* ==== Client ==== */
 
 static long or_default(long v, long def)
@@ -541,6 +714,7 @@ static int transfer_finish(struct es_http *h, struct transfer *t, CURLcode rc)
         if (code >= 400 && !t->too_big) {
             if (res->body.len > ES_HTTP_ERROR_BODY)
                 es_buf_truncate(&res->body, ES_HTTP_ERROR_BODY);
+            redact_credentials(&res->body, t->req);
         } else {
             es_buf_clear(&res->body);
         }

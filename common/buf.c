@@ -301,3 +301,47 @@ uint64_t es_fnv1a(uint64_t h, const void *p, size_t n)
     }
     return h;
 }
+
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+static int b64_space(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+int es_base64_decode(const char *s, size_t len, struct es_buf *out)
+{
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t i = 0;
+    for (; i < len && s[i] != '='; i++) {
+        if (b64_space((unsigned char)s[i]))
+            continue;
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            es_buf_addch(out, (char)((acc >> bits) & 0xFF));
+        }
+    }
+    for (; i < len; i++) /* only padding and white space after "=" */
+        if (s[i] != '=' && !b64_space((unsigned char)s[i]))
+            return -1;
+    return 0;
+}

@@ -1264,6 +1264,41 @@ static void test_reddit_password_grant(void **state)
     free(mentions);
 }
 
+/* A server that quotes back the credentials it refused: what is printed
+ * and kept as the source's last error holds none of them, in any form
+ * (the Basic header, its base64 decoded, the percent-encoded password of
+ * the form, a bearer token). */
+static void test_reddit_echoed_credentials(void **state)
+{
+    (void)state;
+    route_status("/api/v1/access_token", 401, NULL,
+                 "{\"message\": \"bad credentials: Basic "
+                 "Y2lkLTE6Y3NlY3JldC1TRUNSRVQ= (cid-1:csecret-SECRET), "
+                 "password p%40ss%20word-SECRET or p@ss word-SECRET\"}");
+    struct es_source *src =
+        open_src("reddit", "r9",
+                 "mentions = yes\nclient_id = cid-1\n"
+                 "client_secret = csecret-SECRET\nusername = bot\n"
+                 "password = " PASSWORD "\n");
+    struct es_polled p;
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_EAUTH);
+    assert_non_null(strstr(p.errors.ptr, "bad credentials: Basic REDACTED"));
+    assert_no_secret(p.errors.ptr);
+    es_polled_release(&p);
+    es_source_free(src);
+
+    route_status("/search", 401, NULL,
+                 "{\"message\": \"bad credentials: Bearer " TOKEN "\"}");
+    src = open_src("reddit", "r10", "query = acme\ntoken = " TOKEN "\n");
+    es_polled_run(&p, src, NULL, NULL);
+    assert_int_equal(p.status, ES_EAUTH);
+    assert_non_null(strstr(p.errors.ptr, "bad credentials: Bearer REDACTED"));
+    assert_no_secret(p.errors.ptr);
+    es_polled_release(&p);
+    es_source_free(src);
+}
+
 static void test_reddit_rate_limits(void **state)
 {
     (void)state;
@@ -1827,6 +1862,7 @@ int main(void)
         NET(test_reddit_poll_search_in_subreddit),
         NET(test_reddit_mentions_fallback),
         NET(test_reddit_password_grant),
+        NET(test_reddit_echoed_credentials),
         NET(test_reddit_rate_limits),
         NET(test_hn_poll_walk),
         NET(test_hn_poll_window),

@@ -64,6 +64,11 @@ size_t es_utf8_invalid_at(const char *s, size_t len);
  * quoting what an input held, is valid UTF-8. */
 void es_utf8_scrub(char *s);
 
+/* Appends to @out the bytes the base64 of @len bytes at @s stands for
+ * (white space between digits allowed, padding optional). Returns 0, or
+ * -1 when @s holds anything else (what was decoded before stays). */
+int es_base64_decode(const char *s, size_t len, struct es_buf *out);
+
 /* FNV-1a 64 of @n bytes at @p, continuing from @h (ES_FNV1A_INIT for a
  * first piece): a stable, non-cryptographic name for content that has no
  * id of its own. Values are stored as ids: never change the function. */
