@@ -79,6 +79,13 @@ int es_cli_parse_count(const char *name, const char *value, int max, int *out);
  * its own way. */
 int es_cli_parse_id(const char *s, int64_t *out);
 
+/* Writes the @len bytes at @s to stdout with every control character but
+ * tab and line feed (C0, DEL, and C1 as UTF-8 encodes it) shown as
+ * U+FFFD: what people post reaches an agent's terminal, and an escape
+ * sequence in it could clear the screen, retitle the window or hide
+ * text. JSON output needs none of it (its strings escape them). */
+void es_cli_write(const char *s, size_t len);
+
 /* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
 int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

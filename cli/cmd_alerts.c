@@ -86,7 +86,8 @@ static void print_why(const char *explanation)
     es_buf_adds(&b, "; authors: ");
     if (!add_names(&b, ex, "authors", 3, 1))
         es_buf_adds(&b, "-");
-    printf("%s\n", b.ptr);
+    es_buf_addch(&b, '\n');
+    es_cli_write(b.ptr, b.len);
     yajl_val top = es_json_at(es_json_get(ex, "top_mentions"), 0);
     const char *text = es_json_str(top, "text");
     if (text) {
@@ -111,7 +112,8 @@ static void print_why(const char *explanation)
         }
         if (used < len)
             es_buf_adds(&b, "...");
-        printf("%s\n", b.ptr);
+        es_buf_addch(&b, '\n');
+        es_cli_write(b.ptr, b.len);
     }
     es_buf_release(&b);
     es_json_free(ex);
@@ -138,7 +140,7 @@ static int list_one(const struct es_alert *a, void *payload)
         /* Stored by the engine as JSON: passed through whole. */
         es_buf_adds(b, a->explanation ? a->explanation : "null");
         es_buf_addch(b, '}');
-        fputs(b->ptr, stdout);
+        es_cli_write(b->ptr, b->len);
     } else {
         printf("#%lld %s  %s .. %s  observed %ld, expected %.1f (score %.1f, "
                "peak %ld)\n",
@@ -303,7 +305,7 @@ static int alerts_backtest(int argc, char **argv, struct es_ctx *ctx)
         es_json_key_time(&hb, "since", since);
         es_buf_addf(&hb, ",\"until\":\"%s\",\"alerts\":[",
                     es_time_format(until, u));
-        fputs(hb.ptr, stdout);
+        es_cli_write(hb.ptr, hb.len);
         es_buf_release(&hb);
     } else {
         printf("%-20s %-20s %8s %9s %6s %6s  %s\n", "START", "END", "OBSERVED",

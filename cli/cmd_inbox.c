@@ -69,7 +69,7 @@ static int print_mention(const struct es_mention *m, void *payload)
             es_buf_adds(b, " (edited)");
         es_buf_addch(b, '\n');
     }
-    fwrite(b->ptr, 1, b->len, stdout);
+    es_cli_write(b->ptr, b->len);
     lo->count++;
     return 0;
 }
@@ -377,7 +377,7 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
         es_buf_release(&b);
         return es_cli_fail("%s", es_error_last());
     }
-    fwrite(b.ptr, 1, b.len, stdout);
+    es_cli_write(b.ptr, b.len);
     es_buf_release(&b);
     return ES_EXIT_OK;
 }

@@ -219,7 +219,7 @@ int cmd_metrics(int argc, char **argv, struct es_ctx *ctx)
         } else {
             es_metrics_csv(&m, &b);
         }
-        fwrite(b.ptr, 1, b.len, stdout);
+        es_cli_write(b.ptr, b.len);
         es_buf_release(&b);
     } else {
         print_tables(&m);
@@ -347,7 +347,7 @@ int cmd_audit(int argc, char **argv, struct es_ctx *ctx)
     if (!json && ring.seen > n)
         es_buf_addf(&b, "(the latest %zu of %zu rows; --limit shows more)\n", n,
                     ring.seen);
-    fwrite(b.ptr, 1, b.len, stdout);
+    es_cli_write(b.ptr, b.len);
     es_buf_release(&b);
     rc = ES_EXIT_OK;
 done:

@@ -28,8 +28,8 @@ static void print_report(const struct es_ingest_report *r, void *payload)
         ro->failed++;
     if (r->status == ES_EUNCHANGED)
         fprintf(out, "%s: unchanged (not modified)\n", r->source);
-    else if (r->status < 0)
-        fprintf(out, "%s: error: %s\n", r->source,
+    else if (r->status < 0) /* on stderr: `poll >/dev/null` in cron */
+        fprintf(stderr, "%s: error: %s\n", r->source,
                 r->error ? r->error : es_error_name(r->status));
     else
         fprintf(out, "%s: %zu new, %zu updated, %zu unchanged%s%s\n", r->source,
@@ -128,7 +128,10 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
     es_scorer_free(sc);
     if (rc < 0)
         return es_cli_fail("%s", es_error_last());
-    if (n == 0)
+    if (n == 0 && (all || source))
+        fprintf(stderr, "no source to poll: the config has no enabled "
+                        "[source] section\n");
+    else if (n == 0)
         fprintf(stderr, "no source is due (use --all to poll every one)\n");
     /* Then the spike rules, as `earshot alerts check` does: a cron job
      * running poll gets its alerts too. A rule that fails is said on
@@ -245,7 +248,7 @@ static int print_health(const struct es_source_health *h, void *payload)
          * credential. */
         es_json_key_str(b, "cursor", h->cursor);
         es_buf_addch(b, '}');
-        fputs(b->ptr, stdout);
+        es_cli_write(b->ptr, b->len);
         return 0;
     }
     printf("%-20s %-8s %-7s %-20s %-20s %4d %8lld  %s\n", h->name,

@@ -179,7 +179,7 @@ static int print_reply(const struct es_reply *r, void *payload)
                                                     : "error",
                         r->error);
     }
-    fputs(b->ptr, stdout);
+    es_cli_write(b->ptr, b->len);
     oo->count++;
     return 0;
 }

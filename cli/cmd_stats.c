@@ -133,7 +133,7 @@ static void print_table(const struct es_stats *st)
         es_buf_addf(&b, "%-16s", "total");
     }
     add_figures(&b, &st->total.sum);
-    fwrite(b.ptr, 1, b.len, stdout);
+    es_cli_write(b.ptr, b.len);
     es_buf_release(&b);
 }
 
@@ -143,7 +143,7 @@ static void print_table(const struct es_stats *st)
 static int write_file(const char *path, const struct es_buf *b)
 {
     if (strcmp(path, "-") == 0) {
-        fwrite(b->ptr, 1, b->len, stdout);
+        es_cli_write(b->ptr, b->len);
         return 0;
     }
     FILE *f = fopen(path, "w");
@@ -271,7 +271,7 @@ int cmd_stats(int argc, char **argv, struct es_ctx *ctx)
         } else {
             es_stats_csv(&st, &b);
         }
-        fwrite(b.ptr, 1, b.len, stdout);
+        es_cli_write(b.ptr, b.len);
         es_buf_release(&b);
     } else {
         print_table(&st);

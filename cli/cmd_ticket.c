@@ -238,7 +238,7 @@ static int print_ticket(struct es_inbox *ib, int64_t id, int json, int created)
         rc = es_ticket_messages_each(ib, t.id, show_message, &sc);
 done:
     if (rc == 0)
-        fwrite(b.ptr, 1, b.len, stdout);
+        es_cli_write(b.ptr, b.len);
     else
         fail();
     free(sc.ids);
@@ -541,7 +541,7 @@ static int print_row(const struct es_ticket *t, void *payload)
                     t->forward_state ? t->forward_state : "-",
                     t->subject ? t->subject : "");
     }
-    fwrite(b->ptr, 1, b->len, stdout);
+    es_cli_write(b->ptr, b->len);
     lo->count++;
     return 0;
 }

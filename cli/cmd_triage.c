@@ -430,7 +430,7 @@ static int print_thread_mention(const struct es_mention *m, int depth,
     }
     if (rc < 0)
         return rc;
-    fwrite(b->ptr, 1, b->len, stdout);
+    es_cli_write(b->ptr, b->len);
     o->n++;
     return 0;
 }
@@ -481,7 +481,7 @@ int cmd_thread(int argc, char **argv, struct es_ctx *ctx)
         es_json_key_str(&o.b, "conversation", key.ptr);
         es_buf_addf(&o.b, ",\"version\":%lld,\"mentions\":[",
                     (long long)version);
-        fwrite(o.b.ptr, 1, o.b.len, stdout);
+        es_cli_write(o.b.ptr, o.b.len);
     } else {
         printf("conversation %s, version %lld\n\n", key.ptr,
                (long long)version);
@@ -592,8 +592,10 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
                 agent = es_config_agent(ctx->cfg);
             rc = es_canned_render(ib, args[1], mention_id, agent, ticket_id,
                                   &out);
-            if (rc == 0)
-                printf("%s\n", out.ptr);
+            if (rc == 0) {
+                es_buf_addch(&out, '\n');
+                es_cli_write(out.ptr, out.len);
+            }
             es_buf_release(&out);
         } else {
             char t[21];

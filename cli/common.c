@@ -57,6 +57,27 @@ void es_cli_add_column(struct es_buf *out, const char *s, size_t width)
         es_buf_addch(out, ' ');
 }
 
+void es_cli_write(const char *s, size_t len)
+{
+    size_t from = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t n = 0;
+        if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+            n = 1;
+        else if (c == 0xC2 && i + 1 < len && (unsigned char)s[i + 1] >= 0x80 &&
+                 (unsigned char)s[i + 1] <= 0x9F)
+            n = 2;
+        if (!n)
+            continue;
+        fwrite(s + from, 1, i - from, stdout);
+        fputs("\xEF\xBF\xBD", stdout);
+        i += n - 1;
+        from = i + 1;
+    }
+    fwrite(s + from, 1, len - from, stdout);
+}
+
 const char *es_cli_fmt_time(int64_t t, char out[static 21], const char *none)
 {
     return t == ES_TIME_UNKNOWN ? none : es_time_format(t, out);

@@ -352,6 +352,7 @@ struct es_feed_parser {
     char error[512];        /* the first problem, "line N: what" */
     char note[256];         /* a repaired problem (encoding), when no error */
     char libxml_first[256]; /* libxml2's first complaint, for not-a-feed */
+    char lead[24];          /* the first bytes, shown when they are no markup */
 
     enum format format;
     char *atom_alias; /* namespace of an Atom feed not in Atom's own */
@@ -1686,48 +1687,6 @@ static void take_first(struct es_buf *t, struct es_buf *dst,
 }
 
 /* The value of base64 digit @c, or -1. */
-static int b64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Decodes the base64 of @len bytes at @s (white space between digits
- * allowed, padding optional) into @out. Returns 0, or -1 when @s holds
- * anything else. */
-static int b64_decode(const char *s, size_t len, struct es_buf *out)
-{
-    uint32_t acc = 0;
-    int bits = 0;
-    size_t i = 0;
-    for (; i < len && s[i] != '='; i++) {
-        if (is_ws((unsigned char)s[i]))
-            continue;
-        int v = b64_value((unsigned char)s[i]);
-        if (v < 0)
-            return -1;
-        acc = (acc << 6) | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            es_buf_addch(out, (char)((acc >> bits) & 0xFF));
-        }
-    }
-    for (; i < len; i++) /* only padding and white space after "=" */
-        if (s[i] != '=' && !is_ws((unsigned char)s[i]))
-            return -1;
-    return 0;
-}
-
 /* A base64 field (Atom 0.3) decoded into the text it stands for: invalid
  * UTF-8 as U+FFFD and NUL bytes as spaces, as the rest of the document
  * could never hold them; nothing when it is not base64. */
@@ -1736,7 +1695,7 @@ static void decode_b64_capture(struct es_feed_parser *p)
     struct es_buf *t = &p->text;
     p->cap.type = p->cap.type == TYPE_B64_HTML ? TYPE_HTML : TYPE_TEXT;
     es_buf_reset(&p->out);
-    int ok = b64_decode(t->ptr, t->len, &p->out) == 0;
+    int ok = es_base64_decode(t->ptr, t->len, &p->out) == 0;
     es_buf_reset(t);
     if (!ok)
         return;
@@ -2788,12 +2747,31 @@ static void norm_label(const char *in, char *out, size_t outsz)
 
 /* Decides how the bytes are to be decoded, creates the libxml2 parser and
  * feeds it the bytes held so far. */
+/* Keeps the first bytes of a document that does not start with markup,
+ * printable ASCII only, to say what it is instead ("# My notes", "?ELF"). */
+static void note_lead(struct es_feed_parser *p)
+{
+    const unsigned char *h = (const unsigned char *)p->head.ptr;
+    size_t i = 0, len = p->head.len, n = 0;
+    if (len >= 3 && h[0] == 0xEF && h[1] == 0xBB && h[2] == 0xBF)
+        i = 3;
+    while (i < len && is_ws(h[i]))
+        i++;
+    if (i == len || h[i] == '<' || h[i] == 0 || h[i] == 0xFE || h[i] == 0xFF)
+        return; /* markup, or UTF-16, which libxml2 judges */
+    for (; i < len && n < sizeof(p->lead) - 1 && h[i] != '\n'; i++)
+        p->lead[n++] = h[i] >= 0x20 && h[i] < 0x7f ? (char)h[i] : '?';
+    p->lead[n] = '\0';
+}
+
 static void start_parser(struct es_feed_parser *p)
 {
     const unsigned char *h = (const unsigned char *)p->head.ptr;
     size_t len = p->head.len, skip = 0;
     char label[64] = "";
     const char *utf16 = NULL;
+
+    note_lead(p);
 
     if (len >= 2 && h[0] == 0xFF && h[1] == 0xFE) {
         utf16 = "UTF-16LE";
@@ -3068,7 +3046,11 @@ result:
     if (p->format == FMT_UNKNOWN) {
         if (!strstr(p->error, "not an RSS, Atom or JSON feed")) {
             char detail[300];
-            snprintf(detail, sizeof(detail), "%s", p->libxml_first);
+            if (p->lead[0])
+                snprintf(detail, sizeof(detail),
+                         "not XML or JSON: it starts with \"%s\"", p->lead);
+            else
+                snprintf(detail, sizeof(detail), "%s", p->libxml_first);
             p->error[0] = '\0';
             if (detail[0])
                 problem(p, 1, "not an RSS, Atom or JSON feed (%s)", detail);

@@ -514,6 +514,48 @@ static void test_inbox_column_keeps_characters(void **state)
     free(feed);
 }
 
+/* What people post reaches an agent's terminal: an escape sequence in a
+ * mention (a JSON string may hold any control character) is shown as
+ * U+FFFD by the listing and by show, never sent to the terminal. */
+static void test_terminal_escapes_not_printed(void **state)
+{
+    (void)state;
+    char *lines =
+        write_tmp("esc.jsonl",
+                  "{\"id\": \"esc-1\", \"text\": \"evil \\u001b]0;pwned\\u0007 "
+                  "\\u001b[2J\\u001b[31mrefund now\\u009b\", \"author\": "
+                  "\"\\u001b[31mattacker\", \"title\": \"t\\u001b[1mx\"}\n");
+    char *db = es_xasprintf("%s/esc.db", tmpdir);
+    char *conf = write_config("");
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db, "import",
+                   lines, "--source", "esc", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    static const char *const views[][2] = { { "inbox", NULL },
+                                            { "show", "1" } };
+    for (size_t i = 0; i < 2; i++) {
+        es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db,
+                       views[i][0], views[i][1], NULL);
+        assert_int_equal(r.status, 0);
+        if (memchr(r.out.ptr, 0x1b, r.out.len) ||
+            memchr(r.out.ptr, 0x07, r.out.len) || strstr(r.out.ptr, "\xC2\x9B"))
+            fail_msg("%s printed a control character: %s", views[i][0],
+                     r.out.ptr);
+        assert_non_null(strstr(r.out.ptr, "\xEF\xBF\xBD[31mattacker"));
+        es_run_release(&r);
+    }
+    /* JSON keeps them, escaped. */
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db, "show",
+                   "1", "--json", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "\\u001b[31mattacker"));
+    es_run_release(&r);
+    free(conf);
+    free(db);
+    free(lines);
+}
+
 static void test_priority_label_rescore(void **state)
 {
     (void)state;
@@ -642,7 +684,9 @@ static void test_poll_failing_source_keeps_others(void **state)
                    NULL);
     assert_int_equal(r.status, 1);
     assert_non_null(strstr(r.out.ptr, "brand: 2 new"));
-    assert_non_null(strstr(r.out.ptr, "gone: error: "));
+    /* The failing source's line goes to stderr, the others' to stdout. */
+    assert_non_null(strstr(r.err.ptr, "gone: error: "));
+    assert_null(strstr(r.out.ptr, "gone"));
     es_run_release(&r);
 
     es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db, "sources",
@@ -704,6 +748,7 @@ int main(void)
         cmocka_unit_test(test_parse_platform_kinds),
         cmocka_unit_test(test_poll_inbox_show),
         cmocka_unit_test(test_inbox_column_keeps_characters),
+        cmocka_unit_test(test_terminal_escapes_not_printed),
         cmocka_unit_test(test_priority_label_rescore),
         cmocka_unit_test(test_bad_config_names_line),
         cmocka_unit_test(test_poll_failing_source_keeps_others),

@@ -1953,6 +1953,14 @@ static void test_not_a_feed(void **state)
         es_feed_parser_free(p);
         assert_int_equal(g->n, 0);
     }
+    /* Text that is no markup at all: the message shows how it starts,
+     * printable bytes only. */
+    got_clear(g);
+    static const char text[] = "# My notes\x1b[2J\nmore";
+    assert_int_equal(parse_buf(text, sizeof(text) - 1, NULL, g), ES_EPARSE);
+    assert_non_null(strstr(es_error_last(),
+                           "(not XML or JSON: it starts with \"# My "
+                           "notes?[2J\")"));
     /* The message names the root element, cut short: never inside a
      * character (found by fuzz_feed). */
     static const char cjk[] = "<fee\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1\x88\xE4\xA1"
