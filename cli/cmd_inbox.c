@@ -196,8 +196,10 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
         "their sentiment label and score; mentions stored before scoring\n"
         "existed show as unscored, last. --search is a full-text query over\n"
         "text, title and author (SQLite FTS5 syntax: words, \"phrases\", AND,\n"
-        "OR, NOT, prefix*). --label keeps one sentiment: positive, neutral\n"
-        "or negative. States: new, open, pending, resolved, spam, ignored.\n"
+        "OR, NOT, prefix*; what is not that syntax, such as web-01 or can't,\n"
+        "is searched as plain words). --label keeps one sentiment: positive,\n"
+        "neutral or negative. States: new, open, pending, resolved, spam,\n"
+        "ignored.\n"
         "--lang en also matches en-GB; --assignee - lists the unassigned.\n"
         "--view NAME starts from the saved view [view \"NAME\"] of the\n"
         "config; the options given override the view's. Default limit 50.\n"
@@ -273,10 +275,8 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
         return rc < 0 ? ES_EXIT_OK : rc;
     if (thread)
         return cmd_thread(argc, argv, ctx);
-    if (nargs != 1) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 1)
+        return es_cli_usage_error(usage, "missing the mention ID");
     int64_t id;
     if (es_cli_parse_mention_id(args[0], &id))
         return ES_EXIT_USAGE;

@@ -1242,20 +1242,85 @@ static void read_mention(struct es_inbox *ib, sqlite3_stmt *stmt,
     m->first_seen = column_time(stmt, C_FIRST_SEEN);
 }
 
+/* Appends @s (@n bytes) to @out as an FTS5 string: in double quotes,
+ * with its own double quotes doubled. */
+static void add_fts_string(struct es_buf *out, const char *s, size_t n)
+{
+    es_buf_addch(out, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '"')
+            es_buf_addch(out, '"');
+        es_buf_addch(out, s[i]);
+    }
+    es_buf_addch(out, '"');
+}
+
+static int is_fts_operator(const char *w, size_t n)
+{
+    return (n == 3 && (memcmp(w, "AND", 3) == 0 || memcmp(w, "NOT", 3) == 0)) ||
+           (n == 2 && memcmp(w, "OR", 2) == 0);
+}
+
+/* The words a person typed as an FTS5 query that cannot be malformed:
+ * each word, and each "quoted phrase", an FTS5 string, so that "web-01",
+ * "can't" and "v3.2" are text, not syntax; AND, OR and NOT in capitals
+ * between two words stay operators, and a word ending in '*' a prefix. */
+static void literal_search(const char *s, struct es_buf *out)
+{
+    int prev_op = 1; /* nothing before: an operator here is a word */
+    while (*s) {
+        while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+            s++;
+        if (!*s)
+            break;
+        const char *w = s;
+        size_t n;
+        int phrase = *s == '"';
+        if (phrase) {
+            const char *close = strchr(s + 1, '"');
+            w = s + 1;
+            n = close ? (size_t)(close - w) : strlen(w);
+            s = close ? close + 1 : w + n;
+        } else {
+            n = strcspn(s, " \t\r\n");
+            s += n;
+        }
+        const char *rest = s;
+        while (*rest == ' ' || *rest == '\t' || *rest == '\n' || *rest == '\r')
+            rest++;
+        if (out->len)
+            es_buf_addch(out, ' ');
+        if (!phrase && !prev_op && *rest && is_fts_operator(w, n)) {
+            es_buf_add(out, w, n);
+            prev_op = 1;
+            continue;
+        }
+        int prefix = !phrase && n > 1 && w[n - 1] == '*';
+        add_fts_string(out, w, prefix ? n - 1 : n);
+        if (prefix)
+            es_buf_addch(out, '*');
+        prev_op = 0;
+    }
+}
+
 int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
                   es_mention_cb cb, void *payload)
 {
     static const struct es_inbox_query all = { 0 };
     sqlite3_stmt *stmt = NULL;
-    int search, owned = 0, rc;
+    int search, owned = 0, rc, literal = 0;
+    struct es_buf lit = ES_BUF_INIT;
 
     assert(cb);
     if (!q)
         q = &all;
     search = q->search && q->search[0];
+again:
     rc = stmt_for_cursor(ib, search ? S_LIST_SEARCH : S_LIST, &stmt, &owned);
-    if (rc < 0)
+    if (rc < 0) {
+        es_buf_release(&lit);
         return rc;
+    }
     bind_text(stmt, 1, q->state);
     bind_text(stmt, 2, q->source);
     sqlite3_bind_int(stmt, 3, q->limit > 0 ? q->limit : 50);
@@ -1265,7 +1330,7 @@ int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
     bind_text(stmt, 8, q->tag);
     bind_text(stmt, 9, q->assignee);
     if (search)
-        bind_text(stmt, 4, q->search);
+        bind_text(stmt, 4, literal ? lit.ptr : q->search);
     while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
         struct es_mention m;
         read_mention(ib, stmt, &m);
@@ -1276,18 +1341,30 @@ int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
             goto done;
         }
     }
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
         rc = 0;
-    else if (search && rc == SQLITE_ERROR)
+    } else if (search && rc == SQLITE_ERROR && !literal) {
         /* FTS5 reports a malformed query as a plain SQLITE_ERROR when the
-         * query first runs; anything worse (I/O, corruption) has its own
-         * code. */
+         * query first runs (before any row): what was typed is not FTS5
+         * syntax ("web-01", "can't"), so its words are searched as text.
+         * Anything worse (I/O, corruption) has its own code. */
+        stmt_done(stmt, owned);
+        literal_search(q->search, &lit);
+        if (!lit.len) {
+            es_buf_release(&lit);
+            return 0; /* only blanks and quotes: no word to find */
+        }
+        literal = 1;
+        goto again;
+    } else if (search && rc == SQLITE_ERROR) {
         rc = es_error_set(ES_EINVALID, "bad search '%s': %s", q->search,
                           sqlite3_errmsg(ib->db));
-    else
+    } else {
         rc = db_error(ib, "cannot list mentions");
+    }
 done:
     stmt_done(stmt, owned);
+    es_buf_release(&lit);
     return rc;
 }
 

@@ -146,7 +146,8 @@ void es_mention_release(struct es_mention *m);
 struct es_inbox_query {
     const char *state;    /* NULL: any */
     const char *source;   /* source name; NULL: any */
-    const char *search;   /* FTS5 query over text, title and author */
+    const char *search;   /* FTS5 query over text, title and author, or
+                           * plain words (see es_inbox_list) */
     int limit;            /* <= 0: 50 */
     const char *label;    /* "positive", "neutral", "negative"; NULL: any */
     const char *platform; /* "mastodon", ...; NULL: any */
@@ -158,8 +159,10 @@ struct es_inbox_query {
 typedef int (*es_mention_cb)(const struct es_mention *m, void *payload);
 
 /* Calls @cb for each matching mention, highest priority first (unscored
- * ones last), then newest. The mention is borrowed for the call. A
- * malformed search is ES_EINVALID with SQLite's explanation. */
+ * ones last), then newest. The mention is borrowed for the call. A search
+ * that is not valid FTS5 syntax ("web-01", "can't") searches the words
+ * typed instead: each word or "phrase" as text, AND/OR/NOT between words
+ * as operators, "word*" as a prefix. */
 int es_inbox_list(struct es_inbox *ib, const struct es_inbox_query *q,
                   es_mention_cb cb, void *payload);
 
