@@ -86,6 +86,11 @@ int es_cli_parse_id(const char *s, int64_t *out);
  * text. JSON output needs none of it (its strings escape them). */
 void es_cli_write(const char *s, size_t len);
 
+/* Prints "error: MESSAGE", then @usage, to stderr and returns
+ * ES_EXIT_USAGE: a command line that lacks something says what. */
+int es_cli_usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 /* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
 int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -260,10 +260,9 @@ static int alerts_backtest(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 1, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (nargs != 1) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 1)
+        return es_cli_usage_error(usage, "missing the RULE (an [alert] "
+                                         "section of the config)");
     int64_t now = es_time_now(), since = ES_TIME_UNKNOWN, until = now;
     if ((rc = parse_time_opt("since", since_s, now, &since)) != 0 ||
         (rc = parse_time_opt("until", until_s, now, &until)) != 0)

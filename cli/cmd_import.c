@@ -56,10 +56,10 @@ int cmd_import(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 1, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (nargs != 1 || (source && !*source)) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 1)
+        return es_cli_usage_error(usage, "missing FILE (- for stdin)");
+    if (source && !*source)
+        return es_cli_usage_error(usage, "--source needs a name");
     struct es_config *cfg = es_ctx_config(ctx);
     if (!cfg)
         return ES_EXIT_FAIL;

@@ -162,10 +162,9 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 2, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (nargs != 2) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 2)
+        return es_cli_usage_error(usage, nargs ? "missing FILE (- for stdin)"
+                                               : "missing KIND and FILE");
     if (!is_feed_kind(args[0])) {
         const struct es_source_ops *ops = es_source_find(args[0]);
         if (!ops || !ops->parse_any) {
@@ -236,10 +235,12 @@ int cmd_ingest(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 2, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (nargs != 2 || !source || !*source) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 2)
+        return es_cli_usage_error(usage, nargs ? "missing FILE (- for stdin)"
+                                               : "missing KIND and FILE");
+    if (!source || !*source)
+        return es_cli_usage_error(
+            usage, "missing --source NAME (the source the entries belong to)");
     if (!is_feed_kind(args[0])) {
         fprintf(stderr, "error: unknown kind '%s' (known: rss)\n", args[0]);
         return ES_EXIT_USAGE;

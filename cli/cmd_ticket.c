@@ -452,10 +452,9 @@ int cmd_ticket(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 3, &nargs, ticket_usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (nargs == 0) {
-        fputs(ticket_usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs == 0)
+        return es_cli_usage_error(ticket_usage, "missing what to do with "
+                                                "tickets (see below)");
     const char *sub = args[0];
     static const struct {
         const char *name;

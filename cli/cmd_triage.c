@@ -80,10 +80,10 @@ static int start_change(struct es_ctx *ctx, const char *usage, int nargs,
                         int64_t *id, int64_t *version, struct es_inbox **ib,
                         const char **agent)
 {
-    if (nargs < min) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs < min)
+        return es_cli_usage_error(usage, nargs ? "missing an argument after "
+                                                 "the mention ID"
+                                               : "missing the mention ID");
     if (es_cli_parse_mention_id(args[0], id) ||
         es_cli_parse_version(expect, version))
         return ES_EXIT_USAGE;
@@ -168,16 +168,21 @@ int cmd_state(int argc, char **argv, struct es_ctx *ctx)
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
     if (bulk) {
-        if (nargs != 1 || expect) {
-            fputs(usage, stderr);
-            return ES_EXIT_USAGE;
-        }
+        if (nargs != 1)
+            return es_cli_usage_error(usage, nargs ? "--bulk takes the STATE "
+                                                     "only, no mention ID"
+                                                   : "missing the STATE");
+        if (expect)
+            return es_cli_usage_error(usage, "--expect-version is for one "
+                                             "mention, not --bulk");
         return state_bulk(ctx, args[0], &f);
     }
-    if (nargs != 2 || es_cli_filter_given(&f) || f.limit) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 2)
+        return es_cli_usage_error(usage, nargs ? "missing the STATE"
+                                               : "missing the mention ID");
+    if (es_cli_filter_given(&f) || f.limit)
+        return es_cli_usage_error(usage, "filters select mentions for --bulk "
+                                         "only");
     enum es_state to;
     if (es_state_parse(args[1], &to) < 0) {
         fprintf(stderr, "error: %s\n", es_error_last());
@@ -228,10 +233,9 @@ static int assign(int argc, char **argv, struct es_ctx *ctx, int on)
     struct es_inbox *ib;
     const char *agent;
     int64_t id, version;
-    if (nargs != (on ? 2 : 1)) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != (on ? 2 : 1))
+        return es_cli_usage_error(usage, nargs ? "missing the AGENT"
+                                               : "missing the mention ID");
     if ((rc = start_change(ctx, usage, nargs, nargs, args, expect, &id,
                            &version, &ib, &agent)))
         return rc;
@@ -457,10 +461,8 @@ int cmd_thread(int argc, char **argv, struct es_ctx *ctx)
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
     int64_t id;
-    if (nargs != 1) {
-        fputs(usage, stderr);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 1)
+        return es_cli_usage_error(usage, "missing the mention ID");
     if (es_cli_parse_mention_id(args[0], &id))
         return ES_EXIT_USAGE;
     struct es_inbox *ib = es_ctx_inbox(ctx);

@@ -57,6 +57,18 @@ void es_cli_add_column(struct es_buf *out, const char *s, size_t width)
         es_buf_addch(out, ' ');
 }
 
+int es_cli_usage_error(const char *usage, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    fputs(usage, stderr);
+    return ES_EXIT_USAGE;
+}
+
 void es_cli_write(const char *s, size_t len)
 {
     size_t from = 0;
@@ -170,9 +182,13 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
         if (o->takes_value) {
             if (eq) {
                 *o->value = eq + 1;
-            } else if (i + 1 < argc) {
+            } else if (i + 1 < argc &&
+                       !(argv[i + 1][0] == '-' && argv[i + 1][1] == '-' &&
+                         argv[i + 1][2])) {
                 *o->value = argv[++i];
             } else {
+                /* "--svg --help" is a forgotten value, not a file named
+                 * "--help"; "--svg=--x" still gives one. */
                 fprintf(stderr, "error: option '--%s' needs a value\n%s",
                         o->name, usage_text);
                 return ES_EXIT_USAGE;

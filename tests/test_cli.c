@@ -102,6 +102,24 @@ static void test_help_version_usage(void **state)
     assert_int_equal(r.status, 0);
     assert_non_null(strstr(r.out.ptr, "usage: earshot poll"));
     es_run_release(&r);
+
+    /* What is missing is named, before the usage. */
+    es_run_earshot(&r, &run_opts, NULL, "show", NULL);
+    assert_int_equal(r.status, 2);
+    assert_true(strncmp(r.err.ptr, "error: missing the mention ID\n", 30) == 0);
+    assert_non_null(strstr(r.err.ptr, "usage: earshot show"));
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "parse", "rss", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "error: missing FILE"));
+    es_run_release(&r);
+
+    /* A value-taking option followed by another option lacks its value:
+     * "--svg --help" writes no file named "--help". */
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--source", "--json", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "option '--source' needs a value"));
+    es_run_release(&r);
 }
 
 /* A copy of `earshot` (cli/front.c) in a folder of its own: no
