@@ -27,6 +27,7 @@ struct es_ctx {
     struct es_inbox *ib;      /* owned, lazily opened */
     char *found_data_dir;     /* owned */
     char *found_db_path;      /* owned */
+    int no_create;            /* the command only reads: no new database */
 };
 
 /* Loads the config (once). Prints the error and returns NULL on failure. */

@@ -185,6 +185,41 @@ int es_cli_filter_query(struct es_ctx *ctx, const struct es_cli_filter *f,
 
 /* ==== inbox and show ==== */
 
+struct known_sources {
+    const char *name;
+    int found;
+    struct es_buf names;
+};
+
+static int see_source(const struct es_source_health *h, void *payload)
+{
+    struct known_sources *k = payload;
+    if (strcmp(h->name, k->name) == 0)
+        k->found = 1;
+    if (k->names.len < 400) {
+        es_buf_adds(&k->names, k->names.len ? ", " : "");
+        es_buf_adds(&k->names, h->name);
+    }
+    return 0;
+}
+
+/* A --source that names no source the database has seen is a typo, not
+ * an empty inbox: ES_EXIT_USAGE with the names it knows. */
+static int check_source(struct es_inbox *ib, const char *name)
+{
+    struct known_sources k = { name, 0, ES_BUF_INIT };
+    int rc = es_inbox_health_each(ib, see_source, &k);
+    if (rc == 0 && !k.found) {
+        fprintf(stderr, "error: no source named '%s' (known: %s)\n", name,
+                k.names.len ? k.names.ptr : "none yet");
+        rc = ES_EXIT_USAGE;
+    } else {
+        rc = 0; /* a database error is said by the listing */
+    }
+    es_buf_release(&k.names);
+    return rc;
+}
+
 int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
 {
     static const char usage[] =
@@ -223,6 +258,9 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
+    if (q.source && !(ctx->cfg && es_config_source_find(ctx->cfg, q.source)) &&
+        (rc = check_source(ib, q.source)) != 0)
+        return rc;
     struct list_out lo = { json != NULL, 0, ES_BUF_INIT, ib };
     if (!lo.json)
         printf("%-6s %-8s %4s %-14s %-16s %-16s  %s\n", "ID", "STATE", "PRIO",

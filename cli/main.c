@@ -26,6 +26,7 @@
 enum cmd_needs {
     CMD_NEEDS_CURL = 1 << 0, /* curl_global_init: fetches over HTTP */
     CMD_NEEDS_XML = 1 << 1,  /* xmlInitParser: parses feeds or HTML */
+    CMD_READS = 1 << 2,      /* only reads the database: never creates it */
 };
 
 #define CMD_NEEDS_LIBS (CMD_NEEDS_CURL | CMD_NEEDS_XML)
@@ -44,9 +45,10 @@ static const struct cmd commands[] = {
       CMD_NEEDS_LIBS },
     { "poll", cmd_poll, "one pass over due sources, then exit",
       CMD_NEEDS_LIBS },
-    { "sources", cmd_sources, "the health of every source", CMD_NEEDS_LIBS },
-    { "inbox", cmd_inbox, "list mentions", 0 },
-    { "show", cmd_show, "one mention in full", 0 },
+    { "sources", cmd_sources, "the health of every source",
+      CMD_NEEDS_LIBS | CMD_READS },
+    { "inbox", cmd_inbox, "list mentions", CMD_READS },
+    { "show", cmd_show, "one mention in full", CMD_READS },
     { "parse", cmd_parse, "parse a document and print JSON Lines (no database)",
       CMD_NEEDS_LIBS },
     { "ingest", cmd_ingest, "store the entries of a local feed document",
@@ -56,19 +58,20 @@ static const struct cmd commands[] = {
     { "classify", cmd_classify, "sentiment score of each stdin line", 0 },
     { "rescore", cmd_rescore, "score stored mentions again", 0 },
     { "ticket", cmd_ticket, "open or work a private ticket", CMD_NEEDS_CURL },
-    { "tickets", cmd_tickets, "list tickets", 0 },
-    { "metrics", cmd_metrics, "response times, backlog and SLA breaches", 0 },
+    { "tickets", cmd_tickets, "list tickets", CMD_READS },
+    { "metrics", cmd_metrics, "response times, backlog and SLA breaches",
+      CMD_READS },
     { "stats", cmd_stats, "mentions per hour or day by sentiment; --svg chart",
       0 },
     { "alerts", cmd_alerts, "spike alerts: list, backtest RULE, check", 0 },
-    { "audit", cmd_audit, "who did what, when: the audit log", 0 },
+    { "audit", cmd_audit, "who did what, when: the audit log", CMD_READS },
     { "state", cmd_state, "move mentions to a state (one, or --bulk)", 0 },
     { "assign", cmd_assign, "assign a mention to an agent", 0 },
     { "unassign", cmd_unassign, "leave a mention unassigned", 0 },
     { "note", cmd_note, "add an internal note to a mention", 0 },
     { "tag", cmd_tag, "tag a mention", 0 },
     { "untag", cmd_untag, "remove tags from a mention", 0 },
-    { "thread", cmd_thread, "the conversation around a mention", 0 },
+    { "thread", cmd_thread, "the conversation around a mention", CMD_READS },
     { "canned", cmd_canned, "canned replies: add, list, show, rm", 0 },
     { "agent", cmd_agent, "agents: add, list, disable, enable", 0 },
     { "reply", cmd_reply, "queue a public reply (or private message)", 0 },
@@ -161,6 +164,15 @@ struct es_inbox *es_ctx_inbox(struct es_ctx *ctx)
     }
     if (!path || !*path)
         path = ctx->found_db_path = default_db_path();
+    /* A command that only reads does not make a database: a mistyped
+     * --db would look like an empty inbox, and leave a file behind. */
+    if (ctx->no_create && strcmp(path, ":memory:") != 0 &&
+        access(path, F_OK) != 0) {
+        es_cli_fail("no database at '%s' (`earshot init` creates it; "
+                    "`earshot poll` and `serve` fill it)",
+                    path);
+        return NULL;
+    }
     if (es_inbox_open(&ctx->ib, path) < 0) {
         es_cli_fail("%s", es_error_last());
         ctx->ib = NULL;
@@ -233,6 +245,7 @@ int main(int argc, char **argv)
         curl_global_init(CURL_GLOBAL_DEFAULT);
     if (cmd->needs & CMD_NEEDS_XML)
         xmlInitParser();
+    ctx.no_create = (cmd->needs & CMD_READS) != 0;
     rc = cmd->fn(argc - i, argv + i, &ctx);
     es_inbox_free(ctx.ib);
     es_config_free(ctx.cfg);

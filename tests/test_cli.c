@@ -713,6 +713,22 @@ static void test_poll_failing_source_keeps_others(void **state)
     assert_non_null(strstr(r.out.ptr, "\"name\":\"gone\""));
     assert_non_null(strstr(r.out.ptr, "\"failures\":1"));
     es_run_release(&r);
+
+    /* A mistyped source is no empty inbox; a mistyped database is not
+     * made by a command that only reads. */
+    es_run_earshot(&r, &run_opts, NULL, "--db", db, "inbox", "--source",
+                   "brnad", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "no source named 'brnad' (known: "));
+    assert_non_null(strstr(r.err.ptr, "brand"));
+    es_run_release(&r);
+    char *typo = es_xasprintf("%s/fial.db", tmpdir);
+    es_run_earshot(&r, &run_opts, NULL, "--db", typo, "inbox", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "no database at '"));
+    assert_int_equal(access(typo, F_OK), -1);
+    es_run_release(&r);
+    free(typo);
     free(db);
     free(conf);
 }
