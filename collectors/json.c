@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <yajl/yajl_parse.h>
+
 #include "earshot/alloc.h"
 #include "earshot/error.h"
 #include "html.h"
@@ -116,6 +118,24 @@ static void scrub(yajl_val v)
     }
 }
 
+/* Where yajl stopped in a body it refused: its tree parser does not say,
+ * so a parse without a tree runs again over the body (only when it
+ * failed). */
+static size_t error_offset(const char *buf, size_t len)
+{
+    yajl_handle h = yajl_alloc(NULL, NULL, NULL);
+    if (!h)
+        return 0;
+    yajl_status st = yajl_parse(h, (const unsigned char *)buf, len);
+    /* Refused within the body: the count takes in the byte refused. All of
+     * it read and still refused: the body ends too soon. */
+    size_t off = st == yajl_status_ok ? len : yajl_get_bytes_consumed(h);
+    if (st != yajl_status_ok && off > 0)
+        off--;
+    yajl_free(h);
+    return off < len ? off : len;
+}
+
 int es_json_parse(yajl_val *out, const char *what, const char *buf, size_t len)
 {
     char err[256];
@@ -147,8 +167,18 @@ int es_json_parse(yajl_val *out, const char *what, const char *buf, size_t len)
         /* yajl's message continues with a picture of the input: keep the
          * first line. */
         err[strcspn(err, "\n")] = '\0';
-        return es_error_set(ES_EPARSE, "%s: invalid JSON: %s", what,
-                            err[0] ? err : "cannot parse");
+        size_t at = error_offset(buf, len);
+        unsigned char c = at < len ? (unsigned char)buf[at] : 0;
+        char near[16] = "";
+        if (c >= 0x21 && c < 0x7f && c != '\'')
+            snprintf(near, sizeof(near), " ('%c')", c);
+        if (at == len)
+            return es_error_set(ES_EPARSE,
+                                "%s: invalid JSON at its end (byte "
+                                "%zu): %s",
+                                what, at, err[0] ? err : "cannot parse");
+        return es_error_set(ES_EPARSE, "%s: invalid JSON at byte %zu%s: %s",
+                            what, at, near, err[0] ? err : "cannot parse");
     }
     if (needs_scrub(buf, len))
         scrub(v);

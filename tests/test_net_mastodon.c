@@ -367,7 +367,13 @@ static void test_shape_errors(void **state)
 
     struct es_caught c = { 0 };
     assert_int_equal(parse_buf("[{\"id\":\"1\",\"content\":", &c), ES_EPARSE);
-    assert_non_null(strstr(es_error_last(), "mastodon: invalid JSON"));
+    assert_non_null(strstr(es_error_last(), "mastodon: invalid JSON at its "
+                                            "end (byte 21): "));
+    /* Where it went wrong, and what was there: an XML page, a stray comma. */
+    assert_int_equal(parse_buf("<?xml version=\"1.0\"?><rss/>", &c), ES_EPARSE);
+    assert_non_null(strstr(es_error_last(), "invalid JSON at byte 0 ('<'): "));
+    assert_int_equal(parse_buf("[{\"id\":\"1\",,}]", &c), ES_EPARSE);
+    assert_non_null(strstr(es_error_last(), "invalid JSON at byte 11 (','): "));
     assert_int_equal(parse_buf("", &c), ES_EPARSE);
     /* Deep nesting is refused before yajl recurses into it. */
     struct es_buf deep = ES_BUF_INIT;
