@@ -174,10 +174,21 @@ struct ingest_source {
     int64_t id;            /* row id in the store */
 };
 
+/* A configured source its kind refused to open (an unreadable token_file,
+ * a query it cannot compile): reported as failing at each poll, with
+ * backoff, while the others poll (one failing source never holds up the
+ * others). */
+struct broken_source {
+    const struct es_config_source *cs; /* borrowed from the config */
+    char *error;                       /* why it did not open */
+};
+
 struct es_ingest {
     const struct es_config *cfg; /* borrowed */
     struct es_inbox *ib;         /* borrowed */
     const struct es_scorer *sc;  /* borrowed */
+    struct broken_source *broken;
+    size_t nbroken;
     struct es_poller *poller;
     struct ingest_source *sources;
     size_t nsources;
@@ -207,6 +218,7 @@ int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
               0x9E3779B97F4A7C15ULL;
     size_t n = es_config_source_count(cfg);
     ig->sources = es_xcalloc(n ? n : 1, sizeof(*ig->sources));
+    ig->broken = es_xcalloc(n ? n : 1, sizeof(*ig->broken));
     /* One transaction for all the rows: a commit each made opening a
      * thousand-source config cost more than polling it. */
     rc = es_inbox_begin(ib);
@@ -215,13 +227,19 @@ int es_ingest_open(struct es_ingest **out, const struct es_config *cfg,
     for (size_t i = 0; i < n; i++) {
         const struct es_config_source *cs = es_config_source_at(cfg, i);
         struct ingest_source *is = &ig->sources[ig->nsources];
-        rc = es_source_open(&is->src, cs);
+        int64_t id;
+        if (es_source_open(&is->src, cs) < 0) {
+            struct broken_source *b = &ig->broken[ig->nbroken++];
+            b->cs = cs;
+            b->error = es_xstrdup(es_error_last());
+        } else {
+            ig->nsources++;
+        }
+        rc = es_inbox_source_ensure(ib, cs->name, cs->type, &id);
         if (rc < 0)
             goto done;
-        ig->nsources++;
-        rc = es_inbox_source_ensure(ib, cs->name, cs->type, &is->id);
-        if (rc < 0)
-            goto done;
+        if (is->src)
+            is->id = id;
     }
     rc = es_inbox_commit(ib);
     if (rc < 0)
@@ -244,6 +262,9 @@ void es_ingest_free(struct es_ingest *ig)
     for (size_t i = 0; i < ig->nsources; i++)
         es_source_free(ig->sources[i].src);
     free(ig->sources);
+    for (size_t i = 0; i < ig->nbroken; i++)
+        free(ig->broken[i].error);
+    free(ig->broken);
     es_poller_free(ig->poller);
     free(ig);
 }
@@ -659,16 +680,96 @@ static int pass_finish(struct pass *ps)
     return ps->db_error;
 }
 
+/* Tries each broken source that this pass would poll again: one that
+ * opens now (the token file is there) joins the sources and is polled
+ * with them; the others are reported as failing and their health rows
+ * record it (backoff, last error), in one transaction of its own. Adds
+ * the failures to *npolled; sets *found for @only. */
+static int poll_broken(struct es_ingest *ig, unsigned flags, const char *only,
+                       es_ingest_report_cb cb, void *payload, size_t *npolled,
+                       int *found)
+{
+    int64_t now = es_time_now();
+    int rc = 0, began = 0;
+    for (size_t i = 0; i < ig->nbroken && rc == 0; i++) {
+        const struct es_config_source *cs = ig->broken[i].cs;
+        if (only ? strcmp(cs->name, only) != 0 : !cs->enabled)
+            continue;
+        if (only)
+            *found = 1;
+        struct es_source_health h;
+        rc = es_inbox_health_get(ig->ib, cs->name, &h);
+        if (rc == ES_ENOTFOUND) {
+            memset(&h, 0, sizeof(h));
+            h.name = es_xstrdup(cs->name);
+            h.last_success = ES_TIME_UNKNOWN;
+            h.next_poll = ES_TIME_UNKNOWN;
+            rc = 0;
+        } else if (rc < 0) {
+            break;
+        }
+        if (!only && !(flags & ES_INGEST_ALL) &&
+            h.next_poll != ES_TIME_UNKNOWN && h.next_poll > now) {
+            es_source_health_release(&h);
+            continue;
+        }
+        if (!began && (rc = es_inbox_begin(ig->ib)) == 0)
+            began = 1;
+        struct ingest_source *is = &ig->sources[ig->nsources];
+        if (rc == 0 && es_source_open(&is->src, cs) == 0) {
+            rc = es_inbox_source_ensure(ig->ib, cs->name, cs->type, &is->id);
+            ig->nsources++;
+            free(ig->broken[i].error);
+            ig->broken[i--] = ig->broken[--ig->nbroken];
+            es_source_health_release(&h);
+            continue;
+        }
+        free(ig->broken[i].error);
+        ig->broken[i].error = es_xstrdup(es_error_last());
+        h.last_attempt = now;
+        h.failures++;
+        free(h.last_error);
+        h.last_error = es_xstrdup(ig->broken[i].error);
+        h.next_poll =
+            es_schedule_next(now, cs->interval > 0 ? cs->interval : 900,
+                             h.failures, -1, next_random(ig));
+        if (rc == 0)
+            rc = es_inbox_health_put(ig->ib, &h);
+        if (rc == 0 && cb) {
+            struct es_ingest_report rep = {
+                .source = cs->name,
+                .status = ES_EINVALID,
+                .error = ig->broken[i].error,
+                .next_poll = h.next_poll,
+            };
+            cb(&rep, payload);
+        }
+        es_source_health_release(&h);
+        ++*npolled;
+    }
+    if (began && rc == 0)
+        rc = es_inbox_commit(ig->ib);
+    else if (began)
+        es_inbox_rollback(ig->ib);
+    return rc;
+}
+
 int es_ingest_poll(struct es_ingest *ig, unsigned flags, const char *only,
                    es_ingest_report_cb cb, void *payload, size_t *npolled)
 {
     int rc = 0;
-    struct es_poll_job *jobs = es_xcalloc(ig->nsources + 1, sizeof(*jobs));
-    struct es_source_health *hs = es_xcalloc(ig->nsources + 1, sizeof(*hs));
+    /* Room for every source: a broken one may open in this pass. */
+    size_t cap = ig->nsources + ig->nbroken + 1;
+    struct es_poll_job *jobs = es_xcalloc(cap, sizeof(*jobs));
+    struct es_source_health *hs = es_xcalloc(cap, sizeof(*hs));
     size_t njobs = 0;
     int64_t now = es_time_now();
     int found = 0, reading = 0;
+    size_t nbroken = 0;
 
+    rc = poll_broken(ig, flags, only, cb, payload, &nbroken, &found);
+    if (rc < 0)
+        goto done;
     rc = es_inbox_read_begin(ig->ib);
     if (rc < 0)
         goto done;
@@ -728,7 +829,7 @@ done:
     if (reading)
         es_inbox_read_end(ig->ib);
     if (npolled)
-        *npolled = njobs;
+        *npolled = njobs + nbroken;
     for (size_t i = 0; i < njobs; i++)
         es_source_health_release(&hs[i]);
     free(hs);

@@ -198,6 +198,64 @@ static void test_failing_source_does_not_stop_others(void **state)
     assert_int_equal(es_inbox_count(f->ib), 2);
 }
 
+/* A source its kind will not open (its token file is not there yet)
+ * does not stop the others: it is reported failing at each pass, with
+ * backoff, and joins the others once the file is there. */
+static void test_source_that_cannot_open(void **state)
+{
+    struct fixture *f = *state;
+    struct es_testhttpd_response ok = {
+        .content_type = "application/rss+xml",
+        .body = FEED_V1,
+    };
+    es_testhttpd_route(f->srv, "/good.xml", &ok);
+    char *tok = es_xasprintf("%s/token", f->dir);
+    char *conf = es_xasprintf("[source \"good\"]\ntype = rss\n"
+                              "url = @BASE@/good.xml\n"
+                              "[source \"gh\"]\ntype = mastodon\n"
+                              "base_url = @BASE@\nmentions = yes\n"
+                              "token_file = %s\n",
+                              tok);
+    open_pipeline(f, conf);
+    poll_all(f);
+    assert_int_equal(f->nrep, 2);
+    assert_int_equal(report_of(f, "good")->nnew, 2);
+    assert_int_equal(report_of(f, "gh")->status, ES_EINVALID);
+    assert_non_null(strstr(report_of(f, "gh")->error, "token_file"));
+    struct es_source_health h;
+    health(f, "gh", &h);
+    assert_int_equal(h.failures, 1);
+    assert_non_null(strstr(h.last_error, "cannot read token_file"));
+    assert_true(h.next_poll > es_time_now());
+    es_source_health_release(&h);
+
+    /* Not due: a pass of due sources leaves it alone. */
+    f->nrep = 0;
+    size_t n = 9;
+    assert_int_equal(es_ingest_poll(f->ig, 0, NULL, on_report, f, &n), 0);
+    assert_int_equal(n, 0);
+
+    /* The file is there now: the same pipeline polls it. */
+    FILE *fp = fopen(tok, "w");
+    assert_non_null(fp);
+    fputs("tok-123456\n", fp);
+    fclose(fp);
+    es_testhttpd_route(f->srv, "/api/v1/notifications",
+                       &(struct es_testhttpd_response){
+                           .content_type = "application/json",
+                           .body = "[]",
+                       });
+    poll_all(f);
+    assert_int_equal(report_of(f, "gh")->status, 0);
+    char *auth = es_testhttpd_header(f->srv, "/api/v1/notifications", -1,
+                                     "Authorization");
+    assert_non_null(auth);
+    assert_non_null(strstr(auth, "tok-123456"));
+    free(auth);
+    free(conf);
+    free(tok);
+}
+
 static int count_one(const struct es_mention *m, void *payload)
 {
     (void)m;
@@ -502,6 +560,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(
             test_failing_source_does_not_stop_others, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_source_that_cannot_open, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(
             test_edit_updates_in_place_keeping_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_is_honoured, setup,
