@@ -355,12 +355,15 @@ int cmd_show(int argc, char **argv, struct es_ctx *ctx)
                     it->platform ? it->platform : "-");
         if (it->title)
             es_buf_addf(&b, "title:     %s\n", it->title);
+        /* The name, and the handle when it says more: "Marta K. (marta_k)",
+         * not "Marta K. (Marta K.)". */
+        int both = it->author_name && it->author &&
+                   strcmp(it->author_name, it->author) != 0;
         if (it->author || it->author_name)
             es_buf_addf(&b, "author:    %s%s%s%s\n",
-                        it->author_name ? it->author_name : "",
-                        it->author_name && it->author ? " (" : "",
-                        it->author ? it->author : "",
-                        it->author_name && it->author ? ")" : "");
+                        it->author_name ? it->author_name : it->author,
+                        both ? " (" : "", both ? it->author : "",
+                        both ? ")" : "");
         if (it->author_followers != ES_COUNT_UNKNOWN)
             es_buf_addf(&b, "followers: %lld\n", it->author_followers);
         if (it->url)

@@ -251,7 +251,7 @@ static int print_health(const struct es_source_health *h, void *payload)
         es_cli_write(b->ptr, b->len);
         return 0;
     }
-    printf("%-20s %-8s %-7s %-20s %-20s %4d %8lld  %s\n", h->name,
+    printf("%-20s %-10s %-7s %-20s %-20s %4d %8lld  %s\n", h->name,
            h->type ? h->type : "-", enabled,
            es_cli_fmt_time(h->last_success, t1, "never"),
            es_cli_fmt_time(h->next_poll, t2, "now"), h->failures, h->mentions,
@@ -291,7 +291,7 @@ int cmd_sources(int argc, char **argv, struct es_ctx *ctx)
     }
     struct sources_out so = { ctx, json != NULL, 1, ES_BUF_INIT };
     if (!so.json)
-        printf("%-20s %-8s %-7s %-20s %-20s %4s %8s  %s\n", "SOURCE", "TYPE",
+        printf("%-20s %-10s %-7s %-20s %-20s %4s %8s  %s\n", "SOURCE", "TYPE",
                "ENABLED", "LAST SUCCESS", "NEXT POLL", "FAIL", "MENTIONS",
                "LAST ERROR");
     rc = es_inbox_health_each(ib, print_health, &so);

@@ -63,8 +63,9 @@ int cmd_rescore(int argc, char **argv, struct es_ctx *ctx)
                 r.nscored);
         return ES_EXIT_FAIL;
     }
-    printf("rescored %zu mentions in %zu batches: %zu changed priority or "
+    printf("rescored %zu mentions in %zu batch%s: %zu changed priority or "
            "label, %zu skipped (edited meanwhile)\n",
-           r.nscored, r.nbatches, r.nchanged, r.nskipped);
+           r.nscored, r.nbatches, r.nbatches == 1 ? "" : "es", r.nchanged,
+           r.nskipped);
     return ES_EXIT_OK;
 }

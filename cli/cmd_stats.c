@@ -146,7 +146,24 @@ static int write_file(const char *path, const struct es_buf *b)
         es_cli_write(b->ptr, b->len);
         return 0;
     }
-    FILE *f = fopen(path, "w");
+    /* An earlier chart is replaced; anything else (a database named by
+     * mistake) is not. */
+    FILE *f = fopen(path, "rb");
+    if (f) {
+        char head[64];
+        size_t n = fread(head, 1, sizeof(head), f);
+        fclose(f);
+        size_t i = 0;
+        while (i < n && (head[i] == ' ' || head[i] == '\n' || head[i] == '\r' ||
+                         head[i] == '\t'))
+            i++;
+        if (n && (i == n || head[i] != '<')) {
+            es_cli_fail("'%s' exists and is no SVG file: not overwritten",
+                        path);
+            return -1;
+        }
+    }
+    f = fopen(path, "w");
     if (!f) {
         es_cli_fail("cannot write '%s': %s", path, strerror(errno));
         return -1;

@@ -75,7 +75,8 @@ static int show_context_mention(const struct es_ticket_context_mention *m,
         es_buf_adds(b, "  ");
         if (m->author)
             es_buf_addf(b, "@%s", m->author);
-        if (m->author_name)
+        if (m->author_name &&
+            !(m->author && strcmp(m->author_name, m->author) == 0))
             es_buf_addf(b, "%s%s%s", m->author ? " (" : "", m->author_name,
                         m->author ? ")" : "");
     }

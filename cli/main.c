@@ -174,7 +174,19 @@ struct es_inbox *es_ctx_inbox(struct es_ctx *ctx)
         return NULL;
     }
     if (es_inbox_open(&ctx->ib, path) < 0) {
-        es_cli_fail("%s", es_error_last());
+        /* SQLite says "unable to open database file" for a folder that is
+         * not there: say which. */
+        char *dir = es_xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        if (slash && slash != dir)
+            *slash = '\0';
+        struct stat st;
+        if (slash && slash != dir && stat(dir, &st) != 0)
+            es_cli_fail("%s (the folder '%s' does not exist)", es_error_last(),
+                        dir);
+        else
+            es_cli_fail("%s", es_error_last());
+        free(dir);
         ctx->ib = NULL;
         return NULL;
     }

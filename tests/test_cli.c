@@ -574,6 +574,52 @@ static void test_terminal_escapes_not_printed(void **state)
     free(lines);
 }
 
+/* Small courtesies of the command line: a chart never replaces a file
+ * that is no chart, a database in a missing folder names the folder, and
+ * a name that is its own handle is said once. */
+static void test_cli_courtesies(void **state)
+{
+    (void)state;
+    char *db = es_xasprintf("%s/court.db", tmpdir);
+    char *conf = write_config("");
+    char *lines =
+        write_tmp("court.jsonl", "{\"id\": \"c-1\", \"text\": \"hello\", "
+                                 "\"author\": \"Marta K.\", \"author_name\": "
+                                 "\"Marta K.\"}\n");
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", db, "import",
+                   lines, "--source", "court", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--db", db, "show", "1", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "author:    Marta K.\n"));
+    es_run_release(&r);
+
+    char *notsvg = write_tmp("notes.txt", "my notes, not a chart\n");
+    es_run_earshot(&r, &run_opts, NULL, "--db", db, "stats", "--svg", notsvg,
+                   NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "is no SVG file: not overwritten"));
+    es_run_release(&r);
+    FILE *f = fopen(notsvg, "r");
+    char head[32] = "";
+    assert_non_null(fgets(head, sizeof(head), f));
+    fclose(f);
+    assert_string_equal(head, "my notes, not a chart\n");
+
+    char *nodir = es_xasprintf("%s/no/such/folder/x.db", tmpdir);
+    es_run_earshot(&r, &run_opts, NULL, "--db", nodir, "init", NULL);
+    assert_int_equal(r.status, 1);
+    assert_non_null(strstr(r.err.ptr, "/no/such/folder' does not exist)"));
+    es_run_release(&r);
+    free(nodir);
+    free(notsvg);
+    free(lines);
+    free(conf);
+    free(db);
+}
+
 static void test_priority_label_rescore(void **state)
 {
     (void)state;
@@ -636,7 +682,7 @@ static void test_priority_label_rescore(void **state)
     es_run_release(&r);
     es_run_earshot(&r, &run_opts, NULL, "--config", conf, "rescore", NULL);
     assert_int_equal(r.status, 0);
-    assert_non_null(strstr(r.out.ptr, "rescored 3 mentions in 1 batches: 0 "
+    assert_non_null(strstr(r.out.ptr, "rescored 3 mentions in 1 batch: 0 "
                                       "changed"));
     es_run_release(&r);
     es_run_earshot(&r, &run_opts, NULL, "--config", conf, "rescore", "--batch",
@@ -783,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_poll_inbox_show),
         cmocka_unit_test(test_inbox_column_keeps_characters),
         cmocka_unit_test(test_terminal_escapes_not_printed),
+        cmocka_unit_test(test_cli_courtesies),
         cmocka_unit_test(test_priority_label_rescore),
         cmocka_unit_test(test_bad_config_names_line),
         cmocka_unit_test(test_poll_failing_source_keeps_others),
