@@ -57,6 +57,36 @@ void es_cli_add_column(struct es_buf *out, const char *s, size_t width)
         es_buf_addch(out, ' ');
 }
 
+/* After an error: the command's synopsis (its usage lines) and where the
+ * rest is, rather than the whole help, so that the one-line error stays
+ * in sight. */
+static void usage_hint(const char *usage_text)
+{
+    const char *p = usage_text;
+    char cmd[64] = "";
+    if (strncmp(p, "usage: ", 7) == 0)
+        sscanf(p + 7, "%*s %63s", cmd);
+    while (*p && (strncmp(p, "usage:", 6) == 0 || *p == ' ')) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+        fwrite(p, 1, n, stderr);
+        p += n;
+    }
+    if (cmd[0] && *p)
+        fprintf(stderr, "('earshot %s --help' says more)\n", cmd);
+    else if (*p)
+        fputs(p, stderr);
+}
+
+static int is_global_option(const char *name, size_t n)
+{
+    static const char *const globals[] = { "config", "db", "data-dir", "as" };
+    for (size_t i = 0; i < sizeof(globals) / sizeof(globals[0]); i++)
+        if (strlen(globals[i]) == n && strncmp(name, globals[i], n) == 0)
+            return 1;
+    return 0;
+}
+
 int es_cli_usage_error(const char *usage, const char *fmt, ...)
 {
     va_list ap;
@@ -65,7 +95,7 @@ int es_cli_usage_error(const char *usage, const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
-    fputs(usage, stderr);
+    usage_hint(usage);
     return ES_EXIT_USAGE;
 }
 
@@ -139,13 +169,14 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
                       const char *usage_text)
 {
     int only_args = 0;
+    unsigned char seen[64] = { 0 };
     *nargs = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (only_args || a[0] != '-' || a[1] == '\0') {
             if (*nargs >= maxargs) {
-                fprintf(stderr, "error: unexpected argument '%s'\n%s", a,
-                        usage_text);
+                fprintf(stderr, "error: unexpected argument '%.200s'\n", a);
+                usage_hint(usage_text);
                 return ES_EXIT_USAGE;
             }
             args[(*nargs)++] = a;
@@ -160,23 +191,40 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
             return -1;
         }
         if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "error: unknown option '%s'\n%s", a, usage_text);
+            fprintf(stderr, "error: unknown option '%.200s'\n", a);
+            usage_hint(usage_text);
             return ES_EXIT_USAGE;
         }
         const char *name = a + 2;
         const char *eq = strchr(name, '=');
         size_t nlen = eq ? (size_t)(eq - name) : strlen(name);
         const struct es_opt *o = NULL;
-        for (size_t k = 0; opts && opts[k].name; k++) {
+        size_t k = 0;
+        for (; opts && opts[k].name; k++) {
             if (strlen(opts[k].name) == nlen &&
                 strncmp(opts[k].name, name, nlen) == 0) {
                 o = &opts[k];
                 break;
             }
         }
+        if (!o && is_global_option(name, nlen)) {
+            fprintf(stderr,
+                    "error: '--%.*s' goes before the command: earshot "
+                    "--%.*s VALUE COMMAND ...\n",
+                    (int)nlen, name, (int)nlen, name);
+            return ES_EXIT_USAGE;
+        }
         if (!o) {
-            fprintf(stderr, "error: unknown option '--%.*s'\n%s", (int)nlen,
-                    name, usage_text);
+            fprintf(stderr, "error: unknown option '--%.*s'\n",
+                    (int)(nlen < 200 ? nlen : 200), name);
+            usage_hint(usage_text);
+            return ES_EXIT_USAGE;
+        }
+        /* The same option twice is a mistake, not "the last one wins":
+         * "--state new --state open" reads as either, and lists only one. */
+        if (o->takes_value && k < sizeof(seen) && seen[k]++) {
+            fprintf(stderr, "error: option '--%s' given twice\n", o->name);
+            usage_hint(usage_text);
             return ES_EXIT_USAGE;
         }
         if (o->takes_value) {
@@ -189,14 +237,16 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
             } else {
                 /* "--svg --help" is a forgotten value, not a file named
                  * "--help"; "--svg=--x" still gives one. */
-                fprintf(stderr, "error: option '--%s' needs a value\n%s",
-                        o->name, usage_text);
+                fprintf(stderr, "error: option '--%s' needs a value\n",
+                        o->name);
+                usage_hint(usage_text);
                 return ES_EXIT_USAGE;
             }
         } else {
             if (eq) {
-                fprintf(stderr, "error: option '--%s' takes no value\n%s",
-                        o->name, usage_text);
+                fprintf(stderr, "error: option '--%s' takes no value\n",
+                        o->name);
+                usage_hint(usage_text);
                 return ES_EXIT_USAGE;
             }
             *o->value = "1";

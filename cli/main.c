@@ -89,7 +89,8 @@ static void usage(FILE *out)
                  "       earshot --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'earshot COMMAND --help' describes a command.\n"
+    fprintf(out, "\n'earshot COMMAND --help' (or 'earshot help COMMAND') "
+                 "describes a command.\n"
                  "Exit status: 0 success, 1 failure, 2 usage error.\n");
 }
 
@@ -216,8 +217,10 @@ int main(int argc, char **argv)
         const char **slot = es_cli_global_slot(&ctx, a);
         const char *val = NULL;
         if (!slot) {
-            fprintf(stderr, "error: unknown option '%s'\n", a);
-            usage(stderr);
+            fprintf(stderr,
+                    "error: unknown option '%.200s' (options of a command go "
+                    "after it: 'earshot help COMMAND')\n",
+                    a);
             return ES_EXIT_USAGE;
         }
         val = strchr(a, '=');
@@ -234,6 +237,21 @@ int main(int argc, char **argv)
     if (i >= argc) {
         usage(stderr);
         return ES_EXIT_USAGE;
+    }
+    /* "earshot help inbox" is "earshot inbox --help". */
+    static char help_opt[] = "--help";
+    char *help_argv[3];
+    if (strcmp(argv[i], "help") == 0) {
+        if (i + 1 >= argc) {
+            usage(stdout);
+            return ES_EXIT_OK;
+        }
+        help_argv[0] = argv[i + 1];
+        help_argv[1] = help_opt;
+        help_argv[2] = NULL;
+        argv = help_argv;
+        argc = 2;
+        i = 0;
     }
     const struct cmd *cmd = NULL;
     for (size_t k = 0; k < sizeof(commands) / sizeof(commands[0]); k++)

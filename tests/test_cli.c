@@ -119,6 +119,26 @@ static void test_help_version_usage(void **state)
     es_run_earshot(&r, &run_opts, NULL, "inbox", "--source", "--json", NULL);
     assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "option '--source' needs a value"));
+    /* The synopsis and where the rest is, not the whole help. */
+    assert_non_null(strstr(r.err.ptr, "('earshot inbox --help' says more)"));
+    assert_null(strstr(r.err.ptr, "Lists mentions"));
+    es_run_release(&r);
+
+    /* The same option twice; a global option after the command. */
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--state", "new", "--state",
+                   "open", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "option '--state' given twice"));
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "inbox", "--db", "x.db", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "'--db' goes before the command"));
+    es_run_release(&r);
+
+    /* "help COMMAND" is "COMMAND --help". */
+    es_run_earshot(&r, &run_opts, NULL, "help", "poll", NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "usage: earshot poll"));
     es_run_release(&r);
 }
 
