@@ -718,6 +718,12 @@ static int poll_broken(struct es_ingest *ig, unsigned flags, const char *only,
         struct ingest_source *is = &ig->sources[ig->nsources];
         if (rc == 0 && es_source_open(&is->src, cs) == 0) {
             rc = es_inbox_source_ensure(ig->ib, cs->name, cs->type, &is->id);
+            if (rc < 0) { /* stays broken; the pass fails with the store */
+                es_source_free(is->src);
+                is->src = NULL;
+                es_source_health_release(&h);
+                break;
+            }
             ig->nsources++;
             free(ig->broken[i].error);
             ig->broken[i--] = ig->broken[--ig->nbroken];
