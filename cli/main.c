@@ -185,6 +185,13 @@ struct es_inbox *es_ctx_inbox(struct es_ctx *ctx)
         if (slash && slash != dir && stat(dir, &st) != 0)
             es_cli_fail("%s (the folder '%s' does not exist)", es_error_last(),
                         dir);
+        else if (strstr(es_error_last(), "readonly"))
+            /* WAL: even a reader writes the -shm and -wal files beside
+             * the database. */
+            es_cli_fail("%s (earshot needs to write in the database's "
+                        "folder, even to read: its -wal and -shm files "
+                        "live there)",
+                        es_error_last());
         else
             es_cli_fail("%s", es_error_last());
         free(dir);
