@@ -210,7 +210,7 @@ static int check_source(struct es_inbox *ib, const char *name)
     struct known_sources k = { name, 0, ES_BUF_INIT };
     int rc = es_inbox_health_each(ib, see_source, &k);
     if (rc == 0 && !k.found) {
-        fprintf(stderr, "error: no source named '%s' (known: %s)\n", name,
+        fprintf(stderr, "error: no source named '%.200s' (known: %s)\n", name,
                 k.names.len ? k.names.ptr : "none yet");
         rc = ES_EXIT_USAGE;
     } else {

@@ -143,7 +143,7 @@ int es_cli_parse_count(const char *name, const char *value, int max, int *out)
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < 1 || v > max) {
         fprintf(stderr,
-                "error: --%s takes a whole number from 1 to %d, not '%s'\n",
+                "error: --%s takes a whole number from 1 to %d, not '%.200s'\n",
                 name, max, value);
         return -1;
     }

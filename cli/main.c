@@ -236,7 +236,7 @@ int main(int argc, char **argv)
         } else if (i + 1 < argc) {
             val = argv[++i];
         } else {
-            fprintf(stderr, "error: option '%s' needs a value\n", a);
+            fprintf(stderr, "error: option '%.200s' needs a value\n", a);
             return ES_EXIT_USAGE;
         }
         *slot = val;
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
         return ES_EXIT_OK;
     }
     if (!cmd) {
-        fprintf(stderr, "error: unknown command '%s'\n", argv[i]);
+        fprintf(stderr, "error: unknown command '%.200s'\n", argv[i]);
         usage(stderr);
         return ES_EXIT_USAGE;
     }
