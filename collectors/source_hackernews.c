@@ -94,6 +94,7 @@ struct walk {
     size_t nstories;
     char **wanted; /* stories of matching comments: context candidates */
     size_t nwanted;
+    char root[32]; /* the story an item tree hangs from; "" for a search */
 };
 
 static void walk_release(struct walk *w)
@@ -166,8 +167,9 @@ static int hn_to_item(yajl_val v, const char *source, struct es_item *it)
         comment = 1;
     else if (has_tag(v, "story") || has_tag(v, "poll") || has_tag(v, "job"))
         comment = 0;
-    else
-        comment = es_json_str(v, "comment_text") != NULL;
+    else /* a node with a parent answers it (the API docs' item tree) */
+        comment = es_json_str(v, "comment_text") != NULL ||
+                  es_json_get(v, "parent_id") || es_json_get(v, "parent");
 
     const char *html = es_json_str(v, comment ? "comment_text" : "story_text");
     if (!html)
@@ -217,6 +219,11 @@ static void walk_node(struct walk *w, yajl_val v, int recurse)
     struct es_item it;
     es_item_init(&it);
     if (hn_to_item(v, w->source, &it)) {
+        /* In an item tree, every comment is in the root story's thread,
+         * whether or not the node says so (the API docs' example does
+         * not). */
+        if (it.kind == ES_KIND_COMMENT && !it.thread_root && w->root[0])
+            it.thread_root = es_xstrdup(w->root);
         if (it.kind == ES_KIND_POST &&
             !es_strv_has(w->stories, w->nstories, it.external_id))
             es_strv_add(&w->stories, &w->nstories, it.external_id);
@@ -263,6 +270,10 @@ static int walk_body(struct walk *w, yajl_val root)
         if (children && !es_json_is_array(children))
             return es_json_shape_error("hackernews", "$.children",
                                        "expected an array of items");
+        char id[32];
+        if (!es_json_get(root, "parent_id") && !es_json_get(root, "parent") &&
+            es_json_id(root, "id", id, sizeof(id)))
+            memcpy(w->root, id, sizeof(id));
         walk_node(w, root, 1);
         return w->rc;
     }

@@ -536,6 +536,12 @@ static int check_shape(const char *what, yajl_val root)
     if (data && !es_json_is_array(data) && !es_json_is_object(data))
         return es_json_shape_error(what, "$.data",
                                    "expected a tweet or an array of tweets");
+    /* /2/users answers look alike: a user has a username and no text, and
+     * is no post (its id would make a link to no tweet). */
+    yajl_val first = es_json_is_array(data) ? es_json_at(data, 0) : data;
+    if (es_json_str(first, "username") && !es_json_get(first, "text"))
+        return es_json_shape_error(what, "$.data",
+                                   "users (a /2/users answer), not tweets");
     if (data || es_json_is_object(es_json_get(root, "meta")))
         return 0;
     yajl_val errors = es_json_get(root, "errors");

@@ -499,6 +499,33 @@ static void test_hn_item_tree(void **state)
                         "Their API gateway is returning 502s for us in "
                         "eu-west. Status page: \"All systems operational\"");
     es_caught_release(&c);
+
+    /* The tree as the API's documentation shows it: no "type", no
+     * "story_id"; a node with a parent is a comment, in the root's
+     * thread. */
+    assert_int_equal(
+        parse_text(
+            "hackernews",
+            "{\"id\": 1, \"created_at\": \"2006-10-09T18:21:51.000Z\", "
+            "\"author\": \"pg\", \"title\": \"Y Combinator\", \"url\": "
+            "\"http://ycombinator.com\", \"text\": null, \"points\": 57, "
+            "\"parent_id\": null, \"children\": [{\"id\": 15, "
+            "\"created_at\": \"2006-10-09T19:51:01.000Z\", \"author\": "
+            "\"sama\", \"text\": \"Acme is down again\", \"points\": "
+            "null, \"parent_id\": 1, \"children\": [{\"id\": 17, "
+            "\"created_at\": \"2006-10-09T19:52:45.000Z\", \"author\": "
+            "\"pg\", \"text\": \"Is it?\", \"parent_id\": 15, "
+            "\"children\": []}]}]}",
+            &c),
+        0);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(find(&c, "1")->kind, ES_KIND_POST);
+    k = find(&c, "17");
+    assert_int_equal(k->kind, ES_KIND_COMMENT);
+    assert_string_equal(k->in_reply_to, "15");
+    assert_string_equal(k->thread_root, "1");
+    assert_string_equal(find(&c, "15")->in_reply_to, "1");
+    es_caught_release(&c);
 }
 
 /* The official Firebase API's items (/v0/item/ID.json, its documented

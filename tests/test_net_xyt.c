@@ -451,6 +451,17 @@ static void test_x_parse_bad(void **state)
     assert_int_equal(parse_str("x", "{\"data\":{\"id\":[1]}}", &c), ES_EPARSE);
     assert_non_null(strstr(es_error_last(), "$.data.id"));
     es_caught_release(&c);
+    /* A /2/users answer (the docs' example) is users, not a post whose
+     * link would go nowhere. */
+    assert_int_equal(parse_str("x",
+                               "{\"data\":[{\"id\":\"2244994945\",\"name\":"
+                               "\"X Dev\",\"username\":\"XDevelopers\","
+                               "\"created_at\":\"2013-12-14T04:35:55.000Z\"}]}",
+                               &c),
+                     ES_EPARSE);
+    assert_non_null(strstr(es_error_last(), "users (a /2/users answer)"));
+    assert_int_equal(c.n, 0);
+    es_caught_release(&c);
 
     /* A bad entry is skipped and named; the others are kept. */
     assert_int_equal(parse_str("x",
