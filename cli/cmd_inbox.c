@@ -185,29 +185,43 @@ int es_cli_filter_query(struct es_ctx *ctx, const struct es_cli_filter *f,
 
 /* ==== inbox and show ==== */
 
+/* The names --source may give. */
 struct known_sources {
     const char *name;
+    const struct es_config *cfg; /* its names are listed already */
     int found;
     struct es_buf names;
 };
+
+static void add_known(struct known_sources *k, const char *name)
+{
+    if (k->names.len < 400) {
+        es_buf_adds(&k->names, k->names.len ? ", " : "");
+        es_buf_adds(&k->names, name);
+    }
+}
 
 static int see_source(const struct es_source_health *h, void *payload)
 {
     struct known_sources *k = payload;
     if (strcmp(h->name, k->name) == 0)
         k->found = 1;
-    if (k->names.len < 400) {
-        es_buf_adds(&k->names, k->names.len ? ", " : "");
-        es_buf_adds(&k->names, h->name);
-    }
+    if (!(k->cfg && es_config_source_find(k->cfg, h->name)))
+        add_known(k, h->name);
     return 0;
 }
 
-/* A --source that names no source the database has seen is a typo, not
- * an empty inbox: ES_EXIT_USAGE with the names it knows. */
-static int check_source(struct es_inbox *ib, const char *name)
+/* A --source that names no source of the config (@cfg, may be NULL) nor
+ * of the store is a typo, not an empty inbox: ES_EXIT_USAGE with the
+ * names known. */
+static int check_source(struct es_inbox *ib, const struct es_config *cfg,
+                        const char *name)
 {
-    struct known_sources k = { name, 0, ES_BUF_INIT };
+    if (cfg && es_config_source_find(cfg, name))
+        return 0;
+    struct known_sources k = { name, cfg, 0, ES_BUF_INIT };
+    for (size_t i = 0; cfg && i < es_config_source_count(cfg); i++)
+        add_known(&k, es_config_source_at(cfg, i)->name);
     int rc = es_inbox_health_each(ib, see_source, &k);
     if (rc == 0 && !k.found) {
         fprintf(stderr, "error: no source named '%.200s' (known: %s)\n", name,
@@ -258,8 +272,12 @@ int cmd_inbox(int argc, char **argv, struct es_ctx *ctx)
     struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
-    if (q.source && !(ctx->cfg && es_config_source_find(ctx->cfg, q.source)) &&
-        (rc = check_source(ib, q.source)) != 0)
+    /* A source of the config that was never polled is no typo: the config
+     * is read for it when one was named, even beside --db. */
+    if (q.source && !ctx->cfg && es_cli_config_given(ctx) &&
+        !es_ctx_config(ctx))
+        return ES_EXIT_FAIL;
+    if (q.source && (rc = check_source(ib, ctx->cfg, q.source)) != 0)
         return rc;
     struct list_out lo = { json != NULL, 0, ES_BUF_INIT, ib };
     if (!lo.json)

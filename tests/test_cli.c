@@ -788,6 +788,16 @@ static void test_poll_failing_source_keeps_others(void **state)
     assert_non_null(strstr(r.err.ptr, "no source named 'brnad' (known: "));
     assert_non_null(strstr(r.err.ptr, "brand"));
     es_run_release(&r);
+    /* A source of the named config that was never polled is no typo. */
+    char *fresh = es_xasprintf("%s/fresh.db", tmpdir);
+    es_run_earshot(&r, &run_opts, NULL, "--db", fresh, "init", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "--db", fresh,
+                   "inbox", "--source", "gone", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    free(fresh);
     char *typo = es_xasprintf("%s/fial.db", tmpdir);
     es_run_earshot(&r, &run_opts, NULL, "--db", typo, "inbox", NULL);
     assert_int_equal(r.status, 1);
