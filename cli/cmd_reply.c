@@ -59,13 +59,13 @@ int cmd_reply(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 1, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (nargs != 1 || (!text == !canned)) {
-        fprintf(stderr,
-                "error: give a mention ID and one of --text or "
-                "--canned\n%s",
-                usage);
-        return ES_EXIT_USAGE;
-    }
+    if (nargs != 1)
+        return es_cli_usage_error(usage, "missing the mention ID");
+    if (!text == !canned)
+        return es_cli_usage_error(usage, text ? "--text and --canned exclude "
+                                                "each other"
+                                              : "give the reply as --text TEXT "
+                                                "or --canned NAME");
     struct es_reply_request rq = { .account = account,
                                    .private_message = !!priv };
     if (parse_id("the mention ID", args[0], &rq.mention_id) < 0 ||
@@ -256,7 +256,7 @@ int cmd_outbox(int argc, char **argv, struct es_ctx *ctx)
     int rc = es_cli_parse_opts(argc, argv, opts, args, 0, &nargs, usage);
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
-    if (limit_s && es_cli_parse_count("limit", limit_s, 100000, &limit) < 0)
+    if (limit_s && es_cli_parse_count("limit", limit_s, 1000000, &limit) < 0)
         return ES_EXIT_USAGE;
     enum es_reply_state st;
     if (state && es_reply_state_parse(state, &st) < 0) {

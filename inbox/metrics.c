@@ -43,10 +43,12 @@ static int parse_amount(const char *s, const char *units, const long *mult,
     const char *p = s;
     if (!s || *p < '0' || *p > '9')
         return -1;
+    int big = 0; /* well formed but over a century: -2 */
     for (; *p >= '0' && *p <= '9'; p++) {
         if (n > (100L * 365 * 24 * 3600) / 10)
-            return -1;
-        n = n * 10 + (*p - '0');
+            big = 1;
+        else
+            n = n * 10 + (*p - '0');
     }
     long m = 1;
     if (*p) {
@@ -57,8 +59,8 @@ static int parse_amount(const char *s, const char *units, const long *mult,
     } else if (need_unit) {
         return -1;
     }
-    if (n > (100L * 365 * 24 * 3600) / m)
-        return -1;
+    if (big || n > (100L * 365 * 24 * 3600) / m)
+        return -2;
     *out = n * m;
     return 0;
 }
@@ -126,10 +128,16 @@ int es_metrics_parse_time(const char *s, int64_t now, int64_t *out)
         *out = now;
         return 0;
     }
-    if (parse_amount(s, "smhdw", mult, 1, &ago) == 0) {
+    int rc = parse_amount(s, "smhdw", mult, 1, &ago);
+    if (rc == 0) {
         *out = now - ago;
         return 0;
     }
+    if (rc == -2)
+        return es_error_set(ES_EINVALID,
+                            "time '%s' is more than a century ago: earshot "
+                            "keeps no mention that old",
+                            s);
     /* A bare number would read as a year to es_time_parse: refuse it
      * rather than guess between seconds ago and 1970. */
     const char *p = s;

@@ -263,6 +263,9 @@ static void test_parse_durations_and_times(void **state)
     assert_non_null(strstr(es_error_last(), "'12'"));
     assert_int_equal(es_metrics_parse_time("7x", now, &t), ES_EINVALID);
     assert_int_equal(es_metrics_parse_time("yesterday", now, &t), ES_EINVALID);
+    /* A valid age past a century says so, rather than "bad time". */
+    assert_int_equal(es_metrics_parse_time("100000d", now, &t), ES_EINVALID);
+    assert_non_null(strstr(es_error_last(), "more than a century ago"));
 
     enum es_metrics_by by;
     assert_int_equal(es_metrics_by_parse("day", &by), 0);
