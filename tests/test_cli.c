@@ -628,6 +628,17 @@ static void test_cli_courtesies(void **state)
     fclose(f);
     assert_string_equal(head, "my notes, not a chart\n");
 
+    /* An empty lexicon is valid, but surely not what was meant. */
+    char *empty = write_tmp("empty.tsv", "# nothing yet\n");
+    char *in = write_tmp("in.txt", "great :)\n");
+    es_run_earshot(&r, &run_opts, in, "classify", "--lexicon", empty, NULL);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out.ptr, "0.0000\n");
+    assert_non_null(strstr(r.err.ptr, "has no entries: texts will score 0"));
+    es_run_release(&r);
+    free(in);
+    free(empty);
+
     char *nodir = es_xasprintf("%s/no/such/folder/x.db", tmpdir);
     es_run_earshot(&r, &run_opts, NULL, "--db", nodir, "init", NULL);
     assert_int_equal(r.status, 1);
