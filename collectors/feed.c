@@ -2885,9 +2885,11 @@ static int head_complete(const struct es_feed_parser *p)
 }
 
 /* A document whose first character, after a BOM and white space, is "{"
- * or "[" is JSON: from then on it is held whole for jsonfeed.c, which
- * reads a JSON Feed or says what the JSON is not. */
-static int starts_json(struct es_feed_parser *p)
+ * or "[" is JSON: when the head held so far shows one, switches the
+ * parser to holding the document whole (from the head on) for
+ * jsonfeed.c, which reads a JSON Feed or says what the JSON is not.
+ * Returns 1 when it switched. */
+static int switch_to_json(struct es_feed_parser *p)
 {
     const char *h = p->head.ptr;
     size_t i = 0, len = p->head.len;
@@ -2998,7 +3000,7 @@ int es_feed_parser_push(struct es_feed_parser *p, const char *buf, size_t len)
         es_buf_add(&p->head, buf, take);
         if (!head_complete(p))
             return 0;
-        if (starts_json(p)) {
+        if (switch_to_json(p)) {
             es_buf_add(&p->jbuf, buf + take, len - take);
             return 0;
         }
@@ -3018,7 +3020,7 @@ int es_feed_parser_finish(struct es_feed_parser *p)
     p->finished = 1;
     if (p->rc)
         goto result;
-    if (p->json || (!p->ctxt && starts_json(p))) {
+    if (p->json || (!p->ctxt && switch_to_json(p))) {
         finish_json(p);
         goto result;
     }

@@ -20,6 +20,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,33 +221,23 @@ static int credential_header(const char *h, const char **value)
     return 0;
 }
 
-static int hex_digit(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c |= 0x20;
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* @v (@n bytes) as written and percent-decoded ("p%40ss+word"). */
+/* @v (@n bytes) as written and as a form decodes it ("p%40ss+word"):
+ * '+' is a space, then curl unescapes, as url.c reads a query value. */
 static void redact_param_value(struct es_buf *b, const char *v, size_t n)
 {
     redact_in(b, v, n);
-    struct es_buf d = ES_BUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (v[i] == '%' && i + 2 < n &&
-            (hi = hex_digit((unsigned char)v[i + 1])) >= 0 &&
-            (lo = hex_digit((unsigned char)v[i + 2])) >= 0) {
-            es_buf_addch(&d, (char)(hi << 4 | lo));
-            i += 2;
-        } else {
-            es_buf_addch(&d, v[i] == '+' ? ' ' : v[i]);
-        }
-    }
-    if (d.len != n || (d.len && memcmp(d.ptr, v, n) != 0))
-        redact_in(b, d.ptr, d.len);
-    es_buf_release(&d);
+    if (n > INT_MAX)
+        return;
+    char *plus = es_xstrndup(v, n);
+    for (char *c = plus; *c; c++)
+        if (*c == '+')
+            *c = ' ';
+    int dlen = 0;
+    char *d = curl_easy_unescape(NULL, plus, (int)n, &dlen);
+    if (d && ((size_t)dlen != n || memcmp(d, v, n) != 0))
+        redact_in(b, d, (size_t)dlen);
+    curl_free(d);
+    free(plus);
 }
 
 /* The values of secret parameters in "a=b&c=d" (@s, @len bytes). */

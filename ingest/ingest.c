@@ -478,6 +478,19 @@ static int store_chunk(struct es_inbox *ib, struct pending *pd)
     return 0;
 }
 
+/* Records one more failed attempt in @h: the error, and the next poll
+ * backed off from @interval (or after @retry_after, when >= 0). */
+static void health_failed(struct es_ingest *ig, struct es_source_health *h,
+                          int64_t now, int interval, const char *error,
+                          int64_t retry_after)
+{
+    h->failures++;
+    free(h->last_error);
+    h->last_error = es_xstrdup(error);
+    h->next_poll = es_schedule_next(now, interval, h->failures, retry_after,
+                                    next_random(ig));
+}
+
 /* Computes the health row that goes with @pd and stores its items. Runs
  * inside the writer's open transaction. */
 static int store_pending(struct es_ingest *ig, struct pending *pd)
@@ -523,12 +536,9 @@ static int store_pending(struct es_ingest *ig, struct pending *pd)
         h.next_poll = es_schedule_next(now, is->src->interval, 0,
                                        pd->retry_after, next_random(ig));
     } else {
-        h.failures++;
-        free(h.last_error);
-        h.last_error =
-            es_xstrdup(pd->error ? pd->error : es_error_name(pd->status));
-        h.next_poll = es_schedule_next(now, is->src->interval, h.failures,
-                                       pd->retry_after, next_random(ig));
+        health_failed(ig, &h, now, is->src->interval,
+                      pd->error ? pd->error : es_error_name(pd->status),
+                      pd->retry_after);
     }
     rep->next_poll = h.next_poll;
 
@@ -733,12 +743,8 @@ static int poll_broken(struct es_ingest *ig, unsigned flags, const char *only,
         free(ig->broken[i].error);
         ig->broken[i].error = es_xstrdup(es_error_last());
         h.last_attempt = now;
-        h.failures++;
-        free(h.last_error);
-        h.last_error = es_xstrdup(ig->broken[i].error);
-        h.next_poll =
-            es_schedule_next(now, cs->interval > 0 ? cs->interval : 900,
-                             h.failures, -1, next_random(ig));
+        health_failed(ig, &h, now, cs->interval > 0 ? cs->interval : 900,
+                      ig->broken[i].error, -1);
         if (rc == 0)
             rc = es_inbox_health_put(ig->ib, &h);
         if (rc == 0 && cb) {
