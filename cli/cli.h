@@ -92,6 +92,13 @@ void es_cli_write(const char *s, size_t len);
 int es_cli_usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* How many bytes of @s "%.*s" should print to show at most @max bytes
+ * of it without cutting a UTF-8 character in two: what a user typed,
+ * echoed in an error, is kept to a line or so. */
+int es_cli_clip(const char *s, int max);
+/* The precision and the argument for "'%.*s'": ES_CLIP(arg). */
+#define ES_CLIP(s) es_cli_clip((s), 200), (s)
+
 /* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
 int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

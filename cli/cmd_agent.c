@@ -72,7 +72,8 @@ int cmd_agent(int argc, char **argv, struct es_ctx *ctx)
     if (!(add || list || disable || enable) || nargs != (list ? 1 : 2) ||
         (role && !add) || (json && !list)) {
         if (nargs && !(add || list || disable || enable))
-            fprintf(stderr, "error: unknown agent command '%.200s'\n", sub);
+            fprintf(stderr, "error: unknown agent command '%.*s'\n",
+                    ES_CLIP(sub));
         fputs(usage, stderr);
         return ES_EXIT_USAGE;
     }

@@ -352,9 +352,9 @@ int cmd_classify(int argc, char **argv, struct es_ctx *ctx)
     /* Valid, but surely not what was meant: nothing has a valence. */
     if (es_lexicon_size(lex) == 0)
         fprintf(stderr,
-                "warning: lexicon '%.200s' has no entries: texts will score "
+                "warning: lexicon '%.*s' has no entries: texts will score "
                 "0\n",
-                lexicon);
+                ES_CLIP(lexicon));
     for (size_t i = 0; cc && i < cc->noverlays; i++) {
         if (es_lexicon_overlay(lex, cc->overlays[i]) < 0) {
             rc = es_cli_fail("%s", es_error_last());

@@ -224,8 +224,8 @@ static int check_source(struct es_inbox *ib, const struct es_config *cfg,
         add_known(&k, es_config_source_at(cfg, i)->name);
     int rc = es_inbox_health_each(ib, see_source, &k);
     if (rc == 0 && !k.found) {
-        fprintf(stderr, "error: no source named '%.200s' (known: %s)\n", name,
-                k.names.len ? k.names.ptr : "none yet");
+        fprintf(stderr, "error: no source named '%.*s' (known: %s)\n",
+                ES_CLIP(name), k.names.len ? k.names.ptr : "none yet");
         rc = ES_EXIT_USAGE;
     } else {
         rc = 0; /* a database error is said by the listing */

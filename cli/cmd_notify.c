@@ -32,7 +32,7 @@ int cmd_notify(int argc, char **argv, struct es_ctx *ctx)
     if (rc)
         return rc < 0 ? ES_EXIT_OK : rc;
     if (nargs >= 1 && strcmp(args[0], "test") != 0)
-        fprintf(stderr, "error: unknown subcommand '%.200s'\n", args[0]);
+        fprintf(stderr, "error: unknown subcommand '%.*s'\n", ES_CLIP(args[0]));
     else if (nargs == 1)
         fprintf(stderr, "error: which channel? name a [notify] section\n");
     if (nargs != 2 || strcmp(args[0], "test") != 0) {

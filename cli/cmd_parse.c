@@ -170,8 +170,8 @@ int cmd_parse(int argc, char **argv, struct es_ctx *ctx)
         if (!ops || !ops->parse_any) {
             struct es_buf known = ES_BUF_INIT;
             list_kinds(&known);
-            fprintf(stderr, "error: unknown kind '%.200s' (known: %s)\n",
-                    args[0], known.ptr);
+            fprintf(stderr, "error: unknown kind '%.*s' (known: %s)\n",
+                    ES_CLIP(args[0]), known.ptr);
             es_buf_release(&known);
             return ES_EXIT_USAGE;
         }
@@ -242,7 +242,8 @@ int cmd_ingest(int argc, char **argv, struct es_ctx *ctx)
         return es_cli_usage_error(
             usage, "missing --source NAME (the source the entries belong to)");
     if (!is_feed_kind(args[0])) {
-        fprintf(stderr, "error: unknown kind '%.200s' (known: rss)\n", args[0]);
+        fprintf(stderr, "error: unknown kind '%.*s' (known: rss)\n",
+                ES_CLIP(args[0]));
         return ES_EXIT_USAGE;
     }
     /* Scoring reads [classifier] and [priority]: a config is needed even

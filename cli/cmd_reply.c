@@ -21,8 +21,8 @@ static int parse_id(const char *what, const char *s, int64_t *out)
 {
     if (es_cli_parse_id(s, out) == 0)
         return 0;
-    fprintf(stderr, "error: %s must be a whole number above 0, not '%.200s'\n",
-            what, s ? s : "");
+    fprintf(stderr, "error: %s must be a whole number above 0, not '%.*s'\n",
+            what, ES_CLIP(s ? s : ""));
     return -1;
 }
 

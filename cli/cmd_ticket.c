@@ -22,7 +22,7 @@ static int parse_id(const char *s, const char *what, int64_t *out)
 {
     if (es_cli_parse_id(s, out) == 0)
         return 0;
-    fprintf(stderr, "error: '%.200s' is not a %s id\n", s, what);
+    fprintf(stderr, "error: '%.*s' is not a %s id\n", ES_CLIP(s), what);
     return -1;
 }
 
@@ -486,8 +486,8 @@ int cmd_ticket(int argc, char **argv, struct es_ctx *ctx)
         if (strcmp(sub, subs[i].name) == 0)
             want = subs[i].nargs;
     if (want < 0) {
-        fprintf(stderr, "error: unknown ticket command '%.200s'\n%s", sub,
-                ticket_usage);
+        fprintf(stderr, "error: unknown ticket command '%.*s'\n%s",
+                ES_CLIP(sub), ticket_usage);
         return ES_EXIT_USAGE;
     }
     if (nargs - 1 != want) {

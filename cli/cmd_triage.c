@@ -26,7 +26,7 @@ int es_cli_parse_mention_id(const char *arg, int64_t *out)
 {
     if (es_cli_parse_id(arg, out) == 0)
         return 0;
-    fprintf(stderr, "error: '%.200s' is not a mention id\n", arg);
+    fprintf(stderr, "error: '%.*s' is not a mention id\n", ES_CLIP(arg));
     return ES_EXIT_USAGE;
 }
 
@@ -559,7 +559,8 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
         (want < 0 ? nargs < -want : nargs != want) || (replace && !add) ||
         (json && !list) || ((mention || ticket) && !show)) {
         if (nargs && !(add || list || show || rm))
-            fprintf(stderr, "error: unknown canned command '%.200s'\n", sub);
+            fprintf(stderr, "error: unknown canned command '%.*s'\n",
+                    ES_CLIP(sub));
         fputs(usage, stderr);
         return ES_EXIT_USAGE;
     }
@@ -567,7 +568,8 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
     if (mention && es_cli_parse_mention_id(mention, &mention_id))
         return ES_EXIT_USAGE;
     if (ticket && es_cli_parse_id(ticket, &ticket_id) < 0) {
-        fprintf(stderr, "error: '%.200s' is not a ticket number\n", ticket);
+        fprintf(stderr, "error: '%.*s' is not a ticket number\n",
+                ES_CLIP(ticket));
         return ES_EXIT_USAGE;
     }
     struct es_inbox *ib = es_ctx_inbox(ctx);

@@ -31,6 +31,19 @@ int es_cli_fail(const char *fmt, ...)
     return ES_EXIT_FAIL;
 }
 
+int es_cli_clip(const char *s, int max)
+{
+    int n = 0;
+    while (n < max && s[n])
+        n++;
+    /* Cut before a character that would not fit whole: back up over its
+     * continuation bytes to its lead byte. */
+    if (n == max && s[n] && ((unsigned char)s[n] & 0xC0) == 0x80)
+        while (n > 0 && ((unsigned char)s[--n] & 0xC0) == 0x80)
+            ;
+    return n;
+}
+
 void es_cli_add_snippet(struct es_buf *out, const char *s, size_t max)
 {
     size_t chars = 0;
@@ -143,8 +156,8 @@ int es_cli_parse_count(const char *name, const char *value, int max, int *out)
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < 1 || v > max) {
         fprintf(stderr,
-                "error: --%s takes a whole number from 1 to %d, not '%.200s'\n",
-                name, max, value);
+                "error: --%s takes a whole number from 1 to %d, not '%.*s'\n",
+                name, max, ES_CLIP(value));
         return -1;
     }
     *out = (int)v;
@@ -175,7 +188,8 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
         const char *a = argv[i];
         if (only_args || a[0] != '-' || a[1] == '\0') {
             if (*nargs >= maxargs) {
-                fprintf(stderr, "error: unexpected argument '%.200s'\n", a);
+                fprintf(stderr, "error: unexpected argument '%.*s'\n",
+                        ES_CLIP(a));
                 usage_hint(usage_text);
                 return ES_EXIT_USAGE;
             }
@@ -191,7 +205,7 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
             return -1;
         }
         if (strncmp(a, "--", 2) != 0) {
-            fprintf(stderr, "error: unknown option '%.200s'\n", a);
+            fprintf(stderr, "error: unknown option '%.*s'\n", ES_CLIP(a));
             usage_hint(usage_text);
             return ES_EXIT_USAGE;
         }
@@ -216,7 +230,7 @@ int es_cli_parse_opts(int argc, char **argv, const struct es_opt *opts,
         }
         if (!o) {
             fprintf(stderr, "error: unknown option '--%.*s'\n",
-                    (int)(nlen < 200 ? nlen : 200), name);
+                    es_cli_clip(name, nlen < 200 ? (int)nlen : 200), name);
             usage_hint(usage_text);
             return ES_EXIT_USAGE;
         }

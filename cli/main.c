@@ -225,9 +225,9 @@ int main(int argc, char **argv)
         const char *val = NULL;
         if (!slot) {
             fprintf(stderr,
-                    "error: unknown option '%.200s' (options of a command go "
+                    "error: unknown option '%.*s' (options of a command go "
                     "after it: 'earshot help COMMAND')\n",
-                    a);
+                    ES_CLIP(a));
             return ES_EXIT_USAGE;
         }
         val = strchr(a, '=');
@@ -236,7 +236,7 @@ int main(int argc, char **argv)
         } else if (i + 1 < argc) {
             val = argv[++i];
         } else {
-            fprintf(stderr, "error: option '%.200s' needs a value\n", a);
+            fprintf(stderr, "error: option '%.*s' needs a value\n", ES_CLIP(a));
             return ES_EXIT_USAGE;
         }
         *slot = val;
@@ -273,7 +273,7 @@ int main(int argc, char **argv)
         return ES_EXIT_OK;
     }
     if (!cmd) {
-        fprintf(stderr, "error: unknown command '%.200s'\n", argv[i]);
+        fprintf(stderr, "error: unknown command '%.*s'\n", ES_CLIP(argv[i]));
         usage(stderr);
         return ES_EXIT_USAGE;
     }

@@ -73,6 +73,40 @@ static int teardown(void **state)
     return 0;
 }
 
+/* An argument echoed in an error is cut to 200 bytes, and never inside a
+ * character: "x" and 150 two-byte "é" would have been cut after the lead
+ * byte of the hundredth, leaving invalid UTF-8 on the terminal. */
+static void expect_cut_echo(const char *prefix, const char *command,
+                            const char *arg)
+{
+    struct es_buf want = ES_BUF_INIT;
+    es_buf_adds(&want, prefix);
+    es_buf_adds(&want, "x");
+    for (int i = 0; i < 99; i++)
+        es_buf_adds(&want, "\xC3\xA9");
+    es_buf_adds(&want, "'\n");
+    struct es_run r;
+    es_run_earshot(&r, &run_opts, NULL, command ? command : arg,
+                   command ? arg : NULL, NULL);
+    assert_int_equal(r.status, 2);
+    assert_true(strncmp(r.err.ptr, want.ptr, want.len) == 0);
+    es_run_release(&r);
+    es_buf_release(&want);
+}
+
+static void test_long_argument_cut_whole(void **state)
+{
+    (void)state;
+    struct es_buf arg = ES_BUF_INIT;
+    es_buf_adds(&arg, "x");
+    for (int i = 0; i < 150; i++)
+        es_buf_adds(&arg, "\xC3\xA9");
+    expect_cut_echo("error: unknown command '", NULL, arg.ptr);
+    /* The same through a command's own option parser. */
+    expect_cut_echo("error: unexpected argument '", "sources", arg.ptr);
+    es_buf_release(&arg);
+}
+
 static void test_help_version_usage(void **state)
 {
     (void)state;
@@ -862,6 +896,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_version_usage),
+        cmocka_unit_test(test_long_argument_cut_whole),
         cmocka_unit_test(test_front_runs_classify_itself),
         cmocka_unit_test(test_classify_named_config),
         cmocka_unit_test(test_parse_rss_json_lines),
