@@ -1663,6 +1663,12 @@ match_expression(const struct scratch *sc, size_t i,
     return best;
 }
 
+/* 1 when the word token @t is rated on its own. */
+static inline int rated_word(const struct tok *t)
+{
+    return (t->flags & LEX_VALENCE) && t->valence != 0;
+}
+
 /* Joins tokens into the multi-word expressions of the lexicon (longest
  * first) and drops one-letter words, which the rules do not count. With
  * @names_only, joins only the names of several words and drops
@@ -1682,6 +1688,12 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
         if (t[i].mwe > 1 && (!names_only || (t[i].flags & LEX_NAME_HEAD)))
             k = match_expression(sc, i, &me);
         if (k && names_only && !(me->flags & LEX_NAME))
+            k = 0;
+        /* A phrase rated 0 that hides a rated word ("looks like this")
+         * does not hide it from a negation right before it: in "don't
+         * like this" the verb is what is negated. */
+        if (k && !names_only && me->valence == 0 && rated_word(&t[i]) && out &&
+            t[out - 1].neg && !t[out - 1].brk)
             k = 0;
         if (k) {
             const struct tok *last = &t[i + k - 1];
@@ -1825,6 +1837,52 @@ static int not_again(const struct scratch *sc, size_t j)
     return 0;
 }
 
+/* What the negator at token @j does to the rated word at @i, when it
+ * says something else than "not": 1 for "couldn't be happier", "could
+ * not be more excited", "can't be prouder" (a comparative after "be":
+ * nothing could top it, so emphasis, not a flip; "couldn't be worse"
+ * stays bad, and worse), 2 for a surprise said in the past, "didn't
+ * expect to love it", "wasn't expecting to enjoy" (what followed did
+ * happen), else 0. */
+static int negation_turned(const struct scratch *sc, size_t j, size_t i)
+{
+    static const char *const can[] = { "couldn't", "couldnt", "can't", "cant",
+                                       "cannot" };
+    static const char *const could[] = { "could", "can" };
+    static const char *const nots[] = { "not" };
+    static const char *const be[] = { "be" };
+    static const char *const more[] = { "more" };
+    static const char *const past[] = { "didn't", "didnt", "wasn't", "wasnt",
+                                        "never" };
+    static const char *const did[] = { "did", "was" };
+    static const char *const expect[] = { "expect", "expected", "expecting" };
+    static const char *const to[] = { "to" };
+    const struct tok *t = sc->t;
+    if (j + 2 > i)
+        return 0;
+    int can_not = low_is_one_of(sc, &t[j], can, 5) ||
+                  (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
+                   low_is_one_of(sc, &t[j - 1], could, 2));
+    if (can_not && low_is_one_of(sc, &t[j + 1], be, 1)) {
+        const struct tok *w = &t[i];
+        const char *lw = sc->low + w->loff;
+        static const char *const irregular[] = { "better", "worse" };
+        int comparative =
+            i == j + 2 &&
+            ((w->llen > 4 && memcmp(lw + w->llen - 2, "er", 2) == 0) ||
+             low_is_one_of(sc, w, irregular, 2));
+        int more_x = i == j + 3 && low_is_one_of(sc, &t[j + 2], more, 1);
+        return comparative || more_x;
+    }
+    int past_neg = low_is_one_of(sc, &t[j], past, 5) ||
+                   (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
+                    low_is_one_of(sc, &t[j - 1], did, 2));
+    if (past_neg && i == j + 3 && low_is_one_of(sc, &t[j + 1], expect, 3) &&
+        low_is_one_of(sc, &t[j + 2], to, 1))
+        return 2;
+    return 0;
+}
+
 /* The valence of token @i after the rules that look at its neighbours. */
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
@@ -1890,11 +1948,12 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             int without_doubt = (fk & LEX_WITHOUT) &&
                                 ((flags_of(&t[i - 1]) & LEX_DOUBT) ||
                                  (k == 3 && (flags_of(&t[i - 2]) & LEX_DOUBT)));
-            if (never_so) {
+            int turned = p->neg ? negation_turned(sc, i - k, i) : 0;
+            if (never_so || turned == 1) {
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
-            } else if (!without_doubt && p->neg && !laugh_mark(cur) &&
-                       !not_again(sc, i - k)) {
+            } else if (!without_doubt && !turned && p->neg &&
+                       !laugh_mark(cur) && !not_again(sc, i - k)) {
                 v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
             }
@@ -2662,6 +2721,40 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
 }
 
 /* Scores every token of an English text. */
+/* What "again" weighs in a boycott (see apply_never_again()), as the
+ * lexicon rates "never ordering again". */
+#define NEVER_AGAIN -1.8
+
+/* "never shopping here again", "never using this courier again": a
+ * boycott said with a verb no idiom of the lexicon names. A "never" with
+ * a word in -ing right after it, and "again" later in its clause with
+ * nothing between that the negation turned into a good ("never doubting
+ * you again" is a promise): the "again" carries the boycott. */
+static void apply_never_again(struct scratch *sc)
+{
+    static const char *const again[] = { "again" };
+    struct tok *t = sc->t;
+    for (size_t j = 0; j + 2 < sc->n; j++) {
+        const struct tok *v = &t[j + 1];
+        if (!(flags_of(&t[j]) & LEX_NEVER) || t[j].brk || v->llen < 5 ||
+            memcmp(sc->low + v->loff + v->llen - 3, "ing", 3) != 0)
+            continue;
+        for (size_t k = j + 1; k < sc->n && k <= j + 7; k++) {
+            if (t[k].score > 0)
+                break;
+            if (low_is_one_of(sc, &t[k], again, 1)) {
+                if (t[k].score == 0) {
+                    t[k].score = NEVER_AGAIN;
+                    t[k].rules |= ES_RULE_IDIOM;
+                }
+                break;
+            }
+            if (t[k].brk)
+                break;
+        }
+    }
+}
+
 static void score_english(struct scratch *sc)
 {
     struct tok *t = sc->t;
@@ -2735,6 +2828,8 @@ static void score_english(struct scratch *sc)
                                  i + 1 == n || opens_sentence(sc, i)))
             praise = 1;
     }
+    if (flags_seen & LEX_NEVER)
+        apply_never_again(sc);
     /* Only a text with a verb of harm: most have none. */
     if (xseen & LEXX_HARM)
         apply_harmed(sc);

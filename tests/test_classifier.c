@@ -161,6 +161,39 @@ static void test_rule_negation(void **state)
     assert_score("not the bad news", -2.5 * -0.5);
     assert_score("it is not the bad news again", -2.5 * -0.5);
     assert_score("not the bad news, again", -2.5 * -0.5);
+    /* "couldn't be" and a comparative: nothing could top it. Emphasis
+     * (x 1.25, as "never so good") and no flip, so "couldn't be worse"
+     * stays bad; without a comparative it negates. */
+    assert_score("couldn't be happier", 2.9 * 1.25);
+    assert_score("we could not be happier", 2.9 * 1.25);
+    assert_score("it couldn't be worse", -2.7 * 1.25);
+    assert_score("couldn't be more happy", (2.7 + 0.293) * 1.25);
+    assert_score("couldn't be happy", 2.7 * -0.74);
+    /* A surprise told in the past: what followed did happen. Said of
+     * the future, it is a doubt, and negates. */
+    assert_score("didn't expect to love it", 3.2);
+    assert_score("I did not expect to love it", 3.2);
+    assert_score("wasn't expecting to hate it", -2.7);
+    assert_score("don't expect to love it", 3.2 * -0.74);
+    /* A phrase rated 0 that hides a rated word ("looks like this") does
+     * not hide it from a negation right before it. */
+    assert_score("looks like this", 0.0);
+    assert_score("i don't like this", 1.5 * -0.74);
+}
+
+/* "never" with a word in -ing and "again" later in the clause: a
+ * boycott, which "again" carries (NEVER_AGAIN, -1.8). */
+static void test_rule_never_again(void **state)
+{
+    (void)state;
+    assert_score("never using this courier again", -1.8);
+    assert_score("Never using them again!", -1.8 - 0.292);
+    /* Not without "again", nor past the end of the clause ... */
+    assert_score("never using this courier", 0.0);
+    assert_score("never using it. again", 0.0);
+    /* ... nor when the negation made a good of what is between: a
+     * promise ("never doubting" a harm, negated: x -0.5). */
+    assert_score("never doubting you again", -1.2 * -0.5);
 }
 
 static void test_rule_never_so(void **state)
@@ -792,7 +825,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 30);
+    assert_int_equal(es_lexicon_size(mini), 35);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1582,7 +1615,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 31);
+    assert_int_equal(es_lexicon_size(lex), 36);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
@@ -2241,6 +2274,7 @@ int main(void)
         cmocka_unit_test(test_rule_after),
         cmocka_unit_test(test_rule_dampener),
         cmocka_unit_test(test_rule_negation),
+        cmocka_unit_test(test_rule_never_again),
         cmocka_unit_test(test_rule_never_so),
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
