@@ -2721,6 +2721,35 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
 }
 
 /* Scores every token of an English text. */
+/* 1 when token @i is "like" before a number: a filler, not a liking
+ * ("took like 3 hours", "like 100 people were there"), unless a subject
+ * makes it the verb ("I like 3 of them"). A one-digit number is no
+ * token of its own, so the bytes up to the next token are read. */
+static int like_filler(const struct scratch *sc, size_t i)
+{
+    static const char *const subject[] = { "you", "we", "they", "he", "she" };
+    const struct tok *t = &sc->t[i];
+    if (t->llen != 4 || memcmp(sc->low + t->loff, "like", 4) != 0 ||
+        i + 1 >= sc->n || t->brk ||
+        (i > 0 && low_is_one_of(sc, &t[-1], subject, 5)))
+        return 0;
+    /* "I", one letter, is no token: read it from the text. */
+    size_t b = t->off;
+    while (b > 0 && sc->text[b - 1] == ' ')
+        b--;
+    if (b < t->off && b > 0 && (sc->text[b - 1] | 0x20) == 'i' &&
+        (b == 1 || !isalnum((unsigned char)sc->text[b - 2])))
+        return 0;
+    for (size_t k = t->off + t->len; k <= sc->t[i + 1].off; k++) {
+        unsigned char c = (unsigned char)sc->text[k];
+        if (c >= '0' && c <= '9')
+            return 1;
+        if (c != ' ')
+            return 0;
+    }
+    return 0;
+}
+
 /* What "again" weighs in a boycott (see apply_never_again()), as the
  * lexicon rates "never ordering again". */
 #define NEVER_AGAIN -1.8
@@ -2814,6 +2843,8 @@ static void score_english(struct scratch *sc)
             cur->rules |= ES_RULE_NO;
             continue;
         }
+        if (cur->llen == 4 && like_filler(sc, i))
+            continue;
         cur->score = (float)token_valence(sc, i, cap_diff);
         if (cur->score < 0 && remedied(sc, i)) {
             cur->score = 0;

@@ -181,6 +181,17 @@ static void test_rule_negation(void **state)
     assert_score("i don't like this", 1.5 * -0.74);
 }
 
+/* "like" before a number is a filler ("took like 3 hours"), no liking. */
+static void test_rule_like_filler(void **state)
+{
+    (void)state;
+    assert_score("it took like 3 hours", 0.0);
+    assert_score("like 100 people were there", 0.0);
+    assert_score("i like it", 1.5);
+    assert_score("i like 3 of them", 1.5);
+    assert_score("i like, 3 of them", 1.5);
+}
+
 /* "never" with a word in -ing and "again" later in the clause: a
  * boycott, which "again" carries (NEVER_AGAIN, -1.8). */
 static void test_rule_never_again(void **state)
@@ -2275,6 +2286,7 @@ int main(void)
         cmocka_unit_test(test_rule_dampener),
         cmocka_unit_test(test_rule_negation),
         cmocka_unit_test(test_rule_never_again),
+        cmocka_unit_test(test_rule_like_filler),
         cmocka_unit_test(test_rule_never_so),
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
