@@ -505,6 +505,42 @@ static int elongated(const char *w, size_t len, uint64_t key8)
     return 0;
 }
 
+/* An elongated word that is no rated one cut short ("gooo", "waittt",
+ * "neverrr") may still be a word of an expression or a rule: "lets
+ * gooo", "can't waittt". Its lowered form is cut to two, then one, of
+ * each run, and the first cut that the lexicon knows in any role, or
+ * that makes the start of an expression with the word before, replaces
+ * it (a shorter form fits in place). Returns the entry of the new form,
+ * or NULL. Rare, so out of line. */
+static __attribute__((noinline)) const struct lex_entry *
+respell_elongated(struct scratch *sc, struct tok *t)
+{
+    char tmp[64];
+    char *w = sc->low + t->loff;
+    if (t->llen > sizeof(tmp))
+        return NULL;
+    for (size_t keep = 2; keep >= 1; keep--) {
+        size_t n = 0, run = 0;
+        for (size_t i = 0; i < t->llen; i++) {
+            run = (i > 0 && w[i] == w[i - 1]) ? run + 1 : 1;
+            if (run <= keep)
+                tmp[n++] = w[i];
+        }
+        uint32_t h = lex_hash(tmp, n);
+        const struct lex_entry *e = es_lexicon__find(sc->lex, tmp, n, h);
+        int pair = t > sc->t && t[-1].kind == TK_WORD && !t[-1].brk &&
+                   es_lexicon__pair(sc->lex, t[-1].hash, h);
+        if (e || pair) {
+            memcpy(w, tmp, n);
+            t->llen = (uint32_t)n;
+            t->hash = h;
+            t->rules |= ES_RULE_ELONGATED;
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* Finishes a word token whose lowered form is at sc->low + loff: looks it
  * up and counts it for the language check. @mixed: the word has upper-
  * and lower-case letters ("Starr", a name more often than a typo). */
@@ -519,9 +555,11 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
         const struct lex_entry *e2 = NULL;
         /* Most unknown words are neutral ones: each test below is one
          * or two byte compares before anything is looked up. */
-        if (elongated(w, t->llen, key8))
+        if (elongated(w, t->llen, key8)) {
             e2 = find_elongated(sc->lex, w, t->llen);
-        else if (!mixed && w[t->llen - 1] == w[t->llen - 2])
+            if (!e2 && !may_laugh(w))
+                e = respell_elongated(sc, t);
+        } else if (!mixed && w[t->llen - 1] == w[t->llen - 2])
             e2 = find_doubled_end(sc->lex, w, t->llen);
         if (!e2 && may_laugh(w))
             e2 = find_laugh(sc->lex, w, t->llen);
