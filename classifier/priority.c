@@ -32,6 +32,7 @@ enum cue_kind {
     CUE_SAFETY,
     CUE_SECURITY,
     CUE_ACCESS,
+    CUE_DATA,
     CUE_BRAND, /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
@@ -52,6 +53,7 @@ static const struct {
     [CUE_SAFETY] = { 1.0, "mentions safety" },
     [CUE_SECURITY] = { 0.8, "mentions account security" },
     [CUE_ACCESS] = { 0.8, "mentions account access" },
+    [CUE_DATA] = { 0.8, "mentions data loss" },
     [CUE_BRAND] = { 0.0, NULL },
 };
 
@@ -81,9 +83,33 @@ static const struct {
     { CUE_BILLING, "unauthorized charge" },
     { CUE_BILLING, "unauthorised charge" },
     { CUE_BILLING, "fraudulent charge" },
+    { CUE_BILLING, "charged my card twice" },
+    { CUE_BILLING, "charged 4 times" },
+    { CUE_BILLING, "charged 5 times" },
+    { CUE_BILLING, "charged four times" },
+    { CUE_BILLING, "charged me 4 times" },
+    { CUE_BILLING, "paid twice" },
+    { CUE_BILLING, "duplicate charge" },
+    { CUE_BILLING, "duplicate charges" },
+    { CUE_BILLING, "duplicate payment" },
+    { CUE_BILLING, "double payment" },
+    { CUE_BILLING, "unauthorised payment" },
+    { CUE_BILLING, "unauthorized payment" },
+    { CUE_BILLING, "unauthorised transaction" },
+    { CUE_BILLING, "unauthorized transaction" },
+    { CUE_BILLING, "didn't authorise" },
+    { CUE_BILLING, "didn't authorize" },
+    { CUE_BILLING, "didnt authorise" },
+    { CUE_BILLING, "didnt authorize" },
+    { CUE_BILLING, "did not authorise" },
+    { CUE_BILLING, "did not authorize" },
+    { CUE_BILLING, "never authorised" },
+    { CUE_BILLING, "never authorized" },
+    { CUE_BILLING, "never signed up" },
     /* A bill chased that should not be. */
     { CUE_BILLING, "sent me to collections" },
     { CUE_BILLING, "sent to collections" },
+    { CUE_BILLING, "to collections" },
     { CUE_CANCEL, "cancel" },
     { CUE_CANCEL, "cancels" },
     { CUE_CANCEL, "cancelled" },
@@ -136,6 +162,16 @@ static const struct {
     { CUE_OUTAGE, "error 503" },
     { CUE_OUTAGE, "internal server error" },
     { CUE_OUTAGE, "bad gateway" },
+    { CUE_OUTAGE, "gateway timeout" },
+    { CUE_OUTAGE, "504 error" },
+    { CUE_OUTAGE, "error 504" },
+    { CUE_OUTAGE, "unreachable" },
+    { CUE_OUTAGE, "app down" },
+    { CUE_OUTAGE, "site down" },
+    { CUE_OUTAGE, "website down" },
+    { CUE_OUTAGE, "server down" },
+    { CUE_OUTAGE, "servers down" },
+    { CUE_OUTAGE, "api down" },
     { CUE_OUTAGE, "timing out" },
     { CUE_OUTAGE, "times out" },
     { CUE_OUTAGE, "timed out" },
@@ -174,6 +210,16 @@ static const struct {
     { CUE_LEGAL, "consumer protection" },
     { CUE_LEGAL, "trading standards" },
     { CUE_LEGAL, "ombudsman" },
+    { CUE_LEGAL, "solicitor" },
+    { CUE_LEGAL, "solicitors" },
+    { CUE_LEGAL, "formal complaint" },
+    { CUE_LEGAL, "police" },
+    { CUE_LEGAL, "report you to" },
+    { CUE_LEGAL, "reporting you to" },
+    { CUE_LEGAL, "reported you to" },
+    { CUE_LEGAL, "report them to" },
+    { CUE_LEGAL, "reported them to" },
+    { CUE_LEGAL, "regulator" },
     { CUE_SAFETY, "safety" },
     { CUE_SAFETY, "unsafe" },
     { CUE_SAFETY, "injury" },
@@ -204,6 +250,37 @@ static const struct {
     { CUE_SAFETY, "assaulted" },
     { CUE_SAFETY, "allergic reaction" },
     { CUE_SAFETY, "food poisoning" },
+    /* Session 16: harm reports a probe of customer posts found unread.
+     * Phrases where a word alone has another sense: "knife and fork",
+     * "smoke and mirrors", "glass of wine". */
+    { CUE_SAFETY, "allergic to" },
+    { CUE_SAFETY, "anaphylactic" },
+    { CUE_SAFETY, "anaphylaxis" },
+    { CUE_SAFETY, "ambulance" },
+    { CUE_SAFETY, "in hospital" },
+    { CUE_SAFETY, "in the hospital" },
+    { CUE_SAFETY, "hospitalised" },
+    { CUE_SAFETY, "hospitalized" },
+    { CUE_SAFETY, "piece of glass" },
+    { CUE_SAFETY, "glass in my" },
+    { CUE_SAFETY, "raw chicken" },
+    { CUE_SAFETY, "undercooked chicken" },
+    { CUE_SAFETY, "cockroach" },
+    { CUE_SAFETY, "vomiting" },
+    { CUE_SAFETY, "smell of smoke" },
+    { CUE_SAFETY, "caught fire" },
+    { CUE_SAFETY, "burst into flames" },
+    { CUE_SAFETY, "battery swelling" },
+    { CUE_SAFETY, "battery is swelling" },
+    { CUE_SAFETY, "battery has swollen" },
+    { CUE_SAFETY, "pulled a knife" },
+    { CUE_SAFETY, "harassed" },
+    { CUE_SAFETY, "harassment" },
+    { CUE_SAFETY, "threatening me" },
+    { CUE_SAFETY, "threatened to" },
+    { CUE_SAFETY, "don't feel safe" },
+    { CUE_SAFETY, "dont feel safe" },
+    { CUE_SAFETY, "felt unsafe" },
     /* Not "recall", "melted" or "sparking" alone: "I don't recall", "my
      * heart melted", "sparking joy". */
     { CUE_SAFETY, "product recall" },
@@ -236,6 +313,23 @@ static const struct {
     { CUE_SECURITY, "locked out" },
     { CUE_SECURITY, "changed my email" },
     { CUE_SECURITY, "changed my password" },
+    { CUE_SECURITY, "someone logged into" },
+    { CUE_SECURITY, "someone logged in" },
+    { CUE_SECURITY, "someone is using my" },
+    { CUE_SECURITY, "someone used my" },
+    { CUE_SECURITY, "card stolen" },
+    { CUE_SECURITY, "card was stolen" },
+    { CUE_SECURITY, "details were stolen" },
+    { CUE_SECURITY, "details stolen" },
+    { CUE_SECURITY, "scammed" },
+    { CUE_SECURITY, "victim of a scam" },
+    { CUE_SECURITY, "someone else's account" },
+    { CUE_SECURITY, "someone else's data" },
+    { CUE_SECURITY, "someone else's details" },
+    { CUE_SECURITY, "pretending to be me" },
+    { CUE_SECURITY, "without my permission" },
+    { CUE_SECURITY, "without my consent" },
+    { CUE_SECURITY, "privacy breach" },
     /* A customer kept from their own account or money. "closed my
      * account" is what the brand did; "close my account" is the
      * customer's cancellation. */
@@ -272,6 +366,40 @@ static const struct {
     { CUE_ACCESS, "withdrawals paused" },
     { CUE_ACCESS, "withdrawals are paused" },
     { CUE_ACCESS, "withdrawals suspended" },
+    { CUE_ACCESS, "locked me out" },
+    { CUE_ACCESS, "account is locked" },
+    { CUE_ACCESS, "account locked" },
+    { CUE_ACCESS, "blocked my card" },
+    { CUE_ACCESS, "card blocked" },
+    { CUE_ACCESS, "card is blocked" },
+    { CUE_ACCESS, "card has been blocked" },
+    { CUE_ACCESS, "card declined" },
+    { CUE_ACCESS, "card was declined" },
+    { CUE_ACCESS, "won't let me withdraw" },
+    { CUE_ACCESS, "wont let me withdraw" },
+    { CUE_ACCESS, "can't access my money" },
+    { CUE_ACCESS, "cant access my money" },
+    { CUE_ACCESS, "can't access my funds" },
+    { CUE_ACCESS, "deactivated my account" },
+    { CUE_ACCESS, "account deactivated" },
+    { CUE_ACCESS, "account will be closed" },
+    { CUE_ACCESS, "account will be terminated" },
+    /* What a customer had is gone: files, photos, a database. Not
+     * "lost" or "deleted" alone ("lost my keys", "deleted the app"). */
+    { CUE_DATA, "data loss" },
+    { CUE_DATA, "lost all my" },
+    { CUE_DATA, "lost all our" },
+    { CUE_DATA, "lost my data" },
+    { CUE_DATA, "lost our data" },
+    { CUE_DATA, "lost my photos" },
+    { CUE_DATA, "lost my files" },
+    { CUE_DATA, "deleted all my" },
+    { CUE_DATA, "deleted all our" },
+    { CUE_DATA, "deleted every" },
+    { CUE_DATA, "wiped my" },
+    { CUE_DATA, "wiped our" },
+    { CUE_DATA, "no backup" },
+    { CUE_DATA, "no backups" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -619,6 +747,7 @@ struct scan {
     unsigned found;         /* 1 << enum cue_kind */
     int at_brand;           /* "@brand" */
     int down_wait;          /* words left to tell "is down" apart */
+    int fraud_wait;         /* "fraud" seen: the next word tells */
 };
 
 /* The word @back places before the newest (0 is the newest), or NULL. */
@@ -662,10 +791,61 @@ static int fire_is_praise(const struct word *prev)
     return 0;
 }
 
+/* 1 when @w, the word after "fraud", makes it the name of a bank's
+ * service ("the fraud team", "fraud line", "fraud checks"), no charge
+ * of fraud. */
+static int fraud_service(const struct word *w)
+{
+    static const char *const words[] = {
+        "team",   "teams",     "line",       "department", "dept",
+        "check",  "checks",    "alert",      "alerts",     "prevention",
+        "unit",   "detection", "protection", "hotline",    "squad",
+        "number", "services",  "desk",
+    };
+    if (!w || !w->len)
+        return 0;
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+        if (strcmp(w->s, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
+/* 1 when the word @w (@len bytes) is the last word of a brand's name:
+ * then "Acme's" is Acme. */
+static int brand_key(const struct es_priority *p, const char *w, size_t len)
+{
+    for (int i = p->slots[find_slot(p, w, len, hash_word(w, len))]; i >= 0;
+         i = p->cues[i].next)
+        if (p->cues[i].kind == CUE_BRAND)
+            return 1;
+    return 0;
+}
+
 static void scan_word(const struct word *w, void *payload)
 {
     struct scan *sc = payload;
     const struct es_priority *p = sc->p;
+    struct word stem;
+
+    if (sc->fraud_wait) {
+        sc->fraud_wait = 0;
+        if (!fraud_service(w))
+            sc->found |= 1u << CUE_LEGAL;
+    }
+    /* "Acme Cloud's status page, is it up?": the possessive of a brand
+     * is the brand. Only a brand's last word loses its "'s": "it's" and
+     * "that's" stay as they are, for the phrases that hold them. */
+    if (w && w->len > 2 && w->s[w->len - 2] == '\'' &&
+        w->s[w->len - 1] == 's' && brand_key(p, w->s, w->len - 2)) {
+        stem.len = w->len - 2;
+        memcpy(stem.s, w->s, stem.len);
+        stem.s[stem.len] = '\0';
+        stem.at = w->at;
+        stem.pct = w->pct;
+        stem.name = 0;
+        stem.hash = hash_word(stem.s, stem.len);
+        w = &stem;
+    }
 
     if (sc->down_wait) {
         /* "is down 20%", "was down 3 points", "its down payment": a
@@ -721,6 +901,19 @@ static void scan_word(const struct word *w, void *payload)
             if (!(sc->found & (1u << CUE_OUTAGE)))
                 sc->down_wait = 2;
             continue;
+        }
+        /* "fraud" alone: decided by the word after it (fraud_service());
+         * "power of attorney" is a paper, not a lawyer. */
+        if (c->kind == CUE_LEGAL && c->n == 1 && strcmp(w->s, "fraud") == 0) {
+            sc->fraud_wait = 1;
+            continue;
+        }
+        if (c->kind == CUE_LEGAL && c->n == 1 &&
+            strcmp(w->s, "attorney") == 0) {
+            const struct word *of = ring_at(sc, 1), *power = ring_at(sc, 2);
+            if (of && power && strcmp(of->s, "of") == 0 &&
+                strcmp(power->s, "power") == 0)
+                continue;
         }
         /* "this update is fire", "so fire", "straight fire": slang
          * praise, not a blaze. */
@@ -895,7 +1088,12 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
     for (int k = 0; k < CUE__COUNT; k++) {
         if (k == CUE_BRAND || !(sc.found & (1u << k)))
             continue;
-        calm *= 1.0 - cue_info[k].strength;
+        double strength = cue_info[k].strength;
+        /* "refunded instantly, thanks!": a refund in a post that is
+         * glad is mostly done; it counts half. */
+        if (k == CUE_REFUND && s && s->compound >= ES_SENTIMENT_POS_THRESHOLD)
+            strength *= 0.5;
+        calm *= 1.0 - strength;
         add_reason(out, &len, cue_info[k].reason);
     }
     points += p->w.urgency * (1.0 - calm);

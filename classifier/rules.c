@@ -316,6 +316,10 @@ const struct rule_word es_rules__words[] = {
     { "cures", LEX_REMEDY, 0 },
     { "repaired", LEX_REMEDY, 0 },
     { "patched", LEX_REMEDY, 0 },
+    /* British "sorted" is fixed ("sorted my dispute in a day"). Not
+     * "replaced": "had to be replaced twice" is the complaint. */
+    { "sorted", LEX_REMEDY, 0 },
+    { "sorted out", LEX_REMEDY, 0 },
     /* Money given back undoes the charge: "refunded the double charge". */
     { "refunded", LEX_REMEDY, 0 },
     /* A trouble that ends ("the lag is gone", "the error went away"):

@@ -211,6 +211,23 @@ static void test_urgency_words(void **state)
         { "you froze my @widgetly account", "mentions account access", 24 },
         { "I can't access my Widgetly account", "mentions account access", 24 },
         { "please delete my Acme Cloud account", "mentions cancellation", 18 },
+        /* Session 16: what a probe of customer posts found unread. */
+        { "found a piece of glass in my curry", "mentions safety", 30 },
+        { "my son is allergic to peanuts and it had nuts", "mentions safety",
+          30 },
+        { "they charged my card twice", "mentions billing error", 18 },
+        { "I didn't authorise this payment", "mentions billing error", 18 },
+        { "someone logged into my account from Lagos",
+          "mentions account security", 24 },
+        { "you locked me out of online banking", "mentions account access",
+          24 },
+        { "my card has been blocked again", "mentions account access", 24 },
+        { "your update wiped my phone", "mentions data loss", 24 },
+        { "lost all my photos after the update", "mentions data loss", 24 },
+        { "I will be contacting my solicitor", "mentions legal action", 30 },
+        { "504 gateway timeout on every request", "mentions outage", 24 },
+        { "it's down for everyone", "mentions outage", 24 },
+        { "the fraud on my card", "mentions legal action", 30 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -250,6 +267,12 @@ static void test_urgency_words(void **state)
         "the power of a good playlist",
         "how do I log in with my passkey",
         "my Widgetly account page looks nice",
+        /* "fraud" as a bank's service, a power of attorney. */
+        "thanks to the fraud team",
+        "the fraud line was quick",
+        "sorting my nan's power of attorney",
+        "I lost my keys",
+        "deleted the app from my phone",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
@@ -260,6 +283,16 @@ static void test_urgency_words(void **state)
     assert_true(has_reason(&r, "mentions refund"));
     assert_true(has_reason(&r, "mentions cancellation"));
     assert_int_equal(r.nreasons, 2);
+    /* A refund in a glad post is mostly done: it counts half, 30 x 0.3
+     * against 30 x 0.6 with no sentiment. */
+    struct es_item it;
+    item_feed(&it, NULL, "refunded within the hour, thanks");
+    r = score(p, &it, 0.6);
+    assert_int_equal(r.score, 9);
+    assert_true(has_reason(&r, "mentions refund"));
+    r = score(p, &it, 0.0);
+    assert_int_equal(r.score, 18);
+    es_item_release(&it);
     /* A cue said twice is one cue. */
     assert_int_equal(text_score(p, "refund refund REFUND", &r), 18);
     /* Never beyond the weight. */
@@ -304,6 +337,11 @@ static void test_question_to_the_brand(void **state)
         text_score(p, "Acme Cloud support said \"have you tried rebooting?\"",
                    &r),
         0);
+    /* The brand's possessive is the brand. */
+    assert_int_equal(text_score(p, "Is Acme Cloud's status page right?", &r),
+                     15);
+    assert_int_equal(
+        text_score(p, "Widgetly\xE2\x80\x99s app, how do I check in?", &r), 15);
     /* "Acme" alone is not "Acme Cloud". */
     assert_int_equal(text_score(p, "Does Acme do IPv6?", &r), 0);
     /* The title counts too. */
