@@ -505,20 +505,20 @@ static int elongated(const char *w, size_t len, uint64_t key8)
     return 0;
 }
 
-/* An elongated word that is no rated one cut short ("gooo", "waittt",
- * "neverrr") may still be a word of an expression or a rule: "lets
- * gooo", "can't waittt". Its lowered form is cut to two, then one, of
- * each run, and the first cut that the lexicon knows in any role, or
- * that makes the start of an expression with the word before, replaces
- * it (a shorter form fits in place). Returns the entry of the new form,
- * or NULL. Rare, so out of line. */
-static __attribute__((noinline)) const struct lex_entry *
-respell_elongated(struct scratch *sc, struct tok *t)
+/* "lets gooo", "can't waittt": the word after the start of an expression
+ * (whose hash is @h1) is an elongated one that the lexicon does not know.
+ * Its lowered form is cut to two, then one, of each run ("gooo" -> "goo",
+ * "go"); the first cut that makes the start of an expression with @h1
+ * replaces it in place (it is shorter), and the token keeps the text as
+ * typed. Returns 1 then. Called only when the pair as typed starts
+ * nothing, so out of line. */
+static __attribute__((noinline)) int respell_pair(struct scratch *sc,
+                                                  struct tok *t, uint32_t h1)
 {
     char tmp[64];
     char *w = sc->low + t->loff;
-    if (t->llen > sizeof(tmp))
-        return NULL;
+    if (t->llen > sizeof(tmp) || t->kind != TK_WORD)
+        return 0;
     for (size_t keep = 2; keep >= 1; keep--) {
         size_t n = 0, run = 0;
         for (size_t i = 0; i < t->llen; i++) {
@@ -527,18 +527,16 @@ respell_elongated(struct scratch *sc, struct tok *t)
                 tmp[n++] = w[i];
         }
         uint32_t h = lex_hash(tmp, n);
-        const struct lex_entry *e = es_lexicon__find(sc->lex, tmp, n, h);
-        int pair = t > sc->t && t[-1].kind == TK_WORD && !t[-1].brk &&
-                   es_lexicon__pair(sc->lex, t[-1].hash, h);
-        if (e || pair) {
+        if (es_lexicon__pair(sc->lex, h1, h)) {
             memcpy(w, tmp, n);
             t->llen = (uint32_t)n;
             t->hash = h;
             t->rules |= ES_RULE_ELONGATED;
-            return e;
+            t->elong = 0;
+            return 1;
         }
     }
-    return NULL;
+    return 0;
 }
 
 /* Finishes a word token whose lowered form is at sc->low + loff: looks it
@@ -557,8 +555,7 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
          * or two byte compares before anything is looked up. */
         if (elongated(w, t->llen, key8)) {
             e2 = find_elongated(sc->lex, w, t->llen);
-            if (!e2 && !may_laugh(w))
-                e = respell_elongated(sc, t);
+            t->elong = !e2;
         } else if (!mixed && w[t->llen - 1] == w[t->llen - 2])
             e2 = find_doubled_end(sc->lex, w, t->llen);
         if (!e2 && may_laugh(w))
@@ -1662,8 +1659,7 @@ static inline size_t next_word(const struct scratch *sc, size_t i)
  * or the start of one. Returns its length in tokens (0: none) and its
  * entry in *out. */
 static inline __attribute__((always_inline)) size_t
-match_expression(const struct scratch *sc, size_t i,
-                 const struct lex_entry **out)
+match_expression(struct scratch *sc, size_t i, const struct lex_entry **out)
 {
     char join[JOIN_MAX];
     const struct tok *t = sc->t;
@@ -1674,7 +1670,8 @@ match_expression(const struct scratch *sc, size_t i,
     /* An expression never spans the end of a sentence ("Was it good?
      * No. Good enough?"); a comma it may ("No, thank you"). */
     if (maxk < 2 || j >= sc->n || t[j].kind == TK_EMO || t[j - 1].send ||
-        !es_lexicon__pair(sc->lex, t[i].hash, t[j].hash))
+        (!es_lexicon__pair(sc->lex, t[i].hash, t[j].hash) &&
+         (!t[j].elong || t[j].e || !respell_pair(sc, &sc->t[j], t[i].hash))))
         return 0;
     if (jl >= sizeof(join))
         return 0;
@@ -1882,7 +1879,8 @@ static int not_again(const struct scratch *sc, size_t j)
  * stays bad, and worse), 2 for a surprise said in the past, "didn't
  * expect to love it", "wasn't expecting to enjoy" (what followed did
  * happen), else 0. */
-static int negation_turned(const struct scratch *sc, size_t j, size_t i)
+static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
+                                                     size_t j, size_t i)
 {
     static const char *const can[] = { "couldn't", "couldnt", "can't", "cant",
                                        "cannot" };
@@ -2763,7 +2761,8 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
  * ("took like 3 hours", "like 100 people were there"), unless a subject
  * makes it the verb ("I like 3 of them"). A one-digit number is no
  * token of its own, so the bytes up to the next token are read. */
-static int like_filler(const struct scratch *sc, size_t i)
+static __attribute__((noinline)) int like_filler(const struct scratch *sc,
+                                                 size_t i)
 {
     static const char *const subject[] = { "you", "we", "they", "he", "she" };
     const struct tok *t = &sc->t[i];
