@@ -2756,7 +2756,6 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
     }
 }
 
-/* Scores every token of an English text. */
 /* 1 when token @i is "like" before a number: a filler, not a liking
  * ("took like 3 hours", "like 100 people were there"), unless a subject
  * makes it the verb ("I like 3 of them"). A one-digit number is no
@@ -2785,6 +2784,36 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
             return 0;
     }
     return 0;
+}
+
+/* 1 when the byte @c may end an opening quotation mark: '"', '\'', or
+ * the last byte of a curly one. */
+static inline int quote_mark(char c)
+{
+    return c == '"' || c == '\'' || c == '\x9C' || c == '\x98';
+}
+
+/* 1 when the rated word @t stands alone between quotation marks: scare
+ * quotes ("their \"upgrade\" broke everything", "the so-called 'support'
+ * team"), which deny the word rather than use it. Straight and curly
+ * marks, the same kind on both sides. */
+static __attribute__((noinline)) int scare_quoted(const struct scratch *sc,
+                                                  const struct tok *t)
+{
+    size_t len = sc->tlen;
+    const unsigned char *s = (const unsigned char *)sc->text;
+    size_t a = t->off, b = t->off + t->len;
+    /* One word: a phrase in quotes is more often quoted than denied
+     * ("she said \"great job\""). */
+    if (a == 0 || b >= len || !t->llen)
+        return 0;
+    if ((s[a - 1] == '"' && s[b] == '"') || (s[a - 1] == '\'' && s[b] == '\''))
+        return 1;
+    /* “word” and ‘word’: E2 80 9C .. E2 80 9D, E2 80 98 .. E2 80 99. */
+    return a >= 3 && b + 2 < len && s[a - 3] == 0xE2 && s[a - 2] == 0x80 &&
+           s[b] == 0xE2 && s[b + 1] == 0x80 &&
+           ((s[a - 1] == 0x9C && s[b + 2] == 0x9D) ||
+            (s[a - 1] == 0x98 && s[b + 2] == 0x99));
 }
 
 /* What "again" weighs in a boycott (see apply_never_again()), as the
@@ -2821,6 +2850,7 @@ static void apply_never_again(struct scratch *sc)
     }
 }
 
+/* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
 {
     struct tok *t = sc->t;
@@ -2883,6 +2913,11 @@ static void score_english(struct scratch *sc)
         if (cur->llen == 4 && like_filler(sc, i))
             continue;
         cur->score = (float)token_valence(sc, i, cap_diff);
+        if (cur->score > 0 && cur->off && quote_mark(sc->text[cur->off - 1]) &&
+            scare_quoted(sc, cur)) {
+            cur->score = 0;
+            cur->rules |= ES_RULE_IRONY;
+        }
         if (cur->score < 0 && remedied(sc, i)) {
             cur->score = 0;
             cur->rules |= ES_RULE_REMEDY;
@@ -3042,6 +3077,7 @@ static int score(const struct es_lexicon *lex, const char *buf, size_t len,
         len = 0;
     if (len > TEXT_MAX)
         len = TEXT_MAX;
+    sc.tlen = len;
     tokenize(&sc, buf, len);
     merge_expressions(&sc);
     /* The words of the languages past the flags' (LEXX_LANG) are counted

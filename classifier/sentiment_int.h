@@ -68,6 +68,7 @@ struct lang_counts {
 struct scratch {
     const struct es_lexicon *lex;
     const char *text; /* the text scored, borrowed */
+    size_t tlen;      /* its length in bytes */
     struct tok *t;    /* tstack, or heap for long texts */
     size_t n, cap;
     char *low; /* lstack, or heap */

@@ -181,6 +181,21 @@ static void test_rule_negation(void **state)
     assert_score("i don't like this", 1.5 * -0.74);
 }
 
+/* A praise word alone in quotation marks is denied, not used: scare
+ * quotes ("their \"upgrade\""). A phrase in quotes, or a harm, stays. */
+static void test_rule_scare_quotes(void **state)
+{
+    (void)state;
+    assert_score("their \"good\" service", 0.0);
+    assert_score("the 'good' service", 0.0);
+    assert_score("the \xE2\x80\x9Cgood\xE2\x80\x9D service", 0.0);
+    assert_score("the \xE2\x80\x98good\xE2\x80\x99 service", 0.0);
+    assert_score("a good service", 1.9);
+    assert_score("the \"good service", 1.9);
+    assert_score("she said \"no problem\"", 1.5);
+    assert_score("the \"bad\" service", -2.5);
+}
+
 /* "like" before a number is a filler ("took like 3 hours"), no liking. */
 static void test_rule_like_filler(void **state)
 {
@@ -2305,6 +2320,7 @@ int main(void)
         cmocka_unit_test(test_rule_negation),
         cmocka_unit_test(test_rule_never_again),
         cmocka_unit_test(test_rule_like_filler),
+        cmocka_unit_test(test_rule_scare_quotes),
         cmocka_unit_test(test_rule_never_so),
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
