@@ -505,40 +505,6 @@ static int elongated(const char *w, size_t len, uint64_t key8)
     return 0;
 }
 
-/* "lets gooo", "can't waittt": the word after the start of an expression
- * (whose hash is @h1) is an elongated one that the lexicon does not know.
- * Its lowered form is cut to two, then one, of each run ("gooo" -> "goo",
- * "go"); the first cut that makes the start of an expression with @h1
- * replaces it in place (it is shorter), and the token keeps the text as
- * typed. Returns 1 then. Called only when the pair as typed starts
- * nothing, so out of line. */
-static __attribute__((noinline)) int respell_pair(struct scratch *sc,
-                                                  struct tok *t, uint32_t h1)
-{
-    char tmp[64];
-    char *w = sc->low + t->loff;
-    if (t->llen > sizeof(tmp) || t->kind != TK_WORD)
-        return 0;
-    for (size_t keep = 2; keep >= 1; keep--) {
-        size_t n = 0, run = 0;
-        for (size_t i = 0; i < t->llen; i++) {
-            run = (i > 0 && w[i] == w[i - 1]) ? run + 1 : 1;
-            if (run <= keep)
-                tmp[n++] = w[i];
-        }
-        uint32_t h = lex_hash(tmp, n);
-        if (es_lexicon__pair(sc->lex, h1, h)) {
-            memcpy(w, tmp, n);
-            t->llen = (uint32_t)n;
-            t->hash = h;
-            t->rules |= ES_RULE_ELONGATED;
-            t->elong = 0;
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* Finishes a word token whose lowered form is at sc->low + loff: looks it
  * up and counts it for the language check. @mixed: the word has upper-
  * and lower-case letters ("Starr", a name more often than a typo). */
@@ -553,10 +519,9 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
         const struct lex_entry *e2 = NULL;
         /* Most unknown words are neutral ones: each test below is one
          * or two byte compares before anything is looked up. */
-        if (elongated(w, t->llen, key8)) {
+        if (elongated(w, t->llen, key8))
             e2 = find_elongated(sc->lex, w, t->llen);
-            t->elong = !e2;
-        } else if (!mixed && w[t->llen - 1] == w[t->llen - 2])
+        else if (!mixed && w[t->llen - 1] == w[t->llen - 2])
             e2 = find_doubled_end(sc->lex, w, t->llen);
         if (!e2 && may_laugh(w))
             e2 = find_laugh(sc->lex, w, t->llen);
@@ -1659,7 +1624,8 @@ static inline size_t next_word(const struct scratch *sc, size_t i)
  * or the start of one. Returns its length in tokens (0: none) and its
  * entry in *out. */
 static inline __attribute__((always_inline)) size_t
-match_expression(struct scratch *sc, size_t i, const struct lex_entry **out)
+match_expression(const struct scratch *sc, size_t i,
+                 const struct lex_entry **out)
 {
     char join[JOIN_MAX];
     const struct tok *t = sc->t;
@@ -1670,8 +1636,7 @@ match_expression(struct scratch *sc, size_t i, const struct lex_entry **out)
     /* An expression never spans the end of a sentence ("Was it good?
      * No. Good enough?"); a comma it may ("No, thank you"). */
     if (maxk < 2 || j >= sc->n || t[j].kind == TK_EMO || t[j - 1].send ||
-        (!es_lexicon__pair(sc->lex, t[i].hash, t[j].hash) &&
-         (!t[j].elong || t[j].e || !respell_pair(sc, &sc->t[j], t[i].hash))))
+        !es_lexicon__pair(sc->lex, t[i].hash, t[j].hash))
         return 0;
     if (jl >= sizeof(join))
         return 0;
@@ -2910,7 +2875,7 @@ static void score_english(struct scratch *sc)
             cur->rules |= ES_RULE_NO;
             continue;
         }
-        if (cur->llen == 4 && like_filler(sc, i))
+        if (cur->llen == 4 && sc->low[cur->loff] == 'l' && like_filler(sc, i))
             continue;
         cur->score = (float)token_valence(sc, i, cap_diff);
         if (cur->score > 0 && cur->off && quote_mark(sc->text[cur->off - 1]) &&

@@ -35,7 +35,6 @@ struct tok {
     uint8_t neg;               /* a negation ("not", "isn't") */
     uint8_t mwe;               /* e->mwe_max of a word (0: starts no
                                   expression, or not a word) */
-    uint8_t elong;             /* elongated, and no rated word cut short */
 };
 
 /* Scripts other than Latin, for the language check. */

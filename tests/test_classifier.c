@@ -620,17 +620,6 @@ static void test_rule_elongation(void **state)
     (void)state;
     assert_score("goooood", 1.9);
     assert_score("sooo good", 1.9 + 0.293);
-    /* An elongated word that no rated word explains, after the start of
-     * an expression, is cut back to the word that continues it ("no
-     * problem", where "no" alone would rate -1.2); the token keeps the
-     * text as typed. */
-    assert_score("no problemmm", 1.5);
-    assert_score("no probleeem", 1.5);
-    assert_score("okkkk", 0.0);
-    struct es_sentiment_explain ex = explain_mini("no problemmm");
-    assert_int_equal(ex.n, 1);
-    assert_int_equal(ex.tokens[0].len, strlen("no problemmm"));
-    es_sentiment_explain_release(&ex);
 }
 
 /* A masked swear word reads as the word it masks: the booster
