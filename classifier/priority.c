@@ -1089,9 +1089,11 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
         if (k == CUE_BRAND || !(sc.found & (1u << k)))
             continue;
         double strength = cue_info[k].strength;
-        /* "refunded instantly, thanks!": a refund in a post that is
-         * glad is mostly done; it counts half. */
-        if (k == CUE_REFUND && s && s->compound >= ES_SENTIMENT_POS_THRESHOLD)
+        /* "refunded instantly, thanks!", "short outage this morning,
+         * fixed within the hour - great support": a refund or an outage
+         * in a post that is glad is mostly over; it counts half. */
+        if ((k == CUE_REFUND || k == CUE_OUTAGE) && s &&
+            s->compound >= ES_SENTIMENT_POS_THRESHOLD)
             strength *= 0.5;
         calm *= 1.0 - strength;
         add_reason(out, &len, cue_info[k].reason);

@@ -293,6 +293,14 @@ static void test_urgency_words(void **state)
     r = score(p, &it, 0.0);
     assert_int_equal(r.score, 18);
     es_item_release(&it);
+    /* So does an outage: 30 x 0.4 against 30 x 0.8. */
+    item_feed(&it, NULL, "short outage this morning, fixed in an hour");
+    r = score(p, &it, 0.6);
+    assert_int_equal(r.score, 12);
+    assert_true(has_reason(&r, "mentions outage"));
+    r = score(p, &it, 0.0);
+    assert_int_equal(r.score, 24);
+    es_item_release(&it);
     /* A cue said twice is one cue. */
     assert_int_equal(text_score(p, "refund refund REFUND", &r), 18);
     /* Never beyond the weight. */
