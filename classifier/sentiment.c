@@ -2310,6 +2310,7 @@ static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
 static __attribute__((noinline)) void apply_irony(struct scratch *sc)
 {
     static const char *const for_word[] = { "for" };
+    static const char *const after_word[] = { "after" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
@@ -2375,8 +2376,12 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                                   low_is_one_of(sc, &t[i + 1], for_word, 1)))) {
             for (size_t j = i + 1; j < n; j++) {
                 uint32_t fj = flags_of(&t[j]);
+                /* "thanks for the refund after the delay": the trouble
+                 * after "after" is what was put right, not what is
+                 * thanked. */
                 if ((fj & (LEX_BUT | LEX_THOUGH)) ||
-                    ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))))
+                    ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))) ||
+                    low_is_one_of(sc, &t[j], after_word, 1))
                     break;
                 end = j;
                 if (t[j].score <= IRONY_NEG)

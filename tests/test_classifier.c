@@ -1245,6 +1245,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Great, thanks for fixing the outage so fast!", 1 },
         { "Awesome, the crash is fixed now", 1 },
         { "thanks for helping with the outage last night", 1 },
+        /* The trouble after "after" is what was put right. */
+        { "Thank you for rebooking me after the cancellation", 1 },
+        { "thanks for losing my bag after the delay", -1 },
+        { "thanks for making me wait 3 hours", -1 },
         { "love how easy the setup was", 1 },
         { "great for back pain", 1 },
         { "Thanks! I had been locked out for days.", 1 },
