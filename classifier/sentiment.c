@@ -2727,8 +2727,9 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
 }
 
 /* 1 when token @i is "like" before a number: a filler, not a liking
- * ("took like 3 hours", "like 100 people were there"), unless a subject
- * makes it the verb ("I like 3 of them"). A one-digit number is no
+ * ("took like 3 hours", "like 100 people were there"), or before a '?'
+ * ("what's the food like?"), unless a subject makes it the verb ("I like
+ * 3 of them"). A one-digit number is no
  * token of its own, so the bytes up to the next token are read. */
 static __attribute__((noinline)) int like_filler(const struct scratch *sc,
                                                  size_t i)
@@ -2736,8 +2737,15 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
     static const char *const subject[] = { "you", "we", "they", "he", "she" };
     const struct tok *t = &sc->t[i];
     if (t->llen != 4 || memcmp(sc->low + t->loff, "like", 4) != 0 ||
-        i + 1 >= sc->n || t->brk ||
         (i > 0 && low_is_one_of(sc, &t[-1], subject, 5)))
+        return 0;
+    /* "what's the food like?": a question of how, no liking. */
+    size_t q = t->off + t->len;
+    while (q < sc->tlen && sc->text[q] == ' ')
+        q++;
+    if (q < sc->tlen && sc->text[q] == '?')
+        return 1;
+    if (i + 1 >= sc->n || t->brk)
         return 0;
     /* "I", one letter, is no token: read it from the text. */
     size_t b = t->off;

@@ -205,6 +205,9 @@ static void test_rule_like_filler(void **state)
     assert_score("i like it", 1.5);
     assert_score("i like 3 of them", 1.5);
     assert_score("i like, 3 of them", 1.5);
+    /* Before a '?', a question of how: "what's the food like?". */
+    assert_score("what is the food like?", 0.0);
+    assert_score("what is the food like ?", 0.0);
 }
 
 /* "never" with a word in -ing and "again" later in the clause: a
