@@ -429,6 +429,8 @@ struct es_priority {
     size_t ncues;
     int *slots;  /* open addressing: index of a chain's head cue, or -1 */
     size_t mask; /* slots has mask + 1 entries, a power of two */
+    int *brands; /* owned: the cues of the brands in one word ("acmecloud") */
+    size_t nbrands;
 };
 
 void es_priority_weights_default(struct es_priority_weights *out)
@@ -714,6 +716,10 @@ struct es_priority *es_priority_new(const struct es_priority_weights *w,
     p->slots = es_xmalloc(nslots * sizeof(*p->slots));
     for (size_t i = 0; i < nslots; i++)
         p->slots[i] = -1;
+    p->brands = es_xmalloc((p->ncues ? p->ncues : 1) * sizeof(*p->brands));
+    for (size_t i = 0; i < p->ncues; i++)
+        if (p->cues[i].kind == CUE_BRAND && p->cues[i].n == 1)
+            p->brands[p->nbrands++] = (int)i;
     /* Chains keep the table's order, so the first cue listed is seen
      * first; the order does not change a score. */
     for (size_t i = p->ncues; i-- > 0;) {
@@ -735,6 +741,7 @@ void es_priority_free(struct es_priority *p)
             free(p->cues[i].words[k]);
     free(p->cues);
     free(p->slots);
+    free(p->brands);
     free(p);
 }
 
@@ -821,6 +828,32 @@ static int brand_key(const struct es_priority *p, const char *w, size_t len)
     return 0;
 }
 
+/* 1 when the handle @w ("@acmecloudapp", "@acmecloud_support") is a
+ * brand's name in one word with one of the endings brands give their
+ * other accounts. Only handles come here, and no brand matched them
+ * whole. */
+static int brand_handle(const struct es_priority *p, const struct word *w)
+{
+    static const char *const endings[] = {
+        "app",     "hq",       "help", "support", "care", "team",
+        "status",  "official", "uk",   "us",      "usa",  "ca",
+        "au",      "ie",       "in",   "global",  "news", "dev",
+        "service", "services", "cs",   "ops",     "inc",  "ltd",
+    };
+    for (size_t i = 0; i < p->nbrands; i++) {
+        const struct cue *c = &p->cues[p->brands[i]];
+        if (w->len <= c->key_len || memcmp(w->s, c->words[0], c->key_len))
+            continue;
+        const char *rest = w->s + c->key_len;
+        if (*rest == '_')
+            rest++;
+        for (size_t k = 0; k < ARRAY_SIZE(endings); k++)
+            if (strcmp(rest, endings[k]) == 0)
+                return 1;
+    }
+    return 0;
+}
+
 static void scan_word(const struct word *w, void *payload)
 {
     struct scan *sc = payload;
@@ -877,11 +910,21 @@ static void scan_word(const struct word *w, void *payload)
     /* A brand name that ends here, of one word or several ("acme
      * cloud"): its words are names, which other phrases step over. Marked
      * before any phrase ending here looks back over them. */
+    int named = 0;
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];
-        if (c->kind == CUE_BRAND && cue_matches(sc, c))
+        if (c->kind == CUE_BRAND && cue_matches(sc, c)) {
+            named = 1;
             for (int k = 0; k < c->n; k++)
                 sc->ring[(sc->pos - 1 - (size_t)k) % RING].name = 1;
+        }
+    }
+    /* "@acmecloudapp, where is my order?": another account of the
+     * brand's, addressed as the brand. */
+    if (w->at && !named && brand_handle(p, w)) {
+        slot->name = 1;
+        sc->found |= 1u << CUE_BRAND;
+        sc->at_brand = 1;
     }
     for (int i = head; i >= 0; i = p->cues[i].next) {
         const struct cue *c = &p->cues[i];

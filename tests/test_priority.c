@@ -353,6 +353,12 @@ static void test_question_to_the_brand(void **state)
                      15);
     assert_int_equal(
         text_score(p, "Widgetly\xE2\x80\x99s app, how do I check in?", &r), 15);
+    /* Another account of the brand's, by the usual endings. */
+    assert_int_equal(text_score(p, "@widgetlyapp where is my order?", &r), 15);
+    assert_int_equal(text_score(p, "@acmecloud_support is IPv6 coming?", &r),
+                     15);
+    assert_int_equal(text_score(p, "@widgetlysucks where is my order?", &r), 0);
+    assert_int_equal(text_score(p, "widgetlyapp, where is my order?", &r), 0);
     /* "Acme" alone is not "Acme Cloud". */
     assert_int_equal(text_score(p, "Does Acme do IPv6?", &r), 0);
     /* The title counts too. */
@@ -470,6 +476,13 @@ static void test_direct_versus_keyword(void **state)
     assert_int_equal(score(p, &it, 0).score, 10);
     es_item_release(&it);
     item_social(&it, ES_KIND_POST, "hey @Widgetly");
+    assert_int_equal(score(p, &it, 0).score, 10);
+    es_item_release(&it);
+    /* The brand's other accounts, by the usual endings. */
+    item_social(&it, ES_KIND_POST, "hey @AcmeCloudSupport the new dashboard");
+    assert_int_equal(score(p, &it, 0).score, 10);
+    es_item_release(&it);
+    item_social(&it, ES_KIND_POST, "hey @widgetly_uk the new dashboard");
     assert_int_equal(score(p, &it, 0).score, 10);
     es_item_release(&it);
 
