@@ -782,6 +782,15 @@ static int cue_matches(const struct scan *sc, const struct cue *c)
     return 1;
 }
 
+/* 1 when @s is one of the @n strings of @words. */
+static int is_one_of(const char *s, const char *const *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(s, words[i]) == 0)
+            return 1;
+    return 0;
+}
+
 /* 1 when @prev, the word before "fire", makes it slang for excellent. */
 static int fire_is_praise(const struct word *prev)
 {
@@ -790,12 +799,7 @@ static int fire_is_praise(const struct word *prev)
         "absolute",  "absolutely", "lowkey", "highkey",  "kinda",
         "literally", "it's",       "its",    "that's",   "thats",
     };
-    if (!prev || !prev->len)
-        return 0;
-    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-        if (strcmp(prev->s, words[i]) == 0)
-            return 1;
-    return 0;
+    return prev && prev->len && is_one_of(prev->s, words, ARRAY_SIZE(words));
 }
 
 /* 1 when @w, the word after "fraud", makes it the name of a bank's
@@ -809,12 +813,7 @@ static int fraud_service(const struct word *w)
         "unit",   "detection", "protection", "hotline",    "squad",
         "number", "services",  "desk",
     };
-    if (!w || !w->len)
-        return 0;
-    for (size_t i = 0; i < ARRAY_SIZE(words); i++)
-        if (strcmp(w->s, words[i]) == 0)
-            return 1;
-    return 0;
+    return w && w->len && is_one_of(w->s, words, ARRAY_SIZE(words));
 }
 
 /* 1 when the word @w (@len bytes) is the last word of a brand's name:
@@ -847,9 +846,8 @@ static int brand_handle(const struct es_priority *p, const struct word *w)
         const char *rest = w->s + c->key_len;
         if (*rest == '_')
             rest++;
-        for (size_t k = 0; k < ARRAY_SIZE(endings); k++)
-            if (strcmp(rest, endings[k]) == 0)
-                return 1;
+        if (is_one_of(rest, endings, ARRAY_SIZE(endings)))
+            return 1;
     }
     return 0;
 }

@@ -1861,9 +1861,10 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
     const struct tok *t = sc->t;
     if (j + 2 > i)
         return 0;
-    int can_not = low_is_one_of(sc, &t[j], can, 5) ||
-                  (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
-                   low_is_one_of(sc, &t[j - 1], could, 2));
+    int can_not =
+        low_is_one_of(sc, &t[j], can, sizeof(can) / sizeof(can[0])) ||
+        (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
+         low_is_one_of(sc, &t[j - 1], could, sizeof(could) / sizeof(could[0])));
     if (can_not && low_is_one_of(sc, &t[j + 1], be, 1)) {
         const struct tok *w = &t[i];
         const char *lw = sc->low + w->loff;
@@ -1871,14 +1872,18 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
         int comparative =
             i == j + 2 &&
             ((w->llen > 4 && memcmp(lw + w->llen - 2, "er", 2) == 0) ||
-             low_is_one_of(sc, w, irregular, 2));
+             low_is_one_of(sc, w, irregular,
+                           sizeof(irregular) / sizeof(irregular[0])));
         int more_x = i == j + 3 && low_is_one_of(sc, &t[j + 2], more, 1);
         return comparative || more_x;
     }
-    int past_neg = low_is_one_of(sc, &t[j], past, 5) ||
-                   (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
-                    low_is_one_of(sc, &t[j - 1], did, 2));
-    if (past_neg && i == j + 3 && low_is_one_of(sc, &t[j + 1], expect, 3) &&
+    int past_neg =
+        low_is_one_of(sc, &t[j], past, sizeof(past) / sizeof(past[0])) ||
+        (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
+         low_is_one_of(sc, &t[j - 1], did, sizeof(did) / sizeof(did[0])));
+    if (past_neg && i == j + 3 &&
+        low_is_one_of(sc, &t[j + 1], expect,
+                      sizeof(expect) / sizeof(expect[0])) &&
         low_is_one_of(sc, &t[j + 2], to, 1))
         return 2;
     return 0;
@@ -2737,7 +2742,8 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
     static const char *const subject[] = { "you", "we", "they", "he", "she" };
     const struct tok *t = &sc->t[i];
     if (t->llen != 4 || memcmp(sc->low + t->loff, "like", 4) != 0 ||
-        (i > 0 && low_is_one_of(sc, &t[-1], subject, 5)))
+        (i > 0 && low_is_one_of(sc, &t[-1], subject,
+                                sizeof(subject) / sizeof(subject[0]))))
         return 0;
     /* "what's the food like?": a question of how, no liking. */
     size_t q = t->off + t->len;
