@@ -33,6 +33,7 @@ enum cue_kind {
     CUE_SECURITY,
     CUE_ACCESS,
     CUE_DATA,
+    CUE_URGENT,
     CUE_BRAND, /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
@@ -54,6 +55,7 @@ static const struct {
     [CUE_SECURITY] = { 0.8, "mentions account security" },
     [CUE_ACCESS] = { 0.8, "mentions account access" },
     [CUE_DATA] = { 0.8, "mentions data loss" },
+    [CUE_URGENT] = { 0.5, "says it is urgent" },
     [CUE_BRAND] = { 0.0, NULL },
 };
 
@@ -400,6 +402,18 @@ static const struct {
     { CUE_DATA, "wiped our" },
     { CUE_DATA, "no backup" },
     { CUE_DATA, "no backups" },
+    /* The writer says it cannot wait. Not "urgent" after "not" or "non"
+     * (scan_word), nor "urgent care", a clinic; "emergency" only as
+     * "is an emergency": "an emergency exit", "state of emergency". */
+    { CUE_URGENT, "urgent" },
+    { CUE_URGENT, "urgently" },
+    { CUE_URGENT, "asap" },
+    { CUE_URGENT, "as soon as possible" },
+    { CUE_URGENT, "time sensitive" },
+    { CUE_URGENT, "is an emergency" },
+    { CUE_URGENT, "it's an emergency" },
+    { CUE_URGENT, "its an emergency" },
+    { CUE_URGENT, "emergency please" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -755,6 +769,7 @@ struct scan {
     int at_brand;           /* "@brand" */
     int down_wait;          /* words left to tell "is down" apart */
     int fraud_wait;         /* "fraud" seen: the next word tells */
+    int urgent_wait;        /* "urgent" seen: the next word tells */
 };
 
 /* The word @back places before the newest (0 is the newest), or NULL. */
@@ -816,6 +831,16 @@ static int fraud_service(const struct word *w)
     return w && w->len && is_one_of(w->s, words, ARRAY_SIZE(words));
 }
 
+/* 1 when @prev, the word before "urgent" or "asap", takes the hurry
+ * back: "not urgent", "non-urgent", "no rush, not asap". */
+static int not_urgent(const struct word *prev)
+{
+    static const char *const words[] = {
+        "not", "non", "nothing", "isn't", "isnt", "no", "never", "less",
+    };
+    return prev && prev->len && is_one_of(prev->s, words, ARRAY_SIZE(words));
+}
+
 /* 1 when the word @w (@len bytes) is the last word of a brand's name:
  * then "Acme's" is Acme. */
 static int brand_key(const struct es_priority *p, const char *w, size_t len)
@@ -862,6 +887,11 @@ static void scan_word(const struct word *w, void *payload)
         sc->fraud_wait = 0;
         if (!fraud_service(w))
             sc->found |= 1u << CUE_LEGAL;
+    }
+    if (sc->urgent_wait) {
+        sc->urgent_wait = 0;
+        if (!w || !w->len || strcmp(w->s, "care") != 0)
+            sc->found |= 1u << CUE_URGENT;
     }
     /* "Acme Cloud's status page, is it up?": the possessive of a brand
      * is the brand. Only a brand's last word loses its "'s": "it's" and
@@ -955,6 +985,14 @@ static void scan_word(const struct word *w, void *payload)
             if (of && power && strcmp(of->s, "of") == 0 &&
                 strcmp(power->s, "power") == 0)
                 continue;
+        }
+        /* "not urgent", "non-urgent", "nothing urgent": no hurry. */
+        if (c->kind == CUE_URGENT && c->n == 1 && not_urgent(ring_at(sc, 1)))
+            continue;
+        /* "urgent care" is a clinic: decided by the word after it. */
+        if (c->kind == CUE_URGENT && strcmp(w->s, "urgent") == 0) {
+            sc->urgent_wait = 1;
+            continue;
         }
         /* "this update is fire", "so fire", "straight fire": slang
          * praise, not a blaze. */

@@ -1381,6 +1381,20 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Another rug pull", -1 },
         { "They quietly removed the free tier", -1 },
         { "Switched from their competitor and haven't looked back", 1 },
+        /* Session 17: pleas and remedies asked for, not praise of help
+         * or of a fix; help given is still praise. */
+        { "can someone please help me", -1 },
+        { "pls help", -1 },
+        { "need this fixed urgently", -1 },
+        { "this needs to be fixed asap", -1 },
+        { "i want this resolved today", -1 },
+        { "get this sorted please", -1 },
+        { "still hoping for a reply", -1 },
+        { "when will you fix the app", -1 },
+        { "fix your app", -1 },
+        { "thanks for the help!", 1 },
+        { "happy to help!", 1 },
+        { "the update fixed it", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -228,6 +228,13 @@ static void test_urgency_words(void **state)
         { "504 gateway timeout on every request", "mentions outage", 24 },
         { "it's down for everyone", "mentions outage", 24 },
         { "the fraud on my card", "mentions legal action", 30 },
+        /* Session 17: urgency said outright. */
+        { "need a reply asap", "says it is urgent", 15 },
+        { "URGENT: wrong address on my order", "says it is urgent", 15 },
+        { "please look into this urgently", "says it is urgent", 15 },
+        { "this is an emergency, my order is for tomorrow", "says it is urgent",
+          15 },
+        { "it is urgent", "says it is urgent", 15 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -273,6 +280,11 @@ static void test_urgency_words(void **state)
         "sorting my nan's power of attorney",
         "I lost my keys",
         "deleted the app from my phone",
+        /* No hurry, or a clinic. */
+        "not urgent, whenever you can",
+        "a non-urgent question about invoices",
+        "the urgent care on 5th street",
+        "an emergency exit by the stairs",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
