@@ -137,6 +137,11 @@ static void test_rule_negation(void **state)
     /* The counterfactual negates: what should have been was not. */
     assert_score("it should have been good", 1.9 * -0.74);
     assert_score("would've been good", 1.9 * -0.74);
+    /* So does a wish for what is not; "wish you were" is longing, and
+     * the verb is not part of it. */
+    assert_score("I wish it was good", 1.9 * -0.74);
+    assert_score("wish they would help", 1.7 * -0.74);
+    assert_score("wish you were good", 1.9);
     assert_score("it isn't good", 1.9 * -0.74);
     assert_score("it isnt good", 1.9 * -0.74);
     assert_score("it isn\xE2\x80\x99t good", 1.9 * -0.74); /* ’ */
