@@ -1400,6 +1400,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "thanks for the help!", 1 },
         { "happy to help!", 1 },
         { "the update fixed it", 1 },
+        /* A refused payment is the bad news irony reads. */
+        { "Perfect, now my card is declined", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
