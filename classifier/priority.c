@@ -108,6 +108,12 @@ static const struct {
     { CUE_BILLING, "never authorised" },
     { CUE_BILLING, "never authorized" },
     { CUE_BILLING, "never signed up" },
+    /* Money gone from an account: a charge or a theft, urgent either
+     * way. */
+    { CUE_BILLING, "took money from my" },
+    { CUE_BILLING, "taken money from my" },
+    { CUE_BILLING, "money out of my" },
+    { CUE_BILLING, "money missing from my" },
     /* A bill chased that should not be. */
     { CUE_BILLING, "sent me to collections" },
     { CUE_BILLING, "sent to collections" },

@@ -1402,6 +1402,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the update fixed it", 1 },
         /* A refused payment is the bad news irony reads. */
         { "Perfect, now my card is declined", -1 },
+        /* Money gone, and "!!!" then adds to the alarm, not to joy. */
+        { "URGENT someone took money from my account!!!", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }

@@ -235,6 +235,10 @@ static void test_urgency_words(void **state)
         { "this is an emergency, my order is for tomorrow", "says it is urgent",
           15 },
         { "it is urgent", "says it is urgent", 15 },
+        { "someone has taken money out of my account", "mentions billing error",
+          18 },
+        { "they took money from my account twice", "mentions billing error",
+          18 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
