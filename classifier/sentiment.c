@@ -42,6 +42,7 @@
 #define BUT_AFTER    1.5   /* and after it */
 #define NEVER_SO     1.25  /* "never so good": emphasis */
 #define IRREALIS     0.5   /* a word in a clause of "if" or "unless" */
+#define POLAR        0.5   /* praise in a yes-no question */
 
 /* The longest stretch of a text that is scored: longer texts are scored
  * on their first 128 KiB, which bounds the memory one call can take. */
@@ -2835,6 +2836,7 @@ static void apply_never_again(struct scratch *sc)
 }
 
 /* Scores every token of an English text. */
+static void apply_polar(struct scratch *sc);
 static void score_english(struct scratch *sc)
 {
     struct tok *t = sc->t;
@@ -2942,6 +2944,51 @@ static void score_english(struct scratch *sc)
      * irony. */
     if (n >= 2 && (flags_seen & LEX_NEGATE))
         apply_not_tail(sc);
+    /* Only a text with a '?' may ask. */
+    if (sc->quest)
+        apply_polar(sc);
+}
+
+/* "is my account safe?", "was the food good?": a yes-no question asks
+ * about the good it names and does not claim it, so its praise counts
+ * half. A trouble asked about is mostly one met ("is the app down
+ * again?") and keeps its weight, as does a question that expects yes
+ * ("isn't it great?", not in the list). Emoji keep theirs. Dev sets:
+ * r +0.0001 to +0.0009, no F1 lower (half measured better than a third
+ * or 0.7; damping troubles too lowered tweets F1). */
+static __attribute__((noinline)) void apply_polar(struct scratch *sc)
+{
+    static const char *const aux[] = {
+        "is",    "are",  "was",   "were",   "does", "do",   "did", "can",
+        "could", "will", "would", "should", "has",  "have", "am",
+    };
+    struct tok *t = sc->t;
+    size_t n = sc->n, k = 0;
+    /* From each sentence with praise in it: most hold none, and are
+     * passed over a score at a time. */
+    while (k < n) {
+        while (k < n && !(t[k].score > 0))
+            k++;
+        if (k == n)
+            break;
+        size_t s = k, e = k;
+        while (s > 0 && !t[s - 1].send)
+            s--;
+        while (e + 1 < n && !t[e].send)
+            e++;
+        /* The sentence's own end: the bytes between its last token and
+         * the next sentence's first. */
+        size_t a = t[e].off + t[e].len;
+        size_t b = e + 1 < n ? t[e + 1].off : sc->tlen;
+        if (b > a && memchr(sc->text + a, '?', b - a) &&
+            low_is_one_of(sc, &t[s], aux, sizeof(aux) / sizeof(aux[0])))
+            for (size_t j = k; j <= e; j++)
+                if (t[j].score > 0 && t[j].kind != TK_EMO) {
+                    t[j].score *= (float)POLAR;
+                    t[j].rules |= ES_RULE_QUESTION;
+                }
+        k = e + 1;
+    }
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */
@@ -3157,6 +3204,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "ended";
     case ES_RULE_IRREALIS:
         return "irrealis";
+    case ES_RULE_QUESTION:
+        return "question";
     default:
         return "?";
     }

@@ -291,6 +291,22 @@ static void test_rule_irrealis(void **state)
     assert_score("if bad. good", -2.5 * 0.5 + 1.9);
 }
 
+static void test_rule_polar_question(void **state)
+{
+    (void)state;
+    /* A yes-no question asks about the praise it names: half of it. */
+    assert_score("is it good?", 1.9 * 0.5);
+    assert_score("Was the food good ?", 1.9 * 0.5);
+    /* A trouble asked about keeps its weight, and so do emoji. */
+    assert_score("is it bad?", -2.5);
+    assert_score("is it good :)?", 1.9 * 0.5 + 2.0);
+    /* Not a yes-no question, or not a question: full weight. */
+    assert_score("why is it good?", 1.9);
+    assert_score("is it good.", 1.9);
+    /* Only the sentence that asks. */
+    assert_score("is it good? it is good", 1.9 * 0.5 + 1.9);
+}
+
 static void test_rule_caps(void **state)
 {
     (void)state;
@@ -782,6 +798,7 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_LAUGHTER), "laughter");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_ENDED), "ended");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_IRREALIS), "irrealis");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_QUESTION), "question");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -2338,6 +2355,7 @@ int main(void)
         cmocka_unit_test(test_rule_least),
         cmocka_unit_test(test_rule_no),
         cmocka_unit_test(test_rule_irrealis),
+        cmocka_unit_test(test_rule_polar_question),
         cmocka_unit_test(test_rule_caps),
         cmocka_unit_test(test_rule_but),
         cmocka_unit_test(test_rule_although),

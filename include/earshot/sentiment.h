@@ -160,7 +160,9 @@ enum es_sentiment_rule {
     ES_RULE_IRREALIS = 1 << 18,      /* in a clause of "if" or "unless",
                                         said of what may be: half its
                                         weight */
-    ES_RULE_LAST = ES_RULE_IRREALIS, /* the highest bit; keep it last */
+    ES_RULE_QUESTION = 1 << 19,      /* praise in a yes-no question ("is
+                                        it safe?"): half its weight */
+    ES_RULE_LAST = ES_RULE_QUESTION, /* the highest bit; keep it last */
 };
 
 /* Returns a static name for one rule bit ("negation", "caps", ...), or
