@@ -1887,6 +1887,25 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
                       sizeof(expect) / sizeof(expect[0])) &&
         low_is_one_of(sc, &t[j + 2], to, 1))
         return 2;
+    /* "Isn't it great?", "Don't you love it?", "Wasn't that fun?": a
+     * question that expects yes says the word, it does not deny it. */
+    static const char *const tag[] = {
+        "isn't",   "isnt",   "aren't", "arent", "wasn't",  "wasnt",
+        "weren't", "werent", "don't",  "dont",  "doesn't", "doesnt",
+    };
+    static const char *const who[] = { "it", "that", "this", "you",  "they",
+                                       "he", "she",  "we",   "there" };
+    if ((j == 0 || t[j - 1].send) &&
+        low_is_one_of(sc, &t[j], tag, sizeof(tag) / sizeof(tag[0])) &&
+        low_is_one_of(sc, &t[j + 1], who, sizeof(who) / sizeof(who[0]))) {
+        size_t e = i;
+        while (e + 1 < sc->n && !t[e].send)
+            e++;
+        size_t a = t[e].off + t[e].len;
+        size_t b = e + 1 < sc->n ? t[e + 1].off : sc->tlen;
+        if (b > a && memchr(sc->text + a, '?', b - a))
+            return 2;
+    }
     return 0;
 }
 

@@ -142,6 +142,12 @@ static void test_rule_negation(void **state)
     assert_score("I wish it was good", 1.9 * -0.74);
     assert_score("wish they would help", 1.7 * -0.74);
     assert_score("wish you were good", 1.9);
+    /* A question that expects yes says the word ... */
+    assert_score("isn't it good?", 1.9);
+    assert_score("Don't you love it?", 3.2);
+    /* ... but not without the '?', nor when the negation is inside. */
+    assert_score("isn't it good", 1.9 * -0.74);
+    assert_score("it isn't good?", 1.9 * -0.74);
     assert_score("it isn't good", 1.9 * -0.74);
     assert_score("it isnt good", 1.9 * -0.74);
     assert_score("it isn\xE2\x80\x99t good", 1.9 * -0.74); /* ’ */
