@@ -193,6 +193,12 @@ static const struct {
     { CUE_OUTAGE, "lost power" },
     { CUE_OUTAGE, "without power" },
     { CUE_OUTAGE, "no power" },
+    /* Session 17: the British "power cut", and water and heat. */
+    { CUE_OUTAGE, "power cut" },
+    { CUE_OUTAGE, "power cuts" },
+    { CUE_OUTAGE, "no water" },
+    { CUE_OUTAGE, "no hot water" },
+    { CUE_OUTAGE, "no heating" },
     { CUE_OUTAGE, "internet is out" },
     { CUE_OUTAGE, "internet's out" },
     { CUE_OUTAGE, "wifi is out" },
@@ -289,6 +295,15 @@ static const struct {
     { CUE_SAFETY, "don't feel safe" },
     { CUE_SAFETY, "dont feel safe" },
     { CUE_SAFETY, "felt unsafe" },
+    /* Gas, and a driver or a car that put someone in danger. Not
+     * "crash" alone: an app crashes. */
+    { CUE_SAFETY, "smell of gas" },
+    { CUE_SAFETY, "smell gas" },
+    { CUE_SAFETY, "gas leak" },
+    { CUE_SAFETY, "carbon monoxide" },
+    { CUE_SAFETY, "drunk driver" },
+    { CUE_SAFETY, "driver was drunk" },
+    { CUE_SAFETY, "car crash" },
     /* Not "recall", "melted" or "sparking" alone: "I don't recall", "my
      * heart melted", "sparking joy". */
     { CUE_SAFETY, "product recall" },
@@ -338,6 +353,9 @@ static const struct {
     { CUE_SECURITY, "without my permission" },
     { CUE_SECURITY, "without my consent" },
     { CUE_SECURITY, "privacy breach" },
+    { CUE_SECURITY, "account was taken over" },
+    { CUE_SECURITY, "taken over my account" },
+    { CUE_SECURITY, "account taken over" },
     /* A customer kept from their own account or money. "closed my
      * account" is what the brand did; "close my account" is the
      * customer's cancellation. */
@@ -354,6 +372,7 @@ static const struct {
     { CUE_ACCESS, "account has been suspended" },
     { CUE_ACCESS, "account got suspended" },
     { CUE_ACCESS, "banned my account" },
+    { CUE_ACCESS, "locked my account" },
     { CUE_ACCESS, "closed my account" },
     { CUE_ACCESS, "can't log in" },
     { CUE_ACCESS, "cant log in" },
@@ -837,6 +856,19 @@ static int fraud_service(const struct word *w)
     return w && w->len && is_one_of(w->s, words, ARRAY_SIZE(words));
 }
 
+/* 1 when @w names what a customer pays: then "went down" is a price
+ * that fell. */
+static int price_word(const struct word *w)
+{
+    static const char *const words[] = {
+        "price",   "prices",   "bill",     "bills",  "cost",
+        "costs",   "premium",  "premiums", "fee",    "fees",
+        "renewal", "rate",     "rates",    "tariff", "subscription",
+        "payment", "payments", "quote",    "excess",
+    };
+    return w && w->len && is_one_of(w->s, words, ARRAY_SIZE(words));
+}
+
 /* 1 when @prev, the word before "urgent" or "asap", takes the hurry
  * back: "not urgent", "non-urgent", "no rush, not asap". */
 static int not_urgent(const struct word *prev)
@@ -973,6 +1005,10 @@ static void scan_word(const struct word *w, void *payload)
                  strcmp(prev->s, "without") == 0))
                 continue;
         }
+        /* "my bill went down", "the price is down": money, no outage. */
+        if (c->kind == CUE_OUTAGE && strcmp(w->s, "down") == 0 &&
+            price_word(ring_at(sc, (size_t)c->n)))
+            continue;
         /* "the site is down": decided by the two words after it. */
         if (c->kind == CUE_OUTAGE && strcmp(w->s, "down") == 0) {
             if (!(sc->found & (1u << CUE_OUTAGE)))

@@ -249,6 +249,9 @@ const struct rule_word es_rules__words[] = {
     { "wish you could", LEX_NEGATE, 0 },
     { "wish you did", LEX_NEGATE, 0 },
     { "wish you actually", LEX_NEGATE, 0 },
+    /* Rated as frustration (words/service.txt) and a negation still:
+     * "the bug still hasn't been fixed" is no fix. */
+    { "still hasn't", LEX_NEGATE, 0 },
     { "wasnt", LEX_NEGATE, 0 },
     { "werent", LEX_NEGATE, 0 },
     { "wont", LEX_NEGATE, 0 },

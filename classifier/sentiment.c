@@ -1949,7 +1949,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         /* A rated word before it is sentiment of its own and ends the
          * reach ("don't care, don't care"), unless it is a booster first
          * ("super happy"). */
-        if (rated(p) && !is_booster(p))
+        if (rated(p) && !is_booster(p) && !p->neg)
             break;
         double s = booster_step(p, v, cap_diff, &rules);
         if (k == 2)

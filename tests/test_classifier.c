@@ -1427,6 +1427,17 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Perfect, now my card is declined", -1 },
         /* Money gone, and "!!!" then adds to the alarm, not to joy. */
         { "URGENT someone took money from my account!!!", -1 },
+        /* "still hasn't" is frustration and a negation both. */
+        { "the bug still hasn't been fixed", -1 },
+        { "my credit still hasn't been refunded", -1 },
+        /* Names of products that hold a rated word rate nothing ... */
+        { "the smart meter was installed today", 0 },
+        { "I bought a gift card for my sister", 0 },
+        { "anti-cheat update is live", 0 },
+        /* ... and plain complaints rate. */
+        { "subtitles are out of sync on every episode", -1 },
+        { "my account was taken over", -1 },
+        { "my bill went down this month", 1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }

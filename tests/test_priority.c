@@ -239,6 +239,13 @@ static void test_urgency_words(void **state)
           18 },
         { "they took money from my account twice", "mentions billing error",
           18 },
+        { "power cut since 6am on our street", "mentions outage", 24 },
+        { "there's a strong smell of gas in the hallway", "mentions safety",
+          30 },
+        { "my account was taken over last night", "mentions account security",
+          24 },
+        { "you locked my account for no reason", "mentions account access",
+          24 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -289,6 +296,9 @@ static void test_urgency_words(void **state)
         "a non-urgent question about invoices",
         "the urgent care on 5th street",
         "an emergency exit by the stairs",
+        /* A price that fell. */
+        "my bill went down this month",
+        "the renewal price is down",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)
         if (text_score(p, calm[i], &r) != 0)
