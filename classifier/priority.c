@@ -34,6 +34,7 @@ enum cue_kind {
     CUE_ACCESS,
     CUE_DATA,
     CUE_URGENT,
+    CUE_VULNERABLE,
     CUE_BRAND, /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
@@ -56,6 +57,7 @@ static const struct {
     [CUE_ACCESS] = { 0.8, "mentions account access" },
     [CUE_DATA] = { 0.8, "mentions data loss" },
     [CUE_URGENT] = { 0.5, "says it is urgent" },
+    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person" },
     [CUE_BRAND] = { 0.0, NULL },
 };
 
@@ -439,6 +441,45 @@ static const struct {
     { CUE_URGENT, "it's an emergency" },
     { CUE_URGENT, "its an emergency" },
     { CUE_URGENT, "emergency please" },
+    /* Someone who cannot wait out a lost service: utilities and
+     * providers keep registers of them. Not "disabled" alone ("the
+     * feature is disabled"), nor "3 month old" without a baby. */
+    { CUE_VULNERABLE, "my disabled" },
+    { CUE_VULNERABLE, "disabled mum" },
+    { CUE_VULNERABLE, "disabled mother" },
+    { CUE_VULNERABLE, "disabled dad" },
+    { CUE_VULNERABLE, "disabled father" },
+    { CUE_VULNERABLE, "disabled son" },
+    { CUE_VULNERABLE, "disabled daughter" },
+    { CUE_VULNERABLE, "disabled child" },
+    { CUE_VULNERABLE, "am disabled" },
+    { CUE_VULNERABLE, "i'm disabled" },
+    { CUE_VULNERABLE, "im disabled" },
+    { CUE_VULNERABLE, "my elderly" },
+    { CUE_VULNERABLE, "elderly mum" },
+    { CUE_VULNERABLE, "elderly mother" },
+    { CUE_VULNERABLE, "elderly father" },
+    { CUE_VULNERABLE, "elderly dad" },
+    { CUE_VULNERABLE, "elderly parents" },
+    { CUE_VULNERABLE, "elderly neighbour" },
+    { CUE_VULNERABLE, "elderly neighbor" },
+    { CUE_VULNERABLE, "insulin" },
+    { CUE_VULNERABLE, "oxygen machine" },
+    { CUE_VULNERABLE, "oxygen concentrator" },
+    { CUE_VULNERABLE, "dialysis" },
+    { CUE_VULNERABLE, "chemo" },
+    { CUE_VULNERABLE, "chemotherapy" },
+    { CUE_VULNERABLE, "newborn" },
+    { CUE_VULNERABLE, "month old baby" },
+    { CUE_VULNERABLE, "week old baby" },
+    { CUE_VULNERABLE, "pregnant" },
+    { CUE_VULNERABLE, "wheelchair" },
+    { CUE_VULNERABLE, "medical equipment" },
+    { CUE_VULNERABLE, "life support" },
+    { CUE_VULNERABLE, "terminally ill" },
+    { CUE_VULNERABLE, "housebound" },
+    { CUE_VULNERABLE, "priority services register" },
+    { CUE_VULNERABLE, "vulnerable customer" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1212,8 +1253,9 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
         double strength = cue_info[k].strength;
         /* "refunded instantly, thanks!", "short outage this morning,
          * fixed within the hour - great support": a refund or an outage
-         * in a post that is glad is mostly over; it counts half. */
-        if ((k == CUE_REFUND || k == CUE_OUTAGE) && s &&
+         * in a post that is glad is mostly over; it counts half, and so
+         * does a vulnerable person ("we're pregnant!"). */
+        if ((k == CUE_REFUND || k == CUE_OUTAGE || k == CUE_VULNERABLE) && s &&
             s->compound >= ES_SENTIMENT_POS_THRESHOLD)
             strength *= 0.5;
         calm *= 1.0 - strength;

@@ -246,6 +246,11 @@ static void test_urgency_words(void **state)
           24 },
         { "you locked my account for no reason", "mentions account access",
           24 },
+        /* With an outage: 30 x (1 - 0.2 x 0.4). */
+        { "my disabled mum has had no heating for two days",
+          "mentions a vulnerable person", 28 },
+        { "we have a 3 month old baby and you cut off the power",
+          "mentions a vulnerable person", 18 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
@@ -298,6 +303,9 @@ static void test_urgency_words(void **state)
         "an emergency exit by the stairs",
         /* A price that fell. */
         "my bill went down this month",
+        /* Not a person. */
+        "the feature is disabled in settings",
+        "my 3 month old laptop",
         "the renewal price is down",
     };
     for (size_t i = 0; i < sizeof(calm) / sizeof(calm[0]); i++)

@@ -13,7 +13,8 @@
  *   urgency   cue words: refund, billing errors ("charged twice"),
  *             cancellation, outage ("is down", "not working"), legal (lawyer,
  * sue, GDPR), safety (fire, injury, unsafe), account security and access,
- * data loss ("lost all my"), urgency said outright ("urgent", "ASAP"),
+ * data loss ("lost all my"), a vulnerable person ("my disabled mum",
+ * insulin, newborn), urgency said outright ("urgent", "ASAP"),
  * and a question addressed to the
  * brand (a '?' in a direct mention, or in text that names a brand). Several
  * cues add up with diminishing returns. reach     the author's followers,
