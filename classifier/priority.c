@@ -116,6 +116,21 @@ static const struct {
     { CUE_BILLING, "taken money from my" },
     { CUE_BILLING, "money out of my" },
     { CUE_BILLING, "money missing from my" },
+    /* The same with the sum said: "took £340 out of my account",
+     * "charged me $89 twice". Not "took £20 off my bill", a discount. */
+    { CUE_BILLING, "took £1 out of" },
+    { CUE_BILLING, "taken £1 out of" },
+    { CUE_BILLING, "took £1 from my" },
+    { CUE_BILLING, "taken £1 from my" },
+    { CUE_BILLING, "took out £1" },
+    { CUE_BILLING, "debited £1" },
+    { CUE_BILLING, "charged me £1 twice" },
+    { CUE_BILLING, "charged £1 twice" },
+    { CUE_BILLING, "stole £1" },
+    { CUE_BILLING, "stolen £1" },
+    { CUE_BILLING, "£1 missing from" },
+    { CUE_BILLING, "£1 taken from" },
+    { CUE_BILLING, "£1 has gone" },
     /* A bill chased that should not be. */
     { CUE_BILLING, "sent me to collections" },
     { CUE_BILLING, "sent to collections" },
@@ -593,6 +608,32 @@ static int word_char(const unsigned char *s, size_t len, size_t *n,
     return 1;
 }
 
+/* The word an amount of money becomes (see split_words()). */
+static const char AMOUNT[] = "\xC2\xA3"; /* £ */
+
+/* The length of the currency sign @w (@len bytes) opens with: £, € or
+ * ¥; 0 for none. ("$" is no word byte: the splitter looks before the
+ * word for it.) */
+static size_t currency_len(const char *w, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)w;
+    if (len >= 2 && u[0] == 0xC2 && (u[1] == 0xA3 || u[1] == 0xA5))
+        return 2;
+    if (len >= 3 && u[0] == 0xE2 && u[1] == 0x82 && u[2] == 0xAC)
+        return 3;
+    return 0;
+}
+
+/* 1 when @w (@len bytes) is the number of an amount: digits, maybe a
+ * "k" or "m" after them ("2k"). */
+static int amount_tail(const char *w, size_t len)
+{
+    size_t k = 0;
+    while (k < len && w[k] >= '0' && w[k] <= '9')
+        k++;
+    return k == len || (k + 1 == len && (w[k] == 'k' || w[k] == 'm'));
+}
+
 /* A word as the splitter hands it on. */
 struct word {
     char s[WORD_MAX];
@@ -625,7 +666,7 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             continue;
         }
         /* A word starts here. */
-        size_t wl = 0;
+        size_t ws = i, wl = 0;
         int too_long = 0;
         w.at = i > 0 && s[i - 1] == '@';
         while (i < len && word_char(s + i, len - i, &n, &ch)) {
@@ -636,6 +677,22 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             else
                 too_long = 1;
             i += n;
+        }
+        /* An amount of money ("$340", "£1,450.00", "€2k") is one word,
+         * "£", whatever the sum: the phrases say "took £ out of". */
+        size_t cur = currency_len(w.s, wl);
+        int dollar = ws > 0 && s[ws - 1] == '$';
+        if ((cur || dollar) && cur < wl && w.s[cur] >= '0' && w.s[cur] <= '9' &&
+            amount_tail(w.s + cur, wl - cur)) {
+            while (i + 1 < len && (s[i] == ',' || s[i] == '.') &&
+                   s[i + 1] >= '0' && s[i + 1] <= '9') {
+                i++;
+                while (i < len && s[i] >= '0' && s[i] <= '9')
+                    i++;
+            }
+            memcpy(w.s, AMOUNT, sizeof(AMOUNT));
+            wl = sizeof(AMOUNT) - 1;
+            too_long = 0;
         }
         size_t start = 0;
         while (start < wl && w.s[start] == '\'')

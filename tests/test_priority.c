@@ -246,6 +246,15 @@ static void test_urgency_words(void **state)
           24 },
         { "you locked my account for no reason", "mentions account access",
           24 },
+        /* A sum of money, in any currency and size, is one word. */
+        { "Telvo just took \xC2\xA3"
+          "340 out of my account",
+          "mentions billing error", 18 },
+        { "you charged me $89.99 twice this month", "mentions billing error",
+          18 },
+        { "\xE2\x82\xAC"
+          "1,450 taken from my account by direct debit",
+          "mentions billing error", 18 },
         /* With an outage: 30 x (1 - 0.2 x 0.4). */
         { "my disabled mum has had no heating for two days",
           "mentions a vulnerable person", 28 },
@@ -303,6 +312,10 @@ static void test_urgency_words(void **state)
         "an emergency exit by the stairs",
         /* A price that fell. */
         "my bill went down this month",
+        /* A discount, a price. */
+        "they took \xC2\xA3"
+        "20 off my bill",
+        "paid $340 for the phone",
         /* Not a person. */
         "the feature is disabled in settings",
         "my 3 month old laptop",
