@@ -4,18 +4,23 @@
  * checks what sentiment.h promises: a compound in [-1, 1], proportions
  * that sum to 1 (or are all 0), a label that agrees with the compound, a
  * language code, and an explanation that gives the same score with
- * tokens inside the text.
+ * tokens inside the text. Then the priority of the same text as a post
+ * (priority.h): a score in 0..100 and its reasons as a JSON array.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "earshot/alloc.h"
 #include "earshot/error.h"
+#include "earshot/item.h"
+#include "earshot/priority.h"
 #include "earshot/sentiment.h"
 #include "fuzz.h"
 
 static struct es_lexicon *lex;
+static struct es_priority *prio;
 
 /* Leaves the input's bytes where the scorer's stack frames will be, so
  * that a read of an uninitialised local answers differently the second
@@ -78,5 +83,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_check(isfinite(ex.tokens[i].score), "token score is finite");
     }
     es_sentiment_explain_release(&ex);
+
+    if (!prio) {
+        static const char *const brands[] = { "Acme Cloud", "Widgetly" };
+        prio = es_priority_new(NULL, brands, 2);
+    }
+    struct es_item it;
+    es_item_init(&it);
+    it.platform = es_xstrdup("mastodon");
+    it.text = es_xstrndup(buf, size); /* stops at a NUL, as stored text */
+    struct es_priority_result r;
+    fuzz_check(es_priority_score(prio, &it, &s, 0, &r) == 0,
+               "priority scores any text");
+    size_t rl = strlen(r.reasons);
+    fuzz_check(r.score >= 0 && r.score <= 100, "priority in 0..100");
+    fuzz_check(rl >= 2 && r.reasons[0] == '[' && r.reasons[rl - 1] == ']',
+               "reasons are a JSON array");
+    es_item_release(&it);
     return 0;
 }
