@@ -1438,6 +1438,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "subtitles are out of sync on every episode", -1 },
         { "my account was taken over", -1 },
         { "my bill went down this month", 1 },
+        { "unlimited plan throttled after 30GB", -1 },
+        { "rebooked for the 4th time", -1 },
+        { "can't get through to anyone on the phone", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }

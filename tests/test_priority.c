@@ -246,6 +246,9 @@ static void test_urgency_words(void **state)
           24 },
         { "you locked my account for no reason", "mentions account access",
           24 },
+        { "someone ported my number out without asking",
+          "mentions account security", 24 },
+        { "sparks coming from the meter box", "mentions safety", 30 },
         /* A sum of money, in any currency and size, is one word. */
         { "Telvo just took \xC2\xA3"
           "340 out of my account",
