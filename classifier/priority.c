@@ -693,7 +693,8 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             i += n;
         }
         /* An amount of money ("$340", "£1,450.00", "€2k") is one word,
-         * "£", whatever the sum: the phrases say "took £ out of". */
+         * "£", whatever the sum: the table's "took £1 out of" reads as
+         * "took £ out of" and matches them all. */
         size_t cur = currency_len(w.s, wl);
         int dollar = ws > 0 && s[ws - 1] == '$';
         if ((cur || dollar) && cur < wl && w.s[cur] >= '0' && w.s[cur] <= '9' &&
