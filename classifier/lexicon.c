@@ -560,8 +560,8 @@ static void mark_harms(struct es_lexicon *lex)
     }
 }
 
-/* Marks the words the laughter rule, the scores' irony and the harmed
- * good look for (LEXX_*), once the lexicon's terms are in. */
+/* Marks the words the laughter rule, the scores' irony, the harmed
+ * good and the plea look for (LEXX_*), once the lexicon's terms are in. */
 static void mark_words(struct es_lexicon *lex)
 {
     mark_harms(lex);
@@ -570,6 +570,7 @@ static void mark_words(struct es_lexicon *lex)
     mark_list(lex, es_rules__laugh_hard, LEXX_HARD);
     mark_list(lex, es_rules__good_scores, LEXX_SCORE);
     mark_list(lex, es_rules__corrections, LEXX_CORRECT);
+    mark_list(lex, es_rules__pleas, LEXX_PLEA);
 }
 
 /* Adds the parsed rows to @lex. */

@@ -90,6 +90,7 @@ enum {
     LEXX_SCORE = 1u << 3,      /* a good rating: "10/10", "5 stars" */
     LEXX_HARM = 1u << 8,       /* a verb rated below zero: "ruined" */
     LEXX_CORRECT = 1u << 9,    /* "more like": "5 stars? more like 1" */
+    LEXX_PLEA = 1u << 10,      /* "help": alone in its clause, a plea */
 };
 /* Bits 4..7: a word of language LANG_PL + k (no English word). */
 #define LEXX_LANG_SHIFT 4
@@ -325,6 +326,7 @@ extern const char *const es_rules__laugh_hard[];
 extern const char *const es_rules__good_scores[];
 extern const char *const es_rules__harm_verbs[];
 extern const char *const es_rules__corrections[];
+extern const char *const es_rules__pleas[];
 
 /* Everyday words of the languages past LANG_FLAG_COUNT, NULL-terminated:
  * marked LEXX_LANG(lang). */

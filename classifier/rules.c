@@ -1722,6 +1722,10 @@ const char *const es_rules__harm_verbs[] = {
 /* A claim asked back and corrected: "5 stars? More like 1 star." */
 const char *const es_rules__corrections[] = { "more like", NULL };
 
+/* A word that alone in its clause asks for help (sentiment.c,
+ * apply_plea()). */
+const char *const es_rules__pleas[] = { "help", NULL };
+
 const char *const es_rules__good_scores[] = {
     "10/10", "11/10", "9/10",    "8/10",    "7/10",
     "5/5",   "4/5",   "5 stars", "4 stars", NULL,

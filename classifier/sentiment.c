@@ -43,6 +43,7 @@
 #define NEVER_SO     1.25  /* "never so good": emphasis */
 #define IRREALIS     0.5   /* a word in a clause of "if" or "unless" */
 #define POLAR        0.5   /* praise in a yes-no question */
+#define HELP_PLEA    -0.3  /* "help!" alone: as "please help" rates */
 
 /* The longest stretch of a text that is scored: longer texts are scored
  * on their first 128 KiB, which bounds the memory one call can take. */
@@ -2900,6 +2901,21 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
     }
 }
 
+/* "HELP", "help!", "Help. My account was hacked": "help" alone in its
+ * clause cries for help and praises none; it rates as "please help"
+ * does. */
+static __attribute__((noinline)) void apply_plea(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].e && (t[i].e->xflags & LEXX_PLEA) &&
+            (i == 0 || t[i - 1].brk) && (t[i].brk || i + 1 == n)) {
+            t[i].score = (float)HELP_PLEA;
+            t[i].rules |= ES_RULE_PLEA;
+        }
+}
+
 /* Scores every token of an English text. */
 static void score_english(struct scratch *sc)
 {
@@ -2981,6 +2997,8 @@ static void score_english(struct scratch *sc)
                                  i + 1 == n || opens_sentence(sc, i)))
             praise = 1;
     }
+    if (xseen & LEXX_PLEA)
+        apply_plea(sc);
     if (flags_seen & LEX_NEVER)
         apply_never_again(sc);
     /* Only a text with a verb of harm: most have none. */
@@ -3228,6 +3246,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "irrealis";
     case ES_RULE_QUESTION:
         return "question";
+    case ES_RULE_PLEA:
+        return "plea";
     default:
         return "?";
     }

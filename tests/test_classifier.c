@@ -313,6 +313,19 @@ static void test_rule_polar_question(void **state)
     assert_score("is it good? it is good", 1.9 * 0.5 + 1.9);
 }
 
+static void test_rule_plea(void **state)
+{
+    (void)state;
+    /* "help" alone in its clause cries for help: -0.3, whatever its
+     * valence and case. */
+    assert_score("HELP", -0.3);
+    assert_score("help!", -0.3 - 0.292);
+    assert_score("Help. It is good", -0.3 + 1.9);
+    /* With other words in its clause it is the word. */
+    assert_score("help me", 1.7);
+    assert_score("good help", 1.9 + 1.7);
+}
+
 static void test_rule_caps(void **state)
 {
     (void)state;
@@ -805,6 +818,7 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_ENDED), "ended");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_IRREALIS), "irrealis");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_QUESTION), "question");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_PLEA), "plea");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -2376,6 +2390,7 @@ int main(void)
         cmocka_unit_test(test_rule_no),
         cmocka_unit_test(test_rule_irrealis),
         cmocka_unit_test(test_rule_polar_question),
+        cmocka_unit_test(test_rule_plea),
         cmocka_unit_test(test_rule_caps),
         cmocka_unit_test(test_rule_but),
         cmocka_unit_test(test_rule_although),
