@@ -2346,7 +2346,7 @@ static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
 static __attribute__((noinline)) void apply_irony(struct scratch *sc)
 {
     static const char *const for_word[] = { "for" };
-    static const char *const after_word[] = { "after" };
+    static const char *const after_word[] = { "after", "during", "throughout" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
@@ -2412,12 +2412,14 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                                   low_is_one_of(sc, &t[i + 1], for_word, 1)))) {
             for (size_t j = i + 1; j < n; j++) {
                 uint32_t fj = flags_of(&t[j]);
-                /* "thanks for the refund after the delay": the trouble
-                 * after "after" is what was put right, not what is
-                 * thanked. */
+                /* "thanks for the refund after the delay", "thanks for
+                 * the updates during the outage": the trouble after
+                 * "after" or "during" is what was put right or lived
+                 * through, not what is thanked. */
                 if ((fj & (LEX_BUT | LEX_THOUGH)) ||
                     ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))) ||
-                    low_is_one_of(sc, &t[j], after_word, 1))
+                    low_is_one_of(sc, &t[j], after_word,
+                                  sizeof(after_word) / sizeof(after_word[0])))
                     break;
                 end = j;
                 if (t[j].score <= IRONY_NEG)

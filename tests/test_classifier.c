@@ -460,6 +460,10 @@ static void test_rule_irony(void **state)
     /* A lone "thanks" is meant unless the trouble goes on. */
     assert_score("thanks. bad day", 1.9 - 2.5);
     assert_score("thanks. still bad", 1.9 * -0.74 - 2.5);
+    /* "thanks for" thanks for what comes before "after" or "during":
+     * the trouble there was lived through, not given. */
+    assert_score("thanks for the bad news", 1.9 * -0.74 - 2.5);
+    assert_score("thanks for the news during the bad day", 1.9 - 2.5);
     /* Praise inside a clause, without a frame, is left alone. */
     assert_score("i love the bad guys", 3.2 - 2.5);
     /* The writer's own mark at the end: all its praise is negated, what
@@ -1286,6 +1290,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* The trouble after "after" is what was put right. */
         { "Thank you for rebooking me after the cancellation", 1 },
         { "thanks for losing my bag after the delay", -1 },
+        { "thanks for the outage during my exam", -1 },
         { "thanks for making me wait 3 hours", -1 },
         { "love how easy the setup was", 1 },
         { "great for back pain", 1 },
