@@ -1460,6 +1460,16 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "unlimited plan throttled after 30GB", -1 },
         { "rebooked for the 4th time", -1 },
         { "can't get through to anyone on the phone", -1 },
+        /* What a marketing team reads: fans, critics, star glyphs. */
+        { "the new toaster is actually sick", 1 },
+        { "nobody asked for this redesign", -1 },
+        { "this app isn't what it used to be", -1 },
+        { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
+          "\xE2\x98\x85",
+          1 }, /* ★★★★★ */
+        { "\xE2\x98\x85\xE2\x98\x86\xE2\x98\x86\xE2\x98\x86"
+          "\xE2\x98\x86 crashed twice",
+          -1 }, /* ★☆☆☆☆ */
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
