@@ -98,7 +98,7 @@ static struct lex_entry *lex_put(struct es_lexicon *lex, const char *key,
     es_buf_add(&lex->keys, key, len);
     lex->slots[i].hash = h;
     lex->slots[i].idx = lex->nents;
-    lex->known[h >> 19] |= (uint8_t)(1u << ((h >> 16) & 7));
+    lex->known[h >> 18] |= (uint8_t)(1u << ((h >> 15) & 7));
     return e;
 }
 

@@ -129,12 +129,15 @@ struct es_lexicon {
     uint32_t multi_names;   /* names of several words ("acme cloud") */
     struct es_buf keys;     /* every key, back to back (owned) */
     enum es_lexicon_format format;
-    int from_cache;           /* read from lexcache.c's image */
-    uint8_t emo2[65536 / 8];  /* first two bytes of every emoticon key */
-    uint8_t pair[65536 / 8];  /* first two words of every expression */
-    uint8_t known[65536 / 8]; /* bit (hash >> 16) of every key: most
-                                 words are in no lexicon, and this answers
-                                 for them from the L1 cache */
+    int from_cache;          /* read from lexcache.c's image */
+    uint8_t emo2[65536 / 8]; /* first two bytes of every emoticon key */
+    uint8_t pair[65536 / 8]; /* first two words of every expression */
+    /* Bit (hash >> 15) of every key: most words are in no lexicon, and
+     * this answers for them from the L1 cache. 16 KiB, not 8: with
+     * about 21,000 keys the half-size map let about 27% of unknown
+     * words through to the table, this one about 15% (session 17: 0.5%
+     * fewer instructions, 2-7% less time in interleaved runs). */
+    uint8_t known[131072 / 8];
 };
 
 /* The hash of keys and tokens: eight bytes at a time (little-endian),
@@ -192,7 +195,7 @@ static inline const struct lex_entry *
 es_lexicon__find8(const struct es_lexicon *lex, const char *key, size_t len,
                   uint32_t h, uint64_t key8)
 {
-    if (!((lex->known[h >> 19] >> ((h >> 16) & 7)) & 1))
+    if (!((lex->known[h >> 18] >> ((h >> 15) & 7)) & 1))
         return NULL;
     uint32_t i = h & lex->mask;
     for (;;) {
