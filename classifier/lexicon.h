@@ -91,6 +91,7 @@ enum {
     LEXX_HARM = 1u << 8,       /* a verb rated below zero: "ruined" */
     LEXX_CORRECT = 1u << 9,    /* "more like": "5 stars? more like 1" */
     LEXX_PLEA = 1u << 10,      /* "help": alone in its clause, a plea */
+    LEXX_TEARS = 1u << 11,     /* 😭: with praise alone, tears of joy */
 };
 /* Bits 4..7: a word of language LANG_PL + k (no English word). */
 #define LEXX_LANG_SHIFT 4
@@ -330,6 +331,7 @@ extern const char *const es_rules__good_scores[];
 extern const char *const es_rules__harm_verbs[];
 extern const char *const es_rules__corrections[];
 extern const char *const es_rules__pleas[];
+extern const char *const es_rules__tears[];
 
 /* Everyday words of the languages past LANG_FLAG_COUNT, NULL-terminated:
  * marked LEXX_LANG(lang). */

@@ -1726,6 +1726,10 @@ const char *const es_rules__corrections[] = { "more like", NULL };
  * apply_plea()). */
 const char *const es_rules__pleas[] = { "help", NULL };
 
+/* Tears that praise alone makes tears of joy (sentiment.c,
+ * apply_tears()): "the new album is so good 😭". */
+const char *const es_rules__tears[] = { "\xF0\x9F\x98\xAD", NULL }; /* 😭 */
+
 const char *const es_rules__good_scores[] = {
     "10/10", "11/10", "9/10",    "8/10",    "7/10",
     "5/5",   "4/5",   "5 stars", "4 stars", NULL,

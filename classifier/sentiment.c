@@ -44,6 +44,7 @@
 #define IRREALIS     0.5   /* a word in a clause of "if" or "unless" */
 #define POLAR        0.5   /* praise in a yes-no question */
 #define HELP_PLEA    -0.3  /* "help!" alone: as "please help" rates */
+#define TEARS_OF_JOY -0.5  /* 😭 beside praise alone: flipped, halved */
 
 /* The longest stretch of a text that is scored: longer texts are scored
  * on their first 128 KiB, which bounds the memory one call can take. */
@@ -2903,6 +2904,32 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
     }
 }
 
+/* "the new album is so good 😭", "this is so cute 😭😭": a loudly
+ * crying face beside praise and no trouble is overwhelm, not grief, as
+ * people write it now; it counts as half its weight of joy. With a
+ * trouble ("failed my exam 😭") or alone it stays sad. Emoji only
+ * comment: it is the words that decide. */
+static __attribute__((noinline)) void apply_tears(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    int praise = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (is_emo(&t[i]) || t[i].score == 0)
+            continue;
+        if (t[i].score < 0)
+            return;
+        praise = 1;
+    }
+    if (!praise)
+        return;
+    for (size_t i = 0; i < n; i++)
+        if (t[i].e && (t[i].e->xflags & LEXX_TEARS) && t[i].score < 0) {
+            t[i].score *= (float)TEARS_OF_JOY;
+            t[i].rules |= ES_RULE_JOY;
+        }
+}
+
 /* "HELP", "help!", "Help. My account was hacked": "help" alone in its
  * clause cries for help and praises none; it rates as "please help"
  * does. */
@@ -3001,6 +3028,8 @@ static void score_english(struct scratch *sc)
     }
     if (xseen & LEXX_PLEA)
         apply_plea(sc);
+    if (xseen & LEXX_TEARS)
+        apply_tears(sc);
     if (flags_seen & LEX_NEVER)
         apply_never_again(sc);
     /* Only a text with a verb of harm: most have none. */
@@ -3250,6 +3279,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "question";
     case ES_RULE_PLEA:
         return "plea";
+    case ES_RULE_JOY:
+        return "joy";
     default:
         return "?";
     }

@@ -326,6 +326,21 @@ static void test_rule_plea(void **state)
     assert_score("good help", 1.9 + 1.7);
 }
 
+static void test_rule_tears_of_joy(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(es_lexicon_load(&lex, FIX "mini.tsv"), 0);
+    assert_int_equal(es_lexicon_overlay(lex, FIX "tears.tsv"), 0);
+    /* 😭 beside praise and no trouble: x -0.5 of its -1.6 ... */
+    assert_score_with(lex, "so good \xF0\x9F\x98\xAD", 1.9 + 0.293 + 0.8);
+    /* ... beside a trouble, or alone, it is tears. */
+    assert_score_with(lex, "bad \xF0\x9F\x98\xAD", -2.5 - 1.6);
+    assert_score_with(lex, "good and bad \xF0\x9F\x98\xAD", 1.9 - 2.5 - 1.6);
+    assert_score_with(lex, "\xF0\x9F\x98\xAD", -1.6);
+    es_lexicon_free(lex);
+}
+
 static void test_rule_caps(void **state)
 {
     (void)state;
@@ -823,6 +838,7 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_IRREALIS), "irrealis");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_QUESTION), "question");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_PLEA), "plea");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_JOY), "joy");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -2406,6 +2422,7 @@ int main(void)
         cmocka_unit_test(test_rule_irrealis),
         cmocka_unit_test(test_rule_polar_question),
         cmocka_unit_test(test_rule_plea),
+        cmocka_unit_test(test_rule_tears_of_joy),
         cmocka_unit_test(test_rule_caps),
         cmocka_unit_test(test_rule_but),
         cmocka_unit_test(test_rule_although),

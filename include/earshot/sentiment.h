@@ -164,7 +164,9 @@ enum es_sentiment_rule {
                                     it safe?"): half its weight */
     ES_RULE_PLEA = 1 << 20,      /* "help" alone in its clause ("HELP!"):
                                     a cry for help, rated as a plea */
-    ES_RULE_LAST = ES_RULE_PLEA, /* the highest bit; keep it last */
+    ES_RULE_JOY = 1 << 21,       /* 😭 beside praise and no trouble:
+                                    tears of joy, half its weight */
+    ES_RULE_LAST = ES_RULE_JOY,  /* the highest bit; keep it last */
 };
 
 /* Returns a static name for one rule bit ("negation", "caps", ...), or
