@@ -944,6 +944,11 @@ static int is_one_of(const char *s, const char *const *words, size_t n)
     return 0;
 }
 
+/* 1 when the word @w is there, not too long, and one of the array
+ * @list. */
+#define WORD_IN(w, list)                                                       \
+    ((w) && (w)->len && is_one_of((w)->s, (list), ARRAY_SIZE(list)))
+
 /* 1 when @prev, the word before "fire", makes it slang for excellent. */
 static int fire_is_praise(const struct word *prev)
 {
@@ -952,7 +957,7 @@ static int fire_is_praise(const struct word *prev)
         "absolute",  "absolutely", "lowkey", "highkey",  "kinda",
         "literally", "it's",       "its",    "that's",   "thats",
     };
-    return prev && prev->len && is_one_of(prev->s, words, ARRAY_SIZE(words));
+    return WORD_IN(prev, words);
 }
 
 /* 1 when @w, the word after "fraud", makes it the name of a bank's
@@ -966,7 +971,7 @@ static int fraud_service(const struct word *w)
         "unit",   "detection", "protection", "hotline",    "squad",
         "number", "services",  "desk",
     };
-    return w && w->len && is_one_of(w->s, words, ARRAY_SIZE(words));
+    return WORD_IN(w, words);
 }
 
 /* 1 when @w names what a customer pays: then "went down" is a price
@@ -979,7 +984,7 @@ static int price_word(const struct word *w)
         "renewal", "rate",     "rates",    "tariff", "subscription",
         "payment", "payments", "quote",    "excess",
     };
-    return w && w->len && is_one_of(w->s, words, ARRAY_SIZE(words));
+    return WORD_IN(w, words);
 }
 
 /* 1 when @prev, the word before "urgent" or "asap", takes the hurry
@@ -989,7 +994,7 @@ static int not_urgent(const struct word *prev)
     static const char *const words[] = {
         "not", "non", "nothing", "isn't", "isnt", "no", "never", "less",
     };
-    return prev && prev->len && is_one_of(prev->s, words, ARRAY_SIZE(words));
+    return WORD_IN(prev, words);
 }
 
 /* 1 when the word @w (@len bytes) is the last word of a brand's name:
@@ -1062,11 +1067,12 @@ static void scan_word(const struct word *w, void *payload)
     if (sc->down_wait) {
         /* "is down 20%", "was down 3 points", "its down payment": a
          * price, not an outage. */
-        if (w && ((w->pct && w->len && w->s[0] >= '0' && w->s[0] <= '9') ||
-                  strcmp(w->s, "percent") == 0 || strcmp(w->s, "pct") == 0 ||
-                  strcmp(w->s, "points") == 0 || strcmp(w->s, "pts") == 0 ||
-                  (sc->down_wait == 2 && (strcmp(w->s, "payment") == 0 ||
-                                          strcmp(w->s, "payments") == 0))))
+        static const char *const units[] = { "percent", "pct", "points",
+                                             "pts" };
+        static const char *const payment[] = { "payment", "payments" };
+        if (w &&
+            ((w->pct && w->len && w->s[0] >= '0' && w->s[0] <= '9') ||
+             WORD_IN(w, units) || (sc->down_wait == 2 && WORD_IN(w, payment))))
             sc->down_wait = 0;
         else if (!w || --sc->down_wait == 0)
             sc->found |= 1u << CUE_OUTAGE;
@@ -1112,10 +1118,8 @@ static void scan_word(const struct word *w, void *payload)
         /* "zero-downtime deploys", "no outage since May": the absence of
          * an outage is no outage. */
         if (c->kind == CUE_OUTAGE && c->n == 1) {
-            const struct word *prev = ring_at(sc, 1);
-            if (prev &&
-                (strcmp(prev->s, "zero") == 0 || strcmp(prev->s, "no") == 0 ||
-                 strcmp(prev->s, "without") == 0))
+            static const char *const none[] = { "zero", "no", "without" };
+            if (WORD_IN(ring_at(sc, 1), none))
                 continue;
         }
         /* "my bill went down", "the price is down": money, no outage. */
