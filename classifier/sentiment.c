@@ -1840,6 +1840,14 @@ static int not_again(const struct scratch *sc, size_t j)
     return 0;
 }
 
+/* The first token of the sentence that token @i is in. */
+static size_t sentence_start(const struct tok *t, size_t i)
+{
+    while (i > 0 && !t[i - 1].send)
+        i--;
+    return i;
+}
+
 /* 1 when the sentence of token @i ends in a '?' (among the bytes between
  * its last token and the next sentence's first); sets *@end, when not
  * NULL, to that last token. */
@@ -1913,7 +1921,7 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
     };
     static const char *const who[] = { "it", "that", "this", "you",  "they",
                                        "he", "she",  "we",   "there" };
-    if ((j == 0 || t[j - 1].send) &&
+    if (sentence_start(t, j) == j &&
         low_is_one_of(sc, &t[j], tag, sizeof(tag) / sizeof(tag[0])) &&
         low_is_one_of(sc, &t[j + 1], who, sizeof(who) / sizeof(who[0])) &&
         sentence_asks(sc, i, NULL))
@@ -2230,14 +2238,6 @@ static void say_ironically(struct tok *t)
         t->score *= (float)N_SCALAR;
         t->rules |= ES_RULE_IRONY;
     }
-}
-
-/* The first token of the sentence that token @i is in. */
-static size_t sentence_start(const struct tok *t, size_t i)
-{
-    while (i > 0 && !t[i - 1].send)
-        i--;
-    return i;
 }
 
 /* The strength of the bad situation that makes praise ironic. */
@@ -2890,11 +2890,10 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
             k++;
         if (k == n)
             break;
-        size_t s = k, e;
-        while (s > 0 && !t[s - 1].send)
-            s--;
+        size_t e;
         if (sentence_asks(sc, k, &e) &&
-            low_is_one_of(sc, &t[s], aux, sizeof(aux) / sizeof(aux[0])))
+            low_is_one_of(sc, &t[sentence_start(t, k)], aux,
+                          sizeof(aux) / sizeof(aux[0])))
             for (size_t j = k; j <= e; j++)
                 if (t[j].score > 0 && t[j].kind != TK_EMO) {
                     t[j].score *= (float)POLAR;
