@@ -1480,7 +1480,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "the new toaster is actually sick", 1 },
         { "nobody asked for this redesign", -1 },
         { "this app isn't what it used to be", -1 },
-        { "the new app redesign is a mess", -1 },
+        { "Acme takes a profit hit", -1 },
         { "the sandwich tasted like it was also delayed", -1 },
         { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
           "\xE2\x98\x85",
