@@ -74,6 +74,10 @@ int main(int argc, char **argv)
     int i = 1;
 
     for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--") == 0) { /* the end of the global options */
+            i++;
+            break;
+        }
         const char **slot = es_cli_global_slot(&ctx, argv[i]);
         const char *eq = strchr(argv[i], '=');
         if (!slot || (!eq && i + 1 >= argc))

@@ -85,7 +85,7 @@ static const struct cmd commands[] = {
 static void usage(FILE *out)
 {
     fprintf(out, "usage: earshot [--config FILE] [--db FILE] [--data-dir DIR] "
-                 "[--as AGENT] COMMAND [ARGS]\n"
+                 "[--as AGENT] [--] COMMAND [ARGS]\n"
                  "       earshot --help | --version\n\ncommands:\n");
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
@@ -213,6 +213,10 @@ int main(int argc, char **argv)
 
     for (; i < argc && argv[i][0] == '-'; i++) {
         const char *a = argv[i];
+        if (strcmp(a, "--") == 0) { /* the end of the global options */
+            i++;
+            break;
+        }
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return ES_EXIT_OK;

@@ -137,6 +137,18 @@ static void test_help_version_usage(void **state)
     assert_non_null(strstr(r.out.ptr, "usage: earshot poll"));
     es_run_release(&r);
 
+    /* "--" ends the global options, as getopt's users expect; what
+     * follows it is the command, even when it looks like an option. */
+    es_run_earshot(&r, &run_opts, NULL, "--db", "x.db", "--", "poll", "--help",
+                   NULL);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out.ptr, "usage: earshot poll"));
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--", "--version", NULL);
+    assert_int_equal(r.status, 2);
+    assert_non_null(strstr(r.err.ptr, "unknown command '--version'"));
+    es_run_release(&r);
+
     /* What is missing is named, before the usage. */
     es_run_earshot(&r, &run_opts, NULL, "show", NULL);
     assert_int_equal(r.status, 2);
@@ -224,6 +236,12 @@ static void test_front_runs_classify_itself(void **state)
     assert_true(first >= 0.05);
     assert_int_equal(*end, '\n');
     assert_true(strtod(end + 1, NULL) <= -0.05);
+    assert_int_equal(count_lines(r.out.ptr), 2);
+    es_run_release(&r);
+
+    /* "--" ends the global options: the front still runs classify. */
+    es_run_earshot(&r, &coreless, texts, "--", "classify", NULL);
+    assert_int_equal(r.status, 0);
     assert_int_equal(count_lines(r.out.ptr), 2);
     es_run_release(&r);
 
