@@ -2868,6 +2868,42 @@ static void apply_never_again(struct scratch *sc)
     }
 }
 
+/* "never once got my order wrong", "not once has it let me down",
+ * "hardly ever had an issue": a negation word made emphatic by "once" or
+ * "ever" is said of the whole clause, not of the three words after it,
+ * so the first rated word of the clause (within eight tokens) is
+ * negated too when the ordinary reach missed it. The first only: what
+ * the clause says after it is said of it. "and", "but" and the like end
+ * the clause ("never once replied and the app is awful"). A contraction
+ * ("haven't once") is left to the ordinary reach: the pass runs on the
+ * texts with a negation word, which the scorer knows at no cost. */
+static __attribute__((noinline)) void apply_not_once(struct scratch *sc)
+{
+    static const char *const once[] = { "once", "ever" };
+    static const char *const ends[] = { "and",     "but",      "so",
+                                        "because", "although", "though",
+                                        "while",   "yet",      "or" };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t j = 0; j + 2 < n; j++) {
+        if (!(flags_of(&t[j]) & LEX_NEGATE) || t[j].brk ||
+            !low_is_one_of(sc, &t[j + 1], once, 2))
+            continue;
+        for (size_t k = j + 2; k < n && k <= j + 9 && !t[k - 1].brk; k++) {
+            if (low_is_one_of(sc, &t[k], ends, sizeof(ends) / sizeof(ends[0])))
+                break;
+            if (t[k].score == 0 || is_emo(&t[k]))
+                continue;
+            if (!(t[k].rules &
+                  (ES_RULE_NEGATION | ES_RULE_NO | ES_RULE_NEVER_SO))) {
+                t[k].score *= (float)negation_scalar(t[k].e->valence);
+                t[k].rules |= ES_RULE_NEGATION;
+            }
+            break;
+        }
+    }
+}
+
 /* "is my account safe?", "was the food good?": a yes-no question asks
  * about the good it names and does not claim it, so its praise counts
  * half. A trouble asked about is mostly one met ("is the app down
@@ -3029,8 +3065,12 @@ static void score_english(struct scratch *sc)
         apply_plea(sc);
     if (xseen & LEXX_TEARS)
         apply_tears(sc);
-    if (flags_seen & LEX_NEVER)
-        apply_never_again(sc);
+    /* "never" negates too: one test for the two passes. */
+    if (flags_seen & LEX_NEGATE) {
+        if (flags_seen & LEX_NEVER)
+            apply_never_again(sc);
+        apply_not_once(sc);
+    }
     /* Only a text with a verb of harm: most have none. */
     if (xseen & LEXX_HARM)
         apply_harmed(sc);

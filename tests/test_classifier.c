@@ -236,6 +236,23 @@ static void test_rule_never_again(void **state)
     assert_score("never doubting you again", -1.2 * -0.5);
 }
 
+static void test_rule_not_once(void **state)
+{
+    (void)state;
+    /* Past the three tokens a negation reaches, "not once" and "never
+     * ever" still negate the first rated word of their clause. */
+    assert_score("not once did the staff seem good", 1.9 * -0.74);
+    assert_score("never ever did the staff make it bad", -2.5 * -0.5);
+    assert_score("hardly ever did the staff seem good", 1.9 * -0.74);
+    /* Without "once" or "ever", the ordinary reach alone. */
+    assert_score("not that the staff were good", 1.9);
+    /* The first rated word only; "and" or a break ends the clause. */
+    assert_score("not once did they say it was good then bad",
+                 1.9 * -0.74 - 2.5);
+    assert_score("not once did they call and it was bad", -2.5);
+    assert_score("not once did they call. it was bad", -2.5);
+}
+
 static void test_rule_never_so(void **state)
 {
     (void)state;
@@ -1465,6 +1482,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* "still hasn't" is frustration and a negation both. */
         { "the bug still hasn't been fixed", -1 },
         { "my credit still hasn't been refunded", -1 },
+        /* "never once", "not once": the whole clause is negated. */
+        { "never once got my order wrong", 1 },
+        { "not once has it let me down", 1 },
+        { "not once did the app crash on me", 1 },
+        { "never once had an issue with my account", 1 },
         /* Names of products that hold a rated word rate nothing ... */
         { "the smart meter was installed today", 0 },
         { "I bought a gift card for my sister", 0 },
@@ -2417,6 +2439,7 @@ int main(void)
         cmocka_unit_test(test_rule_never_again),
         cmocka_unit_test(test_rule_like_filler),
         cmocka_unit_test(test_rule_scare_quotes),
+        cmocka_unit_test(test_rule_not_once),
         cmocka_unit_test(test_rule_never_so),
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
