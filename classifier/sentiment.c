@@ -2248,9 +2248,10 @@ static void say_ironically(struct tok *t)
  * "how"), not a noun ("Great product, slow shipping" is no irony). */
 static int praise_particle(const struct scratch *sc, size_t k)
 {
-    static const char *const words[] = { "oh", "just", "well", "yeah", "how" };
+    static const char *const words[] = { "oh",  "just", "well", "yeah",
+                                         "how", "wow",  "ah",   "ahh" };
     const struct tok *t = &sc->t[k];
-    if (flags_of(t) & LEX_BOOSTER)
+    if ((flags_of(t) & LEX_BOOSTER) || laugh_mark(t))
         return 1;
     /* Their lengths first: most words before praise are none of them. */
     return t->llen >= 2 && t->llen <= 4 &&

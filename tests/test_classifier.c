@@ -479,6 +479,10 @@ static void test_rule_irony(void **state)
     /* Particles may come first ("Oh wonderful, another outage"). */
     assert_score("oh great, bad day", 3.1 * -0.74 - 2.5);
     assert_score("oh, great. bad day", 3.1 * -0.74 - 2.5);
+    /* So may laughter and "wow", said as sarcastically as "oh". */
+    assert_score("lol great, bad day", 1.8 + 3.1 * -0.74 - 2.5);
+    assert_score("wow great, bad day", 3.1 * -0.74 - 2.5);
+    assert_score("lol great", 1.8 + 3.1);
     /* No irony: a contrast first, praise in what follows, or praise of
      * a noun ("great day"), which is a mixed verdict. */
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
@@ -1503,6 +1507,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "nobody asked for this redesign", -1 },
         { "this app isn't what it used to be", -1 },
         { "Acme takes a profit hit", -1 },
+        /* Sarcasm after a laugh or a "wow". */
+        { "haha great, another outage", -1 },
+        { "wow great, another outage", -1 },
         { "the sandwich tasted like it was also delayed", -1 },
         { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
           "\xE2\x98\x85",
