@@ -2276,15 +2276,21 @@ static int opens_sentence(const struct scratch *sc, size_t i)
  * other word in its clause but particles. */
 static int lone_praise(const struct scratch *sc, size_t j)
 {
+    static const char *const another[] = { "another", "more" };
     const struct tok *t = sc->t;
     if (!(flags_of(&t[j]) & LEX_PRAISE) || t[j].score <= 0)
         return 0;
     for (size_t k = j; k > 0 && !t[k - 1].brk; k--)
         if (!praise_particle(sc, k - 1))
             return 0;
-    for (size_t k = j; k + 1 < sc->n && !t[k].brk; k++)
+    for (size_t k = j; k + 1 < sc->n && !t[k].brk; k++) {
+        /* "yay another outage", "great more bugs": the comma left out
+         * before what the praise greets. */
+        if (low_is_one_of(sc, &t[k + 1], another, 2))
+            return 1;
         if (!praise_particle(sc, k + 1))
             return 0;
+    }
     return 1;
 }
 

@@ -483,6 +483,10 @@ static void test_rule_irony(void **state)
     assert_score("lol great, bad day", 1.8 + 3.1 * -0.74 - 2.5);
     assert_score("wow great, bad day", 3.1 * -0.74 - 2.5);
     assert_score("lol great", 1.8 + 3.1);
+    /* The comma is often left out before "another" or "more". */
+    assert_score("great another bad day", 3.1 * -0.74 - 2.5);
+    assert_score("great more bad days", 3.1 * -0.74 - (2.5 + 0.293));
+    assert_score("great another good day", 3.1 + 1.9);
     /* No irony: a contrast first, praise in what follows, or praise of
      * a noun ("great day"), which is a mixed verdict. */
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
@@ -1510,6 +1514,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* Sarcasm after a laugh or a "wow". */
         { "haha great, another outage", -1 },
         { "wow great, another outage", -1 },
+        { "yay another outage", -1 },
+        { "perfect another delay", -1 },
         { "the sandwich tasted like it was also delayed", -1 },
         { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
           "\xE2\x98\x85",
