@@ -319,7 +319,27 @@ const struct rule_word es_rules__words[] = {
     { "happy", LEX_PRAISE, 0 },
     { "great job", LEX_PRAISE | LEX_FRAME, 0 },
     { "good job", LEX_PRAISE | LEX_FRAME, 0 },
-    { "well done", LEX_PRAISE, 0 },
+    { "well done", LEX_PRAISE | LEX_FRAME, 0 },
+    /* Praise that frames what follows: "way to go losing my bag",
+     * "amazing how you can charge me twice". Not "congrats": the trouble
+     * after it is most often sympathy ("congrats, sad I missed it"). */
+    { "way to go", LEX_PRAISE | LEX_FRAME, 0 },
+    { "nice job", LEX_PRAISE | LEX_FRAME, 0 },
+    { "nice work", LEX_PRAISE | LEX_FRAME, 0 },
+    { "great work", LEX_PRAISE | LEX_FRAME, 0 },
+    { "good work", LEX_PRAISE | LEX_FRAME, 0 },
+    { "amazing how", LEX_PRAISE | LEX_FRAME, 0 },
+    /* and more praise that is said in irony: "Impressive, three weeks
+     * and still no reply". */
+    { "impressive", LEX_PRAISE, 0 },
+    { "stellar", LEX_PRAISE, 0 },
+    { "outstanding", LEX_PRAISE, 0 },
+    { "incredible", LEX_PRAISE, 0 },
+    { "splendid", LEX_PRAISE, 0 },
+    { "marvelous", LEX_PRAISE, 0 },
+    { "marvellous", LEX_PRAISE, 0 },
+    { "bravo", LEX_PRAISE, 0 },
+    { "kudos", LEX_PRAISE, 0 },
     { "gotta love", LEX_PRAISE | LEX_FRAME, 0 },
     { "got to love", LEX_PRAISE | LEX_FRAME, 0 },
     { "thanks", LEX_PRAISE | LEX_THANKS, 0 },

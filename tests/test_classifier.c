@@ -1516,6 +1516,14 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "wow great, another outage", -1 },
         { "yay another outage", -1 },
         { "perfect another delay", -1 },
+        /* Praise that frames a trouble, or stands alone before one. */
+        { "Way to go, lost my bag again", -1 },
+        { "Well done on losing my parcel", -1 },
+        { "Good job breaking the app again", -1 },
+        { "Amazing how the app crashes every time", -1 },
+        { "Impressive, three weeks and still no reply", -1 },
+        { "Amazing how fast the delivery was", 1 },
+        { "Well done team, great launch", 1 },
         { "the sandwich tasted like it was also delayed", -1 },
         { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
           "\xE2\x98\x85",
