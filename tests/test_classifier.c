@@ -1524,6 +1524,14 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Impressive, three weeks and still no reply", -1 },
         { "Amazing how fast the delivery was", 1 },
         { "Well done team, great launch", 1 },
+        /* App-store reviews in plain words. */
+        { "App closes immediately after entering passcode", -1 },
+        { "the pay button is greyed out", -1 },
+        { "OTP takes ages to arrive", -1 },
+        { "Works really well with my calendar", 1 },
+        { "No microtransactions", 1 },
+        { "no need to worry", 1 },
+        { "no wait at all", 1 },
         { "the sandwich tasted like it was also delayed", -1 },
         { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
           "\xE2\x98\x85",
