@@ -2781,6 +2781,9 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
                                                  size_t i)
 {
     static const char *const subject[] = { "you", "we", "they", "he", "she" };
+    static const char *const like_pause[] = { "actually",  "literally",
+                                              "seriously", "honestly",
+                                              "genuinely", "totally" };
     const struct tok *t = &sc->t[i];
     if (t->llen != 4 || memcmp(sc->low + t->loff, "like", 4) != 0 ||
         (i > 0 && low_is_one_of(sc, &t[-1], subject,
@@ -2792,14 +2795,21 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
         q++;
     if (q < sc->tlen && sc->text[q] == '?')
         return 1;
-    if (i + 1 >= sc->n || t->brk)
-        return 0;
     /* "I", one letter, is no token: read it from the text. */
     size_t b = t->off;
     while (b > 0 && sc->text[b - 1] == ' ')
         b--;
     if (b < t->off && b > 0 && (sc->text[b - 1] | 0x20) == 'i' &&
         (b == 1 || !isalnum((unsigned char)sc->text[b - 2])))
+        return 0;
+    /* "like actually pink in the middle", "Like, literally raw": opening
+     * its clause, before a word of emphasis or a comma, it is a pause. */
+    if ((i == 0 || t[-1].brk) && i + 1 < sc->n &&
+        ((t->brk && !t->send) ||
+         low_is_one_of(sc, &t[1], like_pause,
+                       sizeof(like_pause) / sizeof(like_pause[0]))))
+        return 1;
+    if (i + 1 >= sc->n || t->brk)
         return 0;
     for (size_t k = t->off + t->len; k <= sc->t[i + 1].off; k++) {
         unsigned char c = (unsigned char)sc->text[k];

@@ -219,6 +219,11 @@ static void test_rule_like_filler(void **state)
     /* Before a '?', a question of how: "what's the food like?". */
     assert_score("what is the food like?", 0.0);
     assert_score("what is the food like ?", 0.0);
+    /* Opening its clause before a comma or a word of emphasis, a pause:
+     * "like actually pink in the middle". */
+    assert_score("raw. like actually bad", -2.5);
+    assert_score("like, literally bad", -2.5);
+    assert_score("like it", 1.5);
 }
 
 /* "never" with a word in -ing and "again" later in the clause: a
