@@ -268,6 +268,9 @@ static const struct {
     { CUE_SAFETY, "got hurt" },
     { CUE_SAFETY, "electric shock" },
     { CUE_SAFETY, "started smoking" },
+    { CUE_SAFETY, "brakes failed" },
+    { CUE_SAFETY, "brake failure" },
+    { CUE_SAFETY, "brakes failing" },
     { CUE_SAFETY, "smoke coming" },
     { CUE_SAFETY, "swollen battery" },
     { CUE_SAFETY, "battery swelled" },
@@ -906,8 +909,11 @@ struct scan {
     unsigned found;         /* 1 << enum cue_kind */
     int at_brand;           /* "@brand" */
     int down_wait;          /* words left to tell "is down" apart */
-    int fraud_wait;         /* "fraud" seen: the next word tells */
-    int urgent_wait;        /* "urgent" seen: the next word tells */
+    /* A cue word whose sense the word after it decides ("fraud team",
+     * "urgent care", "safety features"): its kind, and the test that
+     * the next word passes when it takes the cue away. */
+    enum cue_kind wait_kind;
+    int (*wait_veto)(const struct word *next);
 };
 
 /* The word @back places before the newest (0 is the newest), or NULL. */
@@ -970,6 +976,25 @@ static int fraud_service(const struct word *w)
         "check",  "checks",    "alert",      "alerts",     "prevention",
         "unit",   "detection", "protection", "hotline",    "squad",
         "number", "services",  "desk",
+    };
+    return WORD_IN(w, words);
+}
+
+/* 1 when @w, the word after "urgent", makes it a clinic ("urgent
+ * care"), no hurry. */
+static int urgent_clinic(const struct word *w)
+{
+    return strcmp(w->s, "care") == 0;
+}
+
+/* 1 when @w, the word after "safety", names what a product has ("safety
+ * features", "5-star safety rating", "safety first!"), no danger. */
+static int safety_feature(const struct word *w)
+{
+    static const char *const words[] = {
+        "feature", "features", "first",    "rating", "ratings", "tip",
+        "tips",    "setting",  "settings", "mode",   "glasses", "goggles",
+        "gear",    "net",      "pin",      "razor",  "record",
     };
     return WORD_IN(w, words);
 }
@@ -1039,15 +1064,11 @@ static void scan_word(const struct word *w, void *payload)
     const struct es_priority *p = sc->p;
     struct word stem;
 
-    if (sc->fraud_wait) {
-        sc->fraud_wait = 0;
-        if (!fraud_service(w))
-            sc->found |= 1u << CUE_LEGAL;
-    }
-    if (sc->urgent_wait) {
-        sc->urgent_wait = 0;
-        if (!w || !w->len || strcmp(w->s, "care") != 0)
-            sc->found |= 1u << CUE_URGENT;
+    if (sc->wait_veto) {
+        int (*veto)(const struct word *) = sc->wait_veto;
+        sc->wait_veto = NULL;
+        if (!w || !w->len || !veto(w))
+            sc->found |= 1u << sc->wait_kind;
     }
     /* "Acme Cloud's status page, is it up?": the possessive of a brand
      * is the brand. Only a brand's last word loses its "'s": "it's" and
@@ -1135,7 +1156,8 @@ static void scan_word(const struct word *w, void *payload)
         /* "fraud" alone: decided by the word after it (fraud_service());
          * "power of attorney" is a paper, not a lawyer. */
         if (c->kind == CUE_LEGAL && c->n == 1 && strcmp(w->s, "fraud") == 0) {
-            sc->fraud_wait = 1;
+            sc->wait_kind = CUE_LEGAL;
+            sc->wait_veto = fraud_service;
             continue;
         }
         if (c->kind == CUE_LEGAL && c->n == 1 &&
@@ -1150,7 +1172,15 @@ static void scan_word(const struct word *w, void *payload)
             continue;
         /* "urgent care" is a clinic: decided by the word after it. */
         if (c->kind == CUE_URGENT && strcmp(w->s, "urgent") == 0) {
-            sc->urgent_wait = 1;
+            sc->wait_kind = CUE_URGENT;
+            sc->wait_veto = urgent_clinic;
+            continue;
+        }
+        /* "safety features", "safety first": decided by the word after
+         * it. */
+        if (c->kind == CUE_SAFETY && c->n == 1 && strcmp(w->s, "safety") == 0) {
+            sc->wait_kind = CUE_SAFETY;
+            sc->wait_veto = safety_feature;
             continue;
         }
         /* "this update is fire", "so fire", "straight fire": slang
@@ -1328,11 +1358,13 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
             continue;
         double strength = cue_info[k].strength;
         /* "refunded instantly, thanks!", "short outage this morning,
-         * fixed within the hour - great support": a refund or an outage
-         * in a post that is glad is mostly over; it counts half, and so
-         * does a vulnerable person ("we're pregnant!"). */
-        if ((k == CUE_REFUND || k == CUE_OUTAGE || k == CUE_VULNERABLE) && s &&
-            s->compound >= ES_SENTIMENT_POS_THRESHOLD)
+         * fixed within the hour - great support", "thank you for
+         * rebooking me after the cancellation": a refund, an outage or a
+         * cancellation in a post that is glad is mostly over; it counts
+         * half, and so does a vulnerable person ("we're pregnant!"). */
+        if ((k == CUE_REFUND || k == CUE_OUTAGE || k == CUE_CANCEL ||
+             k == CUE_VULNERABLE) &&
+            s && s->compound >= ES_SENTIMENT_POS_THRESHOLD)
             strength *= 0.5;
         calm *= 1.0 - strength;
         add_reason(out, &len, cue_info[k].reason);

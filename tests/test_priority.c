@@ -181,6 +181,9 @@ static void test_urgency_words(void **state)
         { "site isnt working", "mentions outage", 24 },
         { "the app doesnt work", "mentions outage", 24 },
         { "the casing is unsafe", "mentions safety", 30 },
+        { "this is a safety issue", "mentions safety", 30 },
+        { "worried about my safety on your buses", "mentions safety", 30 },
+        { "the scooter's brakes failed on a hill", "mentions safety", 30 },
         /* The brand's name before "down", as words or as one. */
         { "widgetly down again", "mentions outage", 24 },
         { "Acme Cloud down for anyone else", "mentions outage", 24 },
@@ -312,6 +315,10 @@ static void test_urgency_words(void **state)
         "not urgent, whenever you can",
         "a non-urgent question about invoices",
         "the urgent care on 5th street",
+        /* What a product has, no danger. */
+        "the safety features are great",
+        "it got a 5 star safety rating",
+        "safety first, wearing my helmet",
         "an emergency exit by the stairs",
         /* A price that fell. */
         "my bill went down this month",
@@ -343,6 +350,8 @@ static void test_urgency_words(void **state)
         { "refunded within the hour, thanks", "mentions refund", 9, 18 },
         { "short outage this morning, fixed in an hour", "mentions outage", 12,
           24 },
+        { "rebooked me straight away after the cancellation",
+          "mentions cancellation", 9, 18 },
     };
     for (size_t i = 0; i < sizeof(halved) / sizeof(halved[0]); i++) {
         struct es_item it;
