@@ -636,6 +636,12 @@ static inline int ascii_letter(unsigned char c)
     return ascii_class[c] == A_LOWER || ascii_class[c] == A_UPPER;
 }
 
+/* 1 when the byte @c is an ASCII digit. */
+static inline int ascii_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
 /* A mask inside a word: '*' and '$' anywhere after the first letter
  * ("sh*t", "a$$"), '!' and '@' only between letters ("sh!t", "b@stard"),
  * as after a word they are punctuation or a mention. */
@@ -1492,6 +1498,11 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
                 }
                 i++;
             }
+            /* "0.3 Mbps", "$1,860", "4.5 stars": a point or comma between
+             * digits ends no clause. */
+            if (i - ps == 1 && (text[ps] == '.' || text[ps] == ',') && ps > 0 &&
+                i < len && ascii_digit(text[ps - 1]) && ascii_digit(text[i]))
+                brk = send = 0;
             if (i - ps >= 2 && maybe_emo(sc->lex, text + ps, i - ps)) {
                 size_t kl = lower_chunk(key, sizeof(key), text + ps, i - ps);
                 if (kl && emit_emo(sc, ps, i - ps, key, kl, 1))
@@ -2777,6 +2788,14 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
  * ("what's the food like?"), unless a subject makes it the verb ("I like
  * 3 of them"). A one-digit number is no
  * token of its own, so the bytes up to the next token are read. */
+/* 1 when token @t is a word in -ly of five letters or more: an adverb
+ * ("visibly", "really"), mostly. */
+static int adverb_ly(const struct scratch *sc, const struct tok *t)
+{
+    const char *w = sc->low + t->loff;
+    return t->llen >= 5 && w[t->llen - 2] == 'l' && w[t->llen - 1] == 'y';
+}
+
 static __attribute__((noinline)) int like_filler(const struct scratch *sc,
                                                  size_t i)
 {
@@ -2803,19 +2822,21 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
         (b == 1 || !isalnum((unsigned char)sc->text[b - 2])))
         return 0;
     /* "like actually pink in the middle", "Like, literally raw": opening
-     * its clause, before a word of emphasis or a comma, it is a pause. */
+     * its clause, before a comma, a word of emphasis or an adverb in -ly
+     * ("Like visibly, the screen is lifting"), it is a pause. */
     if ((i == 0 || t[-1].brk) && i + 1 < sc->n &&
-        ((t->brk && !t->send) ||
+        ((t->brk && !t->send) || adverb_ly(sc, &t[1]) ||
          low_is_one_of(sc, &t[1], like_pause,
                        sizeof(like_pause) / sizeof(like_pause[0]))))
         return 1;
     if (i + 1 >= sc->n || t->brk)
         return 0;
+    /* Before a number, a sum too ("like $340", "like £20"). */
     for (size_t k = t->off + t->len; k <= sc->t[i + 1].off; k++) {
         unsigned char c = (unsigned char)sc->text[k];
         if (c >= '0' && c <= '9')
             return 1;
-        if (c != ' ')
+        if (c != ' ' && c != '$' && c != '~' && c < 0x80)
             return 0;
     }
     return 0;

@@ -224,6 +224,14 @@ static void test_rule_like_filler(void **state)
     assert_score("raw. like actually bad", -2.5);
     assert_score("like, literally bad", -2.5);
     assert_score("like it", 1.5);
+    assert_score("like visibly bad", -2.5);
+    /* Before a sum, and before a number with a decimal point, which
+     * ends no clause. */
+    assert_score("it cost like $340", 0.0);
+    assert_score("it cost like \xC2\xA3"
+                 "20",
+                 0.0);
+    assert_score("getting like 0.3 Mbps", 0.0);
 }
 
 /* "never" with a word in -ing and "again" later in the clause: a
