@@ -1547,6 +1547,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "no wait at all", 1 },
         { "it deleted my photos", -1 },
         { "the popups get old fast", -1 },
+        { "Ironmoth can do better", -1 },
         { "the sandwich tasted like it was also delayed", -1 },
         { "\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85\xE2\x98\x85"
           "\xE2\x98\x85",
