@@ -1499,9 +1499,10 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
                 i++;
             }
             /* "0.3 Mbps", "$1,860", "4.5 stars": a point or comma between
-             * digits ends no clause. */
-            if (i - ps == 1 && (text[ps] == '.' || text[ps] == ',') && ps > 0 &&
-                i < len && ascii_digit(text[ps - 1]) && ascii_digit(text[i]))
+             * digits ends no clause. The digit before first: a word ends
+             * most runs. */
+            if (ps > 0 && ascii_digit(text[ps - 1]) && i - ps == 1 && i < len &&
+                (text[ps] == '.' || text[ps] == ',') && ascii_digit(text[i]))
                 brk = send = 0;
             if (i - ps >= 2 && maybe_emo(sc->lex, text + ps, i - ps)) {
                 size_t kl = lower_chunk(key, sizeof(key), text + ps, i - ps);
