@@ -2784,11 +2784,6 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
     }
 }
 
-/* 1 when token @i is "like" before a number: a filler, not a liking
- * ("took like 3 hours", "like 100 people were there"), or before a '?'
- * ("what's the food like?"), unless a subject makes it the verb ("I like
- * 3 of them"). A one-digit number is no
- * token of its own, so the bytes up to the next token are read. */
 /* 1 when token @t is a word in -ly of five letters or more: an adverb
  * ("visibly", "really"), mostly. */
 static int adverb_ly(const struct scratch *sc, const struct tok *t)
@@ -2797,13 +2792,16 @@ static int adverb_ly(const struct scratch *sc, const struct tok *t)
     return t->llen >= 5 && w[t->llen - 2] == 'l' && w[t->llen - 1] == 'y';
 }
 
+/* 1 when token @i is "like" as a filler, not a liking: before a number
+ * or a sum ("took like 3 hours", "like $340"), before a '?' ("what's the
+ * food like?"), or opening its clause before a pause ("Like, literally
+ * raw"); unless a subject makes it the verb ("I like 3 of them"). A
+ * one-digit number is no token of its own, so the bytes up to the next
+ * token are read. */
 static __attribute__((noinline)) int like_filler(const struct scratch *sc,
                                                  size_t i)
 {
     static const char *const subject[] = { "you", "we", "they", "he", "she" };
-    static const char *const like_pause[] = { "actually",  "literally",
-                                              "seriously", "honestly",
-                                              "genuinely", "totally" };
     const struct tok *t = &sc->t[i];
     if (t->llen != 4 || memcmp(sc->low + t->loff, "like", 4) != 0 ||
         (i > 0 && low_is_one_of(sc, &t[-1], subject,
@@ -2822,13 +2820,11 @@ static __attribute__((noinline)) int like_filler(const struct scratch *sc,
     if (b < t->off && b > 0 && (sc->text[b - 1] | 0x20) == 'i' &&
         (b == 1 || !isalnum((unsigned char)sc->text[b - 2])))
         return 0;
-    /* "like actually pink in the middle", "Like, literally raw": opening
-     * its clause, before a comma, a word of emphasis or an adverb in -ly
-     * ("Like visibly, the screen is lifting"), it is a pause. */
+    /* "like actually pink in the middle", "Like, literally raw", "Like
+     * visibly, the screen is lifting": opening its clause, before a comma
+     * or an adverb in -ly, it is a pause. */
     if ((i == 0 || t[-1].brk) && i + 1 < sc->n &&
-        ((t->brk && !t->send) || adverb_ly(sc, &t[1]) ||
-         low_is_one_of(sc, &t[1], like_pause,
-                       sizeof(like_pause) / sizeof(like_pause[0]))))
+        ((t->brk && !t->send) || adverb_ly(sc, &t[1])))
         return 1;
     if (i + 1 >= sc->n || t->brk)
         return 0;
