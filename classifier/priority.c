@@ -39,26 +39,34 @@ enum cue_kind {
     CUE__COUNT
 };
 
-/* How urgent each cue is alone, and its reason. Several cues combine as
+/* How urgent each cue is alone, its reason, and whether it counts half
+ * in a post the classifier calls positive. Several cues combine as
  * 1 - (1 - a)(1 - b)...: each adds, none pushes the factor past 1. Legal
- * and safety words are as urgent as it gets on their own. */
+ * and safety words are as urgent as it gets on their own. "refunded
+ * instantly, thanks!", "short outage this morning, fixed within the
+ * hour - great support", "thank you for rebooking me after the
+ * cancellation": a refund, an outage or a cancellation in a glad post is
+ * mostly over, and a vulnerable person in one is mostly news ("we're
+ * pregnant!"). Safety keeps its weight: a misread complaint must not
+ * lose it. */
 static const struct {
     double strength;
     const char *reason;
+    int half_when_glad;
 } cue_info[CUE__COUNT] = {
-    [CUE_QUESTION] = { 0.5, "asks a question" },
-    [CUE_REFUND] = { 0.6, "mentions refund" },
-    [CUE_BILLING] = { 0.6, "mentions billing error" },
-    [CUE_CANCEL] = { 0.6, "mentions cancellation" },
-    [CUE_OUTAGE] = { 0.8, "mentions outage" },
-    [CUE_LEGAL] = { 1.0, "mentions legal action" },
-    [CUE_SAFETY] = { 1.0, "mentions safety" },
-    [CUE_SECURITY] = { 0.8, "mentions account security" },
-    [CUE_ACCESS] = { 0.8, "mentions account access" },
-    [CUE_DATA] = { 0.8, "mentions data loss" },
-    [CUE_URGENT] = { 0.5, "says it is urgent" },
-    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person" },
-    [CUE_BRAND] = { 0.0, NULL },
+    [CUE_QUESTION] = { 0.5, "asks a question", 0 },
+    [CUE_REFUND] = { 0.6, "mentions refund", 1 },
+    [CUE_BILLING] = { 0.6, "mentions billing error", 0 },
+    [CUE_CANCEL] = { 0.6, "mentions cancellation", 1 },
+    [CUE_OUTAGE] = { 0.8, "mentions outage", 1 },
+    [CUE_LEGAL] = { 1.0, "mentions legal action", 0 },
+    [CUE_SAFETY] = { 1.0, "mentions safety", 0 },
+    [CUE_SECURITY] = { 0.8, "mentions account security", 0 },
+    [CUE_ACCESS] = { 0.8, "mentions account access", 0 },
+    [CUE_DATA] = { 0.8, "mentions data loss", 0 },
+    [CUE_URGENT] = { 0.5, "says it is urgent", 0 },
+    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person", 1 },
+    [CUE_BRAND] = { 0.0, NULL, 0 },
 };
 
 /* The cue words and phrases, lower case, words separated by one space.
@@ -1406,14 +1414,8 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
         if (k == CUE_BRAND || !(sc.found & (1u << k)))
             continue;
         double strength = cue_info[k].strength;
-        /* "refunded instantly, thanks!", "short outage this morning,
-         * fixed within the hour - great support", "thank you for
-         * rebooking me after the cancellation": a refund, an outage or a
-         * cancellation in a post that is glad is mostly over; it counts
-         * half, and so does a vulnerable person ("we're pregnant!"). */
-        if ((k == CUE_REFUND || k == CUE_OUTAGE || k == CUE_CANCEL ||
-             k == CUE_VULNERABLE) &&
-            s && s->compound >= ES_SENTIMENT_POS_THRESHOLD)
+        if (cue_info[k].half_when_glad && s &&
+            s->compound >= ES_SENTIMENT_POS_THRESHOLD)
             strength *= 0.5;
         calm *= 1.0 - strength;
         add_reason(out, &len, cue_info[k].reason);
