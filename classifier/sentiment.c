@@ -60,6 +60,8 @@
 static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
 {
     memset(&sc->lang, 0, sizeof(sc->lang));
+    sc->swp[0] = sc->swp[1] = 0;
+    sc->swp_n = 0;
     sc->lex = lex;
     sc->t = sc->tstack;
     sc->n = 0;
@@ -508,12 +510,33 @@ static int elongated(const char *w, size_t len, uint64_t key8)
     return 0;
 }
 
+/* Spreads four bits into the low bits of four 16-bit lanes: bit k of a
+ * 4-bit value times SWP_SPREAD lands at bit 16k, and the copies do not
+ * overlap. */
+#define SWP_SPREAD 0x0000200040008001ull
+#define SWP_LANES  0x0001000100010001ull
+/* Words between flushes: at weight 2 a lane stays below 65,536. */
+#define SWP_FLUSH 16384u
+
+/* What an unknown word reads: no flags, no valence. */
+static const struct lex_entry no_entry;
+
+/* Moves the stopword counts of sc->swp into sc->lang.sw. */
+static void flush_stopwords(struct scratch *sc)
+{
+    for (int k = 0; k < LANG_FLAG_COUNT; k++)
+        sc->lang.sw[k] +=
+            (unsigned)(sc->swp[k / 4] >> (16 * (k % 4))) & 0xFFFFu;
+    sc->swp[0] = sc->swp[1] = 0;
+    sc->swp_n = 0;
+}
+
 /* Finishes a word token whose lowered form is at sc->low + loff: looks it
  * up and counts it for the language check. @mixed: the word has upper-
  * and lower-case letters ("Starr", a name more often than a typo). */
 static inline __attribute__((always_inline)) void
 finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
-            int mixed)
+            int mixed, int inner)
 {
     t->hash = h;
     const char *w = sc->low + t->loff;
@@ -538,35 +561,35 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
      * on the length - short and long words alternate too irregularly for
      * the predictor. For a shorter word the bytes before it are read
      * (the previous word's, or the LOW_PAD zeros) and the test discards
-     * them. */
-    const unsigned char *u = (const unsigned char *)w + t->llen - 3;
-    uint32_t tail = u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16;
-    t->neg = (t->llen >= 3) & (tail == ('n' | '\'' << 8 | 't' << 16));
-    if (e) {
-        uint32_t f = e->flags;
-        t->flags = f;
-        t->mwe = e->mwe_max;
-        t->valence = e->valence; /* 0 unless LEX_VALENCE */
-        if (f & LEX_NEGATE)
-            t->neg = 1;
-        uint32_t langs = (f & LEX_LANG_MASK) >> LEX_LANG_SHIFT;
-        if (langs) {
-            /* A word of three or more languages ("de", "la") says less
-             * than one of one or two (langs & (langs - 1) clears the
-             * lowest bit: two clears leave a third). */
-            uint32_t two = langs & (langs - 1);
-            unsigned wt = (two & (two - 1)) ? 1 : 2;
-            while (langs) {
-                int k = __builtin_ctz(langs);
-                sc->lang.sw[k] += wt;
-                if (f & LEX_STRONG)
-                    sc->lang.strong[k] = 1;
-                langs &= langs - 1;
-            }
-        }
-        if ((f & LEX_VALENCE) && !(f & LEX_EMO) && !(f & LEX_BUILTIN))
-            sc->lang.lex_hits++;
+     * them. Only a word with an inner ' or - can (@inner). */
+    if (inner) {
+        const unsigned char *u = (const unsigned char *)w + t->llen - 3;
+        uint32_t tail = u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16;
+        t->neg = (t->llen >= 3) & (tail == ('n' | '\'' << 8 | 't' << 16));
     }
+    /* Known or not is as good as random from word to word: no branch on
+     * it, an unknown word reads the zeros of no_entry. */
+    const struct lex_entry *r = e ? e : &no_entry;
+    uint32_t f = r->flags;
+    t->flags = f;
+    t->mwe = r->mwe_max;
+    t->valence = r->valence; /* 0 unless LEX_VALENCE */
+    t->neg |= (f & LEX_NEGATE) != 0;
+    uint32_t langs = (f & LEX_LANG_MASK) >> LEX_LANG_SHIFT;
+    /* A word of three or more languages ("de", "la") says less than one
+     * of one or two (langs & (langs - 1) clears the lowest bit: two
+     * clears leave a third). */
+    uint32_t two = langs & (langs - 1);
+    uint64_t wt = (two & (two - 1)) ? 1 : 2;
+    sc->swp[0] += (((langs & 0xFu) * SWP_SPREAD) & SWP_LANES) * wt;
+    sc->swp[1] += (((langs >> 4) * SWP_SPREAD) & SWP_LANES) * wt;
+    if (++sc->swp_n == SWP_FLUSH)
+        flush_stopwords(sc);
+    if (f & LEX_STRONG)
+        for (; langs; langs &= langs - 1)
+            sc->lang.strong[__builtin_ctz(langs)] = 1;
+    sc->lang.lex_hits +=
+        (f & (LEX_VALENCE | LEX_EMO | LEX_BUILTIN)) == LEX_VALENCE;
 }
 
 /* Emits the ASCII word @s of @n bytes as a token that covers the @len
@@ -610,7 +633,8 @@ emit_ascii(struct scratch *sc, size_t off, size_t len, const char *s, size_t n)
     t->alpha = upper || lower;
     sc->lang.latin += (unsigned)n;
     t->kind = n == 1 ? TK_SHORT : TK_WORD;
-    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), upper && lower);
+    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), upper && lower,
+                1);
     return t;
 }
 
@@ -757,7 +781,8 @@ static struct tok *emit_one(struct scratch *sc, const char *text, size_t off,
     t->upper = upper && !lower;
     t->alpha = 1;
     t->kind = cps == 1 ? TK_SHORT : TK_WORD;
-    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), upper && lower);
+    finish_word(sc, t, h, lex_key8(sc->low + t->loff, t->llen), upper && lower,
+                1);
     return t;
 }
 
@@ -1122,7 +1147,7 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
                         size_t len)
 {
     size_t ws = i, k = 0;
-    unsigned seen = 0; /* FW_UPPER | FW_LOWER | FW_HYPHEN */
+    unsigned seen = 0; /* FW_UPPER | FW_LOWER | FW_HYPHEN | FW_INNER */
 
     low_reserve(sc, FAST_WORD_MAX + 8);
     char *d = sc->low + sc->llen;
@@ -1181,18 +1206,22 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     /* lex_hash() of the lowered word, eight bytes at a time (the buffer
      * has room past the word, which the mask clears). */
     uint64_t hh = LEX_SEED, w, key8;
-    size_t o = 0;
     memcpy(&key8, d, 8);
-    if (k < 8)
+    if (k < 8) {
+        /* Most words: the first eight bytes are the whole tail. */
         key8 &= ~0ull >> (64 - 8 * k);
-    for (; o + 8 <= k; o += 8) {
-        memcpy(&w, d + o, 8);
-        hh = lex_hash_block(hh, w);
-    }
-    w = 0;
-    if (o < k) {
-        memcpy(&w, d + o, 8);
-        w &= ~0ull >> (64 - 8 * (k - o));
+        w = key8;
+    } else {
+        size_t o = 0;
+        for (; o + 8 <= k; o += 8) {
+            memcpy(&w, d + o, 8);
+            hh = lex_hash_block(hh, w);
+        }
+        w = 0;
+        if (o < k) {
+            memcpy(&w, d + o, 8);
+            w &= ~0ull >> (64 - 8 * (k - o));
+        }
     }
     size_t mark_n = sc->n, mark_l = sc->llen;
     struct tok *t = tok_push(sc);
@@ -1206,7 +1235,8 @@ static size_t fast_word(struct scratch *sc, const char *text, size_t i,
     sc->llen += k;
     sc->lang.latin += (unsigned)k;
     finish_word(sc, t, lex_hash_final(hh, w, k), key8,
-                (seen & (FW_UPPER | FW_LOWER)) == (FW_UPPER | FW_LOWER));
+                (seen & (FW_UPPER | FW_LOWER)) == (FW_UPPER | FW_LOWER),
+                (seen & FW_INNER) != 0);
     /* A one-letter word stays until merge_expressions(): it may be the
      * middle of an expression ("works like a charm", "thank u"). */
     if (seen & FW_HYPHEN)
@@ -1699,8 +1729,16 @@ static inline __attribute__((always_inline)) void merge_pass(struct scratch *sc,
         size_t k = 0;
         upper |= t[i].upper;
         /* A word that may start an expression; in the names' pass, one
-         * that may start a name. */
-        if (t[i].mwe > 1 && (!names_only || (t[i].flags & LEX_NAME_HEAD)))
+         * that may start a name. The test of the two words' pair bit
+         * (or of a name after the word, which match_expression() steps
+         * over) comes first, without a branch: whether a word starts
+         * an expression is as good as random from word to word, whether
+         * it starts one with the next word nearly always "no". */
+        size_t nx = i + 1 < sc->n ? i + 1 : i;
+        unsigned may = (t[i].mwe > 1) & (i + 1 < sc->n) &
+                       (es_lexicon__pair(sc->lex, t[i].hash, t[nx].hash) |
+                        ((t[nx].flags & LEX_NAME) != 0));
+        if (may && (!names_only || (t[i].flags & LEX_NAME_HEAD)))
             k = match_expression(sc, i, &me);
         if (k && names_only && !(me->flags & LEX_NAME))
             k = 0;
@@ -3035,19 +3073,29 @@ static void score_english(struct scratch *sc)
     uint32_t flags_seen = 0; /* every token's flags: which passes apply */
     unsigned xseen = 0;      /* every rated token's xflags */
 
+    /* First, with no branch per token, what every token gets and the
+     * list of those that need more: the rated ones and the two rare
+     * kinds below. Whether a word is rated is as good as random from
+     * word to word; the loop over the list does not ask. */
+    size_t more_stack[TOK_STACK], *more = more_stack, nmore = 0;
+    if (n > TOK_STACK)
+        more = es_xmalloc(n * sizeof(*more));
     for (size_t i = 0; i < n; i++) {
+        uint32_t f = flags_of(&t[i]);
+        t[i].score = 0; /* t[i].valence was set with t[i].e */
+        flags_seen |= f;
+        t[i].rules |= (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH |
+                            LEX_NO | LEX_AFTER))
+                          ? ES_RULE_MODIFIER
+                          : 0;
+        more[nmore] = i;
+        nmore += (f & (LEX_VALENCE | LEX_AFTER | LEX_REMEDY)) != 0;
+    }
+    for (size_t m = 0; m < nmore; m++) {
+        size_t i = more[m];
         struct tok *cur = &t[i];
         uint32_t f = flags_of(cur);
-        cur->score = 0; /* cur->valence was set with cur->e */
-        flags_seen |= f;
-        if (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH | LEX_NO |
-                 LEX_AFTER))
-            cur->rules |= ES_RULE_MODIFIER;
         if (!(f & LEX_VALENCE)) {
-            /* One test for the two rare cases: most unrated words are
-             * neither. */
-            if (!(f & (LEX_AFTER | LEX_REMEDY)))
-                continue;
             /* "good as hell", "slow af": the intensifier follows the word
              * it boosts, which was scored just before. */
             struct tok *prev = i ? &t[i - 1] : NULL;
@@ -3096,6 +3144,8 @@ static void score_english(struct scratch *sc)
                                  i + 1 == n || opens_sentence(sc, i)))
             praise = 1;
     }
+    if (more != more_stack)
+        free(more);
     if (xseen & LEXX_PLEA)
         apply_plea(sc);
     if (xseen & LEXX_TEARS)
@@ -3160,13 +3210,12 @@ static void summarize(struct scratch *sc, int english, struct es_sentiment *out,
     for (size_t i = 0; i < sc->n; i++) {
         double s = sc->t[i].score;
         sum += s;
-        /* +1 and -1: a sentiment word weighs more than a neutral one. */
-        if (s > 0)
-            pos += s + 1;
-        else if (s < 0)
-            neg += s - 1;
-        else
-            neu += 1;
+        /* +1 and -1: a sentiment word weighs more than a neutral one.
+         * Adding 0 changes neither sum: no branch on the sign, which is
+         * as good as random from token to token. */
+        pos += s > 0 ? s + 1 : 0.0;
+        neg += s < 0 ? s - 1 : 0.0;
+        neu += s == 0;
     }
     double punct = 0;
     if (english && sum == 0 && sc->excl && !sc->quest) {
@@ -3255,6 +3304,7 @@ static int score(const struct es_lexicon *lex, const char *buf, size_t len,
         len = TEXT_MAX;
     sc.tlen = len;
     tokenize(&sc, buf, len);
+    flush_stopwords(&sc);
     merge_expressions(&sc);
     /* The words of the languages past the flags' (LEXX_LANG) are counted
      * only when English is not plain already: a test per text, not one

@@ -75,6 +75,11 @@ struct scratch {
     unsigned excl, quest; /* "!" and "?" in the text */
     int any_upper;        /* a token in capitals (set by the merge) */
     struct lang_counts lang;
+    /* lang.sw[] of the LEX_LANG languages as 16-bit lanes, four to a
+     * word, added to without a branch per language; flush_stopwords()
+     * moves them into lang.sw before a lane can overflow. */
+    uint64_t swp[2];
+    unsigned swp_n; /* words added to swp since the last flush */
     struct tok tstack[256];
     char lstack[4096];
 };

@@ -2324,6 +2324,33 @@ static void test_lang_english_stays_english(void **state)
     assert_string_equal(r.lang, "und");
 }
 
+/* Texts of tens of thousands of function words, up to the 128 KiB that
+ * are scored: the stopword counts hold (they are kept in 16-bit lanes
+ * between flushes, which must never wrap). */
+static void test_lang_long_texts(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *word, *lang;
+    } runs[] = { { "the ", "en" }, { "pero ", "es" }, { "und ", "de" } };
+    for (size_t k = 0; k < sizeof(runs) / sizeof(runs[0]); k++) {
+        size_t wl = strlen(runs[k].word), n = 200000 / wl;
+        char *text = malloc(n * wl + 1);
+        assert_non_null(text);
+        for (size_t i = 0; i < n; i++)
+            memcpy(text + i * wl, runs[k].word, wl);
+        text[n * wl] = '\0';
+        for (size_t len = 70000; len <= n * wl; len += 65000) {
+            struct es_sentiment r;
+            assert_int_equal(es_sentiment_score(mini, text, len, &r), 0);
+            if (strcmp(r.lang, runs[k].lang) != 0)
+                fail_msg("%zu bytes of '%s': lang '%s'", len, runs[k].word,
+                         r.lang);
+        }
+        free(text);
+    }
+}
+
 /* ==== Threads share one lexicon ==== */
 
 static const char *const thread_texts[] = {
@@ -2540,6 +2567,7 @@ int main(void)
         cmocka_unit_test(test_lang_marked_letters),
         cmocka_unit_test(test_lang_textcat),
         cmocka_unit_test(test_lang_english_stays_english),
+        cmocka_unit_test(test_lang_long_texts),
         cmocka_unit_test(test_threads_share_lexicon),
         cmocka_unit_test(test_cli_classify),
         cmocka_unit_test(test_cli_classify_long_lines),
