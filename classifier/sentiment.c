@@ -1914,13 +1914,30 @@ static int sentence_asks(const struct scratch *sc, size_t i, size_t *end)
     return b > a && memchr(sc->text + a, '?', b - a) != NULL;
 }
 
+/* 1 when the negation at token @j keeps a trouble off rather than
+ * denying it: "hope it doesn't break", "so I don't lose it". */
+static int negation_feared(const struct scratch *sc, size_t j)
+{
+    static const char *const hope[] = { "hope", "hoping",  "hopefully",
+                                        "pray", "praying", "so",
+                                        "sure" };
+    size_t nh = sizeof(hope) / sizeof(hope[0]);
+    const struct tok *t = sc->t;
+    return (j >= 1 && !t[j - 1].brk &&
+            low_is_one_of(sc, &t[j - 1], hope, nh)) ||
+           (j >= 2 && !t[j - 2].brk && !t[j - 1].brk &&
+            low_is_one_of(sc, &t[j - 2], hope, nh));
+}
+
 /* What the negator at token @j does to the rated word at @i, when it
  * says something else than "not": 1 for "couldn't be happier", "could
  * not be more excited", "can't be prouder" (a comparative after "be":
  * nothing could top it, so emphasis, not a flip; "couldn't be worse"
  * stays bad, and worse), 2 for a surprise said in the past, "didn't
  * expect to love it", "wasn't expecting to enjoy" (what followed did
- * happen), else 0. */
+ * happen), 3 for what is not wanted, "don't want to lose it", "don't
+ * wanna wait" (a trouble feared, which the caller does not flip when
+ * the word is one), else 0. */
 static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
                                                      size_t j, size_t i)
 {
@@ -1954,6 +1971,15 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
         int more_x = i == j + 3 && low_is_one_of(sc, &t[j + 2], more, 1);
         return comparative || more_x;
     }
+    /* "don't want to lose", "doesn't wanna wait": what is not wanted
+     * is feared, not denied. */
+    static const char *const want[] = { "want" };
+    static const char *const wanna[] = { "wanna" };
+    if ((i == j + 3 && low_is_one_of(sc, &t[j + 1], want, 1) &&
+         low_is_one_of(sc, &t[j + 2], to, 1)) ||
+        (i == j + 2 && low_is_one_of(sc, &t[j + 1], wanna, 1)))
+        return 3;
+
     int past_neg =
         low_is_one_of(sc, &t[j], past, sizeof(past) / sizeof(past[0])) ||
         (j > 0 && low_is_one_of(sc, &t[j], nots, 1) &&
@@ -2030,7 +2056,12 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         if (k == 1) {
             /* "can't breathe lmao": laughter is no word a negation
              * reaches. */
-            if (p->neg && !laugh_mark(cur) && !not_again(sc, i - k)) {
+            if (p->neg && base < 0 && negation_feared(sc, i - k)) {
+                /* Nothing farther back adds to what counts 0. */
+                v = 0;
+                rules |= ES_RULE_FEARED;
+                break;
+            } else if (p->neg && !laugh_mark(cur) && !not_again(sc, i - k)) {
                 v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
             }
@@ -2045,10 +2076,16 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
                                 ((flags_of(&t[i - 1]) & LEX_DOUBT) ||
                                  (k == 3 && (flags_of(&t[i - 2]) & LEX_DOUBT)));
             int turned = p->neg ? negation_turned(sc, i - k, i) : 0;
+            if (p->neg && !turned && negation_feared(sc, i - k))
+                turned = 3;
             if (never_so || turned == 1) {
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
-            } else if (!without_doubt && !turned && p->neg &&
+            } else if (turned == 3 && base < 0) {
+                v = 0;
+                rules |= ES_RULE_FEARED;
+                break;
+            } else if (!without_doubt && (!turned || turned == 3) && p->neg &&
                        !laugh_mark(cur) && !not_again(sc, i - k)) {
                 v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
@@ -2990,6 +3027,7 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
         "is",    "are",  "was",   "were",   "does", "do",   "did", "can",
         "could", "will", "would", "should", "has",  "have", "am",
     };
+    static const char *const how[] = { "how" };
     struct tok *t = sc->t;
     size_t n = sc->n, k = 0;
     /* From each sentence with praise in it: most hold none, and are
@@ -2999,10 +3037,11 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
             k++;
         if (k == n)
             break;
-        size_t e;
+        size_t e, st;
         if (sentence_asks(sc, k, &e) &&
-            low_is_one_of(sc, &t[sentence_start(t, k)], aux,
-                          sizeof(aux) / sizeof(aux[0])))
+            (low_is_one_of(sc, &t[st = sentence_start(t, k)], aux,
+                           sizeof(aux) / sizeof(aux[0])) ||
+             (k == st + 1 && low_is_one_of(sc, &t[st], how, 1))))
             for (size_t j = k; j <= e; j++)
                 if (t[j].score > 0 && t[j].kind != TK_EMO) {
                     t[j].score *= (float)POLAR;
@@ -3405,6 +3444,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "plea";
     case ES_RULE_JOY:
         return "joy";
+    case ES_RULE_FEARED:
+        return "feared";
     default:
         return "?";
     }

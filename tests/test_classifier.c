@@ -190,6 +190,18 @@ static void test_rule_negation(void **state)
      * not hide it from a negation right before it. */
     assert_score("looks like this", 0.0);
     assert_score("i don't like this", 1.5 * -0.74);
+    /* A trouble not wanted, or kept off, is feared: not flipped into
+     * praise, and counted 0 ("feared"). A good thing not wanted is
+     * negated as ever; "need" is no wish ("don't need to lose it"). */
+    assert_score("I don't want to lose it", 0.0);
+    assert_score("they don't wanna lose it", 0.0);
+    assert_score("so we don't lose it", 0.0);
+    assert_score("hope it isn't bad", 0.0);
+    assert_score("make sure it isn't bad", 0.0);
+    assert_score("I don't want to love it", 3.2 * -0.74);
+    assert_score("we don't lose it", -1.5 * -0.5);
+    assert_score("I don't need to lose it", -1.5 * -0.5);
+    assert_score("so. it isn't bad", -2.5 * -0.5);
 }
 
 /* A praise word alone in quotation marks is denied, not used: scare
@@ -341,6 +353,13 @@ static void test_rule_polar_question(void **state)
     assert_score("is it good.", 1.9);
     /* Only the sentence that asks. */
     assert_score("is it good? it is good", 1.9 * 0.5 + 1.9);
+    /* "How good is it?" asks how much of the praise there is: half, as
+     * a yes-no question; the praise must follow "how" ("how is it
+     * good?" asks why), and the sentence must ask. */
+    assert_score("how good is it?", 1.9 * 0.5);
+    assert_score("How happy are they with it?", 2.7 * 0.5);
+    assert_score("how is it good?", 1.9);
+    assert_score("how good is it!", 1.9 + 0.292);
 }
 
 static void test_rule_plea(void **state)
@@ -877,6 +896,7 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_QUESTION), "question");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_PLEA), "plea");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_JOY), "joy");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_FEARED), "feared");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -1302,6 +1322,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* Product reviews: fit, finish, damage and wear. */
         { "runs small, had to return for a bigger size", -1 },
         { "smells like chemicals, even after washing", -1 },
+        /* "like" after a verb of seeming compares; names that hold a
+         * rated word are things a complaint is about. */
+        { "it started smelling like burning plastic", -1 },
+        { "my rewards balance shows $0 after the update", 0 },
+        /* A trouble feared or kept off is no praise. */
+        { "I don't want to lose my data", 0 },
+        { "how accurate is the heart rate sensor?", 1 },
         { "the lid doesn't close properly", -1 },
         { "arrived with a dent on the side", -1 },
         { "looks brand new", 1 },
