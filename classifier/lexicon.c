@@ -561,8 +561,8 @@ static void mark_harms(struct es_lexicon *lex)
 }
 
 /* Marks the words the laughter rule, the scores' irony, the harmed
- * good, the plea and the tears of joy look for (LEXX_*), once the
- * lexicon's terms are in. */
+ * good, the plea, the tears of joy and "at its finest" look for
+ * (LEXX_*), once the lexicon's terms are in. */
 static void mark_words(struct es_lexicon *lex)
 {
     mark_harms(lex);
@@ -573,6 +573,7 @@ static void mark_words(struct es_lexicon *lex)
     mark_list(lex, es_rules__corrections, LEXX_CORRECT);
     mark_list(lex, es_rules__pleas, LEXX_PLEA);
     mark_list(lex, es_rules__tears, LEXX_TEARS);
+    mark_list(lex, es_rules__at_best, LEXX_AT_BEST);
 }
 
 /* Adds the parsed rows to @lex. */

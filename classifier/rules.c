@@ -1750,6 +1750,12 @@ const char *const es_rules__pleas[] = { "help", NULL };
  * apply_tears()): "the new album is so good 😭". */
 const char *const es_rules__tears[] = { "\xF0\x9F\x98\xAD", NULL }; /* 😭 */
 
+/* Praise of what comes before it, which a trouble there turns to irony
+ * (sentiment.c, apply_at_best()): "Greenwashing at its finest". */
+const char *const es_rules__at_best[] = { "at its best", "at its finest",
+                                          "at their best", "at their finest",
+                                          NULL };
+
 const char *const es_rules__good_scores[] = {
     "10/10", "11/10", "9/10",    "8/10",    "7/10",
     "5/5",   "4/5",   "5 stars", "4 stars", NULL,

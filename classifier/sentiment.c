@@ -3077,6 +3077,36 @@ static __attribute__((noinline)) void apply_tears(struct scratch *sc)
         }
 }
 
+/* "Greenwashing at its finest", "Incompetence at its best": praise of
+ * what comes before it, in its clause, is irony when that is a plain
+ * trouble (IRONY_NEG or below) and nothing there is praised: negated,
+ * as irony is. A genre the lexicon rates as a trouble is praised
+ * sincerely ("horror at its finest", "a thriller at its best"). */
+static __attribute__((noinline)) void apply_at_best(struct scratch *sc)
+{
+    static const char *const genres[] = {
+        "horror", "thriller", "thrillers", "tragedy", "crime",
+        "war",    "disaster", "slasher",   "gore",    "suspense",
+        "terror", "dystopia", "dystopian", "noir",    "survival",
+    };
+    struct tok *t = sc->t;
+    for (size_t i = 1; i < sc->n; i++) {
+        if (!t[i].e || !(t[i].e->xflags & LEXX_AT_BEST) || t[i].score <= 0)
+            continue;
+        int trouble = 0, praise = 0;
+        for (size_t j = i; j-- > 0 && !t[j].brk;) {
+            trouble |= t[j].score <= IRONY_NEG &&
+                       !low_is_one_of(sc, &t[j], genres,
+                                      sizeof(genres) / sizeof(genres[0]));
+            praise |= t[j].score > 0;
+        }
+        if (trouble && !praise) {
+            t[i].score *= (float)N_SCALAR;
+            t[i].rules |= ES_RULE_IRONY;
+        }
+    }
+}
+
 /* "HELP", "help!", "Help. My account was hacked": "help" alone in its
  * clause cries for help and praises none; it rates as "please help"
  * does. */
@@ -3187,6 +3217,8 @@ static void score_english(struct scratch *sc)
         free(more);
     if (xseen & LEXX_PLEA)
         apply_plea(sc);
+    if (xseen & LEXX_AT_BEST)
+        apply_at_best(sc);
     if (xseen & LEXX_TEARS)
         apply_tears(sc);
     /* "never" negates too: one test for the two passes. */

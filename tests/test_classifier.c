@@ -529,6 +529,12 @@ static void test_rule_irony(void **state)
     assert_score("great, it was bad", 3.1 - 2.5);
     assert_score("great, it was bad again", 3.1 * -0.74 - 2.5);
     assert_score("great, the bad one is gone", 3.1 + -2.5 * -0.74);
+    /* "at its finest" praises what comes before it in its clause: a
+     * trouble there with no praise makes it irony. */
+    assert_score("bad service at its finest", -2.5 + 2.4 * -0.74);
+    assert_score("good service at its finest", 1.9 + 2.4);
+    assert_score("bad, service at its finest", -2.5 + 2.4);
+    assert_score("service at its finest", 2.4);
     /* A lone "thanks" is meant unless the trouble goes on. */
     assert_score("thanks. bad day", 1.9 - 2.5);
     assert_score("thanks. still bad", 1.9 * -0.74 - 2.5);
@@ -974,7 +980,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 35);
+    assert_int_equal(es_lexicon_size(mini), 36);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1325,6 +1331,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* "like" after a verb of seeming compares; names that hold a
          * rated word are things a complaint is about. */
         { "it started smelling like burning plastic", -1 },
+        { "Greenwashing at its finest", -1 },
+        { "Incompetence at its best", -1 },
         { "my rewards balance shows $0 after the update", 0 },
         /* A trouble feared or kept off is no praise. */
         { "I don't want to lose my data", 0 },
@@ -1849,7 +1857,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 36);
+    assert_int_equal(es_lexicon_size(lex), 37);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
