@@ -75,6 +75,7 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->excl = 0;
     sc->quest = 0;
     sc->any_upper = 0;
+    sc->nt_seen = 0;
 }
 
 static void scratch_release(struct scratch *sc)
@@ -566,6 +567,7 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
         const unsigned char *u = (const unsigned char *)w + t->llen - 3;
         uint32_t tail = u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16;
         t->neg = (t->llen >= 3) & (tail == ('n' | '\'' << 8 | 't' << 16));
+        sc->nt_seen |= t->neg;
     }
     /* Known or not is as good as random from word to word: no branch on
      * it, an unknown word reads the zeros of no_entry. */
@@ -2996,7 +2998,7 @@ static __attribute__((noinline)) void apply_not_once(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t j = 0; j + 2 < n; j++) {
-        if (!(flags_of(&t[j]) & LEX_NEGATE) || t[j].brk ||
+        if (!((flags_of(&t[j]) & LEX_NEGATE) || t[j].neg) || t[j].brk ||
             !low_is_one_of(sc, &t[j + 1], once, 2))
             continue;
         for (size_t k = j + 2; k < n && k <= j + 9 && !t[k - 1].brk; k++) {
@@ -3222,7 +3224,7 @@ static void score_english(struct scratch *sc)
     if (xseen & LEXX_TEARS)
         apply_tears(sc);
     /* "never" negates too: one test for the two passes. */
-    if (flags_seen & LEX_NEGATE) {
+    if ((flags_seen & LEX_NEGATE) || sc->nt_seen) {
         if (flags_seen & LEX_NEVER)
             apply_never_again(sc);
         apply_not_once(sc);

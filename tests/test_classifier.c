@@ -276,6 +276,10 @@ static void test_rule_not_once(void **state)
                  1.9 * -0.74 - 2.5);
     assert_score("not once did they call and it was bad", -2.5);
     assert_score("not once did they call. it was bad", -2.5);
+    /* A contraction is a negation word too ("haven't once had an
+     * issue"), with no flag of the lexicon's to find it by. */
+    assert_score("haven't once had the staff be bad", -2.5 * -0.5);
+    assert_score("hasn't ever made the staff seem good", 1.9 * -0.74);
 }
 
 static void test_rule_never_so(void **state)
@@ -1332,6 +1336,7 @@ static void test_shipped_lexicon_customer_service(void **state)
          * rated word are things a complaint is about. */
         { "it started smelling like burning plastic", -1 },
         { "Greenwashing at its finest", -1 },
+        { "haven't once had an issue with them", 1 },
         { "Incompetence at its best", -1 },
         { "my rewards balance shows $0 after the update", 0 },
         /* A trouble feared or kept off is no praise. */
