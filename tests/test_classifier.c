@@ -1337,6 +1337,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "it started smelling like burning plastic", -1 },
         { "Greenwashing at its finest", -1 },
         { "haven't once had an issue with them", 1 },
+        /* "genuinely" says how much, not how good. */
+        { "I genuinely cannot find the deposit button", -1 },
         { "Incompetence at its best", -1 },
         { "my rewards balance shows $0 after the update", 0 },
         /* A trouble feared or kept off is no praise. */
