@@ -1337,6 +1337,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "it started smelling like burning plastic", -1 },
         { "Greenwashing at its finest", -1 },
         { "haven't once had an issue with them", 1 },
+        /* A working state told as past before a change has ended. */
+        { "it worked fine until the update", -1 },
+        { "It was working fine in version 1.4", -1 },
+        { "it worked perfectly on my trip", 1 },
         /* "genuinely" says how much, not how good. */
         { "I genuinely cannot find the deposit button", -1 },
         { "Incompetence at its best", -1 },
