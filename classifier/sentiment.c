@@ -3039,11 +3039,16 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
             k++;
         if (k == n)
             break;
-        size_t e, st;
-        if (sentence_asks(sc, k, &e) &&
-            (low_is_one_of(sc, &t[st = sentence_start(t, k)], aux,
-                           sizeof(aux) / sizeof(aux[0])) ||
-             (k == st + 1 && low_is_one_of(sc, &t[st], how, 1))))
+        size_t e;
+        if (!sentence_asks(sc, k, &e)) {
+            k = e + 1;
+            continue;
+        }
+        /* Opened by an auxiliary, or by "how" right before the praise
+         * ("how good is it?"; "how is it good?" asks why). */
+        size_t st = sentence_start(t, k);
+        if (low_is_one_of(sc, &t[st], aux, sizeof(aux) / sizeof(aux[0])) ||
+            (k == st + 1 && low_is_one_of(sc, &t[st], how, 1)))
             for (size_t j = k; j <= e; j++)
                 if (t[j].score > 0 && t[j].kind != TK_EMO) {
                     t[j].score *= (float)POLAR;
