@@ -49,6 +49,7 @@ const struct rule_word es_rules__words[] = {
     { "frigging", LEX_BOOSTER, B_INC },
     { "fucking", LEX_BOOSTER, B_INC },
     { "fully", LEX_BOOSTER, B_INC },
+    { "genuinely", LEX_BOOSTER, B_INC },
     { "greatly", LEX_BOOSTER, B_INC },
     { "hella", LEX_BOOSTER, B_INC },
     { "highly", LEX_BOOSTER, B_INC },

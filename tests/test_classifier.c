@@ -99,6 +99,7 @@ static void test_rule_booster(void **state)
     (void)state;
     assert_score("very good", 1.9 + 0.293);
     assert_score("very bad", -2.5 - 0.293);
+    assert_score("genuinely good", 1.9 + 0.293);
     /* Two boosters: the farther one counts 95%. */
     assert_score("very very good", 1.9 + 0.293 + 0.293 * 0.95);
     /* Three back: 90%. */
