@@ -561,8 +561,8 @@ static void mark_harms(struct es_lexicon *lex)
 }
 
 /* Marks the words the laughter rule, the scores' irony, the harmed
- * good, the plea, the tears of joy and "at its finest" look for
- * (LEXX_*), once the lexicon's terms are in. */
+ * good, the plea, the tears of joy, "at its finest" and the eye roll
+ * look for (LEXX_*), once the lexicon's terms are in. */
 static void mark_words(struct es_lexicon *lex)
 {
     mark_harms(lex);
@@ -574,6 +574,7 @@ static void mark_words(struct es_lexicon *lex)
     mark_list(lex, es_rules__pleas, LEXX_PLEA);
     mark_list(lex, es_rules__tears, LEXX_TEARS);
     mark_list(lex, es_rules__at_best, LEXX_AT_BEST);
+    mark_list(lex, es_rules__eyerolls, LEXX_EYEROLL);
 }
 
 /* Adds the parsed rows to @lex. */

@@ -93,6 +93,7 @@ enum {
     LEXX_PLEA = 1u << 10,      /* "help": alone in its clause, a plea */
     LEXX_TEARS = 1u << 11,     /* 😭: with praise alone, tears of joy */
     LEXX_AT_BEST = 1u << 12,   /* "at its finest": praise of what precedes */
+    LEXX_EYEROLL = 1u << 13,   /* 🙃, 🙄: the praise beside it is irony */
 };
 /* Bits 4..7: a word of language LANG_PL + k (no English word). */
 #define LEXX_LANG_SHIFT 4
@@ -334,6 +335,7 @@ extern const char *const es_rules__corrections[];
 extern const char *const es_rules__pleas[];
 extern const char *const es_rules__tears[];
 extern const char *const es_rules__at_best[];
+extern const char *const es_rules__eyerolls[];
 
 /* Everyday words of the languages past LANG_FLAG_COUNT, NULL-terminated:
  * marked LEXX_LANG(lang). */

@@ -1757,6 +1757,14 @@ const char *const es_rules__at_best[] = { "at its best", "at its finest",
                                           "at their best", "at their finest",
                                           NULL };
 
+/* Faces that mark the praise of their sentence as irony (sentiment.c,
+ * apply_eyeroll()): "love waiting 2 hours for a cold burger 🙃". */
+const char *const es_rules__eyerolls[] = {
+    "\xF0\x9F\x99\x83", /* 🙃 upside-down face */
+    "\xF0\x9F\x99\x84", /* 🙄 face with rolling eyes */
+    NULL,
+};
+
 const char *const es_rules__good_scores[] = {
     "10/10", "11/10", "9/10",    "8/10",    "7/10",
     "5/5",   "4/5",   "5 stars", "4 stars", NULL,

@@ -3114,6 +3114,26 @@ static __attribute__((noinline)) void apply_at_best(struct scratch *sc)
     }
 }
 
+/* "love waiting 2 hours for a cold burger, thanks 🙃", "truly I am
+ * shocked 🙄": an upside-down face or rolled eyes mark the praise of
+ * their sentence as irony, as "/s" marks a whole text. */
+static __attribute__((noinline)) void apply_eyeroll(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].e || !(t[i].e->xflags & LEXX_EYEROLL))
+            continue;
+        size_t j = sentence_start(t, i);
+        for (; j < n; j++) {
+            say_ironically(&t[j]);
+            if (t[j].send && j >= i)
+                break;
+        }
+        i = j;
+    }
+}
+
 /* "HELP", "help!", "Help. My account was hacked": "help" alone in its
  * clause cries for help and praises none; it rates as "please help"
  * does. */
@@ -3226,6 +3246,8 @@ static void score_english(struct scratch *sc)
         apply_plea(sc);
     if (xseen & LEXX_AT_BEST)
         apply_at_best(sc);
+    if (xseen & LEXX_EYEROLL)
+        apply_eyeroll(sc);
     if (xseen & LEXX_TEARS)
         apply_tears(sc);
     /* "never" negates too: one test for the two passes. */

@@ -540,6 +540,12 @@ static void test_rule_irony(void **state)
     assert_score("good service at its finest", 1.9 + 2.4);
     assert_score("bad, service at its finest", -2.5 + 2.4);
     assert_score("service at its finest", 2.4);
+    /* An upside-down face marks the praise of its sentence as irony,
+     * and of no other sentence. */
+    assert_score("good \xF0\x9F\x99\x83", 1.9 * -0.74 - 0.3);
+    assert_score("a good day. a happy one \xF0\x9F\x99\x83",
+                 1.9 + 2.7 * -0.74 - 0.3);
+    assert_score("a bad day \xF0\x9F\x99\x83", -2.5 - 0.3);
     /* A lone "thanks" is meant unless the trouble goes on. */
     assert_score("thanks. bad day", 1.9 - 2.5);
     assert_score("thanks. still bad", 1.9 * -0.74 - 2.5);
@@ -985,7 +991,7 @@ static void test_load_earshot(void **state)
     (void)state;
     double v;
     assert_int_equal(es_lexicon_format_of(mini), ES_LEXICON_EARSHOT);
-    assert_int_equal(es_lexicon_size(mini), 36);
+    assert_int_equal(es_lexicon_size(mini), 37);
     assert_int_equal(es_lexicon_lookup(mini, "GOOD", &v), 1);
     assert_true(fabs(v - 1.9) < 1e-6);
     assert_int_equal(es_lexicon_lookup(mini, "no   problem", &v), 1);
@@ -1345,6 +1351,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* "genuinely" says how much, not how good. */
         { "I genuinely cannot find the deposit button", -1 },
         { "Incompetence at its best", -1 },
+        { "love waiting 2 hours for a cold burger, thanks \xF0\x9F\x99\x83",
+          -1 },
+        { "raised my bill with no notice. love that for me "
+          "\xF0\x9F\x99\x83",
+          -1 },
+        { "truly I am shocked \xF0\x9F\x99\x84", -1 },
         { "my rewards balance shows $0 after the update", 0 },
         /* A trouble feared or kept off is no praise. */
         { "I don't want to lose my data", 0 },
@@ -1869,7 +1881,7 @@ static void test_overlay(void **state)
     /* New terms are added, old ones kept. */
     assert_int_equal(es_lexicon_lookup(lex, "downtime", &v), 1);
     assert_int_equal(es_lexicon_lookup(lex, "good", &v), 1);
-    assert_int_equal(es_lexicon_size(lex), 37);
+    assert_int_equal(es_lexicon_size(lex), 38);
     /* A malformed overlay changes nothing and names its line. */
     assert_int_equal(es_lexicon_overlay(lex, FIX "bad_overlay.tsv"),
                      ES_EINVALID);
