@@ -76,6 +76,7 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->quest = 0;
     sc->any_upper = 0;
     sc->nt_seen = 0;
+    sc->quotes = 0;
 }
 
 static void scratch_release(struct scratch *sc)
@@ -1519,17 +1520,19 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
             /* A run of ASCII punctuation: an emoticon glued to a word
              * ("great:)"), or the end of a clause. */
             size_t ps = i;
-            int brk = 0, send = 0;
+            int brk = 0, send = 0, quote = 0;
             while (i < len && emo_mark((unsigned char)text[i])) {
                 unsigned char b = (unsigned char)text[i];
                 brk |= clause_punct(b);
                 send |= sentence_punct(b);
+                quote |= b == '"';
                 if (count) {
                     sc->excl += b == '!';
                     sc->quest += b == '?';
                 }
                 i++;
             }
+            sc->quotes |= quote;
             /* "0.3 Mbps", "$1,860", "4.5 stars": a point or comma between
              * digits ends no clause. The digit before first: a word ends
              * most runs. */
@@ -1574,6 +1577,7 @@ static size_t tokenize_chunk(struct scratch *sc, const char *text, size_t cs,
                 sc->excl += cp == 0xFF01;
                 sc->quest += cp == 0xFF1F;
             }
+            sc->quotes |= cp == 0x201C; /* “ */
             if (c == NC_PUNCT && sc->n &&
                 (cp == 0x3002 || cp == 0xFF0C || cp == 0x2026 || cp == 0xFF01 ||
                  cp == 0xFF1F || cp == 0x3001)) {
@@ -3114,6 +3118,76 @@ static __attribute__((noinline)) void apply_at_best(struct scratch *sc)
     }
 }
 
+/* The end of the quotation that opens at byte @a of the text, when one
+ * does: a straight '"' closes a straight one, a curly one a curly one
+ * (“ ”). Returns the byte after its closing mark and sets *@open_end to
+ * the byte after the opening one, or returns 0. */
+static size_t quotation_end(const struct scratch *sc, size_t a,
+                            size_t *open_end)
+{
+    const char *s = sc->text;
+    size_t len = sc->tlen;
+    if (s[a] == '"') {
+        const char *c = memchr(s + a + 1, '"', len - a - 1);
+        *open_end = a + 1;
+        return c ? (size_t)(c - s) + 1 : 0;
+    }
+    if (a + 2 < len && (unsigned char)s[a] == 0xE2 &&
+        (unsigned char)s[a + 1] == 0x80 && (unsigned char)s[a + 2] == 0x9C) {
+        for (size_t k = a + 3; k + 2 < len; k++)
+            if ((unsigned char)s[k] == 0xE2 &&
+                (unsigned char)s[k + 1] == 0x80 &&
+                (unsigned char)s[k + 2] == 0x9D) {
+                *open_end = a + 3;
+                return k + 3;
+            }
+    }
+    return 0;
+}
+
+/* Praise inside a quotation of two words or more, in a text whose own
+ * words tell a trouble: the voice quoted is someone else's, mostly the
+ * brand's canned reply quoted back ("\"Your feedback helps us
+ * improve!\" - every time they lose my order"). Its praise counts
+ * nothing; the writer's own words decide. */
+static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
+{
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    const char *s = sc->text;
+    for (size_t a = 0; a < sc->tlen; a++) {
+        /* The next '"' or lead byte of a curly mark: memchr() is quick
+         * over the many texts with neither. */
+        const char *dq = memchr(s + a, '"', sc->tlen - a);
+        const char *cq = memchr(s + a, 0xE2, sc->tlen - a);
+        if (!dq && !cq)
+            break;
+        a = (size_t)((dq && (!cq || dq < cq) ? dq : cq) - s);
+        size_t qa, qb = quotation_end(sc, a, &qa);
+        if (!qb)
+            continue;
+        size_t in = 0, first = n, last = 0;
+        int trouble = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (t[i].off >= qa && t[i].off + t[i].len < qb) {
+                in++;
+                if (first == n)
+                    first = i;
+                last = i;
+            } else if (t[i].score < 0) {
+                trouble = 1;
+            }
+        }
+        if (in >= 2 && trouble)
+            for (size_t i = first; i <= last; i++)
+                if (t[i].score > 0) {
+                    t[i].score = 0;
+                    t[i].rules |= ES_RULE_IRONY;
+                }
+        a = qb - 1;
+    }
+}
+
 /* "love waiting 2 hours for a cold burger, thanks 🙃", "truly I am
  * shocked 🙄": an upside-down face or rolled eyes mark the praise of
  * their sentence as irony, as "/s" marks a whole text. */
@@ -3248,6 +3322,9 @@ static void score_english(struct scratch *sc)
         apply_at_best(sc);
     if (xseen & LEXX_EYEROLL)
         apply_eyeroll(sc);
+    /* Only a text with a quotation mark may quote. */
+    if (sc->quotes)
+        apply_quoted(sc);
     if (xseen & LEXX_TEARS)
         apply_tears(sc);
     /* "never" negates too: one test for the two passes. */

@@ -546,6 +546,16 @@ static void test_rule_irony(void **state)
     assert_score("a good day. a happy one \xF0\x9F\x99\x83",
                  1.9 + 2.7 * -0.74 - 0.3);
     assert_score("a bad day \xF0\x9F\x99\x83", -2.5 - 0.3);
+    /* Praise inside a quotation of two words or more is someone else's
+     * voice when the writer's own words tell a trouble: it counts 0. */
+    assert_score("\"a good day\" they said. bad", -2.5);
+    assert_score("\xE2\x80\x9C"
+                 "a good day"
+                 "\xE2\x80\x9D"
+                 " they said. bad",
+                 -2.5);
+    assert_score("\"a good day\" they said", 1.9);
+    assert_score("\"a good bad day\" they said", 1.9 - 2.5);
     /* A lone "thanks" is meant unless the trouble goes on. */
     assert_score("thanks. bad day", 1.9 - 2.5);
     assert_score("thanks. still bad", 1.9 * -0.74 - 2.5);
@@ -1357,6 +1367,12 @@ static void test_shipped_lexicon_customer_service(void **state)
           "\xF0\x9F\x99\x83",
           -1 },
         { "truly I am shocked \xF0\x9F\x99\x84", -1 },
+        { "\"Your feedback helps us improve!\" - every time they lose my "
+          "order",
+          -1 },
+        { "\"we've checked and there are no issues in your area\" there ARE "
+          "issues",
+          -1 },
         { "my rewards balance shows $0 after the update", 0 },
         /* A trouble feared or kept off is no praise. */
         { "I don't want to lose my data", 0 },
