@@ -401,6 +401,9 @@ const struct rule_word es_rules__words[] = {
      * "replaced": "had to be replaced twice" is the complaint. */
     { "sorted", LEX_REMEDY, 0 },
     { "sorted out", LEX_REMEDY, 0 },
+    /* A rescue keeps the trouble off: "saved me from a scam". */
+    { "saved me from", LEX_REMEDY, 0 },
+    { "saved us from", LEX_REMEDY, 0 },
     /* Money given back undoes the charge: "refunded the double charge". */
     { "refunded", LEX_REMEDY, 0 },
     /* A trouble that ends ("the lag is gone", "the error went away"):

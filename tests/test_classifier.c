@@ -1358,6 +1358,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "it worked fine until the update", -1 },
         { "It was working fine in version 1.4", -1 },
         { "it worked perfectly on my trip", 1 },
+        /* A rescue keeps the trouble off; nothing more to pay. */
+        { "the teller saved me from a scam today", 1 },
+        { "oat milk at no extra charge from March", 1 },
         /* "genuinely" says how much, not how good. */
         { "I genuinely cannot find the deposit button", -1 },
         { "Incompetence at its best", -1 },
