@@ -3105,7 +3105,9 @@ static __attribute__((noinline)) void apply_at_best(struct scratch *sc)
         if (!t[i].e || !(t[i].e->xflags & LEXX_AT_BEST) || t[i].score <= 0)
             continue;
         int trouble = 0, praise = 0;
-        for (size_t j = i; j-- > 0 && !t[j].brk;) {
+        /* What it praises is right before it: eight tokens at most, so
+         * that a text of many of them costs no more than its length. */
+        for (size_t j = i; j-- > 0 && j + 8 >= i && !t[j].brk;) {
             trouble |= t[j].score <= IRONY_NEG &&
                        !low_is_one_of(sc, &t[j], genres,
                                       sizeof(genres) / sizeof(genres[0]));
@@ -3153,38 +3155,40 @@ static size_t quotation_end(const struct scratch *sc, size_t a,
 static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
 {
     struct tok *t = sc->t;
-    size_t n = sc->n;
+    size_t n = sc->n, len = sc->tlen, negs = 0, i = 0;
     const char *s = sc->text;
-    for (size_t a = 0; a < sc->tlen; a++) {
-        /* The next '"' or lead byte of a curly mark: memchr() is quick
-         * over the many texts with neither. */
-        const char *dq = memchr(s + a, '"', sc->tlen - a);
-        const char *cq = memchr(s + a, 0xE2, sc->tlen - a);
+    for (size_t k = 0; k < n; k++)
+        negs += t[k].score < 0;
+    /* The quotations in order, the tokens with them: one pass over each
+     * (a text of many quotations costs no more than its length). The
+     * next '"' and the next lead byte of a curly mark are found again
+     * only once passed. */
+    const char *dq = memchr(s, '"', len), *cq = memchr(s, 0xE2, len);
+    for (size_t a = 0; a < len && (dq || cq);) {
+        if (dq && (size_t)(dq - s) < a)
+            dq = memchr(s + a, '"', len - a);
+        if (cq && (size_t)(cq - s) < a)
+            cq = memchr(s + a, 0xE2, len - a);
         if (!dq && !cq)
             break;
         a = (size_t)((dq && (!cq || dq < cq) ? dq : cq) - s);
         size_t qa, qb = quotation_end(sc, a, &qa);
-        if (!qb)
+        if (!qb) {
+            a++;
             continue;
-        size_t in = 0, first = n, last = 0;
-        int trouble = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (t[i].off >= qa && t[i].off + t[i].len < qb) {
-                in++;
-                if (first == n)
-                    first = i;
-                last = i;
-            } else if (t[i].score < 0) {
-                trouble = 1;
-            }
         }
-        if (in >= 2 && trouble)
-            for (size_t i = first; i <= last; i++)
-                if (t[i].score > 0) {
-                    t[i].score = 0;
-                    t[i].rules |= ES_RULE_IRONY;
+        while (i < n && t[i].off < qa)
+            i++;
+        size_t first = i, in_negs = 0;
+        for (; i < n && t[i].off + t[i].len < qb; i++)
+            in_negs += t[i].score < 0;
+        if (i - first >= 2 && negs > in_negs)
+            for (size_t k = first; k < i; k++)
+                if (t[k].score > 0) {
+                    t[k].score = 0;
+                    t[k].rules |= ES_RULE_IRONY;
                 }
-        a = qb - 1;
+        a = qb;
     }
 }
 

@@ -2185,8 +2185,16 @@ static void test_hostile_input(void **state)
     /* Text that ends where its buffer does, in the middle of the forms
      * read ahead of ("@acme@inst.", "great,"): nothing past it is read
      * (AddressSanitizer would say). */
-    static const char *const tails[] = { "good @acme@inst", "good @a@b-",
-                                         "great,", "good #Very" };
+    static const char *const tails[] = {
+        "good @acme@inst",
+        "good @a@b-",
+        "great,",
+        "good #Very",
+        "bad \"a good day",
+        "bad \"a good\"",
+        "bad \xE2\x80\x9Cgood day",
+        "bad \xE2\x80",
+    };
     for (size_t k = 0; k < sizeof(tails) / sizeof(tails[0]); k++) {
         size_t tl = strlen(tails[k]);
         char *exact = malloc(tl);
@@ -2195,6 +2203,21 @@ static void test_hostile_input(void **state)
         assert_int_equal(es_sentiment_score(mini, exact, tl, &r), 0);
         assert_sane(&r);
         free(exact);
+    }
+    /* Quotations by the thousand (the quotation rule passes over them
+     * once): the praise in each is quoted, the writer's "bad" decides. */
+    {
+        static const char unit[] = "\"a good day\" ";
+        size_t ul = sizeof(unit) - 1, reps = 20000;
+        char *many = malloc(4 + ul * reps);
+        assert_non_null(many);
+        memcpy(many, "bad ", 4);
+        for (size_t k = 0; k < reps; k++)
+            memcpy(many + 4 + k * ul, unit, ul);
+        assert_int_equal(es_sentiment_score(mini, many, 4 + ul * reps, &r), 0);
+        assert_sane(&r);
+        assert_true(fabs(r.compound - norm(-2.5)) < 1e-4);
+        free(many);
     }
     /* Empty, NULL with 0 length, only punctuation. */
     assert_int_equal(es_sentiment_score(mini, "", 0, &r), 0);
