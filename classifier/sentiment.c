@@ -2084,14 +2084,17 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
             int turned = p->neg ? negation_turned(sc, i - k, i) : 0;
             if (p->neg && !turned && negation_feared(sc, i - k))
                 turned = 3;
+            /* A good thing not wanted is negated as ever. */
+            if (turned == 3 && base >= 0)
+                turned = 0;
             if (never_so || turned == 1) {
                 v *= NEVER_SO;
                 rules |= ES_RULE_NEVER_SO;
-            } else if (turned == 3 && base < 0) {
+            } else if (turned == 3) {
                 v = 0;
                 rules |= ES_RULE_FEARED;
                 break;
-            } else if (!without_doubt && (!turned || turned == 3) && p->neg &&
+            } else if (!without_doubt && !turned && p->neg &&
                        !laugh_mark(cur) && !not_again(sc, i - k)) {
                 v *= negation_scalar(base);
                 rules |= ES_RULE_NEGATION;
