@@ -28,6 +28,7 @@ struct es_ctx {
     char *found_data_dir;     /* owned */
     char *found_db_path;      /* owned */
     int no_create;            /* the command only reads: no new database */
+    int no_agent;             /* es_ctx_agent() found no --as and no agent */
 };
 
 /* Loads the config (once). Prints the error and returns NULL on failure. */
@@ -45,6 +46,10 @@ const char *es_ctx_data_dir(struct es_ctx *ctx);
  * caller still checks that the agent exists and may do what it asks
  * (es_agent_check). */
 const char *es_ctx_agent(struct es_ctx *ctx);
+/* The exit status after es_ctx_agent() returned NULL: ES_EXIT_USAGE when
+ * the command line lacked --as (and the config names no agent), since the
+ * remedy is an option; ES_EXIT_FAIL when the config itself failed. */
+int es_ctx_agent_exit(const struct es_ctx *ctx);
 
 /* Where global option @a ("--db" or "--db=x.db") is kept in @ctx, or
  * NULL when @a is not one (cli/common.c). */
@@ -101,6 +106,12 @@ int es_cli_clip(const char *s, int max);
 
 /* Prints "error: MESSAGE" to stderr and returns ES_EXIT_FAIL. */
 int es_cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints this thread's last error after a library call that took the
+ * command line's words as they were (a tag, a note, a canned reply's
+ * name or text) and failed with @rc: ES_EXIT_USAGE when the words were
+ * refused (ES_EINVALID), else ES_EXIT_FAIL. Not for calls that also
+ * refuse what the database holds with ES_EINVALID (a state move). */
+int es_cli_fail_args(int rc);
 
 /* Appends at most @max UTF-8 characters of @s (NULL: none) to @out, line
  * breaks and tabs turned into spaces, with "…" when cut: a one-line

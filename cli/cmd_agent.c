@@ -107,7 +107,7 @@ int cmd_agent(int argc, char **argv, struct es_ctx *ctx)
             if (!role)
                 r = ES_ROLE_ADMIN;
         } else if (!(by = es_ctx_agent(ctx))) {
-            return ES_EXIT_FAIL;
+            return es_ctx_agent_exit(ctx);
         }
         if (es_triage_agent_add(ib, args[1], r, by) < 0)
             return es_cli_fail("%s", es_error_last());
@@ -116,7 +116,7 @@ int cmd_agent(int argc, char **argv, struct es_ctx *ctx)
         return ES_EXIT_OK;
     }
     if (!(by = es_ctx_agent(ctx)))
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     if (es_triage_agent_set_disabled(ib, args[1], disable, by) < 0)
         return es_cli_fail("%s", es_error_last());
     printf("agent %s %s\n", args[1], disable ? "disabled" : "enabled");

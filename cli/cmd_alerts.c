@@ -274,9 +274,11 @@ static int alerts_backtest(int argc, char **argv, struct es_ctx *ctx)
     /* No [notify] check: a backtest notifies no one. */
     const struct es_config_source *sec =
         es_config_section_find(cfg, "alert", args[0]);
-    if (!sec)
-        return es_cli_fail("no [alert \"%s\"] rule in '%s'", args[0],
-                           config_name(cfg));
+    if (!sec) { /* a name the config lacks: the command line's typo */
+        es_cli_fail("no [alert \"%s\"] rule in '%s'", args[0],
+                    config_name(cfg));
+        return ES_EXIT_USAGE;
+    }
     if (es_alert_rule_parse(&rule, NULL, sec) < 0)
         return es_cli_fail("%s", es_error_last());
     struct es_inbox *ib = es_ctx_inbox(ctx);

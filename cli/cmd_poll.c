@@ -126,6 +126,12 @@ int cmd_poll(int argc, char **argv, struct es_ctx *ctx)
     fflush(stdout);
     es_ingest_free(ig);
     es_scorer_free(sc);
+    if (rc == ES_ENOTFOUND && source) {
+        /* A name the config does not hold is a typo on the command
+         * line, as `inbox --source` has it. */
+        es_cli_fail("%s", es_error_last());
+        return ES_EXIT_USAGE;
+    }
     if (rc < 0)
         return es_cli_fail("%s", es_error_last());
     if (n == 0 && (all || source))

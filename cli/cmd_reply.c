@@ -74,7 +74,7 @@ int cmd_reply(int argc, char **argv, struct es_ctx *ctx)
         (ticket && parse_id("--ticket", ticket, &rq.ticket_id) < 0))
         return ES_EXIT_USAGE;
     if (!(rq.agent = es_ctx_agent(ctx)))
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     struct es_config *cfg = es_ctx_config(ctx);
     struct es_inbox *ib = cfg ? es_ctx_inbox(ctx) : NULL;
     if (!ib)
@@ -217,7 +217,9 @@ static int outbox_resolve(int argc, char **argv, struct es_ctx *ctx)
     if (parse_id("the reply ID", args[0], &id) < 0)
         return ES_EXIT_USAGE;
     const char *agent = es_ctx_agent(ctx);
-    struct es_inbox *ib = agent ? es_ctx_inbox(ctx) : NULL;
+    if (!agent)
+        return es_ctx_agent_exit(ctx);
+    struct es_inbox *ib = es_ctx_inbox(ctx);
     if (!ib)
         return ES_EXIT_FAIL;
     enum es_outbox_resolution how = sent     ? ES_OUTBOX_SENT

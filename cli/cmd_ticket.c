@@ -297,7 +297,7 @@ static int ticket_open(struct es_ctx *ctx, const char *arg,
         return ES_EXIT_FAIL;
     rq->agent = es_ctx_agent(ctx);
     if (!rq->agent)
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     int rc = es_ticket_open(ib, cfg, rq, &o);
     if (rc < 0 && !o.created)
         return fail();
@@ -360,7 +360,7 @@ static int ticket_change(struct es_ctx *ctx, const char *sub, const char **args)
         return ES_EXIT_FAIL;
     const char *agent = es_ctx_agent(ctx);
     if (!agent)
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     int rc;
     if (strcmp(sub, "state") == 0)
         rc = es_ticket_set_state(ib, id, state, agent);

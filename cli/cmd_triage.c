@@ -90,7 +90,7 @@ static int start_change(struct es_ctx *ctx, const char *usage, int nargs,
     if (!(*ib = es_ctx_inbox(ctx)))
         return ES_EXIT_FAIL;
     if (!(*agent = es_ctx_agent(ctx)))
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     return 0;
 }
 
@@ -120,7 +120,7 @@ static int state_bulk(struct es_ctx *ctx, const char *state,
         return ES_EXIT_FAIL;
     const char *agent = es_ctx_agent(ctx);
     if (!agent)
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     struct es_bulk_result r;
     if (es_triage_set_state_bulk(ib, &q, state, agent, &r) < 0)
         return es_cli_fail("%s", es_error_last());
@@ -302,7 +302,7 @@ int cmd_note(int argc, char **argv, struct es_ctx *ctx)
     rc = es_triage_note_add(ib, id, text, agent, version, &note_id, &ch);
     free(text);
     if (rc < 0)
-        return es_cli_fail("%s", es_error_last());
+        return es_cli_fail_args(rc);
     printf("note %lld added to mention %lld (conversation version %lld)\n",
            (long long)note_id, (long long)id, (long long)ch.version);
     es_change_release(&ch);
@@ -349,7 +349,7 @@ static int tag(int argc, char **argv, struct es_ctx *ctx, int add)
     rc = (add ? es_triage_tag : es_triage_untag)(
         ib, id, args + 1, (size_t)(nargs - 1), agent, version, &ch);
     if (rc < 0)
-        return es_cli_fail("%s", es_error_last());
+        return es_cli_fail_args(rc);
     if (!ch.changed) {
         printf(add ? "mention %lld has those tags already\n"
                    : "mention %lld has none of those tags\n",
@@ -612,7 +612,7 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
     }
     const char *agent = es_ctx_agent(ctx);
     if (!agent)
-        return ES_EXIT_FAIL;
+        return es_ctx_agent_exit(ctx);
     if (rm) {
         if (es_canned_remove(ib, args[1], agent) < 0)
             return es_cli_fail("%s", es_error_last());
@@ -627,7 +627,7 @@ int cmd_canned(int argc, char **argv, struct es_ctx *ctx)
     if (rc == ES_EEXISTS)
         return es_cli_fail("%s (add --replace to change it)", es_error_last());
     if (rc < 0)
-        return es_cli_fail("%s", es_error_last());
+        return es_cli_fail_args(rc);
     printf("canned reply %s %s\n", args[1], replace ? "saved" : "added");
     return ES_EXIT_OK;
 }

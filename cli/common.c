@@ -31,6 +31,12 @@ int es_cli_fail(const char *fmt, ...)
     return ES_EXIT_FAIL;
 }
 
+int es_cli_fail_args(int rc)
+{
+    es_cli_fail("%s", es_error_last());
+    return rc == ES_EINVALID ? ES_EXIT_USAGE : ES_EXIT_FAIL;
+}
+
 int es_cli_clip(const char *s, int max)
 {
     int n = 0;

@@ -306,10 +306,17 @@ const char *es_ctx_agent(struct es_ctx *ctx)
     struct es_config *cfg = es_ctx_config(ctx);
     const char *name = cfg ? es_config_agent(cfg) : NULL;
     if (!name || !*name) {
-        if (cfg)
+        if (cfg) {
+            ctx->no_agent = 1;
             es_cli_fail("who is acting? give --as AGENT (or set agent = NAME "
                         "in [earshot] of the config)");
+        }
         return NULL;
     }
     return name;
+}
+
+int es_ctx_agent_exit(const struct es_ctx *ctx)
+{
+    return ctx->no_agent ? ES_EXIT_USAGE : ES_EXIT_FAIL;
 }

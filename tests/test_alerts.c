@@ -1142,7 +1142,7 @@ static void test_cli_alerts(void **state)
     assert_int_equal(r.status, 2);
     es_run_release(&r);
     es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", "nosuch", NULL);
-    assert_int_equal(r.status, 1);
+    assert_int_equal(r.status, 2);
     assert_non_null(strstr(r.err.ptr, "nosuch"));
     es_run_release(&r);
     es_run_earshot(&r, &cli_fx.run, NULL, "alerts", "backtest", "neg",
