@@ -2367,9 +2367,23 @@ static int opens_sentence(const struct scratch *sc, size_t i)
     return 1;
 }
 
+/* 1 when token @k, after praise, names the people it is said to
+ * ("Great job guys,", "Well done everyone,"), as a particle stands with
+ * it; not a noun the praise is of ("great team", "great people"). */
+static int praise_vocative(const struct scratch *sc, size_t k)
+{
+    static const char *const words[] = { "guys",      "folks", "everyone",
+                                         "everybody", "yall",  "y'all",
+                                         "lads",      "peeps" };
+    const struct tok *t = &sc->t[k];
+    return t->llen >= 4 && t->llen <= 9 &&
+           low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
+}
+
 /* 1 when token @j is praise alone in its clause ("Great,", "Just
- * perfect.", "Oh wonderful."): a positive word of LEX_PRAISE with no
- * other word in its clause but particles. */
+ * perfect.", "Oh wonderful.", "Great job guys,"): a positive word of
+ * LEX_PRAISE with no other word in its clause but particles, and after
+ * it the people it is said to. */
 static int lone_praise(const struct scratch *sc, size_t j)
 {
     static const char *const another[] = { "another", "more" };
@@ -2379,12 +2393,17 @@ static int lone_praise(const struct scratch *sc, size_t j)
     for (size_t k = j; k > 0 && !t[k - 1].brk; k--)
         if (!praise_particle(sc, k - 1))
             return 0;
+    /* The people addressed follow a phrase of praise or thanks ("great
+     * job guys", "thanks folks"); after a lone adjective they are what
+     * it praises ("Great guys, terrible food"). */
+    int says = (t[j].rules & ES_RULE_IDIOM) || (flags_of(&t[j]) & LEX_THANKS);
     for (size_t k = j; k + 1 < sc->n && !t[k].brk; k++) {
         /* "yay another outage", "great more bugs": the comma left out
          * before what the praise greets. */
         if (low_is_one_of(sc, &t[k + 1], another, 2))
             return 1;
-        if (!praise_particle(sc, k + 1))
+        if (!praise_particle(sc, k + 1) &&
+            !(says && praise_vocative(sc, k + 1)))
             return 0;
     }
     return 1;

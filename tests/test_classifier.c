@@ -524,6 +524,11 @@ static void test_rule_irony(void **state)
     assert_score("great another bad day", 3.1 * -0.74 - 2.5);
     assert_score("great more bad days", 3.1 * -0.74 - (2.5 + 0.293));
     assert_score("great another good day", 3.1 + 1.9);
+    /* The people thanked may follow thanks ("thanks guys, ..."); after
+     * a lone adjective they are what it praises. */
+    assert_score("thanks guys, another bad day", 1.9 * -0.74 - 2.5);
+    assert_score("thanks everyone. still bad", 1.9 * -0.74 - 2.5);
+    assert_score("great guys, bad day", 3.1 - 2.5);
     /* No irony: a contrast first, praise in what follows, or praise of
      * a noun ("great day"), which is a mixed verdict. */
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
