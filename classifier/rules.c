@@ -1751,8 +1751,22 @@ const char *const es_rules__corrections[] = { "more like", NULL };
 const char *const es_rules__pleas[] = { "help", NULL };
 
 /* Tears that praise alone makes tears of joy (sentiment.c,
- * apply_tears()): "the new album is so good 😭". */
-const char *const es_rules__tears[] = { "\xF0\x9F\x98\xAD", NULL }; /* 😭 */
+ * apply_tears()): "the new album is so good 😭", "im crying this is so
+ * good", "sobbing, the whole plane sang happy birthday". */
+const char *const es_rules__tears[] = {
+    "\xF0\x9F\x98\xAD", /* 😭 */
+    /* Not "cry" ("a far cry from"), "cries" ("cries out for") or "sob"
+     * ("a sob story"), which say other things. */
+    "crying",
+    "cried",
+    "sobbing",
+    "sobbed",
+    "bawling",
+    "teary",
+    "screaming",
+    "screamed",
+    NULL,
+};
 
 /* Praise of what comes before it, which a trouble there turns to irony
  * (sentiment.c, apply_at_best()): "Greenwashing at its finest". */

@@ -3084,27 +3084,35 @@ static __attribute__((noinline)) void apply_polar(struct scratch *sc)
     }
 }
 
-/* "the new album is so good 😭", "this is so cute 😭😭": a loudly
- * crying face beside praise and no trouble is overwhelm, not grief, as
- * people write it now; it counts as half its weight of joy. With a
- * trouble ("failed my exam 😭") or alone it stays sad. Emoji only
- * comment: it is the words that decide. */
+/* "the new album is so good 😭", "this is so cute 😭😭", "im crying,
+ * this is so good", "I'm SOBBING, the whole plane sang": a loudly
+ * crying face or a word of tears beside praise and no trouble is
+ * overwhelm, not grief, as people write it now; it counts as half its
+ * weight of joy. With a trouble ("failed my exam 😭", "crying, my flight
+ * is cancelled") or alone it stays sad. Emoji only comment, and tears
+ * are what is to be read: the other words decide. */
 static __attribute__((noinline)) void apply_tears(struct scratch *sc)
 {
     struct tok *t = sc->t;
     size_t n = sc->n;
-    int praise = 0;
+    int praise = 0, laughter_only = 1;
     for (size_t i = 0; i < n; i++) {
-        if (is_emo(&t[i]) || t[i].score == 0)
+        if (is_emo(&t[i]) || t[i].score == 0 ||
+            (t[i].e && (t[i].e->xflags & LEXX_TEARS)))
             continue;
         if (t[i].score < 0)
             return;
         praise = 1;
+        if (!laughs(&t[i]))
+            laughter_only = 0;
     }
     if (!praise)
         return;
+    /* Laughter is no praise that words of tears could be of ("crying.
+     * lol"); the face beside it is as before ("lol 😭"). */
     for (size_t i = 0; i < n; i++)
-        if (t[i].e && (t[i].e->xflags & LEXX_TEARS) && t[i].score < 0) {
+        if (t[i].e && (t[i].e->xflags & LEXX_TEARS) && t[i].score < 0 &&
+            !(laughter_only && !is_emo(&t[i]))) {
             t[i].score *= (float)TEARS_OF_JOY;
             t[i].rules |= ES_RULE_JOY;
         }
@@ -3351,8 +3359,6 @@ static void score_english(struct scratch *sc)
     /* Only a text with a quotation mark may quote. */
     if (sc->quotes)
         apply_quoted(sc);
-    if (xseen & LEXX_TEARS)
-        apply_tears(sc);
     /* "never" negates too: one test for the two passes. */
     if ((flags_seen & LEX_NEGATE) || sc->nt_seen) {
         if (flags_seen & LEX_NEVER)
@@ -3369,6 +3375,9 @@ static void score_english(struct scratch *sc)
     /* Laughter and tears together: most texts have no such mix. */
     if ((xseen & LEXX_HARD) && (xseen & (LEXX_LAUGH_MARK | LEXX_LAUGH_WORD)))
         apply_laughter(sc);
+    /* After the laughter: "crying laughing" is no tears at all. */
+    if (xseen & LEXX_TEARS)
+        apply_tears(sc);
     if (flags_seen & LEX_SCOPE)
         apply_audience(sc);
     if (praise)

@@ -392,6 +392,12 @@ static void test_rule_tears_of_joy(void **state)
     assert_score_with(lex, "bad \xF0\x9F\x98\xAD", -2.5 - 1.6);
     assert_score_with(lex, "good and bad \xF0\x9F\x98\xAD", 1.9 - 2.5 - 1.6);
     assert_score_with(lex, "\xF0\x9F\x98\xAD", -1.6);
+    /* Words of tears are read the same way: "im crying, so good". */
+    assert_score_with(lex, "crying, so good", -1.8 * -0.5 + 1.9 + 0.293);
+    assert_score_with(lex, "crying \xF0\x9F\x98\xAD so good",
+                      0.9 + 0.8 + 1.9 + 0.293);
+    assert_score_with(lex, "crying, so bad", -1.8 - 2.5 - 0.293);
+    assert_score_with(lex, "crying", -1.8);
     es_lexicon_free(lex);
 }
 
