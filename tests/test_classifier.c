@@ -1626,6 +1626,17 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Impressive, three weeks and still no reply", -1 },
         { "Amazing how fast the delivery was", 1 },
         { "Well done team, great launch", 1 },
+        /* Slang and support lines, from session 20's probe. */
+        { "this update is such an L", -1 },
+        { "customer service is absolutely cooked", -1 },
+        { "honestly that slapped", 1 },
+        { "your number goes straight to voicemail", -1 },
+        { "emailed them 4 days ago, crickets", -1 },
+        { "the new router is a glow up", 1 },
+        { "no breakouts after two weeks", 1 },
+        { "my claim was approved but I still haven't been paid", -1 },
+        { "the camera is in a league of its own", 1 },
+        { "they can't tell me where my parcel is", -1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
