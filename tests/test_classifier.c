@@ -1637,6 +1637,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "my claim was approved but I still haven't been paid", -1 },
         { "the camera is in a league of its own", 1 },
         { "they can't tell me where my parcel is", -1 },
+        { "can I have my money back", -1 },
+        { "getting a 502 on the homepage", -1 },
+        { "the rep actually listened", 1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
