@@ -151,6 +151,11 @@ static const struct {
     { CUE_BILLING, "debt collector" },
     { CUE_BILLING, "debt collectors" },
     { CUE_BILLING, "debt collection" },
+    /* Session 20: money gone, and asked after. */
+    { CUE_BILLING, "£1 gone" },
+    { CUE_BILLING, "where is my money" },
+    { CUE_BILLING, "where's my money" },
+    { CUE_BILLING, "wheres my money" },
     { CUE_CANCEL, "cancel" },
     { CUE_CANCEL, "cancels" },
     { CUE_CANCEL, "cancelled" },
@@ -242,6 +247,12 @@ static const struct {
     { CUE_OUTAGE, "wifi is out" },
     { CUE_OUTAGE, "no internet" },
     { CUE_OUTAGE, "no signal" },
+    /* Session 20: the question of a site that will not load. */
+    { CUE_OUTAGE, "down for anyone" },
+    { CUE_OUTAGE, "down for everyone" },
+    { CUE_OUTAGE, "down for me too" },
+    { CUE_OUTAGE, "service unavailable" },
+    { CUE_OUTAGE, "been unavailable" },
     { CUE_LEGAL, "legal" },
     { CUE_LEGAL, "lawyer" },
     { CUE_LEGAL, "lawyers" },
@@ -371,6 +382,18 @@ static const struct {
     { CUE_SAFETY, "safety recall" },
     { CUE_SAFETY, "been recalled" },
     { CUE_SAFETY, "was recalled" },
+    /* Session 20: a safety question, and a breakdown where traffic runs.
+     * Not "is it safe", which "is it safe to say" would take. */
+    { CUE_SAFETY, "safe to drive" },
+    { CUE_SAFETY, "safe to use" },
+    { CUE_SAFETY, "safe to eat" },
+    { CUE_SAFETY, "safe to drink" },
+    { CUE_SAFETY, "is that safe" },
+    { CUE_SAFETY, "is this safe" },
+    { CUE_SAFETY, "broke down on the motorway" },
+    { CUE_SAFETY, "broke down on the highway" },
+    { CUE_SAFETY, "broke down on the freeway" },
+    { CUE_SAFETY, "hard shoulder" },
     /* Someone else in a customer's account, or their data out. Not
      * "hacked", "compromised" or "leaked" alone: "hacked together a
      * script", "we compromised on colour", "the new model leaked". */
@@ -434,6 +457,13 @@ static const struct {
     { CUE_SECURITY, "porting error" },
     { CUE_SECURITY, "someone else's house" },
     { CUE_SECURITY, "someone else's home" },
+    /* Session 20: money taken by someone else. */
+    { CUE_SECURITY, "transfer i never made" },
+    { CUE_SECURITY, "payment i never made" },
+    { CUE_SECURITY, "transaction i never made" },
+    { CUE_SECURITY, "emptied my account" },
+    { CUE_SECURITY, "emptied my savings" },
+    { CUE_SECURITY, "drained my account" },
     /* A customer kept from their own account or money. "closed my
      * account" is what the brand did; "close my account" is the
      * customer's cancellation. */
@@ -493,6 +523,18 @@ static const struct {
     { CUE_ACCESS, "account deactivated" },
     { CUE_ACCESS, "account will be closed" },
     { CUE_ACCESS, "account will be terminated" },
+    /* Session 20: a card frozen, a line cut off. */
+    { CUE_ACCESS, "froze my card" },
+    { CUE_ACCESS, "frozen my card" },
+    { CUE_ACCESS, "card frozen" },
+    { CUE_ACCESS, "card is frozen" },
+    { CUE_ACCESS, "card was frozen" },
+    { CUE_ACCESS, "card has been frozen" },
+    { CUE_ACCESS, "cut off my line" },
+    { CUE_ACCESS, "cut off my phone" },
+    { CUE_ACCESS, "cut off my internet" },
+    { CUE_ACCESS, "disconnected my line" },
+    { CUE_ACCESS, "disconnected my service" },
     /* What a customer had is gone: files, photos, a database. Not
      * "lost" or "deleted" alone ("lost my keys", "deleted the app"). */
     { CUE_DATA, "data loss" },
@@ -521,6 +563,18 @@ static const struct {
     { CUE_URGENT, "it's an emergency" },
     { CUE_URGENT, "its an emergency" },
     { CUE_URGENT, "emergency please" },
+    /* Session 20: a plea to be called, a customer stranded. */
+    { CUE_URGENT, "please call me" },
+    { CUE_URGENT, "call me now" },
+    { CUE_URGENT, "call me back" },
+    { CUE_URGENT, "need this fixed" },
+    { CUE_URGENT, "need this sorted" },
+    { CUE_URGENT, "what do i do now" },
+    { CUE_URGENT, "what am i supposed to do" },
+    { CUE_URGENT, "stranded" },
+    { CUE_URGENT, "nowhere to stay" },
+    { CUE_URGENT, "nowhere to sleep" },
+    { CUE_URGENT, "nowhere to go" },
     /* Someone who cannot wait out a lost service: utilities and
      * providers keep registers of them. Not "disabled" alone ("the
      * feature is disabled"), nor "3 month old" without a baby. */
@@ -569,6 +623,15 @@ static const struct {
     { CUE_VULNERABLE, "housebound" },
     { CUE_VULNERABLE, "priority services register" },
     { CUE_VULNERABLE, "vulnerable customer" },
+    /* Session 20: children travelling, medicine awaited. */
+    { CUE_VULNERABLE, "unaccompanied minor" },
+    { CUE_VULNERABLE, "with my kids" },
+    { CUE_VULNERABLE, "with two kids" },
+    { CUE_VULNERABLE, "with 2 kids" },
+    { CUE_VULNERABLE, "with my children" },
+    { CUE_VULNERABLE, "prescription" },
+    { CUE_VULNERABLE, "my medication" },
+    { CUE_VULNERABLE, "my meds" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -215,7 +215,21 @@ static void test_urgency_words(void **state)
         { "my account was suspended overnight", "mentions account access", 24 },
         { "can't log in since the update", "mentions account access", 24 },
         { "withdrawals are paused, where is my money",
-          "mentions account access", 24 },
+          "mentions account access", 28 },
+        /* Session 20: money gone, a site down for others, a safety
+         * question, money taken, a frozen card, a plea to be called,
+         * children travelling. */
+        { "\xC2\xA3"
+          "38 gone, chat closes at 10",
+          "mentions billing error", 18 },
+        { "is the site down for anyone else", "mentions outage", 24 },
+        { "grinding noise at 70 mph, is that safe", "mentions safety", 30 },
+        { "a transfer i never made left my account",
+          "mentions account security", 24 },
+        { "you froze my card while im abroad", "mentions account access", 24 },
+        { "please call me back tonight", "says it is urgent", 15 },
+        { "flying as an unaccompanied minor", "mentions a vulnerable person",
+          18 },
         { "billing sent me to collections for a paid bill",
           "mentions billing error", 18 },
         /* A one-word brand inside a phrase does not break it. */
@@ -328,6 +342,9 @@ static void test_urgency_words(void **state)
         "the safety features are great",
         "it got a 5 star safety rating",
         "safety first, wearing my helmet",
+        "is it safe to say this is the best phone",
+        "the blue one is unavailable in my size",
+        "put me down for two tickets",
         "an emergency exit by the stairs",
         /* A price that fell. */
         "my bill went down this month",
