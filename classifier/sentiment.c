@@ -2895,6 +2895,22 @@ static int adverb_ly(const struct scratch *sc, const struct tok *t)
     return t->llen >= 5 && w[t->llen - 2] == 'l' && w[t->llen - 1] == 'y';
 }
 
+/* 1 when token @i is "mid" said as a verdict, which only ends its
+ * clause ("the new season is mid", "kinda mid tbh", "mid af 💀"); before
+ * anything else it is a middle ("mid-July", "mid range", "mid 2024",
+ * "low, mid and high"). */
+static __attribute__((noinline)) int mid_verdict(const struct scratch *sc,
+                                                 size_t i)
+{
+    static const char *const tags[] = { "af",   "asf", "tbh",      "ngl",
+                                        "fr",   "imo", "honestly", "lol",
+                                        "lmao", "bro", "fam",      "ong" };
+    const struct tok *t = sc->t;
+    if (t[i].brk || i + 1 == sc->n || t[i + 1].kind == TK_EMO)
+        return 1;
+    return low_is_one_of(sc, &t[i + 1], tags, sizeof(tags) / sizeof(tags[0]));
+}
+
 /* 1 when token @i is "like" as a filler, not a liking: before a number
  * or a sum ("took like 3 hours", "like $340"), before a '?' ("what's the
  * food like?"), or opening its clause before a pause ("Like, literally
@@ -3328,6 +3344,9 @@ static void score_english(struct scratch *sc)
             continue;
         }
         if (cur->llen == 4 && sc->low[cur->loff] == 'l' && like_filler(sc, i))
+            continue;
+        if (cur->llen == 3 && memcmp(sc->low + cur->loff, "mid", 3) == 0 &&
+            !mid_verdict(sc, i))
             continue;
         cur->score = (float)token_valence(sc, i, cap_diff);
         if (cur->score > 0 && cur->off && quote_mark(sc->text[cur->off - 1]) &&

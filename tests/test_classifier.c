@@ -1640,6 +1640,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "can I have my money back", -1 },
         { "getting a 502 on the homepage", -1 },
         { "the rep actually listened", 1 },
+        /* "mid" is a verdict where it ends its clause, else a middle. */
+        { "the new season is mid", -1 },
+        { "kinda mid tbh", -1 },
+        { "the sale starts mid-July", 0 },
+        { "a mid range phone", 0 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
