@@ -2448,6 +2448,22 @@ static int news_not_relief(const struct scratch *sc, size_t lo, size_t hi)
     return trouble_again(sc, lo, hi) || !span_has_word(sc, lo, hi, over, 7);
 }
 
+/* 1 when token @i is "love" or "loving" before a word in -ing: praise
+ * of a doing, which frames what follows as "love waiting" does ("love
+ * waking up to a locked account", "loving paying twice"). */
+static int love_doing(const struct scratch *sc, size_t i)
+{
+    static const char *const love[] = { "love", "loving", "luv" };
+    const struct tok *t = sc->t;
+    if (i + 1 >= sc->n || t[i].brk || t[i].llen < 3 || t[i].llen > 6 ||
+        !low_is_one_of(sc, &t[i], love, 3))
+        return 0;
+    const struct tok *w = &t[i + 1];
+    const char *s = sc->low + w->loff;
+    return w->llen >= 5 && s[w->llen - 3] == 'i' && s[w->llen - 2] == 'n' &&
+           s[w->llen - 1] == 'g';
+}
+
 /* Praise whose object is a plainly bad situation is irony (the contrast
  * Riloff et al. 2013 describe): "Great, another outage.", "Perfect. Just
  * perfect. Order lost again.", "love waiting 2 hours on hold", "thanks
@@ -2532,7 +2548,8 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                 neg = 0;
         } else if (!t[i].brk && ((f & LEX_FRAME) ||
                                  ((f & LEX_THANKS) && i + 1 < n &&
-                                  low_is_one_of(sc, &t[i + 1], for_word, 1)))) {
+                                  low_is_one_of(sc, &t[i + 1], for_word, 1)) ||
+                                 love_doing(sc, i))) {
             for (size_t j = i + 1; j < n; j++) {
                 uint32_t fj = flags_of(&t[j]);
                 /* "thanks for the refund after the delay", "thanks for

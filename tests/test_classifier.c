@@ -535,6 +535,10 @@ static void test_rule_irony(void **state)
     assert_score("thanks guys, another bad day", 1.9 * -0.74 - 2.5);
     assert_score("thanks everyone. still bad", 1.9 * -0.74 - 2.5);
     assert_score("great guys, bad day", 3.1 - 2.5);
+    /* "love" before a doing frames what follows, as "love waiting". */
+    assert_score("love finding bad things", 3.2 * -0.74 - 2.5);
+    assert_score("love finding good things", 3.2 + 1.9);
+    assert_score("love bad things", 3.2 - 2.5);
     /* No irony: a contrast first, praise in what follows, or praise of
      * a noun ("great day"), which is a mixed verdict. */
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
