@@ -2464,6 +2464,27 @@ static int love_doing(const struct scratch *sc, size_t i)
            s[w->llen - 1] == 'g';
 }
 
+/* 1 when tokens @lo..@hi-1, before praise that closes them, tell bad
+ * news it can be irony of: a word at IRONY_NEG or below, news rather
+ * than relief, and no contrast ("but", "though"; *@pos is set then, as
+ * it is for a positive word that is no praise). */
+static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
+{
+    const struct tok *t = sc->t;
+    int neg = 0;
+    for (size_t j = lo; j < hi; j++) {
+        if (flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)) {
+            *pos = 1;
+            return 0;
+        }
+        if (t[j].score <= IRONY_NEG)
+            neg = 1;
+        else if (t[j].score > 0 && !(flags_of(&t[j]) & LEX_PRAISE))
+            *pos = 1;
+    }
+    return neg && news_not_relief(sc, lo, hi - 1);
+}
+
 /* Praise whose object is a plainly bad situation is irony (the contrast
  * Riloff et al. 2013 describe): "Great, another outage.", "Perfect. Just
  * perfect. Order lost again.", "love waiting 2 hours on hold", "thanks
@@ -2527,25 +2548,21 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             if (neg && !((f & LEX_THANKS) ? trouble_again(sc, i + 1, end)
                                           : news_not_relief(sc, i + 1, end)))
                 neg = 0;
+            /* Said with a particle ("Just perfect.", "So great.") as
+             * the text's last sentence, with nothing rated after it, it
+             * closes the news of the sentence before: "Flight cancelled
+             * again. Just perfect." Without one ("Lost my wallet.
+             * Great.") it measured worse on the tweets. */
+            size_t so = sentence_start(t, i);
+            if (!other && so > 0 && end + 1 == n && !(f & LEX_THANKS) &&
+                so < i && praise_particle(sc, i - 1))
+                neg = news_before(sc, sentence_start(t, so - 1), so, &pos);
         } else if (closing) {
             /* The same praise closing the sentence that told the news:
              * "Servers down during the event, great.", "Flight cancelled
              * again, awesome". (A sentence of its own after the news,
              * "Lost my wallet. Great.", measured worse on the tweets.) */
-            size_t lo = sentence_start(t, i);
-            for (size_t j = lo; j < i; j++) {
-                if (flags_of(&t[j]) & (LEX_BUT | LEX_THOUGH)) {
-                    neg = 0;
-                    pos = 1;
-                    break;
-                }
-                if (t[j].score <= IRONY_NEG)
-                    neg = 1;
-                else if (t[j].score > 0 && !(flags_of(&t[j]) & LEX_PRAISE))
-                    pos = 1;
-            }
-            if (neg && !news_not_relief(sc, lo, i - 1))
-                neg = 0;
+            neg = news_before(sc, sentence_start(t, i), i, &pos);
         } else if (!t[i].brk && ((f & LEX_FRAME) ||
                                  ((f & LEX_THANKS) && i + 1 < n &&
                                   low_is_one_of(sc, &t[i + 1], for_word, 1)) ||

@@ -519,6 +519,11 @@ static void test_rule_irony(void **state)
     assert_score("bad day, great", -2.5 + 3.1 * -0.74);
     assert_score("good day, great", 1.9 + 3.1);
     assert_score("bad day. great", -2.5 + 3.1);
+    /* As the text's last sentence, said with a particle, it closes the
+     * news before it; not with more said after it. */
+    assert_score("bad day. so great", -2.5 + (3.1 + 0.293) * -0.74);
+    assert_score("bad day. oh, great", -2.5 + 3.1 * -0.74);
+    assert_score("bad day. so great. good", -2.5 + 3.1 + 0.293 + 1.9);
     /* Particles may come first ("Oh wonderful, another outage"). */
     assert_score("oh great, bad day", 3.1 * -0.74 - 2.5);
     assert_score("oh, great. bad day", 3.1 * -0.74 - 2.5);
