@@ -1654,6 +1654,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "kinda mid tbh", -1 },
         { "the sale starts mid-July", 0 },
         { "a mid range phone", 0 },
+        /* What used to be good, what aged badly, what broke. */
+        { "quality used to be so good, now it pills", -1 },
+        { "this take aged like milk", -1 },
+        { "the company went bust a month later", -1 },
+        { "the hinge snapped after a week", -1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
