@@ -1755,16 +1755,15 @@ const char *const es_rules__pleas[] = { "help", NULL };
  * good", "sobbing, the whole plane sang happy birthday". */
 const char *const es_rules__tears[] = {
     "\xF0\x9F\x98\xAD", /* 😭 */
-    /* Not "cry" ("a far cry from"), "cries" ("cries out for") or "sob"
-     * ("a sob story"), which say other things. */
+    /* Not "cry" ("a far cry from"), "cries" ("cries out for"), "sob"
+     * ("a sob story") or "screaming" ("a screaming baby"), which say
+     * other things. */
     "crying",
     "cried",
     "sobbing",
     "sobbed",
     "bawling",
     "teary",
-    "screaming",
-    "screamed",
     NULL,
 };
 

@@ -1637,7 +1637,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Well done team, great launch", 1 },
         /* Slang and support lines, from session 20's probe. */
         { "this update is such an L", -1 },
-        { "customer service is absolutely cooked", -1 },
+        { "customer service is so cooked", -1 },
         { "honestly that slapped", 1 },
         { "your number goes straight to voicemail", -1 },
         { "emailed them 4 days ago, crickets", -1 },
