@@ -230,6 +230,19 @@ static void test_urgency_words(void **state)
         { "please call me back tonight", "says it is urgent", 15 },
         { "flying as an unaccompanied minor", "mentions a vulnerable person",
           18 },
+        /* Distress as people write it, from a second probe. */
+        { "the sunscreen gave her a rash, we're at urgent care",
+          "mentions safety", 30 },
+        { "someone took out a loan in my name", "mentions account security",
+          24 },
+        { "the railing came away in my hand, my toddler was right there",
+          "mentions safety", 30 },
+        { "debited twice for one transaction", "mentions billing error", 18 },
+        { "please escalate this", "says it is urgent", 15 },
+        { "our donation form is throwing 502s", "mentions outage", 24 },
+        /* Phrases of five words, which never matched (at most four). */
+        { "my car broke down on the motorway", "mentions safety", 30 },
+        { "I can't get into my account", "mentions account access", 24 },
         { "billing sent me to collections for a paid bill",
           "mentions billing error", 18 },
         /* A one-word brand inside a phrase does not break it. */
@@ -345,6 +358,10 @@ static void test_urgency_words(void **state)
         "is it safe to say this is the best phone",
         "the blue one is unavailable in my size",
         "put me down for two tickets",
+        "the bill is in my name",
+        "I didn't make it to the gym today",
+        "we locked our doors early",
+        "a rash decision",
         "an emergency exit by the stairs",
         /* A price that fell. */
         "my bill went down this month",
