@@ -1659,6 +1659,11 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "this take aged like milk", -1 },
         { "the company went bust a month later", -1 },
         { "the hinge snapped after a week", -1 },
+        { "matchmaking is cooked", -1 },
+        { "the finale is peak fiction", 1 },
+        { "nobody is picking up the phone", -1 },
+        { "they actually called me back", 1 },
+        { "quality has dropped since 2021", -1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
