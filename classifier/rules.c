@@ -106,6 +106,7 @@ const struct rule_word es_rules__words[] = {
     { "disgustingly", LEX_BOOSTER, B_INC },
     { "terrifyingly", LEX_BOOSTER, B_INC },
     { "outrageously", LEX_BOOSTER, B_INC },
+    { "shockingly", LEX_BOOSTER, B_INC },
     /* After the word they intensify: "good as hell", "slow af". Without
      * them "hell" would make praise negative. */
     { "af", LEX_AFTER, B_INC },

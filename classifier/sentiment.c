@@ -2506,7 +2506,8 @@ static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
 static __attribute__((noinline)) void apply_irony(struct scratch *sc)
 {
     static const char *const for_word[] = { "for" };
-    static const char *const after_word[] = { "after", "during", "throughout" };
+    static const char *const after_word[] = { "after", "during", "throughout",
+                                              "when", "while" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
@@ -2570,9 +2571,10 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
             for (size_t j = i + 1; j < n; j++) {
                 uint32_t fj = flags_of(&t[j]);
                 /* "thanks for the refund after the delay", "thanks for
-                 * the updates during the outage": the trouble after
-                 * "after" or "during" is what was put right or lived
-                 * through, not what is thanked. */
+                 * the updates during the outage", "thanks for extending
+                 * the trial when the import broke": the trouble after
+                 * "after", "during" or "when" is what was put right or
+                 * lived through, not what is thanked. */
                 if ((fj & (LEX_BUT | LEX_THOUGH)) ||
                     ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))) ||
                     low_is_one_of(sc, &t[j], after_word,

@@ -544,6 +544,9 @@ static void test_rule_irony(void **state)
     assert_score("love finding bad things", 3.2 * -0.74 - 2.5);
     assert_score("love finding good things", 3.2 + 1.9);
     assert_score("love bad things", 3.2 - 2.5);
+    /* What went wrong "when" it was thanked for is lived through. */
+    assert_score("thanks for it when bad", 1.9 - 2.5);
+    assert_score("thanks for bad when it", 1.9 * -0.74 - 2.5);
     /* No irony: a contrast first, praise in what follows, or praise of
      * a noun ("great day"), which is a mixed verdict. */
     assert_score("great, but bad", 3.1 * 0.5 - 2.5 * 1.5);
@@ -1664,6 +1667,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "nobody is picking up the phone", -1 },
         { "they actually called me back", 1 },
         { "quality has dropped since 2021", -1 },
+        { "shockingly accurate transcription", 1 },
+        { "thanks for extending our trial when the import broke", 1 },
+        { "a breakdown of where my money went", 0 },
+        { "we're so back", 1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
