@@ -2508,6 +2508,7 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
     static const char *const for_word[] = { "for" };
     static const char *const after_word[] = { "after", "during", "throughout",
                                               "when", "while" };
+    static const char *const feelings[] = { "happy", "glad", "love" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
@@ -2553,10 +2554,13 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
              * the text's last sentence, with nothing rated after it, it
              * closes the news of the sentence before: "Flight cancelled
              * again. Just perfect." Without one ("Lost my wallet.
-             * Great.") it measured worse on the tweets. */
+             * Great.") it measured worse on the tweets. Not a feeling
+             * ("only one glitch. Very happy."), which sums up as meant. */
             size_t so = sentence_start(t, i);
             if (!other && so > 0 && end + 1 == n && !(f & LEX_THANKS) &&
-                so < i && praise_particle(sc, i - 1))
+                so < i && praise_particle(sc, i - 1) &&
+                !low_is_one_of(sc, &t[i], feelings,
+                               sizeof(feelings) / sizeof(feelings[0])))
                 neg = news_before(sc, sentence_start(t, so - 1), so, &pos);
         } else if (closing) {
             /* The same praise closing the sentence that told the news:

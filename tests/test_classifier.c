@@ -524,6 +524,8 @@ static void test_rule_irony(void **state)
     assert_score("bad day. so great", -2.5 + (3.1 + 0.293) * -0.74);
     assert_score("bad day. oh, great", -2.5 + 3.1 * -0.74);
     assert_score("bad day. so great. good", -2.5 + 3.1 + 0.293 + 1.9);
+    /* A feeling sums up as meant: "only one glitch. Very happy." */
+    assert_score("bad day. so happy", -2.5 + 2.7 + 0.293);
     /* Particles may come first ("Oh wonderful, another outage"). */
     assert_score("oh great, bad day", 3.1 * -0.74 - 2.5);
     assert_score("oh, great. bad day", 3.1 * -0.74 - 2.5);
