@@ -3098,6 +3098,35 @@ static __attribute__((noinline)) void apply_not_once(struct scratch *sc)
     }
 }
 
+/* "can't recommend Kinross Credit Union enough", "couldn't thank the
+ * crew enough": praise denied and "enough" later in its clause says
+ * there is no end to it. Emphasis, as "never so good" is, not a flip.
+ * The lexicon holds the short forms ("can't recommend this enough");
+ * this reads a name or a longer object between. */
+static __attribute__((noinline)) void apply_enough(struct scratch *sc)
+{
+    static const char *const enough[] = { "enough" };
+    /* Only these: "not good enough", "not fast enough" are short of it. */
+    static const char *const praise[] = { "recommend",  "thank",   "praise",
+                                          "appreciate", "commend", "rave" };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t k = 0; k < n; k++) {
+        if (!(t[k].rules & ES_RULE_NEGATION) || t[k].score >= 0 || !t[k].e ||
+            t[k].e->valence <= 0 ||
+            !low_is_one_of(sc, &t[k], praise,
+                           sizeof(praise) / sizeof(praise[0])))
+            continue;
+        for (size_t j = k + 1; j < n && j <= k + 6 && !t[j - 1].brk; j++)
+            if (low_is_one_of(sc, &t[j], enough, 1)) {
+                t[k].score = (float)(t[k].e->valence * NEVER_SO);
+                t[k].rules = (t[k].rules & ~(uint32_t)ES_RULE_NEGATION) |
+                             ES_RULE_NEVER_SO;
+                break;
+            }
+    }
+}
+
 /* "is my account safe?", "was the food good?": a yes-no question asks
  * about the good it names and does not claim it, so its praise counts
  * half. A trouble asked about is mostly one met ("is the app down
@@ -3423,6 +3452,7 @@ static void score_english(struct scratch *sc)
         if (flags_seen & LEX_NEVER)
             apply_never_again(sc);
         apply_not_once(sc);
+        apply_enough(sc);
     }
     /* Only a text with a verb of harm: most have none. */
     if (xseen & LEXX_HARM)

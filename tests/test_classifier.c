@@ -1673,6 +1673,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "thanks for extending our trial when the import broke", 1 },
         { "a breakdown of where my money went", 0 },
         { "we're so back", 1 },
+        /* Praise denied "enough" has no end; a quality short of it is. */
+        { "Cannot recommend Kinross Credit Union enough", 1 },
+        { "it's not fast enough", -1 },
+        { "paid my claim in 2 days, didn't even have to chase", 1 },
+        { "the moisturiser gave me a rash", -1 },
+        { "wheelchair assistance didn't turn up", -1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
