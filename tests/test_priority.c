@@ -240,6 +240,13 @@ static void test_urgency_words(void **state)
         { "debited twice for one transaction", "mentions billing error", 18 },
         { "please escalate this", "says it is urgent", 15 },
         { "our donation form is throwing 502s", "mentions outage", 24 },
+        { "the ATM swallowed my card", "mentions account access", 24 },
+        { "debited but not received since morning", "mentions billing error",
+          18 },
+        { "my dad is in ICU and you cut his line",
+          "mentions a vulnerable person", 18 },
+        { "the driver wouldn't let me out", "mentions safety", 30 },
+        { "the VAT deadline is midnight tonight", "says it is urgent", 15 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
@@ -362,6 +369,8 @@ static void test_urgency_words(void **state)
         "I didn't make it to the gym today",
         "we locked our doors early",
         "a rash decision",
+        "we've been flooded with messages, thank you",
+        "the deadline is next month",
         "an emergency exit by the stairs",
         /* A price that fell. */
         "my bill went down this month",
