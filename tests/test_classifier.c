@@ -1679,6 +1679,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "paid my claim in 2 days, didn't even have to chase", 1 },
         { "the moisturiser gave me a rash", -1 },
         { "wheelchair assistance didn't turn up", -1 },
+        { "the new true crime doc is so good", 1 },
+        { "Paid for premium, still getting ads. What am I paying for?", -1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
