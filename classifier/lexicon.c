@@ -575,6 +575,7 @@ static void mark_words(struct es_lexicon *lex)
     mark_list(lex, es_rules__tears, LEXX_TEARS);
     mark_list(lex, es_rules__at_best, LEXX_AT_BEST);
     mark_list(lex, es_rules__eyerolls, LEXX_EYEROLL);
+    mark_list(lex, es_rules__nothing_says, LEXX_NOTHING_SAYS);
 }
 
 /* Adds the parsed rows to @lex. */

@@ -1774,6 +1774,12 @@ const char *const es_rules__at_best[] = { "at its best", "at its finest",
                                           "at their best", "at their finest",
                                           NULL };
 
+/* "nothing says X like Y" (sentiment.c, apply_nothing_says()): Y is the
+ * very picture of X; the lexicon rates the phrases 0. */
+const char *const es_rules__nothing_says[] = { "nothing says",
+                                               "nothing screams",
+                                               "nothing quite says", NULL };
+
 /* Faces that mark the praise of their sentence as irony (sentiment.c,
  * apply_eyeroll()): "love waiting 2 hours for a cold burger 🙃". */
 const char *const es_rules__eyerolls[] = {

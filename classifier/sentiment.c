@@ -3307,6 +3307,46 @@ static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
     }
 }
 
+/* "nothing says summer like ice cream", "nothing says customer first
+ * like tripling my premium": Y is the very picture of X. The "like" is
+ * no liking, and the praise of X is irony when Y is a plain trouble
+ * (IRONY_NEG or below) with nothing praised in it, as irony reads. */
+static __attribute__((noinline)) void apply_nothing_says(struct scratch *sc)
+{
+    static const char *const like[] = { "like",     "like a",  "like an",
+                                        "like the", "like my", "like your" };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].e || !(t[i].e->xflags & LEXX_NOTHING_SAYS) || t[i].brk)
+            continue;
+        size_t j = i + 1;
+        while (j < n && !t[j - 1].brk &&
+               !low_is_one_of(sc, &t[j], like, sizeof(like) / sizeof(like[0])))
+            j++;
+        if (j >= n || t[j - 1].brk)
+            continue;
+        t[j].score = 0;
+        int neg = 0, pos = 0;
+        size_t end = j;
+        for (size_t k = j + 1; k < n; k++) {
+            if (flags_of(&t[k]) & (LEX_BUT | LEX_THOUGH))
+                break;
+            if (t[k].score <= IRONY_NEG)
+                neg = 1;
+            else if (t[k].score > 0 && !is_emo(&t[k]))
+                pos = 1;
+            end = k;
+            if (t[k].brk)
+                break;
+        }
+        if (neg && !pos)
+            for (size_t k = i + 1; k < j; k++)
+                say_ironically(&t[k]);
+        i = end;
+    }
+}
+
 /* "love waiting 2 hours for a cold burger, thanks 🙃", "truly I am
  * shocked 🙄": an upside-down face or rolled eyes mark the praise of
  * their sentence as irony, as "/s" marks a whole text. */
@@ -3444,6 +3484,8 @@ static void score_english(struct scratch *sc)
         apply_at_best(sc);
     if (xseen & LEXX_EYEROLL)
         apply_eyeroll(sc);
+    if (xseen & LEXX_NOTHING_SAYS)
+        apply_nothing_says(sc);
     /* Only a text with a quotation mark may quote. */
     if (sc->quotes)
         apply_quoted(sc);

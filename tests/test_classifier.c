@@ -401,6 +401,21 @@ static void test_rule_tears_of_joy(void **state)
     es_lexicon_free(lex);
 }
 
+/* "nothing says X like Y": Y is the very picture of X, so "like" is no
+ * liking, and the praise of X is irony when Y is a plain trouble. */
+static void test_rule_nothing_says(void **state)
+{
+    (void)state;
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(es_lexicon_load(&lex, FIX "mini.tsv"), 0);
+    assert_int_equal(es_lexicon_overlay(lex, FIX "nothing.tsv"), 0);
+    assert_score_with(lex, "nothing says great like good", 3.1 + 1.9);
+    assert_score_with(lex, "nothing says great like bad", 3.1 * -0.74 - 2.5);
+    /* Without "nothing says", "like" is a liking again. */
+    assert_score_with(lex, "great like bad", 3.1 + 1.5 - 2.5);
+    es_lexicon_free(lex);
+}
+
 static void test_rule_caps(void **state)
 {
     (void)state;
@@ -2687,6 +2702,7 @@ int main(void)
         cmocka_unit_test(test_rule_polar_question),
         cmocka_unit_test(test_rule_plea),
         cmocka_unit_test(test_rule_tears_of_joy),
+        cmocka_unit_test(test_rule_nothing_says),
         cmocka_unit_test(test_rule_caps),
         cmocka_unit_test(test_rule_but),
         cmocka_unit_test(test_rule_although),
