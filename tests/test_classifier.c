@@ -687,6 +687,9 @@ static void test_rule_ended(void **state)
     assert_score("happy times are over", 2.7 * -0.74);
     assert_score("the good is over now", 1.9 * -0.74);
     assert_score("the outage is over", -1.0 * -0.74);
+    /* Said as a headline, with no verb of being: "EV anxiety gone". */
+    assert_score("outage gone", -1.0 * -0.74);
+    assert_score("outage gone wild", -1.0);
     assert_score("the outage is over 100", -1.0);
     assert_score("happy times are not over", 2.7);
     /* Verbs that end what is before them need no verb of being, and
