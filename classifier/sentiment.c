@@ -3326,8 +3326,12 @@ static __attribute__((noinline)) void apply_nothing_says(struct scratch *sc)
         while (j < n && !t[j - 1].brk &&
                !low_is_one_of(sc, &t[j], like, sizeof(like) / sizeof(like[0])))
             j++;
-        if (j >= n || t[j - 1].brk)
+        if (j >= n || t[j - 1].brk) {
+            /* No "like" in the clause: none for a later "nothing says"
+             * in it either, so the scan goes on from here (linear). */
+            i = j - 1;
             continue;
+        }
         t[j].score = 0;
         int neg = 0, pos = 0;
         size_t end = j;
