@@ -256,6 +256,13 @@ static void test_urgency_words(void **state)
         { "payroll didn't go out this morning", "mentions billing error", 18 },
         { "I'm diabetic and my food is lost", "mentions a vulnerable person",
           18 },
+        { "a passenger has collapsed in coach C", "mentions safety", 30 },
+        { "my account is blocked after the KYC update",
+          "mentions account access", 24 },
+        { "court documents had to be filed by noon", "mentions legal action",
+          30 },
+        { "overbooked, and they told me to leave at 1am", "says it is urgent",
+          15 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
