@@ -1699,6 +1699,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "wheelchair assistance didn't turn up", -1 },
         { "the new true crime doc is so good", 1 },
         { "Paid for premium, still getting ads. What am I paying for?", -1 },
+        { "the maternity line keeps ringing out", -1 },
+        { "you've given our room away", -1 },
+        { "a proper apology and credit. That's how you do it", 1 },
         /* App-store reviews in plain words. */
         { "App closes immediately after entering passcode", -1 },
         { "the pay button is greyed out", -1 },
