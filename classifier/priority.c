@@ -196,6 +196,12 @@ static const struct {
     { CUE_BILLING, "didnt get paid" },
     { CUE_BILLING, "payroll didn't run" },
     { CUE_BILLING, "payroll didnt run" },
+    { CUE_BILLING, "debited from my account" },
+    { CUE_BILLING, "instead of £1" },
+    { CUE_BILLING, "wrong till number" },
+    { CUE_BILLING, "nobody has been paid" },
+    { CUE_BILLING, "withholding my" },
+    { CUE_BILLING, "vanished from my account" },
     { CUE_BILLING, "payments i didn't make" },
     { CUE_BILLING, "payments i didnt make" },
     { CUE_BILLING, "purchases i didn't make" },
@@ -530,6 +536,14 @@ static const struct {
     { CUE_SAFETY, "smells of petrol" },
     { CUE_SAFETY, "been brown" },
     { CUE_SAFETY, "seizure" },
+    { CUE_SAFETY, "manhole" },
+    { CUE_SAFETY, "leaning over the" },
+    { CUE_SAFETY, "threatening him" },
+    { CUE_SAFETY, "threatening her" },
+    { CUE_SAFETY, "threatening my" },
+    { CUE_SAFETY, "someone else's tablets" },
+    { CUE_SAFETY, "through the ceiling" },
+    { CUE_SAFETY, "into our electrics" },
     /* Someone else in a customer's account, or their data out. Not
      * "hacked", "compromised" or "leaked" alone: "hacked together a
      * script", "we compromised on colour", "the new model leaked". */
@@ -621,6 +635,8 @@ static const struct {
     { CUE_SECURITY, "number was taken over" },
     { CUE_SECURITY, "being drained" },
     { CUE_SECURITY, "without my instruction" },
+    { CUE_SECURITY, "missing from her" },
+    { CUE_SECURITY, "missing from his" },
     /* A customer kept from their own account or money. "closed my
      * account" is what the brand did; "close my account" is the
      * customer's cancellation. */
@@ -715,6 +731,11 @@ static const struct {
     { CUE_ACCESS, "cut off our" },
     { CUE_ACCESS, "cut our business line" },
     { CUE_ACCESS, "froze my business" },
+    { CUE_ACCESS, "frozen my seller" },
+    { CUE_ACCESS, "payouts held" },
+    { CUE_ACCESS, "funds held" },
+    { CUE_ACCESS, "lost my card" },
+    { CUE_ACCESS, "locked our admin" },
     { CUE_ACCESS, "locked our account" },
     { CUE_ACCESS, "locked our entire" },
     { CUE_ACCESS, "locked our org" },
@@ -807,6 +828,13 @@ static const struct {
     { CUE_URGENT, "visa documents" },
     { CUE_URGENT, "hard deadline" },
     { CUE_URGENT, "wedding is tomorrow" },
+    { CUE_URGENT, "flight closes in" },
+    { CUE_URGENT, "flight boards in" },
+    { CUE_URGENT, "emergency line" },
+    { CUE_URGENT, "booking has disappeared" },
+    { CUE_URGENT, "denied boarding" },
+    { CUE_URGENT, "being evicted" },
+    { CUE_URGENT, "evicted" },
     /* Someone who cannot wait out a lost service: utilities and
      * providers keep registers of them. Not "disabled" alone ("the
      * feature is disabled"), nor "3 month old" without a baby. */
@@ -914,6 +942,9 @@ static const struct {
     { CUE_VULNERABLE, "im blind" },
     { CUE_VULNERABLE, "palliative" },
     { CUE_VULNERABLE, "hospital bill" },
+    { CUE_VULNERABLE, "pensioner" },
+    { CUE_VULNERABLE, "epilepsy" },
+    { CUE_VULNERABLE, "in surgery" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

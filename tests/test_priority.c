@@ -263,6 +263,12 @@ static void test_urgency_words(void **state)
           30 },
         { "overbooked, and they told me to leave at 1am", "says it is urgent",
           15 },
+        { "you've taken \xC2\xA3"
+          "2,140 by direct debit instead of \xC2\xA3"
+          "214",
+          "mentions billing error", 18 },
+        { "a missing manhole cover by the school gate", "mentions safety", 30 },
+        { "I am being evicted on Friday", "says it is urgent", 15 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
