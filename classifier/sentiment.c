@@ -873,18 +873,26 @@ static int score_key(const char *key, size_t n)
            (n - i == 3 && key[i + 1] == '1' && key[i + 2] == '0');
 }
 
-/* 1 when the token @t, lowered, is one of the @n words in @words. A
- * merged expression has no single lowered form: its lexicon key stands
- * for it ("not only"). */
+/* The lowered form of token @t, its length in *@len. A merged
+ * expression has no single lowered form: its lexicon key stands for it
+ * ("not only"). */
+static const char *tok_low(const struct scratch *sc, const struct tok *t,
+                           size_t *len)
+{
+    if (!t->llen && t->e && (t->rules & ES_RULE_IDIOM)) {
+        *len = t->e->key_len;
+        return sc->lex->keys.ptr + t->e->key_off;
+    }
+    *len = t->llen;
+    return sc->low + t->loff;
+}
+
+/* 1 when the token @t, lowered, is one of the @n words in @words. */
 static int low_is_one_of(const struct scratch *sc, const struct tok *t,
                          const char *const *words, size_t n)
 {
-    const char *s = sc->low + t->loff;
-    size_t len = t->llen;
-    if (!len && t->e && (t->rules & ES_RULE_IDIOM)) {
-        s = sc->lex->keys.ptr + t->e->key_off;
-        len = t->e->key_len;
-    }
+    size_t len;
+    const char *s = tok_low(sc, t, &len);
     for (size_t i = 0; i < n; i++)
         if (len == strlen(words[i]) && memcmp(s, words[i], len) == 0)
             return 1;
@@ -3309,22 +3317,28 @@ static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
     }
 }
 
+/* 1 when token @t is "like" or an expression that opens with it ("like
+ * a", "like this", "like cardboard"). */
+static int opens_with_like(const struct scratch *sc, const struct tok *t)
+{
+    size_t len;
+    const char *s = tok_low(sc, t, &len);
+    return len >= 4 && memcmp(s, "like", 4) == 0 && (len == 4 || s[4] == ' ');
+}
+
 /* "nothing says summer like ice cream", "nothing says customer first
  * like tripling my premium": Y is the very picture of X. The "like" is
  * no liking, and the praise of X is irony when Y is a plain trouble
  * (IRONY_NEG or below) with nothing praised in it, as irony reads. */
 static __attribute__((noinline)) void apply_nothing_says(struct scratch *sc)
 {
-    static const char *const like[] = { "like",     "like a",  "like an",
-                                        "like the", "like my", "like your" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
         if (!t[i].e || !(t[i].e->xflags & LEXX_NOTHING_SAYS) || t[i].brk)
             continue;
         size_t j = i + 1;
-        while (j < n && !t[j - 1].brk &&
-               !low_is_one_of(sc, &t[j], like, sizeof(like) / sizeof(like[0])))
+        while (j < n && !t[j - 1].brk && !opens_with_like(sc, &t[j]))
             j++;
         if (j >= n || t[j - 1].brk) {
             /* No "like" in the clause: none for a later "nothing says"
@@ -3332,10 +3346,16 @@ static __attribute__((noinline)) void apply_nothing_says(struct scratch *sc)
             i = j - 1;
             continue;
         }
-        t[j].score = 0;
+        /* The word "like" is no liking; an expression that opens with
+         * it ("like cardboard") is of Y and keeps its rating. */
+        size_t y = j;
+        if (t[j].llen == 4) {
+            t[j].score = 0;
+            y = j + 1;
+        }
         int neg = 0, pos = 0;
         size_t end = j;
-        for (size_t k = j + 1; k < n; k++) {
+        for (size_t k = y; k < n; k++) {
             if (flags_of(&t[k]) & (LEX_BUT | LEX_THOUGH))
                 break;
             if (t[k].score <= IRONY_NEG)

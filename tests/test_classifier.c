@@ -411,6 +411,9 @@ static void test_rule_nothing_says(void **state)
     assert_int_equal(es_lexicon_overlay(lex, FIX "nothing.tsv"), 0);
     assert_score_with(lex, "nothing says great like good", 3.1 + 1.9);
     assert_score_with(lex, "nothing says great like bad", 3.1 * -0.74 - 2.5);
+    /* An expression that opens with "like" ends X too. */
+    assert_score_with(lex, "nothing says great like this bad",
+                      3.1 * -0.74 - 2.5);
     /* Without "nothing says", "like" is a liking again. */
     assert_score_with(lex, "great like bad", 3.1 + 1.5 - 2.5);
     es_lexicon_free(lex);
