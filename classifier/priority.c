@@ -833,7 +833,6 @@ static const struct {
     { CUE_URGENT, "emergency line" },
     { CUE_URGENT, "booking has disappeared" },
     { CUE_URGENT, "denied boarding" },
-    { CUE_URGENT, "being evicted" },
     { CUE_URGENT, "evicted" },
     /* Someone who cannot wait out a lost service: utilities and
      * providers keep registers of them. Not "disabled" alone ("the
@@ -879,12 +878,10 @@ static const struct {
     { CUE_VULNERABLE, "wheelchair" },
     { CUE_VULNERABLE, "medical equipment" },
     { CUE_VULNERABLE, "life support" },
-    { CUE_VULNERABLE, "terminally ill" },
     { CUE_VULNERABLE, "housebound" },
     { CUE_VULNERABLE, "priority services register" },
     { CUE_VULNERABLE, "vulnerable customer" },
     /* Session 20: children travelling, medicine awaited. */
-    { CUE_VULNERABLE, "unaccompanied minor" },
     { CUE_VULNERABLE, "with my kids" },
     { CUE_VULNERABLE, "with two kids" },
     { CUE_VULNERABLE, "with 2 kids" },
