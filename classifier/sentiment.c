@@ -2247,8 +2247,9 @@ static void remedy_passive(struct scratch *sc, size_t i)
         k = 2;
     } else if ((t[i].rules & ES_RULE_IDIOM) || verb ||
                (!ending && clause_ends_after(sc, i)) ||
-               /* Said as a headline: "EV anxiety gone", "pain gone". */
-               (ending && t[i - 1].score < 0 && clause_ends_after(sc, i))) {
+               /* Said as a headline: "EV anxiety gone", "pain gone",
+                * or a loss: "my patience gone". */
+               (ending && t[i - 1].score != 0 && clause_ends_after(sc, i))) {
         k = 0;
     } else {
         return;

@@ -693,6 +693,9 @@ static void test_rule_ended(void **state)
     /* Said as a headline, with no verb of being: "EV anxiety gone". */
     assert_score("outage gone", -1.0 * -0.74);
     assert_score("outage gone wild", -1.0);
+    /* And a good thing said gone in a headline is a loss. */
+    assert_score("all the good gone", 1.9 * -0.74);
+    assert_score("all the good gone wild", 1.9);
     assert_score("the outage is over 100", -1.0);
     assert_score("happy times are not over", 2.7);
     /* Verbs that end what is before them need no verb of being, and
@@ -1661,6 +1664,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Impressive, three weeks and still no reply", -1 },
         { "Amazing how fast the delivery was", 1 },
         { "Well done team, great launch", 1 },
+        /* A home left without what it runs on; patience said gone. */
+        { "day 4 without internet", -1 },
+        { "3 days without heating and hot water", -1 },
+        { "my patience gone", -1 },
         /* Slang and support lines, from session 20's probe. */
         { "this update is such an L", -1 },
         { "customer service is so cooked", -1 },
