@@ -3193,8 +3193,11 @@ static __attribute__((noinline)) void apply_tears(struct scratch *sc)
     size_t n = sc->n;
     int praise = 0, laughter_only = 1;
     for (size_t i = 0; i < n; i++) {
-        if (is_emo(&t[i]) || t[i].score == 0 ||
-            (t[i].e && (t[i].e->xflags & LEXX_TEARS)))
+        if (t[i].score == 0 || (t[i].e && (t[i].e->xflags & LEXX_TEARS)))
+            continue;
+        /* A happy face or a heart beside them praises too ("going to be
+         * an auntie 😭😭💖"); a sad one only comments. */
+        if (is_emo(&t[i]) && t[i].score < 0)
             continue;
         if (t[i].score < 0)
             return;

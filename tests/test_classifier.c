@@ -392,6 +392,15 @@ static void test_rule_tears_of_joy(void **state)
     assert_score_with(lex, "bad \xF0\x9F\x98\xAD", -2.5 - 1.6);
     assert_score_with(lex, "good and bad \xF0\x9F\x98\xAD", 1.9 - 2.5 - 1.6);
     assert_score_with(lex, "\xF0\x9F\x98\xAD", -1.6);
+    /* A happy face praises too; an angry one only comments. (With no
+     * word to read the language by, emoji are all a text is scored
+     * on, and no rule applies: hence "she is home".) */
+    assert_score_with(lex, "she is home \xF0\x9F\x98\xAD\xF0\x9F\x98\x80",
+                      0.8 + 2.2);
+    assert_score_with(lex, "she is home \xF0\x9F\x98\xAD\xF0\x9F\x98\xA1",
+                      -1.6 - 2.8);
+    assert_score_with(lex, "so good \xF0\x9F\x98\xAD\xF0\x9F\x98\xA1",
+                      1.9 + 0.293 + 0.8 - 2.8);
     /* Words of tears are read the same way: "im crying, so good". */
     assert_score_with(lex, "crying, so good", -1.8 * -0.5 + 1.9 + 0.293);
     assert_score_with(lex, "crying \xF0\x9F\x98\xAD so good",
