@@ -1881,6 +1881,26 @@ static inline double negation_scalar(double base)
     return base < 0 ? N_SCALAR_NEG : N_SCALAR;
 }
 
+/* 1 when the negator at token @j is "without" after another negation
+ * in its clause, six tokens back at most: "can't open the app without it
+ * crashing" says that it always crashes. */
+static int without_after_neg(const struct scratch *sc, size_t j)
+{
+    const struct tok *t = sc->t;
+    if (!(flags_of(&t[j]) & LEX_WITHOUT))
+        return 0;
+    /* A verb's negation; not "nothing" ("nothing without its star"
+     * needs the star). */
+    static const char *const nouns[] = { "nothing", "none",    "nobody",
+                                         "nowhere", "neither", "nor",
+                                         "despite", "without" };
+    for (size_t k = j; k-- > 0 && j - k <= 6 && !t[k].brk;)
+        if (t[k].neg &&
+            !low_is_one_of(sc, &t[k], nouns, sizeof(nouns) / sizeof(nouns[0])))
+            return 1;
+    return 0;
+}
+
 /* 1 when the negator at token @j opens its clause as "not the ...
  * again": dismay at a thing come back ("not the app crashing again",
  * "Not my flight delayed again"), which negates nothing. */
@@ -2067,6 +2087,10 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         else if (k == 3)
             s *= 0.9;
         v += s;
+        /* "can't open it without it crashing", "not without problems":
+         * two negations, none. */
+        if (p->neg && without_after_neg(sc, i - k))
+            break;
         if (k == 1) {
             /* "can't breathe lmao": laughter is no word a negation
              * reaches. */

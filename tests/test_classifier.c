@@ -157,6 +157,12 @@ static void test_rule_negation(void **state)
     assert_score("nothin good", 1.9 * -0.74);
     assert_score("never good", 1.9 * -0.74);
     assert_score("without help", 1.7 * -0.74);
+    /* "without" after a verb's negation in its clause says it always
+     * happens: neither negates ("can't open it without it crashing"). */
+    assert_score("cannot open it without a bad crash", -2.5);
+    assert_score("it isn't without bad", -2.5);
+    /* "nothing without" needs what follows: it negates. */
+    assert_score("nothing without bad", -2.5 * -0.5 * -0.5);
     /* "hardly" and "barely" negate rather than damp. */
     assert_score("hardly good", 1.9 * -0.74);
     assert_score("barely happy", 2.7 * -0.74);
@@ -1673,6 +1679,14 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Impressive, three weeks and still no reply", -1 },
         { "Amazing how fast the delivery was", 1 },
         { "Well done team, great launch", 1 },
+        /* Words in a sense that praises nothing (session 21). */
+        { "a passenger has been touching my leg for an hour", 0 },
+        { "App logs me out every time. 1 star till fixed", -1 },
+        { "the app saved my card without asking", 0 },
+        { "Loyalty means nothing to these companies", -1 },
+        { "what a touching film", 1 },
+        /* A verb's negation before "without": it always happens. */
+        { "I can't open the app without it crashing", -1 },
         /* A home left without what it runs on; patience said gone. */
         { "day 4 without internet", -1 },
         { "3 days without heating and hot water", -1 },

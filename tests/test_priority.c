@@ -269,6 +269,21 @@ static void test_urgency_words(void **state)
           "mentions billing error", 18 },
         { "a missing manhole cover by the school gate", "mentions safety", 30 },
         { "I am being evicted on Friday", "says it is urgent", 15 },
+        /* Session 21: a person in crisis, a touch, an account used by
+         * someone else, a card stopped, a game's progress lost. */
+        { "he said he's going to end his life tonight", "mentions safety", 30 },
+        { "a passenger keeps touching my leg", "mentions safety", 30 },
+        { "a rider nearly hit a child outside the school", "mentions safety",
+          30 },
+        { "someone's used my account to order food",
+          "mentions account security", 24 },
+        { "your engineer wants my PIN, is this actually you",
+          "mentions account security", 24 },
+        { "I've been charged for three bundles I didn't buy",
+          "mentions billing error", 18 },
+        { "my card's been blocked while I'm abroad", "mentions account access",
+          24 },
+        { "the update wiped my progress", "mentions data loss", 24 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
@@ -396,6 +411,11 @@ static void test_urgency_words(void **state)
         "logged into the wrong account, my bad",
         "the shop won't open till ten",
         "an emergency exit by the stairs",
+        /* A film, a joke, an account used by its owner. */
+        "Suicide Squad was better than I remembered",
+        "this ad makes me want to die",
+        "I used my account to order lunch",
+        "saved my progress before the boss fight",
         /* A price that fell. */
         "my bill went down this month",
         /* A discount, a price. */
