@@ -3310,8 +3310,10 @@ static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n, len = sc->tlen, negs = 0, i = 0;
     const char *s = sc->text;
+    /* Tears tell no trouble of their own here: "a note saying \"hope
+     * the exam went well\" 😭" is moved, not wronged. */
     for (size_t k = 0; k < n; k++)
-        negs += t[k].score < 0;
+        negs += t[k].score < 0 && !(t[k].e && (t[k].e->xflags & LEXX_TEARS));
     /* The quotations in order, the tokens with them: one pass over each
      * (a text of many quotations costs no more than its length). The
      * next '"' and the next lead byte of a curly mark are found again

@@ -1440,6 +1440,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "\"we've checked and there are no issues in your area\" there ARE "
           "issues",
           -1 },
+        /* Tears beside a quotation are no trouble that makes it irony. */
+        { "the rider left a note saying \"hope the exam went well\" "
+          "\xF0\x9F\x98\xAD",
+          1 },
         { "my rewards balance shows $0 after the update", 0 },
         /* A trouble feared or kept off is no praise. */
         { "I don't want to lose my data", 0 },
