@@ -1614,6 +1614,10 @@ static void take_date(struct es_feed_parser *p, int updated)
     trim(&p->text);
     if (!p->text.len || es_time_parse(p->text.ptr, &t) < 0)
         return;
+    /* 0001-01-01T00:00:00Z is Go's zero time, what Hugo and other Go
+     * generators write for a page with no date: no date at all. */
+    if (t == INT64_C(-62135596800))
+        return;
     if (updated && p->cap.rank > e->upd_rank) {
         e->updated = t;
         e->upd_rank = p->cap.rank;
@@ -1756,7 +1760,11 @@ static void finish_capture(struct es_feed_parser *p)
         take_date(p, 1);
         break;
     case T_CATEGORY:
-        add_category(e, t->ptr, t->len);
+        /* Escaped markup or entities in CDATA ("Food &amp; Drink"), read
+         * once, as a title is. */
+        es_buf_reset(&p->out);
+        field_text(&p->out, t, TYPE_RSS);
+        add_category(e, p->out.ptr, p->out.len);
         break;
     case T_RSS_AUTHOR:
     case T_CREATOR:
@@ -1781,7 +1789,13 @@ static void finish_capture(struct es_feed_parser *p)
             dst = target == T_NAME ? &p->f.name : &p->f.email;
         if (!dst->len) {
             es_buf_reset(&p->out);
-            collapse_ws(t->ptr, t->len, &p->out);
+            /* A name may carry escaped markup, as arXiv's dc:creator
+             * links each author ("&lt;a href=...&gt;Hana Nakamura&lt;/a&gt;"):
+             * read once, as a title is. A language code is a code. */
+            if (target == T_LANG || target == T_FEED_LANG)
+                collapse_ws(t->ptr, t->len, &p->out);
+            else
+                field_text(&p->out, t, TYPE_RSS);
             swap_buf(dst, &p->out);
         }
         break;

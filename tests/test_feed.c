@@ -687,10 +687,12 @@ static void test_dates_every_zone_form(void **state)
     struct got *g = *state;
     assert_int_equal(parse_fixture(FIXTURE("dates.xml"), NULL, g), 0);
     const int64_t want = date("2024-05-01T12:00:00Z");
-    assert_int_equal(g->n, 31);
+    assert_int_equal(g->n, 32);
     for (size_t i = 0; i < g->n; i++) {
         const struct es_item *it = g->items[i];
-        if (strcmp(it->external_id, "garbage") == 0) {
+        /* Go's zero time, Hugo's "no date", is none. */
+        if (strcmp(it->external_id, "garbage") == 0 ||
+            strcmp(it->external_id, "go-zero-time") == 0) {
             assert_true(it->created_at == ES_TIME_UNKNOWN);
             continue;
         }
@@ -1361,6 +1363,38 @@ static void test_rss_author_display_names(void **state)
     assert_string_equal(by_id(g, "5")->author, "pat@news.example");
     assert_null(by_id(g, "5")->author_name);
     assert_string_equal(by_id(g, "7")->author_name, "The News Desk");
+}
+
+/* Names and categories may carry escaped markup or entities, read once
+ * as a title's are: arXiv's RSS 1.0 links each author in dc:creator, and
+ * WordPress escapes "&" inside CDATA. An address in angle brackets is no
+ * markup. */
+static void test_author_category_markup(void **state)
+{
+    struct got *g = *state;
+    const char doc[] =
+        "<rss version=\"2.0\" xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+        "<channel><title>Marked</title>"
+        "<item><guid>1</guid><dc:creator> &lt;a href=\"http://x.example/1\"&gt;"
+        "Hana Nakamura&lt;/a&gt;, &lt;a href=\"http://x.example/2\"&gt;Jonas "
+        "Weber&lt;/a&gt;</dc:creator></item>"
+        "<item><guid>2</guid><dc:creator><![CDATA[Ana &amp; Luis]]>"
+        "</dc:creator><category><![CDATA[Food &amp; Drink]]></category>"
+        "<category><![CDATA[Caf&eacute;s]]></category>"
+        "<category>5 &lt; 7</category></item>"
+        "<item><guid>3</guid><author>Pat Doe &lt;pat@news.example&gt;</author>"
+        "</item>"
+        "</channel></rss>";
+    assert_int_equal(parse_buf(doc, sizeof(doc) - 1, NULL, g), 0);
+    assert_int_equal(g->n, 3);
+    assert_string_equal(by_id(g, "1")->author, "Hana Nakamura, Jonas Weber");
+    const struct es_item *it = by_id(g, "2");
+    assert_string_equal(it->author, "Ana & Luis");
+    assert_int_equal(it->ncategories, 3);
+    assert_string_equal(it->categories[0], "Food & Drink");
+    assert_string_equal(it->categories[1], "Caf\xC3\xA9s");
+    assert_string_equal(it->categories[2], "5 < 7");
+    assert_string_equal(by_id(g, "3")->author, "Pat Doe <pat@news.example>");
 }
 
 /* ==== Links ==== */
@@ -2478,6 +2512,7 @@ int main(void)
         T(test_atom_links_authors_source),
         T(test_rss_oddities),
         T(test_rss_author_display_names),
+        T(test_author_category_markup),
         T(test_dc_description),
         T(test_extension_summaries),
         T(test_rss_xhtml_body),
