@@ -576,6 +576,9 @@ static void mark_words(struct es_lexicon *lex)
     mark_list(lex, es_rules__at_best, LEXX_AT_BEST);
     mark_list(lex, es_rules__eyerolls, LEXX_EYEROLL);
     mark_list(lex, es_rules__nothing_says, LEXX_NOTHING_SAYS);
+    /* Unrated words: entries made for them, with no LEX_* flag. */
+    for (const char *const *v = es_rules__prices; *v; v++)
+        lex_put(lex, *v, strlen(*v))->xflags |= LEXX_PRICE;
 }
 
 /* Adds the parsed rows to @lex. */

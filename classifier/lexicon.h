@@ -95,6 +95,7 @@ enum {
     LEXX_AT_BEST = 1u << 12,   /* "at its finest": praise of what precedes */
     LEXX_EYEROLL = 1u << 13,   /* 🙃, 🙄: the praise beside it is irony */
     LEXX_NOTHING_SAYS = 1u << 14, /* "nothing says X like Y": Y is X */
+    LEXX_PRICE = 1u << 15, /* "bill", "rent": a price that may be raised */
 };
 /* Bits 4..7: a word of language LANG_PL + k (no English word). */
 #define LEXX_LANG_SHIFT 4
@@ -338,6 +339,7 @@ extern const char *const es_rules__tears[];
 extern const char *const es_rules__at_best[];
 extern const char *const es_rules__eyerolls[];
 extern const char *const es_rules__nothing_says[];
+extern const char *const es_rules__prices[];
 
 /* Everyday words of the languages past LANG_FLAG_COUNT, NULL-terminated:
  * marked LEXX_LANG(lang). */

@@ -1780,6 +1780,16 @@ const char *const es_rules__nothing_says[] = { "nothing says",
                                                "nothing screams",
                                                "nothing quite says", NULL };
 
+/* What a customer pays that a brand may raise (sentiment.c,
+ * apply_price_rise()): "they raised my bill", "the rent went up again".
+ * Not "rate" or "rates", which rise for savers too. */
+const char *const es_rules__prices[] = {
+    "bill",    "bills",    "rent",         "rents",         "price", "prices",
+    "premium", "premiums", "fee",          "fees",          "fare",  "fares",
+    "tariff",  "tariffs",  "subscription", "subscriptions", "cost",  "costs",
+    "charges", "tuition",  NULL,
+};
+
 /* Faces that mark the praise of their sentence as irony (sentiment.c,
  * apply_eyeroll()): "love waiting 2 hours for a cold burger 🙃". */
 const char *const es_rules__eyerolls[] = {

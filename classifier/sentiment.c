@@ -76,6 +76,7 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->quest = 0;
     sc->any_upper = 0;
     sc->nt_seen = 0;
+    sc->xall = 0;
     sc->quotes = 0;
 }
 
@@ -575,6 +576,7 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
     const struct lex_entry *r = e ? e : &no_entry;
     uint32_t f = r->flags;
     t->flags = f;
+    sc->xall |= r->xflags;
     t->mwe = r->mwe_max;
     t->valence = r->valence; /* 0 unless LEX_VALENCE */
     t->neg |= (f & LEX_NEGATE) != 0;
@@ -3347,6 +3349,62 @@ static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
     }
 }
 
+/* What a price said raised counts: as "price hike" is rated. */
+#define PRICE_RISE (-1.2)
+
+/* "they raised my bill", "hiked the fares", "my rent went up again",
+ * "the premium has doubled", "fees up 20%": a price (es_rules__prices,
+ * unrated) said raised, in its clause, is a trouble. The verb comes up
+ * to three tokens before it, or a rise up to four after; a negation
+ * before either ("they didn't raise the price", "the bill never went
+ * up") says none, and "up front", "up to" are no rise. */
+static __attribute__((noinline)) void apply_price_rise(struct scratch *sc)
+{
+    static const char *const raise[] = {
+        "raised",   "raise",     "raises",     "raising", "increased",
+        "increase", "increases", "increasing", "hiked",   "hike",
+        "hikes",    "hiking",    "upped",      "doubled", "tripled",
+        "doubling", "tripling",  "jacked",
+    };
+    static const char *const rise[] = {
+        "up",     "doubled", "tripled",     "increased", "risen",   "rose",
+        "rising", "soared",  "skyrocketed", "jumped",    "climbed", "hiked",
+    };
+    static const char *const not_up[] = { "front", "to" };
+    struct tok *t = sc->t;
+    size_t n = sc->n;
+    for (size_t i = 0; i < n; i++) {
+        if (!t[i].e || !(t[i].e->xflags & LEXX_PRICE) || t[i].score != 0)
+            continue;
+        size_t from = SIZE_MAX; /* where the rise is said from */
+        for (size_t k = 1; k <= 3 && k <= i && !t[i - k].brk; k++)
+            if (low_is_one_of(sc, &t[i - k], raise,
+                              sizeof(raise) / sizeof(raise[0]))) {
+                from = i - k;
+                break;
+            }
+        for (size_t j = i + 1;
+             from == SIZE_MAX && j < n && j <= i + 4 && !t[j - 1].brk; j++)
+            if (t[j].neg)
+                break;
+            else if (low_is_one_of(sc, &t[j], rise,
+                                   sizeof(rise) / sizeof(rise[0])) &&
+                     !(j + 1 < n && !t[j].brk &&
+                       low_is_one_of(sc, &t[j + 1], not_up,
+                                     sizeof(not_up) / sizeof(not_up[0]))))
+                from = i;
+        if (from == SIZE_MAX)
+            continue;
+        int negated = 0;
+        for (size_t k = 1; k <= 3 && k <= from && !t[from - k].brk; k++)
+            negated |= t[from - k].neg;
+        if (negated)
+            continue;
+        t[i].score = (float)PRICE_RISE;
+        t[i].rules |= ES_RULE_PRICE_RISE;
+    }
+}
+
 /* 1 when token @t is "like" or an expression that opens with it ("like
  * a", "like this", "like cardboard"). */
 static int opens_with_like(const struct scratch *sc, const struct tok *t)
@@ -3534,6 +3592,9 @@ static void score_english(struct scratch *sc)
     }
     if (more != more_stack)
         free(more);
+    /* Only a text that names a price: unrated words, so sc->xall. */
+    if (sc->xall & LEXX_PRICE)
+        apply_price_rise(sc);
     if (xseen & LEXX_PLEA)
         apply_plea(sc);
     if (xseen & LEXX_AT_BEST)
@@ -3806,6 +3867,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "joy";
     case ES_RULE_FEARED:
         return "feared";
+    case ES_RULE_PRICE_RISE:
+        return "price rise";
     default:
         return "?";
     }

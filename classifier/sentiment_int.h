@@ -75,6 +75,7 @@ struct scratch {
     unsigned excl, quest; /* "!" and "?" in the text */
     int any_upper;        /* a token in capitals (set by the merge) */
     unsigned nt_seen;     /* a word in "n't" ("haven't": no LEX_NEGATE) */
+    unsigned xall;        /* every word's LEXX_* bits, rated or not */
     unsigned quotes; /* a '"' or '“' in the text (set by the tokenizer) */
     struct lang_counts lang;
     /* lang.sw[] of the LEX_LANG languages as 16-bit lanes, four to a

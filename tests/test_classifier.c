@@ -725,6 +725,25 @@ static void test_rule_ended(void **state)
     assert_score("outage fixed it", -1.0 + 1.5);
 }
 
+/* A price said raised is a trouble, -1.2, whatever the lexicon: the
+ * verb up to three tokens before it, or the rise up to four after; not
+ * negated, and not "up front". */
+static void test_rule_price_rise(void **state)
+{
+    (void)state;
+    assert_score("they raised my bill", -1.2);
+    assert_score("hiked the monthly fares", -1.2);
+    assert_score("the rent went up again", -1.2);
+    assert_score("my premium has doubled", -1.2);
+    assert_score("fees up 20%", -1.2);
+    assert_score("they raised my bill. good", -1.2 + 1.9);
+    assert_score("they didn't raise the price", 0);
+    assert_score("the bill never went up", 0);
+    assert_score("pay the fee up front", 0);
+    assert_score("raised my hopes", 0);
+    assert_score("the bill, up there", 0);
+}
+
 /* A good thing that a verb of harm is done to is a loss, read as
  * negated: its object, after a determiner or a dropped "a", within two
  * words. */
@@ -988,6 +1007,8 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_PLEA), "plea");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_JOY), "joy");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_FEARED), "feared");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_PRICE_RISE),
+                        "price rise");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
@@ -1683,6 +1704,16 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Impressive, three weeks and still no reply", -1 },
         { "Amazing how fast the delivery was", 1 },
         { "Well done team, great launch", 1 },
+        /* A price said raised. */
+        { "Veltro increased my bill by 9% in the same email", -1 },
+        { "they've put the bus fares up AGAIN", -1 },
+        /* "please" that asks for a thing to be put right; a tier named
+         * for its price; "top" as a payment (session 21). */
+        { "Greyfield have billed us twice. Please sort it.", -1 },
+        { "please escalate this", -1 },
+        { "please", 1 },
+        { "the free tier now has ads between songs", 0 },
+        { "I topped up and then did a top up again", 0 },
         /* Words in a sense that praises nothing (session 21). */
         { "a passenger has been touching my leg for an hour", 0 },
         { "App logs me out every time. 1 star till fixed", -1 },
@@ -2759,6 +2790,7 @@ int main(void)
         cmocka_unit_test(test_rule_audience),
         cmocka_unit_test(test_rule_laughter),
         cmocka_unit_test(test_rule_ended),
+        cmocka_unit_test(test_rule_price_rise),
         cmocka_unit_test(test_rule_harmed),
         cmocka_unit_test(test_rule_correction),
         cmocka_unit_test(test_rule_not_tail),
