@@ -1248,6 +1248,13 @@ static void field_text(struct es_buf *out, const struct es_buf *b, int type)
         es_html_to_text(b->ptr, b->len, out);
 }
 
+/* Whether @b holds a byte that could open markup or an entity: without
+ * one, field_text() of TYPE_RSS would only collapse white space. */
+static int may_be_marked(const struct es_buf *b)
+{
+    return memchr(b->ptr, '&', b->len) || memchr(b->ptr, '<', b->len);
+}
+
 static int is_http(const char *s, size_t len)
 {
     return (len > 7 && strncmp(s, "http://", 7) == 0) ||
@@ -1761,7 +1768,11 @@ static void finish_capture(struct es_feed_parser *p)
         break;
     case T_CATEGORY:
         /* Escaped markup or entities in CDATA ("Food &amp; Drink"), read
-         * once, as a title is. */
+         * once, as a title is; most categories have neither. */
+        if (!may_be_marked(t)) {
+            add_category(e, t->ptr, t->len);
+            break;
+        }
         es_buf_reset(&p->out);
         field_text(&p->out, t, TYPE_RSS);
         add_category(e, p->out.ptr, p->out.len);
@@ -1792,7 +1803,7 @@ static void finish_capture(struct es_feed_parser *p)
             /* A name may carry escaped markup, as arXiv's dc:creator
              * links each author ("&lt;a href=...&gt;Hana Nakamura&lt;/a&gt;"):
              * read once, as a title is. A language code is a code. */
-            if (target == T_LANG || target == T_FEED_LANG)
+            if (target == T_LANG || target == T_FEED_LANG || !may_be_marked(t))
                 collapse_ws(t->ptr, t->len, &p->out);
             else
                 field_text(&p->out, t, TYPE_RSS);
