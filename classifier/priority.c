@@ -998,6 +998,26 @@ static const struct {
     { CUE_DATA, "progress was wiped" },
     { CUE_DATA, "wiped my progress" },
     { CUE_DATA, "my save is gone" },
+    /* From a third probe: a card charged for what was not had, money
+     * held, people who need looking after, a fall, a breach. */
+    { CUE_BILLING, "charged my credit card" },
+    { CUE_BILLING, "charged my debit card" },
+    { CUE_BILLING, "direct debit twice" },
+    { CUE_BILLING, "never had an account" },
+    { CUE_BILLING, "held on my card" },
+    { CUE_ACCESS, "can't pay for my" },
+    { CUE_SECURITY, "security incident" },
+    { CUE_SECURITY, "hacked account" },
+    { CUE_SECURITY, "someone's in my account" },
+    { CUE_SAFETY, "pipes exposed" },
+    { CUE_SAFETY, "exposed pipes" },
+    { CUE_SAFETY, "on the floor for" },
+    { CUE_SAFETY, "had a fall" },
+    { CUE_VULNERABLE, "in a refuge" },
+    { CUE_VULNERABLE, "heart condition" },
+    { CUE_VULNERABLE, "on oxygen" },
+    { CUE_VULNERABLE, "autistic" },
+    { CUE_LEGAL, "wrongly accused" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

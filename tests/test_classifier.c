@@ -1704,6 +1704,13 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Impressive, three weeks and still no reply", -1 },
         { "Amazing how fast the delivery was", 1 },
         { "Well done team, great launch", 1 },
+        /* Idioms of complaint; a deal named for what does not change
+         * (session 21). */
+        { "booked them because they were cheapest. got what I paid for", -1 },
+        { "I've had better customer service from a vending machine", -1 },
+        { "my fixed deal is ending next month", 0 },
+        { "my watch got really hot overnight", -1 },
+        { "paying extra and still getting ads. Love that for us.", -1 },
         /* A price said raised. */
         { "Veltro increased my bill by 9% in the same email", -1 },
         { "they've put the bus fares up AGAIN", -1 },

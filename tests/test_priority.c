@@ -284,6 +284,16 @@ static void test_urgency_words(void **state)
         { "my card's been blocked while I'm abroad", "mentions account access",
           24 },
         { "the update wiped my progress", "mentions data loss", 24 },
+        /* From a third probe. */
+        { "they charged my credit card for a car I returned",
+          "mentions billing error", 18 },
+        { "charged for a service, I've never had an account",
+          "mentions billing error", 18 },
+        { "we got an email about a security incident",
+          "mentions account security", 24 },
+        { "he was on the floor for 3 hours", "mentions safety", 30 },
+        { "the engineer left the pipes exposed", "mentions safety", 30 },
+        { "my dad is on oxygen", "mentions a vulnerable person", 18 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
@@ -416,6 +426,7 @@ static void test_urgency_words(void **state)
         "this ad makes me want to die",
         "I used my account to order lunch",
         "saved my progress before the boss fight",
+        "this song had me on the floor laughing",
         /* A price that fell. */
         "my bill went down this month",
         /* A discount, a price. */
