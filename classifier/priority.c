@@ -1018,6 +1018,17 @@ static const struct {
     { CUE_VULNERABLE, "on oxygen" },
     { CUE_VULNERABLE, "autistic" },
     { CUE_LEGAL, "wrongly accused" },
+    /* A deadline within the day, said with its hour (any hour reads as
+     * "9am": see CLOCK) or its part of the day. */
+    { CUE_URGENT, "by 9am" },
+    { CUE_URGENT, "before 9am" },
+    { CUE_URGENT, "closes at 9am" },
+    { CUE_URGENT, "by noon" },
+    { CUE_URGENT, "by midnight" },
+    { CUE_URGENT, "by tonight" },
+    { CUE_URGENT, "by tomorrow" },
+    { CUE_URGENT, "due today" },
+    { CUE_URGENT, "due tonight" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1133,6 +1144,22 @@ static int word_char(const unsigned char *s, size_t len, size_t *n,
 
 /* The word an amount of money becomes (see split_words()). */
 static const char AMOUNT[] = "\xC2\xA3"; /* £ */
+/* What every time of day is read as: "by 9am" in the table matches "by
+ * 5pm", "by 10:30pm" ("10", then "30pm") and "before 11am". */
+static const char CLOCK[] = "9am";
+
+/* Whether the word @s (@n bytes, lower case) is a time of day: one or
+ * two digits and "am" or "pm". */
+static int clock_word(const char *s, size_t n)
+{
+    if (n < 3 || n > 4 || (s[n - 2] != 'a' && s[n - 2] != 'p') ||
+        s[n - 1] != 'm')
+        return 0;
+    for (size_t i = 0; i + 2 < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+    return 1;
+}
 
 /* The length of the currency sign @w (@len bytes) opens with: £, € or
  * ¥; 0 for none. ("$" is no word byte: the splitter looks before the
@@ -1217,6 +1244,9 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             memcpy(w.s, AMOUNT, sizeof(AMOUNT));
             wl = sizeof(AMOUNT) - 1;
             too_long = 0;
+        } else if (clock_word(w.s, wl)) {
+            memcpy(w.s, CLOCK, sizeof(CLOCK));
+            wl = sizeof(CLOCK) - 1;
         }
         size_t start = 0;
         while (start < wl && w.s[start] == '\'')

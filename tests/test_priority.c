@@ -294,6 +294,10 @@ static void test_urgency_words(void **state)
         { "he was on the floor for 3 hours", "mentions safety", 30 },
         { "the engineer left the pipes exposed", "mentions safety", 30 },
         { "my dad is on oxygen", "mentions a vulnerable person", 18 },
+        /* A deadline with its hour: any hour. */
+        { "the landlord needs the paperwork by 5pm", "says it is urgent", 15 },
+        { "I need it before 11am", "says it is urgent", 15 },
+        { "the branch closes at 10pm", "says it is urgent", 15 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
@@ -427,6 +431,8 @@ static void test_urgency_words(void **state)
         "I used my account to order lunch",
         "saved my progress before the boss fight",
         "this song had me on the floor laughing",
+        "the store is open 9am to 5pm",
+        "stood by 9 of my friends",
         /* A price that fell. */
         "my bill went down this month",
         /* A discount, a price. */
