@@ -3401,7 +3401,7 @@ static __attribute__((noinline)) void apply_price_rise(struct scratch *sc)
         if (negated)
             continue;
         t[i].score = (float)PRICE_RISE;
-        t[i].rules |= ES_RULE_PRICE_RISE;
+        t[i].rules |= ES_RULE_RAISED;
     }
 }
 
@@ -3867,7 +3867,7 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "joy";
     case ES_RULE_FEARED:
         return "feared";
-    case ES_RULE_PRICE_RISE:
+    case ES_RULE_RAISED:
         return "price rise";
     default:
         return "?";

@@ -1007,8 +1007,7 @@ static void test_explain(void **state)
     assert_string_equal(es_sentiment_rule_name(ES_RULE_PLEA), "plea");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_JOY), "joy");
     assert_string_equal(es_sentiment_rule_name(ES_RULE_FEARED), "feared");
-    assert_string_equal(es_sentiment_rule_name(ES_RULE_PRICE_RISE),
-                        "price rise");
+    assert_string_equal(es_sentiment_rule_name(ES_RULE_RAISED), "price rise");
     es_sentiment_explain_release(&ex);
     assert_null(ex.tokens);
     assert_int_equal(ex.n, 0);
