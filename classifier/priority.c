@@ -1145,18 +1145,24 @@ static int word_char(const unsigned char *s, size_t len, size_t *n,
 /* The word an amount of money becomes (see split_words()). */
 static const char AMOUNT[] = "\xC2\xA3"; /* £ */
 /* What every time of day is read as: "by 9am" in the table matches "by
- * 5pm", "by 10:30pm" ("10", then "30pm") and "before 11am". */
+ * 5pm", "before 11am", "by 10:30pm" and "closes at 17:30". */
 static const char CLOCK[] = "9am";
 
-/* Whether the word @s (@n bytes, lower case) is a time of day: one or
- * two digits and "am" or "pm". */
-static int clock_word(const char *s, size_t n)
+static int is_digit(unsigned char c)
 {
-    if (n < 3 || n > 4 || (s[n - 2] != 'a' && s[n - 2] != 'p') ||
-        s[n - 1] != 'm')
+    return c >= '0' && c <= '9';
+}
+
+/* Whether the word @s (@n bytes, lower case) is one or two digits, then
+ * "am" or "pm" when @ampm. */
+static int clock_word(const char *s, size_t n, int ampm)
+{
+    size_t d = ampm ? n - 2 : n;
+    if (n < (ampm ? 3u : 1u) || d > 2 ||
+        (ampm && ((s[d] != 'a' && s[d] != 'p') || s[d + 1] != 'm')))
         return 0;
-    for (size_t i = 0; i + 2 < n; i++)
-        if (s[i] < '0' || s[i] > '9')
+    for (size_t i = 0; i < d; i++)
+        if (!is_digit((unsigned char)s[i]))
             return 0;
     return 1;
 }
@@ -1244,7 +1250,18 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
             memcpy(w.s, AMOUNT, sizeof(AMOUNT));
             wl = sizeof(AMOUNT) - 1;
             too_long = 0;
-        } else if (clock_word(w.s, wl)) {
+        } else if (clock_word(w.s, wl, 1)) {
+            memcpy(w.s, CLOCK, sizeof(CLOCK));
+            wl = sizeof(CLOCK) - 1;
+        } else if (clock_word(w.s, wl, 0) && i + 2 < len && s[i] == ':' &&
+                   is_digit(s[i + 1]) && is_digit(s[i + 2]) &&
+                   (i + 3 == len || !is_digit(s[i + 3]))) {
+            /* "10:30pm", "17:30": the minutes, and the am or pm, are
+             * part of it. */
+            i += 3;
+            if (i + 1 < len && ((s[i] | 0x20) == 'a' || (s[i] | 0x20) == 'p') &&
+                (s[i + 1] | 0x20) == 'm')
+                i += 2;
             memcpy(w.s, CLOCK, sizeof(CLOCK));
             wl = sizeof(CLOCK) - 1;
         }

@@ -298,6 +298,9 @@ static void test_urgency_words(void **state)
         { "the landlord needs the paperwork by 5pm", "says it is urgent", 15 },
         { "I need it before 11am", "says it is urgent", 15 },
         { "the branch closes at 10pm", "says it is urgent", 15 },
+        { "she needs the statement by 10:30pm", "says it is urgent", 15 },
+        { "the branch closes at 17:30 today", "says it is urgent", 15 },
+        { "I need the form by 9:15 am", "says it is urgent", 15 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
@@ -432,6 +435,7 @@ static void test_urgency_words(void **state)
         "saved my progress before the boss fight",
         "this song had me on the floor laughing",
         "the store is open 9am to 5pm",
+        "John 3:16 on the back of the receipt",
         "stood by 9 of my friends",
         /* A price that fell. */
         "my bill went down this month",
