@@ -1029,6 +1029,12 @@ static const struct {
     { CUE_URGENT, "by tomorrow" },
     { CUE_URGENT, "due today" },
     { CUE_URGENT, "due tonight" },
+    /* Live parts and vermin ("sparking" alone stays out: see above). */
+    { CUE_SAFETY, "it's sparking" },
+    { CUE_SAFETY, "is sparking" },
+    { CUE_SAFETY, "wires hanging out" },
+    { CUE_SAFETY, "rats in the" },
+    { CUE_SAFETY, "mouse droppings" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

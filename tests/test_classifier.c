@@ -1710,6 +1710,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "my fixed deal is ending next month", 0 },
         { "my watch got really hot overnight", -1 },
         { "paying extra and still getting ads. Love that for us.", -1 },
+        { "their quality has dropped off a cliff", -1 },
+        { "ultra 900 more like ultra 90 on a good day", 0 },
+        { "a voucher that expires in 6 months. thanks I guess", -1 },
         /* A price said raised. */
         { "Veltro increased my bill by 9% in the same email", -1 },
         { "they've put the bus fares up AGAIN", -1 },

@@ -301,6 +301,10 @@ static void test_urgency_words(void **state)
         { "she needs the statement by 10:30pm", "says it is urgent", 15 },
         { "the branch closes at 17:30 today", "says it is urgent", 15 },
         { "I need the form by 9:15 am", "says it is urgent", 15 },
+        { "the cabinet is wide open, wires hanging out and it's sparking",
+          "mentions safety", 30 },
+        { "shut by the council for rats in the kitchen", "mentions safety",
+          30 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
