@@ -1035,6 +1035,22 @@ static const struct {
     { CUE_SAFETY, "wires hanging out" },
     { CUE_SAFETY, "rats in the" },
     { CUE_SAFETY, "mouse droppings" },
+    /* From the fourth probe, read: a person hurt or taken ill, a
+     * customer treated for who they are, a line that is down. */
+    { CUE_SAFETY, "hit my daughter" },
+    { CUE_SAFETY, "hit my son" },
+    { CUE_SAFETY, "hit my child" },
+    { CUE_SAFETY, "she's bleeding" },
+    { CUE_SAFETY, "he's bleeding" },
+    { CUE_SAFETY, "chest pain" },
+    { CUE_SAFETY, "chest pains" },
+    { CUE_LEGAL, "racial profiling" },
+    { CUE_LEGAL, "racially profiled" },
+    { CUE_LEGAL, "discriminated against" },
+    { CUE_VULNERABLE, "on crutches" },
+    { CUE_OUTAGE, "no broadband" },
+    { CUE_OUTAGE, "internet has dropped" },
+    { CUE_OUTAGE, "without a working line" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

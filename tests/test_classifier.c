@@ -1713,6 +1713,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "their quality has dropped off a cliff", -1 },
         { "ultra 900 more like ultra 90 on a good day", 0 },
         { "a voucher that expires in 6 months. thanks I guess", -1 },
+        { "a raincoat that isn't waterproof", -1 },
+        { "my jumper has been bobbling since the first wash", -1 },
         /* A price said raised. */
         { "Veltro increased my bill by 9% in the same email", -1 },
         { "they've put the bus fares up AGAIN", -1 },

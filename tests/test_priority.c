@@ -305,6 +305,11 @@ static void test_urgency_words(void **state)
           "mentions safety", 30 },
         { "shut by the council for rats in the kitchen", "mentions safety",
           30 },
+        { "the woman at the gate is having chest pains", "mentions safety",
+          30 },
+        { "I was racially profiled by your security guard",
+          "mentions legal action", 30 },
+        { "day 4 of no broadband", "mentions outage", 24 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
