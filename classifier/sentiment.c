@@ -3371,18 +3371,33 @@ static __attribute__((noinline)) void apply_price_rise(struct scratch *sc)
         "rising", "soared",  "skyrocketed", "jumped",    "climbed", "hiked",
     };
     static const char *const not_up[] = { "front", "to" };
+    /* "went up to £5" rises, where "up to 50% off" does not. */
+    static const char *const moved[] = { "went", "gone", "going", "goes",
+                                         "go",   "put",  "shot",  "jumped" };
+    static const char *const up_w[] = { "up" }, *const put_w[] = { "put" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
         if (!t[i].e || !(t[i].e->xflags & LEXX_PRICE) || t[i].score != 0)
             continue;
         size_t from = SIZE_MAX; /* where the rise is said from */
-        for (size_t k = 1; k <= 3 && k <= i && !t[i - k].brk; k++)
+        size_t put = SIZE_MAX;  /* "put the price up", "put up the fees" */
+        int up = 0;
+        for (size_t k = 1; k <= 3 && k <= i && !t[i - k].brk; k++) {
             if (low_is_one_of(sc, &t[i - k], raise,
                               sizeof(raise) / sizeof(raise[0]))) {
                 from = i - k;
                 break;
             }
+            if (low_is_one_of(sc, &t[i - k], up_w, 1))
+                up = 1;
+            else if (low_is_one_of(sc, &t[i - k], put_w, 1)) {
+                put = i - k;
+                if (up)
+                    from = put;
+                break;
+            }
+        }
         for (size_t j = i + 1;
              from == SIZE_MAX && j < n && j <= i + 4 && !t[j - 1].brk; j++)
             if (t[j].neg)
@@ -3391,8 +3406,11 @@ static __attribute__((noinline)) void apply_price_rise(struct scratch *sc)
                                    sizeof(rise) / sizeof(rise[0])) &&
                      !(j + 1 < n && !t[j].brk &&
                        low_is_one_of(sc, &t[j + 1], not_up,
-                                     sizeof(not_up) / sizeof(not_up[0]))))
-                from = i;
+                                     sizeof(not_up) / sizeof(not_up[0])) &&
+                       !low_is_one_of(sc, &t[j - 1], moved,
+                                      sizeof(moved) / sizeof(moved[0])) &&
+                       put == SIZE_MAX))
+                from = put != SIZE_MAX ? put : i;
         if (from == SIZE_MAX)
             continue;
         int negated = 0;

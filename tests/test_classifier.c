@@ -742,6 +742,15 @@ static void test_rule_price_rise(void **state)
     assert_score("pay the fee up front", 0);
     assert_score("raised my hopes", 0);
     assert_score("the bill, up there", 0);
+    /* "up to" rises after a verb of moving, and "put" takes "up" on
+     * either side; "sign up fee" and "up to half off" do not rise. */
+    assert_score("the price went up to five pounds", -1.2);
+    assert_score("they put the fares up", -1.2);
+    assert_score("they put up the fees again", -1.2);
+    assert_score("prices up to half off", 0);
+    assert_score("a sign up fee", 0);
+    assert_score("put the bill in the drawer", 0);
+    assert_score("they didn't put the price up", 0);
 }
 
 /* A good thing that a verb of harm is done to is a loss, read as
