@@ -1051,6 +1051,19 @@ static const struct {
     { CUE_OUTAGE, "no broadband" },
     { CUE_OUTAGE, "internet has dropped" },
     { CUE_OUTAGE, "without a working line" },
+    /* From the fifth probe, read: someone collapsed, a customer filmed,
+     * a hearing aid awaited, an allergen not listed. "999" and "911"
+     * are numbers the cue table keeps as they are. Not "passed out",
+     * which people write of the sofa. */
+    { CUE_SAFETY, "unresponsive" },
+    { CUE_SAFETY, "called 999" },
+    { CUE_SAFETY, "called 911" },
+    { CUE_SAFETY, "filming women" },
+    { CUE_SAFETY, "filming me" },
+    { CUE_SAFETY, "peanut allergy" },
+    { CUE_SAFETY, "allergen list" },
+    { CUE_VULNERABLE, "hearing aid" },
+    { CUE_VULNERABLE, "i'm deaf" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -1723,6 +1723,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "ultra 900 more like ultra 90 on a good day", 0 },
         { "a voucher that expires in 6 months. thanks I guess", -1 },
         { "a raincoat that isn't waterproof", -1 },
+        { "moved my membership 40 mins away. Cheers for nothing.", -1 },
+        { "their renewal quote maths is not mathing", -1 },
         { "my jumper has been bobbling since the first wash", -1 },
         /* A price said raised. */
         { "Veltro increased my bill by 9% in the same email", -1 },

@@ -310,6 +310,12 @@ static void test_urgency_words(void **state)
         { "I was racially profiled by your security guard",
           "mentions legal action", 30 },
         { "day 4 of no broadband", "mentions outage", 24 },
+        { "a man is unresponsive outside room 220", "mentions safety", 30 },
+        { "I've called 999 and reception aren't coming", "mentions safety",
+          30 },
+        { "the sauce isn't on the allergen list", "mentions safety", 30 },
+        { "it's my daughter's replacement hearing aid",
+          "mentions a vulnerable person", 18 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
         { "I can't get into my account", "mentions account access", 24 },
@@ -445,6 +451,7 @@ static void test_urgency_words(void **state)
         "this song had me on the floor laughing",
         "the store is open 9am to 5pm",
         "John 3:16 on the back of the receipt",
+        "I passed out on the sofa after the box arrived, so good",
         "stood by 9 of my friends",
         /* A price that fell. */
         "my bill went down this month",
