@@ -1856,18 +1856,24 @@ static double booster_step(const struct tok *b, double valence, int cap_diff,
     return s;
 }
 
+/* Whether @t's entry carries one of the LEXX_* bits @bits (a word with
+ * no entry carries none). */
+static inline int has_xflag(const struct tok *t, unsigned bits)
+{
+    return t->e && (t->e->xflags & bits);
+}
+
 /* 1 when @t is laughter typed out: "lol", "lmao", "hahaha", 😂. Like
  * an emoji, it comments on the sentence and no negation reaches it. */
 static inline int laugh_mark(const struct tok *t)
 {
-    return t->e && (t->e->xflags & LEXX_LAUGH_MARK);
+    return has_xflag(t, LEXX_LAUGH_MARK);
 }
 
 /* 1 when @t laughs, typed out or said: "lol", "laughing", "laughter". */
 static inline int laughs(const struct tok *t)
 {
-    return t->score > 0 && t->e &&
-           (t->e->xflags & (LEXX_LAUGH_MARK | LEXX_LAUGH_WORD));
+    return t->score > 0 && has_xflag(t, LEXX_LAUGH_MARK | LEXX_LAUGH_WORD);
 }
 
 /* Whether @t is an emoticon or emoji rather than a word. */
@@ -2805,7 +2811,7 @@ static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
-        if (t[i].score >= 0 || !t[i].e || !(t[i].e->xflags & LEXX_HARD))
+        if (t[i].score >= 0 || !has_xflag(&t[i], LEXX_HARD))
             continue;
         int found = 0;
         /* Within the sentence, either side, up to a word that gives the
@@ -2841,7 +2847,7 @@ static __attribute__((noinline)) void apply_score_irony(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i + 1 < n; i++) {
-        if (!t[i].e || !(t[i].e->xflags & LEXX_SCORE) || t[i].score <= 0)
+        if (!has_xflag(&t[i], LEXX_SCORE) || t[i].score <= 0)
             continue;
         /* The first rated word within three, in the rating's clause and
          * before a contrast ("4/5 but slow shipping" is no joke). */
@@ -2907,7 +2913,7 @@ static __attribute__((noinline)) void apply_harmed(struct scratch *sc)
          * no harm done); the token's own fields first, as its entry is a
          * cache miss away. */
         if (t[i].score >= 0 || t[i].brk || (t[i].rules & ES_RULE_IDIOM) ||
-            !t[i].e || !(t[i].e->xflags & LEXX_HARM))
+            !has_xflag(&t[i], LEXX_HARM))
             continue;
         /* Its object: after a determiner, or the "a" no token stands for. */
         size_t first;
@@ -2941,7 +2947,7 @@ static __attribute__((noinline)) void apply_correction(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 1; i < n; i++) {
-        if (!t[i].e || !(t[i].e->xflags & LEXX_CORRECT) || !t[i - 1].send ||
+        if (!has_xflag(&t[i], LEXX_CORRECT) || !t[i - 1].send ||
             !memchr(sc->text + t[i - 1].off + t[i - 1].len, '?',
                     t[i].off - (t[i - 1].off + t[i - 1].len)))
             continue;
@@ -3219,7 +3225,7 @@ static __attribute__((noinline)) void apply_tears(struct scratch *sc)
     size_t n = sc->n;
     int praise = 0, laughter_only = 1;
     for (size_t i = 0; i < n; i++) {
-        if (t[i].score == 0 || (t[i].e && (t[i].e->xflags & LEXX_TEARS)))
+        if (t[i].score == 0 || has_xflag(&t[i], LEXX_TEARS))
             continue;
         /* A happy face or a heart beside them praises too ("going to be
          * an auntie 😭😭💖"); a sad one only comments. */
@@ -3236,7 +3242,7 @@ static __attribute__((noinline)) void apply_tears(struct scratch *sc)
     /* Laughter is no praise that words of tears could be of ("crying.
      * lol"); the face beside it is as before ("lol 😭"). */
     for (size_t i = 0; i < n; i++)
-        if (t[i].e && (t[i].e->xflags & LEXX_TEARS) && t[i].score < 0 &&
+        if (has_xflag(&t[i], LEXX_TEARS) && t[i].score < 0 &&
             !(laughter_only && !is_emo(&t[i]))) {
             t[i].score *= (float)TEARS_OF_JOY;
             t[i].rules |= ES_RULE_JOY;
@@ -3257,7 +3263,7 @@ static __attribute__((noinline)) void apply_at_best(struct scratch *sc)
     };
     struct tok *t = sc->t;
     for (size_t i = 1; i < sc->n; i++) {
-        if (!t[i].e || !(t[i].e->xflags & LEXX_AT_BEST) || t[i].score <= 0)
+        if (!has_xflag(&t[i], LEXX_AT_BEST) || t[i].score <= 0)
             continue;
         int trouble = 0, praise = 0;
         /* What it praises is right before it: eight tokens at most, so
@@ -3315,7 +3321,7 @@ static __attribute__((noinline)) void apply_quoted(struct scratch *sc)
     /* Tears tell no trouble of their own here: "a note saying \"hope
      * the exam went well\" 😭" is moved, not wronged. */
     for (size_t k = 0; k < n; k++)
-        negs += t[k].score < 0 && !(t[k].e && (t[k].e->xflags & LEXX_TEARS));
+        negs += t[k].score < 0 && !has_xflag(&t[k], LEXX_TEARS);
     /* The quotations in order, the tokens with them: one pass over each
      * (a text of many quotations costs no more than its length). The
      * next '"' and the next lead byte of a curly mark are found again
@@ -3378,7 +3384,7 @@ static __attribute__((noinline)) void apply_price_rise(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
-        if (!t[i].e || !(t[i].e->xflags & LEXX_PRICE) || t[i].score != 0)
+        if (!has_xflag(&t[i], LEXX_PRICE) || t[i].score != 0)
             continue;
         size_t from = SIZE_MAX; /* where the rise is said from */
         size_t put = SIZE_MAX;  /* "put the price up", "put up the fees" */
@@ -3441,7 +3447,7 @@ static __attribute__((noinline)) void apply_nothing_says(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
-        if (!t[i].e || !(t[i].e->xflags & LEXX_NOTHING_SAYS) || t[i].brk)
+        if (!has_xflag(&t[i], LEXX_NOTHING_SAYS) || t[i].brk)
             continue;
         size_t j = i + 1;
         while (j < n && !t[j - 1].brk && !opens_with_like(sc, &t[j]))
@@ -3487,7 +3493,7 @@ static __attribute__((noinline)) void apply_eyeroll(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++) {
-        if (!t[i].e || !(t[i].e->xflags & LEXX_EYEROLL))
+        if (!has_xflag(&t[i], LEXX_EYEROLL))
             continue;
         size_t j = sentence_start(t, i);
         for (; j < n; j++) {
@@ -3507,8 +3513,8 @@ static __attribute__((noinline)) void apply_plea(struct scratch *sc)
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i < n; i++)
-        if (t[i].e && (t[i].e->xflags & LEXX_PLEA) &&
-            (i == 0 || t[i - 1].brk) && (t[i].brk || i + 1 == n)) {
+        if (has_xflag(&t[i], LEXX_PLEA) && (i == 0 || t[i - 1].brk) &&
+            (t[i].brk || i + 1 == n)) {
             t[i].score = (float)HELP_PLEA;
             t[i].rules |= ES_RULE_PLEA;
         }
