@@ -2249,11 +2249,24 @@ static void remedy_passive(struct scratch *sc, size_t i)
     /* Rated below zero as what an unhappy customer asks for, they are
      * owed, not a trouble: "my refund never came back" is no relief. */
     static const char *const owed[] = { "refund", "refunds" };
+    /* What treats a trouble: before one of them the trouble names the
+     * treatment ("my epilepsy medication is gone", "the pain meds are
+     * gone"), and it is the treatment that ended. */
+    static const char *const treatment[] = {
+        "medication", "medications", "medicine", "medicines", "meds",
+        "tablets",    "pills",       "inhaler",  "inhalers",  "relief",
+        "treatment",  "cream",       "spray",    "drops",     "prescription",
+    };
+    static const char *const to[] = { "to" };
     struct tok *t = sc->t;
     size_t k;
     if (i < 1 || t[i - 1].brk)
         return;
     int rated = (flags_of(&t[i]) & LEX_VALENCE) != 0;
+    /* "my bag has gone to Rome": gone somewhere, not ended. */
+    if (!rated && i + 1 < sc->n && !t[i].brk &&
+        low_is_one_of(sc, &t[i + 1], to, 1))
+        return;
     int ending = !rated || t[i].valence < 0;
     if (!ending) {
         if (t[i].score <= 0)
@@ -2304,6 +2317,9 @@ static void remedy_passive(struct scratch *sc, size_t i)
         } else if (p->score < 0) {
             if (ending &&
                 low_is_one_of(sc, p, owed, sizeof(owed) / sizeof(owed[0])))
+                return;
+            if (low_is_one_of(sc, &t[j], treatment,
+                              sizeof(treatment) / sizeof(treatment[0])))
                 return;
             /* A rated remedy says the good itself ("fixed"); an ending
              * ("gone") says it through the trouble, read as negation
@@ -2507,11 +2523,34 @@ static int love_doing(const struct scratch *sc, size_t i)
            s[w->llen - 1] == 'g';
 }
 
-/* 1 when tokens @lo..@hi-1, before praise that closes them, tell bad
- * news it can be irony of: a word at IRONY_NEG or below, news rather
- * than relief, and no contrast ("but", "though"; *@pos is set then, as
- * it is for a positive word that is no praise). */
-static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
+/* 1 when the thanks at token @i is "thanks for that" (or "cheers for
+ * that") closing its clause, maybe with "one" or the people it is said
+ * to ("thanks for that one guys"): thanks for what was told before,
+ * which after bad news is sarcasm ("Flight cancelled again. Thanks for
+ * that."). "thanks for this" mostly thanks a thing shared, and stays. */
+static int thanks_for_that(const struct scratch *sc, size_t i)
+{
+    static const char *const for_word[] = { "for", "4" };
+    static const char *const that[] = { "that" };
+    static const char *const one[] = { "one" };
+    const struct tok *t = sc->t;
+    if (i + 2 >= sc->n || t[i].brk || t[i + 1].brk ||
+        !low_is_one_of(sc, &t[i + 1], for_word, 2) ||
+        !low_is_one_of(sc, &t[i + 2], that, 1))
+        return 0;
+    size_t k = i + 2;
+    if (!clause_ends_after(sc, k) && low_is_one_of(sc, &t[k + 1], one, 1))
+        k++;
+    while (!clause_ends_after(sc, k) && praise_vocative(sc, k + 1))
+        k++;
+    return clause_ends_after(sc, k);
+}
+
+/* 1 when tokens @lo..@hi-1 hold a word at IRONY_NEG or below and no
+ * contrast ("but", "though"; *@pos is set then, as it is for a positive
+ * word that is no praise). */
+static int trouble_before(const struct scratch *sc, size_t lo, size_t hi,
+                          int *pos)
 {
     const struct tok *t = sc->t;
     int neg = 0;
@@ -2525,7 +2564,15 @@ static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
         else if (t[j].score > 0 && !(flags_of(&t[j]) & LEX_PRAISE))
             *pos = 1;
     }
-    return neg && news_not_relief(sc, lo, hi - 1);
+    return neg;
+}
+
+/* 1 when tokens @lo..@hi-1, before praise that closes them, tell bad
+ * news it can be irony of: trouble_before(), told as news rather than
+ * relief. */
+static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
+{
+    return trouble_before(sc, lo, hi, pos) && news_not_relief(sc, lo, hi - 1);
 }
 
 /* Praise whose object is a plainly bad situation is irony (the contrast
@@ -2605,6 +2652,15 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                 !low_is_one_of(sc, &t[i], feelings,
                                sizeof(feelings) / sizeof(feelings[0])))
                 neg = news_before(sc, sentence_start(t, so - 1), so, &pos);
+        } else if ((f & LEX_THANKS) && thanks_for_that(sc, i)) {
+            /* Thanks for what the sentence told, or for the sentence
+             * before when the thanks opens its own. */
+            size_t so = sentence_start(t, i);
+            size_t lo = so;
+            if (so > 0 && opens_sentence(sc, i))
+                lo = sentence_start(t, so - 1);
+            /* Past or not: "my order was lost. Thanks for that." */
+            neg = trouble_before(sc, lo, i, &pos);
         } else if (closing) {
             /* The same praise closing the sentence that told the news:
              * "Servers down during the event, great.", "Flight cancelled

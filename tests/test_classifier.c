@@ -621,6 +621,14 @@ static void test_rule_irony(void **state)
      * the trouble there was lived through, not given. */
     assert_score("thanks for the bad news", 1.9 * -0.74 - 2.5);
     assert_score("thanks for the news during the bad day", 1.9 - 2.5);
+    /* "thanks for that" closing its clause thanks for the bad news told
+     * before it, in its sentence or the one before, past or not. */
+    assert_score("bad day. thanks for that", -2.5 + 1.9 * -0.74);
+    assert_score("it was bad, thanks for that one guys", -2.5 + 1.9 * -0.74);
+    assert_score("good day. thanks for that", 1.9 + 1.9);
+    assert_score("bad but good. thanks for that", -2.5 * 0.5 + 1.9 * 1.5 + 1.9);
+    assert_score("bad day. thanks for that day", -2.5 + 1.9);
+    assert_score("bad day. thanks for this", -2.5 + 1.9);
     /* Praise inside a clause, without a frame, is left alone. */
     assert_score("i love the bad guys", 3.2 - 2.5);
     /* The writer's own mark at the end: all its praise is negated, what
@@ -661,6 +669,10 @@ static void test_rule_remedy(void **state)
     assert_score("the bad one is not gone", -2.5);
     assert_score("the bad went away", -2.5 * -0.74);
     assert_score("the bad never went away", -2.5);
+    /* Before what treats it, the trouble names the treatment, and it is
+     * the treatment that ended; gone somewhere is no ending. */
+    assert_score("the bad medication is gone", -2.5);
+    assert_score("the bad is gone to the shop", -2.5);
 }
 
 /* What the people a thing is for hate or love rates nothing. */
