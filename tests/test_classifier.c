@@ -1779,6 +1779,23 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "kinda mid tbh", -1 },
         { "the sale starts mid-July", 0 },
         { "a mid range phone", 0 },
+        /* Names that hold a rated word; "for good" as for ever; a
+         * treatment that is gone; "thanks for that" after bad news
+         * (session 22). */
+        { "Breaking Bad is on tonight", 0 },
+        { "The Killers are playing Hyde Park", 0 },
+        { "I'm turning my TV off for good", 0 },
+        { "a force for good", 1 },
+        { "the fair use policy caps data at 650GB", 0 },
+        { "no fee to pause my contract", 1 },
+        { "the cleaner came at 9", 0 },
+        { "my daughter's epilepsy medication has gone to Rome", -1 },
+        { "my pain medication is gone", -1 },
+        { "the pain is gone", 1 },
+        { "Flight cancelled again. Thanks for that.", -1 },
+        { "my order was lost. thanks for that one guys", -1 },
+        { "Great tip, thanks for that!", 1 },
+        { "The app crashed but support fixed it. Thanks for that.", 1 },
         /* What used to be good, what aged badly, what broke. */
         { "quality used to be so good, now it pills", -1 },
         { "this take aged like milk", -1 },
