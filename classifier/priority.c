@@ -35,11 +35,12 @@ enum cue_kind {
     CUE_DATA,
     CUE_URGENT,
     CUE_VULNERABLE,
+    CUE_SOON,  /* a day or an hour named: the answer is needed soon */
     CUE_BRAND, /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
 
-/* How urgent each cue is alone, its reason, and whether it counts half
+/* How urgent each cue is alone, its reason, and how much of it counts
  * in a post the classifier calls positive. Several cues combine as
  * 1 - (1 - a)(1 - b)...: each adds, none pushes the factor past 1. Legal
  * and safety words are as urgent as it gets on their own. "refunded
@@ -52,21 +53,25 @@ enum cue_kind {
 static const struct {
     double strength;
     const char *reason;
-    int half_when_glad;
+    double when_glad;
 } cue_info[CUE__COUNT] = {
-    [CUE_QUESTION] = { 0.5, "asks a question", 0 },
-    [CUE_REFUND] = { 0.6, "mentions refund", 1 },
-    [CUE_BILLING] = { 0.6, "mentions billing error", 0 },
-    [CUE_CANCEL] = { 0.6, "mentions cancellation", 1 },
-    [CUE_OUTAGE] = { 0.8, "mentions outage", 1 },
-    [CUE_LEGAL] = { 1.0, "mentions legal action", 0 },
-    [CUE_SAFETY] = { 1.0, "mentions safety", 0 },
-    [CUE_SECURITY] = { 0.8, "mentions account security", 0 },
-    [CUE_ACCESS] = { 0.8, "mentions account access", 0 },
-    [CUE_DATA] = { 0.8, "mentions data loss", 0 },
-    [CUE_URGENT] = { 0.5, "says it is urgent", 0 },
-    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person", 1 },
-    [CUE_BRAND] = { 0.0, NULL, 0 },
+    [CUE_QUESTION] = { 0.5, "asks a question", 1.0 },
+    [CUE_REFUND] = { 0.6, "mentions refund", 0.5 },
+    [CUE_BILLING] = { 0.6, "mentions billing error", 1.0 },
+    [CUE_CANCEL] = { 0.6, "mentions cancellation", 0.5 },
+    [CUE_OUTAGE] = { 0.8, "mentions outage", 0.5 },
+    [CUE_LEGAL] = { 1.0, "mentions legal action", 1.0 },
+    [CUE_SAFETY] = { 1.0, "mentions safety", 1.0 },
+    [CUE_SECURITY] = { 0.8, "mentions account security", 1.0 },
+    [CUE_ACCESS] = { 0.8, "mentions account access", 1.0 },
+    [CUE_DATA] = { 0.8, "mentions data loss", 1.0 },
+    [CUE_URGENT] = { 0.5, "says it is urgent", 1.0 },
+    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person", 0.5 },
+    /* "today", "tonight", "this afternoon" in a post that is not glad:
+     * the customer needs the answer within the day. In a glad one it is
+     * only when the good thing happened ("arrived today, love it"). */
+    [CUE_SOON] = { 0.3, "needs it soon", 0.0 },
+    [CUE_BRAND] = { 0.0, NULL, 0.0 },
 };
 
 /* The cue words and phrases, lower case, words separated by one space.
@@ -1064,6 +1069,62 @@ static const struct {
     { CUE_SAFETY, "allergen list" },
     { CUE_VULNERABLE, "hearing aid" },
     { CUE_VULNERABLE, "i'm deaf" },
+    /* Session 22, from a probe of mobile, delivery, airline, gym and
+     * insurance posts: a flight within hours, a traveller at the gate
+     * now (not "the staff at the gate"), rent about to go out, a home
+     * that cannot be left. */
+    { CUE_URGENT, "flight is in" },
+    { CUE_URGENT, "flight is tonight" },
+    { CUE_URGENT, "flight is today" },
+    { CUE_URGENT, "flight is tomorrow" },
+    { CUE_URGENT, "i'm at the gate" },
+    { CUE_URGENT, "we're at the gate" },
+    { CUE_URGENT, "stuck here" },
+    { CUE_URGENT, "need it today" },
+    { CUE_URGENT, "need it tonight" },
+    { CUE_URGENT, "can't leave my house" },
+    { CUE_BILLING, "can't pay rent" },
+    { CUE_BILLING, "can't pay my rent" },
+    { CUE_BILLING, "before my rent" },
+    { CUE_BILLING, "rent goes out" },
+    /* Another person's details on a booking or a payout; an identity
+     * used for contracts; a passport number shown. */
+    { CUE_SECURITY, "someone else's name" },
+    { CUE_SECURITY, "someone else's bank" },
+    { CUE_SECURITY, "someone else's passport" },
+    { CUE_SECURITY, "lock my account" },
+    { CUE_SECURITY, "contracts in my name" },
+    { CUE_SECURITY, "contract in my name" },
+    { CUE_SECURITY, "accounts in my name" },
+    { CUE_SECURITY, "opened in my name" },
+    { CUE_SECURITY, "passport number" },
+    /* Staff or customers turned aggressive (not "became aggressive",
+     * said of pricing), sexual remarks, fumes, water near the wiring. */
+    { CUE_SAFETY, "was aggressive" },
+    { CUE_SAFETY, "being aggressive" },
+    { CUE_SAFETY, "got aggressive" },
+    { CUE_SAFETY, "aggressive towards" },
+    { CUE_SAFETY, "sexual comments" },
+    { CUE_SAFETY, "sexually harassed" },
+    { CUE_SAFETY, "chemical smell" },
+    { CUE_SAFETY, "water coming through" },
+    { CUE_SAFETY, "light fittings" },
+    { CUE_ACCESS, "cut my number off" },
+    { CUE_ACCESS, "cut off my number" },
+    { CUE_ACCESS, "without a phone" },
+    { CUE_VULNERABLE, "additional needs" },
+    { CUE_VULNERABLE, "special needs" },
+    { CUE_VULNERABLE, "my patients" },
+    /* The day the answer is needed in. Not "in an hour" or "within the
+     * hour", which as often say how fast a thing was done ("refunded
+     * within the hour"). */
+    { CUE_SOON, "today" },
+    { CUE_SOON, "tonight" },
+    { CUE_SOON, "tomorrow" },
+    { CUE_SOON, "this morning" },
+    { CUE_SOON, "this afternoon" },
+    { CUE_SOON, "this evening" },
+    { CUE_SOON, "right now" },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -1758,6 +1819,12 @@ static void scan_word(const struct word *w, void *payload)
                 strcmp(power->s, "power") == 0)
                 continue;
         }
+        /* "down since this morning" says how long, not by when. */
+        if (c->kind == CUE_SOON) {
+            static const char *const since[] = { "since", "from" };
+            if (WORD_IN(ring_at(sc, (size_t)c->n), since))
+                continue;
+        }
         /* "not urgent", "non-urgent", "nothing urgent": no hurry. */
         if (c->kind == CUE_URGENT && c->n == 1 && not_urgent(ring_at(sc, 1)))
             continue;
@@ -1947,10 +2014,19 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
     for (int k = 0; k < CUE__COUNT; k++) {
         if (k == CUE_BRAND || !(sc.found & (1u << k)))
             continue;
+        /* A day named presses only a post that needs something: one
+         * the classifier calls negative, or one with another cue ("A
+         * new dashboard shipped today" needs nothing). */
+        if (k == CUE_SOON &&
+            !(s && s->compound <= ES_SENTIMENT_NEG_THRESHOLD) &&
+            !(sc.found & ~((1u << CUE_SOON) | (1u << CUE_BRAND))))
+            continue;
         double strength = cue_info[k].strength;
-        if (cue_info[k].half_when_glad && s &&
-            s->compound >= ES_SENTIMENT_POS_THRESHOLD)
-            strength *= 0.5;
+        if (s && s->compound >= ES_SENTIMENT_POS_THRESHOLD) {
+            strength *= cue_info[k].when_glad;
+            if (strength == 0)
+                continue;
+        }
         calm *= 1.0 - strength;
         add_reason(out, &len, cue_info[k].reason);
     }
