@@ -1787,7 +1787,7 @@ const char *const es_rules__prices[] = {
     "bill",    "bills",    "rent",         "rents",         "price", "prices",
     "premium", "premiums", "fee",          "fees",          "fare",  "fares",
     "tariff",  "tariffs",  "subscription", "subscriptions", "cost",  "costs",
-    "charges", "tuition",  NULL,
+    "charges", "tuition",  "renewal",      "renewals",      NULL,
 };
 
 /* Faces that mark the praise of their sentence as irony (sentiment.c,

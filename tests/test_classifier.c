@@ -747,6 +747,7 @@ static void test_rule_price_rise(void **state)
     assert_score("hiked the monthly fares", -1.2);
     assert_score("the rent went up again", -1.2);
     assert_score("my premium has doubled", -1.2);
+    assert_score("my renewal went up again", -1.2);
     assert_score("fees up 20%", -1.2);
     assert_score("they raised my bill. good", -1.2 + 1.9);
     assert_score("they didn't raise the price", 0);
@@ -1796,6 +1797,10 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "my order was lost. thanks for that one guys", -1 },
         { "Great tip, thanks for that!", 1 },
         { "The app crashed but support fixed it. Thanks for that.", 1 },
+        { "the yoga classes at the york branch are class", 1 },
+        { "platterbee came in clutch tonight", 1 },
+        { "they drop calls every few minutes", -1 },
+        { "getting a repair booked is a lottery", -1 },
         /* What used to be good, what aged badly, what broke. */
         { "quality used to be so good, now it pills", -1 },
         { "this take aged like milk", -1 },
