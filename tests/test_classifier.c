@@ -1801,6 +1801,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "platterbee came in clutch tonight", 1 },
         { "they drop calls every few minutes", -1 },
         { "getting a repair booked is a lottery", -1 },
+        { "don't expect much from their support", -1 },
         /* What used to be good, what aged badly, what broke. */
         { "quality used to be so good, now it pills", -1 },
         { "this take aged like milk", -1 },
