@@ -2900,10 +2900,17 @@ static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
  * comma: "4/5, slow shipping" is a rating and a complaint. */
 static __attribute__((noinline)) void apply_score_irony(struct scratch *sc)
 {
+    /* "4 stars because it's missing a few features": the trouble says
+     * why a star was taken, not that the rating is a joke. */
+    static const char *const why[] = { "because", "cause", "cos",   "coz",
+                                       "bc",      "as",    "since", "due" };
     struct tok *t = sc->t;
     size_t n = sc->n;
     for (size_t i = 0; i + 1 < n; i++) {
         if (!has_xflag(&t[i], LEXX_SCORE) || t[i].score <= 0)
+            continue;
+        if (!t[i].brk &&
+            low_is_one_of(sc, &t[i + 1], why, sizeof(why) / sizeof(why[0])))
             continue;
         /* The first rated word within three, in the rating's clause and
          * before a contrast ("4/5 but slow shipping" is no joke). */

@@ -1658,6 +1658,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "5 stars would never buy again", -1 },
         { "10/10 would recommend", 1 },
         { "4/5, great value", 1 },
+        /* ... but not a trouble that says why a star was taken. */
+        { "4 stars because it's missing a few features, otherwise good", 1 },
+        { "4 stars bc slow shipping", 1 },
         { "it's okay I guess", -1 },
         { "Why does your app log me out every single day?", -1 },
         { "Took my money and ran", -1 },
@@ -1802,6 +1805,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "they drop calls every few minutes", -1 },
         { "getting a repair booked is a lottery", -1 },
         { "don't expect much from their support", -1 },
+        /* From the review probe: what failed, said without a rated
+         * word. */
+        { "the dye runs in the wash", -1 },
+        { "Complete pants. Bin job.", -1 },
+        { "the remake butchered the story", -1 },
+        { "It's fine but for 60 quid I expected a lot better", -1 },
         /* What used to be good, what aged badly, what broke. */
         { "quality used to be so good, now it pills", -1 },
         { "this take aged like milk", -1 },
