@@ -35,8 +35,10 @@ enum cue_kind {
     CUE_DATA,
     CUE_URGENT,
     CUE_VULNERABLE,
-    CUE_SOON,  /* a day or an hour named: the answer is needed soon */
-    CUE_BRAND, /* a configured brand name: addressing, not urgency */
+    CUE_SOON,    /* a day or an hour named: the answer is needed soon */
+    CUE_REQUEST, /* "please" said to the brand */
+    CUE_CASE,    /* a reference number: an order, a booking, a claim */
+    CUE_BRAND,   /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
 
@@ -71,6 +73,11 @@ static const struct {
      * the customer needs the answer within the day. In a glad one it is
      * only when the good thing happened ("arrived today, love it"). */
     [CUE_SOON] = { 0.3, "needs it soon", 0.0 },
+    /* "please" said to the brand, and a reference number quoted: a
+     * customer waiting on the brand; in a glad post, thanks ("please
+     * keep it up", "order #48213 came early"). */
+    [CUE_REQUEST] = { 0.4, "asks for something", 0.0 },
+    [CUE_CASE] = { 0.3, "gives a reference", 0.0 },
     [CUE_BRAND] = { 0.0, NULL, 0.0 },
 };
 
@@ -1115,6 +1122,15 @@ static const struct {
     { CUE_VULNERABLE, "additional needs" },
     { CUE_VULNERABLE, "special needs" },
     { CUE_VULNERABLE, "my patients" },
+    /* A reference number, read as one word (ref_word()): a customer who
+     * quotes one has a case open. */
+    { CUE_CASE, "\xE2\x84\x96" },
+    /* A request, said to the brand (see es_priority_score()): it waits
+     * for an answer as a question does. */
+    { CUE_REQUEST, "please" },
+    { CUE_REQUEST, "pls" },
+    { CUE_REQUEST, "plz" },
+    { CUE_REQUEST, "kindly" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */
@@ -1238,16 +1254,44 @@ static int word_char(const unsigned char *s, size_t len, size_t *n,
     return 1;
 }
 
+static int is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* What a reference number becomes (see ref_word()), as the table
+ * writes it: the numero sign. */
+static const char REFNO[] = "\xE2\x84\x96"; /* № */
+
+/* 1 when the word @w (@len bytes, lower case) is a reference an agent
+ * looks up: six digits or more ("559120"), four or more after a '#'
+ * (@hash: "#48213"; not a year, "#2024"), or two or three letters then
+ * three digits or more ("kw884123", "hc559120", "ba123"). Not a price
+ * (split_words() reads those first) or a model with a digit or two
+ * ("ps5", "a321neo"). */
+static int ref_word(const char *w, size_t len, int hash)
+{
+    size_t letters = 0, digits = 0;
+    while (letters < len && w[letters] >= 'a' && w[letters] <= 'z')
+        letters++;
+    while (letters + digits < len &&
+           is_digit((unsigned char)w[letters + digits]))
+        digits++;
+    if (letters + digits != len)
+        return 0;
+    /* "#2024" is a year. */
+    int year = digits == 4 && (w[0] == '1' || w[0] == '2') &&
+               (w[1] == '9' || w[1] == '0');
+    if (letters == 0)
+        return digits >= 6 || (hash && digits >= 4 && !year);
+    return letters <= 3 && letters >= 2 && digits >= 3;
+}
+
 /* The word an amount of money becomes (see split_words()). */
 static const char AMOUNT[] = "\xC2\xA3"; /* £ */
 /* What every time of day is read as: "by 9am" in the table matches "by
  * 5pm", "before 11am", "by 10:30pm" and "closes at 17:30". */
 static const char CLOCK[] = "9am";
-
-static int is_digit(unsigned char c)
-{
-    return c >= '0' && c <= '9';
-}
 
 /* Whether the word @s (@n bytes, lower case) is one or two digits, then
  * "am" or "pm" when @ampm. */
@@ -1360,6 +1404,9 @@ static void split_words(const char *buf, size_t len, word_fn fn, void *payload)
                 i += 2;
             memcpy(w.s, CLOCK, sizeof(CLOCK));
             wl = sizeof(CLOCK) - 1;
+        } else if (ref_word(w.s, wl, ws > 0 && s[ws - 1] == '#')) {
+            memcpy(w.s, REFNO, sizeof(REFNO));
+            wl = sizeof(REFNO) - 1;
         }
         size_t start = 0;
         while (start < wl && w.s[start] == '\'')
@@ -2013,6 +2060,9 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
     double calm = 1.0;
     for (int k = 0; k < CUE__COUNT; k++) {
         if (k == CUE_BRAND || !(sc.found & (1u << k)))
+            continue;
+        /* "please" asks the brand only in a post addressed to it. */
+        if (k == CUE_REQUEST && !(direct || (sc.found & (1u << CUE_BRAND))))
             continue;
         /* A day named presses only a post that needs something: one
          * the classifier calls negative, or one with another cue ("A

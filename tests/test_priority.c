@@ -326,7 +326,8 @@ static void test_urgency_words(void **state)
         { "how do I delete my Widgetly account", "mentions cancellation", 18 },
         { "you froze my @widgetly account", "mentions account access", 24 },
         { "I can't access my Widgetly account", "mentions account access", 24 },
-        { "please delete my Acme Cloud account", "mentions cancellation", 18 },
+        /* Said to the brand, "please" asks: 30 x (1 - 0.4 x 0.6). */
+        { "please delete my Acme Cloud account", "asks for something", 23 },
         /* Session 16: what a probe of customer posts found unread. */
         { "found a piece of glass in my curry", "mentions safety", 30 },
         { "my son is allergic to peanuts and it had nuts", "mentions safety",
@@ -519,6 +520,64 @@ static void test_urgency_words(void **state)
         text_score(p, "refund, cancel, outage, lawyer, fire, charged twice",
                    &r),
         30);
+    es_priority_free(p);
+}
+
+/* "please" said to the brand asks for something, as a question does;
+ * a reference number quoted says a case is open. Neither counts in a
+ * glad post. */
+static void test_request_and_reference(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_priority_result r;
+    struct es_item it;
+
+    /* Said to nobody in particular, "please" asks nothing of us. */
+    assert_int_equal(text_score(p, "please bring back the old logo", &r), 0);
+    /* Naming the brand: 30 x 0.4. */
+    assert_int_equal(
+        text_score(p, "Acme Cloud please bring back dark mode", &r), 12);
+    assert_string_equal(r.reasons, "[\"asks for something\"]");
+    /* In a direct mention: the request (12) and the mention (10). */
+    item_social(&it, ES_KIND_REPLY, "pls look at my ticket");
+    r = score(p, &it, 0);
+    assert_int_equal(r.score, 22);
+    assert_true(has_reason(&r, "asks for something"));
+    /* A glad one is thanks: "please keep it up". */
+    r = score(p, &it, 0.6);
+    assert_false(has_reason(&r, "asks for something"));
+    es_item_release(&it);
+
+    /* A reference: six digits or more, four after a '#', or two or
+     * three letters and three digits or more: 30 x 0.3. */
+    static const char *const refs[] = {
+        "order 55912034 never came", "order #48213 never came",
+        "claim HC-559120 is stuck",  "booking KW884123 shows the wrong name",
+        "flight BA123 and no bags",
+    };
+    for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]); i++) {
+        text_score(p, refs[i], &r);
+        if (r.score != 9 || !has_reason(&r, "gives a reference"))
+            fail_msg("'%s': score %d %s, expected 9 with a reference", refs[i],
+                     r.score, r.reasons);
+    }
+    /* Years, prices, models and short numbers are none. */
+    static const char *const none[] = {
+        "since 2019 it never came", "it never came, #2024",
+        "my ps5 never came",        "the a321neo never came",
+        "order 4821 never came",    "it cost $123456",
+    };
+    for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+        text_score(p, none[i], &r);
+        if (has_reason(&r, "gives a reference"))
+            fail_msg("'%s': %s, expected no reference", none[i], r.reasons);
+    }
+    /* In a glad post a reference is no case: "came early, thanks". */
+    item_feed(&it, NULL, "order #48213 came a day early");
+    r = score(p, &it, 0.6);
+    assert_false(has_reason(&r, "gives a reference"));
+    es_item_release(&it);
     es_priority_free(p);
 }
 
@@ -942,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_nothing_scores_zero),
         cmocka_unit_test(test_negativity),
         cmocka_unit_test(test_urgency_words),
+        cmocka_unit_test(test_request_and_reference),
         cmocka_unit_test(test_question_to_the_brand),
         cmocka_unit_test(test_reach),
         cmocka_unit_test(test_rating),
