@@ -38,6 +38,7 @@ enum cue_kind {
     CUE_SOON,    /* a day or an hour named: the answer is needed soon */
     CUE_REQUEST, /* "please" said to the brand */
     CUE_CASE,    /* a reference number: an order, a booking, a claim */
+    CUE_NEED,    /* "I need", "I can't", "nobody is": stuck, waiting */
     CUE_BRAND,   /* a configured brand name: addressing, not urgency */
     CUE__COUNT
 };
@@ -78,6 +79,9 @@ static const struct {
      * keep it up", "order #48213 came early"). */
     [CUE_REQUEST] = { 0.4, "asks for something", 0.0 },
     [CUE_CASE] = { 0.3, "gives a reference", 0.0 },
+    /* "I need", "I can't", "no one is answering": a customer who cannot
+     * go on without the brand; counted as a day named is. */
+    [CUE_NEED] = { 0.3, "is stuck", 0.0 },
     [CUE_BRAND] = { 0.0, NULL, 0.0 },
 };
 
@@ -1131,6 +1135,24 @@ static const struct {
     { CUE_REQUEST, "pls" },
     { CUE_REQUEST, "plz" },
     { CUE_REQUEST, "kindly" },
+    /* A customer who needs something, cannot do something, or has
+     * nobody to turn to (not "I can't wait", "I can't believe": see
+     * need_idiom()). */
+    { CUE_NEED, "i need" },
+    { CUE_NEED, "we need" },
+    { CUE_NEED, "i really need" },
+    { CUE_NEED, "i urgently need" },
+    { CUE_NEED, "need help" },
+    { CUE_NEED, "need someone" },
+    { CUE_NEED, "need an answer" },
+    { CUE_NEED, "i can't" },
+    { CUE_NEED, "we can't" },
+    { CUE_NEED, "i cannot" },
+    { CUE_NEED, "we cannot" },
+    { CUE_NEED, "nobody is" },
+    { CUE_NEED, "no one is" },
+    { CUE_NEED, "nobody has" },
+    { CUE_NEED, "no one has" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */
@@ -1686,6 +1708,21 @@ static int urgent_clinic(const struct word *w)
     return strcmp(w->s, "care") == 0;
 }
 
+/* 1 when @w, the word after "I can't", makes an idiom of praise or
+ * feeling rather than a thing the customer cannot do ("I can't wait",
+ * "I can't believe", "I can't thank them enough"). */
+static int need_idiom(const struct word *w)
+{
+    static const char *const words[] = {
+        "wait",      "believe",   "complain", "stand",   "recommend",
+        "fault",     "thank",     "stop",     "help",    "say",
+        "praise",    "imagine",   "describe", "express", "remember",
+        "tell",      "decide",    "choose",   "explain", "emphasize",
+        "emphasise", "overstate", "rate",
+    };
+    return WORD_IN(w, words);
+}
+
 /* 1 when @w, the word after "safety", names what a product has ("safety
  * features", "5-star safety rating", "safety first!"), no danger. */
 static int safety_feature(const struct word *w)
@@ -1875,6 +1912,14 @@ static void scan_word(const struct word *w, void *payload)
         /* "not urgent", "non-urgent", "nothing urgent": no hurry. */
         if (c->kind == CUE_URGENT && c->n == 1 && not_urgent(ring_at(sc, 1)))
             continue;
+        /* "I can't wait", "we cannot thank them enough": decided by the
+         * word after it. */
+        if (c->kind == CUE_NEED &&
+            (strcmp(w->s, "can't") == 0 || strcmp(w->s, "cannot") == 0)) {
+            sc->wait_kind = CUE_NEED;
+            sc->wait_veto = need_idiom;
+            continue;
+        }
         /* "urgent care" is a clinic: decided by the word after it. */
         if (c->kind == CUE_URGENT && strcmp(w->s, "urgent") == 0) {
             sc->wait_kind = CUE_URGENT;
@@ -2067,9 +2112,10 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
         /* A day named presses only a post that needs something: one
          * the classifier calls negative, or one with another cue ("A
          * new dashboard shipped today" needs nothing). */
-        if (k == CUE_SOON &&
+        if ((k == CUE_SOON || k == CUE_NEED) &&
             !(s && s->compound <= ES_SENTIMENT_NEG_THRESHOLD) &&
-            !(sc.found & ~((1u << CUE_SOON) | (1u << CUE_BRAND))))
+            !(sc.found &
+              ~((1u << CUE_SOON) | (1u << CUE_NEED) | (1u << CUE_BRAND))))
             continue;
         double strength = cue_info[k].strength;
         if (s && s->compound >= ES_SENTIMENT_POS_THRESHOLD) {

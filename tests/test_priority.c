@@ -227,7 +227,8 @@ static void test_urgency_words(void **state)
         { "a transfer i never made left my account",
           "mentions account security", 24 },
         { "you froze my card while im abroad", "mentions account access", 24 },
-        /* With "tonight": 30 x (1 - 0.5 x 0.7). */
+        /* With "tonight": 30 x (1 - 0.5 x 0.7); "I can't" and "I need"
+         * add as much ("is stuck"). */
         { "please call me back tonight", "says it is urgent", 20 },
         { "flying as an unaccompanied minor", "mentions a vulnerable person",
           18 },
@@ -297,11 +298,11 @@ static void test_urgency_words(void **state)
         { "my dad is on oxygen", "mentions a vulnerable person", 18 },
         /* A deadline with its hour: any hour. */
         { "the landlord needs the paperwork by 5pm", "says it is urgent", 15 },
-        { "I need it before 11am", "says it is urgent", 15 },
+        { "I need it before 11am", "is stuck", 20 },
         { "the branch closes at 10pm", "says it is urgent", 15 },
         { "she needs the statement by 10:30pm", "says it is urgent", 15 },
         { "the branch closes at 17:30 today", "needs it soon", 20 },
-        { "I need the form by 9:15 am", "says it is urgent", 15 },
+        { "I need the form by 9:15 am", "is stuck", 20 },
         { "the cabinet is wide open, wires hanging out and it's sparking",
           "mentions safety", 30 },
         { "shut by the council for rats in the kitchen", "mentions safety",
@@ -319,13 +320,13 @@ static void test_urgency_words(void **state)
           "mentions a vulnerable person", 18 },
         /* Phrases of five words, which never matched (at most four). */
         { "my car broke down on the motorway", "mentions safety", 30 },
-        { "I can't get into my account", "mentions account access", 24 },
+        { "I can't get into my account", "is stuck", 26 },
         { "billing sent me to collections for a paid bill",
           "mentions billing error", 18 },
         /* A one-word brand inside a phrase does not break it. */
         { "how do I delete my Widgetly account", "mentions cancellation", 18 },
         { "you froze my @widgetly account", "mentions account access", 24 },
-        { "I can't access my Widgetly account", "mentions account access", 24 },
+        { "I can't access my Widgetly account", "is stuck", 26 },
         /* Said to the brand, "please" asks: 30 x (1 - 0.4 x 0.6). */
         { "please delete my Acme Cloud account", "asks for something", 23 },
         /* Session 16: what a probe of customer posts found unread. */
@@ -383,7 +384,7 @@ static void test_urgency_words(void **state)
         /* Session 22: a flight within hours, rent due, another person's
          * details, aggression, a number cut off, special needs. */
         { "my flight is in 6 hours", "says it is urgent", 15 },
-        { "I can't pay my rent because of this", "mentions billing error", 18 },
+        { "I can't pay my rent because of this", "is stuck", 22 },
         { "the booking shows someone else's name", "mentions account security",
           24 },
         { "please lock my account", "mentions account security", 24 },
@@ -578,6 +579,51 @@ static void test_request_and_reference(void **state)
     r = score(p, &it, 0.6);
     assert_false(has_reason(&r, "gives a reference"));
     es_item_release(&it);
+    es_priority_free(p);
+}
+
+/* "I need", "I can't", "nobody is": a customer stuck, counted as a day
+ * named is, in a negative post or beside another cue; not the idioms
+ * "I can't wait", "I can't believe". */
+static void test_stuck(void **state)
+{
+    (void)state;
+    struct es_priority *p = defaults();
+    struct es_priority_result r;
+    struct es_item it;
+    static const char *const stuck[] = {
+        "I can't get into the building",    "we cannot pay the invoice",
+        "I need my order before the party", "nobody is answering the phone",
+        "no one has called back",
+    };
+    /* Negative (-0.5): 40 x 0.5, and 30 x 0.3. */
+    for (size_t i = 0; i < sizeof(stuck) / sizeof(stuck[0]); i++) {
+        item_feed(&it, NULL, stuck[i]);
+        r = score(p, &it, -0.5);
+        if (r.score != 29 || !has_reason(&r, "is stuck"))
+            fail_msg("'%s': score %d %s, expected 29 with \"is stuck\"",
+                     stuck[i], r.score, r.reasons);
+        es_item_release(&it);
+    }
+    static const char *const idioms[] = {
+        "I can't wait for the update",
+        "I can't believe how slow it is",
+        "we can't thank them enough",
+        "I can't recommend it",
+    };
+    for (size_t i = 0; i < sizeof(idioms) / sizeof(idioms[0]); i++) {
+        item_feed(&it, NULL, idioms[i]);
+        r = score(p, &it, -0.5);
+        if (has_reason(&r, "is stuck"))
+            fail_msg("'%s': %s, expected no \"is stuck\"", idioms[i],
+                     r.reasons);
+        es_item_release(&it);
+    }
+    /* Neither negative nor with another cue: nothing. */
+    assert_int_equal(text_score(p, "I need a new phone case", &r), 0);
+    /* Beside an outage: 30 x (1 - 0.2 x 0.7). */
+    assert_int_equal(text_score(p, "the app is down and I can't work", &r), 26);
+    assert_true(has_reason(&r, "is stuck"));
     es_priority_free(p);
 }
 
@@ -1002,6 +1048,7 @@ int main(void)
         cmocka_unit_test(test_negativity),
         cmocka_unit_test(test_urgency_words),
         cmocka_unit_test(test_request_and_reference),
+        cmocka_unit_test(test_stuck),
         cmocka_unit_test(test_question_to_the_brand),
         cmocka_unit_test(test_reach),
         cmocka_unit_test(test_rating),
