@@ -2102,12 +2102,12 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
                            item->kind == ES_KIND_REVIEW || sc.at_brand);
     if (question && (direct || (sc.found & (1u << CUE_BRAND))))
         sc.found |= 1u << CUE_QUESTION;
+    /* "please" asks the brand only in a post addressed to it. */
+    if (!direct && !(sc.found & (1u << CUE_BRAND)))
+        sc.found &= ~(1u << CUE_REQUEST);
     double calm = 1.0;
     for (int k = 0; k < CUE__COUNT; k++) {
         if (k == CUE_BRAND || !(sc.found & (1u << k)))
-            continue;
-        /* "please" asks the brand only in a post addressed to it. */
-        if (k == CUE_REQUEST && !(direct || (sc.found & (1u << CUE_BRAND))))
             continue;
         /* A day named presses only a post that needs something: one
          * the classifier calls negative, or one with another cue ("A

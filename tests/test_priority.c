@@ -534,8 +534,10 @@ static void test_request_and_reference(void **state)
     struct es_priority_result r;
     struct es_item it;
 
-    /* Said to nobody in particular, "please" asks nothing of us. */
+    /* Said to nobody in particular, "please" asks nothing of us, and is
+     * no other cue beside a day named. */
     assert_int_equal(text_score(p, "please bring back the old logo", &r), 0);
+    assert_int_equal(text_score(p, "please come to the launch today", &r), 0);
     /* Naming the brand: 30 x 0.4. */
     assert_int_equal(
         text_score(p, "Acme Cloud please bring back dark mode", &r), 12);
