@@ -1800,7 +1800,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "my order was lost. thanks for that one guys", -1 },
         { "Great tip, thanks for that!", 1 },
         { "The app crashed but support fixed it. Thanks for that.", 1 },
-        { "the yoga classes at the york branch are class", 1 },
+        { "this is class action territory", -1 },
         { "platterbee came in clutch tonight", 1 },
         { "they drop calls every few minutes", -1 },
         { "getting a repair booked is a lottery", -1 },
