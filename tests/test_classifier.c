@@ -1789,6 +1789,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Breaking Bad is on tonight", 0 },
         { "The Killers are playing Hyde Park", 0 },
         { "I'm turning my TV off for good", 0 },
+        { "waiting for good news", 1 },
         { "a force for good", 1 },
         { "the fair use policy caps data at 650GB", 0 },
         { "no fee to pause my contract", 1 },
