@@ -1723,6 +1723,19 @@ static int need_idiom(const struct word *w)
     return WORD_IN(w, words);
 }
 
+/* 1 when @w, the word after "burned" or "burnt", makes it no burn to
+ * the skin: "burned 3,000 calories", "burned through my data", "burnt
+ * out", "burned a CD". */
+static int burn_not_hurt(const struct word *w)
+{
+    static const char *const words[] = {
+        "calories", "cals", "kcal", "through", "out",  "off",
+        "rubber",   "cd",   "cds",  "dvd",     "disc", "bridges",
+    };
+    return is_digit((unsigned char)w->s[0]) || strcmp(w->s, AMOUNT) == 0 ||
+           WORD_IN(w, words);
+}
+
 /* 1 when @w, the word after "safety", names what a product has ("safety
  * features", "5-star safety rating", "safety first!"), no danger. */
 static int safety_feature(const struct word *w)
@@ -1918,6 +1931,14 @@ static void scan_word(const struct word *w, void *payload)
             (strcmp(w->s, "can't") == 0 || strcmp(w->s, "cannot") == 0)) {
             sc->wait_kind = CUE_NEED;
             sc->wait_veto = need_idiom;
+            continue;
+        }
+        /* "burned 500 calories", "burnt out": decided by the word
+         * after it. */
+        if (c->kind == CUE_SAFETY && c->n == 1 &&
+            (strcmp(w->s, "burned") == 0 || strcmp(w->s, "burnt") == 0)) {
+            sc->wait_kind = CUE_SAFETY;
+            sc->wait_veto = burn_not_hurt;
             continue;
         }
         /* "urgent care" is a clinic: decided by the word after it. */

@@ -171,6 +171,7 @@ static void test_urgency_words(void **state)
         { "this breaks GDPR", "mentions legal action", 30 },
         { "charger caught fire", "mentions safety", 30 },
         { "the battery is on fire", "mentions safety", 30 },
+        { "the charger burned my hand", "mentions safety", 30 },
         { "battery swelled up overnight", "mentions safety", 30 },
         { "my kid got hurt by the toy", "mentions safety", 30 },
         { "double billed again", "mentions billing error", 18 },
@@ -453,6 +454,10 @@ static void test_urgency_words(void **state)
         "the bill is in my name",
         "I didn't make it to the gym today",
         "see you tomorrow at the launch",
+        /* A burn that hurts nobody. */
+        "the watch says I burned 3,000 calories",
+        "I'm burnt out after this week",
+        "burned through my data in a day",
         "we locked our doors early",
         "a rash decision",
         "we've been flooded with messages, thank you",
