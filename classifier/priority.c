@@ -1628,6 +1628,7 @@ struct scan {
     struct word ring[RING]; /* the last words, ring[(pos - k) % RING] */
     size_t pos;             /* words seen since the last reset */
     unsigned found;         /* 1 << enum cue_kind */
+    unsigned soft;          /* kinds of "found" seen only as "dangerous" */
     int at_brand;           /* "@brand" */
     int down_wait;          /* words left to tell "is down" apart */
     /* A cue word whose sense the word after it decides ("fraud team",
@@ -1741,9 +1742,11 @@ static int burn_not_hurt(const struct word *w)
 static int safety_feature(const struct word *w)
 {
     static const char *const words[] = {
-        "feature", "features", "first",    "rating", "ratings", "tip",
-        "tips",    "setting",  "settings", "mode",   "glasses", "goggles",
-        "gear",    "net",      "pin",      "razor",  "record",
+        "feature",  "features", "first",        "rating",        "ratings",
+        "tip",      "tips",     "setting",      "settings",      "mode",
+        "glasses",  "goggles",  "gear",         "net",           "pin",
+        "razor",    "record",   "demo",         "demonstration", "video",
+        "briefing", "card",     "instructions",
     };
     return WORD_IN(w, words);
 }
@@ -1816,8 +1819,10 @@ static void scan_word(const struct word *w, void *payload)
     if (sc->wait_veto) {
         int (*veto)(const struct word *) = sc->wait_veto;
         sc->wait_veto = NULL;
-        if (!w || !w->len || !veto(w))
+        if (!w || !w->len || !veto(w)) {
             sc->found |= 1u << sc->wait_kind;
+            sc->soft &= ~(1u << sc->wait_kind);
+        }
     }
     /* "Acme Cloud's status page, is it up?": the possessive of a brand
      * is the brand. Only a brand's last word loses its "'s": "it's" and
@@ -1959,6 +1964,15 @@ static void scan_word(const struct word *w, void *payload)
         if (c->kind == CUE_SAFETY && strcmp(w->s, "fire") == 0 &&
             fire_is_praise(ring_at(sc, 1)))
             continue;
+        /* "this sale is dangerous": a safety word that a glad post uses
+         * of temptation; any other safety word makes it a safety cue. */
+        if (c->kind == CUE_SAFETY && c->n == 1 &&
+            strcmp(w->s, "dangerous") == 0) {
+            if (!(sc->found & (1u << CUE_SAFETY)))
+                sc->soft |= 1u << CUE_SAFETY;
+        } else {
+            sc->soft &= ~(1u << c->kind);
+        }
         sc->found |= 1u << c->kind;
         if (c->kind == CUE_BRAND && c->n == 1 && w->at)
             sc->at_brand = 1;
@@ -2140,6 +2154,8 @@ int es_priority_score(const struct es_priority *p, const struct es_item *item,
             continue;
         double strength = cue_info[k].strength;
         if (s && s->compound >= ES_SENTIMENT_POS_THRESHOLD) {
+            if (sc.soft & (1u << k))
+                continue;
             strength *= cue_info[k].when_glad;
             if (strength == 0)
                 continue;

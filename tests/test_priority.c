@@ -454,6 +454,8 @@ static void test_urgency_words(void **state)
         "the bill is in my name",
         "I didn't make it to the gym today",
         "see you tomorrow at the launch",
+        /* A safety demo on a plane is no danger. */
+        "the crew did the safety demo with real enthusiasm",
         /* A burn that hurts nobody. */
         "the watch says I burned 3,000 calories",
         "I'm burnt out after this week",
@@ -517,6 +519,22 @@ static void test_urgency_words(void **state)
         assert_true(has_reason(&r, halved[i].reason));
         r = score(p, &it, 0.0);
         assert_int_equal(r.score, halved[i].plain);
+        es_item_release(&it);
+    }
+    /* "dangerous" in a glad post is temptation ("this sale is
+     * dangerous"); in any other, and beside another safety word even
+     * in a glad one, danger. */
+    {
+        struct es_item it;
+        item_feed(&it, NULL, "the new bakery section is dangerous");
+        r = score(p, &it, 0.6);
+        assert_false(has_reason(&r, "mentions safety"));
+        r = score(p, &it, 0.0);
+        assert_true(has_reason(&r, "mentions safety"));
+        es_item_release(&it);
+        item_feed(&it, NULL, "dangerous wiring, the charger caught fire");
+        r = score(p, &it, 0.6);
+        assert_true(has_reason(&r, "mentions safety"));
         es_item_release(&it);
     }
     /* A cue said twice is one cue. */
