@@ -85,6 +85,18 @@ static const struct {
     [CUE_BRAND] = { 0.0, NULL, 0.0 },
 };
 
+struct word;
+
+/* A test of the word after a cue that takes the cue away ("fraud team",
+ * "urgent care", "I can't wait"); the tests are defined with the
+ * scanner below. */
+typedef int (*cue_veto)(const struct word *next);
+static int fraud_service(const struct word *w);
+static int urgent_clinic(const struct word *w);
+static int safety_feature(const struct word *w);
+static int burn_not_hurt(const struct word *w);
+static int need_idiom(const struct word *w);
+
 /* The cue words and phrases, lower case, words separated by one space.
  * "down" alone says too little ("calm down", "down the road"), so only
  * the phrases that report something being down count. */
@@ -1165,7 +1177,30 @@ static const struct {
     { CUE_SOON, "right now" },
 };
 
+/* The cues of the table that the word after them decides: "fraud
+ * team", "urgent care", "safety features", "burned 500 calories", "I
+ * can't wait". */
+static const struct {
+    const char *phrase;
+    cue_veto veto;
+} cue_vetoes[] = {
+    { "fraud", fraud_service },   { "urgent", urgent_clinic },
+    { "safety", safety_feature }, { "burned", burn_not_hurt },
+    { "burnt", burn_not_hurt },   { "i can't", need_idiom },
+    { "we can't", need_idiom },   { "i cannot", need_idiom },
+    { "we cannot", need_idiom },
+};
+
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The veto of the table's @phrase, or NULL. */
+static cue_veto veto_of(const char *phrase)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(cue_vetoes); i++)
+        if (strcmp(cue_vetoes[i].phrase, phrase) == 0)
+            return cue_vetoes[i].veto;
+    return NULL;
+}
 
 /* Longest word we compare, and the most words in a phrase or brand name.
  * A longer word matches nothing; a longer brand still matches written as
@@ -1182,8 +1217,9 @@ struct cue {
     size_t key_len;          /* strlen(words[n - 1]) */
     int n;
     enum cue_kind kind;
-    int next;    /* next cue with the same last word, or -1 */
-    int literal; /* its words include a brand: no brand is skipped */
+    cue_veto veto; /* the word after it decides, or NULL */
+    int next;      /* next cue with the same last word, or -1 */
+    int literal;   /* its words include a brand: no brand is skipped */
 };
 
 struct es_priority {
@@ -1502,10 +1538,11 @@ static struct cue *add_cue(struct es_priority *p, size_t *cap, char **words,
     return c;
 }
 
-/* Adds @text (split into words) as a cue of @kind. A brand is also added
- * written as one word. Phrases of more than PHRASE_MAX words are not. */
+/* Adds @text (split into words) as a cue of @kind, decided by the word
+ * after it when @veto is set. A brand is also added written as one
+ * word. Phrases of more than PHRASE_MAX words are not. */
 static void add_phrase(struct es_priority *p, size_t *cap, const char *text,
-                       enum cue_kind kind)
+                       enum cue_kind kind, cue_veto veto)
 {
     struct build b;
     memset(&b, 0, sizeof(b));
@@ -1514,7 +1551,7 @@ static void add_phrase(struct es_priority *p, size_t *cap, const char *text,
      * "came away in my hand" is written "away in my hand". */
     assert(kind == CUE_BRAND || !b.overflow);
     if (b.n > 0 && !b.overflow) {
-        add_cue(p, cap, b.words, b.n, kind);
+        add_cue(p, cap, b.words, b.n, kind)->veto = veto;
     } else {
         for (int i = 0; i < b.n; i++)
             free(b.words[i]);
@@ -1578,10 +1615,11 @@ struct es_priority *es_priority_new(const struct es_priority_weights *w,
     else
         es_priority_weights_default(&p->w);
     for (size_t i = 0; i < ARRAY_SIZE(cue_words); i++)
-        add_phrase(p, &cap, cue_words[i].phrase, cue_words[i].kind);
+        add_phrase(p, &cap, cue_words[i].phrase, cue_words[i].kind,
+                   veto_of(cue_words[i].phrase));
     for (size_t i = 0; i < nbrands; i++)
         if (brands[i]) {
-            add_phrase(p, &cap, brands[i], CUE_BRAND);
+            add_phrase(p, &cap, brands[i], CUE_BRAND, NULL);
             add_brand_down(p, &cap, brands[i]);
         }
 
@@ -1907,13 +1945,7 @@ static void scan_word(const struct word *w, void *payload)
                 sc->down_wait = 2;
             continue;
         }
-        /* "fraud" alone: decided by the word after it (fraud_service());
-         * "power of attorney" is a paper, not a lawyer. */
-        if (c->kind == CUE_LEGAL && c->n == 1 && strcmp(w->s, "fraud") == 0) {
-            sc->wait_kind = CUE_LEGAL;
-            sc->wait_veto = fraud_service;
-            continue;
-        }
+        /* "power of attorney" is a paper, not a lawyer. */
         if (c->kind == CUE_LEGAL && c->n == 1 &&
             strcmp(w->s, "attorney") == 0) {
             const struct word *of = ring_at(sc, 1), *power = ring_at(sc, 2);
@@ -1930,33 +1962,12 @@ static void scan_word(const struct word *w, void *payload)
         /* "not urgent", "non-urgent", "nothing urgent": no hurry. */
         if (c->kind == CUE_URGENT && c->n == 1 && not_urgent(ring_at(sc, 1)))
             continue;
-        /* "I can't wait", "we cannot thank them enough": decided by the
-         * word after it. */
-        if (c->kind == CUE_NEED &&
-            (strcmp(w->s, "can't") == 0 || strcmp(w->s, "cannot") == 0)) {
-            sc->wait_kind = CUE_NEED;
-            sc->wait_veto = need_idiom;
-            continue;
-        }
-        /* "burned 500 calories", "burnt out": decided by the word
-         * after it. */
-        if (c->kind == CUE_SAFETY && c->n == 1 &&
-            (strcmp(w->s, "burned") == 0 || strcmp(w->s, "burnt") == 0)) {
-            sc->wait_kind = CUE_SAFETY;
-            sc->wait_veto = burn_not_hurt;
-            continue;
-        }
-        /* "urgent care" is a clinic: decided by the word after it. */
-        if (c->kind == CUE_URGENT && strcmp(w->s, "urgent") == 0) {
-            sc->wait_kind = CUE_URGENT;
-            sc->wait_veto = urgent_clinic;
-            continue;
-        }
-        /* "safety features", "safety first": decided by the word after
-         * it. */
-        if (c->kind == CUE_SAFETY && c->n == 1 && strcmp(w->s, "safety") == 0) {
-            sc->wait_kind = CUE_SAFETY;
-            sc->wait_veto = safety_feature;
+        /* "fraud team", "I can't wait", "burned 500 calories", "urgent
+         * care", "safety features": a cue the word after it decides
+         * (the table's veto). */
+        if (c->veto) {
+            sc->wait_kind = c->kind;
+            sc->wait_veto = c->veto;
             continue;
         }
         /* "this update is fire", "so fire", "straight fire": slang
