@@ -1812,6 +1812,12 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Complete pants. Bin job.", -1 },
         { "the remake butchered the story", -1 },
         { "It's fine but for 60 quid I expected a lot better", -1 },
+        /* From the everyday probe: life news with tears, a pet put to
+         * sleep, a meeting that could have been an email. */
+        { "I'M GOING TO BE A DAD!!!!! \xF0\x9F\x98\xAD", 1 },
+        { "Our Max had to be put to sleep yesterday", -1 },
+        { "Great, another meeting that could've been an email.", -1 },
+        { "nurses deserve so much better", -1 },
         /* What used to be good, what aged badly, what broke. */
         { "quality used to be so good, now it pills", -1 },
         { "this take aged like milk", -1 },
