@@ -1165,6 +1165,33 @@ static const struct {
     { CUE_NEED, "no one is" },
     { CUE_NEED, "nobody has" },
     { CUE_NEED, "no one has" },
+    /* From a fresh brand probe, read once its held-out figure was
+     * taken: privacy and security said plainly, a phishing check, a
+     * product to recall, a driver who would not stop, money taken for
+     * what was never ordered, an hour something is due. */
+    { CUE_SECURITY, "data leak" },
+    { CUE_SECURITY, "privacy issue" },
+    { CUE_SECURITY, "security issue" },
+    { CUE_SECURITY, "security problem" },
+    { CUE_SECURITY, "security flaw" },
+    { CUE_SECURITY, "stranger's account" },
+    { CUE_SECURITY, "in plain text" },
+    { CUE_SECURITY, "admin access" },
+    { CUE_SECURITY, "still has access" },
+    { CUE_SECURITY, "is this legit" },
+    { CUE_SECURITY, "entered my card" },
+    { CUE_SECURITY, "live location" },
+    { CUE_SAFETY, "need recalling" },
+    { CUE_SAFETY, "needs recalling" },
+    { CUE_SAFETY, "wouldn't stop" },
+    { CUE_SAFETY, "never gave him my" },
+    { CUE_ACCESS, "cut off my broadband" },
+    { CUE_BILLING, "gone out twice" },
+    { CUE_BILLING, "never enabled" },
+    { CUE_BILLING, "never ordered" },
+    { CUE_URGENT, "due at 9am" },
+    { CUE_URGENT, "exam at 9am" },
+    { CUE_URGENT, "at 9am tomorrow" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */

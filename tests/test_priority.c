@@ -392,6 +392,15 @@ static void test_urgency_words(void **state)
         { "the rider was aggressive to my daughter", "mentions safety", 30 },
         { "you cut my number off by mistake", "mentions account access", 24 },
         { "my son has special needs", "mentions a vulnerable person", 18 },
+        /* From probe 18, read after its held-out figure. */
+        { "the reset email has my password in plain text",
+          "mentions account security", 24 },
+        { "serious data leak in the shared boards", "mentions account security",
+          24 },
+        { "a rep at my door wants my bank details, is this legit",
+          "mentions account security", 24 },
+        { "these dungarees need recalling", "mentions safety", 30 },
+        { "the driver wouldn't stop when she asked", "mentions safety", 30 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
