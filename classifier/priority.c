@@ -50,9 +50,11 @@ enum cue_kind {
  * instantly, thanks!", "short outage this morning, fixed within the
  * hour - great support", "thank you for rebooking me after the
  * cancellation": a refund, an outage or a cancellation in a glad post is
- * mostly over, and a vulnerable person in one is mostly news ("we're
- * pregnant!"). Safety keeps its weight: a misread complaint must not
- * lose it. */
+ * mostly over. Safety keeps its weight: a misread complaint must not
+ * lose it; and so, since session 22, does a vulnerable person, since a
+ * polite plea reads glad ("my mum is 87 and her tap is dry, could
+ * someone please ring me back? Thank you"): halving it measured lower
+ * on eight of nine probes. */
 static const struct {
     double strength;
     const char *reason;
@@ -69,15 +71,17 @@ static const struct {
     [CUE_ACCESS] = { 0.8, "mentions account access", 1.0 },
     [CUE_DATA] = { 0.8, "mentions data loss", 1.0 },
     [CUE_URGENT] = { 0.5, "says it is urgent", 1.0 },
-    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person", 0.5 },
+    [CUE_VULNERABLE] = { 0.6, "mentions a vulnerable person", 1.0 },
     /* "today", "tonight", "this afternoon" in a post that is not glad:
      * the customer needs the answer within the day. In a glad one it is
      * only when the good thing happened ("arrived today, love it"). */
     [CUE_SOON] = { 0.3, "needs it soon", 0.0 },
     /* "please" said to the brand, and a reference number quoted: a
-     * customer waiting on the brand; in a glad post, thanks ("please
-     * keep it up", "order #48213 came early"). */
-    [CUE_REQUEST] = { 0.4, "asks for something", 0.0 },
+     * customer waiting on the brand. In a glad post a reference is
+     * thanks ("order #48213 came early"); a request counts half, since
+     * a polite one reads glad ("could someone please ring me back,
+     * thank you") as thanks do ("please keep it up"). */
+    [CUE_REQUEST] = { 0.4, "asks for something", 0.5 },
     [CUE_CASE] = { 0.3, "gives a reference", 0.0 },
     /* "I need", "I can't", "no one is answering": a customer who cannot
      * go on without the brand; counted as a day named is. */
@@ -1192,6 +1196,20 @@ static const struct {
     { CUE_URGENT, "due at 9am" },
     { CUE_URGENT, "exam at 9am" },
     { CUE_URGENT, "at 9am tomorrow" },
+    /* From probe 20, read once its held-out figure was taken. */
+    { CUE_VULNERABLE, "registered blind" },
+    { CUE_SAFETY, "boil water" },
+    { CUE_SAFETY, "hit by another car" },
+    { CUE_SAFETY, "ceiling tiles" },
+    { CUE_SAFETY, "under our front door" },
+    { CUE_SAFETY, "is it safe for" },
+    { CUE_ACCESS, "be disconnected" },
+    { CUE_SECURITY, "full card number" },
+    { CUE_SECURITY, "didn't do it" },
+    { CUE_SECURITY, "didnt do it" },
+    { CUE_OUTAGE, "locker won't open" },
+    { CUE_OUTAGE, "door won't open" },
+    { CUE_URGENT, "am i insured" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */

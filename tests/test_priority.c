@@ -400,6 +400,11 @@ static void test_urgency_words(void **state)
         { "a rep at my door wants my bank details, is this legit",
           "mentions account security", 24 },
         { "these dungarees need recalling", "mentions safety", 30 },
+        /* From probe 20, read after its held-out figure. */
+        { "there's a boil water notice on our street", "mentions safety", 30 },
+        { "the email shows my full card number", "mentions account security",
+          24 },
+        { "I'm registered blind", "mentions a vulnerable person", 18 },
         { "the driver wouldn't stop when she asked", "mentions safety", 30 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
@@ -546,6 +551,15 @@ static void test_urgency_words(void **state)
         assert_true(has_reason(&r, "mentions safety"));
         es_item_release(&it);
     }
+    /* A vulnerable person keeps the whole weight in a glad post: a
+     * polite plea reads glad. */
+    {
+        struct es_item it;
+        item_feed(&it, NULL, "my mum is 87 and housebound, thank you");
+        r = score(p, &it, 0.6);
+        assert_int_equal(r.score, 18);
+        es_item_release(&it);
+    }
     /* A cue said twice is one cue. */
     assert_int_equal(text_score(p, "refund refund REFUND", &r), 18);
     /* Never beyond the weight. */
@@ -579,9 +593,11 @@ static void test_request_and_reference(void **state)
     r = score(p, &it, 0);
     assert_int_equal(r.score, 22);
     assert_true(has_reason(&r, "asks for something"));
-    /* A glad one is thanks: "please keep it up". */
+    /* A glad one may be thanks ("please keep it up") or a polite plea:
+     * half, 30 x 0.2, and the mention. */
     r = score(p, &it, 0.6);
-    assert_false(has_reason(&r, "asks for something"));
+    assert_int_equal(r.score, 16);
+    assert_true(has_reason(&r, "asks for something"));
     es_item_release(&it);
 
     /* A reference: six digits or more, four after a '#', or two or
