@@ -1210,6 +1210,48 @@ static const struct {
     { CUE_OUTAGE, "locker won't open" },
     { CUE_OUTAGE, "door won't open" },
     { CUE_URGENT, "am i insured" },
+    /* From probe 22, read once its held-out figure was taken: people
+     * alone, a charge not recognised, a card to block or freeze, a
+     * declined card, something left behind, a home that is not safe. */
+    { CUE_VULNERABLE, "lives alone" },
+    { CUE_VULNERABLE, "on her own" },
+    { CUE_VULNERABLE, "on his own" },
+    { CUE_VULNERABLE, "with 3 kids" },
+    { CUE_VULNERABLE, "with three kids" },
+    { CUE_SECURITY, "don't recognise" },
+    { CUE_SECURITY, "don't recognize" },
+    { CUE_SECURITY, "dont recognise" },
+    { CUE_SECURITY, "do not recognise" },
+    { CUE_SECURITY, "freeze it" },
+    { CUE_SECURITY, "freeze my account" },
+    { CUE_SECURITY, "freeze my card" },
+    { CUE_SECURITY, "block her card" },
+    { CUE_SECURITY, "never owned" },
+    { CUE_SECURITY, "tamper alert" },
+    { CUE_SECURITY, "never made this" },
+    { CUE_SECURITY, "someone's logged into" },
+    { CUE_SECURITY, "someone's just used" },
+    { CUE_ACCESS, "card's been declined" },
+    { CUE_ACCESS, "card was declined" },
+    { CUE_ACCESS, "declined everywhere" },
+    { CUE_BILLING, "charged 3x" },
+    { CUE_SAFETY, "is it safe indoors" },
+    { CUE_SAFETY, "it safe to use" },
+    { CUE_SAFETY, "it safe to drink" },
+    { CUE_SAFETY, "it safe to eat" },
+    { CUE_SAFETY, "it safe to stay" },
+    { CUE_SAFETY, "dairy allergy" },
+    { CUE_SAFETY, "going to get hurt" },
+    { CUE_SAFETY, "glass all over" },
+    { CUE_SAFETY, "smells strongly of gas" },
+    { CUE_SAFETY, "barricaded" },
+    { CUE_SAFETY, "live wire" },
+    { CUE_SAFETY, "lock has broken" },
+    { CUE_SAFETY, "won't lock" },
+    { CUE_URGENT, "left my laptop" },
+    { CUE_URGENT, "leaves in" },
+    { CUE_URGENT, "nowhere else to go" },
+    { CUE_URGENT, "told to leave" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */
@@ -1220,6 +1262,12 @@ static const struct {
     { CUE_SOON, "this afternoon" },
     { CUE_SOON, "this evening" },
     { CUE_SOON, "right now" },
+    /* The same days as people type them. */
+    { CUE_SOON, "tmrw" },
+    { CUE_SOON, "tmr" },
+    { CUE_SOON, "2moro" },
+    { CUE_SOON, "tonite" },
+    { CUE_SOON, "2day" },
 };
 
 /* The cues of the table that the word after them decides: "fraud

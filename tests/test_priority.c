@@ -405,10 +405,16 @@ static void test_urgency_words(void **state)
         { "the email shows my full card number", "mentions account security",
           24 },
         { "I'm registered blind", "mentions a vulnerable person", 18 },
+        /* From probe 22, read after its held-out figure. */
+        { "my mum lives alone", "mentions a vulnerable person", 18 },
+        { "two payments I don't recognise", "mentions account security", 24 },
+        { "my train leaves in 10 mins", "says it is urgent", 15 },
+        { "the front door lock has broken", "mentions safety", 30 },
         { "the driver wouldn't stop when she asked", "mentions safety", 30 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
+        { "the app is down, need it fixed tmrw", "needs it soon", 26 },
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         text_score(p, cases[i].text, &r);
