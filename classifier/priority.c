@@ -89,18 +89,6 @@ static const struct {
     [CUE_BRAND] = { 0.0, NULL, 0.0 },
 };
 
-struct word;
-
-/* A test of the word after a cue that takes the cue away ("fraud team",
- * "urgent care", "I can't wait"); the tests are defined with the
- * scanner below. */
-typedef int (*cue_veto)(const struct word *next);
-static int fraud_service(const struct word *w);
-static int urgent_clinic(const struct word *w);
-static int safety_feature(const struct word *w);
-static int burn_not_hurt(const struct word *w);
-static int need_idiom(const struct word *w);
-
 /* The cue words and phrases, lower case, words separated by one space.
  * "down" alone says too little ("calm down", "down the road"), so only
  * the phrases that report something being down count. */
@@ -1270,28 +1258,68 @@ static const struct {
     { CUE_SOON, "2day" },
 };
 
-/* The cues of the table that the word after them decides: "fraud
- * team", "urgent care", "safety features", "burned 500 calories", "I
- * can't wait". */
+/* The words after a cue that take the cue away (NULL-terminated), and
+ * whether a number or a sum of money does too. */
+struct cue_veto {
+    const char *const *words;
+    int number;
+};
+
+/* "the fraud team", "fraud line", "fraud checks": a bank's service, no
+ * charge of fraud. */
+static const char *const fraud_service[] = {
+    "team",   "teams",     "line",       "department", "dept",
+    "check",  "checks",    "alert",      "alerts",     "prevention",
+    "unit",   "detection", "protection", "hotline",    "squad",
+    "number", "services",  "desk",       NULL,
+};
+/* "urgent care": a clinic, no hurry. */
+static const char *const urgent_clinic[] = { "care", NULL };
+/* "safety features", "5-star safety rating", "safety first!", a plane's
+ * "safety demo": what a product has, no danger. */
+static const char *const safety_feature[] = {
+    "feature",  "features", "first",         "rating",
+    "ratings",  "tip",      "tips",          "setting",
+    "settings", "mode",     "glasses",       "goggles",
+    "gear",     "net",      "pin",           "razor",
+    "record",   "demo",     "demonstration", "video",
+    "briefing", "card",     "instructions",  NULL,
+};
+/* "burned 3,000 calories", "burned through my data", "burnt out",
+ * "burned a CD": no burn to the skin (a number or a sum too). */
+static const char *const burn_not_hurt[] = {
+    "calories", "cals", "kcal", "through", "out",     "off", "rubber",
+    "cd",       "cds",  "dvd",  "disc",    "bridges", NULL,
+};
+/* "I can't wait", "I can't believe", "I can't thank them enough": an
+ * idiom of praise or feeling, not a thing the customer cannot do. */
+static const char *const need_idiom[] = {
+    "wait",     "believe",   "complain",  "stand",     "recommend", "fault",
+    "thank",    "stop",      "help",      "say",       "praise",    "imagine",
+    "describe", "express",   "remember",  "tell",      "decide",    "choose",
+    "explain",  "emphasize", "emphasise", "overstate", "rate",      NULL,
+};
+
+/* The cues of the table that the word after them decides. */
 static const struct {
     const char *phrase;
-    cue_veto veto;
+    struct cue_veto veto;
 } cue_vetoes[] = {
-    { "fraud", fraud_service },   { "urgent", urgent_clinic },
-    { "safety", safety_feature }, { "burned", burn_not_hurt },
-    { "burnt", burn_not_hurt },   { "i can't", need_idiom },
-    { "we can't", need_idiom },   { "i cannot", need_idiom },
-    { "we cannot", need_idiom },
+    { "fraud", { fraud_service, 0 } },   { "urgent", { urgent_clinic, 0 } },
+    { "safety", { safety_feature, 0 } }, { "burned", { burn_not_hurt, 1 } },
+    { "burnt", { burn_not_hurt, 1 } },   { "i can't", { need_idiom, 0 } },
+    { "we can't", { need_idiom, 0 } },   { "i cannot", { need_idiom, 0 } },
+    { "we cannot", { need_idiom, 0 } },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The veto of the table's @phrase, or NULL. */
-static cue_veto veto_of(const char *phrase)
+static const struct cue_veto *veto_of(const char *phrase)
 {
     for (size_t i = 0; i < ARRAY_SIZE(cue_vetoes); i++)
         if (strcmp(cue_vetoes[i].phrase, phrase) == 0)
-            return cue_vetoes[i].veto;
+            return &cue_vetoes[i].veto;
     return NULL;
 }
 
@@ -1310,9 +1338,9 @@ struct cue {
     size_t key_len;          /* strlen(words[n - 1]) */
     int n;
     enum cue_kind kind;
-    cue_veto veto; /* the word after it decides, or NULL */
-    int next;      /* next cue with the same last word, or -1 */
-    int literal;   /* its words include a brand: no brand is skipped */
+    const struct cue_veto *veto; /* the word after it decides, or NULL */
+    int next;                    /* next cue with the same last word, or -1 */
+    int literal; /* its words include a brand: no brand is skipped */
 };
 
 struct es_priority {
@@ -1635,7 +1663,7 @@ static struct cue *add_cue(struct es_priority *p, size_t *cap, char **words,
  * after it when @veto is set. A brand is also added written as one
  * word. Phrases of more than PHRASE_MAX words are not. */
 static void add_phrase(struct es_priority *p, size_t *cap, const char *text,
-                       enum cue_kind kind, cue_veto veto)
+                       enum cue_kind kind, const struct cue_veto *veto)
 {
     struct build b;
     memset(&b, 0, sizeof(b));
@@ -1766,7 +1794,7 @@ struct scan {
      * "urgent care", "safety features"): its kind, and the test that
      * the next word passes when it takes the cue away. */
     enum cue_kind wait_kind;
-    int (*wait_veto)(const struct word *next);
+    const struct cue_veto *wait_veto;
 };
 
 /* The word @back places before the newest (0 is the newest), or NULL. */
@@ -1819,67 +1847,16 @@ static int fire_is_praise(const struct word *prev)
     return WORD_IN(prev, words);
 }
 
-/* 1 when @w, the word after "fraud", makes it the name of a bank's
- * service ("the fraud team", "fraud line", "fraud checks"), no charge
- * of fraud. */
-static int fraud_service(const struct word *w)
+/* 1 when @w, the word after a cue, takes the cue away by @v. */
+static int veto_takes(const struct cue_veto *v, const struct word *w)
 {
-    static const char *const words[] = {
-        "team",   "teams",     "line",       "department", "dept",
-        "check",  "checks",    "alert",      "alerts",     "prevention",
-        "unit",   "detection", "protection", "hotline",    "squad",
-        "number", "services",  "desk",
-    };
-    return WORD_IN(w, words);
-}
-
-/* 1 when @w, the word after "urgent", makes it a clinic ("urgent
- * care"), no hurry. */
-static int urgent_clinic(const struct word *w)
-{
-    return strcmp(w->s, "care") == 0;
-}
-
-/* 1 when @w, the word after "I can't", makes an idiom of praise or
- * feeling rather than a thing the customer cannot do ("I can't wait",
- * "I can't believe", "I can't thank them enough"). */
-static int need_idiom(const struct word *w)
-{
-    static const char *const words[] = {
-        "wait",      "believe",   "complain", "stand",   "recommend",
-        "fault",     "thank",     "stop",     "help",    "say",
-        "praise",    "imagine",   "describe", "express", "remember",
-        "tell",      "decide",    "choose",   "explain", "emphasize",
-        "emphasise", "overstate", "rate",
-    };
-    return WORD_IN(w, words);
-}
-
-/* 1 when @w, the word after "burned" or "burnt", makes it no burn to
- * the skin: "burned 3,000 calories", "burned through my data", "burnt
- * out", "burned a CD". */
-static int burn_not_hurt(const struct word *w)
-{
-    static const char *const words[] = {
-        "calories", "cals", "kcal", "through", "out",  "off",
-        "rubber",   "cd",   "cds",  "dvd",     "disc", "bridges",
-    };
-    return is_digit((unsigned char)w->s[0]) || strcmp(w->s, AMOUNT) == 0 ||
-           WORD_IN(w, words);
-}
-
-/* 1 when @w, the word after "safety", names what a product has ("safety
- * features", "5-star safety rating", "safety first!"), no danger. */
-static int safety_feature(const struct word *w)
-{
-    static const char *const words[] = {
-        "feature",  "features", "first",        "rating",        "ratings",
-        "tip",      "tips",     "setting",      "settings",      "mode",
-        "glasses",  "goggles",  "gear",         "net",           "pin",
-        "razor",    "record",   "demo",         "demonstration", "video",
-        "briefing", "card",     "instructions",
-    };
-    return WORD_IN(w, words);
+    if (v->number &&
+        (is_digit((unsigned char)w->s[0]) || strcmp(w->s, AMOUNT) == 0))
+        return 1;
+    for (const char *const *k = v->words; *k; k++)
+        if (strcmp(w->s, *k) == 0)
+            return 1;
+    return 0;
 }
 
 /* 1 when @w names what a customer pays: then "went down" is a price
@@ -1948,9 +1925,9 @@ static void scan_word(const struct word *w, void *payload)
     struct word stem;
 
     if (sc->wait_veto) {
-        int (*veto)(const struct word *) = sc->wait_veto;
+        const struct cue_veto *veto = sc->wait_veto;
         sc->wait_veto = NULL;
-        if (!w || !w->len || !veto(w)) {
+        if (!w || !w->len || !veto_takes(veto, w)) {
             sc->found |= 1u << sc->wait_kind;
             sc->soft &= ~(1u << sc->wait_kind);
         }
