@@ -371,6 +371,13 @@ static void test_rule_polar_question(void **state)
     assert_score("How happy are they with it?", 2.7 * 0.5);
     assert_score("how is it good?", 1.9);
     assert_score("how good is it!", 1.9 + 0.292);
+    /* A question that asks the crowd to choose or recommend names the
+     * praise it looks for: "which is better?", "anyone know a good
+     * plumber?", "what's the best one?". Half, as a yes-no question. */
+    assert_score("which is good?", 1.9 * 0.5);
+    assert_score("Anyone know a good one?", 1.9 * 0.5);
+    assert_score("what is good here?", 1.9 * 0.5);
+    assert_score("which is good. it is", 1.9);
 }
 
 static void test_rule_plea(void **state)
@@ -2095,6 +2102,40 @@ static void test_expression_with_one_letter_words(void **state)
     es_lexicon_free(lex);
 }
 
+/* Of two expressions that overlap, the longer one is read, though the
+ * shorter starts first: "worked like a charm" in "it worked like a
+ * charm", not "it worked" and then "like a charm". Of two as long, the
+ * first. */
+static void test_expression_outgrown(void **state)
+{
+    (void)state;
+    static const char lexicon[] = "it worked\t1.0\nlike a charm\t2.3\n"
+                                  "worked like a charm\t2.7\n"
+                                  "quality dropped\t-1.6\n"
+                                  "dropped off a cliff\t-1.8\n"
+                                  "still don't have\t-1.3\n"
+                                  "have my money back\t-1.8\n"
+                                  "not good\t-1.6\ngood news\t2.1\n";
+    struct es_lexicon *lex = NULL;
+    assert_int_equal(
+        es_lexicon_load_buf(&lex, "overlap", lexicon, sizeof(lexicon) - 1), 0);
+    assert_true(fabs(score_with(lex, "it worked like a charm").compound -
+                     norm(2.7)) < 1e-4);
+    assert_true(fabs(score_with(lex, "quality dropped off a cliff").compound -
+                     norm(-1.8)) < 1e-4);
+    /* A negation before the longer one keeps the first: "still don't
+     * have my money back" is no money back had and then negated. */
+    assert_true(
+        fabs(score_with(lex, "still don't have my money back").compound -
+             norm(-1.3)) < 1e-4);
+    /* As long: the first stays ("not good" in "not good news"). */
+    assert_true(fabs(score_with(lex, "not good news").compound - norm(-1.6)) <
+                1e-4);
+    /* No overlap: the shorter one alone. */
+    assert_true(fabs(score_with(lex, "it worked").compound - norm(1.0)) < 1e-4);
+    es_lexicon_free(lex);
+}
+
 /* A phrase rated 0 hides the rated word in it: "looks like" holds no
  * liking. */
 static void test_zero_phrase_hides_its_word(void **state)
@@ -2887,6 +2928,7 @@ int main(void)
         cmocka_unit_test(test_shipped_lexicon_customer_service),
         cmocka_unit_test(test_shipped_lexicon_personal_posts),
         cmocka_unit_test(test_expression_with_one_letter_words),
+        cmocka_unit_test(test_expression_outgrown),
         cmocka_unit_test(test_zero_phrase_hides_its_word),
         cmocka_unit_test(test_overlay),
         cmocka_unit_test(test_lexicon_cache),
