@@ -450,6 +450,162 @@ static int64_t be_int(const unsigned char *p, int bytes)
     return (int64_t)v;
 }
 
+/* ==== The footer's rule: a POSIX TZ string (RFC 8536, section 3.3) ====
+ *
+ * After its last transition a zone follows the rule in the file's footer
+ * ("PST8PDT,M3.2.0,M11.1.0"). Files built "slim", zic's default since
+ * 2020, list transitions only up to the last change of rules (2007 for
+ * the United States); "fat" ones, as Debian's, up to 2037. Either way a
+ * later date needs the rule. */
+
+/* A zone abbreviation: three or more letters, or <...> ("<+0330>"). */
+static const char *tz_rule_name(const char *p)
+{
+    const char *q = p;
+    if (*q == '<') {
+        while (*++q && *q != '>')
+            ;
+        return *q == '>' && q - p >= 4 ? q + 1 : NULL;
+    }
+    while (is_alpha((unsigned char)*q))
+        q++;
+    return q - p >= 3 ? q : NULL;
+}
+
+/* [+-]hh[:mm[:ss]] into *sec, hours up to @hmax. */
+static const char *tz_rule_time(const char *p, int hmax, int64_t *sec)
+{
+    int sign = 1, part[3] = { 0, 0, 0 };
+    if (*p == '+' || *p == '-')
+        sign = *p++ == '-' ? -1 : 1;
+    for (int k = 0; k < 3; k++) {
+        if (k && *p != ':')
+            break;
+        p += k != 0;
+        if (!is_digit((unsigned char)*p))
+            return NULL;
+        int v = 0, nd = 0;
+        while (is_digit((unsigned char)*p) && nd < 3) {
+            v = v * 10 + (*p++ - '0');
+            nd++;
+        }
+        if (k ? v > 59 || nd != 2 : v > hmax)
+            return NULL;
+        part[k] = v;
+    }
+    *sec = sign * ((int64_t)part[0] * 3600 + part[1] * 60 + part[2]);
+    return p;
+}
+
+/* One end of summer time: Jn, n or Mm.w.d, then /time (02:00 when
+ * absent). */
+struct tz_rule_date {
+    char kind; /* 'J', 'D' (zero-based day) or 'M' */
+    int m, w, d, n;
+    int64_t at; /* seconds after local midnight, -167h..167h */
+};
+
+static int tz_rule_num(const char **p, int lo, int hi, int *out)
+{
+    if (!is_digit((unsigned char)**p))
+        return -1;
+    int v = 0;
+    while (is_digit((unsigned char)**p) && v <= hi)
+        v = v * 10 + (*(*p)++ - '0');
+    if (v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static const char *tz_rule_date(const char *p, struct tz_rule_date *r)
+{
+    *r = (struct tz_rule_date){ .at = 7200 };
+    if (*p == 'M') {
+        p++;
+        r->kind = 'M';
+        if (tz_rule_num(&p, 1, 12, &r->m) || *p++ != '.' ||
+            tz_rule_num(&p, 1, 5, &r->w) || *p++ != '.' ||
+            tz_rule_num(&p, 0, 6, &r->d))
+            return NULL;
+    } else if (*p == 'J') {
+        p++;
+        r->kind = 'J';
+        if (tz_rule_num(&p, 1, 365, &r->n))
+            return NULL;
+    } else {
+        r->kind = 'D';
+        if (tz_rule_num(&p, 0, 365, &r->n))
+            return NULL;
+    }
+    if (*p == '/' && !(p = tz_rule_time(p + 1, 167, &r->at)))
+        return NULL;
+    return p;
+}
+
+/* The local midnight (seconds, counted as if UTC) of the rule date @r in
+ * the year @y, plus its time. */
+static int64_t tz_rule_when(const struct tz_rule_date *r, int64_t y)
+{
+    int64_t day;
+    if (r->kind == 'J') /* 1..365, 29 February never counted */
+        day = days_from_civil(y, 1, 1) + r->n - 1 + (is_leap(y) && r->n >= 60);
+    else if (r->kind == 'D')
+        day = days_from_civil(y, 1, 1) + r->n;
+    else {
+        int64_t first = days_from_civil(y, r->m, 1);
+        int wd = (int)(((first + 4) % 7 + 7) % 7); /* 1970-01-01: Thursday */
+        int dom = 1 + (r->d - wd + 7) % 7 + (r->w - 1) * 7;
+        if (dom > days_in_month(y, r->m))
+            dom -= 7;
+        day = first + dom - 1;
+    }
+    return day * 86400 + r->at;
+}
+
+/* The UT offset at the instant @t under the TZ string @s (@n bytes, not
+ * terminated). Returns 0 and sets *off, or -1 for a rule it cannot
+ * read. */
+static int tz_rule_offset(const char *s, size_t n, int64_t t, int *off)
+{
+    char buf[128];
+    if (n == 0 || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    int64_t std, dst;
+    const char *p = tz_rule_name(buf);
+    if (!p || !(p = tz_rule_time(p, 24, &std)))
+        return -1;
+    std = -std; /* POSIX counts west of Greenwich as positive */
+    if (!*p) {
+        *off = (int)std;
+        return 0;
+    }
+    if (!(p = tz_rule_name(p)))
+        return -1;
+    dst = std + 3600;
+    if (*p && *p != ',') {
+        if (!(p = tz_rule_time(p, 24, &dst)))
+            return -1;
+        dst = -dst;
+    }
+    struct tz_rule_date a, b;
+    if (*p++ != ',' || !(p = tz_rule_date(p, &a)) || *p++ != ',' ||
+        !(p = tz_rule_date(p, &b)) || *p)
+        return -1;
+    int64_t y;
+    int m, d;
+    civil_from_days((t + std) / 86400 - ((t + std) % 86400 < 0), &y, &m, &d);
+    /* Summer time starts at a local standard time and ends at a local
+     * summer time; south of the equator it spans the new year. */
+    int64_t start = tz_rule_when(&a, y) - std;
+    int64_t end = tz_rule_when(&b, y) - dst;
+    int summer = start < end ? t >= start && t < end : !(t >= end && t < start);
+    *off = (int)(summer ? dst : std);
+    return 0;
+}
+
 /* The UT offset, in seconds, of the TZif data @b (@len bytes) at the
  * instant @t. Returns 0 and sets *off, or -1 for data it cannot read. */
 static int tzif_offset(const unsigned char *b, size_t len, int64_t t, int *off)
@@ -490,9 +646,20 @@ static int tzif_offset(const unsigned char *b, size_t len, int64_t t, int *off)
                 type = k;
                 break;
             }
-        for (size_t k = 0; k < ntime && be_int(times + k * tsize, tsize) <= t;
-             k++)
+        size_t k = 0;
+        for (; k < ntime && be_int(times + k * tsize, tsize) <= t; k++)
             type = idx[k];
+        /* Past the last transition of a version 2 file: the footer's
+         * rule, "\n" TZ "\n" right after the data, when it has one. */
+        const unsigned char *foot = b + at + 44 + body;
+        if (k == ntime && tsize == 8 && foot < b + len && *foot == '\n') {
+            const unsigned char *e =
+                memchr(foot + 1, '\n', (size_t)(b + len - foot - 1));
+            if (e && e > foot + 1 &&
+                tz_rule_offset((const char *)foot + 1, (size_t)(e - foot - 1),
+                               t, off) == 0)
+                return 0;
+        }
         if (type >= ntype)
             return -1;
         *off = (int)be_int(types + type * 6, 4);

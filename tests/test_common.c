@@ -478,12 +478,15 @@ static unsigned char *put_be(unsigned char *p, int64_t v, int bytes)
 }
 
 /* Writes a TZif file (RFC 8536) at @path: version 1, or 2 with 64-bit
- * times after the 32-bit block; two types, +01:00 standard and +02:00
- * daylight, changing at @ntime transitions, as Central Europe does. */
+ * times after the 32-bit block and the footer @footer (the TZ rule
+ * between two newlines, NULL: Central Europe's); two types, +01:00
+ * standard and +02:00 daylight, changing at @ntime transitions, as
+ * Central Europe does. */
 static void write_tzif(const char *path, int version, const int64_t *times,
-                       const unsigned char *idx, size_t ntime)
+                       const unsigned char *idx, size_t ntime,
+                       const char *footer)
 {
-    unsigned char b[512], *p = b;
+    unsigned char b[640], *p = b;
     for (int block = 0; block < (version >= 2 ? 2 : 1); block++) {
         int tsize = block ? 8 : 4;
         memcpy(p, "TZif", 4);
@@ -510,8 +513,10 @@ static void write_tzif(const char *path, int version, const int64_t *times,
         p += 8;
     }
     if (version >= 2) {
-        memcpy(p, "\nCET-1CEST,M3.5.0,M10.5.0/3\n", 29);
-        p += 29;
+        if (!footer)
+            footer = "\nCET-1CEST,M3.5.0,M10.5.0/3\n";
+        memcpy(p, footer, strlen(footer));
+        p += strlen(footer);
     }
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
@@ -541,9 +546,24 @@ static void test_time_tz_database_names(void **state)
     const int64_t times[] = { 1711846800, 1729990800 };
     const unsigned char idx[] = { 1, 0 };
     snprintf(path, sizeof(path), "%s/Test/Zone", dir);
-    write_tzif(path, 2, times, idx, 2);
+    write_tzif(path, 2, times, idx, 2, NULL);
     snprintf(path, sizeof(path), "%s/Test/Old", dir);
-    write_tzif(path, 1, times, idx, 2);
+    write_tzif(path, 1, times, idx, 2, NULL);
+    /* After its last transition a zone follows its footer's rule: south
+     * of the equator, summer spans the new year (Sydney's); a zone with
+     * no summer time (Tehran's since 2022); days counted from 1 January
+     * (Jn: 29 February never counted; n: counted); a rule that cannot be
+     * read falls back to the last transition's type. */
+    snprintf(path, sizeof(path), "%s/Test/South", dir);
+    write_tzif(path, 2, times, idx, 2, "\nAEST-10AEDT,M10.1.0,M4.1.0/3\n");
+    snprintf(path, sizeof(path), "%s/Test/Fixed", dir);
+    write_tzif(path, 2, times, idx, 2, "\n<+0330>-3:30\n");
+    snprintf(path, sizeof(path), "%s/Test/Julian", dir);
+    write_tzif(path, 2, times, idx, 2, "\nXST3XDT,J60/0,J300/0\n");
+    snprintf(path, sizeof(path), "%s/Test/Zero", dir);
+    write_tzif(path, 2, times, idx, 2, "\nXST3XDT2,59/0,299/0\n");
+    snprintf(path, sizeof(path), "%s/Test/Broken", dir);
+    write_tzif(path, 2, times, idx, 2, "\nXST3XDT,M13.1.0,M4.1.0\n");
     snprintf(path, sizeof(path), "%s/Test/Cut", dir);
     write_bytes(path, "TZif2\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 24);
     snprintf(path, sizeof(path), "%s/Test/Huge", dir);
@@ -573,8 +593,39 @@ static void test_time_tz_database_names(void **state)
         TZ_CASE("Sun, 31 Mar 2024 02:30:00", "2024-03-31T01:30:00Z");
         TZ_CASE("Sun, 27 Oct 2024 02:30:00", "2024-10-27T00:30:00Z");
         TZ_CASE("Sun, 27 Oct 2024 03:30:00", "2024-10-27T02:30:00Z");
+        /* Past the last transition (2024-10-27): Central Europe's rule
+         * in the version 2 file; the last type (+01:00) in version 1,
+         * which has no rule. */
+        TZ_CASE("Tue, 15 Jul 2025 10:00:00",
+                z == 0 ? "2025-07-15T08:00:00Z" : "2025-07-15T09:00:00Z");
+        TZ_CASE("Wed, 15 Jan 2025 10:00:00", "2025-01-15T09:00:00Z");
+        /* The rule's own changes: the last Sunday of March at 02:00
+         * standard time, of October at 03:00 summer time. */
+        TZ_CASE("Sun, 30 Mar 2025 01:30:00", "2025-03-30T00:30:00Z");
+        TZ_CASE("Sun, 30 Mar 2025 03:30:00",
+                z == 0 ? "2025-03-30T01:30:00Z" : "2025-03-30T02:30:00Z");
+        TZ_CASE("Sat, 25 Oct 2025 12:00:00",
+                z == 0 ? "2025-10-25T10:00:00Z" : "2025-10-25T11:00:00Z");
+        TZ_CASE("Sun, 26 Oct 2025 12:00:00", "2025-10-26T11:00:00Z");
+        TZ_CASE("2043-07-31T20:19:00",
+                z == 0 ? "2043-07-31T18:19:00Z" : "2043-07-31T19:19:00Z");
 #undef TZ_CASE
     }
+    assert_date_is("Fri, 31 Jan 2025 20:00:00 Test/South",
+                   "2025-01-31T09:00:00Z");
+    assert_date_is("Thu, 31 Jul 2025 20:00:00 Test/South",
+                   "2025-07-31T10:00:00Z");
+    assert_date_is("Wed, 31 Dec 2025 20:00:00 Test/South",
+                   "2025-12-31T09:00:00Z");
+    assert_date_is("Thu, 31 Jul 2025 20:00:00 Test/Fixed",
+                   "2025-07-31T16:30:00Z");
+    /* J60 is 1 March in every year; 59 (zero-based) is 29 February in a
+     * leap year, 1 March in others. */
+    assert_date_is("2028-02-29T12:00:00 Test/Julian", "2028-02-29T15:00:00Z");
+    assert_date_is("2028-03-01T12:00:00 Test/Julian", "2028-03-01T14:00:00Z");
+    assert_date_is("2028-02-29T12:00:00 Test/Zero", "2028-02-29T14:00:00Z");
+    assert_date_is("2027-02-28T12:00:00 Test/Zero", "2027-02-28T15:00:00Z");
+    assert_date_is("2025-07-15T10:00:00 Test/Broken", "2025-07-15T09:00:00Z");
     /* Zones it cannot read, names that are no zone: no date, no crash. */
     static const char *const bad[] = {
         "Mon, 01 Jul 2024 10:00:00 Test/Cut",
