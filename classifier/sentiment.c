@@ -2072,6 +2072,29 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
 }
 
 /* The valence of token @i after the rules that look at its neighbours. */
+/* 1 when token @j is "and" or "or" that opens a clause of its own, a
+ * subject after it: "absolutely nothing and im thrilled about it" (the
+ * "nothing" does not reach "thrilled"); not "not big and bulky". "I" is
+ * one letter, no token: read from the text. */
+static int and_new_subject(const struct scratch *sc, size_t j)
+{
+    static const char *const conj[] = { "and", "or" };
+    static const char *const subject[] = {
+        "im",  "i'm", "i've", "ive",  "we",      "we're",
+        "you", "he",  "she",  "they", "they're", "it's",
+    };
+    const struct tok *t = &sc->t[j];
+    if (t->llen < 2 || t->llen > 3 || j + 1 >= sc->n ||
+        !low_is_one_of(sc, t, conj, 2))
+        return 0;
+    size_t q = t->off + t->len;
+    if (q + 2 < sc->tlen && sc->text[q] == ' ' &&
+        (sc->text[q + 1] | 0x20) == 'i' && sc->text[q + 2] == ' ')
+        return 1;
+    return low_is_one_of(sc, &t[1], subject,
+                         sizeof(subject) / sizeof(subject[0]));
+}
+
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
     struct tok *t = sc->t;
@@ -2094,7 +2117,8 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     /* How far back the modifiers reach: three tokens, and never past
      * the end of the clause before ("not good, but great"). */
     size_t reach = 0;
-    while (!emo && reach < 3 && reach < i && !t[i - reach - 1].brk)
+    while (!emo && reach < 3 && reach < i && !t[i - reach - 1].brk &&
+           !and_new_subject(sc, i - reach - 1))
         reach++;
     /* "no" before it, two before it, or "no X or Y"; a "no" after a "no"
      * says it again ("no no no"). */
@@ -2918,6 +2942,9 @@ static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
     }
 }
 
+/* "ive been on hold for 50 minutes lol", "my order is lost AGAIN 😂":
+ * laughter typed beside a trouble, with nothing praised, laughs at the
+ * trouble; it is no joy of its own and rates nothing. */
 /* "10/10 would not recommend", "5 stars would never buy again": a good
  * rating that the words right after it take back, in its clause, is a
  * joke at the product's expense, and reads as irony does. Not across a

@@ -170,6 +170,11 @@ static void test_rule_negation(void **state)
     assert_score("not at all good", 1.9 * -0.74);
     /* ... four does not. */
     assert_score("not at all that good", 1.9);
+    /* Nor past "and" or "or" that opens a clause with a subject of its
+     * own ("nothing and I'm happy"); "not big and good" is one clause. */
+    assert_score("nothing and im happy", 2.7);
+    assert_score("nothing and I am happy", 2.7);
+    assert_score("not big and good", 1.9 * -0.74);
     /* Negation and booster together: boost first, then flip. */
     assert_score("not very good", (1.9 + 0.293) * -0.74);
     /* "Not the ... again" opening a clause is dismay, and negates
@@ -1790,6 +1795,17 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "kinda mid tbh", -1 },
         { "the sale starts mid-July", 0 },
         { "a mid range phone", 0 },
+        /* Senses that rate nothing; a date that is no holiday; a
+         * question to the crowd; a clause of its own after "and"
+         * (session 23). */
+        { "the noise cancelling on these is great", 1 },
+        { "Help desk hours this week: 9am-5pm Mon-Thu", 0 },
+        { "the fine for parking in a disabled bay is 100 pounds", 0 },
+        { "got a parking fine again", -1 },
+        { "Health officials recommend the updated vaccine", 0 },
+        { "Tickets go on sale Friday at 9am", 0 },
+        { "Library closed for the holiday, back Tuesday", 0 },
+        { "weekend plans: absolutely nothing and im thrilled about it", 1 },
         /* Names that hold a rated word; "for good" as for ever; a
          * treatment that is gone; "thanks for that" after bad news
          * (session 22). */
