@@ -2104,6 +2104,14 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     double v = base;
     unsigned rules = ES_RULE_LEXICON;
 
+    /* A phrase rated 0 hides the words in it and rates nothing: no
+     * booster or capitals make it a sentiment ("so I turned around and
+     * went home", "SO LOOKS LIKE RAIN"). */
+    if (base == 0) {
+        cur->rules |= rules;
+        return 0;
+    }
+
     /* An emoticon or emoji comments on the whole sentence and is in no
      * word's scope: "I don't know :(" is sad, not happy, and the "way"
      * of "no way :)" boosts nothing. */

@@ -1806,6 +1806,9 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Tickets go on sale Friday at 9am", 0 },
         { "Library closed for the holiday, back Tuesday", 0 },
         { "weekend plans: absolutely nothing and im thrilled about it", 1 },
+        { "long day but got everything done", 1 },
+        { "moved my emergency fund over to them", 0 },
+        { "the gym was packed so I turned around and went home", 0 },
         /* Names that hold a rated word; "for good" as for ever; a
          * treatment that is gone; "thanks for that" after bad news
          * (session 22). */
@@ -2164,6 +2167,12 @@ static void test_zero_phrase_hides_its_word(void **state)
     assert_true(fabs(score_with(lex, "Looks like a backup job").compound) <
                 1e-12);
     assert_true(fabs(score_with(lex, "I like it").compound - norm(1.5)) < 1e-4);
+    /* Nor does a booster or capitals before it make it a sentiment. */
+    assert_true(fabs(score_with(lex, "so looks like a backup job").compound) <
+                1e-12);
+    assert_true(
+        fabs(score_with(lex, "really LOOKS LIKE a backup job").compound) <
+        1e-12);
     es_lexicon_free(lex);
 }
 
