@@ -521,6 +521,27 @@ static int elongated(const char *w, size_t len, uint64_t key8)
 /* Words between flushes: at weight 2 a lane stays below 65,536. */
 #define SWP_FLUSH 16384u
 
+/* What a word of the languages @x (LEX_LANG bits, shifted down) adds to
+ * sc->swp: one in each language's lane, two when it names one or two
+ * languages (a word of three or more, "de", "la", says less; x & (x - 1)
+ * clears the lowest bit: two clears leave a third). A table, so that a
+ * word costs two loads and two adds. */
+#define SWP_WT(x) ((((x) & ((x)-1)) & ((((x) & ((x)-1))) - 1)) ? 1u : 2u)
+#define SWP_INC(x)                                                             \
+    {                                                                          \
+        ((((x)&0xFull) * SWP_SPREAD) & SWP_LANES) * SWP_WT(x),                 \
+            ((((x) >> 4) * SWP_SPREAD) & SWP_LANES) * SWP_WT(x)                \
+    }
+#define SWP_INC4(x)                                                            \
+    SWP_INC(x), SWP_INC((x) + 1), SWP_INC((x) + 2), SWP_INC((x) + 3)
+#define SWP_INC16(x)                                                           \
+    SWP_INC4(x), SWP_INC4((x) + 4), SWP_INC4((x) + 8), SWP_INC4((x) + 12)
+static const uint64_t swp_inc[1u << LANG_FLAG_COUNT][2] = {
+    SWP_INC16(0u),  SWP_INC16(16u), SWP_INC16(32u), SWP_INC16(48u),
+    SWP_INC16(64u), SWP_INC16(80u), SWP_INC16(96u), SWP_INC16(112u),
+};
+_Static_assert(LANG_FLAG_COUNT == 7, "swp_inc[] lists 128 language sets");
+
 /* What an unknown word reads: no flags, no valence. */
 static const struct lex_entry no_entry;
 
@@ -581,13 +602,8 @@ finish_word(struct scratch *sc, struct tok *t, uint32_t h, uint64_t key8,
     t->valence = r->valence; /* 0 unless LEX_VALENCE */
     t->neg |= (f & LEX_NEGATE) != 0;
     uint32_t langs = (f & LEX_LANG_MASK) >> LEX_LANG_SHIFT;
-    /* A word of three or more languages ("de", "la") says less than one
-     * of one or two (langs & (langs - 1) clears the lowest bit: two
-     * clears leave a third). */
-    uint32_t two = langs & (langs - 1);
-    uint64_t wt = (two & (two - 1)) ? 1 : 2;
-    sc->swp[0] += (((langs & 0xFu) * SWP_SPREAD) & SWP_LANES) * wt;
-    sc->swp[1] += (((langs >> 4) * SWP_SPREAD) & SWP_LANES) * wt;
+    sc->swp[0] += swp_inc[langs][0];
+    sc->swp[1] += swp_inc[langs][1];
     if (++sc->swp_n == SWP_FLUSH)
         flush_stopwords(sc);
     if (f & LEX_STRONG)
