@@ -69,6 +69,21 @@ bench_time() {
     return "$rc"
 }
 
+# bench_wall OUT CMD...: as bench_time, with no GNU time around CMD: the
+# wall time of CMD alone (its own start-up included), to a tenth of a
+# millisecond, in BENCH_SECS; no RSS or CPU. For runs of about 0.1 s,
+# where time's own fork and exec (about 1 ms) and a millisecond's
+# rounding are a figure's last percent.
+bench_wall() {
+    local out=$1; shift
+    local t0 t1 rc=0
+    t0=$EPOCHREALTIME
+    "$@" >"$out.out" 2>"$out.err" || rc=$?
+    t1=$EPOCHREALTIME
+    BENCH_SECS=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f", b - a }')
+    return "$rc"
+}
+
 # bench_load_note: warns when other work shares the machine, since every
 # figure here is wall-clock time.
 bench_load_note() {

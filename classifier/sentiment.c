@@ -2141,8 +2141,7 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
     /* How far back the modifiers reach: three tokens, and never past
      * the end of the clause before ("not good, but great"). */
     size_t reach = 0;
-    while (!emo && reach < 3 && reach < i && !t[i - reach - 1].brk &&
-           !and_new_subject(sc, i - reach - 1))
+    while (!emo && reach < 3 && reach < i && !t[i - reach - 1].brk)
         reach++;
     /* "no" before it, two before it, or "no X or Y"; a "no" after a "no"
      * says it again ("no no no"). */
@@ -2184,6 +2183,13 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
                 rules |= ES_RULE_NEGATION;
             }
         } else {
+            /* "nothing and im thrilled": a clause of its own after "and"
+             * is out of the negation's reach. Asked only of a negation
+             * two or three back, which few words have. */
+            if (p->neg && and_new_subject(sc, i - 1))
+                break;
+            if (p->neg && k == 3 && and_new_subject(sc, i - 2))
+                break;
             /* "never so good", "never this good": emphasis, no flip;
              * "without a doubt": no flip. */
             uint32_t fk = flags_of(p);
