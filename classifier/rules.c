@@ -1795,6 +1795,8 @@ const char *const es_rules__prices[] = {
 const char *const es_rules__eyerolls[] = {
     "\xF0\x9F\x99\x83", /* 🙃 upside-down face */
     "\xF0\x9F\x99\x84", /* 🙄 face with rolling eyes */
+    "\xF0\x9F\x98\x92", /* 😒 unamused face */
+    "\xF0\x9F\x98\x91", /* 😑 expressionless face */
     NULL,
 };
 
