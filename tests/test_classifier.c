@@ -1807,6 +1807,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "Library closed for the holiday, back Tuesday", 0 },
         { "weekend plans: absolutely nothing and im thrilled about it", 1 },
         { "long day but got everything done", 1 },
+        { "the january sale is dangerous, went in for a lamp", 1 },
         { "i think i'm coming down with something", -1 },
         { "slept 8 hours for the first time in weeks. feel human again", 1 },
         { "woke up with a fever on my birthday, perfect \xF0\x9F\x98\x92", -1 },

@@ -411,6 +411,21 @@ static void test_urgency_words(void **state)
         { "my train leaves in 10 mins", "says it is urgent", 15 },
         { "the front door lock has broken", "mentions safety", 30 },
         { "the driver wouldn't stop when she asked", "mentions safety", 30 },
+        /* From probe 26 (toys, a pharmacy, home cameras, furniture,
+         * parcel lockers), read after its held-out figure. */
+        { "my daughter swallowed a piece of the toy", "mentions safety", 30 },
+        { "the wardrobe tipped over onto the bed", "mentions safety", 30 },
+        { "the shelf bracket gave way", "mentions safety", 30 },
+        { "his fingers are trapped in the locker door", "mentions safety", 30 },
+        { "a voice came out of the camera", "mentions safety", 30 },
+        { "there's a card skimmer on your reader", "mentions account security",
+          24 },
+        { "the share link is public and indexed", "mentions account security",
+          24 },
+        { "the app showed a different person's prescriptions",
+          "mentions account security", 24 },
+        { "she's got nothing for food until Thursday",
+          "mentions a vulnerable person", 18 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
@@ -476,6 +491,13 @@ static void test_urgency_words(void **state)
         "see you tomorrow at the launch",
         /* A safety demo on a plane is no danger. */
         "the crew did the safety demo with real enthusiasm",
+        /* A question that asks nothing of the brand; a contract, a
+         * coupon (session 23). */
+        "how am I supposed to know it's broken without opening it",
+        "update your card details in the app",
+        "I feel trapped in this contract",
+        "not remotely interested",
+        "the coupon expired yesterday",
         /* A burn that hurts nobody. */
         "the watch says I burned 3,000 calories",
         "I'm burnt out after this week",
