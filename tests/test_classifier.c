@@ -1808,6 +1808,8 @@ static void test_shipped_lexicon_customer_service(void **state)
         { "weekend plans: absolutely nothing and im thrilled about it", 1 },
         { "long day but got everything done", 1 },
         { "the january sale is dangerous, went in for a lamp", 1 },
+        { "he must have got my number from the delivery note", 0 },
+        { "it's solid oak on the outside", 0 },
         { "i think i'm coming down with something", -1 },
         { "slept 8 hours for the first time in weeks. feel human again", 1 },
         { "woke up with a fever on my birthday, perfect \xF0\x9F\x98\x92", -1 },
