@@ -426,6 +426,18 @@ static void test_urgency_words(void **state)
           "mentions account security", 24 },
         { "she's got nothing for food until Thursday",
           "mentions a vulnerable person", 18 },
+        /* From probe 27 (a dating app, e-scooters, home care, car seats,
+         * boilers), read after its held-out figure. */
+        { "a match spiked my drink last saturday", "mentions safety", 30 },
+        { "the front wheel came off the pram", "mentions safety", 30 },
+        { "the buckle won't release and baby is in it", "mentions safety", 30 },
+        { "my ex can see where i live now", "mentions safety", 30 },
+        { "the carers haven't been for two days",
+          "mentions a vulnerable person", 18 },
+        { "the profile shows my home address", "mentions account security",
+          24 },
+        { "that was my food money for the month", "mentions billing error",
+          18 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
@@ -492,7 +504,11 @@ static void test_urgency_words(void **state)
         /* A safety demo on a plane is no danger. */
         "the crew did the safety demo with real enthusiasm",
         /* A question that asks nothing of the brand; a contract, a
-         * coupon (session 23). */
+         * coupon; a place, a price, a nuisance (session 23). */
+        "the best cafe where I live",
+        "prices spiked again this month",
+        "this app gives me headaches",
+        "thank god for the new update",
         "how am I supposed to know it's broken without opening it",
         "update your card details in the app",
         "I feel trapped in this contract",
