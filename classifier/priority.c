@@ -1544,7 +1544,7 @@ static const struct cue_veto *veto_of(const char *phrase)
  * A longer word matches nothing; a longer brand still matches written as
  * one word. */
 #define WORD_MAX   64
-#define PHRASE_MAX 4
+#define PHRASE_MAX ES_PRIORITY_PHRASE_MAX
 /* The words a scan remembers: a phrase, and two one-word brands inside
  * it ("can't access my Widgetly account"). */
 #define RING (PHRASE_MAX + 2)
@@ -1942,9 +1942,42 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
     }
 }
 
+size_t es_priority_phrase_words(const char *phrase)
+{
+    struct build b;
+    memset(&b, 0, sizeof(b));
+    split_words(phrase, strlen(phrase), collect_word, &b);
+    size_t n = b.overflow ? PHRASE_MAX + 1 : (size_t)b.n;
+    for (int i = 0; i < b.n; i++)
+        free(b.words[i]);
+    return n;
+}
+
+/* A brand's own phrase of @kind: as the table's, but one too long to
+ * match is skipped rather than a bug. */
+static void add_own_phrase(struct es_priority *p, size_t *cap, const char *text,
+                           enum cue_kind kind)
+{
+    if (!text || es_priority_phrase_words(text) - 1 >= PHRASE_MAX)
+        return;
+    add_phrase(p, cap, text, kind, veto_of(text));
+}
+
 struct es_priority *es_priority_new(const struct es_priority_weights *w,
                                     const char *const *brands, size_t nbrands)
 {
+    return es_priority_new_with(w, brands, nbrands, NULL);
+}
+
+struct es_priority *es_priority_new_with(const struct es_priority_weights *w,
+                                         const char *const *brands,
+                                         size_t nbrands,
+                                         const struct es_priority_cues *cues)
+{
+    /* The public kinds, in the order of enum es_priority_cue. */
+    static const enum cue_kind own_kind[ES_PRIORITY_CUE_COUNT] = {
+        CUE_SAFETY, CUE_SECURITY, CUE_VULNERABLE, CUE_URGENT, CUE_OUTAGE,
+    };
     struct es_priority *p = es_xcalloc(1, sizeof(*p));
     size_t cap = 0;
 
@@ -1955,6 +1988,9 @@ struct es_priority *es_priority_new(const struct es_priority_weights *w,
     for (size_t i = 0; i < ARRAY_SIZE(cue_words); i++)
         add_phrase(p, &cap, cue_words[i].phrase, cue_words[i].kind,
                    veto_of(cue_words[i].phrase));
+    for (int k = 0; cues && k < ES_PRIORITY_CUE_COUNT; k++)
+        for (size_t i = 0; i < cues->nphrases[k]; i++)
+            add_own_phrase(p, &cap, cues->phrases[k][i], own_kind[k]);
     for (size_t i = 0; i < nbrands; i++)
         if (brands[i]) {
             add_phrase(p, &cap, brands[i], CUE_BRAND, NULL);

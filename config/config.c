@@ -163,6 +163,8 @@ static int check_bucket(const char *value, const char **what,
                         const char **hint);
 static int check_notify_type(const char *value, const char **what,
                              const char **hint);
+static int check_cue_phrase(const char *value, const char **what,
+                            const char **hint);
 
 #define CFG(m) offsetof(struct es_config, m), sizeof(((struct es_config *)0)->m)
 #define HTTP(m)                                                                \
@@ -207,6 +209,11 @@ static const struct key_spec keys[] = {
     { SEC_PRIORITY,   "weight_direct",   T_REAL,    0,            "10",   0,    100,      PRIO(weight_direct),      NULL,            0 },
     { SEC_PRIORITY,   "weight_age",      T_REAL,    0,            "20",   0,    100,      PRIO(weight_age),         NULL,            0 },
     { SEC_PRIORITY,   "brand",           T_STRING,  KEY_LIST,     NULL,   0,    0,        PRIO(brands),             NULL,            COUNT(es_config_priority, nbrands) },
+    { SEC_PRIORITY,   "safety_words",    T_STRING,  KEY_LIST,     NULL,   0,    0,        PRIO(safety_words),       check_cue_phrase, COUNT(es_config_priority, nsafety_words) },
+    { SEC_PRIORITY,   "security_words",  T_STRING,  KEY_LIST,     NULL,   0,    0,        PRIO(security_words),     check_cue_phrase, COUNT(es_config_priority, nsecurity_words) },
+    { SEC_PRIORITY,   "vulnerable_words", T_STRING, KEY_LIST,     NULL,   0,    0,        PRIO(vulnerable_words),   check_cue_phrase, COUNT(es_config_priority, nvulnerable_words) },
+    { SEC_PRIORITY,   "urgent_words",    T_STRING,  KEY_LIST,     NULL,   0,    0,        PRIO(urgent_words),       check_cue_phrase, COUNT(es_config_priority, nurgent_words) },
+    { SEC_PRIORITY,   "outage_words",    T_STRING,  KEY_LIST,     NULL,   0,    0,        PRIO(outage_words),       check_cue_phrase, COUNT(es_config_priority, noutage_words) },
     { SEC_SOURCE,     "type",            T_STRING,  KEY_REQUIRED, NULL,   0,    0,        SRC(type),                NULL,            0 },
     { SEC_SOURCE,     "url",             T_URL,     0,            NULL,   0,    0,        SRC(url),                 NULL,            0 },
     { SEC_SOURCE,     "interval",        T_SECONDS, 0,            "0",    0,    30 * DAY, SRC(interval),            NULL,            0 },
@@ -321,6 +328,49 @@ static int check_log_level(const char *value, const char **what,
             return 0;
     *what = "log level";
     *hint = "error, warn, info or debug";
+    return -1;
+}
+
+/* The words of a cue phrase as the priority scorer splits them
+ * (classifier/priority.c): runs of ASCII letters, digits, ' and _ and of
+ * other UTF-8 letters; the punctuation of U+2000..U+206F separates. */
+static size_t cue_phrase_words(const char *s)
+{
+    size_t n = 0;
+    int in = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        int word;
+        size_t len = 1;
+        if (*p < 0x80) {
+            word = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                   (*p >= '0' && *p <= '9') || *p == '\'' || *p == '_';
+        } else {
+            while (p[len] >= 0x80 && p[len] < 0xC0)
+                len++;
+            /* E2 80 xx and E2 81 xx: dashes, quotes, spaces; but the
+             * curly apostrophes (E2 80 98, E2 80 99) are apostrophes. */
+            word = (!(p[0] == 0xE2 && (p[1] == 0x80 || p[1] == 0x81)) ||
+                    (p[1] == 0x80 && (p[2] == 0x98 || p[2] == 0x99))) &&
+                   !(p[0] == 0xC2 && p[1] == 0xA0);
+        }
+        if (word && !in)
+            n++;
+        in = word;
+        p += len;
+    }
+    return n;
+}
+
+/* A cue phrase of the brand's own: one to four words, as the scorer
+ * splits them (ES_PRIORITY_PHRASE_MAX; a longer one would never match). */
+static int check_cue_phrase(const char *value, const char **what,
+                            const char **hint)
+{
+    size_t n = cue_phrase_words(value);
+    if (n >= 1 && n <= 4)
+        return 0;
+    *what = n ? "cue phrase (too many words)" : "cue phrase (no words)";
+    *hint = "a phrase of one to four words, phrases separated by commas";
     return -1;
 }
 
@@ -1400,6 +1450,11 @@ void es_config_free(struct es_config *cfg)
     free(cfg->pool);
     free(cfg->classifier.overlays);
     free(cfg->priority.brands);
+    free(cfg->priority.safety_words);
+    free(cfg->priority.security_words);
+    free(cfg->priority.vulnerable_words);
+    free(cfg->priority.urgent_words);
+    free(cfg->priority.outage_words);
     free(cfg->sources);
     free(cfg->source_slots);
     free(cfg->file);

@@ -106,8 +106,22 @@ int es_scorer_open(struct es_scorer **out, const struct es_config *cfg,
         w.direct = cp->weight_direct;
         w.age = cp->weight_age;
     }
-    sc->prio =
-        es_priority_new(&w, cp ? cp->brands : NULL, cp ? cp->nbrands : 0);
+    struct es_priority_cues own;
+    memset(&own, 0, sizeof(own));
+    if (cp) {
+        own.phrases[ES_PRIORITY_CUE_SAFETY] = cp->safety_words;
+        own.nphrases[ES_PRIORITY_CUE_SAFETY] = cp->nsafety_words;
+        own.phrases[ES_PRIORITY_CUE_SECURITY] = cp->security_words;
+        own.nphrases[ES_PRIORITY_CUE_SECURITY] = cp->nsecurity_words;
+        own.phrases[ES_PRIORITY_CUE_VULNERABLE] = cp->vulnerable_words;
+        own.nphrases[ES_PRIORITY_CUE_VULNERABLE] = cp->nvulnerable_words;
+        own.phrases[ES_PRIORITY_CUE_URGENT] = cp->urgent_words;
+        own.nphrases[ES_PRIORITY_CUE_URGENT] = cp->nurgent_words;
+        own.phrases[ES_PRIORITY_CUE_OUTAGE] = cp->outage_words;
+        own.nphrases[ES_PRIORITY_CUE_OUTAGE] = cp->noutage_words;
+    }
+    sc->prio = es_priority_new_with(&w, cp ? cp->brands : NULL,
+                                    cp ? cp->nbrands : 0, &own);
     rc = 0;
 done:
     if (rc < 0) {

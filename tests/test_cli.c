@@ -772,6 +772,15 @@ static void test_priority_label_rescore(void **state)
                    "0", NULL);
     assert_int_equal(r.status, 2);
     es_run_release(&r);
+    /* The brand's own cue phrases count once rescored. */
+    free(conf);
+    conf = write_scored_config(feed, "urgent_words = have IPv6\n");
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "rescore", NULL);
+    assert_int_equal(r.status, 0);
+    es_run_release(&r);
+    es_run_earshot(&r, &run_opts, NULL, "--config", conf, "show", "3", NULL);
+    assert_non_null(strstr(r.out.ptr, "says it is urgent"));
+    es_run_release(&r);
 
     /* `ingest` scores as polling does. */
     es_run_earshot(&r, &run_opts, NULL, "--config", conf, "ingest", "rss", feed,

@@ -754,6 +754,48 @@ static void test_scoring_errors(void **state)
                  "config.conf:1: unexpected name 'x' for section [priority]");
 }
 
+/* The brand's own cue phrases: comma-separated or repeated, in order, one
+ * to four words each, as the scorer counts them. */
+static void test_cue_phrases(void **state)
+{
+    (void)state;
+    struct es_config *cfg = expect_ok(
+        "[priority]\n"
+        "safety_words = wardrobe tipped, door wide open\n"
+        "safety_words = gas hob\n"
+        "security_words = shows my address\n"
+        "vulnerable_words = in the cot\n"
+        "urgent_words = before the school run\n"
+        "outage_words = lockers offline, don\xE2\x80\x99t open at all\n");
+    const struct es_config_priority *p = es_config_priority(cfg);
+    assert_int_equal(p->nsafety_words, 3);
+    assert_string_equal(p->safety_words[0], "wardrobe tipped");
+    assert_string_equal(p->safety_words[1], "door wide open");
+    assert_string_equal(p->safety_words[2], "gas hob");
+    assert_int_equal(p->nsecurity_words, 1);
+    assert_int_equal(p->nvulnerable_words, 1);
+    assert_int_equal(p->nurgent_words, 1);
+    /* A curly apostrophe keeps its word whole: four words. */
+    assert_int_equal(p->noutage_words, 2);
+    assert_string_equal(p->outage_words[1], "don\xE2\x80\x99t open at all");
+    es_config_free(cfg);
+    cfg = expect_ok("[priority]\n");
+    assert_int_equal(es_config_priority(cfg)->nsafety_words, 0);
+    es_config_free(cfg);
+
+    expect_error("[priority]\nsafety_words = the wardrobe tipped right over\n",
+                 "config.conf:2: bad cue phrase (too many words) 'the wardrobe "
+                 "tipped right over' for 'safety_words' in [priority] "
+                 "(expected a phrase of one to four words, phrases separated "
+                 "by commas)");
+    expect_error("[priority]\nurgent_words = ok, --\n",
+                 "config.conf:2: bad cue phrase (no words) '--' for "
+                 "'urgent_words' in [priority] (expected a phrase of one to "
+                 "four words, phrases separated by commas)");
+    expect_error("[priority]\nlegal_words = tribunal\n",
+                 "config.conf:2: unknown key 'legal_words' in [priority]");
+}
+
 /* ==== Paths and file: URLs ==== */
 
 static void test_paths(void **state)
@@ -1216,6 +1258,7 @@ int main(void)
         cmocka_unit_test(test_scoring_defaults),
         cmocka_unit_test(test_scoring_keys),
         cmocka_unit_test(test_scoring_errors),
+        cmocka_unit_test(test_cue_phrases),
         cmocka_unit_test(test_paths),
         cmocka_unit_test(test_fixture_file),
         cmocka_unit_test(test_shipped_parses),

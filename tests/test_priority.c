@@ -1081,6 +1081,46 @@ static void test_weights_from_config(void **state)
 
 /* The brand's names rate nothing in the scorer ingest uses: "havoc" is
  * a rated word, and a product of that name is neutral. */
+/* A brand's own cue phrases count as the built-in cues of their kind,
+ * with the same reason and points; a phrase of more than four words is
+ * skipped, and the built-in cues stay. */
+static void test_own_cues(void **state)
+{
+    (void)state;
+    static const char *const safety[] = { "wardrobe tipped", "gas HOB",
+                                          "one two three four five" };
+    static const char *const urgent[] = { "before the school run" };
+    static const char *const outage[] = { "lockers offline" };
+    struct es_priority_cues cues;
+    memset(&cues, 0, sizeof(cues));
+    cues.phrases[ES_PRIORITY_CUE_SAFETY] = safety;
+    cues.nphrases[ES_PRIORITY_CUE_SAFETY] = 3;
+    cues.phrases[ES_PRIORITY_CUE_URGENT] = urgent;
+    cues.nphrases[ES_PRIORITY_CUE_URGENT] = 1;
+    cues.phrases[ES_PRIORITY_CUE_OUTAGE] = outage;
+    cues.nphrases[ES_PRIORITY_CUE_OUTAGE] = 1;
+    struct es_priority *own = es_priority_new_with(NULL, NULL, 0, &cues);
+    struct es_priority *plain = es_priority_new(NULL, NULL, 0);
+    struct es_priority_result r;
+
+    assert_int_equal(text_score(own, "the Wardrobe tipped onto the bed", &r),
+                     30);
+    assert_true(has_reason(&r, "mentions safety"));
+    assert_int_equal(text_score(plain, "the wardrobe tipped onto the bed", &r),
+                     0);
+    assert_int_equal(text_score(own, "smell from the gas hob", &r), 30);
+    assert_int_equal(text_score(own, "need it before the school run", &r), 15);
+    assert_true(has_reason(&r, "says it is urgent"));
+    assert_int_equal(text_score(own, "all the lockers offline", &r), 24);
+    assert_true(has_reason(&r, "mentions outage"));
+    /* Too long to match: skipped, no harm. */
+    assert_int_equal(text_score(own, "one two three four five", &r), 0);
+    /* The built-in cues stay. */
+    assert_int_equal(text_score(own, "the charger caught fire", &r), 30);
+    es_priority_free(own);
+    es_priority_free(plain);
+}
+
 static void test_brand_names_from_config(void **state)
 {
     (void)state;
@@ -1151,6 +1191,7 @@ int main(void)
         cmocka_unit_test(test_bounds_and_all_reasons),
         cmocka_unit_test(test_weights_change_the_score),
         cmocka_unit_test(test_weights_from_config),
+        cmocka_unit_test(test_own_cues),
         cmocka_unit_test(test_brand_names_from_config),
         cmocka_unit_test(test_hostile_input),
     };

@@ -88,6 +88,18 @@ struct es_config_priority {
     double weight_age;   /* subtracted */
     const char **brands; /* brand = names, in the order given */
     size_t nbrands;
+    /* The brand's own cue phrases (safety_words = ..., and so on), in
+     * the order given. */
+    const char **safety_words;
+    size_t nsafety_words;
+    const char **security_words;
+    size_t nsecurity_words;
+    const char **vulnerable_words;
+    size_t nvulnerable_words;
+    const char **urgent_words;
+    size_t nurgent_words;
+    const char **outage_words;
+    size_t noutage_words;
 };
 
 /* Borrowed pointers valid until es_config_free(); every field has its

@@ -68,6 +68,40 @@ struct es_priority;
 struct es_priority *es_priority_new(const struct es_priority_weights *w,
                                     const char *const *brands, size_t nbrands);
 
+/* The kinds of cue a brand may add phrases to ([priority] safety_words,
+ * security_words, vulnerable_words, urgent_words, outage_words): each
+ * counts as the built-in cues of its kind do, with their reason. */
+enum es_priority_cue {
+    ES_PRIORITY_CUE_SAFETY,     /* "mentions safety" */
+    ES_PRIORITY_CUE_SECURITY,   /* "mentions account security" */
+    ES_PRIORITY_CUE_VULNERABLE, /* "mentions a vulnerable person" */
+    ES_PRIORITY_CUE_URGENT,     /* "says it is urgent" */
+    ES_PRIORITY_CUE_OUTAGE,     /* "mentions outage" */
+    ES_PRIORITY_CUE_COUNT
+};
+
+/* The most words a cue phrase may have; longer ones never match. */
+#define ES_PRIORITY_PHRASE_MAX 4
+
+/* A brand's own cue phrases, by kind: @phrases[k] holds @nphrases[k]
+ * phrases ("wardrobe tipped", "door wide open"), any case, at most
+ * ES_PRIORITY_PHRASE_MAX words each (longer ones are skipped). */
+struct es_priority_cues {
+    const char *const *phrases[ES_PRIORITY_CUE_COUNT];
+    size_t nphrases[ES_PRIORITY_CUE_COUNT];
+};
+
+/* As es_priority_new(), with the brand's own cue phrases @cues (NULL:
+ * none) beside the built-in ones. Copies what it needs from @cues. */
+struct es_priority *es_priority_new_with(const struct es_priority_weights *w,
+                                         const char *const *brands,
+                                         size_t nbrands,
+                                         const struct es_priority_cues *cues);
+
+/* The number of words @phrase has as a cue phrase (the words the scorer
+ * matches: letters, digits, apostrophes, '_'). */
+size_t es_priority_phrase_words(const char *phrase);
+
 /* Frees @p; NULL is a no-op. */
 void es_priority_free(struct es_priority *p);
 
