@@ -2190,6 +2190,11 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
                 break;
             if (p->neg && k == 3 && and_new_subject(sc, i - 2))
                 break;
+            /* "not urgent but annoying": the contrast's clause is out of
+             * its reach too. */
+            if (p->neg && ((flags_of(&t[i - 1]) & LEX_BUT) ||
+                           (k == 3 && (flags_of(&t[i - 2]) & LEX_BUT))))
+                break;
             /* "never so good", "never this good": emphasis, no flip;
              * "without a doubt": no flip. */
             uint32_t fk = flags_of(p);
@@ -2674,8 +2679,9 @@ static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
 static __attribute__((noinline)) void apply_irony(struct scratch *sc)
 {
     static const char *const for_word[] = { "for" };
-    static const char *const after_word[] = { "after", "during", "throughout",
-                                              "when", "while" };
+    static const char *const after_word[] = {
+        "after", "during", "throughout", "when", "while", "where",
+    };
     static const char *const feelings[] = { "happy", "glad", "love" };
     struct tok *t = sc->t;
     size_t n = sc->n;
@@ -2753,9 +2759,10 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                 uint32_t fj = flags_of(&t[j]);
                 /* "thanks for the refund after the delay", "thanks for
                  * the updates during the outage", "thanks for extending
-                 * the trial when the import broke": the trouble after
-                 * "after", "during" or "when" is what was put right or
-                 * lived through, not what is thanked. */
+                 * the trial when the import broke", "thank you for the
+                 * refund on the ride where the app glitched": the trouble
+                 * after "after", "during", "when" or "where" is what was
+                 * put right or lived through, not what is thanked. */
                 if ((fj & (LEX_BUT | LEX_THOUGH)) ||
                     ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))) ||
                     low_is_one_of(sc, &t[j], after_word,

@@ -175,6 +175,9 @@ static void test_rule_negation(void **state)
     assert_score("nothing and im happy", 2.7);
     assert_score("nothing and I am happy", 2.7);
     assert_score("not big and good", 1.9 * -0.74);
+    /* Nor past "but": "not now but bad" is bad, weighted as the clause
+     * after "but" is. */
+    assert_score("not now but bad", -2.5 * 1.5);
     /* Negation and booster together: boost first, then flip. */
     assert_score("not very good", (1.9 + 0.293) * -0.74);
     /* "Not the ... again" opening a clause is dismay, and negates
@@ -633,6 +636,7 @@ static void test_rule_irony(void **state)
      * the trouble there was lived through, not given. */
     assert_score("thanks for the bad news", 1.9 * -0.74 - 2.5);
     assert_score("thanks for the news during the bad day", 1.9 - 2.5);
+    assert_score("thanks for the news on the day where it was bad", 1.9 - 2.5);
     /* "thanks for that" closing its clause thanks for the bad news told
      * before it, in its sentence or the one before, past or not. */
     assert_score("bad day. thanks for that", -2.5 + 1.9 * -0.74);
