@@ -1942,7 +1942,10 @@ static void add_brand_down(struct es_priority *p, size_t *cap,
     }
 }
 
-size_t es_priority_phrase_words(const char *phrase)
+/* The number of words @phrase has as a cue phrase (the words a scan
+ * matches: letters, digits, apostrophes, '_'); PHRASE_MAX + 1 for more
+ * than PHRASE_MAX. config.c checks [priority] *_words the same way. */
+static size_t phrase_words(const char *phrase)
 {
     struct build b;
     memset(&b, 0, sizeof(b));
@@ -1958,7 +1961,7 @@ size_t es_priority_phrase_words(const char *phrase)
 static void add_own_phrase(struct es_priority *p, size_t *cap, const char *text,
                            enum cue_kind kind)
 {
-    if (!text || es_priority_phrase_words(text) - 1 >= PHRASE_MAX)
+    if (!text || phrase_words(text) - 1 >= PHRASE_MAX)
         return;
     add_phrase(p, cap, text, kind, veto_of(text));
 }

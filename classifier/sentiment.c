@@ -2087,7 +2087,6 @@ static __attribute__((noinline)) int negation_turned(const struct scratch *sc,
     return 0;
 }
 
-/* The valence of token @i after the rules that look at its neighbours. */
 /* 1 when token @j is "and" or "or" that opens a clause of its own, a
  * subject after it: "absolutely nothing and im thrilled about it" (the
  * "nothing" does not reach "thrilled"); not "not big and bulky". "I" is
@@ -2111,6 +2110,7 @@ static int and_new_subject(const struct scratch *sc, size_t j)
                          sizeof(subject) / sizeof(subject[0]));
 }
 
+/* The valence of token @i after the rules that look at its neighbours. */
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
     struct tok *t = sc->t;
@@ -2979,9 +2979,6 @@ static __attribute__((noinline)) void apply_laughter(struct scratch *sc)
     }
 }
 
-/* "ive been on hold for 50 minutes lol", "my order is lost AGAIN 😂":
- * laughter typed beside a trouble, with nothing praised, laughs at the
- * trouble; it is no joy of its own and rates nothing. */
 /* "10/10 would not recommend", "5 stars would never buy again": a good
  * rating that the words right after it take back, in its clause, is a
  * joke at the product's expense, and reads as irony does. Not across a

@@ -98,10 +98,6 @@ struct es_priority *es_priority_new_with(const struct es_priority_weights *w,
                                          size_t nbrands,
                                          const struct es_priority_cues *cues);
 
-/* The number of words @phrase has as a cue phrase (the words the scorer
- * matches: letters, digits, apostrophes, '_'). */
-size_t es_priority_phrase_words(const char *phrase);
-
 /* Frees @p; NULL is a no-op. */
 void es_priority_free(struct es_priority *p);
 
