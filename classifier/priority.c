@@ -1457,6 +1457,36 @@ static const struct {
     { CUE_SAFETY, "handlebar is loose" },
     { CUE_SAFETY, "handlebars are loose" },
     { CUE_SAFETY, "handlebar came off" },
+    /* Session 23, from the read half of a third probe of new trades (pet
+     * boarding, telehealth, self storage, solar, a mobile game): the
+     * general forms of what the two before named by trade: anything of
+     * someone else's or a stranger's shown, a child asked for pictures
+     * or told to keep a secret, a wish not to be around. */
+    { CUE_SECURITY, "someone else's" },
+    { CUE_SECURITY, "a stranger's" },
+    { CUE_SECURITY, "stranger's" },
+    { CUE_SECURITY, "other customers" },
+    { CUE_SECURITY, "another customer's" },
+    { CUE_SECURITY, "another patient's" },
+    { CUE_SECURITY, "other patients" },
+    { CUE_SECURITY, "key safe code" },
+    { CUE_SAFETY, "not being around" },
+    { CUE_SAFETY, "end it all" },
+    { CUE_SAFETY, "he'll end it" },
+    { CUE_SAFETY, "she'll end it" },
+    { CUE_SAFETY, "going to end it" },
+    { CUE_SAFETY, "saying goodbye to" },
+    { CUE_SAFETY, "bolt cutters" },
+    { CUE_SAFETY, "a tingle" },
+    { CUE_SAFETY, "petrol smell" },
+    { CUE_SAFETY, "thermal fault" },
+    { CUE_SAFETY, "floppy" },
+    { CUE_SAFETY, "doesn't fade" },
+    { CUE_SAFETY, "asking for pics" },
+    { CUE_SAFETY, "asked for pics" },
+    { CUE_SAFETY, "for verification pics" },
+    { CUE_SAFETY, "not to tell my" },
+    { CUE_SAFETY, "grown man" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */
@@ -1517,16 +1547,33 @@ static const char *const need_idiom[] = {
     "explain",  "emphasize", "emphasise", "overstate", "rate",      NULL,
 };
 
+/* "someone else's problem", "a stranger's opinion": what is another's
+ * here is no record of theirs shown to the writer. */
+static const char *const not_theirs[] = {
+    "problem",  "problems", "fault",  "job",     "turn", "responsibility",
+    "mess",     "opinion",  "review", "reviews", "idea", "ideas",
+    "choice",   "decision", "shoes",  "hands",   "kid",  "kids",
+    "child",    "children", "dog",    "dogs",    "pet",  "life",
+    "business", NULL,
+};
+
 /* The cues of the table that the word after them decides. */
 static const struct {
     const char *phrase;
     struct cue_veto veto;
 } cue_vetoes[] = {
-    { "fraud", { fraud_service, 0 } },   { "urgent", { urgent_clinic, 0 } },
-    { "safety", { safety_feature, 0 } }, { "burned", { burn_not_hurt, 1 } },
-    { "burnt", { burn_not_hurt, 1 } },   { "i can't", { need_idiom, 0 } },
-    { "we can't", { need_idiom, 0 } },   { "i cannot", { need_idiom, 0 } },
+    { "fraud", { fraud_service, 0 } },
+    { "urgent", { urgent_clinic, 0 } },
+    { "safety", { safety_feature, 0 } },
+    { "burned", { burn_not_hurt, 1 } },
+    { "burnt", { burn_not_hurt, 1 } },
+    { "i can't", { need_idiom, 0 } },
+    { "we can't", { need_idiom, 0 } },
+    { "i cannot", { need_idiom, 0 } },
     { "we cannot", { need_idiom, 0 } },
+    { "someone else's", { not_theirs, 0 } },
+    { "stranger's", { not_theirs, 0 } },
+    { "a stranger's", { not_theirs, 0 } },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

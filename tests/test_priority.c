@@ -438,6 +438,12 @@ static void test_urgency_words(void **state)
           24 },
         { "that was my food money for the month", "mentions billing error",
           18 },
+        /* From probe 28 (pet boarding, telehealth, self storage, solar, a
+         * mobile game), read after its held-out figure. */
+        { "the app showed me someone else's system and address",
+          "mentions account security", 24 },
+        { "a grown man asking for pics in clan chat", "mentions safety", 30 },
+        { "the battery says thermal fault", "mentions safety", 30 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
@@ -509,6 +515,8 @@ static void test_urgency_words(void **state)
         "prices spiked again this month",
         "this app gives me headaches",
         "thank god for the new update",
+        "not my fault, it's someone else's problem now",
+        "I'd rather read a stranger's review than an ad",
         "how am I supposed to know it's broken without opening it",
         "update your card details in the app",
         "I feel trapped in this contract",
