@@ -444,6 +444,8 @@ static void test_urgency_words(void **state)
           "mentions account security", 24 },
         { "a grown man asking for pics in clan chat", "mentions safety", 30 },
         { "the battery says thermal fault", "mentions safety", 30 },
+        { "they handed me someone else's dog at pickup",
+          "mentions account security", 24 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
