@@ -444,6 +444,8 @@ static void test_urgency_words(void **state)
           "mentions account security", 24 },
         { "a grown man asking for pics in clan chat", "mentions safety", 30 },
         { "the battery says thermal fault", "mentions safety", 30 },
+        { "our storage unit had a break-in", "mentions safety", 30 },
+        { "someone tried to break in last night", "mentions safety", 30 },
         { "they handed me someone else's dog at pickup",
           "mentions account security", 24 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
@@ -517,6 +519,8 @@ static void test_urgency_words(void **state)
         "prices spiked again this month",
         "this app gives me headaches",
         "thank god for the new update",
+        /* "break-in" splits as "break in": a rest, no burglary. */
+        "I'll take a break in the afternoon",
         "not my fault, it's someone else's problem now",
         "I'd rather read a stranger's review than an ad",
         "how am I supposed to know it's broken without opening it",
