@@ -1476,6 +1476,37 @@ static const struct {
     { CUE_SAFETY, "for verification pics" },
     { CUE_SAFETY, "not to tell my" },
     { CUE_SAFETY, "grown man" },
+    /* Session 24, from the read half of a fourth probe of new trades
+     * (driving school, dentist, ferry, funeral director, a language app,
+     * a theme park): what any trade with vehicles, rides or staff can
+     * do to a customer: staff smelling of drink, a bald tyre, a brake or
+     * restraint that failed, no lifeguard, people stuck on a ride, a
+     * child asked for photos, a chat with no way to report. */
+    { CUE_SAFETY, "smelled of alcohol" },
+    { CUE_SAFETY, "smelt of alcohol" },
+    { CUE_SAFETY, "smelling of alcohol" },
+    { CUE_SAFETY, "smelled strongly of alcohol" },
+    { CUE_SAFETY, "smelled of booze" },
+    { CUE_SAFETY, "smelt of booze" },
+    { CUE_SAFETY, "bald tyre" },
+    { CUE_SAFETY, "bald tyres" },
+    { CUE_SAFETY, "bald tire" },
+    { CUE_SAFETY, "bald tires" },
+    { CUE_SAFETY, "brake didn't work" },
+    { CUE_SAFETY, "brakes didn't work" },
+    { CUE_SAFETY, "lap bar" },
+    { CUE_SAFETY, "restraint hadn't" },
+    { CUE_SAFETY, "restraint wasn't" },
+    { CUE_SAFETY, "restraint came" },
+    { CUE_SAFETY, "restraint opened" },
+    { CUE_SAFETY, "restraint popped" },
+    { CUE_SAFETY, "no lifeguard" },
+    { CUE_SAFETY, "stuck at the top" },
+    { CUE_SAFETY, "asking for photos" },
+    { CUE_SAFETY, "asked for photos" },
+    { CUE_SAFETY, "asking her for photos" },
+    { CUE_SAFETY, "asking him for photos" },
+    { CUE_SAFETY, "no report button" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */
@@ -1546,6 +1577,16 @@ static const char *const not_theirs[] = {
     "hands",          "life",     "business", NULL,
 };
 
+/* "saying goodbye to mum": a farewell at a funeral, not a wish to end
+ * one's life ("keeps saying goodbye to everyone"). */
+static const char *const farewell_to[] = {
+    "mum",         "mom",         "mam",     "dad",     "nan",     "nana",
+    "gran",        "granny",      "grandma", "grandad", "grandpa", "granddad",
+    "grandmother", "grandfather", "mother",  "father",  "husband", "wife",
+    "brother",     "sister",      "uncle",   "aunt",    "auntie",  "him",
+    "her",         NULL,
+};
+
 /* The cues of the table that the word after them decides. */
 static const struct {
     const char *phrase;
@@ -1562,6 +1603,7 @@ static const struct {
     { "we cannot", { need_idiom, 0 } },
     { "someone else's", { not_theirs, 0 } },
     { "stranger's", { not_theirs, 0 } },
+    { "saying goodbye to", { farewell_to, 0 } },
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -69,6 +69,7 @@ const struct rule_word es_rules__words[] = {
     { "seriously", LEX_BOOSTER, B_INC },
     { "so", LEX_BOOSTER | LEX_SO_THIS | EN, B_INC },
     { "soo", LEX_BOOSTER, B_INC },
+    { "strongly", LEX_BOOSTER, B_INC },
     { "substantially", LEX_BOOSTER, B_INC },
     { "super", LEX_BOOSTER, B_INC },
     { "thoroughly", LEX_BOOSTER, B_INC },

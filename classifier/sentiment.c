@@ -2111,6 +2111,30 @@ static int and_new_subject(const struct scratch *sc, size_t j)
 }
 
 /* The valence of token @i after the rules that look at its neighbours. */
+/* 1 when what token @i rates is said to be less: "less comfortable",
+ * "fewer crashes", "less than helpful" (@reach: how far back modifiers
+ * reach). VADER only damps a word after "less"; people mean the
+ * opposite of the word, as after "least". Not "more or less fine"; a
+ * negation before ("no less impressive", "nothing less than amazing")
+ * has negated the word already, and the two cancel. */
+static int less_before(const struct scratch *sc, size_t i, size_t reach)
+{
+    static const char *const less[] = { "less", "fewer" };
+    static const char *const or_word[] = { "or" };
+    const struct tok *t = sc->t;
+    size_t q = i - 1;
+    /* Lengths first: a test per rated word, and most fail it. */
+    if (t[q].llen != 4 && t[q].llen != 5)
+        return 0;
+    if (reach > 1 && t[q].llen == 4 &&
+        memcmp(sc->low + t[q].loff, "than", 4) == 0)
+        q--;
+    if (!low_is_one_of(sc, &t[q], less, 2))
+        return 0;
+    return !(q > 0 && !t[q - 1].brk &&
+             low_is_one_of(sc, &t[q - 1], or_word, 1));
+}
+
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
     struct tok *t = sc->t;
@@ -2229,6 +2253,10 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         !(i > 1 && (flags_of(&t[i - 2]) & LEX_AT_VERY))) {
         v *= N_SCALAR;
         rules |= ES_RULE_LEAST;
+    }
+    if (reach > 0 && less_before(sc, i, reach)) {
+        v *= negation_scalar(base);
+        rules |= ES_RULE_LESS;
     }
     cur->rules |= rules;
     return v;
@@ -4010,6 +4038,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "no";
     case ES_RULE_LEAST:
         return "least";
+    case ES_RULE_LESS:
+        return "less";
     case ES_RULE_CAPS:
         return "caps";
     case ES_RULE_BUT_BEFORE:

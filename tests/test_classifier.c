@@ -320,6 +320,23 @@ static void test_rule_least(void **state)
     assert_score("very least good", 1.9 + 0.293 * 0.95);
 }
 
+/* What there is less of is read as negated, after the dampening of
+ * "less" (-0.293): "less comfortable" says uncomfortable, "fewer
+ * crashes" is good news. Over "than" too, a token back (95%). Not "more
+ * or less good"; "no less good" negates twice. */
+static void test_rule_less(void **state)
+{
+    (void)state;
+    assert_score("less good", (1.9 - 0.293) * -0.74);
+    assert_score("less bad", (-2.5 + 0.293) * -0.5);
+    assert_score("fewer bad", -2.5 * -0.5);
+    assert_score("less than good", (1.9 - 0.293 * 0.95) * -0.74);
+    assert_score("or less good", 1.9 - 0.293);
+    assert_score("no less good", (1.9 * -0.74 + 0.293) * -0.74);
+    /* "less" two words back, not through "than": dampened only. */
+    assert_score("less very good", 1.9 + 0.293 - 0.293 * 0.95);
+}
+
 static void test_rule_no(void **state)
 {
     (void)state;
@@ -2109,6 +2126,21 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "That was a killer show", 1 },
         { "killer deal on these headphones", 1 },
         { "the killer was never caught", -1 },
+        /* What goes on decides after a negated "stop"; memory negates
+         * nothing; a kindness named; an intensifier rates nothing. */
+        { "the neighbour's dog won't stop barking", 0 },
+        { "watching the news and can't stop crying", -1 },
+        { "couldn't stop smiling all day", 1 },
+        { "I'll never forget their kindness", 1 },
+        { "I'll never forget how rude he was", -1 },
+        { "Kind of them to waive the fee", 1 },
+        { "the seats are less comfortable than the old ones", -1 },
+        { "fewer crashes since the update", 1 },
+        { "the car smelled strongly of smoke", 0 },
+        { "I strongly recommend them", 1 },
+        { "Nothing was too much trouble", 1 },
+        { "kept us informed the whole way", 1 },
+        { "getting my wisdom teeth out tomorrow", 0 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -2916,6 +2948,7 @@ int main(void)
         cmocka_unit_test(test_rule_never_so),
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
+        cmocka_unit_test(test_rule_less),
         cmocka_unit_test(test_rule_no),
         cmocka_unit_test(test_rule_irrealis),
         cmocka_unit_test(test_rule_polar_question),

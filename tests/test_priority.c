@@ -448,6 +448,15 @@ static void test_urgency_words(void **state)
         { "someone tried to break in last night", "mentions safety", 30 },
         { "they handed me someone else's dog at pickup",
           "mentions account security", 24 },
+        /* From probe 29 (driving school, dentist, ferry, funeral
+         * director, a language app, a theme park), read after its
+         * held-out figure. */
+        { "the instructor smelled of alcohol at 8am", "mentions safety", 30 },
+        { "the lesson car had a bald tyre", "mentions safety", 30 },
+        { "the lap bar popped up on the second loop", "mentions safety", 30 },
+        { "stuck at the top of the lift hill for 35 mins", "mentions safety",
+          30 },
+        { "he keeps saying goodbye to everyone", "mentions safety", 30 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
@@ -538,6 +547,8 @@ static void test_urgency_words(void **state)
         "the deadline is next month",
         "logged into the wrong account, my bad",
         "the shop won't open till ten",
+        /* A farewell at a funeral (session 24). */
+        "saying goodbye to mum was as gentle as it could be",
         "an emergency exit by the stairs",
         /* A film, a joke, an account used by its owner. */
         "Suicide Squad was better than I remembered",
