@@ -1507,6 +1507,30 @@ static const struct {
     { CUE_SAFETY, "asking her for photos" },
     { CUE_SAFETY, "asking him for photos" },
     { CUE_SAFETY, "no report button" },
+    /* The read half of a fifth probe (a heating call-out firm, a
+     * nursery chain, car hire, a banking app, grocery delivery, a cinema
+     * chain): another family's records shown, a court order ignored, a
+     * child's photo posted, a harness clip missing, a reaction under
+     * way, a regulator told, a payee added, a benefit income. */
+    { CUE_SECURITY, "another family's" },
+    { CUE_SECURITY, "another child's" },
+    { CUE_SECURITY, "new payee" },
+    { CUE_SECURITY, "payee added" },
+    { CUE_SECURITY, "photo of my kid" },
+    { CUE_SECURITY, "photo of my son" },
+    { CUE_SECURITY, "photo of my daughter" },
+    { CUE_SECURITY, "photo of my child" },
+    { CUE_SECURITY, "photos of my kids" },
+    { CUE_SECURITY, "photos of my children" },
+    { CUE_LEGAL, "court order" },
+    { CUE_LEGAL, "ofsted" },
+    { CUE_LEGAL, "cqc" },
+    { CUE_SAFETY, "harness clip" },
+    { CUE_SAFETY, "he's reacting" },
+    { CUE_SAFETY, "she's reacting" },
+    { CUE_SAFETY, "a burn on" },
+    { CUE_VULNERABLE, "universal credit" },
+    { CUE_VULNERABLE, "on benefits" },
     /* The day the answer is needed in. Not "in an hour" or "within the
      * hour", which as often say how fast a thing was done ("refunded
      * within the hour"). */

@@ -2135,6 +2135,36 @@ static int less_before(const struct scratch *sc, size_t i, size_t reach)
              low_is_one_of(sc, &t[q - 1], or_word, 1));
 }
 
+/* 1 when the rated token @i is said of a past that is over: right after
+ * "used to be" or "used to", a booster maybe between ("the popcorn used
+ * to be fresh", "used to be so reliable", "I used to love this app").
+ * Not "got used to good service" or "I'm used to it",
+ * where "used" is no habit of the past. */
+static int used_to_before(const struct scratch *sc, size_t i)
+{
+    static const char *const used[] = { "used" };
+    static const char *const to_be[] = { "to", "be" };
+    static const char *const accustomed[] = {
+        "get", "got",  "gets", "getting", "gotten", "am",  "is", "are",
+        "was", "were", "be",   "being",   "been",   "i'm", "im", "become",
+    };
+    const struct tok *t = sc->t;
+    size_t q = i;
+    /* Each step back stays in the clause: no break after the token. */
+    if (q > 0 && !t[q - 1].brk && is_booster(&t[q - 1]) && !rated(&t[q - 1]))
+        q--;
+    if (q > 0 && !t[q - 1].brk && low_is_one_of(sc, &t[q - 1], &to_be[1], 1))
+        q--;
+    if (q < 2 || t[q - 1].brk || t[q - 2].brk ||
+        !low_is_one_of(sc, &t[q - 1], to_be, 1) ||
+        !low_is_one_of(sc, &t[q - 2], used, 1))
+        return 0;
+    q -= 2;
+    return !(q > 0 && !t[q - 1].brk &&
+             low_is_one_of(sc, &t[q - 1], accustomed,
+                           sizeof(accustomed) / sizeof(accustomed[0])));
+}
+
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
     struct tok *t = sc->t;
@@ -2258,6 +2288,10 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         v *= negation_scalar(base);
         rules |= ES_RULE_LESS;
     }
+    if (reach > 1 && base > 0 && used_to_before(sc, i)) {
+        v *= negation_scalar(base);
+        rules |= ES_RULE_ENDED;
+    }
     cur->rules |= rules;
     return v;
 }
@@ -2369,6 +2403,7 @@ static void remedy_passive(struct scratch *sc, size_t i)
         "treatment",  "cream",       "spray",    "drops",     "prescription",
     };
     static const char *const to[] = { "to" };
+    static const char *const when[] = { "finally", "eventually", "at last" };
     struct tok *t = sc->t;
     size_t k;
     if (i < 1 || t[i - 1].brk)
@@ -2415,6 +2450,10 @@ static void remedy_passive(struct scratch *sc, size_t i)
     int ended_trouble = 0;
     for (size_t j = i - k; j > 0 && i - k - j < REMEDY_REACH; j--) {
         struct tok *p = &t[j - 1];
+        /* "the rain finally stopped": when, not a good thing ended. */
+        if (!p->brk && p->score > 0 &&
+            low_is_one_of(sc, p, when, sizeof(when) / sizeof(when[0])))
+            continue;
         /* A good thing before the trouble that ends is no loss: "I hope
          * the lag goes away". */
         if (p->brk || remedy_stop(sc, p) ||
@@ -2550,6 +2589,33 @@ static int praise_vocative(const struct scratch *sc, size_t k)
            low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
 }
 
+/* How many tokens from @k name the time praise greets ("start to the
+ * week" in "Great start to the week, car won't start"): 0 when they
+ * do not. */
+static size_t praise_period(const struct scratch *sc, size_t k)
+{
+    static const char *const start[] = { "start" };
+    static const char *const to[] = { "to" };
+    static const char *const det[] = { "the", "my", "our", "a" };
+    static const char *const period[] = {
+        "day",   "week",   "weekend", "morning", "year",     "month",
+        "shift", "monday", "holiday", "trip",    "vacation", "semester",
+    };
+    const struct tok *t = sc->t;
+    if (k + 3 >= sc->n || !low_is_one_of(sc, &t[k], start, 1) || t[k].brk ||
+        !low_is_one_of(sc, &t[k + 1], to, 1) || t[k + 1].brk)
+        return 0;
+    size_t p = k + 2;
+    if (low_is_one_of(sc, &t[p], det, sizeof(det) / sizeof(det[0]))) {
+        if (t[p].brk || p + 1 >= sc->n)
+            return 0;
+        p++;
+    }
+    if (!low_is_one_of(sc, &t[p], period, sizeof(period) / sizeof(period[0])))
+        return 0;
+    return p - k + 1;
+}
+
 /* 1 when token @j is praise alone in its clause ("Great,", "Just
  * perfect.", "Oh wonderful.", "Great job guys,"): a positive word of
  * LEX_PRAISE with no other word in its clause but particles, and after
@@ -2572,6 +2638,12 @@ static int lone_praise(const struct scratch *sc, size_t j)
          * before what the praise greets. */
         if (low_is_one_of(sc, &t[k + 1], another, 2))
             return 1;
+        /* "Great start to the week, ...": the time greeted. */
+        size_t span = k == j ? praise_period(sc, k + 1) : 0;
+        if (span) {
+            k += span - 1;
+            continue;
+        }
         if (!praise_particle(sc, k + 1) &&
             !(says && praise_vocative(sc, k + 1)))
             return 0;
@@ -2686,6 +2758,25 @@ static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
     return trouble_before(sc, lo, hi, pos) && news_not_relief(sc, lo, hi - 1);
 }
 
+/* 1 when token @j opens a clause that says when, as "when" would: a
+ * time after "the" or "that" with a subject or "my" after it ("thank you
+ * for staying open late the night my train got cancelled", "thanks for
+ * the lift the day the buses were off"). */
+static int time_told(const struct scratch *sc, size_t j)
+{
+    static const char *const the[] = { "the", "that" };
+    static const char *const time[] = { "night",   "day",       "morning",
+                                        "evening", "afternoon", "week",
+                                        "weekend", "time" };
+    static const char *const who[] = { "my",  "our", "i",     "we",  "the",
+                                       "his", "her", "their", "your" };
+    const struct tok *t = sc->t;
+    return j > 0 && j + 1 < sc->n && !t[j - 1].brk && !t[j].brk &&
+           low_is_one_of(sc, &t[j - 1], the, 2) &&
+           low_is_one_of(sc, &t[j], time, sizeof(time) / sizeof(time[0])) &&
+           low_is_one_of(sc, &t[j + 1], who, sizeof(who) / sizeof(who[0]));
+}
+
 /* Praise whose object is a plainly bad situation is irony (the contrast
  * Riloff et al. 2013 describe): "Great, another outage.", "Perfect. Just
  * perfect. Order lost again.", "love waiting 2 hours on hold", "thanks
@@ -2794,7 +2885,8 @@ static __attribute__((noinline)) void apply_irony(struct scratch *sc)
                 if ((fj & (LEX_BUT | LEX_THOUGH)) ||
                     ((fj & LEX_SCOPE) && !(j == i + 1 && (f & LEX_THANKS))) ||
                     low_is_one_of(sc, &t[j], after_word,
-                                  sizeof(after_word) / sizeof(after_word[0])))
+                                  sizeof(after_word) / sizeof(after_word[0])) ||
+                    time_told(sc, j))
                     break;
                 end = j;
                 if (t[j].score <= IRONY_NEG)

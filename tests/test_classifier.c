@@ -337,6 +337,21 @@ static void test_rule_less(void **state)
     assert_score("less very good", 1.9 + 0.293 - 0.293 * 0.95);
 }
 
+/* A good thing said of a past that is over ("used to be good", "used to
+ * be very good") is read as negated, as "is over" reads it; not "got
+ * used to" a good thing, nor a harm ("used to be bad" says nothing of
+ * now). */
+static void test_rule_used_to(void **state)
+{
+    (void)state;
+    assert_score("it used to be good", 1.9 * -0.74);
+    assert_score("it used to be very good", (1.9 + 0.293) * -0.74);
+    assert_score("I used to love it", 3.2 * -0.74);
+    assert_score("we got used to good", 1.9);
+    assert_score("it used to be bad", -2.5);
+    assert_score("it used to be. good", 1.9);
+}
+
 static void test_rule_no(void **state)
 {
     (void)state;
@@ -2141,6 +2156,16 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "Nothing was too much trouble", 1 },
         { "kept us informed the whole way", 1 },
         { "getting my wisdom teeth out tomorrow", 0 },
+        /* "Great start to the week," greets what follows, as "Great,"
+         * does; a time ended is no good thing ended; thanks for what
+         * was done the night something went wrong; words of crisis. */
+        { "fantastic start to the week, car won't start", -1 },
+        { "Great start to the week! Got the job", 1 },
+        { "the rain finally stopped", 1 },
+        { "Thank you for staying open late the night my train got cancelled",
+          0 },
+        { "I don't want to be alive any more", -1 },
+        { "the popcorn used to be fresh", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -2949,6 +2974,7 @@ int main(void)
         cmocka_unit_test(test_rule_without_doubt),
         cmocka_unit_test(test_rule_least),
         cmocka_unit_test(test_rule_less),
+        cmocka_unit_test(test_rule_used_to),
         cmocka_unit_test(test_rule_no),
         cmocka_unit_test(test_rule_irrealis),
         cmocka_unit_test(test_rule_polar_question),

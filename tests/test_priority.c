@@ -457,6 +457,13 @@ static void test_urgency_words(void **state)
         { "stuck at the top of the lift hill for 35 mins", "mentions safety",
           30 },
         { "he keeps saying goodbye to everyone", "mentions safety", 30 },
+        /* From probe 31 (a heating firm, a nursery chain, car hire, a
+         * banking app, grocery delivery, a cinema chain). */
+        { "the app showed me another family's child",
+          "mentions account security", 24 },
+        { "my ex has a court order saying he can't collect",
+          "mentions legal action", 30 },
+        { "a new payee added that wasn't me", "mentions account security", 24 },
         /* A day named, with another cue: 30 x (1 - 0.2 x 0.7); not a
          * duration ("since this morning", above). */
         { "the app is down, fix it today", "needs it soon", 26 },
