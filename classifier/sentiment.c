@@ -75,6 +75,7 @@ static void scratch_init(struct scratch *sc, const struct es_lexicon *lex)
     sc->excl = 0;
     sc->quest = 0;
     sc->any_upper = 0;
+    sc->rated_any = 0;
     sc->nt_seen = 0;
     sc->xall = 0;
     sc->quotes = 0;
@@ -3820,10 +3821,12 @@ static void score_english(struct scratch *sc)
     size_t more_stack[TOK_STACK], *more = more_stack, nmore = 0;
     if (n > TOK_STACK)
         more = es_xmalloc(n * sizeof(*more));
+    int rated_any = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t f = flags_of(&t[i]);
         t[i].score = 0; /* t[i].valence was set with t[i].e */
         flags_seen |= f;
+        rated_any |= t[i].valence != 0;
         t[i].rules |= (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH |
                             LEX_NO | LEX_AFTER))
                           ? ES_RULE_MODIFIER
@@ -3889,6 +3892,7 @@ static void score_english(struct scratch *sc)
     }
     if (more != more_stack)
         free(more);
+    sc->rated_any = rated_any;
     /* Only a text that names a price: unrated words, so sc->xall. */
     if (sc->xall & LEXX_PRICE)
         apply_price_rise(sc);
@@ -3941,6 +3945,134 @@ static void score_english(struct scratch *sc)
     /* Only a text with a '?' may ask. */
     if (sc->quest)
         apply_polar(sc);
+}
+
+/* What the form of a complaint rates in a text with no rated word: a
+ * mild trouble, as "meh" is. */
+#define COMPLAINT -1.0
+
+/* 1 when token @i is @w (lower case, @n bytes). */
+static inline int low_is(const struct scratch *sc, size_t i, const char *w,
+                         size_t n)
+{
+    return i < sc->n && sc->t[i].llen == n &&
+           memcmp(sc->low + sc->t[i].loff, w, n) == 0;
+}
+
+/* 1 when a count comes right before token @i: a number in digits, which
+ * the tokenizer keeps no token of when it is one digit ("3 times"), or
+ * a word ("several times"). */
+static int count_before(const struct scratch *sc, size_t i)
+{
+    static const char *const count[] = { "two",     "three",    "four",
+                                         "five",    "six",      "ten",
+                                         "several", "multiple", "many" };
+    size_t p = sc->t[i].off;
+    while (p > 0 && sc->text[p - 1] == ' ')
+        p--;
+    if (p > 0 && sc->text[p - 1] >= '0' && sc->text[p - 1] <= '9')
+        return 1;
+    return i > 0 && !sc->t[i - 1].brk &&
+           low_is_one_of(sc, &sc->t[i - 1], count,
+                         sizeof(count) / sizeof(count[0]));
+}
+
+/* 1 when a complaint's form starts at token @i: a question of "why"
+ * opening a sentence ("why is my order still not here", not "why not");
+ * "every single time", "every time" opening a clause; "nobody"; "still"
+ * before a negation or "no", "nothing", "waiting"; "keeps" or "kept"
+ * before a word in -ing ("keeps logging me out"); "told"; "another";
+ * "3 times"; "my card";
+ * an ordinal time ("for the third time", "3rd time this week"; not "the
+ * second time around"). */
+static int complaint_at(const struct scratch *sc, size_t i)
+{
+    static const char *const why_not[] = { "not", "yes", "wouldn't" };
+    static const char *const after_still[] = {
+        "no",    "not",   "nothing", "haven't", "hasn't",  "havent", "hasnt",
+        "don't", "dont",  "doesn't", "doesnt",  "can't",   "cant",   "won't",
+        "wont",  "isn't", "isnt",    "aren't",  "waiting", "never",
+    };
+    static const char *const us[] = { "me", "us" };
+    static const char *const ordinal[] = {
+        "second", "third", "fourth", "fifth", "sixth", "2nd",
+        "3rd",    "4th",   "5th",    "6th",   "nth",
+    };
+    static const char *const when[] = { "this", "today", "in", "now", "that" };
+    static const char *const than_words[] = { "faster", "better",  "more",
+                                              "bigger", "cheaper", "less" };
+    const struct tok *t = sc->t;
+    switch (t[i].llen) {
+    case 3:
+        return low_is(sc, i, "why", 3) && (i == 0 || t[i - 1].send) &&
+               !(i + 1 < sc->n && low_is_one_of(sc, &t[i + 1], why_not, 3));
+    case 4:
+        if (low_is(sc, i, "time", 4) && i > 0 && !t[i - 1].brk &&
+            low_is_one_of(sc, &t[i - 1], ordinal,
+                          sizeof(ordinal) / sizeof(ordinal[0])))
+            return (i > 1 && low_is(sc, i - 2, "the", 3) &&
+                    !low_is(sc, i + 1, "around", 6) &&
+                    !low_is(sc, i + 1, "round", 5)) ||
+                   (i + 1 < sc->n &&
+                    low_is_one_of(sc, &t[i + 1], when,
+                                  sizeof(when) / sizeof(when[0])));
+        /* "was told 2 days", "they told me to wait": what the brand
+         * said, told back. */
+        if (low_is(sc, i, "told", 4))
+            return 1;
+        if (low_is(sc, i, "tell", 4) && !t[i].brk && i + 1 < sc->n &&
+            low_is_one_of(sc, &t[i + 1], us, 2))
+            return 1;
+        /* "my card", charged or declined. */
+        if (low_is(sc, i, "card", 4) && i > 0 && !t[i - 1].brk &&
+            low_is(sc, i - 1, "my", 2))
+            return 1;
+        if (low_is(sc, i, "kept", 4) && !t[i].brk && i + 1 < sc->n)
+            break;
+        return 0;
+    case 5:
+        /* "3 times", "several times": a thing done over; not "5 times
+         * faster". */
+        if (low_is(sc, i, "times", 5) && count_before(sc, i))
+            return !(i + 1 < sc->n && !t[i].brk &&
+                     low_is_one_of(sc, &t[i + 1], than_words,
+                                   sizeof(than_words) / sizeof(than_words[0])));
+        /* "every time" opening a clause ("every time I call"): the
+         * tokenizer keeps no "I" to look for. */
+        if (low_is(sc, i, "every", 5) && !t[i].brk && i + 2 < sc->n)
+            return (low_is(sc, i + 1, "single", 6) &&
+                    low_is(sc, i + 2, "time", 4)) ||
+                   (low_is(sc, i + 1, "time", 4) && !t[i + 1].brk);
+        if (low_is(sc, i, "still", 5) && !t[i].brk && i + 1 < sc->n)
+            return low_is_one_of(sc, &t[i + 1], after_still,
+                                 sizeof(after_still) / sizeof(after_still[0]));
+        if (low_is(sc, i, "keeps", 5) && !t[i].brk && i + 1 < sc->n)
+            break;
+        return 0;
+    case 6:
+        return low_is(sc, i, "nobody", 6);
+    default:
+        return 0;
+    }
+    /* "keeps", "kept" before a word in -ing. */
+    const struct tok *v = &t[i + 1];
+    return v->llen > 4 &&
+           memcmp(sc->low + v->loff + v->llen - 3, "ing", 3) == 0;
+}
+
+/* "why is my order still not here", "booked for 9am, nobody came",
+ * "app keeps logging me out": a complaint told as plain facts holds no
+ * word a lexicon rates, and read 0; its form says it. In an English text
+ * with no rated word at all, the first complaint form rates COMPLAINT,
+ * as "!" alone reads as enthusiasm. */
+static void apply_complaint(struct scratch *sc)
+{
+    for (size_t i = 0; i < sc->n; i++)
+        if (complaint_at(sc, i)) {
+            sc->t[i].score = (float)COMPLAINT;
+            sc->t[i].rules |= ES_RULE_COMPLAINT;
+            return;
+        }
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */
@@ -4073,6 +4205,8 @@ static int score(const struct es_lexicon *lex, const char *buf, size_t len,
         score_english(&sc);
         if (sarcasm_marked(buf, len))
             apply_sarcasm_mark(&sc);
+        if (!sc.rated_any)
+            apply_complaint(&sc);
     } else {
         score_emoji_only(&sc);
     }
@@ -4132,6 +4266,8 @@ const char *es_sentiment_rule_name(unsigned rule)
         return "least";
     case ES_RULE_LESS:
         return "less";
+    case ES_RULE_COMPLAINT:
+        return "complaint";
     case ES_RULE_CAPS:
         return "caps";
     case ES_RULE_BUT_BEFORE:

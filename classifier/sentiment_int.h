@@ -74,6 +74,8 @@ struct scratch {
     size_t llen, lcap;
     unsigned excl, quest; /* "!" and "?" in the text */
     int any_upper;        /* a token in capitals (set by the merge) */
+    int rated_any;        /* a token rated other than 0 (set by
+                             score_english()) */
     unsigned nt_seen;     /* a word in "n't" ("haven't": no LEX_NEGATE) */
     unsigned xall;        /* every word's LEXX_* bits, rated or not */
     unsigned quotes; /* a '"' or '“' in the text (set by the tokenizer) */

@@ -352,6 +352,33 @@ static void test_rule_used_to(void **state)
     assert_score("it used to be. good", 1.9);
 }
 
+/* A text with no rated word whose form complains: its first complaint
+ * form rates -1.0 (COMPLAINT), and "!" goes with it. Not a "why" inside
+ * a sentence or "why not", nor a text with a rated word. */
+static void test_rule_complaint(void **state)
+{
+    (void)state;
+    assert_score("why is my order still here", -1.0);
+    assert_score("Why is it here!", -1.0 - 0.292);
+    assert_score("booked for 9am. nobody came", -1.0);
+    assert_score("the app keeps logging me out", -1.0);
+    assert_score("every single time", -1.0);
+    assert_score("every time I open it", -1.0);
+    assert_score("still not here", -1.0);
+    assert_score("they told me to wait", -1.0);
+    assert_score("for the third time", -1.0);
+    assert_score("the 3rd time this week", -1.0);
+    assert_score("I was told 2 days", -1.0);
+    assert_score("it went on my card", -1.0);
+    assert_score("I have called 3 times", -1.0);
+    assert_score("it is 5 times faster", 0.0);
+    assert_score("why not", 0.0);
+    assert_score("I know why", 0.0);
+    assert_score("it is still here", 0.0);
+    assert_score("the second time around", 0.0);
+    assert_score("why is it so good", 1.9 + 0.293);
+}
+
 static void test_rule_no(void **state)
 {
     (void)state;
@@ -2166,6 +2193,10 @@ static void test_shipped_lexicon_personal_posts(void **state)
           0 },
         { "I don't want to be alive any more", -1 },
         { "the popcorn used to be fresh", -1 },
+        /* Complaints told as plain facts. */
+        { "engineer booked 8-12. why is nobody here at 3pm", -1 },
+        { "app keeps logging me out every single time", -1 },
+        { "still haven't heard back about my order", -1 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -2975,6 +3006,7 @@ int main(void)
         cmocka_unit_test(test_rule_least),
         cmocka_unit_test(test_rule_less),
         cmocka_unit_test(test_rule_used_to),
+        cmocka_unit_test(test_rule_complaint),
         cmocka_unit_test(test_rule_no),
         cmocka_unit_test(test_rule_irrealis),
         cmocka_unit_test(test_rule_polar_question),

@@ -127,56 +127,61 @@ int es_sentiment_score(const struct es_lexicon *lex, const char *buf,
 /* The rules that changed a token's valence (bits of
  * es_sentiment_token.rules); es_sentiment_rule_name() names each. */
 enum es_sentiment_rule {
-    ES_RULE_LEXICON = 1 << 0,    /* the token is in the lexicon */
-    ES_RULE_IDIOM = 1 << 1,      /* a multi-word expression matched */
-    ES_RULE_BOOSTER = 1 << 2,    /* a booster or dampener before it */
-    ES_RULE_NEGATION = 1 << 3,   /* a negation within 3 tokens before */
-    ES_RULE_NO = 1 << 4,         /* "no" before it, or "no" as negator */
-    ES_RULE_LEAST = 1 << 5,      /* "least" before it (not "at least") */
-    ES_RULE_CAPS = 1 << 6,       /* ALL CAPS in mixed-case text */
-    ES_RULE_BUT_BEFORE = 1 << 7, /* before "but": weight halved */
-    ES_RULE_BUT_AFTER = 1 << 8,  /* after "but": weight x1.5 */
-    ES_RULE_EMOJI = 1 << 9,      /* an emoji or emoticon */
-    ES_RULE_NEVER_SO = 1 << 10,  /* "never so good": emphasis, no flip */
-    ES_RULE_ELONGATED = 1 << 11, /* "sooo goood": found once shortened */
-    ES_RULE_MODIFIER = 1 << 12,  /* a rule word itself (very, not, but) */
-    ES_RULE_IRONY = 1 << 13,     /* praise of a bad situation ("Great,
-                                    another outage"), or taken back
-                                    ("Fun day. Not."): read as negated;
-                                    a claim corrected the other way
-                                    ("5 stars? More like 1 star."):
-                                    rates nothing */
-    ES_RULE_REMEDY = 1 << 14,    /* a trouble said fixed ("fixed the
-                                    crashes"): it rates nothing */
-    ES_RULE_AUDIENCE = 1 << 15,  /* in "for people who hate ads", what
-                                    they hate: it rates nothing */
-    ES_RULE_LAUGHTER = 1 << 16,  /* "crying laughing", "I'm dying 😂":
-                                    tears and death said of laughter
-                                    rate nothing */
-    ES_RULE_ENDED = 1 << 17,     /* a good thing said over ("my
-                                    vacation is over") or harmed
-                                    ("ruined my weekend"): read as
-                                    negated */
-    ES_RULE_IRREALIS = 1 << 18,  /* in a clause of "if" or "unless",
-                                    said of what may be: half its
-                                    weight */
-    ES_RULE_QUESTION = 1 << 19,  /* praise in a yes-no question ("is
-                                    it safe?"): half its weight */
-    ES_RULE_PLEA = 1 << 20,      /* "help" alone in its clause ("HELP!"):
-                                    a cry for help, rated as a plea */
-    ES_RULE_JOY = 1 << 21,       /* 😭 beside praise and no trouble:
-                                    tears of joy, half its weight */
-    ES_RULE_FEARED = 1 << 22,    /* a trouble not wanted or kept off
-                                    ("don't want to lose it", "so it
-                                    doesn't crash"): not flipped to
-                                    praise, counted 0 */
-    ES_RULE_RAISED = 1 << 23,    /* a price said raised ("raised my
-                                    bill", "the rent went up"): rated
-                                    as a trouble */
-    ES_RULE_LESS = 1 << 24,      /* what there is less of ("less
-                                    comfortable", "fewer crashes",
-                                    "less than helpful"): negated */
-    ES_RULE_LAST = ES_RULE_LESS, /* the highest bit; keep it last */
+    ES_RULE_LEXICON = 1 << 0,         /* the token is in the lexicon */
+    ES_RULE_IDIOM = 1 << 1,           /* a multi-word expression matched */
+    ES_RULE_BOOSTER = 1 << 2,         /* a booster or dampener before it */
+    ES_RULE_NEGATION = 1 << 3,        /* a negation within 3 tokens before */
+    ES_RULE_NO = 1 << 4,              /* "no" before it, or "no" as negator */
+    ES_RULE_LEAST = 1 << 5,           /* "least" before it (not "at least") */
+    ES_RULE_CAPS = 1 << 6,            /* ALL CAPS in mixed-case text */
+    ES_RULE_BUT_BEFORE = 1 << 7,      /* before "but": weight halved */
+    ES_RULE_BUT_AFTER = 1 << 8,       /* after "but": weight x1.5 */
+    ES_RULE_EMOJI = 1 << 9,           /* an emoji or emoticon */
+    ES_RULE_NEVER_SO = 1 << 10,       /* "never so good": emphasis, no flip */
+    ES_RULE_ELONGATED = 1 << 11,      /* "sooo goood": found once shortened */
+    ES_RULE_MODIFIER = 1 << 12,       /* a rule word itself (very, not, but) */
+    ES_RULE_IRONY = 1 << 13,          /* praise of a bad situation ("Great,
+                                         another outage"), or taken back
+                                         ("Fun day. Not."): read as negated;
+                                         a claim corrected the other way
+                                         ("5 stars? More like 1 star."):
+                                         rates nothing */
+    ES_RULE_REMEDY = 1 << 14,         /* a trouble said fixed ("fixed the
+                                         crashes"): it rates nothing */
+    ES_RULE_AUDIENCE = 1 << 15,       /* in "for people who hate ads", what
+                                         they hate: it rates nothing */
+    ES_RULE_LAUGHTER = 1 << 16,       /* "crying laughing", "I'm dying 😂":
+                                         tears and death said of laughter
+                                         rate nothing */
+    ES_RULE_ENDED = 1 << 17,          /* a good thing said over ("my
+                                         vacation is over") or harmed
+                                         ("ruined my weekend"): read as
+                                         negated */
+    ES_RULE_IRREALIS = 1 << 18,       /* in a clause of "if" or "unless",
+                                         said of what may be: half its
+                                         weight */
+    ES_RULE_QUESTION = 1 << 19,       /* praise in a yes-no question ("is
+                                         it safe?"): half its weight */
+    ES_RULE_PLEA = 1 << 20,           /* "help" alone in its clause ("HELP!"):
+                                         a cry for help, rated as a plea */
+    ES_RULE_JOY = 1 << 21,            /* 😭 beside praise and no trouble:
+                                         tears of joy, half its weight */
+    ES_RULE_FEARED = 1 << 22,         /* a trouble not wanted or kept off
+                                         ("don't want to lose it", "so it
+                                         doesn't crash"): not flipped to
+                                         praise, counted 0 */
+    ES_RULE_RAISED = 1 << 23,         /* a price said raised ("raised my
+                                         bill", "the rent went up"): rated
+                                         as a trouble */
+    ES_RULE_LESS = 1 << 24,           /* what there is less of ("less
+                                         comfortable", "fewer crashes",
+                                         "less than helpful"): negated */
+    ES_RULE_COMPLAINT = 1 << 25,      /* a text with no rated word that
+                                         complains in its form ("why is my
+                                         order still not here", "every
+                                         single time"): the form rates as a
+                                         mild trouble */
+    ES_RULE_LAST = ES_RULE_COMPLAINT, /* the highest bit; keep it last */
 };
 
 /* Returns a static name for one rule bit ("negation", "caps", ...), or
