@@ -2124,9 +2124,6 @@ static int less_before(const struct scratch *sc, size_t i, size_t reach)
     static const char *const or_word[] = { "or" };
     const struct tok *t = sc->t;
     size_t q = i - 1;
-    /* Lengths first: a test per rated word, and most fail it. */
-    if (t[q].llen != 4 && t[q].llen != 5)
-        return 0;
     if (reach > 1 && t[q].llen == 4 &&
         memcmp(sc->low + t[q].loff, "than", 4) == 0)
         q--;
@@ -2164,6 +2161,40 @@ static int used_to_before(const struct scratch *sc, size_t i)
     return !(q > 0 && !t[q - 1].brk &&
              low_is_one_of(sc, &t[q - 1], accustomed,
                            sizeof(accustomed) / sizeof(accustomed[0])));
+}
+
+/* The hashes of the words less_or_past() looks back for, set once
+ * before main(). */
+static struct {
+    uint32_t less, fewer, than, to, be;
+} rule_hash;
+
+__attribute__((constructor)) static void rule_hash_init(void)
+{
+    rule_hash.less = lex_hash("less", 4);
+    rule_hash.fewer = lex_hash("fewer", 5);
+    rule_hash.than = lex_hash("than", 4);
+    rule_hash.to = lex_hash("to", 2);
+    rule_hash.be = lex_hash("be", 2);
+}
+
+/* @v, the valence of rated token @i so far, read as negated when what
+ * it rates is said to be less (less_before()) or, for a good thing, to
+ * be past (used_to_before()); the rule goes into *@rules. */
+static __attribute__((noinline)) double less_or_past(const struct scratch *sc,
+                                                     size_t i, size_t reach,
+                                                     double v, unsigned *rules)
+{
+    double base = sc->t[i].e->valence;
+    if (less_before(sc, i, reach)) {
+        *rules |= ES_RULE_LESS;
+        return v * negation_scalar(base);
+    }
+    if (reach > 1 && base > 0 && used_to_before(sc, i)) {
+        *rules |= ES_RULE_ENDED;
+        return v * negation_scalar(base);
+    }
+    return v;
 }
 
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
@@ -2285,13 +2316,15 @@ static double token_valence(struct scratch *sc, size_t i, int cap_diff)
         v *= N_SCALAR;
         rules |= ES_RULE_LEAST;
     }
-    if (reach > 0 && less_before(sc, i, reach)) {
-        v *= negation_scalar(base);
-        rules |= ES_RULE_LESS;
-    }
-    if (reach > 1 && base > 0 && used_to_before(sc, i)) {
-        v *= negation_scalar(base);
-        rules |= ES_RULE_ENDED;
+    /* "less", "fewer", "than", "to", "be" or a booster right before it:
+     * one test of hashes with no branch between, which nearly every
+     * rated word fails, then the rules out of line. */
+    if (reach > 0) {
+        uint32_t ph = t[i - 1].hash;
+        if ((ph == rule_hash.less) | (ph == rule_hash.fewer) |
+            (ph == rule_hash.than) | (ph == rule_hash.to) |
+            (ph == rule_hash.be) | is_booster(&t[i - 1]))
+            v = less_or_past(sc, i, reach, v, &rules);
     }
     cur->rules |= rules;
     return v;
@@ -2593,7 +2626,8 @@ static int praise_vocative(const struct scratch *sc, size_t k)
 /* How many tokens from @k name the time praise greets ("start to the
  * week" in "Great start to the week, car won't start"): 0 when they
  * do not. */
-static size_t praise_period(const struct scratch *sc, size_t k)
+static __attribute__((noinline)) size_t praise_period(const struct scratch *sc,
+                                                      size_t k)
 {
     static const char *const start[] = { "start" };
     static const char *const to[] = { "to" };
@@ -2763,7 +2797,8 @@ static int news_before(const struct scratch *sc, size_t lo, size_t hi, int *pos)
  * time after "the" or "that" with a subject or "my" after it ("thank you
  * for staying open late the night my train got cancelled", "thanks for
  * the lift the day the buses were off"). */
-static int time_told(const struct scratch *sc, size_t j)
+static __attribute__((noinline)) int time_told(const struct scratch *sc,
+                                               size_t j)
 {
     static const char *const the[] = { "the", "that" };
     static const char *const time[] = { "night",   "day",       "morning",
@@ -3821,12 +3856,10 @@ static void score_english(struct scratch *sc)
     size_t more_stack[TOK_STACK], *more = more_stack, nmore = 0;
     if (n > TOK_STACK)
         more = es_xmalloc(n * sizeof(*more));
-    int rated_any = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t f = flags_of(&t[i]);
         t[i].score = 0; /* t[i].valence was set with t[i].e */
         flags_seen |= f;
-        rated_any |= t[i].valence != 0;
         t[i].rules |= (f & (LEX_BOOSTER | LEX_NEGATE | LEX_BUT | LEX_THOUGH |
                             LEX_NO | LEX_AFTER))
                           ? ES_RULE_MODIFIER
@@ -3834,6 +3867,11 @@ static void score_english(struct scratch *sc)
         more[nmore] = i;
         nmore += (f & (LEX_VALENCE | LEX_AFTER | LEX_REMEDY)) != 0;
     }
+    /* A word rated other than 0 is on the list (a phrase rated 0 hides
+     * its words and rates none). */
+    int rated_any = 0;
+    for (size_t m = 0; m < nmore; m++)
+        rated_any |= t[more[m]].valence != 0;
     for (size_t m = 0; m < nmore; m++) {
         size_t i = more[m];
         struct tok *cur = &t[i];
@@ -3959,6 +3997,22 @@ static inline int low_is(const struct scratch *sc, size_t i, const char *w,
            memcmp(sc->low + sc->t[i].loff, w, n) == 0;
 }
 
+/* The words complaint_at() starts from, and their hashes, set once
+ * before main(). */
+static const char *const complaint_words[] = {
+    "why",   "time",  "told",  "tell",  "card",   "kept",
+    "every", "still", "keeps", "times", "nobody",
+};
+#define COMPLAINT_WORDS (sizeof(complaint_words) / sizeof(complaint_words[0]))
+static uint32_t complaint_hash[COMPLAINT_WORDS];
+
+__attribute__((constructor)) static void complaint_hash_init(void)
+{
+    for (size_t k = 0; k < COMPLAINT_WORDS; k++)
+        complaint_hash[k] =
+            lex_hash(complaint_words[k], strlen(complaint_words[k]));
+}
+
 /* 1 when a count comes right before token @i: a number in digits, which
  * the tokenizer keeps no token of when it is one digit ("3 times"), or
  * a word ("several times"). */
@@ -4065,14 +4119,21 @@ static int complaint_at(const struct scratch *sc, size_t i)
  * word a lexicon rates, and read 0; its form says it. In an English text
  * with no rated word at all, the first complaint form rates COMPLAINT,
  * as "!" alone reads as enthusiasm. */
-static void apply_complaint(struct scratch *sc)
+static __attribute__((noinline)) void apply_complaint(struct scratch *sc)
 {
-    for (size_t i = 0; i < sc->n; i++)
-        if (complaint_at(sc, i)) {
+    for (size_t i = 0; i < sc->n; i++) {
+        /* The words a complaint's form starts with, by hash: one test
+         * with no branch between for every word, which nearly all fail. */
+        uint32_t h = sc->t[i].hash;
+        unsigned hit = 0;
+        for (size_t k = 0; k < COMPLAINT_WORDS; k++)
+            hit |= h == complaint_hash[k];
+        if (hit && complaint_at(sc, i)) {
             sc->t[i].score = (float)COMPLAINT;
             sc->t[i].rules |= ES_RULE_COMPLAINT;
             return;
         }
+    }
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */
