@@ -2111,7 +2111,6 @@ static int and_new_subject(const struct scratch *sc, size_t j)
                          sizeof(subject) / sizeof(subject[0]));
 }
 
-/* The valence of token @i after the rules that look at its neighbours. */
 /* 1 when what token @i rates is said to be less: "less comfortable",
  * "fewer crashes", "less than helpful" (@reach: how far back modifiers
  * reach). VADER only damps a word after "less"; people mean the
@@ -2136,8 +2135,8 @@ static int less_before(const struct scratch *sc, size_t i, size_t reach)
 /* 1 when the rated token @i is said of a past that is over: right after
  * "used to be" or "used to", a booster maybe between ("the popcorn used
  * to be fresh", "used to be so reliable", "I used to love this app").
- * Not "got used to good service" or "I'm used to it",
- * where "used" is no habit of the past. */
+ * Not "got used to good service" or "I'm used to it", where "used" is no
+ * habit of the past. */
 static int used_to_before(const struct scratch *sc, size_t i)
 {
     static const char *const used[] = { "used" };
@@ -2197,6 +2196,7 @@ static __attribute__((noinline)) double less_or_past(const struct scratch *sc,
     return v;
 }
 
+/* The valence of token @i after the rules that look at its neighbours. */
 static double token_valence(struct scratch *sc, size_t i, int cap_diff)
 {
     struct tok *t = sc->t;
@@ -4035,10 +4035,9 @@ static int count_before(const struct scratch *sc, size_t i)
  * opening a sentence ("why is my order still not here", not "why not");
  * "every single time", "every time" opening a clause; "nobody"; "still"
  * before a negation or "no", "nothing", "waiting"; "keeps" or "kept"
- * before a word in -ing ("keeps logging me out"); "told"; "another";
- * "3 times"; "my card";
- * an ordinal time ("for the third time", "3rd time this week"; not "the
- * second time around"). */
+ * before a word in -ing ("keeps logging me out"); "told", "tell me";
+ * "my card"; a count of times ("3 times"); an ordinal time ("for the
+ * third time", "3rd time this week"; not "the second time around"). */
 static int complaint_at(const struct scratch *sc, size_t i)
 {
     static const char *const why_not[] = { "not", "yes", "wouldn't" };
