@@ -2674,7 +2674,10 @@ static int lone_praise(const struct scratch *sc, size_t j)
         if (low_is_one_of(sc, &t[k + 1], another, 2))
             return 1;
         /* "Great start to the week, ...": the time greeted. */
-        size_t span = k == j ? praise_period(sc, k + 1) : 0;
+        size_t span = k == j && t[k + 1].llen == 5 &&
+                              memcmp(sc->low + t[k + 1].loff, "start", 5) == 0
+                          ? praise_period(sc, k + 1)
+                          : 0;
         if (span) {
             k += span - 1;
             continue;
@@ -3989,6 +3992,14 @@ static void score_english(struct scratch *sc)
  * mild trouble, as "meh" is. */
 #define COMPLAINT -1.0
 
+/* What a negation rates in a text with nothing else rated and no form
+ * of a complaint: statements with a negation and no word of sentiment
+ * are said more often of what went wrong than of what went right ("the
+ * parcel didn't come", "it won't load", "not what I ordered"), as Potts
+ * (2011, "On the negativity of negation") found in reviews. Half a
+ * complaint's weight. */
+#define NEG_ALONE -0.5
+
 /* 1 when token @i is @w (lower case, @n bytes). */
 static inline int low_is(const struct scratch *sc, size_t i, const char *w,
                          size_t n)
@@ -4117,9 +4128,14 @@ static int complaint_at(const struct scratch *sc, size_t i)
  * "app keeps logging me out": a complaint told as plain facts holds no
  * word a lexicon rates, and read 0; its form says it. In an English text
  * with no rated word at all, the first complaint form rates COMPLAINT,
- * as "!" alone reads as enthusiasm. */
+ * as "!" alone reads as enthusiasm; with none, the first negation rates
+ * NEG_ALONE. */
 static __attribute__((noinline)) void apply_complaint(struct scratch *sc)
 {
+    /* A rule may have scored an unrated word ("never using it again"). */
+    for (size_t i = 0; i < sc->n; i++)
+        if (sc->t[i].score != 0)
+            return;
     for (size_t i = 0; i < sc->n; i++) {
         /* The words a complaint's form starts with, by hash: one test
          * with no branch between for every word, which nearly all fail. */
@@ -4133,6 +4149,12 @@ static __attribute__((noinline)) void apply_complaint(struct scratch *sc)
             return;
         }
     }
+    for (size_t i = 0; i < sc->n; i++)
+        if (sc->t[i].neg) {
+            sc->t[i].score = (float)NEG_ALONE;
+            sc->t[i].rules |= ES_RULE_COMPLAINT;
+            return;
+        }
 }
 
 /* Scores only the emoji and emoticons (a text that is not English). */

@@ -268,9 +268,10 @@ static void test_rule_never_again(void **state)
     (void)state;
     assert_score("never using this courier again", -1.8);
     assert_score("Never using them again!", -1.8 - 0.292);
-    /* Not without "again", nor past the end of the clause ... */
-    assert_score("never using this courier", 0.0);
-    assert_score("never using it. again", 0.0);
+    /* Not without "again", nor past the end of the clause: there the
+     * negation alone counts (NEG_ALONE, the complaint rule) ... */
+    assert_score("never using this courier", -0.5);
+    assert_score("never using it. again", -0.5);
     /* ... nor when the negation made a good of what is between: a
      * promise ("never doubting" a harm, negated: x -0.5). */
     assert_score("never doubting you again", -1.2 * -0.5);
@@ -372,7 +373,15 @@ static void test_rule_complaint(void **state)
     assert_score("it went on my card", -1.0);
     assert_score("I have called 3 times", -1.0);
     assert_score("it is 5 times faster", 0.0);
-    assert_score("why not", 0.0);
+    /* "why not" asks no "why" of a complaint; its negation alone
+     * counts, as in editorials' "Why not fund the schools?". */
+    assert_score("why not", -0.5);
+    /* With no form, the first negation rates -0.5 (NEG_ALONE); not
+     * where a rule scored a word, nor a rated word. */
+    assert_score("the parcel didn't come", -0.5);
+    assert_score("it is not what I ordered", -0.5);
+    assert_score("never using this courier again", -1.8);
+    assert_score("not good", 1.9 * -0.74);
     assert_score("I know why", 0.0);
     assert_score("it is still here", 0.0);
     assert_score("the second time around", 0.0);
@@ -825,8 +834,10 @@ static void test_rule_price_rise(void **state)
     assert_score("my renewal went up again", -1.2);
     assert_score("fees up 20%", -1.2);
     assert_score("they raised my bill. good", -1.2 + 1.9);
-    assert_score("they didn't raise the price", 0);
-    assert_score("the bill never went up", 0);
+    /* Not raised: only the negation with nothing else rated counts
+     * (NEG_ALONE, the complaint rule). */
+    assert_score("they didn't raise the price", -0.5);
+    assert_score("the bill never went up", -0.5);
     assert_score("pay the fee up front", 0);
     assert_score("raised my hopes", 0);
     assert_score("the bill, up there", 0);
@@ -838,7 +849,7 @@ static void test_rule_price_rise(void **state)
     assert_score("prices up to half off", 0);
     assert_score("a sign up fee", 0);
     assert_score("put the bill in the drawer", 0);
-    assert_score("they didn't put the price up", 0);
+    assert_score("they didn't put the price up", -0.5);
 }
 
 /* A good thing that a verb of harm is done to is a loss, read as
@@ -1830,7 +1841,7 @@ static void test_shipped_lexicon_customer_service(void **state)
         /* Words in a sense that praises nothing (session 21). */
         { "a passenger has been touching my leg for an hour", 0 },
         { "App logs me out every time. 1 star till fixed", -1 },
-        { "the app saved my card without asking", 0 },
+        { "the app saved my card without asking", -1 },
         { "Loyalty means nothing to these companies", -1 },
         { "what a touching film", 1 },
         /* A verb's negation before "without": it always happens. */
