@@ -4124,12 +4124,19 @@ static int complaint_at(const struct scratch *sc, size_t i)
            memcmp(sc->low + v->loff + v->llen - 3, "ing", 3) == 0;
 }
 
+/* 1 when token @i is "too" before a word ("too small", "too long to
+ * wait"): an excess, said of what is wrong; not "me too". */
+static int too_much(const struct scratch *sc, size_t i)
+{
+    return low_is(sc, i, "too", 3) && !sc->t[i].brk && i + 1 < sc->n;
+}
+
 /* "why is my order still not here", "booked for 9am, nobody came",
  * "app keeps logging me out": a complaint told as plain facts holds no
  * word a lexicon rates, and read 0; its form says it. In an English text
  * with no rated word at all, the first complaint form rates COMPLAINT,
- * as "!" alone reads as enthusiasm; with none, the first negation rates
- * NEG_ALONE. */
+ * as "!" alone reads as enthusiasm; with none, the first negation, or
+ * "too" before a word, rates NEG_ALONE. */
 static __attribute__((noinline)) void apply_complaint(struct scratch *sc)
 {
     /* A rule may have scored an unrated word ("never using it again"). */
@@ -4150,7 +4157,7 @@ static __attribute__((noinline)) void apply_complaint(struct scratch *sc)
         }
     }
     for (size_t i = 0; i < sc->n; i++)
-        if (sc->t[i].neg) {
+        if (sc->t[i].neg || too_much(sc, i)) {
             sc->t[i].score = (float)NEG_ALONE;
             sc->t[i].rules |= ES_RULE_COMPLAINT;
             return;

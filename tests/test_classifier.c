@@ -380,6 +380,8 @@ static void test_rule_complaint(void **state)
      * where a rule scored a word, nor a rated word. */
     assert_score("the parcel didn't come", -0.5);
     assert_score("it is not what I ordered", -0.5);
+    assert_score("the strap is too short", -0.5);
+    assert_score("me too", 0.0);
     assert_score("never using this courier again", -1.8);
     assert_score("not good", 1.9 * -0.74);
     assert_score("I know why", 0.0);
