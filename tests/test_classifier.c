@@ -2210,6 +2210,8 @@ static void test_shipped_lexicon_personal_posts(void **state)
         { "engineer booked 8-12. why is nobody here at 3pm", -1 },
         { "app keeps logging me out every single time", -1 },
         { "still haven't heard back about my order", -1 },
+        /* A reminder: its negation is no complaint. */
+        { "Don't forget our sale ends Sunday", 0 },
     };
     assert_shipped_signs(cases, sizeof(cases) / sizeof(cases[0]));
 }
