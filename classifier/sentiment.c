@@ -918,6 +918,14 @@ static int low_is_one_of(const struct scratch *sc, const struct tok *t,
     return 0;
 }
 
+/* 1 when token @i is @w (lower case, @n bytes). */
+static inline int low_is(const struct scratch *sc, size_t i, const char *w,
+                         size_t n)
+{
+    return i < sc->n && sc->t[i].llen == n &&
+           memcmp(sc->low + sc->t[i].loff, w, n) == 0;
+}
+
 /* 1 when the last token is a word that puts a date after it: "on 3/10",
  * "by 4/5", "from 5/10". */
 static int before_date(const struct scratch *sc)
@@ -2120,16 +2128,13 @@ static int and_new_subject(const struct scratch *sc, size_t j)
 static int less_before(const struct scratch *sc, size_t i, size_t reach)
 {
     static const char *const less[] = { "less", "fewer" };
-    static const char *const or_word[] = { "or" };
     const struct tok *t = sc->t;
     size_t q = i - 1;
-    if (reach > 1 && t[q].llen == 4 &&
-        memcmp(sc->low + t[q].loff, "than", 4) == 0)
+    if (reach > 1 && low_is(sc, q, "than", 4))
         q--;
     if (!low_is_one_of(sc, &t[q], less, 2))
         return 0;
-    return !(q > 0 && !t[q - 1].brk &&
-             low_is_one_of(sc, &t[q - 1], or_word, 1));
+    return !(q > 0 && !t[q - 1].brk && low_is(sc, q - 1, "or", 2));
 }
 
 /* 1 when the rated token @i is said of a past that is over: right after
@@ -2139,8 +2144,6 @@ static int less_before(const struct scratch *sc, size_t i, size_t reach)
  * habit of the past. */
 static int used_to_before(const struct scratch *sc, size_t i)
 {
-    static const char *const used[] = { "used" };
-    static const char *const to_be[] = { "to", "be" };
     static const char *const accustomed[] = {
         "get", "got",  "gets", "getting", "gotten", "am",  "is", "are",
         "was", "were", "be",   "being",   "been",   "i'm", "im", "become",
@@ -2150,11 +2153,10 @@ static int used_to_before(const struct scratch *sc, size_t i)
     /* Each step back stays in the clause: no break after the token. */
     if (q > 0 && !t[q - 1].brk && is_booster(&t[q - 1]) && !rated(&t[q - 1]))
         q--;
-    if (q > 0 && !t[q - 1].brk && low_is_one_of(sc, &t[q - 1], &to_be[1], 1))
+    if (q > 0 && !t[q - 1].brk && low_is(sc, q - 1, "be", 2))
         q--;
-    if (q < 2 || t[q - 1].brk || t[q - 2].brk ||
-        !low_is_one_of(sc, &t[q - 1], to_be, 1) ||
-        !low_is_one_of(sc, &t[q - 2], used, 1))
+    if (q < 2 || t[q - 1].brk || t[q - 2].brk || !low_is(sc, q - 1, "to", 2) ||
+        !low_is(sc, q - 2, "used", 4))
         return 0;
     q -= 2;
     return !(q > 0 && !t[q - 1].brk &&
@@ -2623,22 +2625,20 @@ static int praise_vocative(const struct scratch *sc, size_t k)
            low_is_one_of(sc, t, words, sizeof(words) / sizeof(words[0]));
 }
 
-/* How many tokens from @k name the time praise greets ("start to the
- * week" in "Great start to the week, car won't start"): 0 when they
- * do not. */
+/* How many tokens from @k, a "start" (the caller's test), name the time
+ * praise greets ("start to the week" in "Great start to the week, car
+ * won't start"): 0 when they do not. */
 static __attribute__((noinline)) size_t praise_period(const struct scratch *sc,
                                                       size_t k)
 {
-    static const char *const start[] = { "start" };
-    static const char *const to[] = { "to" };
     static const char *const det[] = { "the", "my", "our", "a" };
     static const char *const period[] = {
         "day",   "week",   "weekend", "morning", "year",     "month",
         "shift", "monday", "holiday", "trip",    "vacation", "semester",
     };
     const struct tok *t = sc->t;
-    if (k + 3 >= sc->n || !low_is_one_of(sc, &t[k], start, 1) || t[k].brk ||
-        !low_is_one_of(sc, &t[k + 1], to, 1) || t[k + 1].brk)
+    if (k + 3 >= sc->n || t[k].brk || !low_is(sc, k + 1, "to", 2) ||
+        t[k + 1].brk)
         return 0;
     size_t p = k + 2;
     if (low_is_one_of(sc, &t[p], det, sizeof(det) / sizeof(det[0]))) {
@@ -2674,8 +2674,7 @@ static int lone_praise(const struct scratch *sc, size_t j)
         if (low_is_one_of(sc, &t[k + 1], another, 2))
             return 1;
         /* "Great start to the week, ...": the time greeted. */
-        size_t span = k == j && t[k + 1].llen == 5 &&
-                              memcmp(sc->low + t[k + 1].loff, "start", 5) == 0
+        size_t span = k == j && low_is(sc, k + 1, "start", 5)
                           ? praise_period(sc, k + 1)
                           : 0;
         if (span) {
@@ -4000,14 +3999,6 @@ static void score_english(struct scratch *sc)
  * complaint's weight. */
 #define NEG_ALONE -0.5
 
-/* 1 when token @i is @w (lower case, @n bytes). */
-static inline int low_is(const struct scratch *sc, size_t i, const char *w,
-                         size_t n)
-{
-    return i < sc->n && sc->t[i].llen == n &&
-           memcmp(sc->low + sc->t[i].loff, w, n) == 0;
-}
-
 /* The words complaint_at() starts from, and their hashes, set once
  * before main(). */
 static const char *const complaint_words[] = {
@@ -4200,11 +4191,9 @@ static void summarize(struct scratch *sc, int english, struct es_sentiment *out,
         /* "!" in a text with no word of sentiment at all is enthusiasm
          * ("Road trip tomorrow!"), as SentiStrength reads it (Thelwall et
          * al. 2010): its emphasis alone, positive. Not with a "?"
-         * ("you did what?!"), nor where rated words cancel out. */
-        int rated = 0;
-        for (size_t i = 0; i < sc->n && !rated; i++)
-            rated = sc->t[i].valence != 0;
-        if (!rated) {
+         * ("you did what?!"), nor where rated words cancel out
+         * (score_english() noted whether any word is rated). */
+        if (!sc->rated_any) {
             punct = punctuation_emphasis(sc);
             pos += punct;
         }
